@@ -1,0 +1,1 @@
+"""Runtime and edges: the CLI, config loading, channels and rendering; the composition root."""

@@ -1,0 +1,256 @@
+"""The ``mentorbot`` command line.
+
+Every command has ``--help``. A user mistake (bad file, unknown person, unreachable
+database) is one clear message on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Environment, ProgramFileError, load_program
+from bot.demo import DEMO_EMPLOYEE, load_demo
+from bot.shell import run_shell
+from handlers import Engine, Program, build_engine
+from handlers.directory import CsvFormatError, import_people, is_email
+from handlers.ports import SystemClock
+from handlers.privacy import export_person
+from storage import Database, StorageError
+
+log = logging.getLogger("mentorbot")
+
+
+class CliError(Exception):
+    """A mistake on the command line; the message is what the operator reads."""
+
+
+@dataclass
+class App:
+    """What most commands need: the program, the database and the engine."""
+
+    env: Environment
+    program: Program
+    database: Database
+    engine: Engine
+
+
+@asynccontextmanager
+async def open_app(env: Environment) -> AsyncIterator[App]:
+    """Load the program file and open a database whose schema is current."""
+    program = load_program(env.config_path)
+    database = Database(env.database_url)
+    try:
+        await database.ensure_schema()
+        yield App(env, program, database, build_engine(program=program, database=database))
+    finally:
+        await database.dispose()
+
+
+async def _db_upgrade(args: argparse.Namespace, env: Environment) -> int:
+    database = Database(env.database_url)
+    try:
+        before, after = await database.upgrade()
+    finally:
+        await database.dispose()
+    if before == after:
+        print(f"database already up to date (revision {after})")
+    else:
+        print(f"database upgraded from {before or 'empty'} to revision {after}")
+    return 0
+
+
+async def _check_config(args: argparse.Namespace, env: Environment) -> int:
+    load_program(args.file or env.config_path)
+    print("ok")
+    return 0
+
+
+async def _people_import(args: argparse.Namespace, env: Environment) -> int:
+    path = Path(args.file)
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text; save the CSV as UTF-8 and try again") from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read the file ({exc.strerror})") from None
+    async with open_app(env) as app, app.database.session() as session:
+        try:
+            report = await import_people(
+                session, text, now=SystemClock().now(), skip_invalid=args.skip_invalid
+            )
+        except CsvFormatError as exc:
+            raise CliError(f"{path}: {exc}") from None
+    for rejection in report.rejected:
+        who = f" ({rejection.email})" if rejection.email else ""
+        print(f"{path}:{rejection.line}{who}: {rejection.reason}", file=sys.stderr)
+    counts = (
+        f"created {report.created}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected {len(report.rejected)}"
+    )
+    if not report.applied:
+        n = len(report.rejected)
+        print(f"{counts}; nothing imported", file=sys.stderr)
+        print(
+            f"Nothing was imported because {n} row{'s are' if n != 1 else ' is'} invalid. Fix "
+            f"{'them' if n != 1 else 'it'}, or re-run with --skip-invalid to import the rest.",
+            file=sys.stderr,
+        )
+        return 1
+    print(counts)
+    return 0
+
+
+async def _shell(args: argparse.Namespace, env: Environment) -> int:
+    email = args.as_email.strip().lower()
+    if not is_email(email):
+        raise CliError(f"{args.as_email!r} is not an email address; use --as name@company.com")
+    async with open_app(env) as app:
+        await run_shell(
+            engine=app.engine,
+            database=app.database,
+            email=email,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+        )
+    return 0
+
+
+async def _privacy_export(args: argparse.Namespace, env: Environment) -> int:
+    async with open_app(env) as app, app.database.session() as session:
+        document = await export_person(session, args.email)
+    if document is None:
+        raise CliError(f"no one with the email {args.email} is in the directory")
+    print(json.dumps(document, indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _demo(args: argparse.Namespace, env: Environment) -> int:
+    async with open_app(env) as app, app.database.session() as session:
+        summary = await load_demo(session, app.program, now=SystemClock().now())
+    if not summary.loaded:
+        print(f"The directory already has {summary.people} people; demo data not loaded.")
+    else:
+        print(
+            f"Loaded a demo organisation: {summary.people} people in {summary.departments} "
+            f"departments, {summary.mentors} of them enrolled as mentors. Try: "
+            f"mentorbot shell --as {DEMO_EMPLOYEE}"
+        )
+    return 0
+
+
+Handler = Callable[[argparse.Namespace, Environment], Awaitable[int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="mentorbot",
+        description="Run a mentorship program in Slack, Teams, or a terminal.",
+        epilog="Settings come from MENTORBOT_DATABASE_URL and MENTORBOT_CONFIG (see README).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(
+        name: str, handler: Handler, help_text: str, **kwargs: object
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, **kwargs)  # type: ignore[arg-type]
+        sub.set_defaults(handler=handler)
+        return sub
+
+    db = commands.add_parser(
+        "db", help="manage the database schema", description="Manage the database schema."
+    )
+    db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade",
+        help="create or upgrade the schema to this version (safe to repeat)",
+        description="Create or upgrade the schema to this version; safe to repeat.",
+    )
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    check = add(
+        "check-config", _check_config, "validate a program file; prints ok or every problem"
+    )
+    check.add_argument(
+        "file", nargs="?", help="the program file (default: MENTORBOT_CONFIG or ./app.yaml)"
+    )
+
+    people = commands.add_parser(
+        "people", help="manage the people directory", description="Manage the people directory."
+    )
+    people_commands = people.add_subparsers(dest="people_command", metavar="COMMAND", required=True)
+    imp = people_commands.add_parser(
+        "import",
+        help="upsert people from a CSV file, by email",
+        description=(
+            "Upsert people from a CSV with columns email,name,department,title,level,"
+            "manager_email,timezone,location (other columns are kept as attributes). Every "
+            "row is checked first; nothing is imported if any row is bad, unless --skip-invalid."
+        ),
+    )
+    imp.add_argument("file", help="the CSV file (UTF-8)")
+    imp.add_argument(
+        "--skip-invalid", action="store_true", help="import the good rows even if some are bad"
+    )
+    imp.set_defaults(handler=_people_import)
+
+    shell = add("shell", _shell, "talk to the bot in this terminal (or through a pipe) as someone")
+    shell.add_argument(
+        "--as",
+        dest="as_email",
+        required=True,
+        metavar="EMAIL",
+        help="who you are; someone not in the directory is added",
+    )
+
+    privacy = commands.add_parser("privacy", help="data rights", description="Data rights.")
+    privacy_commands = privacy.add_subparsers(
+        dest="privacy_command", metavar="COMMAND", required=True
+    )
+    export = privacy_commands.add_parser(
+        "export",
+        help="print everything stored about a person, as JSON",
+        description="Print everything stored about a person, as JSON.",
+    )
+    export.add_argument("email")
+    export.set_defaults(handler=_privacy_export)
+
+    add("demo", _demo, "load a demo organisation into an empty directory")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    env = Environment.from_environ()
+    try:
+        code: int = asyncio.run(args.handler(args, env))
+        return code
+    except ProgramFileError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return 1
+    except (CliError, StorageError) as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""Loading the program file and the environment into typed settings.
+
+Every problem in a program file becomes one line that says where it is (file, line, the
+path of the setting) and what would fix it, the same for ``mentorbot check-config`` and
+for any command that starts with a bad file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from handlers.program import Location, Problem, Program, check_program
+from storage import DEFAULT_DATABASE_URL
+
+DEFAULT_CONFIG_PATH = "./app.yaml"
+
+
+class ProgramFileError(Exception):
+    """A program file that cannot be used; ``lines`` holds one message per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The settings that come from environment variables (see DESIGN.md)."""
+
+    database_url: str
+    config_path: str
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Environment:
+        """Read the environment (``os.environ`` unless another mapping is given)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("MENTORBOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            config_path=env.get("MENTORBOT_CONFIG") or DEFAULT_CONFIG_PATH,
+        )
+
+
+def load_program(path: str | Path) -> Program:
+    """Read, validate and resolve a program file.
+
+    Raises:
+        ProgramFileError: the file is missing, not YAML, or not a valid program.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProgramFileError(
+            [f"{path}: no such file; point MENTORBOT_CONFIG at your program file"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProgramFileError([f"{path}: cannot read the file ({exc})"]) from None
+    return parse_program(text, source=str(path))
+
+
+def parse_program(text: str, *, source: str = "app.yaml") -> Program:
+    """Validate program-file text; see :func:`load_program`."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise ProgramFileError(
+            [f"{where}: not valid YAML: {exc.problem or exc}; check indentation and quoting"]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ProgramFileError([f"{source}: not valid YAML: {exc}"]) from None
+    if data is None:
+        raise ProgramFileError([f"{source}: the file is empty; start from the shipped app.yaml"])
+    if not isinstance(data, dict):
+        raise ProgramFileError(
+            [f"{source}:1: the file must be a mapping of settings (program:, competencies:, ...)"]
+        )
+    try:
+        program = Program.model_validate(data)
+    except ValidationError as exc:
+        problems = [_from_pydantic(error) for error in exc.errors()]
+        raise ProgramFileError(_format(problems, root, source)) from None
+    problems = check_program(program)
+    if problems:
+        raise ProgramFileError(_format(problems, root, source))
+    return program
+
+
+def _format(problems: list[Problem], root: yaml.Node | None, source: str) -> list[str]:
+    lines = []
+    for problem in problems:
+        line = _line_of(root, problem.loc)
+        where = f"{source}:{line}" if line else source
+        path = _dotted(problem.loc)
+        lines.append(
+            f"{where}: {path}: {problem.message}" if path else f"{where}: {problem.message}"
+        )
+    return lines
+
+
+def _dotted(loc: Location) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _line_of(root: yaml.Node | None, loc: Location) -> int | None:
+    """The 1-based line of the deepest node the location reaches."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == part:
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _all_setting_names() -> list[str]:
+    names: set[str] = set()
+    pending: list[type[BaseModel]] = [Program]
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            names.add(name)
+            for candidate in _models_in(field.annotation):
+                pending.append(candidate)
+    return sorted(names)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_models_in(arg))
+    return found
+
+
+def _from_pydantic(error: Any) -> Problem:
+    loc: Location = tuple(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "missing":
+        message = "this setting is required"
+    elif kind == "extra_forbidden":
+        name = str(loc[-1]) if loc else ""
+        close = difflib.get_close_matches(name, _all_setting_names(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check its spelling"
+        message = f"unknown setting {name!r}{hint}"
+    else:
+        shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+        message = f"{error['msg']} (got {shown})"
+        if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
+            message = (
+                f"{value!r} is not a valid id: use lowercase letters, digits, - and _, "
+                "starting with a letter"
+            )
+    # Pydantic reports union members as extra path parts (e.g. "list[str]"); drop them.
+    loc = tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("literal")))
+    )
+    return Problem(loc=loc, message=message)

@@ -1,0 +1,89 @@
+"""The shell channel: ``mentorbot shell --as EMAIL``.
+
+Reads one line at a time from standard input (a terminal or a pipe) and prints the bot's
+replies, through the same engine as Slack and Teams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TextIO
+
+from bot.render_text import render_all
+from handlers import Engine, Inbound, Reply, UserError, greeting
+from handlers.directory import find_or_create_person
+from storage import Database
+
+CHANNEL = "shell"
+QUIT_WORDS = {"quit", "exit", ":q"}
+log = logging.getLogger(__name__)
+
+
+async def run_shell(
+    *,
+    engine: Engine,
+    database: Database,
+    email: str,
+    stdin: TextIO,
+    stdout: TextIO,
+) -> None:
+    """Talk to the bot as ``email`` until end of input or ``quit``."""
+    async with database.session() as session:
+        person, created = await find_or_create_person(
+            session,
+            email=email,
+            now=engine.clock.now(),
+            timezone=engine.program.program.default_timezone,
+        )
+    assert person.id is not None
+    interactive = stdin.isatty()
+
+    def show(replies: list[Reply]) -> None:
+        if replies:
+            stdout.write(render_all(replies) + "\n\n")
+            stdout.flush()
+
+    base = Inbound(channel=CHANNEL, user_key=person.email, person_id=person.id)
+    first = person.name.split()[0]
+    opening = [Reply(greeting(engine.program, first))]
+    if created:
+        opening.insert(0, Reply(f"(You weren't in the directory yet, so I added {person.email}.)"))
+    resumed = await engine.resume(base)
+    show(resumed or opening)
+    if interactive:
+        stdout.write("(Type quit or press Ctrl-D to leave; your place is saved.)\n\n")
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in QUIT_WORDS:
+            break
+        show(await _turn(engine, Inbound(CHANNEL, person.email, person.id, text=text)))
+
+
+async def _turn(engine: Engine, inbound: Inbound) -> list[Reply]:
+    """One turn behind the channel's error boundary."""
+    try:
+        return await engine.handle(inbound)
+    except UserError as problem:
+        return [Reply(str(problem))]
+    except Exception:
+        # Never the message text: it may hold private answers.
+        log.exception(
+            "shell turn failed (channel=%s person=%s)", inbound.channel, inbound.person_id
+        )
+        await engine.reset(inbound)
+        return [
+            Reply(
+                "Sorry, something went wrong on my side, so I've reset this conversation. "
+                "Your saved enrollment is untouched; type help to carry on."
+            )
+        ]

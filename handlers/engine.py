@@ -1,0 +1,359 @@
+"""The conversation engine: routes a turn to a command or to the flow in progress.
+
+Flows are explicit state machines (python-telegram-bot's ConversationHandler is the model):
+a flow has named steps, each turn returns the next state or ends the flow, and ``back``,
+``skip``, ``cancel`` and ``help`` work inside every flow. The state is written to the
+database on every turn with a version check (botbuilder's e-tag), so a restart resumes at
+the same step and a stale or doubled answer is refused instead of corrupting the flow.
+"""
+
+from __future__ import annotations
+
+import difflib
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.errors import UserError
+from handlers.messages import Inbound, Reply
+from handlers.ports import Clock, SystemClock
+from handlers.program import Program
+from storage import ConversationState, Database, Person
+
+FLOW_WORDS = ("back", "skip", "cancel", "help")
+
+
+@dataclass(frozen=True)
+class FlowState:
+    """Where a person is in a flow: the flow's name, its step, and what it collected."""
+
+    flow: str
+    step: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """What a turn produced: replies, and the state to store next.
+
+    Attributes:
+        replies: What to send back.
+        state: The next state, or None when the flow has ended.
+        changed: False when the turn left the state exactly as it was (help, a stale click).
+    """
+
+    replies: list[Reply]
+    state: FlowState | None = None
+    changed: bool = True
+
+
+@dataclass
+class Turn:
+    """Everything a command or flow step may use while handling one inbound message."""
+
+    session: AsyncSession
+    program: Program
+    person: Person
+    inbound: Inbound
+    now: datetime
+
+    @property
+    def text(self) -> str:
+        """What the person typed, trimmed."""
+        return self.inbound.text.strip()
+
+
+class Flow(ABC):
+    """A multi-step conversation."""
+
+    #: Stored in the state row; never rename a released flow.
+    name: ClassVar[str]
+
+    @abstractmethod
+    async def answer(self, turn: Turn, state: FlowState) -> Outcome:
+        """Handle typed text or a click for the current step."""
+
+    @abstractmethod
+    def ask(self, turn: Turn, state: FlowState) -> list[Reply]:
+        """The message that asks the current step again (on resume, help, a stale click)."""
+
+    @abstractmethod
+    def describe(self, state: FlowState) -> str:
+        """Where the person is, e.g. "question 3 of 6 of your mentee intake"."""
+
+    async def back(self, turn: Turn, state: FlowState) -> Outcome:
+        """Go to the previous step."""
+        return Outcome(
+            [Reply("There's no going back from here. Type cancel to stop.")], state, False
+        )
+
+    async def skip(self, turn: Turn, state: FlowState) -> Outcome:
+        """Skip the current step if it is optional."""
+        return Outcome([Reply("This step can't be skipped. Type cancel to stop.")], state, False)
+
+    def help(self, turn: Turn, state: FlowState) -> list[Reply]:
+        """Explain the current step and the words that work inside a flow."""
+        return [
+            Reply(
+                f"You're on {self.describe(state)}. Answer the question below, or type "
+                "back (previous question), skip (optional questions only) or cancel (stop "
+                "without saving)."
+            )
+        ]
+
+    def cancelled(self, state: FlowState) -> str:
+        """What to say when the person cancels."""
+        return "Cancelled; nothing was saved."
+
+
+CommandHandler = Callable[[Turn, list[str]], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A word a person can type outside a flow (``help``, ``join``, ``status``, ...)."""
+
+    name: str
+    summary: str
+    run: CommandHandler
+    usage: str = ""
+    aliases: tuple[str, ...] = ()
+    lead_only: bool = False
+
+
+@dataclass
+class _Loaded:
+    row: ConversationState | None
+    person: Person
+
+
+class StaleState(Exception):
+    """Another turn changed the conversation state first."""
+
+
+@dataclass
+class Engine:
+    """Routes every inbound message of every channel.
+
+    Args:
+        program: The program being run.
+        database: Where people, enrollments and conversation state live.
+        commands: The commands people can type.
+        flows: The flows commands can start, by name.
+        clock: Where time comes from.
+    """
+
+    program: Program
+    database: Database
+    commands: Sequence[Command]
+    flows: dict[str, Flow]
+    clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        self._by_word: dict[str, Command] = {}
+        for command in self.commands:
+            for word in (command.name, *command.aliases):
+                self._by_word[word] = command
+
+    def commands_for(self, person: Person) -> list[Command]:
+        """The commands this person may use, in the order help lists them."""
+        lead = self.program.is_lead(person.email)
+        return [c for c in self.commands if lead or not c.lead_only]
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Answer one inbound message; the state change and any writes commit together.
+
+        Raises:
+            UserError: the person is not in the directory.
+        """
+        try:
+            async with self.database.session() as session:
+                loaded = await self._load(session, inbound)
+                turn = Turn(session, self.program, loaded.person, inbound, self.clock.now())
+                outcome = await self._dispatch(turn, loaded.row)
+                version = await self._store(session, inbound, loaded.row, outcome, turn.now)
+        except StaleState:
+            current = await self.resume(inbound, welcome_back=False)
+            return [Reply("I got two answers at the same moment and kept the first one."), *current]
+        return _with_tokens(outcome, version)
+
+    async def resume(self, inbound: Inbound, *, welcome_back: bool = True) -> list[Reply]:
+        """What to show a person who opens the conversation: the step they were on, if any.
+
+        Returns:
+            The current step asked again, or nothing when no flow is in progress.
+        """
+        async with self.database.session() as session:
+            loaded = await self._load(session, inbound)
+            row = loaded.row
+            if row is None or row.flow not in self.flows:
+                return []
+            turn = Turn(session, self.program, loaded.person, inbound, self.clock.now())
+            flow = self.flows[row.flow]
+            state = FlowState(row.flow, row.step, dict(row.data))
+            replies = flow.ask(turn, state)
+            if welcome_back:
+                replies.insert(0, Reply(f"Welcome back! You were on {flow.describe(state)}."))
+            return _with_tokens(Outcome(replies, state), row.version)
+
+    async def reset(self, inbound: Inbound) -> None:
+        """Drop the flow in progress (after an unexpected error broke it)."""
+        async with self.database.session() as session:
+            conn = await session.connection()
+            await conn.execute(
+                sa.delete(ConversationState).where(
+                    sa.and_(
+                        ConversationState.channel == inbound.channel,  # type: ignore[arg-type]
+                        ConversationState.user_key == inbound.user_key,  # type: ignore[arg-type]
+                    )
+                )
+            )
+
+    async def _load(self, session: AsyncSession, inbound: Inbound) -> _Loaded:
+        person = await session.get(Person, inbound.person_id)
+        if person is None:
+            raise UserError("I can't find you in the company directory; ask the program lead.")
+        result = await session.exec(
+            select(ConversationState).where(
+                ConversationState.channel == inbound.channel,
+                ConversationState.user_key == inbound.user_key,
+            )
+        )
+        return _Loaded(result.first(), person)
+
+    async def _dispatch(self, turn: Turn, row: ConversationState | None) -> Outcome:
+        text = turn.text
+        word = text.lower()
+        if row is not None and row.flow in self.flows:
+            flow = self.flows[row.flow]
+            state = FlowState(row.flow, row.step, dict(row.data))
+            action = turn.inbound.action
+            if action is not None and action.token != _token(state, row.version):
+                replies = [
+                    Reply(
+                        "That button belongs to a question you already answered, so "
+                        "I left everything as it was. Here is where we are:"
+                    )
+                ]
+                return Outcome(replies + flow.ask(turn, state), state, changed=False)
+            if action is None and word == "cancel":
+                return Outcome([Reply(flow.cancelled(state))], None)
+            if action is None and word == "help":
+                return Outcome(flow.help(turn, state) + flow.ask(turn, state), state, False)
+            if action is None and word == "back":
+                return await flow.back(turn, state)
+            if action is None and word == "skip":
+                return await flow.skip(turn, state)
+            return await flow.answer(turn, state)
+        if row is not None:
+            # A flow this version no longer has (renamed or removed): start afresh.
+            await turn.session.delete(row)
+        if turn.inbound.action is not None:
+            return Outcome(
+                [
+                    Reply(
+                        "That button belongs to a conversation that has already finished; "
+                        "nothing changed. Type help to see what I can do."
+                    )
+                ],
+                None,
+                changed=row is not None,
+            )
+        return await self._command(turn)
+
+    async def _command(self, turn: Turn) -> Outcome:
+        words = turn.text.split()
+        if not words:
+            return Outcome([Reply("Type help to see what I can do.")], None, changed=False)
+        word = words[0].lower().lstrip("/")
+        command = self._by_word.get(word)
+        if command is None or (command.lead_only and not self.program.is_lead(turn.person.email)):
+            if command is not None:
+                text = f"Only program leads can use {command.name}."
+            else:
+                text = f"I don't know {words[0]!r}."
+                known = [c.name for c in self.commands_for(turn.person)]
+                close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+                if close:
+                    text += f" Did you mean {close[0]}?"
+            return Outcome([Reply(f"{text} Type help to see what I can do.")], None, False)
+        return await command.run(turn, words[1:])
+
+    async def _store(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        row: ConversationState | None,
+        outcome: Outcome,
+        now: datetime,
+    ) -> int:
+        """Write the next state with a version check; returns the version now stored."""
+        state = outcome.state
+        if not outcome.changed:
+            return row.version if row is not None else 0
+        table = ConversationState.__table__  # type: ignore[attr-defined]
+        conn = await session.connection()
+        if row is None:
+            if state is None:
+                return 0
+            data = {**state.data, "_id": secrets.token_hex(4)}
+            try:
+                await conn.execute(
+                    sa.insert(table).values(
+                        channel=inbound.channel,
+                        user_key=inbound.user_key,
+                        person_id=inbound.person_id,
+                        flow=state.flow,
+                        step=state.step,
+                        data=data,
+                        version=1,
+                        updated_at=now,
+                    )
+                )
+            except IntegrityError:
+                # Another turn started a flow for this person first; the transaction
+                # rolls back as StaleState propagates.
+                raise StaleState from None
+            outcome.state = replace(state, data=data)
+            return 1
+        where = sa.and_(table.c.id == row.id, table.c.version == row.version)
+        if state is None:
+            result = await conn.execute(sa.delete(table).where(where))
+            if result.rowcount != 1:
+                raise StaleState
+            return 0
+        data = {**state.data, "_id": row.data.get("_id") or secrets.token_hex(4)}
+        result = await conn.execute(
+            sa.update(table)
+            .where(where)
+            .values(
+                flow=state.flow, step=state.step, data=data, version=row.version + 1, updated_at=now
+            )
+        )
+        if result.rowcount != 1:
+            raise StaleState
+        outcome.state = replace(state, data=data)
+        return row.version + 1
+
+
+def _token(state: FlowState, version: int) -> str:
+    return f"{state.data.get('_id', '')}.{version}"
+
+
+def _with_tokens(outcome: Outcome, version: int) -> list[Reply]:
+    """Stamp every prompt with the token of the state it belongs to."""
+    if outcome.state is None:
+        return outcome.replies
+    token = _token(outcome.state, version)
+    return [
+        replace(reply, prompt=replace(reply.prompt, token=token)) if reply.prompt else reply
+        for reply in outcome.replies
+    ]

@@ -1,0 +1,99 @@
+"""The neutral message model: what comes in from any channel and what goes back.
+
+Channels (shell, Slack, Teams) translate to and from these at their edge; handlers/ never
+knows which channel a person is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Action:
+    """A click or form submission that answers a specific prompt.
+
+    Attributes:
+        token: The token of the prompt it answers; a click on an old prompt is refused.
+        values: The chosen option values, or the typed value of a form field.
+    """
+
+    token: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person said or clicked.
+
+    Attributes:
+        channel: Which channel it came from (``shell``, ``slack``, ``teams``).
+        user_key: The person's id on that channel; with ``channel`` it keys the flow state.
+        person_id: The directory person behind the user.
+        text: What they typed (empty for a click).
+        action: What they clicked or submitted, if anything.
+    """
+
+    channel: str
+    user_key: str
+    person_id: int
+    text: str = ""
+    action: Action | None = None
+
+
+class PromptKind(StrEnum):
+    """How a prompt is answered."""
+
+    SINGLE = "single"
+    MULTI = "multi"
+    TEXT = "text"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a prompt: the value sent back and the label shown."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A question awaiting an answer; renderers show it as buttons, a card or numbers.
+
+    Attributes:
+        kind: How it is answered.
+        options: The choices of a single or multiple choice.
+        min: Fewest choices (multiple choice) or lowest number.
+        max: Most choices (multiple choice) or highest number.
+        optional: Whether ``skip`` is allowed.
+        token: Set by the engine: identifies this exact prompt so a stale click is refused.
+    """
+
+    kind: PromptKind
+    options: tuple[Option, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    optional: bool = False
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to a person.
+
+    Attributes:
+        text: The message in plain words (every channel can show it).
+        title: A short heading for rich renderers.
+        fields: Label/value pairs (a summary, a profile) shown as a list.
+        prompt: The question this message asks, if any.
+        hint: A quiet line after the question (what else can be typed).
+    """
+
+    text: str
+    title: str | None = None
+    fields: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    prompt: Prompt | None = None
+    hint: str | None = None

@@ -1,0 +1,384 @@
+"""The program: typed settings loaded from the program file (``app.yaml``).
+
+Loading the file, and turning problems into located messages, is bot/'s job
+(``bot.config``); this module only says what a valid program is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from storage import Role
+
+SLUG = r"^[a-z][a-z0-9_-]*$"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QuestionType(StrEnum):
+    """How a question is answered."""
+
+    TEXT = "text"
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    NUMBER = "number"
+    SCALE = "scale"
+
+
+class Meaning(StrEnum):
+    """What an answer is used for beyond the record (matching, reports, capacity)."""
+
+    GOALS = "goals"
+    COMPETENCIES = "competencies"
+    LEARNING_STYLE = "learning_style"
+    FORMATS = "formats"
+    HOURS_PER_MONTH = "hours_per_month"
+    CAPACITY = "capacity"
+    BIO = "bio"
+
+
+class Competency(_Strict):
+    """One competency of the taxonomy, tied to a pillar of the leadership strategy."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1)]
+    pillar: Annotated[str, Field(min_length=1)]
+    description: str = ""
+
+
+class Choice(_Strict):
+    """One option of a choice question: the stored value and the label people see."""
+
+    value: str
+    label: str
+
+
+class Question(_Strict):
+    """One question of a questionnaire.
+
+    ``options`` is a list of labels, or the word ``competencies`` for the whole taxonomy.
+    With ``options_from: competencies`` the listed labels must be competencies, and the
+    stored values are their ids. ``min``/``max`` bound a number or scale, or how many
+    options a multiple choice takes.
+    """
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    prompt: Annotated[str, Field(min_length=1)]
+    type: QuestionType
+    options: list[str] | Literal["competencies"] | None = None
+    options_from: Literal["competencies"] | None = None
+    required: bool = True
+    min: int | None = None
+    max: int | None = None
+    help: str | None = None
+    meaning: Meaning | None = None
+
+    _choices: tuple[Choice, ...] = PrivateAttr(default=())
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        """The resolved options of a choice question, in the order they are shown."""
+        return self._choices
+
+    @property
+    def is_choice(self) -> bool:
+        """True for single and multiple choice questions."""
+        return self.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
+
+    def label_of(self, value: str) -> str:
+        """The label shown for a stored option value (the value itself if unknown)."""
+        for choice in self._choices:
+            if choice.value == value:
+                return choice.label
+        return value
+
+
+class Intake(_Strict):
+    """The intake questionnaire of each role."""
+
+    mentee: list[Question] = Field(min_length=1)
+    mentor: list[Question] = Field(min_length=1)
+
+    def for_role(self, role: Role) -> list[Question]:
+        """The questions of one role, in order."""
+        return self.mentee if role is Role.MENTEE else self.mentor
+
+
+class WorkingHours(_Strict):
+    """When messages may reach people, in their own timezone."""
+
+    start: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "09:00"
+    end: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "17:00"
+    days: list[Weekday] = Field(
+        default_factory=lambda: list[Weekday](["mon", "tue", "wed", "thu", "fri"]), min_length=1
+    )
+
+
+class Cadence(_Strict):
+    """The rhythm of a pairing's cycle."""
+
+    cycle_days: Annotated[int, Field(ge=7, le=730)] = 90
+    checkin_every_days: Annotated[int, Field(ge=1, le=180)] = 14
+    calibration_day: Annotated[int, Field(ge=1, le=365)] = 30
+    review_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: [3, 6, 9, 12]
+    )
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    escalate_after_missed: Annotated[int, Field(ge=1, le=20)] = 2
+    auto_close_after_days: Annotated[int, Field(ge=1, le=730)] = 60
+    stale_after_days: Annotated[int, Field(ge=1, le=90)] = 7
+
+
+class MatchingWeights(_Strict):
+    """How much each part of the fit counts; they need not add up to 1."""
+
+    competencies: Annotated[float, Field(ge=0)] = 0.35
+    goals: Annotated[float, Field(ge=0)] = 0.15
+    formats: Annotated[float, Field(ge=0)] = 0.1
+    timezone: Annotated[float, Field(ge=0)] = 0.15
+    cross_function: Annotated[float, Field(ge=0)] = 0.15
+    seniority: Annotated[float, Field(ge=0)] = 0.1
+
+
+class Matching(_Strict):
+    """Matching weights and the rules no proposal may break."""
+
+    weights: MatchingWeights = Field(default_factory=MatchingWeights)
+    min_level_gap: Annotated[int, Field(ge=0, le=10)] = 1
+    max_timezone_gap_hours: Annotated[int, Field(ge=0, le=26)] = 8
+    blind_review: bool = False
+    proposal_expiry_days: Annotated[int, Field(ge=1, le=60)] = 7
+
+
+class ProgramInfo(_Strict):
+    """Who runs the program and who may take part."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    leads: list[str] = Field(min_length=1)
+    roles: list[Role] = Field(default_factory=lambda: [Role.MENTEE, Role.MENTOR], min_length=1)
+    default_timezone: str = "UTC"
+    min_group_size: Annotated[int, Field(ge=2, le=100)] = 5
+
+    @field_validator("leads")
+    @classmethod
+    def _leads_are_emails(cls, leads: list[str]) -> list[str]:
+        for lead in leads:
+            if not EMAIL_RE.match(lead):
+                raise ValueError(f"{lead!r} is not an email address; list leads by email")
+        return [lead.strip().lower() for lead in leads]
+
+
+class Program(_Strict):
+    """A whole mentorship program as the program file describes it."""
+
+    program: ProgramInfo
+    competencies: list[Competency] = Field(min_length=1)
+    intake: Intake
+    cadence: Cadence = Field(default_factory=Cadence)
+    matching: Matching = Field(default_factory=Matching)
+
+    def competency(self, key: str) -> Competency | None:
+        """The competency with this id or name (names compare case-insensitively)."""
+        wanted = key.strip().casefold()
+        for competency in self.competencies:
+            if competency.id == key or competency.name.casefold() == wanted:
+                return competency
+        return None
+
+    def is_lead(self, email: str) -> bool:
+        """True when this email belongs to a program lead."""
+        return email.strip().lower() in self.program.leads
+
+
+Location = tuple[str | int, ...]
+
+
+class Problem(BaseModel):
+    """One thing wrong with a program file: where it is and what would fix it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    loc: Location
+    message: str
+
+
+def _known(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def check_program(program: Program) -> list[Problem]:
+    """Cross-field rules a schema cannot express; resolves choice options as it goes.
+
+    Returns:
+        Every problem found, empty when the program is sound. Choice options are
+        resolved on the questions only when there are no problems.
+    """
+    problems: list[Problem] = []
+    names = [c.name for c in program.competencies]
+
+    def problem(loc: Location, message: str) -> None:
+        problems.append(Problem(loc=loc, message=message))
+
+    seen_ids: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
+    for i, competency in enumerate(program.competencies):
+        if competency.id in seen_ids:
+            problem(("competencies", i, "id"), f"{competency.id!r} is used twice")
+        if competency.name.casefold() in seen_names:
+            problem(("competencies", i, "name"), f"{competency.name!r} is used twice")
+        seen_ids[competency.id] = i
+        seen_names[competency.name.casefold()] = i
+
+    resolved: dict[tuple[str, int], tuple[Choice, ...]] = {}
+    for role in (Role.MENTEE, Role.MENTOR):
+        questions = program.intake.for_role(role)
+        question_ids: set[str] = set()
+        for index, question in enumerate(questions):
+            loc: Location = ("intake", role.value, index)
+            if question.id in question_ids:
+                problem((*loc, "id"), f"question id {question.id!r} is used twice in {role}")
+            question_ids.add(question.id)
+            choices = _check_question(question, loc, program, names, problem)
+            resolved[(role.value, index)] = choices
+        meanings = [q.meaning for q in questions if q.meaning is not None]
+        for meaning in set(meanings):
+            if meanings.count(meaning) > 1:
+                problem(("intake", role.value), f"only one question may have meaning {meaning}")
+        competency_questions = [q for q in questions if q.meaning is Meaning.COMPETENCIES]
+        for q in competency_questions:
+            if q.options_from != "competencies" and q.options != "competencies":
+                problem(
+                    ("intake", role.value, questions.index(q), "options"),
+                    "a question with meaning 'competencies' must offer competencies: "
+                    "set options: competencies (or options_from: competencies)",
+                )
+        if not competency_questions:
+            what = "want to develop" if role is Role.MENTEE else "can help with"
+            problem(
+                ("intake", role.value),
+                f"no question asks which competencies {role}s {what}; add a multi_choice "
+                "question with options: competencies and meaning: competencies",
+            )
+    capacity = [q for q in program.intake.mentor if q.meaning is Meaning.CAPACITY]
+    if not capacity:
+        problem(
+            ("intake", "mentor"),
+            "no question asks mentors how many mentees they can take; add a number question "
+            "with meaning: capacity (e.g. min: 1, max: 5)",
+        )
+    elif capacity[0].type is not QuestionType.NUMBER or (capacity[0].min or 0) < 1:
+        problem(
+            ("intake", "mentor", program.intake.mentor.index(capacity[0])),
+            "the capacity question must be type: number with min: 1 or more",
+        )
+
+    cadence = program.cadence
+    if cadence.calibration_day >= cadence.cycle_days:
+        problem(
+            ("cadence", "calibration_day"),
+            f"must come before the end of the cycle (cycle_days is {cadence.cycle_days})",
+        )
+    if cadence.checkin_every_days >= cadence.cycle_days:
+        problem(
+            ("cadence", "checkin_every_days"),
+            f"must be shorter than the cycle (cycle_days is {cadence.cycle_days})",
+        )
+    hours = cadence.working_hours
+    if hours.start >= hours.end:
+        problem(("cadence", "working_hours"), f"start {hours.start} must be before end {hours.end}")
+    if sum(program.matching.weights.model_dump().values()) <= 0:
+        problem(("matching", "weights"), "at least one weight must be above 0")
+    if not _is_timezone(program.program.default_timezone):
+        problem(
+            ("program", "default_timezone"),
+            f"{program.program.default_timezone!r} is not an IANA timezone "
+            "(e.g. Europe/Berlin, America/New_York, UTC)",
+        )
+
+    if not problems:
+        for (role_name, index), choices in resolved.items():
+            questions = program.intake.for_role(Role(role_name))
+            questions[index]._choices = choices
+    return problems
+
+
+def _is_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _check_question(
+    question: Question,
+    loc: Location,
+    program: Program,
+    names: list[str],
+    problem: Callable[[Location, str], None],
+) -> tuple[Choice, ...]:
+    choices: list[Choice] = []
+    if question.is_choice:
+        if question.options is None:
+            problem(
+                (*loc, "options"),
+                f"a {question.type} question needs options: a list, or competencies",
+            )
+        elif question.options == "competencies":
+            choices = [Choice(value=c.id, label=c.name) for c in program.competencies]
+        else:
+            if not question.options:
+                problem((*loc, "options"), "the list of options is empty")
+            for i, label in enumerate(question.options):
+                if question.options_from == "competencies":
+                    competency = program.competency(label)
+                    if competency is None:
+                        problem(
+                            (*loc, "options", i),
+                            f"{label!r} is not a competency; known: {_known(names)}",
+                        )
+                        continue
+                    choices.append(Choice(value=competency.id, label=competency.name))
+                else:
+                    choices.append(Choice(value=label, label=label))
+            labels = [c.label.casefold() for c in choices]
+            if len(set(labels)) != len(labels):
+                problem((*loc, "options"), "an option is listed twice")
+            for i, choice in enumerate(choices):
+                if choice.label.strip().isdigit():
+                    problem(
+                        (*loc, "options", i),
+                        f"{choice.label!r} is a bare number, which reads as an option "
+                        "number when typed; reword it",
+                    )
+    elif question.options is not None or question.options_from is not None:
+        problem((*loc, "options"), f"a {question.type} question takes no options")
+
+    low, high = question.min, question.max
+    if low is not None and high is not None and low > high:
+        problem((*loc, "min"), f"min ({low}) is above max ({high})")
+    if question.type is QuestionType.SCALE and (low is None or high is None):
+        problem(loc, "a scale question needs min and max (e.g. min: 1, max: 5)")
+    if question.type is QuestionType.MULTI_CHOICE and choices:
+        if high is not None and high > len(choices):
+            problem((*loc, "max"), f"max ({high}) is more than the {len(choices)} options")
+        if low is not None and low < 0:
+            problem((*loc, "min"), "min cannot be negative")
+    if question.type in (QuestionType.TEXT, QuestionType.SINGLE_CHOICE) and (
+        low is not None or high is not None
+    ):
+        problem(loc, f"min and max mean nothing for a {question.type} question; remove them")
+    return tuple(choices)

@@ -1,0 +1,178 @@
+"""Asking one question and reading the answer, typed or clicked.
+
+A typed choice may be the option's number or its label (several, comma-separated, for a
+multiple choice). Anything else is re-asked with a sentence that says what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from handlers.errors import InvalidAnswer
+from handlers.messages import Action, Option, Prompt, PromptKind
+from handlers.program import Question, QuestionType
+
+MAX_TEXT_LENGTH = 2000
+
+_KINDS = {
+    QuestionType.TEXT: PromptKind.TEXT,
+    QuestionType.SINGLE_CHOICE: PromptKind.SINGLE,
+    QuestionType.MULTI_CHOICE: PromptKind.MULTI,
+    QuestionType.NUMBER: PromptKind.NUMBER,
+    QuestionType.SCALE: PromptKind.NUMBER,
+}
+_SEPARATORS = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.IGNORECASE)
+
+Answer = str | int | list[str]
+
+
+def prompt_for(question: Question) -> Prompt:
+    """The neutral prompt that asks this question."""
+    low, high = question.min, question.max
+    if question.type is QuestionType.MULTI_CHOICE:
+        low = low if low is not None else (1 if question.required else 0)
+        high = high if high is not None else len(question.choices)
+    return Prompt(
+        kind=_KINDS[question.type],
+        options=tuple(Option(value=c.value, label=c.label) for c in question.choices),
+        min=low,
+        max=high,
+        optional=not question.required,
+    )
+
+
+def expectation(question: Question) -> str:
+    """One sentence that says what answer this question accepts."""
+    prompt = prompt_for(question)
+    count = len(prompt.options)
+    if question.type is QuestionType.SINGLE_CHOICE:
+        return f"Please pick one option: type its number (1 to {count}) or its name."
+    if question.type is QuestionType.MULTI_CHOICE:
+        low, high = prompt.min or 0, prompt.max or count
+        if low == high:
+            amount = f"exactly {low}"
+        elif low <= 1 and high >= count:
+            amount = "one or more"
+        elif low <= 1:
+            amount = f"up to {high}"
+        else:
+            amount = f"{low} to {high}"
+        return f"Please pick {amount} of the options, comma-separated (e.g. 1, 3)."
+    if question.type is QuestionType.SCALE:
+        return (
+            f"Please answer with a number from {question.min} (lowest) to {question.max} (highest)."
+        )
+    if question.type is QuestionType.NUMBER:
+        if question.min is not None and question.max is not None:
+            return f"Please enter a whole number from {question.min} to {question.max}."
+        if question.min is not None:
+            return f"Please enter a whole number of at least {question.min}."
+        if question.max is not None:
+            return f"Please enter a whole number no larger than {question.max}."
+        return "Please enter a whole number."
+    return "Please answer in a few words."
+
+
+def parse_answer(question: Question, *, text: str = "", action: Action | None = None) -> Answer:
+    """Read an answer to ``question`` from typed text or a click.
+
+    Returns:
+        The stored value: an option value, a list of them, an int, or text.
+
+    Raises:
+        InvalidAnswer: the answer does not fit; its message says what is accepted.
+    """
+    if action is not None:
+        return _from_values(question, list(action.values))
+    text = text.strip()
+    if not text:
+        raise InvalidAnswer(f"I didn't catch an answer. {expectation(question)}")
+    if question.type is QuestionType.TEXT:
+        if len(text) > MAX_TEXT_LENGTH:
+            raise InvalidAnswer(
+                f"That is {len(text):,} characters; please keep it under {MAX_TEXT_LENGTH:,}."
+            )
+        return text
+    if question.type in (QuestionType.NUMBER, QuestionType.SCALE):
+        return _number(question, text)
+    if question.type is QuestionType.SINGLE_CHOICE:
+        return _pick(question, text)
+    pieces = [p for p in _SEPARATORS.split(text) if p]
+    # "1 3 5" reads as three numbers too.
+    if len(pieces) == 1 and re.fullmatch(r"\d+(\s+\d+)+", pieces[0]):
+        pieces = pieces[0].split()
+    values: list[str] = []
+    for piece in pieces:
+        value = _pick(question, piece)
+        if value not in values:
+            values.append(value)
+    return _within_bounds(question, values)
+
+
+def format_answer(question: Question, value: Any) -> str:
+    """An answer as a person reads it (labels, not stored values)."""
+    if value is None or value == [] or value == "":
+        return "(skipped)"
+    if isinstance(value, list):
+        return ", ".join(question.label_of(str(v)) for v in value)
+    if question.is_choice:
+        return question.label_of(str(value))
+    return str(value)
+
+
+def _from_values(question: Question, values: list[str]) -> Answer:
+    if question.is_choice:
+        known = {c.value for c in question.choices}
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise InvalidAnswer(
+                f"{unknown[0]!r} is not one of the options. {expectation(question)}"
+            )
+        if question.type is QuestionType.SINGLE_CHOICE:
+            if len(values) != 1:
+                raise InvalidAnswer(expectation(question))
+            return values[0]
+        return _within_bounds(question, list(dict.fromkeys(values)))
+    if len(values) != 1:
+        raise InvalidAnswer(expectation(question))
+    return parse_answer(question, text=values[0])
+
+
+def _within_bounds(question: Question, values: list[str]) -> list[str]:
+    prompt = prompt_for(question)
+    low, high = prompt.min or 0, prompt.max or len(prompt.options)
+    if not low <= len(values) <= high:
+        chosen = f"You picked {len(values)}. " if values else ""
+        raise InvalidAnswer(f"{chosen}{expectation(question)}")
+    return values
+
+
+def _number(question: Question, text: str) -> int:
+    cleaned = text.replace(",", "").strip()
+    if not re.fullmatch(r"[+-]?\d+", cleaned):
+        raise InvalidAnswer(f"{text!r} is not a whole number. {expectation(question)}")
+    number = int(cleaned)
+    if (question.min is not None and number < question.min) or (
+        question.max is not None and number > question.max
+    ):
+        raise InvalidAnswer(f"{number} is out of range. {expectation(question)}")
+    return number
+
+
+def _pick(question: Question, text: str) -> str:
+    choices = question.choices
+    piece = text.strip().rstrip(".")
+    if piece.isdigit():
+        index = int(piece)
+        if 1 <= index <= len(choices):
+            return choices[index - 1].value
+        raise InvalidAnswer(f"There is no option {index}. {expectation(question)}")
+    wanted = piece.casefold()
+    for choice in choices:
+        if wanted in (choice.label.casefold(), choice.value.casefold()):
+            return choice.value
+    starts = [c for c in choices if c.label.casefold().startswith(wanted)]
+    if len(starts) == 1 and len(wanted) >= 3:
+        return starts[0].value
+    raise InvalidAnswer(f"{piece!r} is not one of the options. {expectation(question)}")

@@ -1,0 +1,30 @@
+"""Storage: SQLModel tables, the async engine, queries and Alembic migrations.
+
+The lowest layer: it imports nothing from the rest of mentorbot.
+"""
+
+from storage.database import (
+    DEFAULT_DATABASE_URL,
+    Database,
+    SchemaOutOfDate,
+    StorageError,
+)
+from storage.models import (
+    ConversationState,
+    Enrollment,
+    EnrollmentStatus,
+    Person,
+    Role,
+)
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "ConversationState",
+    "Database",
+    "Enrollment",
+    "EnrollmentStatus",
+    "Person",
+    "Role",
+    "SchemaOutOfDate",
+    "StorageError",
+]

@@ -1,0 +1,213 @@
+"""The async engine, sessions, and schema upgrades.
+
+SQLite (aiosqlite) is the default for one machine; PostgreSQL (asyncpg) for production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentorbot.db"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+class SchemaOutOfDate(StorageError):
+    """The database schema is older than this version of mentorbot."""
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this version of mentorbot ships."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "no migrations shipped"
+    return head
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic_config(connection), "head")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password hidden, fit for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+class Database:
+    """One database: an async engine and a session factory over it.
+
+    Args:
+        url: A SQLAlchemy async URL (``sqlite+aiosqlite:///...`` or
+            ``postgresql+asyncpg://...``).
+        echo: Log every statement (debugging only).
+    """
+
+    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, echo: bool = False) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StorageError(
+                f"MENTORBOT_DATABASE_URL is not a database URL ({exc}); "
+                f"use e.g. {DEFAULT_DATABASE_URL} or postgresql+asyncpg://user@host/db"
+            ) from None
+        self.url = url
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.drivername != "sqlite+aiosqlite":
+            parsed = parsed.set(drivername="sqlite+aiosqlite")
+        if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+asyncpg":
+            parsed = parsed.set(drivername="postgresql+asyncpg")
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise StorageError(
+                f"unsupported database {parsed.get_backend_name()!r}: "
+                "mentorbot runs on SQLite (sqlite+aiosqlite:///file.db) or "
+                "PostgreSQL (postgresql+asyncpg://user@host/db)"
+            )
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                folder = Path(database).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise StorageError(
+                        f"the folder for the SQLite file {database!r} does not exist; "
+                        "create it or point MENTORBOT_DATABASE_URL elsewhere"
+                    )
+            # SQLite takes one writer at a time: one connection per process serialises our
+            # own writes, and BEGIN IMMEDIATE plus a busy timeout lets a second process
+            # (say `mentorbot shell` beside `mentorbot serve`) wait its turn instead of
+            # failing with "database is locked".
+            kwargs.update(pool_size=1, max_overflow=0, connect_args={"timeout": 15})
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
+        if self.is_sqlite:
+            _sqlite_pragmas(self.engine)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+        self._upgrade_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def upgrade(self) -> tuple[str | None, str]:
+        """Bring the schema to the newest migration; safe to run any number of times.
+
+        Returns:
+            The revision before and after.
+        """
+        async with self._upgrade_lock:
+            try:
+                async with self.engine.begin() as conn:
+                    if not self.is_sqlite:
+                        # Two replicas starting together must not both migrate.
+                        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(74657)"))
+                    before = await conn.run_sync(_current_revision)
+                    await conn.run_sync(_upgrade)
+                    after = await conn.run_sync(_current_revision)
+            except (OSError, OperationalError, DBAPIError) as exc:
+                raise StorageError(self._unreachable(exc)) from exc
+        assert after is not None
+        return before, after
+
+    async def current_revision(self) -> str | None:
+        """The schema revision the database is at, or None for an empty database."""
+        try:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(_current_revision)
+        except (OSError, OperationalError, DBAPIError) as exc:
+            raise StorageError(self._unreachable(exc)) from exc
+
+    async def ensure_schema(self) -> None:
+        """Make sure the schema is current before a command uses it.
+
+        A SQLite file belongs to this one machine, so it is upgraded in place. A PostgreSQL
+        database is shared by replicas and upgraded by the operator on purpose, so an old
+        schema is refused with the command to run.
+
+        Raises:
+            SchemaOutOfDate: PostgreSQL is not at the newest migration.
+            StorageError: the database cannot be reached.
+        """
+        if self.is_sqlite:
+            await self.upgrade()
+            return
+        current = await self.current_revision()
+        head = head_revision()
+        if current != head:
+            state = "empty" if current is None else f"at revision {current}"
+            raise SchemaOutOfDate(
+                f"the database {redact_url(self.url)} is {state}; this mentorbot needs "
+                f"revision {head}. Run `mentorbot db upgrade` first."
+            )
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except (OSError, OperationalError, DBAPIError):
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    def _unreachable(self, exc: BaseException) -> str:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"cannot use the database {redact_url(self.url)}: {reason}"
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (below) rather than the driver's implicit BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @sa.event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so a read-then-write transaction never
+        # fails half-way with SQLITE_BUSY when another process wrote in between.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,110 @@
+"""The tables. Alembic migrations own the schema; these classes mirror it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from storage.types import JSONType, UTCDateTime
+
+
+class Role(StrEnum):
+    """The two sides of a mentoring pairing."""
+
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+
+
+class EnrollmentStatus(StrEnum):
+    """Where an enrollment stands.
+
+    A mentee waits for a match; a mentor is available while they have capacity.
+    """
+
+    WAITING = "waiting"
+    AVAILABLE = "available"
+    PAUSED = "paused"
+    LEFT = "left"
+
+
+class Person(SQLModel, table=True):
+    """Someone in the company directory, whether or not they joined the program."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False, unique=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    department: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    title: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    level: int | None = Field(default=None)
+    manager_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    timezone: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    location: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+class Enrollment(SQLModel, table=True):
+    """A person's place in the program in one role, with their intake answers."""
+
+    __tablename__ = "enrollment"
+    __table_args__ = (sa.UniqueConstraint("person_id", "program", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    program: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    #: Intake answers keyed by question id, as the questionnaire stored them.
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    #: How many mentees a mentor takes at once; None for mentees.
+    capacity: int | None = Field(default=None)
+    enrolled_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+class ConversationState(SQLModel, table=True):
+    """Where one person is in a multi-step flow on one channel.
+
+    Written on every turn; ``version`` is checked on each write so a stale or doubled
+    answer (two replicas, a double click) is refused instead of corrupting the flow.
+    """
+
+    __tablename__ = "conversation_state"
+    __table_args__ = (sa.UniqueConstraint("channel", "user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    user_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    person_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    flow: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    step: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    data: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    version: int = Field(default=1, nullable=False)
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+METADATA = SQLModel.metadata
