@@ -1,0 +1,36 @@
+"""Running the real ``mentorbot`` command line in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def mentorbot(
+    *args: str,
+    database_url: str | None = None,
+    config: Path | str | None = None,
+    stdin: str = "",
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot ARGS`` and capture its output."""
+    env = dict(os.environ)
+    env.pop("MENTORBOT_DATABASE_URL", None)
+    env.pop("MENTORBOT_CONFIG", None)
+    if database_url is not None:
+        env["MENTORBOT_DATABASE_URL"] = database_url
+    env["MENTORBOT_CONFIG"] = str(config or ROOT / "app.yaml")
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=120,
+        check=False,
+    )

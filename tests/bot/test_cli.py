@@ -1,0 +1,216 @@
+"""The real command line, run as a subprocess."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.bot.cli_helpers import ROOT, mentorbot
+from tests.helpers import MENTEE_ANSWERS
+
+
+def test_check_config_accepts_the_shipped_program() -> None:
+    result = mentorbot("check-config", str(ROOT / "app.yaml"))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+
+
+def test_check_config_lists_every_problem_with_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    text = (ROOT / "app.yaml").read_text()
+    text = text.replace("cycle_days: 90", "cycle_days: -5").replace("- coaching", "- coachng")
+    text = text.replace("      required: false", "      requierd: false")
+    broken.write_text(text)
+    result = mentorbot("check-config", str(broken))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"{broken}:")
+    assert (
+        "intake.mentee[5].requierd: unknown setting 'requierd'; did you mean 'required'?"
+        in lines[0]
+    )
+    assert "cadence.cycle_days: Input should be greater than or equal to 7 (got -5)" in lines[1]
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_on_a_missing_file() -> None:
+    result = mentorbot("check-config", "/nonexistent/app.yaml")
+    assert result.returncode == 1
+    assert "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_command_with_a_bad_program_file_says_what_is_wrong(tmp_path: Path) -> None:
+    broken = tmp_path / "app.yaml"
+    broken.write_text("program: [\n")
+    result = mentorbot(
+        "demo",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db",
+        config=broken,
+    )
+    assert result.returncode == 1
+    assert "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_command_has_help() -> None:
+    for command in (
+        ["db", "upgrade"],
+        ["check-config"],
+        ["people", "import"],
+        ["shell"],
+        ["privacy", "export"],
+        ["demo"],
+    ):
+        result = mentorbot(*command, "--help")
+        assert result.returncode == 0, command
+        assert "usage: mentorbot" in result.stdout
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    result = mentorbot("frobnicate")
+    assert result.returncode == 2
+    assert "invalid choice: 'frobnicate'" in result.stderr
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/fresh.db"
+    first = mentorbot("db", "upgrade", database_url=url)
+    second = mentorbot("db", "upgrade", database_url=url)
+    assert first.stdout == "database upgraded from empty to revision 0001\n"
+    assert second.stdout == "database already up to date (revision 0001)\n"
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = mentorbot("db", "upgrade", database_url="postgresql+asyncpg://nobody@127.0.0.1:1/x")
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "mentorbot: cannot use the database postgresql+asyncpg://nobody@127.0.0.1:1/x"
+    )
+
+
+def test_a_database_url_that_is_not_one() -> None:
+    result = mentorbot("db", "upgrade", database_url="mysql://root@localhost/x")
+    assert result.returncode == 1
+    assert "unsupported database 'mysql'" in result.stderr
+
+
+def test_a_missing_sqlite_folder_is_explained(tmp_path: Path) -> None:
+    result = mentorbot("demo", database_url=f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db")
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_whole_intake_piped_into_the_shell_then_exported(database_url: str) -> None:
+    lines = ["join mentee", *MENTEE_ANSWERS, "yes", "status"]
+    result = mentorbot(
+        "shell",
+        "--as",
+        "Nia.Achebe@Example.com",
+        database_url=database_url,
+        stdin="\n".join(lines) + "\n",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "You weren't in the directory yet, so I added nia.achebe@example.com" in out
+    assert "Hi Nia!" in out
+    assert "Question 6 of 6" in out
+    assert "You're enrolled as a mentee" in out
+    assert "enrolled as a mentee, waiting for a match" in out
+    assert result.stderr == ""
+
+    export = mentorbot("privacy", "export", "nia.achebe@example.com", database_url=database_url)
+    assert export.returncode == 0, export.stderr
+    document = json.loads(export.stdout)
+    assert document["profile"]["email"] == "nia.achebe@example.com"
+    assert document["profile"]["name"] == "Nia Achebe"
+    [enrollment] = document["enrollments"]
+    assert enrollment["role"] == "mentee"
+    assert enrollment["status"] == "waiting"
+    assert enrollment["answers"] == {
+        "goals": "Get ready to lead a team of five",
+        "competencies": ["strategic-judgment", "people-leadership"],
+        "learning_style": "Trying it myself with feedback",
+        "formats": ["One-on-one", "Shadowing"],
+        "hours_per_month": 3,
+        "anything_else": "I prefer mornings",
+    }
+    assert document["conversations_in_progress"] == []
+
+
+def test_the_shell_resumes_an_unfinished_intake(database_url: str) -> None:
+    first = mentorbot(
+        "shell",
+        "--as",
+        "omar@example.com",
+        database_url=database_url,
+        stdin="join mentee\nLead a team\n",
+    )
+    assert "Question 2 of 6" in first.stdout
+    second = mentorbot("shell", "--as", "omar@example.com", database_url=database_url, stdin="1\n")
+    assert second.stdout.startswith(
+        "Welcome back! You were on question 2 of 6 of your mentee intake."
+    )
+    assert "Question 3 of 6" in second.stdout
+    export = json.loads(
+        mentorbot("privacy", "export", "omar@example.com", database_url=database_url).stdout
+    )
+    [progress] = export["conversations_in_progress"]
+    assert progress["answers_so_far"] == {
+        "goals": "Lead a team",
+        "competencies": ["strategic-judgment"],
+    }
+
+
+def test_the_shell_refuses_an_address_that_is_not_an_email(tmp_path: Path) -> None:
+    result = mentorbot("shell", "--as", "sam", database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    assert result.returncode == 1
+    assert "'sam' is not an email address" in result.stderr
+
+
+def test_privacy_export_of_someone_unknown(database_url: str) -> None:
+    result = mentorbot("privacy", "export", "ghost@example.com", database_url=database_url)
+    assert result.returncode == 1
+    assert (
+        result.stderr == "mentorbot: no one with the email ghost@example.com is in the directory\n"
+    )
+
+
+def test_demo_loads_an_organisation_once(database_url: str) -> None:
+    first = mentorbot("demo", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert (
+        "Loaded a demo organisation: 53 people in 8 departments, 17 of them enrolled as mentors"
+        in first.stdout
+    )
+    second = mentorbot("demo", database_url=database_url)
+    assert "already has 53 people; demo data not loaded" in second.stdout
+    shell = mentorbot(
+        "shell", "--as", "sam.okafor@example.com", database_url=database_url, stdin="status\n"
+    )
+    assert "Hi Sam!" in shell.stdout
+    assert "not enrolled" in shell.stdout
+
+
+@pytest.mark.postgres
+def test_postgresql_with_an_old_schema_names_the_command_to_run(postgres_url: str) -> None:
+    from tests.conftest import _admin_sync
+
+    name = "mentorbot_empty_schema_check"
+    base = postgres_url.rsplit("/", 1)[0]
+    _admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
+    _admin_sync(postgres_url, f'CREATE DATABASE "{name}"')
+    try:
+        result = mentorbot("demo", database_url=f"{base}/{name}")
+        assert result.returncode == 1
+        assert (
+            "is empty; this mentorbot needs revision 0001. Run `mentorbot db upgrade` first."
+            in result.stderr
+        )
+        upgrade = mentorbot("db", "upgrade", database_url=f"{base}/{name}")
+        assert upgrade.returncode == 0
+        assert mentorbot("demo", database_url=f"{base}/{name}").returncode == 0
+    finally:
+        _admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

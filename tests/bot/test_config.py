@@ -1,0 +1,137 @@
+"""The program file: the shipped sample is valid, and every problem is located and explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ProgramFileError, load_program, parse_program
+from handlers.program import Meaning
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = (ROOT / "app.yaml").read_text()
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ProgramFileError) as raised:
+        parse_program(text, source="app.yaml")
+    return raised.value.lines
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    seen = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            seen += 1
+            if seen == occurrence:
+                return number
+    raise AssertionError(needle)
+
+
+def test_the_shipped_program_is_complete() -> None:
+    program = load_program(ROOT / "app.yaml")
+    assert len(program.competencies) >= 6
+    assert {c.pillar for c in program.competencies} >= {"Set direction", "Grow people"}
+    mentee_meanings = {q.meaning for q in program.intake.mentee}
+    assert {
+        Meaning.GOALS,
+        Meaning.COMPETENCIES,
+        Meaning.LEARNING_STYLE,
+        Meaning.FORMATS,
+        Meaning.HOURS_PER_MONTH,
+    } <= mentee_meanings
+    assert {Meaning.COMPETENCIES, Meaning.CAPACITY, Meaning.FORMATS, Meaning.BIO} <= {
+        q.meaning for q in program.intake.mentor
+    }
+    assert program.cadence.cycle_days == 90
+    assert program.cadence.checkin_every_days == 14
+    assert program.cadence.calibration_day == 30
+    assert program.program.leads
+
+
+def test_an_option_that_is_not_a_competency_is_named_with_the_known_ones() -> None:
+    text = SAMPLE.replace(
+        "      options: [One-on-one, Group, Shadowing, Project-based]\n      min: 1\n      meaning: formats\n    - id: hours_per_month\n      prompt: How many hours a month can you give to mentoring?",
+        "      options_from: competencies\n      options: [Coaching, Budgeting]\n      min: 1\n    - id: hours_per_month\n      prompt: How many hours a month can you give to mentoring?",
+    )
+    [message] = problems(text)
+    assert message.startswith(f"app.yaml:{line_of(text, 'options: [Coaching, Budgeting]')}: ")
+    assert "intake.mentee[3].options[1]: 'Budgeting' is not a competency; known: " in message
+    assert "Strategic judgment" in message and "Coaching" in message
+
+
+def test_a_misspelt_setting_suggests_the_right_one() -> None:
+    text = SAMPLE.replace("      required: false", "      requird: false")
+    [message] = problems(text)
+    assert message == (
+        f"app.yaml:{line_of(text, 'requird')}: intake.mentee[5].requird: "
+        "unknown setting 'requird'; did you mean 'required'?"
+    )
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = SAMPLE.replace("cycle_days: 90", "cycle_days: ninety").replace(
+        "type: multi_choice", "type: checkbox", 1
+    )
+    lines = problems(text)
+    assert len(lines) == 2
+    assert any("cadence.cycle_days" in m and "'ninety'" in m for m in lines)
+    assert any("intake.mentee[1].type" in m and "'checkbox'" in m for m in lines)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("calibration_day: 30", "calibration_day: 120"),
+            "cadence.calibration_day: must come before the end of the cycle",
+        ),
+        (
+            ("- marcus.lee@example.com", "- marcus"),
+            "program.leads: Value error, 'marcus' is not an email address",
+        ),
+        (
+            ("default_timezone: Europe/London", "default_timezone: Mars/Olympus"),
+            "'Mars/Olympus' is not an IANA timezone",
+        ),
+        (
+            ("      meaning: capacity\n", ""),
+            "no question asks mentors how many mentees they can take",
+        ),
+        (("id: vision", "id: coaching"), "competencies[3].id: 'coaching' is used twice"),
+        (('start: "09:00"', 'start: "18:00"'), "start 18:00 must be before end 17:30"),
+        (
+            (
+                "      max: 3\n      meaning: competencies",
+                "      max: 30\n      meaning: competencies",
+            ),
+            "max (30) is more than the 10 options",
+        ),
+    ],
+)
+def test_rules_across_settings(change: tuple[str, str], expected: str) -> None:
+    old, new = change
+    assert old in SAMPLE
+    lines = problems(SAMPLE.replace(old, new, 1))
+    assert any(expected in line for line in lines), lines
+
+
+def test_yaml_syntax_errors_give_line_and_column() -> None:
+    [message] = problems("program:\n  id: x\n  name: [unclosed\n")
+    assert message.startswith("app.yaml:4:1: not valid YAML:")
+
+
+def test_an_empty_file_says_so() -> None:
+    assert problems("") == ["app.yaml: the file is empty; start from the shipped app.yaml"]
+
+
+def test_a_file_that_is_not_a_mapping() -> None:
+    [message] = problems("- just\n- a list\n")
+    assert "must be a mapping of settings" in message
+
+
+def test_a_missing_file_names_the_variable_to_set(tmp_path: Path) -> None:
+    with pytest.raises(ProgramFileError) as raised:
+        load_program(tmp_path / "nope.yaml")
+    assert "no such file; point MENTORBOT_CONFIG at your program file" in raised.value.lines[0]

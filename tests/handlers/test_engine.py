@@ -1,0 +1,181 @@
+"""The engine's guarantees: versioned state, stale clicks refused, restarts resumed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from handlers import Action, Inbound, build_engine
+from handlers.engine import Engine, Flow, FlowState, Outcome, Turn
+from handlers.messages import Prompt, PromptKind, Reply
+from handlers.program import Program
+from storage import ConversationState, Database
+from tests.helpers import Chat, FakeClock, make_person
+
+
+@pytest.fixture
+async def chat(database: Database, program: Program) -> Chat:
+    engine = build_engine(program=program, database=database, clock=FakeClock())
+    return Chat(engine, await make_person(database, "ben.kim@example.com"))
+
+
+async def stored_state(database: Database) -> ConversationState:
+    async with database.session() as session:
+        return (await session.exec(select(ConversationState))).one()
+
+
+async def test_every_turn_is_written_with_a_new_version(chat: Chat, database: Database) -> None:
+    await chat.send("join mentee")
+    first = await stored_state(database)
+    await chat.send("Lead a team")
+    second = await stored_state(database)
+    assert (first.step, first.version) == ("question:goals", 1)
+    assert (second.step, second.version) == ("question:competencies", 2)
+    assert second.data["answers"] == {"goals": "Lead a team"}
+
+
+async def test_prompts_carry_the_token_of_the_stored_version(
+    chat: Chat, database: Database
+) -> None:
+    await chat.send("join mentee")
+    state = await stored_state(database)
+    assert chat.last_prompt_token() == f"{state.data['_id']}.{state.version}"
+
+
+async def test_a_click_on_an_answered_question_changes_nothing(
+    chat: Chat, database: Database
+) -> None:
+    await chat.send("join")
+    old_token = chat.last_prompt_token()
+    await chat.click("mentee")
+    before = await stored_state(database)
+    reply = await chat.click("mentor", token=old_token)
+    assert "already answered, so I left everything as it was" in reply
+    assert "Question 1 of 6" in reply
+    after = await stored_state(database)
+    assert (after.step, after.version, after.data) == (before.step, before.version, before.data)
+
+
+async def test_a_click_after_the_flow_ended_changes_nothing(chat: Chat, database: Database) -> None:
+    await chat.send("join")
+    token = chat.last_prompt_token()
+    await chat.send("cancel")
+    reply = await chat.click("mentee", token=token)
+    assert "already finished; nothing changed" in reply
+    async with database.session() as session:
+        assert (await session.exec(select(ConversationState))).all() == []
+
+
+async def test_the_same_click_twice_at_once_is_applied_once(chat: Chat, database: Database) -> None:
+    await chat.send("join mentee")
+    await chat.send("Lead a team")
+    token = chat.last_prompt_token()
+    inbound = chat.inbound
+    click = Inbound(
+        inbound.channel, inbound.user_key, inbound.person_id, action=Action(token, ("coaching",))
+    )
+    replies = await asyncio.gather(chat.engine.handle(click), chat.engine.handle(click))
+    texts = [" ".join(r.text for r in reply) for reply in replies]
+    advanced = [t for t in texts if "Question 3 of 6" in t and "already" not in t]
+    refused = [t for t in texts if "already answered" in t or "two answers" in t]
+    assert len(advanced) == 1
+    assert len(refused) == 1
+    state = await stored_state(database)
+    assert (state.step, state.version) == ("question:learning_style", 3)
+    assert state.data["answers"]["competencies"] == ["coaching"]
+
+
+class _GatedFlow(Flow):
+    """A one-step flow whose first answer waits for a gate, to interleave two turns."""
+
+    name = "gated"
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.calls = 0
+
+    async def start(self, turn: Turn, args: list[str]) -> Outcome:
+        state = FlowState(self.name, "ask", {"count": 0})
+        return Outcome(self.ask(turn, state), state)
+
+    def ask(self, turn: Turn, state: FlowState) -> list[Reply]:
+        return [Reply(f"count is {state.data['count']}", prompt=Prompt(PromptKind.TEXT))]
+
+    def describe(self, state: FlowState) -> str:
+        return "the gated flow"
+
+    async def answer(self, turn: Turn, state: FlowState) -> Outcome:
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            await self.gate.wait()
+        next_state = FlowState(self.name, "ask", {"count": state.data["count"] + 1})
+        return Outcome(self.ask(turn, next_state), next_state)
+
+
+async def test_a_turn_that_lost_a_race_is_refused_not_merged(
+    database: Database, program: Program
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("SQLite runs one turn at a time per process, so two turns cannot race")
+    from handlers.engine import Command
+
+    flow = _GatedFlow()
+    engine = Engine(
+        program=program,
+        database=database,
+        commands=[Command("gate", "test", flow.start)],
+        flows={flow.name: flow},
+        clock=FakeClock(),
+    )
+    chat = Chat(engine, await make_person(database, "race@example.com"))
+    await chat.send("gate")
+    slow = asyncio.create_task(chat.engine.handle(_text(chat, "first")))
+    await flow.entered.wait()
+    fast = await chat.engine.handle(_text(chat, "second"))
+    flow.gate.set()
+    late = await slow
+    assert fast[0].text == "count is 1"
+    assert "two answers at the same moment and kept the first" in late[0].text
+    assert late[1].text == "count is 1"
+    state = await stored_state(database)
+    assert (state.version, state.data["count"]) == (2, 1)
+
+
+def _text(chat: Chat, text: str) -> Inbound:
+    inbound = chat.inbound
+    return Inbound(inbound.channel, inbound.user_key, inbound.person_id, text=text)
+
+
+async def test_state_of_a_flow_this_version_lacks_is_dropped(
+    chat: Chat, database: Database
+) -> None:
+    await chat.send("join mentee")
+    async with database.session() as session:
+        conn = await session.connection()
+        await conn.execute(sa.text("UPDATE conversation_state SET flow = 'retired'"))
+    await chat.expect("status", "not enrolled")
+    async with database.session() as session:
+        assert (await session.exec(select(ConversationState))).all() == []
+
+
+async def test_resume_with_no_flow_in_progress_says_nothing(chat: Chat) -> None:
+    assert await chat.engine.resume(chat.inbound) == []
+
+
+async def test_flows_on_different_channels_are_separate(chat: Chat) -> None:
+    await chat.send("join mentee")
+    other = Chat(chat.engine, chat.person, channel="slack")
+    await other.expect("status", "not enrolled")
+    await chat.expect("Lead a team", "Question 2 of 6")
+
+
+async def test_reset_drops_a_broken_flow(chat: Chat, database: Database) -> None:
+    await chat.send("join mentee")
+    await chat.engine.reset(chat.inbound)
+    async with database.session() as session:
+        assert (await session.exec(select(ConversationState))).all() == []
