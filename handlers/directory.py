@@ -27,6 +27,9 @@ EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 )
 MAX_LEVEL = 30
+NUL = "contains a NUL character; save the file as UTF-8 text (not UTF-16)"
+#: The longest value each text column stores (see storage.models.Person).
+MAX_LENGTHS = {"email": 320, "name": 200, "department": 200, "title": 200, "location": 200}
 
 
 def is_email(text: str) -> bool:
@@ -38,7 +41,7 @@ def check_timezone(name: str) -> str | None:
     """None when ``name`` is an IANA timezone, else the sentence that says what is wrong."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return (
             f"unknown timezone {name!r}; use an IANA name such as Europe/Berlin, "
             "America/New_York or Asia/Kolkata"
@@ -111,6 +114,8 @@ def parse_people_csv(text: str) -> tuple[list[_Row], list[Rejection]]:
         ) from None
     except csv.Error as exc:
         raise CsvFormatError(f"line 1: cannot read the header ({exc})") from None
+    if any("\x00" in h for h in header):
+        raise CsvFormatError(f"line 1: the header {NUL}")
     names = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
@@ -148,6 +153,9 @@ def parse_people_csv(text: str) -> tuple[list[_Row], list[Rejection]]:
                 )
             )
             continue
+        if any("\x00" in c for c in cells):
+            rejected.append(Rejection(line, email, f"the line {NUL}"))
+            continue
         problem = _check_row(record, email)
         if problem:
             rejected.append(Rejection(line, email, problem))
@@ -176,8 +184,11 @@ def _check_row(record: dict[str, str], email: str) -> str | None:
         return f"{record['email']!r} is not a valid email address"
     if not record.get("name"):
         return "name is empty"
+    for column, limit in MAX_LENGTHS.items():
+        if len(record.get(column, "")) > limit:
+            return f"{column} is longer than {limit} characters"
     level = record.get("level", "")
-    if level and not (level.isdigit() and int(level) <= MAX_LEVEL):
+    if level and not (level.isascii() and level.isdigit() and int(level) <= MAX_LEVEL):
         return f"level {level!r} must be a whole number from 0 to {MAX_LEVEL}"
     manager = record.get("manager_email", "")
     if manager and not is_email(manager):
@@ -273,9 +284,14 @@ def _cross_check(
     """Duplicates, unknown managers and management cycles, across the file and directory."""
     rejected: list[Rejection] = []
     first_line: dict[str, int] = {}
+    # Rejected rows count too: a good row after a bad one with its email is a duplicate.
+    lines = [(r.line, r.email) for r in rows] + [(r.line, r.email) for r in already_rejected]
+    for line, email in sorted(lines):
+        if email:
+            first_line.setdefault(email, line)
     unique: list[_Row] = []
     for row in rows:
-        if row.email in first_line:
+        if first_line[row.email] != row.line:
             rejected.append(
                 Rejection(
                     row.line,
@@ -284,7 +300,6 @@ def _cross_check(
                 )
             )
         else:
-            first_line[row.email] = row.line
             unique.append(row)
 
     # Who manages whom once this file is applied: the directory, overlaid by the file.
@@ -293,7 +308,9 @@ def _cross_check(
         manager = by_id.get(person.manager_id) if person.manager_id is not None else None
         manager_of[person.email] = manager.email if manager else None
     good = list(unique)
-    dropped_at = {r.email: r.line for r in already_rejected if r.email}
+    dropped_at = {r.email: first_line[r.email] for r in already_rejected if r.email}
+    for row in unique:
+        dropped_at.pop(row.email, None)
     while True:
         emails = {r.email for r in good}
         graph = dict(manager_of)
