@@ -233,3 +233,16 @@ async def test_resume_after_engine_restart_with_the_same_database(
         await restarted.database.dispose()
     [enrollment] = await enrollments(database)
     assert enrollment.answers["competencies"] == ["coaching"]
+
+
+async def test_a_program_with_one_role_skips_the_role_question(database: Database) -> None:
+    from bot.config import parse_program
+    from tests.conftest import ROOT
+
+    text = (ROOT / "app.yaml").read_text().replace("roles: [mentee, mentor]", "roles: [mentee]")
+    mentee_only = parse_program(text)
+    engine = build_engine(program=mentee_only, database=database, clock=FakeClock())
+    chat = Chat(engine, await make_person(database, "solo@example.com"))
+    await chat.expect("join", "enrolled as a mentee", "Question 1 of 6")
+    await chat.send("cancel")
+    await chat.expect("join mentor", "'mentor' is not a role in this program", "Type join mentee.")
