@@ -92,6 +92,15 @@ MENTEE_ANSWERS = [
     "3",
     "I prefer mornings",
 ]
+#: What MENTEE_ANSWERS store, keyed by question id.
+MENTEE_STORED = {
+    "goals": "Get ready to lead a team of five",
+    "competencies": ["strategic-judgment", "people-leadership"],
+    "learning_style": "Trying it myself with feedback",
+    "formats": ["One-on-one", "Shadowing"],
+    "hours_per_month": 3,
+    "anything_else": "I prefer mornings",
+}
 MENTOR_ANSWERS = [
     "Coaching, People leadership, Decision making",
     "2",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.bot.cli_helpers import ROOT, mentorbot
-from tests.helpers import MENTEE_ANSWERS
+from tests.helpers import MENTEE_ANSWERS, MENTEE_STORED
 
 
 def test_check_config_accepts_the_shipped_program() -> None:
@@ -129,14 +129,7 @@ def test_whole_intake_piped_into_the_shell_then_exported(database_url: str) -> N
     [enrollment] = document["enrollments"]
     assert enrollment["role"] == "mentee"
     assert enrollment["status"] == "waiting"
-    assert enrollment["answers"] == {
-        "goals": "Get ready to lead a team of five",
-        "competencies": ["strategic-judgment", "people-leadership"],
-        "learning_style": "Trying it myself with feedback",
-        "formats": ["One-on-one", "Shadowing"],
-        "hours_per_month": 3,
-        "anything_else": "I prefer mornings",
-    }
+    assert enrollment["answers"] == MENTEE_STORED
     assert document["conversations_in_progress"] == []
 
 

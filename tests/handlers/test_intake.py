@@ -8,7 +8,14 @@ from sqlmodel import select
 from handlers import build_engine
 from handlers.program import Program
 from storage import ConversationState, Database, Enrollment
-from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, Chat, FakeClock, make_person
+from tests.helpers import (
+    MENTEE_ANSWERS,
+    MENTEE_STORED,
+    MENTOR_ANSWERS,
+    Chat,
+    FakeClock,
+    make_person,
+)
 
 
 @pytest.fixture
@@ -50,14 +57,7 @@ async def test_whole_mentee_intake_saves_the_enrollment(chat: Chat, database: Da
     [enrollment] = await enrollments(database)
     assert enrollment.role == "mentee"
     assert enrollment.status == "waiting"
-    assert enrollment.answers == {
-        "goals": "Get ready to lead a team of five",
-        "competencies": ["strategic-judgment", "people-leadership"],
-        "learning_style": "Trying it myself with feedback",
-        "formats": ["One-on-one", "Shadowing"],
-        "hours_per_month": 3,
-        "anything_else": "I prefer mornings",
-    }
+    assert enrollment.answers == MENTEE_STORED
     assert await states(database) == []
 
 
