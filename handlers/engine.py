@@ -218,16 +218,23 @@ class Engine:
             )
 
     async def _load(self, session: AsyncSession, inbound: Inbound) -> _Loaded:
-        person = await session.get(Person, inbound.person_id)
-        if person is None:
-            raise UserError("I can't find you in the company directory; ask the program lead.")
+        # One statement for both: every turn pays for each round trip to the database.
         result = await session.exec(
-            select(ConversationState).where(
-                ConversationState.channel == inbound.channel,
-                ConversationState.user_key == inbound.user_key,
+            select(Person, ConversationState)
+            .outerjoin(
+                ConversationState,
+                sa.and_(
+                    ConversationState.channel == inbound.channel,  # type: ignore[arg-type]
+                    ConversationState.user_key == inbound.user_key,  # type: ignore[arg-type]
+                ),
             )
+            .where(Person.id == inbound.person_id)
         )
-        return _Loaded(result.first(), person)
+        found = result.first()
+        if found is None:
+            raise UserError("I can't find you in the company directory; ask the program lead.")
+        person, row = found
+        return _Loaded(row, person)
 
     async def _dispatch(self, turn: Turn, row: ConversationState | None) -> Outcome:
         text = turn.text

@@ -9,28 +9,23 @@ server cannot be reached the PostgreSQL cases skip with the reason, except under
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import ipaddress
 import os
-import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from bot.config import load_program
 from handlers.program import Program
 from storage import Database
 from storage.models import METADATA
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TEST_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 # -- nothing leaves the machine -------------------------------------------------------------
@@ -100,47 +95,25 @@ def _under_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _admin_sync(url: str, statement: str) -> None:
-    """Run an admin statement from sync code, even while an event loop is running."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _admin(url, statement)).result()
-
-
-async def _admin(url: str, statement: str) -> None:
-    parsed = make_url(url)
-    conn = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.database or "postgres",
-        timeout=5,
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, dropped afterwards."""
-    admin_url = os.environ.get("MENTORBOT_TEST_POSTGRES_URL") or DEFAULT_TEST_POSTGRES_URL
-    name = f"mentorbot_test_{os.getpid()}_{secrets.token_hex(3)}"
+    server = postgres.server_url()
+    name = postgres.scratch_name("mentorbot_test")
     try:
-        _admin_sync(admin_url, f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        postgres.admin_sync(server, postgres.create_statement(name))
+    except postgres.UNREACHABLE as exc:
         reason = (
-            f"PostgreSQL at {make_url(admin_url).render_as_string(hide_password=True)} "
-            f"is not usable ({exc.__class__.__name__}: {exc}); set MENTORBOT_TEST_POSTGRES_URL"
+            f"PostgreSQL at {postgres.shown(server)} is not usable "
+            f"({exc.__class__.__name__}: {exc}); set MENTORBOT_TEST_POSTGRES_URL"
         )
         if _under_ci():
             pytest.fail(f"CI=true requires the PostgreSQL tests to run: {reason}")
         pytest.skip(reason)
     try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        yield postgres.url_of(server, name)
     finally:
-        _admin_sync(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres.admin_sync(server, postgres.drop_statement(name))
 
 
 _sqlite_template: dict[str, Path] = {}

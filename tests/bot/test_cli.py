@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import postgres
 from tests.bot.cli_helpers import ROOT, mentorbot
 from tests.helpers import MENTEE_ANSWERS, MENTEE_STORED
 
@@ -189,12 +190,10 @@ def test_demo_loads_an_organisation_once(database_url: str) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_with_an_old_schema_names_the_command_to_run(postgres_url: str) -> None:
-    from tests.conftest import _admin_sync
-
     name = "mentorbot_empty_schema_check"
     base = postgres_url.rsplit("/", 1)[0]
-    _admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin_sync(postgres_url, f'CREATE DATABASE "{name}"')
+    postgres.admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
+    postgres.admin_sync(postgres_url, f'CREATE DATABASE "{name}"')
     try:
         result = mentorbot("demo", database_url=f"{base}/{name}")
         assert result.returncode == 1
@@ -206,4 +205,4 @@ def test_postgresql_with_an_old_schema_names_the_command_to_run(postgres_url: st
         assert upgrade.returncode == 0
         assert mentorbot("demo", database_url=f"{base}/{name}").returncode == 0
     finally:
-        _admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres.admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
