@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Environment, ProgramFileError, load_program
+from bot.config import Environment, ProgramFileError, SettingsError, load_program
 from bot.demo import DEMO_EMPLOYEE, load_demo
 from bot.shell import run_shell
 from handlers import Engine, Program, build_engine
@@ -134,6 +134,57 @@ async def _privacy_export(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
+async def _serve(args: argparse.Namespace, env: Environment) -> int:
+    from bot.server import build_runtime, serve_forever
+    from bot.slack.app import SlackSettings
+
+    problem = env.slack_problem()
+    if problem:
+        raise CliError(problem)
+    slack = None
+    if env.slack_bot_token and env.slack_signing_secret:
+        slack = SlackSettings(
+            bot_token=env.slack_bot_token,
+            signing_secret=env.slack_signing_secret,
+            app_token=env.slack_app_token,
+            api_url=env.slack_api_url,
+        )
+    program = load_program(env.config_path)
+    database = Database(env.database_url)
+    try:
+        await database.ensure_schema()
+        runtime = build_runtime(program=program, database=database, slack=slack)
+        try:
+            await serve_forever(
+                runtime,
+                host=args.host,
+                port=args.port,
+                tick_seconds=env.tick_seconds,
+                app_token=env.slack_app_token,
+            )
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {args.host}:{args.port} ({exc.strerror}); "
+                "is another mentorbot running? Pass --port to use another port."
+            ) from None
+    finally:
+        await database.dispose()
+    return 0
+
+
+async def _slack_manifest(args: argparse.Namespace, env: Environment) -> int:
+    import yaml
+
+    from bot.slack.manifest import ManifestError, slack_manifest
+
+    try:
+        manifest = slack_manifest(url=args.url, name=args.name, socket_mode=args.socket_mode)
+    except ManifestError as exc:
+        raise CliError(str(exc)) from None
+    print(yaml.safe_dump(manifest, sort_keys=False), end="")
+    return 0
+
+
 async def _demo(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
         summary = await load_demo(session, app.program, now=SystemClock().now())
@@ -227,6 +278,19 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_privacy_export)
 
     add("demo", _demo, "load a demo organisation into an empty directory")
+
+    serve = add("serve", _serve, "serve Slack (and /healthz, /metrics) over HTTP and run the tick")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3978, help="port to bind (default 3978)")
+
+    manifest = add(
+        "slack-manifest", _slack_manifest, "print a Slack app manifest (YAML) for this bot"
+    )
+    manifest.add_argument("--url", help="the public base URL, e.g. https://mentorbot.example.com")
+    manifest.add_argument("--name", default="mentorbot", help="the app's name in Slack")
+    manifest.add_argument(
+        "--socket-mode", action="store_true", help="for Socket Mode (no public URL needed)"
+    )
     return parser
 
 
@@ -237,15 +301,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    env = Environment.from_environ()
     try:
+        env = Environment.from_environ()
         code: int = asyncio.run(args.handler(args, env))
         return code
     except ProgramFileError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
         return 1
-    except (CliError, StorageError) as exc:
+    except (CliError, StorageError, SettingsError) as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

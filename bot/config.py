@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +33,61 @@ class ProgramFileError(Exception):
 
 @dataclass(frozen=True)
 class Environment:
-    """The settings that come from environment variables (see DESIGN.md)."""
+    """The settings that come from environment variables (see DESIGN.md).
 
-    database_url: str
+    Secrets are excluded from repr so that logging a settings object cannot leak them.
+    """
+
+    database_url: str = field(repr=False)
     config_path: str
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+    tick_seconds: float = 30.0
 
     @classmethod
-    def from_environ(cls, environ: dict[str, str] | None = None) -> Environment:
-        """Read the environment (``os.environ`` unless another mapping is given)."""
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Environment:
+        """Read the environment (``os.environ`` unless another mapping is given).
+
+        Raises:
+            SettingsError: a variable has a value that cannot work.
+        """
         env = os.environ if environ is None else environ
+        tick = env.get("MENTORBOT_TICK_SECONDS") or "30"
+        try:
+            tick_seconds = float(tick)
+        except ValueError:
+            raise SettingsError(
+                f"MENTORBOT_TICK_SECONDS={tick!r} is not a number of seconds (e.g. 30)"
+            ) from None
+        if not 1 <= tick_seconds <= 3600:
+            raise SettingsError("MENTORBOT_TICK_SECONDS must be between 1 and 3600")
         return cls(
             database_url=env.get("MENTORBOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
             config_path=env.get("MENTORBOT_CONFIG") or DEFAULT_CONFIG_PATH,
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=env.get("SLACK_API_URL") or None,
+            tick_seconds=tick_seconds,
         )
+
+    def slack_problem(self) -> str | None:
+        """Why Slack is half-configured, or None when it is fully on or fully off."""
+        token, secret = self.slack_bot_token, self.slack_signing_secret
+        if bool(token) != bool(secret):
+            missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
+            return f"Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; {missing} is unset"
+        if token and not token.startswith("xoxb-"):
+            return "SLACK_BOT_TOKEN should be a bot token starting with xoxb-"
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            return "SLACK_APP_TOKEN should be an app-level token starting with xapp-"
+        return None
+
+
+class SettingsError(Exception):
+    """An environment variable that cannot work; the message says which and why."""
 
 
 def load_program(path: str | Path) -> Program:
@@ -151,9 +194,9 @@ def _all_setting_names() -> list[str]:
         if model in seen:
             continue
         seen.add(model)
-        for name, field in model.model_fields.items():
+        for name, info in model.model_fields.items():
             names.add(name)
-            for candidate in _models_in(field.annotation):
+            for candidate in _models_in(info.annotation):
                 pending.append(candidate)
     return sorted(names)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from handlers.engine import Command, Engine, Flow, Outcome, Turn
 from handlers.intake import IntakeFlow, describe_enrollment
-from handlers.messages import Reply
+from handlers.messages import Inbound, Option, Reply
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
-from storage import Database, EnrollmentStatus
+from storage import Database, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
 
@@ -25,14 +25,17 @@ async def _hello(turn: Turn, args: list[str]) -> Outcome:
     return Outcome([Reply(greeting(turn.program, first))], None, changed=False)
 
 
-async def _status(turn: Turn, args: list[str]) -> Outcome:
+async def standing(turn: Turn) -> tuple[str, bool]:
+    """Where the person stands, in sentences, and whether they are enrolled at all."""
     assert turn.person.id is not None
     enrollments = await enrollments_of(turn.session, turn.person.id, turn.program.program.id)
     active = [e for e in enrollments if e.status != EnrollmentStatus.LEFT]
     name = turn.program.program.name
     if not active:
-        text = f"You're not enrolled in {name} yet. Type join to start; it takes about two minutes."
-        return Outcome([Reply(text)], None, changed=False)
+        return (
+            f"You're not enrolled in {name} yet. Type join to start; it takes about two minutes.",
+            False,
+        )
     lines = []
     for enrollment in active:
         since = enrollment.enrolled_at.strftime("%-d %b %Y")
@@ -45,7 +48,31 @@ async def _status(turn: Turn, args: list[str]) -> Outcome:
             )
         lines.append(line)
     lines.append("Type join to update your answers.")
-    return Outcome([Reply("\n".join(lines))], None, changed=False)
+    return "\n".join(lines), True
+
+
+async def _status(turn: Turn, args: list[str]) -> Outcome:
+    text, _ = await standing(turn)
+    return Outcome([Reply(text)], None, changed=False)
+
+
+async def home(engine: Engine, inbound: Inbound) -> list[Reply]:
+    """A person's overview (an app's home tab): where they stand and what they can do."""
+    async with engine.database.session() as session:
+        person = await session.get(Person, inbound.person_id)
+        if person is None:
+            return [Reply("I can't find you in the company directory; ask the program lead.")]
+        turn = Turn(session, engine.program, person, inbound, engine.clock.now())
+        text, enrolled = await standing(turn)
+    program = engine.program.program
+    actions = [Option("status", "Status"), Option("help", "Help")]
+    actions.insert(0, Option("join", "Update my answers" if enrolled else "Join the program"))
+    return [
+        Reply(program.description or program.name, title=program.name),
+        Reply(
+            text.replace("Type join to update your answers.", "").strip(), actions=tuple(actions)
+        ),
+    ]
 
 
 def build_engine(

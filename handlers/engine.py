@@ -135,6 +135,14 @@ class _Loaded:
     person: Person
 
 
+@dataclass(frozen=True)
+class TurnResult:
+    """The replies to one turn, and whether it changed anything (False for a re-ask)."""
+
+    replies: list[Reply]
+    accepted: bool
+
+
 class StaleState(Exception):
     """Another turn changed the conversation state first."""
 
@@ -169,6 +177,10 @@ class Engine:
         return [c for c in self.commands if lead or not c.lead_only]
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Answer one inbound message; see :meth:`turn`."""
+        return (await self.turn(inbound)).replies
+
+    async def turn(self, inbound: Inbound) -> TurnResult:
         """Answer one inbound message; the state change and any writes commit together.
 
         Raises:
@@ -182,8 +194,9 @@ class Engine:
                 version = await self._store(session, inbound, loaded.row, outcome, turn.now)
         except StaleState:
             current = await self.resume(inbound, welcome_back=False)
-            return [Reply("I got two answers at the same moment and kept the first one."), *current]
-        return _with_tokens(outcome, version)
+            note = Reply("I got two answers at the same moment and kept the first one.")
+            return TurnResult([note, *current], accepted=False)
+        return TurnResult(_with_tokens(outcome, version), accepted=outcome.changed)
 
     async def resume(self, inbound: Inbound, *, welcome_back: bool = True) -> list[Reply]:
         """What to show a person who opens the conversation: the step they were on, if any.

@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.engine import Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
-from handlers.messages import Option, Prompt, PromptKind, Reply
+from handlers.messages import Action, Option, Prompt, PromptKind, Reply
 from handlers.program import Meaning, Question, QuestionType
 from handlers.questions import expectation, format_answer, parse_answer, prompt_for
 from storage import EnrollmentStatus, Role
@@ -279,32 +279,7 @@ class IntakeFlow(Flow):
                 f"question:{missing[0].id}",
                 note=Reply("One more question before I can save:"),
             )
-        stored = {q.id: answers.get(q.id) for q in questions}
-        capacity_question = next((q for q in questions if q.meaning is Meaning.CAPACITY), None)
-        capacity = stored.get(capacity_question.id) if capacity_question else None
-        _, fresh = await save_enrollment(
-            turn.session,
-            person_id=_id(turn),
-            program=turn.program.program.id,
-            role=role,
-            answers=stored,
-            capacity=int(capacity) if isinstance(capacity, int) else None,
-            now=turn.now,
-        )
-        if not fresh:
-            return Outcome([Reply("Saved. Your answers are updated.")], None)
-        if role is Role.MENTEE:
-            text = (
-                "You're enrolled as a mentee. You're now waiting for a match: the program "
-                "lead runs matching for everyone at once, and I'll message you as soon as "
-                "there's a mentor proposal for you. Type status any time to see where you stand."
-            )
-        else:
-            text = (
-                f"Thank you! You're enrolled as a mentor with room for {capacity} "
-                f"mentee{'s' if capacity != 1 else ''}. I'll message you when there's a mentee "
-                "proposal for you to accept or decline. Type status any time."
-            )
+        text = await enroll(turn, role=role, answers=answers)
         return Outcome([Reply(text)], None)
 
     # -- rendering ----------------------------------------------------------------------
@@ -418,3 +393,70 @@ def _pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[
     raise InvalidAnswer(
         f"Please pick one option: type its number (1 to {len(options)}) or its name."
     )
+
+
+async def enroll(turn: Turn, *, role: Role, answers: dict[str, Any]) -> str:
+    """Save a complete questionnaire as the person's enrollment in ``role``.
+
+    The chat flow and every form (Slack modal, Teams card) end here.
+
+    Returns:
+        The sentence that tells the person what happens next.
+    """
+    questions = turn.program.intake.for_role(role)
+    stored = {q.id: answers.get(q.id) for q in questions}
+    capacity_question = next((q for q in questions if q.meaning is Meaning.CAPACITY), None)
+    capacity = stored.get(capacity_question.id) if capacity_question else None
+    _, fresh = await save_enrollment(
+        turn.session,
+        person_id=_id(turn),
+        program=turn.program.program.id,
+        role=role,
+        answers=stored,
+        capacity=int(capacity) if isinstance(capacity, int) else None,
+        now=turn.now,
+    )
+    if not fresh:
+        return "Saved. Your answers are updated."
+    if role is Role.MENTEE:
+        return (
+            "You're enrolled as a mentee. You're now waiting for a match: the program "
+            "lead runs matching for everyone at once, and I'll message you as soon as "
+            "there's a mentor proposal for you. Type status any time to see where you stand."
+        )
+    return (
+        f"Thank you! You're enrolled as a mentor with room for {capacity} "
+        f"mentee{'s' if capacity != 1 else ''}. I'll message you when there's a mentee "
+        "proposal for you to accept or decline. Type status any time."
+    )
+
+
+def check_form(
+    questions: list[Question], values: dict[str, tuple[str, ...]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate a whole questionnaire submitted at once (a form, not a chat).
+
+    Args:
+        questions: The questionnaire.
+        values: What was submitted, by question id: the chosen option values, or the typed
+            text as a single value; missing or empty when left blank.
+
+    Returns:
+        The answers as the chat flow would store them, and an error sentence per question
+        id that needs fixing (empty when everything is valid).
+    """
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        given = tuple(v for v in values.get(question.id, ()) if v.strip())
+        if not given:
+            if question.required:
+                errors[question.id] = "This question is required."
+            else:
+                answers[question.id] = None
+            continue
+        try:
+            answers[question.id] = parse_answer(question, action=Action("", given))
+        except InvalidAnswer as problem:
+            errors[question.id] = str(problem)
+    return answers, errors

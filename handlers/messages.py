@@ -6,8 +6,9 @@ knows which channel a person is on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class Reply:
         fields: Label/value pairs (a summary, a profile) shown as a list.
         prompt: The question this message asks, if any.
         hint: A quiet line after the question (what else can be typed).
+        actions: Commands offered as buttons; an option's value is the command to run
+            (e.g. ``status``), as if the person had typed it.
     """
 
     text: str
@@ -97,3 +100,31 @@ class Reply:
     fields: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     prompt: Prompt | None = None
     hint: str | None = None
+    actions: tuple[Option, ...] = ()
+
+
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-ready data (for the outbox)."""
+    return asdict(reply)
+
+
+def reply_from_dict(data: dict[str, Any]) -> Reply:
+    """The reply :func:`reply_to_dict` stored."""
+    prompt = data.get("prompt")
+    return Reply(
+        text=data["text"],
+        title=data.get("title"),
+        fields=tuple((label, value) for label, value in data.get("fields", ())),
+        prompt=Prompt(
+            kind=PromptKind(prompt["kind"]),
+            options=tuple(Option(**o) for o in prompt.get("options", ())),
+            min=prompt.get("min"),
+            max=prompt.get("max"),
+            optional=prompt.get("optional", False),
+            token=prompt.get("token", ""),
+        )
+        if prompt
+        else None,
+        hint=data.get("hint"),
+        actions=tuple(Option(**o) for o in data.get("actions", ())),
+    )

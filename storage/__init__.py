@@ -13,7 +13,11 @@ from storage.models import (
     ConversationState,
     Enrollment,
     EnrollmentStatus,
+    Outbox,
+    OutboxStatus,
     Person,
+    PlatformAccount,
+    ProcessedEvent,
     Role,
 )
 
@@ -23,7 +27,11 @@ __all__ = [
     "Database",
     "Enrollment",
     "EnrollmentStatus",
+    "Outbox",
+    "OutboxStatus",
     "Person",
+    "PlatformAccount",
+    "ProcessedEvent",
     "Role",
     "SchemaOutOfDate",
     "StorageError",

@@ -108,3 +108,80 @@ class ConversationState(SQLModel, table=True):
 
 
 METADATA = SQLModel.metadata
+
+
+class PlatformAccount(SQLModel, table=True):
+    """A person's account on a chat platform, cached so the platform is asked only once.
+
+    Attributes:
+        platform: ``slack`` or ``teams``.
+        external_id: The platform's user id (Slack ``T123/U456``; Teams AAD object id).
+        dm_channel: The direct-message conversation with the bot, once opened.
+        last_seen_at: When the person last talked to the bot there; messages that are not
+            answers go to the platform seen most recently.
+    """
+
+    __tablename__ = "platform_account"
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    external_id: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    person_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    dm_channel: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    last_seen_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A platform event already handled; platforms re-send, replicas share this table."""
+
+    __tablename__ = "processed_event"
+    __table_args__ = (sa.UniqueConstraint("platform", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    event_id: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    received_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False, index=True))
+
+
+class OutboxStatus(StrEnum):
+    """Where a message waiting in the outbox stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNDELIVERABLE = "undeliverable"
+
+
+class Outbox(SQLModel, table=True):
+    """A message to someone who is not the one typing (proposals, nudges, reminders).
+
+    ``dedupe_key`` is unique, so the same message is never queued, or sent, twice.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    person_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    #: The neutral replies, serialised (see handlers.messages).
+    payload: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    #: The channel that delivered (or last tried to deliver) it.
+    channel: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    lease_until: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))

@@ -6,10 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Enrollment, EnrollmentStatus, Person, Role
+from storage.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Person,
+    PlatformAccount,
+    ProcessedEvent,
+    Role,
+)
 
 
 async def person_by_email(session: AsyncSession, email: str) -> Person | None:
@@ -82,3 +90,62 @@ async def save_enrollment(
 def with_role(enrollments: Sequence[Enrollment], role: Role) -> Enrollment | None:
     """The enrollment in this role, if any."""
     return next((e for e in enrollments if e.role == role.value), None)
+
+
+async def first_delivery(
+    session: AsyncSession, *, platform: str, event_id: str, now: datetime
+) -> bool:
+    """Record a platform event id; False when it was seen before (a platform's retry).
+
+    The unique (platform, event_id) key makes this hold across replicas.
+    """
+    conn = await session.connection()
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    result = await conn.execute(
+        insert(ProcessedEvent.__table__)  # type: ignore[attr-defined]
+        .values(platform=platform, event_id=event_id[:200], received_at=now)
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+    )
+    return bool(result.rowcount)
+
+
+async def account_of(
+    session: AsyncSession, *, platform: str, external_id: str
+) -> PlatformAccount | None:
+    """A person's account on a platform, by the platform's user id."""
+    result = await session.exec(
+        select(PlatformAccount).where(
+            PlatformAccount.platform == platform, PlatformAccount.external_id == external_id
+        )
+    )
+    return result.first()
+
+
+async def link_account(
+    session: AsyncSession,
+    *,
+    platform: str,
+    external_id: str,
+    person_id: int,
+    now: datetime,
+    dm_channel: str | None = None,
+) -> PlatformAccount:
+    """Create or refresh the link between a platform user and a directory person."""
+    account = await account_of(session, platform=platform, external_id=external_id)
+    if account is None:
+        account = PlatformAccount(
+            platform=platform,
+            external_id=external_id,
+            person_id=person_id,
+            dm_channel=dm_channel,
+            created_at=now,
+            last_seen_at=now,
+        )
+    else:
+        account.person_id = person_id
+        account.last_seen_at = now
+        if dm_channel:
+            account.dm_channel = dm_channel
+    session.add(account)
+    await session.flush()
+    return account

@@ -16,11 +16,11 @@ def mentorbot(
     config: Path | str | None = None,
     stdin: str = "",
     cwd: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m bot ARGS`` and capture its output."""
-    env = dict(os.environ)
-    env.pop("MENTORBOT_DATABASE_URL", None)
-    env.pop("MENTORBOT_CONFIG", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENTORBOT_", "SLACK_"))}
+    env.update(extra_env or {})
     if database_url is not None:
         env["MENTORBOT_DATABASE_URL"] = database_url
     env["MENTORBOT_CONFIG"] = str(config or ROOT / "app.yaml")

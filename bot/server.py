@@ -1,0 +1,241 @@
+"""The HTTP server behind ``mentorbot serve``, and the wiring of everything it runs.
+
+Routes: ``POST /slack/events`` (every Slack request kind), ``GET /healthz`` and
+``GET /metrics``. APScheduler runs one periodic tick that delivers the outbox; the database,
+not the scheduler, records what is owed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.metrics import Metrics
+from bot.slack.app import SlackChannel, SlackSettings
+from bot.slack.sender import SlackSender
+from handlers import Engine, Program, build_engine
+from handlers.outbox import pending_count
+from handlers.ports import Clock, Sender, SystemClock
+from scheduler.outbox import OutboxWorker
+from storage import Database
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class Runtime:
+    """Everything a running bot holds: the composition root's product."""
+
+    program: Program
+    database: Database
+    engine: Engine
+    clock: Clock
+    metrics: Metrics
+    worker: OutboxWorker
+    slack: SlackChannel | None = None
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def build_runtime(
+    *,
+    program: Program,
+    database: Database,
+    slack: SlackSettings | None,
+    clock: Clock | None = None,
+    sender_sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> Runtime:
+    """Wire the engine, the channels that are configured, and the outbox worker."""
+    clock = clock or SystemClock()
+    engine = build_engine(program=program, database=database, clock=clock)
+    senders: list[Sender] = []
+    channel = None
+    if slack is not None:
+        channel = SlackChannel(settings=slack, engine=engine, database=database)
+        extra: dict[str, Any] = {"sleep": sender_sleep} if sender_sleep else {}
+        senders.append(SlackSender(client=channel.client, database=database, clock=clock, **extra))
+    worker = OutboxWorker(database=database, senders=senders, clock=clock)
+    return Runtime(program, database, engine, clock, Metrics(), worker, channel)
+
+
+def build_web_app(runtime: Runtime) -> web.Application:
+    """The aiohttp application."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_measure(runtime.metrics)])
+    app[RUNTIME] = runtime
+    app.router.add_post("/slack/events", _slack_events)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+    return app
+
+
+def _measure(metrics: Metrics) -> Any:
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            metrics.requests.labels(name, str(status)).inc()
+            metrics.latency.labels(name).observe(time.perf_counter() - started)
+
+    return middleware
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+async def _slack_events(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    slack = runtime.slack
+    if slack is None:
+        return _problem(404, "Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+    body = await request.read()
+    verifier = SignatureVerifier(slack.settings.signing_secret)
+    if not verifier.is_valid_request(body, dict(request.headers)):
+        return _problem(401, "invalid or missing Slack signature, or a stale timestamp")
+    try:
+        text = body.decode("utf-8")
+        bolt_request = AsyncBoltRequest(
+            body=text, query=request.query_string, headers=dict(request.headers)
+        )
+    except (UnicodeDecodeError, ValueError, TypeError, AttributeError):
+        return _problem(400, "the body is not a Slack request")
+    if not isinstance(bolt_request.body, dict) or not bolt_request.body:
+        return _problem(400, "the body is not a Slack request")
+    try:
+        bolt_response = await slack.app.async_dispatch(bolt_request)
+    except Exception:
+        log.exception("slack: dispatch failed")
+        return _problem(400, "the Slack request could not be handled")
+    if bolt_response.status >= 500:
+        # Bolt answers 500 when a payload breaks a listener's expectations; it is the
+        # request that is wrong, and Slack must not retry it forever.
+        return _problem(400, "the Slack request could not be handled")
+    return await to_aiohttp_response(bolt_response)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    healthy = await runtime.database.ping()
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": "ok" if healthy else "unreachable",
+        "slack": "on" if runtime.slack else "off",
+    }
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    try:
+        async with runtime.database.session() as session:
+            runtime.metrics.outbox_backlog.set(await pending_count(session))
+    except Exception:  # the database being down must not hide the other metrics
+        log.warning("metrics: could not count the outbox backlog")
+    return web.Response(
+        body=generate_latest(runtime.metrics.registry),
+        headers={"Content-Type": CONTENT_TYPE_LATEST},
+    )
+
+
+async def tick(runtime: Runtime) -> None:
+    """One pass of due work: deliver the outbox."""
+    try:
+        report = await runtime.worker.run_once()
+    except Exception:
+        log.exception("tick failed; the next tick will try again")
+        return
+    for outcome in ("sent", "retried", "failed", "undeliverable"):
+        count = getattr(report, outcome)
+        if count:
+            runtime.metrics.outbox_delivered.labels(outcome).inc(count)
+    if report.total:
+        log.info("tick: %s", json.dumps(report.__dict__))
+
+
+@contextlib.asynccontextmanager
+async def running(
+    runtime: Runtime, *, host: str, port: int, tick_seconds: float
+) -> AsyncIterator[web.AppRunner]:
+    """Serve HTTP and run the tick until the block exits."""
+    runner = web.AppRunner(build_web_app(runtime), access_log=None)
+    await runner.setup()
+    scheduler = AsyncIOScheduler()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        scheduler.add_job(
+            tick,
+            "interval",
+            args=[runtime],
+            seconds=tick_seconds,
+            max_instances=1,
+            coalesce=True,
+            id="tick",
+        )
+        scheduler.start()
+        yield runner
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        await runner.cleanup()
+
+
+async def serve_forever(
+    runtime: Runtime, *, host: str, port: int, tick_seconds: float, app_token: str | None
+) -> None:
+    """``mentorbot serve``: run until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running(runtime, host=host, port=port, tick_seconds=tick_seconds) as runner:
+        socket_mode = None
+        if app_token and runtime.slack is not None:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket_mode = AsyncSocketModeHandler(runtime.slack.app, app_token)
+            await socket_mode.connect_async()
+        bound = ", ".join(f"http://{h}:{p}" for h, p in _addresses(runner))
+        slack = "socket mode" if socket_mode else ("on" if runtime.slack else "off")
+        print(f"mentorbot serving on {bound} (Slack: {slack}); Ctrl-C to stop", flush=True)
+        await tick(runtime)
+        await stop.wait()
+        if socket_mode is not None:
+            await socket_mode.close_async()
+
+
+def _addresses(runner: web.AppRunner) -> list[tuple[str, int]]:
+    found = []
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            found.append((str(address[0]), int(address[1])))
+    return found

@@ -1,0 +1,450 @@
+"""The Slack channel: a slack-bolt AsyncApp whose listeners hand turns to the engine.
+
+Every kind of Slack request arrives at ``POST /slack/events`` (see bot.server). Listeners
+translate Slack payloads into neutral :class:`Inbound` turns, and the replies back into
+Block Kit (bot.slack.blocks). Slack re-sends events it thinks failed, so each event id is
+recorded in the database and a retry is answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import blocks
+from handlers import Action, Engine, Inbound, Reply, UserError
+from handlers.commands import home
+from handlers.directory import find_or_create_person
+from handlers.engine import Turn, TurnResult
+from handlers.intake import check_form, enroll
+from storage import Database, Person, Role
+from storage.queries import account_of, first_delivery, link_account
+
+PLATFORM = "slack"
+log = logging.getLogger(__name__)
+#: Re-read the account from the database after this long, to refresh last_seen_at.
+_LINK_TTL_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """How to reach Slack. Secrets are kept out of repr so they never reach a log."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_url: str | None = None
+
+
+@dataclass
+class _Link:
+    person_id: int
+    dm_channel: str | None
+    checked_at: float
+
+
+def make_client(settings: SlackSettings, *, retry_interval: float | None = None) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries transient failures.
+
+    Args:
+        settings: Token and Web API URL.
+        retry_interval: A fixed wait between retries of server and connection errors
+            (tests); by default slack_sdk's exponential backoff.
+    """
+    kwargs: dict[str, Any] = {"token": settings.bot_token}
+    if settings.api_url:
+        kwargs["base_url"] = settings.api_url.rstrip("/") + "/"
+    client = AsyncWebClient(**kwargs)
+    interval: dict[str, Any] = {}
+    if retry_interval is not None:
+        interval["interval_calculator"] = FixedValueRetryIntervalCalculator(retry_interval)
+    client.retry_handlers[:] = [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2, **interval),
+        AsyncConnectionErrorRetryHandler(max_retry_count=2, **interval),
+    ]
+    return client
+
+
+class SlackChannel:
+    """Slack in front of the engine.
+
+    Args:
+        settings: Tokens and the Web API URL.
+        engine: The conversation engine.
+        database: For identity links and processed events.
+    """
+
+    def __init__(self, *, settings: SlackSettings, engine: Engine, database: Database) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.database = database
+        self.client = make_client(settings)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret,
+            process_before_response=False,
+            logger=logging.getLogger("mentorbot.slack.bolt"),
+        )
+        self._links: dict[str, _Link] = {}
+        self._register()
+
+    # -- identity -----------------------------------------------------------------------
+
+    async def identify(self, team: str, user: str) -> tuple[int, str | None]:
+        """The directory person behind a Slack user, linked by email on first contact.
+
+        Returns:
+            The person id and the DM channel with them, if known.
+
+        Raises:
+            UserError: Slack does not share the user's email.
+        """
+        key = f"{team}/{user}"
+        now = self.engine.clock.now()
+        cached = self._links.get(key)
+        if cached is not None and now.timestamp() - cached.checked_at < _LINK_TTL_SECONDS:
+            return cached.person_id, cached.dm_channel
+        async with self.database.session() as session:
+            account = await account_of(session, platform=PLATFORM, external_id=key)
+            if account is not None:
+                account.last_seen_at = now
+                session.add(account)
+                link = _Link(account.person_id, account.dm_channel, now.timestamp())
+                self._links[key] = link
+                return link.person_id, link.dm_channel
+        profile = await self._profile(user)
+        async with self.database.session() as session:
+            person, _ = await find_or_create_person(
+                session,
+                email=profile["email"],
+                name=profile.get("name"),
+                timezone=profile.get("tz"),
+                now=now,
+            )
+            assert person.id is not None
+            await link_account(
+                session, platform=PLATFORM, external_id=key, person_id=person.id, now=now
+            )
+        self._links[key] = _Link(person.id, None, now.timestamp())
+        return person.id, None
+
+    async def _profile(self, user: str) -> dict[str, str]:
+        response = await self.client.users_info(user=user)
+        info = response.get("user") or {}
+        profile = info.get("profile") or {}
+        email = profile.get("email")
+        if not email:
+            raise UserError(
+                "I can't see your email address in Slack, so I can't find you in the company "
+                "directory. Ask your Slack admin to give mentorbot the users:read.email scope."
+            )
+        name = profile.get("real_name") or info.get("real_name") or profile.get("display_name")
+        return {"email": email, "name": name or "", "tz": info.get("tz") or ""}
+
+    async def dm_channel(self, team: str, user: str) -> str:
+        """The DM channel with a user, opened (and remembered) when needed."""
+        key = f"{team}/{user}"
+        link = self._links.get(key)
+        if link is not None and link.dm_channel:
+            return link.dm_channel
+        response = await self.client.conversations_open(users=user)
+        channel = str(response["channel"]["id"])
+        await self._remember_dm(team, user, channel)
+        return channel
+
+    async def _remember_dm(self, team: str, user: str, channel: str) -> None:
+        key = f"{team}/{user}"
+        link = self._links.get(key)
+        if link is not None and link.dm_channel == channel:
+            return
+        async with self.database.session() as session:
+            account = await account_of(session, platform=PLATFORM, external_id=key)
+            if account is not None:
+                account.dm_channel = channel
+                session.add(account)
+        if link is not None:
+            link.dm_channel = channel
+
+    # -- turns --------------------------------------------------------------------------
+
+    async def converse(
+        self,
+        *,
+        team: str,
+        user: str,
+        text: str = "",
+        action: Action | None = None,
+        channel: str | None = None,
+    ) -> TurnResult | None:
+        """Run one turn and post the replies in the DM; the edge's error boundary.
+
+        Returns:
+            The engine's result, or None when the turn failed and the person was told.
+        """
+        person_id: int | None = None
+        try:
+            person_id, known_dm = await self.identify(team, user)
+            if channel is not None and channel != known_dm:
+                await self._remember_dm(team, user, channel)
+            inbound = Inbound(PLATFORM, f"{team}/{user}", person_id, text=text, action=action)
+            result = await self.engine.turn(inbound)
+            await self.post(channel or await self.dm_channel(team, user), result.replies)
+            return result
+        except UserError as problem:
+            await self._tell(team, user, channel, str(problem))
+        except Exception:
+            # Never the text: it may be a private answer.
+            log.exception("slack turn failed (team=%s user=%s person=%s)", team, user, person_id)
+            if person_id is not None:
+                await self.engine.reset(Inbound(PLATFORM, f"{team}/{user}", person_id))
+            await self._tell(
+                team,
+                user,
+                channel,
+                "Sorry, something went wrong on my side, so I've reset this conversation. "
+                "Your saved enrollment is untouched; type help to carry on.",
+            )
+        return None
+
+    async def _tell(self, team: str, user: str, channel: str | None, text: str) -> None:
+        try:
+            await self.post(channel or await self.dm_channel(team, user), [Reply(text)])
+        except Exception:
+            log.exception("slack: could not tell user %s that their turn failed", user)
+
+    async def post(self, channel: str, replies: list[Reply]) -> None:
+        """Post replies as one message."""
+        if not replies:
+            return
+        text, message_blocks = blocks.render_message(replies)
+        await self.client.chat_postMessage(channel=channel, text=text, blocks=message_blocks)
+
+    async def _first_time(self, body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            return True
+        async with self.database.session() as session:
+            return await first_delivery(
+                session, platform=PLATFORM, event_id=event_id, now=self.engine.clock.now()
+            )
+
+    # -- listeners ----------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.event("message")
+        async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+                return
+            if not await self._first_time(body):
+                return
+            await self.converse(
+                team=_team(body),
+                user=str(event.get("user", "")),
+                text=str(event.get("text") or ""),
+                channel=str(event.get("channel")),
+            )
+
+        @app.event("app_mention")
+        async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if not await self._first_time(body):
+                return
+            await self.client.chat_postMessage(
+                channel=str(event.get("channel")),
+                thread_ts=event.get("thread_ts") or event.get("ts"),
+                text=(
+                    "Hi! I work in direct messages, so your answers stay private. Open a DM "
+                    "with me (or type /mentor help) and say help."
+                ),
+            )
+
+        @app.event("app_home_opened")
+        async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if event.get("tab") not in (None, "home"):
+                return
+            team, user = _team(body), str(event.get("user", ""))
+            try:
+                person_id, _ = await self.identify(team, user)
+                replies = await home(self.engine, Inbound(PLATFORM, f"{team}/{user}", person_id))
+            except UserError as problem:
+                replies = [Reply(str(problem))]
+            _, home_blocks = blocks.render_message(replies)
+            await self.client.views_publish(
+                user_id=user, view={"type": "home", "blocks": home_blocks}
+            )
+
+        @app.event(re.compile(".*"))
+        async def on_other_event() -> None:
+            """Events mentorbot does not use are acknowledged, so Slack does not retry them."""
+
+        @app.command(re.compile(r"^/mentor"))
+        async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+            text = str(command.get("text") or "").strip() or "help"
+            word = text.split()[0].lower()
+            in_dm = command.get("channel_name") == "directmessage"
+            if word in ("join", "enroll", "enrol", "signup"):
+                roles = [r.value for r in self.engine.program.program.roles]
+                wanted = text.split()[1:2]
+                if wanted and wanted[0].lower().rstrip("s") in roles:
+                    roles = [wanted[0].lower().rstrip("s")]
+                await ack(blocks=blocks.form_offer(roles), text="Prefer one form?")
+            elif in_dm:
+                await ack()
+            else:
+                await ack(text="I've answered in our direct messages.")
+            await self.converse(
+                team=str(command.get("team_id", "")),
+                user=str(command.get("user_id", "")),
+                text=text,
+            )
+
+        @app.action(re.compile(f"^({blocks.CHOICE}:\\d+|{blocks.SELECT})$"))
+        async def on_choice(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+            token, value = blocks.decode(str(raw))
+            chosen = _chosen_label(action)
+            await self._answer(body, Action(token, (value,)), chosen)
+
+        @app.action(blocks.MULTI)
+        async def on_multi_toggle(ack: AsyncAck) -> None:
+            """Ticking a checkbox only changes the message; Done submits."""
+            await ack()
+
+        @app.action(blocks.DONE)
+        async def on_done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            state = (body.get("state") or {}).get("values") or {}
+            field_state = (state.get(blocks.PROMPT_BLOCK) or {}).get(blocks.MULTI) or {}
+            options = field_state.get("selected_options") or []
+            values = tuple(blocks.decode(str(o.get("value", "")))[1] for o in options)
+            labels = ", ".join(str((o.get("text") or {}).get("text", "")) for o in options)
+            await self._answer(body, Action(str(action.get("value", "")), values), labels)
+
+        @app.action(re.compile(f"^{blocks.COMMAND}:\\d+$"))
+        async def on_command_button(
+            ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
+        ) -> None:
+            await ack()
+            user = str((body.get("user") or {}).get("id", ""))
+            await self.converse(team=_team(body), user=user, text=str(action.get("value", "")))
+
+        @app.action(re.compile(f"^{blocks.FORM}:"))
+        async def on_form_button(
+            ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
+        ) -> None:
+            await ack()
+            await self._open_form(body, str(action.get("value", "")))
+
+        @app.view(blocks.FORM_CALLBACK)
+        async def on_form_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+            await self._submit_form(ack, body, view)
+
+    async def _answer(self, body: dict[str, Any], action: Action, chosen: str) -> None:
+        """A click on a question: run the turn; if it counted, show the choice in place."""
+        user = str((body.get("user") or {}).get("id", ""))
+        channel = (body.get("channel") or {}).get("id")
+        result = await self.converse(team=_team(body), user=user, action=action, channel=channel)
+        message = body.get("message") or {}
+        if result is None or not result.accepted or not channel or not message.get("ts"):
+            return
+        try:
+            await self.client.chat_update(
+                channel=channel,
+                ts=message["ts"],
+                text=message.get("text") or chosen,
+                blocks=blocks.answered(message.get("blocks") or [], chosen),
+            )
+        except SlackApiError as exc:
+            log.warning("slack: could not mark a question answered: %s", exc.response.get("error"))
+
+    async def _open_form(self, body: dict[str, Any], role_name: str) -> None:
+        team, user = _team(body), str((body.get("user") or {}).get("id", ""))
+        program = self.engine.program
+        role = next((r for r in program.program.roles if r.value == role_name), None)
+        if role is None:
+            return
+        try:
+            person_id, _ = await self.identify(team, user)
+        except UserError as problem:
+            await self._tell(team, user, None, str(problem))
+            return
+        answers = await self._saved_answers(person_id, role)
+        view = blocks.intake_modal(
+            role=role.value,
+            questions=program.intake.for_role(role),
+            answers=answers,
+            program_name=program.program.name,
+        )
+        await self.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
+
+    async def _saved_answers(self, person_id: int, role: Role) -> dict[str, Any]:
+        from storage.queries import enrollments_of, with_role
+
+        async with self.database.session() as session:
+            enrollments = await enrollments_of(session, person_id, self.engine.program.program.id)
+        existing = with_role(enrollments, role)
+        return dict(existing.answers) if existing is not None else {}
+
+    async def _submit_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        program = self.engine.program
+        role = next(
+            (r for r in program.program.roles if r.value == view.get("private_metadata")), None
+        )
+        if role is None:
+            await ack(response_action="errors", errors={})
+            return
+        questions = program.intake.for_role(role)
+        answers, errors = check_form(questions, blocks.form_values(view, questions))
+        if errors:
+            by_block = {f"q_{qid}": message for qid, message in errors.items()}
+            await ack(response_action="errors", errors=by_block)
+            return
+        await ack()
+        team, user = _team(body), str((body.get("user") or {}).get("id", ""))
+        try:
+            person_id, _ = await self.identify(team, user)
+            text = await self._enroll(person_id, f"{team}/{user}", role, answers)
+        except UserError as problem:
+            text = str(problem)
+        await self._tell(team, user, None, text)
+
+    async def _enroll(
+        self, person_id: int, user_key: str, role: Role, answers: dict[str, Any]
+    ) -> str:
+        """Save a form exactly as the chat flow does, and drop any half-finished chat intake."""
+        inbound = Inbound(PLATFORM, user_key, person_id)
+        async with self.database.session() as session:
+            person = await session.get(Person, person_id)
+            assert person is not None
+            turn = Turn(session, self.engine.program, person, inbound, self.engine.clock.now())
+            text = await enroll(turn, role=role, answers=answers)
+        await self.engine.reset(inbound)
+        return text
+
+
+def _team(body: dict[str, Any]) -> str:
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    if not team:
+        team = (body.get("user") or {}).get("team_id", "")
+    return str(team)
+
+
+def _chosen_label(action: dict[str, Any]) -> str:
+    option = action.get("selected_option") or {}
+    text = (option.get("text") or action.get("text") or {}).get("text")
+    return str(text or "")

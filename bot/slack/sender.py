@@ -1,0 +1,139 @@
+"""Delivering outbox messages in Slack: open the DM, post, pace, classify failures.
+
+slack_sdk's retry handlers already wait out a 429's Retry-After and retry server errors a
+few times inside one call; what still fails is reported to the outbox worker, which
+retries later with backoff or records why the message could not be delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.blocks import render_message
+from handlers.messages import Reply
+from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
+from storage import Database
+from storage.queries import link_account
+
+PLATFORM = "slack"
+#: Slack errors that mean this person cannot be messaged in Slack at all.
+UNREACHABLE_ERRORS = {
+    "users_not_found": "no Slack user has this email",
+    "user_not_found": "the Slack user no longer exists",
+    "account_inactive": "the Slack account is deactivated",
+    "user_disabled": "the Slack account is deactivated",
+    "cannot_dm_bot": "the recipient is a bot",
+    "channel_not_found": "the DM with this person cannot be found",
+    "is_archived": "the DM with this person is archived",
+}
+
+
+class SlackSender:
+    """The outbox sender for Slack.
+
+    Args:
+        client: A Web API client (see bot.slack.app.make_client).
+        database: Where people found by email are linked to their Slack account.
+        clock: Where time comes from.
+        team: The workspace id, used in account keys (``T123/U456``).
+        min_interval: Seconds between two messages to the same channel (Slack allows about
+            one per second per channel).
+        sleep, monotonic: Injected so pacing is testable without waiting.
+    """
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        database: Database,
+        clock: Clock,
+        team: str = "",
+        min_interval: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.database = database
+        self.clock = clock
+        self.team = team
+        self.min_interval = min_interval
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self._last_post: dict[str, float] = {}
+
+    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> None:
+        """Post the replies in the person's DM.
+
+        Raises:
+            Unreachable: no Slack user for this person, or they cannot be messaged.
+            TransientDeliveryError: Slack or the network failed; try later.
+        """
+        try:
+            channel = recipient.dm_channel or await self._open_dm(recipient)
+            await self._pace(channel)
+            text, blocks = render_message(replies)
+            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            raise _classify(exc) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransientDeliveryError(f"network: {type(exc).__name__}") from None
+
+    async def _open_dm(self, recipient: Recipient) -> str:
+        user = recipient.external_id.split("/", 1)[-1] if recipient.external_id else None
+        if user is None:
+            found = await self.client.users_lookupByEmail(email=recipient.email)
+            user = str(found["user"]["id"])
+            team = str(found["user"].get("team_id") or self.team)
+        else:
+            team = recipient.external_id.split("/", 1)[0] if recipient.external_id else self.team
+        opened = await self.client.conversations_open(users=user)
+        channel = str(opened["channel"]["id"])
+        async with self.database.session() as session:
+            await link_account(
+                session,
+                platform=PLATFORM,
+                external_id=f"{team}/{user}",
+                person_id=recipient.person_id,
+                now=self.clock.now(),
+                dm_channel=channel,
+            )
+        return channel
+
+    async def _pace(self, channel: str) -> None:
+        last = self._last_post.get(channel)
+        now = self.monotonic()
+        if last is not None and now - last < self.min_interval:
+            await self.sleep(self.min_interval - (now - last))
+        self._last_post[channel] = self.monotonic()
+
+
+def _classify(exc: SlackApiError) -> Exception:
+    response = exc.response
+    error = str(response.get("error") or "")
+    if error in UNREACHABLE_ERRORS:
+        return Unreachable(UNREACHABLE_ERRORS[error])
+    status = getattr(response, "status_code", 0)
+    if status == 429:
+        retry_after = _header(response, "retry-after")
+        return TransientDeliveryError(
+            "rate limited by Slack", retry_after=float(retry_after) if retry_after else None
+        )
+    if status >= 500:
+        return TransientDeliveryError(f"Slack answered {status}")
+    return TransientDeliveryError(f"Slack refused the message: {error or status}")
+
+
+def _header(response: object, name: str) -> str | None:
+    headers = getattr(response, "headers", None) or {}
+    for key, value in dict(headers).items():
+        if key.lower() == name:
+            return str(value[0] if isinstance(value, list) else value)
+    return None

@@ -1,0 +1,61 @@
+"""Queueing messages for people who are not the one typing.
+
+Messages wait in the outbox table until a sender delivers them (scheduler.outbox). The
+dedupe key is unique, so queueing the same message twice queues it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.messages import Reply, reply_to_dict
+from storage import Outbox, OutboxStatus
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    replies: list[Reply],
+    dedupe_key: str,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue replies for a person, once per dedupe key.
+
+    Returns:
+        True when queued now, False when a message with this key was already queued.
+    """
+    conn = await session.connection()
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(Outbox.__table__)  # type: ignore[attr-defined]
+        .values(
+            dedupe_key=dedupe_key,
+            person_id=person_id,
+            payload=[reply_to_dict(r) for r in replies],
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=not_before or now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    result = await conn.execute(statement)
+    return bool(result.rowcount)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """How many messages wait to be delivered (for /metrics)."""
+    conn = await session.connection()
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    result = await conn.execute(
+        sa.select(sa.func.count()).where(
+            table.c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])
+        )
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,216 @@
+"""Driving the real server with signed Slack requests, answered through the fake Web API."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+from bot.server import Runtime, build_runtime, running
+from bot.slack.app import SlackSettings
+from handlers.program import Program
+from storage import Database
+from tests.fakes.slack_api import Call, FakeSlack, fake_slack
+from tests.helpers import FakeClock
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM = "T0MENTOR"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@dataclass
+class Response:
+    status: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text else None
+
+
+@dataclass
+class SlackHarness:
+    fake: FakeSlack
+    runtime: Runtime
+    base: str
+    http: aiohttp.ClientSession
+    sleeps: list[float] = field(default_factory=list)
+    _event_ids: int = 0
+
+    async def post(
+        self,
+        body: str | bytes,
+        *,
+        content_type: str = "application/json",
+        sign: bool = True,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        path: str = "/slack/events",
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        raw = body.encode() if isinstance(body, str) else body
+        sent = {"Content-Type": content_type, **(headers or {})}
+        if sign:
+            stamp = str(timestamp if timestamp is not None else int(time.time()))
+            sent["X-Slack-Request-Timestamp"] = stamp
+            sent["X-Slack-Signature"] = signature or SignatureVerifier(SECRET).generate_signature(
+                timestamp=stamp, body=raw
+            )
+        async with self.http.post(self.base + path, data=raw, headers=sent) as response:
+            return Response(response.status, await response.text())
+
+    def next_event_id(self) -> str:
+        self._event_ids += 1
+        return f"Ev0TEST{self._event_ids:05d}"
+
+    async def event(self, payload: dict[str, Any]) -> Response:
+        return await self.post(json.dumps(payload))
+
+    async def dm(self, text: str, *, user: str = "U0ANA", event_id: str | None = None) -> Response:
+        payload = fixture("event_message_im.json")
+        payload["event_id"] = event_id or self.next_event_id()
+        payload["event"].update(text=text, user=user, channel=f"D{user}")
+        return await self.event(payload)
+
+    async def command(
+        self, text: str, *, user: str = "U0ANA", channel_name: str = "general"
+    ) -> Response:
+        form = dict(
+            pair.split("=", 1)
+            for pair in (FIXTURES / "slash_command.txt").read_text().strip().split("&")
+        )
+        from urllib.parse import unquote_plus
+
+        form = {k: unquote_plus(v) for k, v in form.items()}
+        form.update(text=text, user_id=user, channel_name=channel_name)
+        return await self.post(urlencode(form), content_type="application/x-www-form-urlencoded")
+
+    async def interactive(self, payload: dict[str, Any]) -> Response:
+        return await self.post(
+            urlencode({"payload": json.dumps(payload)}),
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    # -- clicking what the bot posted ---------------------------------------------------
+
+    def last_question(self) -> Call:
+        for call in reversed(self.fake.posts()):
+            if any(b.get("block_id") == "mb_prompt" for b in call.args.get("blocks", [])):
+                return call
+        raise AssertionError("the bot posted no question with buttons")
+
+    def _block_actions(
+        self, message: Call, action: dict[str, Any], user: str, state: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        payload = fixture("block_actions.json")
+        ts = message.result["ts"]
+        channel = message.args["channel"]
+        payload["user"]["id"] = user
+        payload["channel"]["id"] = channel
+        payload["container"].update(message_ts=ts, channel_id=channel)
+        payload["message"].update(
+            ts=ts,
+            blocks=copy.deepcopy(message.args.get("blocks", [])),
+            text=message.args.get("text"),
+        )
+        payload["actions"] = [{**action, "block_id": "mb_prompt", "action_ts": str(time.time())}]
+        payload["state"] = {"values": state or {}}
+        return payload
+
+    def _prompt_elements(self, message: Call) -> list[dict[str, Any]]:
+        block = next(b for b in message.args["blocks"] if b.get("block_id") == "mb_prompt")
+        return list(block["elements"])
+
+    async def click(
+        self, label: str, *, user: str = "U0ANA", message: Call | None = None
+    ) -> Response:
+        """Click the button, or pick the select option, with this label."""
+        message = message or self.last_question()
+        for element in self._prompt_elements(message):
+            if element["type"] == "button" and element["text"]["text"] == label:
+                action = {
+                    "type": "button",
+                    "action_id": element["action_id"],
+                    "text": element["text"],
+                    "value": element["value"],
+                }
+                return await self.interactive(self._block_actions(message, action, user))
+            if element["type"] == "static_select":
+                option = next((o for o in element["options"] if o["text"]["text"] == label), None)
+                if option is not None:
+                    action = {
+                        "type": "static_select",
+                        "action_id": element["action_id"],
+                        "selected_option": option,
+                    }
+                    return await self.interactive(self._block_actions(message, action, user))
+        raise AssertionError(f"no button or option {label!r} in the last question")
+
+    async def tick_and_done(
+        self, *labels: str, user: str = "U0ANA", message: Call | None = None
+    ) -> Response:
+        """Tick checkboxes with these labels, then press Done."""
+        message = message or self.last_question()
+        elements = self._prompt_elements(message)
+        boxes = next(e for e in elements if e["action_id"] == "mb_multi")
+        chosen = [o for o in boxes["options"] if o["text"]["text"] in labels]
+        assert len(chosen) == len(labels), f"not all of {labels} are options"
+        done = next(e for e in elements if e["action_id"] == "mb_done")
+        state = {"mb_prompt": {"mb_multi": {"type": boxes["type"], "selected_options": chosen}}}
+        action = {
+            "type": "button",
+            "action_id": "mb_done",
+            "text": done["text"],
+            "value": done["value"],
+        }
+        return await self.interactive(self._block_actions(message, action, user, state))
+
+    async def settle(self) -> None:
+        await self.fake.settle()
+
+    def dm_texts(self, user: str = "U0ANA") -> list[str]:
+        return [
+            c.args.get("text", "") for c in self.fake.posts() if c.args.get("channel") == f"D{user}"
+        ]
+
+
+@asynccontextmanager
+async def slack_server(
+    database: Database, program: Program, *, clock: FakeClock | None = None
+) -> AsyncIterator[SlackHarness]:
+    """The real aiohttp server with Slack on, answering through a fake Web API."""
+    async with fake_slack() as fake:
+        fake.add_user(
+            "U0ANA", email="ana.lopez@example.com", name="Ana Lopez", tz="America/New_York"
+        )
+        fake.add_user("U0BEN", email="ben.kim@example.com", name="Ben Kim")
+        sleeps: list[float] = []
+
+        async def record_sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+
+        runtime = build_runtime(
+            program=program,
+            database=database,
+            slack=SlackSettings(
+                bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.url
+            ),
+            clock=clock or FakeClock(),
+            sender_sleep=record_sleep,
+        )
+        async with running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner:
+            host, port = runner.addresses[0][:2]
+            async with aiohttp.ClientSession() as http:
+                yield SlackHarness(fake, runtime, f"http://{host}:{port}", http, sleeps)

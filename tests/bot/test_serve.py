@@ -1,0 +1,136 @@
+"""`mentorbot serve` and `mentorbot slack-manifest` as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+import time
+
+import aiohttp
+import yaml
+from slack_sdk.signature import SignatureVerifier
+
+from tests.bot.cli_helpers import ROOT, mentorbot
+from tests.bot.slack_harness import SECRET, fixture
+from tests.fakes.slack_api import fake_slack
+
+
+async def test_serve_answers_a_signed_dm_through_slack_and_stops_cleanly(database_url: str) -> None:
+    async with fake_slack() as fake:
+        fake.add_user("U0ANA", email="ana.lopez@example.com", name="Ana Lopez")
+        env = {
+            **os.environ,
+            "MENTORBOT_DATABASE_URL": database_url,
+            "MENTORBOT_CONFIG": str(ROOT / "app.yaml"),
+            "SLACK_BOT_TOKEN": "xoxb-serve-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--port",
+            "0",
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert process.stdout is not None
+            line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+            match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+            assert match, line
+            assert "(Slack: on)" in line
+            base = f"http://127.0.0.1:{match.group(1)}"
+            body = json.dumps({**fixture("event_message_im.json"), "event_id": "Ev0SERVE"}).encode()
+            stamp = str(int(time.time()))
+            headers = {
+                "Content-Type": "application/json",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+                    timestamp=stamp, body=body
+                ),
+            }
+            async with aiohttp.ClientSession() as http:
+                health = await http.get(base + "/healthz")
+                assert health.status == 200
+                response = await http.post(base + "/slack/events", data=body, headers=headers)
+                assert response.status == 200
+            [post] = await fake.wait_for("chat.postMessage")
+            assert "Here's what I can do" in post["text"]
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), 30)
+            assert process.stderr is not None
+            stderr = (await process.stderr.read()).decode()
+        assert code == 0, stderr
+        assert "Traceback" not in stderr
+        assert "xoxb-serve-test" not in stderr and SECRET not in stderr
+
+
+def test_serve_refuses_half_configured_slack(tmp_path: object) -> None:
+    env_url = f"sqlite+aiosqlite:///{tmp_path}/x.db"
+    result = mentorbot("serve", database_url=env_url, extra_env={"SLACK_BOT_TOKEN": "xoxb-only"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "mentorbot: Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; SLACK_SIGNING_SECRET is unset"
+    )
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: object) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = mentorbot(
+            "serve", "--port", str(port), database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Pass --port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_slack_manifest_points_everything_at_the_events_url() -> None:
+    result = mentorbot("slack-manifest", "--url", "https://mentorbot.example.com/")
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load(result.stdout)
+    url = "https://mentorbot.example.com/slack/events"
+    assert manifest["features"]["slash_commands"][0] == {
+        "command": "/mentor",
+        "description": "The mentorship program: join, status, help",
+        "usage_hint": "[help | join | status]",
+        "should_escape": False,
+        "url": url,
+    }
+    settings = manifest["settings"]
+    assert settings["event_subscriptions"] == {
+        "bot_events": ["app_home_opened", "app_mention", "message.im"],
+        "request_url": url,
+    }
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert {"users:read.email", "im:history", "commands", "chat:write"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
+
+
+def test_slack_manifest_for_socket_mode_needs_no_url() -> None:
+    manifest = yaml.safe_load(mentorbot("slack-manifest", "--socket-mode").stdout)
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in manifest["settings"]["event_subscriptions"]
+
+
+def test_slack_manifest_refuses_a_plain_http_url() -> None:
+    result = mentorbot("slack-manifest", "--url", "http://mentorbot.example.com")
+    assert result.returncode == 1
+    assert "is not an https URL" in result.stderr
