@@ -12,6 +12,13 @@ from sqlmodel import Field, SQLModel
 from storage.types import JSONType, UTCDateTime
 
 
+def _person_id() -> sa.Column:  # type: ignore[type-arg]
+    """The column of a row that belongs to a person and goes when they are deleted."""
+    return sa.Column(
+        sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
 class Role(StrEnum):
     """The two sides of a mentoring pairing."""
 
@@ -62,11 +69,7 @@ class Enrollment(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("person_id", "program", "role"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(
-        sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    person_id: int = Field(sa_column=_person_id())
     program: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
@@ -93,11 +96,7 @@ class ConversationState(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     user_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    person_id: int = Field(
-        sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    person_id: int = Field(sa_column=_person_id())
     flow: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     step: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     data: dict[str, Any] = Field(
@@ -127,11 +126,7 @@ class PlatformAccount(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     external_id: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    person_id: int = Field(
-        sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    person_id: int = Field(sa_column=_person_id())
     dm_channel: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     last_seen_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
@@ -169,11 +164,7 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
-    person_id: int = Field(
-        sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    person_id: int = Field(sa_column=_person_id())
     #: The neutral replies, serialised (see handlers.messages).
     payload: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONType, nullable=False))
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
