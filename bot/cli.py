@@ -135,6 +135,8 @@ async def _privacy_export(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _serve(args: argparse.Namespace, env: Environment) -> int:
+    # Imported here: slack_bolt and aiohttp's server take a while to import, and the
+    # shell and the other commands should start at once.
     from bot.server import build_runtime, serve_forever
     from bot.slack.app import SlackSettings
 

@@ -30,7 +30,7 @@ from handlers.directory import find_or_create_person
 from handlers.engine import Turn, TurnResult
 from handlers.intake import check_form, enroll
 from storage import Database, Person, Role
-from storage.queries import account_of, first_delivery, link_account
+from storage.queries import account_of, enrollments_of, first_delivery, link_account, with_role
 
 PLATFORM = "slack"
 log = logging.getLogger(__name__)
@@ -255,7 +255,7 @@ class SlackChannel:
             await self.converse(
                 team=_team(body),
                 user=str(event.get("user", "")),
-                text=str(event.get("text") or ""),
+                text=blocks.plain_text(str(event.get("text") or "")),
                 channel=str(event.get("channel")),
             )
 
@@ -293,7 +293,7 @@ class SlackChannel:
 
         @app.command(re.compile(r"^/mentor"))
         async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
-            text = str(command.get("text") or "").strip() or "help"
+            text = blocks.plain_text(str(command.get("text") or "")).strip() or "help"
             word = text.split()[0].lower()
             in_dm = command.get("channel_name") == "directmessage"
             if word in ("join", "enroll", "enrol", "signup"):
@@ -393,8 +393,6 @@ class SlackChannel:
         await self.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
 
     async def _saved_answers(self, person_id: int, role: Role) -> dict[str, Any]:
-        from storage.queries import enrollments_of, with_role
-
         async with self.database.session() as session:
             enrollments = await enrollments_of(session, person_id, self.engine.program.program.id)
         existing = with_role(enrollments, role)

@@ -7,6 +7,7 @@ in words and answered by typing in the DM. Every message has a plain-text fallba
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from handlers.messages import Option, Prompt, PromptKind, Reply
@@ -30,6 +31,26 @@ SECTION_LIMIT = 3000
 def escape(text: str) -> str:
     """Text safe to put in mrkdwn (Slack reads &, < and > as markup)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(slack_text: str) -> str:
+    """What a person typed, from Slack's message text.
+
+    Slack escapes &, < and > and wraps links, emails and mentions in <...|label>; the
+    engine should see "R&D" and "ana@example.com", not "R&amp;D" and "<mailto:...>".
+    """
+
+    def label(match: re.Match[str]) -> str:
+        target, shown = match.group(1), match.group(2)
+        if shown:
+            return shown
+        return target.removeprefix("mailto:")
+
+    text = _LINK.sub(label, slack_text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:

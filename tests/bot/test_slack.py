@@ -415,3 +415,29 @@ async def test_healthz_is_503_when_the_database_is_unreachable(program: Program)
         slack_off = await http.post(f"http://{host}:{port}/slack/events", data=b"{}")
         assert slack_off.status == 404
     await gone.dispose()
+
+
+@pytest.mark.parametrize(
+    ("slack_text", "typed"),
+    [
+        ("Grow R&amp;D &lt;fast&gt;", "Grow R&D <fast>"),
+        ("mail <mailto:ana@example.com|ana@example.com>", "mail ana@example.com"),
+        ("see <https://example.com/plan>", "see https://example.com/plan"),
+        ("see <https://example.com/plan|the plan>", "see the plan"),
+    ],
+)
+def test_slack_markup_is_read_back_as_what_was_typed(slack_text: str, typed: str) -> None:
+    from bot.slack.blocks import plain_text
+
+    assert plain_text(slack_text) == typed
+
+
+async def test_a_typed_answer_with_an_ampersand_is_stored_as_typed(
+    slack: SlackHarness, database: Database
+) -> None:
+    await slack.dm("join mentee")
+    await slack.fake.wait_for("chat.postMessage")
+    await slack.dm("Move into R&amp;D leadership")
+    await slack.fake.wait_for("chat.postMessage", 2)
+    [state] = await rows(database, ConversationState)
+    assert state.data["answers"]["goals"] == "Move into R&D leadership"
