@@ -137,7 +137,7 @@ async def _privacy_export(args: argparse.Namespace, env: Environment) -> int:
 async def _serve(args: argparse.Namespace, env: Environment) -> int:
     # Imported here: slack_bolt and aiohttp's server take a while to import, and the
     # shell and the other commands should start at once.
-    from bot.server import build_runtime, serve_forever
+    from bot.server import StartupError, build_runtime, serve_forever
     from bot.slack.app import SlackSettings
 
     problem = env.slack_problem()
@@ -164,6 +164,8 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
                 tick_seconds=env.tick_seconds,
                 app_token=env.slack_app_token,
             )
+        except StartupError as exc:
+            raise CliError(str(exc)) from None
         except OSError as exc:
             raise CliError(
                 f"cannot listen on {args.host}:{args.port} ({exc.strerror}); "

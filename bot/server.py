@@ -208,10 +208,53 @@ async def running(
         await runner.cleanup()
 
 
+class StartupError(Exception):
+    """The bot cannot start as configured; the message says what to fix."""
+
+
+#: Slack's answers to auth.test that no retry will change.
+_REFUSED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+}
+
+
+async def check_slack(runtime: Runtime) -> None:
+    """Ask Slack whether the bot token works, so a bad token stops start-up with a reason.
+
+    Raises:
+        StartupError: Slack refused the token.
+    """
+    if runtime.slack is None:
+        return
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await runtime.slack.client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error in _REFUSED_TOKEN:
+            raise StartupError(
+                f"Slack refused SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token "
+                "(xoxb-...) from the app's OAuth & Permissions page"
+            ) from None
+        log.warning("slack: auth.test failed (%s); starting anyway", error or exc)
+    except (OSError, TimeoutError) as exc:
+        log.warning("slack: cannot reach Slack yet (%s); starting anyway", type(exc).__name__)
+
+
 async def serve_forever(
     runtime: Runtime, *, host: str, port: int, tick_seconds: float, app_token: str | None
 ) -> None:
-    """``mentorbot serve``: run until SIGINT or SIGTERM."""
+    """``mentorbot serve``: run until SIGINT or SIGTERM.
+
+    Raises:
+        StartupError: Slack refused the bot token.
+    """
+    await check_slack(runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -223,7 +266,11 @@ async def serve_forever(
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
             socket_mode = AsyncSocketModeHandler(runtime.slack.app, app_token)
-            await socket_mode.connect_async()
+            # slack_sdk retries a refused connection forever (a revoked app token, Slack
+            # down); a stop signal must still end the process.
+            if not await _unless_stopped(socket_mode.connect_async(), stop):
+                await socket_mode.close_async()
+                return
         bound = ", ".join(f"http://{h}:{p}" for h, p in _addresses(runner))
         slack = "socket mode" if socket_mode else ("on" if runtime.slack else "off")
         print(f"mentorbot serving on {bound} (Slack: {slack}); Ctrl-C to stop", flush=True)
@@ -231,6 +278,24 @@ async def serve_forever(
         await stop.wait()
         if socket_mode is not None:
             await socket_mode.close_async()
+
+
+async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Run ``work`` unless ``stop`` is set first (then cancel it); whether it finished."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+    if task.done():
+        task.result()
+        return True
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
 
 
 def _addresses(runner: web.AppRunner) -> list[tuple[str, int]]:

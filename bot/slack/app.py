@@ -92,11 +92,14 @@ class SlackChannel:
         self.engine = engine
         self.database = database
         self.client = make_client(settings)
+        bolt_log = logging.getLogger("mentorbot.slack.bolt")
+        if _quiet_token_notice not in bolt_log.filters:
+            bolt_log.addFilter(_quiet_token_notice)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret,
             process_before_response=False,
-            logger=logging.getLogger("mentorbot.slack.bolt"),
+            logger=bolt_log,
         )
         self._links: dict[str, _Link] = {}
         self._register()
@@ -433,6 +436,11 @@ class SlackChannel:
             text = await enroll(turn, role=role, answers=answers)
         await self.engine.reset(inbound)
         return text
+
+
+def _quiet_token_notice(record: logging.LogRecord) -> bool:
+    """Drop bolt's notice that SLACK_BOT_TOKEN is unused: we hand it a client on purpose."""
+    return "`token` will be unused" not in record.getMessage()
 
 
 def _team(body: dict[str, Any]) -> str:

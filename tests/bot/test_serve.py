@@ -134,3 +134,27 @@ def test_slack_manifest_refuses_a_plain_http_url() -> None:
     result = mentorbot("slack-manifest", "--url", "http://mentorbot.example.com")
     assert result.returncode == 1
     assert "is not an https URL" in result.stderr
+
+
+async def test_serve_stops_at_once_when_slack_refuses_the_token(tmp_path: object) -> None:
+    async with fake_slack() as fake:
+        fake.fail("auth.test", status=200, error="invalid_auth")
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-revoked",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url,
+        }
+        result = await asyncio.to_thread(
+            mentorbot,
+            "serve",
+            "--port",
+            "0",
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db",
+            extra_env=env,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "mentorbot: Slack refused SLACK_BOT_TOKEN (invalid_auth); copy the Bot User OAuth Token "
+        "(xoxb-...) from the app's OAuth & Permissions page"
+    )
+    assert "Traceback" not in result.stderr and "xoxb-revoked" not in result.stderr

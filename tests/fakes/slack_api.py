@@ -2,6 +2,11 @@
 
 Point a real ``AsyncWebClient`` at it with ``base_url=fake.url``. Failures can be queued
 per method (a 429 with Retry-After, a 500, an error body) to test retries.
+
+It also plays Slack's Socket Mode server: ``apps.connections.open`` (with an app-level
+``xapp-`` token) answers a ``ws://`` URL on the same server; a client that connects gets a
+``hello``, and the test pushes envelopes (:meth:`FakeSlack.push`) and waits for the acks the
+client sends back (:meth:`FakeSlack.wait_for_ack`).
 """
 
 from __future__ import annotations
@@ -9,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 
 @dataclass
@@ -22,6 +28,11 @@ class Call:
     method: str
     args: dict[str, Any]
     result: dict[str, Any] = field(default_factory=dict)
+    #: The bearer token the call was made with, if any.
+    token: str | None = None
+
+
+APP_ID = "A0MENTORBOT"
 
 
 @dataclass
@@ -41,6 +52,13 @@ class FakeSlack:
         self.url = ""
         self._changed = asyncio.Condition()
         self._ts = itertools.count(1)
+        #: Socket Mode: tickets handed out by apps.connections.open and not yet used.
+        self.tickets: set[str] = set()
+        #: Every websocket a client opened, in order; the last open one receives pushes.
+        self.sockets: list[web.WebSocketResponse] = []
+        #: Every text frame a client sent over Socket Mode, parsed (acks included).
+        self.received: list[dict[str, Any]] = []
+        self._envelopes = itertools.count(1)
 
     def add_user(
         self,
@@ -109,10 +127,149 @@ class FakeSlack:
             ) from None
         return self.of(method)
 
+    async def wait_for_attempts(self, method: str, count: int = 1, limit: float = 10.0) -> None:
+        """Wait until ``method`` was called ``count`` times, failed calls included."""
+        await self._until(
+            lambda: len(self.attempts(method)) >= count,
+            limit,
+            lambda: f"{method} attempted {len(self.attempts(method))} times, not {count}",
+        )
+
     async def settle(self, rounds: int = 20) -> None:
         """Let background listeners finish (used before asserting that nothing happened)."""
         for _ in range(rounds):
             await asyncio.sleep(0.01)
+
+    async def _until(self, done: Callable[[], bool], limit: float, what: Callable[[], str]) -> None:
+        async def reached() -> None:
+            async with self._changed:
+                await self._changed.wait_for(done)
+
+        try:
+            await asyncio.wait_for(reached(), limit)
+        except TimeoutError:
+            raise AssertionError(what()) from None
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- Socket Mode ----------------------------------------------------------------------
+
+    def open_sockets(self) -> list[web.WebSocketResponse]:
+        return [ws for ws in self.sockets if not ws.closed]
+
+    async def wait_for_socket(self, count: int = 1, limit: float = 30.0) -> web.WebSocketResponse:
+        """Wait until ``count`` Socket Mode connections were opened; the newest open one."""
+        await self._until(
+            lambda: len(self.sockets) >= count and bool(self.open_sockets()),
+            limit,
+            lambda: (
+                f"{len(self.sockets)} Socket Mode connections, not {count}; "
+                f"calls: {[c.method for c in self.calls]}"
+            ),
+        )
+        return self.open_sockets()[-1]
+
+    async def push(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        envelope_id: str | None = None,
+        accepts_response_payload: bool | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> str:
+        """Send an envelope down the newest open socket, as Slack does; its envelope id.
+
+        ``kind`` is the envelope type: ``events_api``, ``slash_commands`` or ``interactive``.
+        """
+        sockets = self.open_sockets()
+        if not sockets:
+            raise AssertionError("no Socket Mode client is connected")
+        envelope_id = envelope_id or f"{next(self._envelopes):04d}-{secrets.token_hex(8)}"
+        if accepts_response_payload is None:
+            accepts_response_payload = kind != "events_api"
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "accepts_response_payload": accepts_response_payload,
+            "payload": payload,
+        }
+        if kind == "events_api":
+            envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
+        await sockets[-1].send_str(json_dumps(envelope))
+        return envelope_id
+
+    def acks(self) -> list[dict[str, Any]]:
+        """Every envelope acknowledgement received so far."""
+        return [m for m in self.received if "envelope_id" in m]
+
+    def ack_of(self, envelope_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.acks() if m["envelope_id"] == envelope_id), None)
+
+    async def wait_for_ack(self, envelope_id: str, limit: float = 10.0) -> dict[str, Any]:
+        """Wait until the client acknowledged an envelope; the acknowledgement."""
+        await self._until(
+            lambda: self.ack_of(envelope_id) is not None,
+            limit,
+            lambda: f"envelope {envelope_id} was not acknowledged; received: {self.received}",
+        )
+        ack = self.ack_of(envelope_id)
+        assert ack is not None
+        return ack
+
+    def _open_connection(self, request: web.Request) -> dict[str, Any]:
+        ticket = secrets.token_hex(16)
+        self.tickets.add(ticket)
+        host, port = request.url.host, request.url.port
+        url = f"ws://{host}:{port}/link/?ticket={ticket}&app_id={APP_ID}"
+        return {"ok": True, "url": url}
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        """The Socket Mode websocket: hello, then record what the client sends."""
+        ticket = request.query.get("ticket", "")
+        if ticket not in self.tickets:
+            return web.json_response({"ok": False, "error": "invalid_ticket"}, status=401)
+        self.tickets.discard(ticket)  # a ticket opens one connection, as in Slack
+        ws = web.WebSocketResponse()  # autoping: answers the client's pings with pongs
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_str(
+            json_dumps(
+                {
+                    "type": "hello",
+                    "num_connections": len(self.open_sockets()),
+                    "debug_info": {
+                        "host": "applink-fake",
+                        "build_number": 1,
+                        "approximate_connection_time": 18060,
+                    },
+                    "connection_info": {"app_id": APP_ID},
+                }
+            )
+        )
+        await self._notify()
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    parsed = json.loads(message.data)
+                except ValueError:
+                    parsed = {"unparsed": message.data}
+                self.received.append(parsed if isinstance(parsed, dict) else {"value": parsed})
+                await self._notify()
+        finally:
+            await self._notify()
+        return ws
+
+    async def _close_sockets(self) -> None:
+        for ws in self.open_sockets():
+            await ws.close()
+
+    # -- Web API --------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -122,7 +279,10 @@ class FakeSlack:
                 args.update(await request.json())
             else:
                 args.update(dict(await request.post()))
-        call = Call(method, args)
+        authorization = request.headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ") if authorization else None
+        token = token or (str(args["token"]) if "token" in args else None)
+        call = Call(method, args, token=token)
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
@@ -130,6 +290,12 @@ class FakeSlack:
             response = web.json_response(
                 failure.body, status=failure.status, headers=failure.headers
             )
+        elif method == "apps.connections.open":
+            if token is None or not token.startswith("xapp-"):
+                call.result = {"ok": False, "error": "not_allowed_token_type"}
+            else:
+                call.result = self._open_connection(request)
+            response = web.json_response(call.result)
         else:
             call.result = self._answer(method, args)
             response = web.json_response(call.result)
@@ -180,6 +346,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
     app = web.Application()
     app.router.add_route("*", "/api/{method}", fake._handle)
+    app.router.add_get("/link/", fake._socket)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -189,6 +356,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     try:
         yield fake
     finally:
+        await fake._close_sockets()
         await runner.cleanup()
 
 
