@@ -188,6 +188,8 @@ async def running(
     runner = web.AppRunner(build_web_app(runtime), access_log=None)
     await runner.setup()
     scheduler = AsyncIOScheduler()
+    if runtime.slack is not None:
+        await runtime.slack.open()
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -206,6 +208,8 @@ async def running(
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await runner.cleanup()
+        if runtime.slack is not None:
+            await runtime.slack.close()
 
 
 class StartupError(Exception):

@@ -27,6 +27,7 @@ from handlers.messages import Inbound, Reply
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
 from storage import ConversationState, Database, Person
+from storage.queries import first_delivery
 
 FLOW_WORDS = ("back", "skip", "cancel", "help")
 
@@ -188,8 +189,16 @@ class Engine:
         """
         try:
             async with self.database.session() as session:
+                now = self.clock.now()
+                if inbound.event_id and not await first_delivery(
+                    session, platform=inbound.channel, event_id=inbound.event_id, now=now
+                ):
+                    # A platform's retry of a message already answered. Recorded in the
+                    # turn's own transaction: a turn that failed leaves no record, so its
+                    # retry is handled.
+                    return TurnResult([], accepted=False)
                 loaded = await self._load(session, inbound)
-                turn = Turn(session, self.program, loaded.person, inbound, self.clock.now())
+                turn = Turn(session, self.program, loaded.person, inbound, now)
                 outcome = await self._dispatch(turn, loaded.row)
                 version = await self._store(session, inbound, loaded.row, outcome, turn.now)
         except StaleState:

@@ -34,6 +34,8 @@ class Inbound:
         person_id: The directory person behind the user.
         text: What they typed (empty for a click).
         action: What they clicked or submitted, if anything.
+        event_id: The platform's id of this message, when it re-sends messages it
+            thinks failed; a second turn with the same id is ignored.
     """
 
     channel: str
@@ -41,6 +43,7 @@ class Inbound:
     person_id: int
     text: str = ""
     action: Action | None = None
+    event_id: str | None = None
 
 
 class PromptKind(StrEnum):

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -104,10 +105,28 @@ class SlackChannel:
         self._links: dict[str, _Link] = {}
         self._register()
 
+    async def open(self) -> None:
+        """Share one HTTP session (and its keep-alive connections) across Web API calls."""
+        if self.client.session is None:
+            self.client.session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        """Close the shared HTTP session."""
+        session, self.client.session = self.client.session, None
+        if session is not None:
+            await session.close()
+
     # -- identity -----------------------------------------------------------------------
 
-    async def identify(self, team: str, user: str) -> tuple[int, str | None]:
+    async def identify(
+        self, team: str, user: str, *, dm_channel: str | None = None
+    ) -> tuple[int, str | None]:
         """The directory person behind a Slack user, linked by email on first contact.
+
+        Args:
+            team: The workspace id.
+            user: The Slack user id.
+            dm_channel: The DM the request came from, if it did (stored on first contact).
 
         Returns:
             The person id and the DM channel with them, if known.
@@ -139,10 +158,15 @@ class SlackChannel:
             )
             assert person.id is not None
             await link_account(
-                session, platform=PLATFORM, external_id=key, person_id=person.id, now=now
+                session,
+                platform=PLATFORM,
+                external_id=key,
+                person_id=person.id,
+                now=now,
+                dm_channel=dm_channel,
             )
-        self._links[key] = _Link(person.id, None, now.timestamp())
-        return person.id, None
+        self._links[key] = _Link(person.id, dm_channel, now.timestamp())
+        return person.id, dm_channel
 
     async def _profile(self, user: str) -> dict[str, str]:
         response = await self.client.users_info(user=user)
@@ -191,6 +215,7 @@ class SlackChannel:
         text: str = "",
         action: Action | None = None,
         channel: str | None = None,
+        event_id: str | None = None,
     ) -> TurnResult | None:
         """Run one turn and post the replies in the DM; the edge's error boundary.
 
@@ -199,10 +224,12 @@ class SlackChannel:
         """
         person_id: int | None = None
         try:
-            person_id, known_dm = await self.identify(team, user)
+            person_id, known_dm = await self.identify(team, user, dm_channel=channel)
             if channel is not None and channel != known_dm:
                 await self._remember_dm(team, user, channel)
-            inbound = Inbound(PLATFORM, f"{team}/{user}", person_id, text=text, action=action)
+            inbound = Inbound(
+                PLATFORM, f"{team}/{user}", person_id, text=text, action=action, event_id=event_id
+            )
             result = await self.engine.turn(inbound)
             await self.post(channel or await self.dm_channel(team, user), result.replies)
             return result
@@ -253,13 +280,13 @@ class SlackChannel:
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
             if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
                 return
-            if not await self._first_time(body):
-                return
+            event_id = body.get("event_id")
             await self.converse(
                 team=_team(body),
                 user=str(event.get("user", "")),
                 text=blocks.plain_text(str(event.get("text") or "")),
                 channel=str(event.get("channel")),
+                event_id=str(event_id) if event_id else None,
             )
 
         @app.event("app_mention")

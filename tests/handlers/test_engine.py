@@ -181,3 +181,40 @@ async def test_reset_drops_a_broken_flow(chat: Chat, database: Database) -> None
     await chat.engine.reset(chat.inbound)
     async with database.session() as session:
         assert (await session.exec(select(ConversationState))).all() == []
+
+
+async def test_a_repeated_platform_event_is_answered_once(chat: Chat, database: Database) -> None:
+    inbound = chat.inbound
+    first = Inbound(
+        inbound.channel, inbound.user_key, inbound.person_id, text="join mentee", event_id="Ev1"
+    )
+    again = Inbound(
+        inbound.channel, inbound.user_key, inbound.person_id, text="join mentee", event_id="Ev1"
+    )
+    assert (await chat.engine.turn(first)).replies
+    repeated = await chat.engine.turn(again)
+    assert (repeated.replies, repeated.accepted) == ([], False)
+    state = await stored_state(database)
+    assert state.version == 1
+
+
+async def test_a_failed_turn_does_not_swallow_the_platforms_retry(
+    chat: Chat, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.intake
+
+    original = handlers.intake.enrollments_of
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom")
+
+    inbound = chat.inbound
+    event = Inbound(
+        inbound.channel, inbound.user_key, inbound.person_id, text="join mentee", event_id="Ev2"
+    )
+    monkeypatch.setattr(handlers.intake, "enrollments_of", broken)
+    with pytest.raises(RuntimeError):
+        await chat.engine.turn(event)
+    monkeypatch.setattr(handlers.intake, "enrollments_of", original)
+    retried = await chat.engine.turn(event)
+    assert any("Question 1 of 6" in r.text for r in retried.replies)
