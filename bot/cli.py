@@ -137,12 +137,23 @@ async def _privacy_export(args: argparse.Namespace, env: Environment) -> int:
 async def _serve(args: argparse.Namespace, env: Environment) -> int:
     # Imported here: slack_bolt and aiohttp's server take a while to import, and the
     # shell and the other commands should start at once.
-    from bot.server import StartupError, build_runtime, serve_forever
+    from bot.server import StartupError, build_runtime, is_loopback, serve_forever
     from bot.slack.app import SlackSettings
+    from bot.teams.app import TeamsSettings
 
-    problem = env.slack_problem()
+    problem = env.slack_problem() or env.teams_problem(args.host, loopback=is_loopback(args.host))
     if problem:
         raise CliError(problem)
+    teams = None
+    if env.teams_on:
+        teams = TeamsSettings(
+            app_id=env.teams_app_id,
+            app_password=env.teams_app_password,
+            tenant_id=env.teams_tenant_id,
+            app_type=env.teams_app_type,
+            allow_unauthenticated=env.teams_allow_unauthenticated and not env.teams_app_id,
+            openid_metadata_url=env.teams_openid_metadata_url,
+        )
     slack = None
     if env.slack_bot_token and env.slack_signing_secret:
         slack = SlackSettings(
@@ -155,7 +166,7 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
     database = Database(env.database_url)
     try:
         await database.ensure_schema()
-        runtime = build_runtime(program=program, database=database, slack=slack)
+        runtime = build_runtime(program=program, database=database, slack=slack, teams=teams)
         try:
             await serve_forever(
                 runtime,
@@ -186,6 +197,36 @@ async def _slack_manifest(args: argparse.Namespace, env: Environment) -> int:
     except ManifestError as exc:
         raise CliError(str(exc)) from None
     print(yaml.safe_dump(manifest, sort_keys=False), end="")
+    return 0
+
+
+async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
+    from bot.teams.manifest import ManifestError, app_package, teams_manifest
+
+    bot_id = args.bot_id or env.teams_app_id
+    if not bot_id:
+        raise CliError("give --bot-id (the Azure Bot's Microsoft App ID) or set MicrosoftAppId")
+    program = load_program(env.config_path)
+    engine = build_engine(program=program, database=Database(env.database_url))
+    commands = [(c.name, c.summary) for c in engine.commands if not c.lead_only and c.name != "hi"]
+    try:
+        manifest = teams_manifest(
+            bot_id=bot_id,
+            name=args.name,
+            program_name=program.program.name,
+            commands=commands,
+            website=args.website,
+        )
+    except ManifestError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out)
+    if out.suffix != ".zip":
+        raise CliError(f"{out}: the app package is a .zip file; name it e.g. mentorbot.zip")
+    try:
+        await asyncio.to_thread(out.write_bytes, app_package(manifest))
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write the package ({exc.strerror})") from None
+    print(f"wrote {out}: upload it in Teams (Apps → Manage your apps → Upload an app)")
     return 0
 
 
@@ -294,6 +335,20 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--name", default="mentorbot", help="the app's name in Slack")
     manifest.add_argument(
         "--socket-mode", action="store_true", help="for Socket Mode (no public URL needed)"
+    )
+
+    teams_package = add(
+        "teams-manifest", _teams_manifest, "write the Teams app package (manifest.json and icons)"
+    )
+    teams_package.add_argument("--out", required=True, metavar="FILE.zip", help="where to write it")
+    teams_package.add_argument(
+        "--bot-id", help="the Azure Bot's Microsoft App ID (default: MicrosoftAppId)"
+    )
+    teams_package.add_argument("--name", default="mentorbot", help="the app's name in Teams")
+    teams_package.add_argument(
+        "--website",
+        default="https://github.com/mentorbot/mentorbot",
+        help="the developer website (https)",
     )
     return parser
 

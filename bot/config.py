@@ -44,6 +44,12 @@ class Environment:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
+    teams_app_id: str | None = None
+    teams_app_password: str | None = field(default=None, repr=False)
+    teams_tenant_id: str | None = None
+    teams_app_type: str | None = None
+    teams_allow_unauthenticated: bool = False
+    teams_openid_metadata_url: str | None = None
     tick_seconds: float = 30.0
 
     @classmethod
@@ -70,8 +76,40 @@ class Environment:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_api_url=env.get("SLACK_API_URL") or None,
+            teams_app_id=env.get("MicrosoftAppId") or None,
+            teams_app_password=env.get("MicrosoftAppPassword") or None,
+            teams_tenant_id=env.get("MicrosoftAppTenantId") or None,
+            teams_app_type=env.get("MicrosoftAppType") or None,
+            teams_allow_unauthenticated=env.get("MENTORBOT_TEAMS_ALLOW_UNAUTHENTICATED") == "1",
+            teams_openid_metadata_url=env.get("MENTORBOT_TEAMS_OPENID_METADATA_URL") or None,
             tick_seconds=tick_seconds,
         )
+
+    def teams_problem(self, host: str, *, loopback: bool) -> str | None:
+        """Why the Teams settings cannot work on this host, or None."""
+        if bool(self.teams_app_id) != bool(self.teams_app_password):
+            missing = "MicrosoftAppPassword" if self.teams_app_id else "MicrosoftAppId"
+            return f"Teams needs both MicrosoftAppId and MicrosoftAppPassword; {missing} is unset"
+        app_type = (self.teams_app_type or "MultiTenant").lower()
+        if app_type not in ("multitenant", "singletenant", "usermanagedidentity"):
+            return (
+                f"MicrosoftAppType={self.teams_app_type!r} is not one of MultiTenant, "
+                "SingleTenant, UserManagedIdentity"
+            )
+        if app_type == "singletenant" and not self.teams_tenant_id:
+            return "MicrosoftAppType=SingleTenant needs MicrosoftAppTenantId"
+        if self.teams_allow_unauthenticated and not self.teams_app_id and not loopback:
+            return (
+                f"MENTORBOT_TEAMS_ALLOW_UNAUTHENTICATED=1 accepts Teams requests without a token, "
+                f"which is only safe on a loopback address; refusing to listen on {host}. Bind "
+                "to 127.0.0.1 (the default) or set MicrosoftAppId and MicrosoftAppPassword."
+            )
+        return None
+
+    @property
+    def teams_on(self) -> bool:
+        """Whether /api/messages answers (with an app id, or unauthenticated for local use)."""
+        return bool(self.teams_app_id) or self.teams_allow_unauthenticated
 
     def slack_problem(self) -> str | None:
         """Why Slack is half-configured, or None when it is fully on or fully off."""

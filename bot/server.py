@@ -27,6 +27,8 @@ from slack_sdk.signature import SignatureVerifier
 from bot.metrics import Metrics
 from bot.slack.app import SlackChannel, SlackSettings
 from bot.slack.sender import SlackSender
+from bot.teams.app import TeamsChannel, TeamsSettings
+from bot.teams.sender import TeamsSender
 from handlers import Engine, Program, build_engine
 from handlers.outbox import pending_count
 from handlers.ports import Clock, Sender, SystemClock
@@ -48,6 +50,7 @@ class Runtime:
     metrics: Metrics
     worker: OutboxWorker
     slack: SlackChannel | None = None
+    teams: TeamsChannel | None = None
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -58,10 +61,22 @@ def build_runtime(
     program: Program,
     database: Database,
     slack: SlackSettings | None,
+    teams: TeamsSettings | None = None,
     clock: Clock | None = None,
     sender_sleep: Callable[[float], Awaitable[None]] | None = None,
+    teams_options: dict[str, Any] | None = None,
 ) -> Runtime:
-    """Wire the engine, the channels that are configured, and the outbox worker."""
+    """Wire the engine, the channels that are configured, and the outbox worker.
+
+    Args:
+        program: The program.
+        database: The database.
+        slack: Slack settings, or None for Slack off.
+        teams: Teams settings, or None for Teams off.
+        clock: Where time comes from.
+        sender_sleep: Replaces asyncio.sleep in senders (tests).
+        teams_options: Extra TeamsChannel arguments (tests: credentials, sleep).
+    """
     clock = clock or SystemClock()
     engine = build_engine(program=program, database=database, clock=clock)
     senders: list[Sender] = []
@@ -70,8 +85,14 @@ def build_runtime(
         channel = SlackChannel(settings=slack, engine=engine, database=database)
         extra: dict[str, Any] = {"sleep": sender_sleep} if sender_sleep else {}
         senders.append(SlackSender(client=channel.client, database=database, clock=clock, **extra))
+    teams_channel = None
+    if teams is not None:
+        teams_channel = TeamsChannel(
+            settings=teams, engine=engine, database=database, **(teams_options or {})
+        )
+        senders.append(TeamsSender(teams_channel))
     worker = OutboxWorker(database=database, senders=senders, clock=clock)
-    return Runtime(program, database, engine, clock, Metrics(), worker, channel)
+    return Runtime(program, database, engine, clock, Metrics(), worker, channel, teams_channel)
 
 
 def build_web_app(runtime: Runtime) -> web.Application:
@@ -79,6 +100,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_measure(runtime.metrics)])
     app[RUNTIME] = runtime
     app.router.add_post("/slack/events", _slack_events)
+    app.router.add_post("/api/messages", _teams_messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
     return app
@@ -141,6 +163,13 @@ async def _slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
+async def _teams_messages(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    if runtime.teams is None:
+        return _problem(401, "Teams is off: set MicrosoftAppId and MicrosoftAppPassword")
+    return await runtime.teams.handle(request)
+
+
 async def _healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     healthy = await runtime.database.ping()
@@ -148,6 +177,7 @@ async def _healthz(request: web.Request) -> web.Response:
         "status": "ok" if healthy else "unavailable",
         "database": "ok" if healthy else "unreachable",
         "slack": "on" if runtime.slack else "off",
+        "teams": "on" if runtime.teams else "off",
     }
     return web.json_response(body, status=200 if healthy else 503)
 
@@ -277,7 +307,13 @@ async def serve_forever(
                 return
         bound = ", ".join(f"http://{h}:{p}" for h, p in _addresses(runner))
         slack = "socket mode" if socket_mode else ("on" if runtime.slack else "off")
-        print(f"mentorbot serving on {bound} (Slack: {slack}); Ctrl-C to stop", flush=True)
+        teams = "off"
+        if runtime.teams is not None:
+            teams = "on" if runtime.teams.authenticated else "unauthenticated, loopback only"
+        print(
+            f"mentorbot serving on {bound} (Slack: {slack}; Teams: {teams}); Ctrl-C to stop",
+            flush=True,
+        )
         await tick(runtime)
         await stop.wait()
         if socket_mode is not None:
@@ -300,6 +336,18 @@ async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     return False
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _addresses(runner: web.AppRunner) -> list[tuple[str, int]]:

@@ -137,11 +137,30 @@ class _Loaded:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """A conversation state as it was before a turn, to put back if the turn is undone."""
+
+    flow: str
+    step: str
+    data: dict[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
 class TurnResult:
-    """The replies to one turn, and whether it changed anything (False for a re-ask)."""
+    """The replies to one turn, and whether it changed anything (False for a re-ask).
+
+    Attributes:
+        replies: What to send.
+        accepted: Whether the turn changed the conversation.
+        before: The state before the turn (None when there was none).
+        version: The state's version after the turn (0: no state).
+    """
 
     replies: list[Reply]
     accepted: bool
+    before: Snapshot | None = None
+    version: int = 0
 
 
 class StaleState(Exception):
@@ -205,7 +224,67 @@ class Engine:
             current = await self.resume(inbound, welcome_back=False)
             note = Reply("I got two answers at the same moment and kept the first one.")
             return TurnResult([note, *current], accepted=False)
-        return TurnResult(_with_tokens(outcome, version), accepted=outcome.changed)
+        row = loaded.row
+        before = Snapshot(row.flow, row.step, dict(row.data), row.version) if row else None
+        return TurnResult(
+            _with_tokens(outcome, version), accepted=outcome.changed, before=before, version=version
+        )
+
+    async def undo(self, inbound: Inbound, result: TurnResult) -> bool:
+        """Put the conversation back where it was before ``result``'s turn.
+
+        For a reply that could not be delivered: the person never saw the next question, so
+        the one they did see must still be the current one (its buttons keep working). Other
+        writes of the turn (a saved enrollment) stay; answering again repeats them harmlessly.
+
+        Returns:
+            False when another turn changed the conversation since, and nothing was undone.
+        """
+        if not result.accepted:
+            return True
+        table = ConversationState.__table__  # type: ignore[attr-defined]
+        key = sa.and_(table.c.channel == inbound.channel, table.c.user_key == inbound.user_key)
+        before = result.before
+        if before is None and result.version == 0:
+            return True  # the turn neither read nor wrote a conversation state
+        try:
+            return await self._restore(inbound, result, table, key)
+        except IntegrityError:
+            return False  # a new flow was started meanwhile
+
+    async def _restore(self, inbound: Inbound, result: TurnResult, table: Any, key: Any) -> bool:
+        before = result.before
+        async with self.database.session() as session:
+            conn = await session.connection()
+            current = table.c.version == result.version
+            if before is None:
+                outcome = await conn.execute(sa.delete(table).where(key, current))
+            elif result.version == 0:
+                outcome = await conn.execute(
+                    sa.insert(table).values(
+                        channel=inbound.channel,
+                        user_key=inbound.user_key,
+                        person_id=inbound.person_id,
+                        flow=before.flow,
+                        step=before.step,
+                        data=before.data,
+                        version=before.version,
+                        updated_at=self.clock.now(),
+                    )
+                )
+            else:
+                outcome = await conn.execute(
+                    sa.update(table)
+                    .where(key, current)
+                    .values(
+                        flow=before.flow,
+                        step=before.step,
+                        data=before.data,
+                        version=before.version,
+                        updated_at=self.clock.now(),
+                    )
+                )
+        return bool(outcome.rowcount)
 
     async def resume(self, inbound: Inbound, *, welcome_back: bool = True) -> list[Reply]:
         """What to show a person who opens the conversation: the step they were on, if any.

@@ -10,6 +10,7 @@ from storage.database import (
     StorageError,
 )
 from storage.models import (
+    ConversationRef,
     ConversationState,
     Enrollment,
     EnrollmentStatus,
@@ -23,6 +24,7 @@ from storage.models import (
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "ConversationRef",
     "ConversationState",
     "Database",
     "Enrollment",

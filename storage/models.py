@@ -176,3 +176,20 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where a platform lets the bot write to a person unprompted (a Teams proactive reference).
+
+    Refreshed on every turn; without one a Teams user who never opened a chat with the bot
+    cannot be messaged.
+    """
+
+    __tablename__ = "conversation_ref"
+    __table_args__ = (sa.UniqueConstraint("person_id", "platform"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(sa_column=_person_id())
+    platform: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    reference: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))

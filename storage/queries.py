@@ -11,6 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    ConversationRef,
     Enrollment,
     EnrollmentStatus,
     Person,
@@ -149,3 +150,43 @@ async def link_account(
     session.add(account)
     await session.flush()
     return account
+
+
+async def save_reference(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    platform: str,
+    reference: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Store (or refresh) how to reach a person proactively on a platform."""
+    result = await session.exec(
+        select(ConversationRef).where(
+            ConversationRef.person_id == person_id, ConversationRef.platform == platform
+        )
+    )
+    row = result.first()
+    if row is None:
+        row = ConversationRef(
+            person_id=person_id, platform=platform, reference=reference, updated_at=now
+        )
+    elif row.reference == reference:
+        return
+    else:
+        row.reference = reference
+        row.updated_at = now
+    session.add(row)
+
+
+async def reference_of(
+    session: AsyncSession, *, person_id: int, platform: str
+) -> dict[str, Any] | None:
+    """How to reach a person proactively on a platform, if they ever wrote to the bot there."""
+    result = await session.exec(
+        select(ConversationRef).where(
+            ConversationRef.person_id == person_id, ConversationRef.platform == platform
+        )
+    )
+    row = result.first()
+    return dict(row.reference) if row else None

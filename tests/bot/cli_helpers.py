@@ -19,7 +19,11 @@ def mentorbot(
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m bot ARGS`` and capture its output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENTORBOT_", "SLACK_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft"))
+    }
     env.update(extra_env or {})
     if database_url is not None:
         env["MENTORBOT_DATABASE_URL"] = database_url

@@ -47,7 +47,7 @@ async def test_serve_answers_a_signed_dm_through_slack_and_stops_cleanly(databas
             line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
             match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
             assert match, line
-            assert "(Slack: on)" in line
+            assert "(Slack: on; Teams: off)" in line
             base = f"http://127.0.0.1:{match.group(1)}"
             body = json.dumps({**fixture("event_message_im.json"), "event_id": "Ev0SERVE"}).encode()
             stamp = str(int(time.time()))
@@ -158,3 +158,62 @@ async def test_serve_stops_at_once_when_slack_refuses_the_token(tmp_path: object
         "(xoxb-...) from the app's OAuth & Permissions page"
     )
     assert "Traceback" not in result.stderr and "xoxb-revoked" not in result.stderr
+
+
+def test_teams_manifest_writes_a_valid_app_package(tmp_path: object) -> None:
+    import struct
+    import zipfile
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "mentorbot.zip"
+    app_id = "00000000-1111-2222-3333-444444444444"
+    result = mentorbot("teams-manifest", "--out", str(out), extra_env={"MicrosoftAppId": app_id})
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+        sizes = {}
+        for name in ("color.png", "outline.png"):
+            data = package.read(name)
+            assert data.startswith(b"\x89PNG\r\n\x1a\n")
+            sizes[name] = struct.unpack(">II", data[16:24])
+    assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
+    assert manifest["id"] == app_id
+    [bot] = manifest["bots"]
+    assert bot["botId"] == app_id
+    assert bot["scopes"] == ["personal"]
+    titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
+    assert titles == ["help", "join", "status"]
+    assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
+    assert manifest["manifestVersion"] == "1.16"
+
+
+def test_teams_manifest_needs_a_real_app_id(tmp_path: object) -> None:
+    result = mentorbot("teams-manifest", "--out", f"{tmp_path}/x.zip", "--bot-id", "my-bot")
+    assert result.returncode == 1
+    assert "'my-bot' is not an app id" in result.stderr
+    missing = mentorbot("teams-manifest", "--out", f"{tmp_path}/x.zip")
+    assert "give --bot-id" in missing.stderr
+
+
+def test_serve_refuses_unauthenticated_teams_on_a_public_address(tmp_path: object) -> None:
+    result = mentorbot(
+        "serve",
+        "--host",
+        "0.0.0.0",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db",
+        extra_env={"MENTORBOT_TEAMS_ALLOW_UNAUTHENTICATED": "1"},
+    )
+    assert result.returncode == 1
+    assert "only safe on a loopback address; refusing to listen on 0.0.0.0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_half_configured_teams(tmp_path: object) -> None:
+    result = mentorbot(
+        "serve",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db",
+        extra_env={"MicrosoftAppId": "00000000-1111-2222-3333-444444444444"},
+    )
+    assert result.returncode == 1
+    assert "MicrosoftAppPassword is unset" in result.stderr

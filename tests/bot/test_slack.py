@@ -388,7 +388,7 @@ async def test_a_429_while_replying_is_waited_out_and_retried(slack: SlackHarnes
 async def test_healthz_and_metrics(slack: SlackHarness) -> None:
     health = await slack.http.get(slack.base + "/healthz")
     assert health.status == 200
-    assert await health.json() == {"status": "ok", "database": "ok", "slack": "on"}
+    assert await health.json() == {"status": "ok", "database": "ok", "slack": "on", "teams": "off"}
     await slack.dm("help")
     await slack.fake.wait_for("chat.postMessage")
     metrics = await (await slack.http.get(slack.base + "/metrics")).text()

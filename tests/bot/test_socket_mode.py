@@ -87,7 +87,7 @@ async def test_serve_in_socket_mode_acks_envelopes_and_answers_in_the_dm(
             assert process.stdout is not None
             line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
             assert re.search(r"mentorbot serving on http://127\.0\.0\.1:\d+ ", line), line
-            assert "(Slack: socket mode)" in line
+            assert "(Slack: socket mode; Teams: off)" in line
             await fake.wait_for_socket()
             # The URL was asked for with the app-level token, not the bot token.
             [opened] = fake.attempts("apps.connections.open")

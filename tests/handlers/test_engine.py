@@ -218,3 +218,48 @@ async def test_a_failed_turn_does_not_swallow_the_platforms_retry(
     monkeypatch.setattr(handlers.intake, "enrollments_of", original)
     retried = await chat.engine.turn(event)
     assert any("Question 1 of 6" in r.text for r in retried.replies)
+
+
+async def test_undo_puts_the_question_the_person_saw_back(chat: Chat, database: Database) -> None:
+    await chat.send("join mentee")
+    seen_token = chat.last_prompt_token()
+    result = await chat.engine.turn(
+        Inbound(
+            chat.inbound.channel, chat.inbound.user_key, chat.inbound.person_id, text="Lead a team"
+        )
+    )
+    assert await chat.engine.undo(chat.inbound, result)
+    state = await stored_state(database)
+    assert (state.step, state.version, state.data["answers"]) == ("question:goals", 1, {})
+    # The question that was on screen still works.
+    reply = await chat.click("Lead a team", token=seen_token)
+    assert "Question 2 of 6" in reply
+
+
+async def test_undo_of_a_finished_flow_restores_the_last_step(
+    chat: Chat, database: Database
+) -> None:
+    from tests.helpers import MENTEE_ANSWERS
+
+    await chat.send("join mentee")
+    for answer in MENTEE_ANSWERS:
+        await chat.send(answer)
+    inbound = chat.inbound
+    result = await chat.engine.turn(
+        Inbound(inbound.channel, inbound.user_key, inbound.person_id, text="yes")
+    )
+    assert result.version == 0
+    assert await chat.engine.undo(inbound, result)
+    state = await stored_state(database)
+    assert state.step == "confirm"
+
+
+async def test_undo_refuses_when_the_conversation_moved_on(chat: Chat, database: Database) -> None:
+    await chat.send("join mentee")
+    inbound = chat.inbound
+    result = await chat.engine.turn(
+        Inbound(inbound.channel, inbound.user_key, inbound.person_id, text="Lead a team")
+    )
+    await chat.send("coaching")
+    assert not await chat.engine.undo(inbound, result)
+    assert (await stored_state(database)).step == "question:learning_style"

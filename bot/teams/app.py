@@ -1,0 +1,366 @@
+"""The Teams channel: botbuilder's CloudAdapter and a TeamsActivityHandler over the engine.
+
+``POST /api/messages`` is validated here before botbuilder sees it: malformed JSON or an
+activity without a service URL or conversation is a 400; the JWT is checked first and any
+failure (missing, malformed, expired, wrong audience or key) is a 401. Without an app id
+every request is refused unless unauthenticated use was allowed for a loopback-only
+server (the Bot Framework Emulator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
+from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
+
+from bot.teams import cards
+from handlers import Engine, Inbound, Reply, UserError
+from handlers.directory import find_or_create_person, is_email
+from handlers.engine import TurnResult
+from storage import Database
+from storage.queries import account_of, link_account, save_reference
+
+PLATFORM = "teams"
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """How Teams reaches the bot. The password is kept out of repr (and so out of logs)."""
+
+    app_id: str | None = None
+    app_password: str | None = field(default=None, repr=False)
+    tenant_id: str | None = None
+    app_type: str | None = None
+    allow_unauthenticated: bool = False
+    #: Where the Bot Framework publishes its token signing keys (tests, sovereign clouds).
+    openid_metadata_url: str | None = None
+
+
+class _BotConfig:
+    """The configuration object botbuilder's factories read attributes from."""
+
+    def __init__(self, settings: TeamsSettings) -> None:
+        self.APP_ID = settings.app_id or ""
+        self.APP_PASSWORD = settings.app_password or ""
+        self.APP_TYPE = settings.app_type or "MultiTenant"
+        self.APP_TENANTID = settings.tenant_id or ""
+        if settings.openid_metadata_url and settings.app_id:
+            # Naming any endpoint switches botbuilder to explicit settings, so the public
+            # cloud's values are given alongside the signing-key address. (Without an app id
+            # nothing is validated, and botbuilder's explicit path fails on a missing token.)
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = (
+                AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+            )
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = (
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+                + (settings.tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT)
+            )
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = (
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+            )
+            self.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+            )
+            self.CALLER_ID = "urn:botframework:azure"
+            self.VALIDATE_AUTHORITY = True
+
+
+def card_activity(replies: list[Reply]) -> Activity:
+    """Replies as one message activity holding an Adaptive Card."""
+    card = cards.render_card(replies)
+    activity = MessageFactory.attachment(Attachment(content_type=CARD_TYPE, content=card))
+    activity.summary = replies[0].text[:200] if replies else None
+    return activity
+
+
+class TeamsChannel:
+    """Teams in front of the engine.
+
+    Args:
+        settings: App id, password and tenant.
+        engine: The conversation engine.
+        database: For identity links and proactive references.
+        credentials_factory: Credentials for calls to the Bot Connector (default: from
+            the app id and password, through Microsoft Entra ID).
+        send_attempts: Tries for a reply before giving up.
+        retry_delay: The wait before the second try, doubled after each failure.
+        sleep: Injected so retries are testable without waiting.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: TeamsSettings,
+        engine: Engine,
+        database: Database,
+        credentials_factory: ServiceClientCredentialsFactory | None = None,
+        send_attempts: int = 3,
+        retry_delay: float = 0.5,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.database = database
+        self.send_attempts = send_attempts
+        self.retry_delay = retry_delay
+        self.sleep = sleep
+        self.auth = ConfigurationBotFrameworkAuthentication(
+            _BotConfig(settings), credentials_factory=credentials_factory
+        )
+        self.adapter = CloudAdapter(self.auth)
+        self.adapter.on_turn_error = self._on_turn_error
+        self.bot = _MentorBot(self)
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether requests must carry a valid Bot Framework token."""
+        return bool(self.settings.app_id)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """``POST /api/messages``."""
+        if not self.authenticated and not self.settings.allow_unauthenticated:
+            return _problem(401, "Teams is off: set MicrosoftAppId and MicrosoftAppPassword")
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return _problem(
+                415, "a Bot Framework activity is JSON (Content-Type: application/json)"
+            )
+        try:
+            body = await request.json()
+        except ValueError:
+            return _problem(400, "the body is not JSON")
+        problem = _check_activity(body)
+        if problem:
+            return _problem(400, problem)
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:
+            return _problem(400, "the body is not a Bot Framework activity")
+        try:
+            authenticated = await self.auth.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except Exception as exc:  # botbuilder raises many kinds for a bad token
+            log.info("teams: refused a request (%s)", type(exc).__name__)
+            return _problem(401, "missing or invalid Bot Framework token")
+        try:
+            response = await self.adapter.process_activity(
+                authenticated, activity, self.bot.on_turn
+            )
+        except Exception:
+            log.exception("teams: activity %s could not be handled", activity.type)
+            return _problem(400, "the activity could not be handled")
+        if response is not None:
+            return web.json_response(response.body, status=response.status)
+        return web.Response(status=201)
+
+    # -- turns --------------------------------------------------------------------------
+
+    async def identify(self, context: TurnContext) -> int:
+        """The directory person behind the Teams user, linked by email or UPN on first contact."""
+        sender: ChannelAccount = context.activity.from_property
+        external_id = sender.aad_object_id or sender.id
+        now = self.engine.clock.now()
+        async with self.database.session() as session:
+            account = await account_of(session, platform=PLATFORM, external_id=external_id)
+            if account is not None:
+                account.last_seen_at = now
+                session.add(account)
+                return account.person_id
+        email, name = await self._member_email(context, sender)
+        async with self.database.session() as session:
+            person, _ = await find_or_create_person(session, email=email, name=name, now=now)
+            assert person.id is not None
+            await link_account(
+                session, platform=PLATFORM, external_id=external_id, person_id=person.id, now=now
+            )
+        return person.id
+
+    async def _member_email(self, context: TurnContext, sender: ChannelAccount) -> tuple[str, str]:
+        name = sender.name or ""
+        try:
+            member = await TeamsInfo.get_member(context, sender.id)
+        except Exception as exc:
+            log.warning(
+                "teams: member lookup failed (%s); using the AAD object id", type(exc).__name__
+            )
+            member = None
+        if member is not None:
+            name = member.name or name
+            for candidate in (member.email, member.user_principal_name):
+                if candidate and is_email(candidate):
+                    return candidate.lower(), name
+        if not sender.aad_object_id:
+            raise UserError(
+                "Teams didn't tell me who you are, so I can't find you in the company directory. "
+                "Ask the program lead to check the app's permissions."
+            )
+        # No email: the person is known by their Entra ID object id until the directory
+        # import gives them one.
+        return f"aad-{sender.aad_object_id.lower()}@users.teams.invalid", name
+
+    async def converse(self, context: TurnContext) -> None:
+        """One message or card submission, answered with a card."""
+        activity = context.activity
+        person_id = await self.identify(context)
+        reference = TurnContext.get_conversation_reference(activity)
+        async with self.database.session() as session:
+            await save_reference(
+                session,
+                person_id=person_id,
+                platform=PLATFORM,
+                reference=reference.serialize(),
+                now=self.engine.clock.now(),
+            )
+        user_key = activity.from_property.aad_object_id or activity.from_property.id
+        command, action, chosen = cards.read_submission(activity.value)
+        text = command or ""
+        if action is None and command is None:
+            text = (TurnContext.remove_recipient_mention(activity) or activity.text or "").strip()
+        if not text and action is None:
+            return  # an empty submission or an empty message: nothing to answer
+        inbound = Inbound(
+            PLATFORM, user_key, person_id, text=text, action=action, event_id=activity.id or None
+        )
+        result = await self.engine.turn(inbound)
+        if not result.replies:
+            return
+        if not await self._send(context, card_activity(result.replies)):
+            undone = await self.engine.undo(inbound, result)
+            log.warning(
+                "teams: a reply could not be sent; conversation %s",
+                "kept" if undone else "moved on",
+            )
+            return
+        if result.accepted and action is not None and activity.reply_to_id:
+            await self._mark_answered(context, activity, chosen)
+
+    async def _send(self, context: TurnContext, activity: Activity) -> bool:
+        delay = self.retry_delay
+        for attempt in range(1, self.send_attempts + 1):
+            try:
+                await context.send_activity(activity)
+                return True
+            except Exception as exc:
+                log.warning("teams: reply attempt %d failed (%s)", attempt, type(exc).__name__)
+                if attempt < self.send_attempts:
+                    await self.sleep(delay)
+                    delay *= 2
+        return False
+
+    async def _mark_answered(self, context: TurnContext, activity: Activity, chosen: str) -> None:
+        question = ""
+        if isinstance(activity.value, dict):
+            question = str(activity.value.get(cards.QUESTION, ""))
+        update = MessageFactory.attachment(
+            Attachment(
+                content_type=CARD_TYPE, content=cards.answered_card(question, chosen or "answered")
+            )
+        )
+        update.id = activity.reply_to_id
+        try:
+            await context.update_activity(update)
+        except Exception as exc:
+            log.warning("teams: could not mark a card answered (%s)", type(exc).__name__)
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        """The edge's error boundary: log with context (never the text), apologise, reset."""
+        activity = context.activity
+        if isinstance(error, UserError):
+            await self._send(context, card_activity([Reply(str(error))]))
+            return
+        log.error(
+            "teams turn failed (type=%s conversation=%s): %s",
+            activity.type,
+            activity.conversation.id if activity.conversation else None,
+            type(error).__name__,
+            exc_info=error,
+        )
+        sender = activity.from_property
+        if sender is not None:
+            async with self.database.session() as session:
+                key = sender.aad_object_id or sender.id
+                account = await account_of(session, platform=PLATFORM, external_id=key)
+            if account is not None:
+                await self.engine.reset(Inbound(PLATFORM, key, account.person_id))
+        await self._send(
+            context,
+            card_activity(
+                [
+                    Reply(
+                        "Sorry, something went wrong on my side, so I've reset this conversation. "
+                        "Your saved enrollment is untouched; type help to carry on."
+                    )
+                ]
+            ),
+        )
+
+
+class _MentorBot(TeamsActivityHandler):  # type: ignore[misc]
+    """Routes Teams activities to the channel."""
+
+    def __init__(self, channel: TeamsChannel) -> None:
+        super().__init__()
+        self.channel = channel
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self.channel.converse(turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id != bot_id for m in members_added):
+            program = self.channel.engine.program.program
+            await self.channel._send(
+                turn_context,
+                card_activity(
+                    [
+                        Reply(
+                            f"Hi! I'm mentorbot, the assistant for {program.name}. Type join to "
+                            "enroll as a mentee or a mentor, status to see where you stand, or "
+                            "help for everything I can do."
+                        )
+                    ]
+                ),
+            )
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _check_activity(body: Any) -> str | None:
+    """Why a body is not an activity mentorbot can answer, or None."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object (a Bot Framework activity)"
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return "the activity has no type"
+    if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"].startswith(
+        ("https://", "http://")
+    ):
+        return "the activity has no serviceUrl"
+    conversation = body.get("conversation")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        return "the activity has no conversation id"
+    sender = body.get("from")
+    if body["type"] == ActivityTypes.message and (
+        not isinstance(sender, dict) or not isinstance(sender.get("id"), str)
+    ):
+        return "the message has no sender"
+    return None
+
+
+__all__ = ["TeamsChannel", "TeamsSettings", "TurnResult", "card_activity"]

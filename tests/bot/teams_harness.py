@@ -1,0 +1,179 @@
+"""Driving the real server with Bot Framework activities, answered through a fake connector."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from botframework.connector.auth import MicrosoftAppCredentials, ServiceClientCredentialsFactory
+
+from bot.server import Runtime, build_runtime, running
+from bot.teams.app import TeamsSettings
+from handlers.program import Program
+from storage import Database
+from tests.fakes.bot_connector import APP_ID, FakeConnector, fake_connector
+from tests.helpers import FakeClock
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
+BOT_TOKEN = "fake-outgoing-bot-token"
+
+
+class _StaticCredentials(MicrosoftAppCredentials):  # type: ignore[misc]
+    """The bot's own token for calls to the connector, without asking Microsoft Entra ID."""
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        return BOT_TOKEN
+
+
+class StaticCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignore[misc]
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        return app_id == APP_ID
+
+    async def is_authentication_disabled(self) -> bool:
+        return False
+
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> Any:
+        return _StaticCredentials(APP_ID, "unused-password")
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@dataclass
+class Response:
+    status: int
+    text: str
+
+
+@dataclass
+class TeamsHarness:
+    connector: FakeConnector
+    runtime: Runtime
+    base: str
+    http: aiohttp.ClientSession
+    sleeps: list[float] = field(default_factory=list)
+    _ids: int = 0
+
+    def activity(self, name: str = "message.json", **changes: Any) -> dict[str, Any]:
+        payload = fixture(name)
+        payload["serviceUrl"] = self.connector.url
+        self._ids += 1
+        payload["id"] = f"17637174{self._ids:05d}"
+        payload.update(changes)
+        return payload
+
+    async def post(
+        self,
+        body: Any,
+        *,
+        token: str | None = "valid",
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> Response:
+        headers = {"Content-Type": content_type}
+        if token == "valid":
+            headers["Authorization"] = "Bearer " + self.connector.token(
+                service_url=self.connector.url
+            )
+        elif token is not None:
+            headers["Authorization"] = token
+        data = raw if raw is not None else json.dumps(body).encode()
+        async with self.http.post(
+            self.base + "/api/messages", data=data, headers=headers
+        ) as response:
+            return Response(response.status, await response.text())
+
+    async def say(self, text: str) -> Response:
+        return await self.post(self.activity(text=text))
+
+    def last_card(self) -> dict[str, Any]:
+        for sent in reversed(self.connector.sent()):
+            for attachment in sent.get("attachments") or []:
+                if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                    return dict(attachment["content"])
+        raise AssertionError("the bot sent no card")
+
+    def last_text(self) -> str:
+        return json.dumps(self.last_card()["body"], ensure_ascii=False)
+
+    def _submit_data(self, card: dict[str, Any]) -> dict[str, Any]:
+        for action in card.get("actions", []):
+            if "mb_token" in action.get("data", {}):
+                return copy.deepcopy(action["data"])
+        raise AssertionError("the card asks nothing")
+
+    def last_card_id(self) -> str:
+        return self.connector.sent_calls()[-1].result_id
+
+    async def submit(
+        self,
+        *labels: str,
+        text: str | None = None,
+        card: dict[str, Any] | None = None,
+        reply_to: str | None = None,
+    ) -> Response:
+        """Fill in the last card (or ``card``): pick options by label, or type ``text``."""
+        reply_to = reply_to or self.last_card_id()
+        card = card or self.last_card()
+        value = self._submit_data(card)
+        if text is not None:
+            value["answer"] = text
+        else:
+            choice = next(b for b in card["body"] if b.get("type") == "Input.ChoiceSet")
+            indices = [c["value"] for c in choice["choices"] if c["title"] in labels]
+            assert len(indices) == len(labels), f"not all of {labels} are choices"
+            value["answer"] = ",".join(indices)
+        payload = self.activity("card_submit.json", value=value, replyToId=reply_to)
+        return await self.post(payload)
+
+
+@asynccontextmanager
+async def teams_server(
+    database: Database,
+    program: Program,
+    *,
+    app_id: str | None = APP_ID,
+    allow_unauthenticated: bool = False,
+) -> AsyncIterator[TeamsHarness]:
+    async with fake_connector() as connector:
+        connector.add_member(
+            "29:1AnaLopezTeamsUserId",
+            aad="6b1d8f0e-2f3c-4a5b-9c7d-1e2f3a4b5c6d",
+            name="Ana Lopez",
+            email="ana.lopez@example.com",
+        )
+        sleeps: list[float] = []
+
+        async def record_sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+
+        settings = TeamsSettings(
+            app_id=app_id,
+            app_password="unused-password" if app_id else None,
+            allow_unauthenticated=allow_unauthenticated,
+            openid_metadata_url=connector.openid_url,
+        )
+        runtime = build_runtime(
+            program=program,
+            database=database,
+            slack=None,
+            teams=settings,
+            clock=FakeClock(),
+            teams_options={
+                "credentials_factory": StaticCredentialsFactory() if app_id else None,
+                "sleep": record_sleep,
+            },
+        )
+        async with running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner:
+            host, port = runner.addresses[0][:2]
+            async with aiohttp.ClientSession() as http:
+                yield TeamsHarness(connector, runtime, f"http://{host}:{port}", http, sleeps)
