@@ -31,6 +31,12 @@ class Metrics:
             "Messages waiting in the outbox (pending or being sent).",
             registry=self.registry,
         )
+        self.outbox_messages = Gauge(
+            "mentorbot_outbox_messages",
+            "Outbox messages by status; undeliverable ones are people the bot cannot reach.",
+            ["status"],
+            registry=self.registry,
+        )
         self.outbox_delivered = Counter(
             "mentorbot_outbox_delivered",
             "Outbox messages by outcome.",

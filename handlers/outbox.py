@@ -59,3 +59,13 @@ async def pending_count(session: AsyncSession) -> int:
         )
     )
     return int(result.scalar_one())
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many outbox messages are in each status (undeliverable ones: people to invite)."""
+    conn = await session.connection()
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    result = await conn.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status))
+    counts = {status.value: 0 for status in OutboxStatus}
+    counts.update({str(status): int(count) for status, count in result.all()})
+    return counts

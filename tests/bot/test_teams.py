@@ -170,6 +170,30 @@ async def test_someone_who_never_opened_a_chat_is_undeliverable(
         == "teams: has never opened a chat with the bot in Teams; invite them to install the app"
     )
     assert teams.connector.sent() == []
+    metrics = await (await teams.http.get(teams.base + "/metrics")).text()
+    assert 'mentorbot_outbox_messages{status="undeliverable"} 1.0' in metrics
+
+
+@pytest.mark.parametrize("lookup", ["no email", "lookup fails"])
+async def test_without_an_email_the_person_is_known_by_their_entra_id(
+    teams: TeamsHarness, database: Database, lookup: str
+) -> None:
+    if lookup == "no email":
+        teams.connector.add_member(
+            "29:1AnaLopezTeamsUserId",
+            aad="6b1d8f0e-2f3c-4a5b-9c7d-1e2f3a4b5c6d",
+            name="Ana Lopez",
+            email=None,
+        )
+    else:
+        teams.connector.members.clear()
+    await teams.say("help")
+    assert "Here's what I can do" in teams.last_text()
+    [person] = await rows(database, Person)
+    assert person.email == "aad-6b1d8f0e-2f3c-4a5b-9c7d-1e2f3a4b5c6d@users.teams.invalid"
+    assert person.name == "Ana Lopez"
+    await teams.say("status")
+    assert len(await rows(database, Person)) == 1
 
 
 async def test_a_failed_reply_is_retried_with_backoff(teams: TeamsHarness) -> None:
