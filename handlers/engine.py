@@ -261,15 +261,13 @@ class Engine:
                 outcome = await conn.execute(sa.delete(table).where(key, current))
             elif result.version == 0:
                 outcome = await conn.execute(
-                    sa.insert(table).values(
-                        channel=inbound.channel,
-                        user_key=inbound.user_key,
-                        person_id=inbound.person_id,
-                        flow=before.flow,
-                        step=before.step,
-                        data=before.data,
-                        version=before.version,
-                        updated_at=self.clock.now(),
+                    _insert_state(
+                        inbound,
+                        before.flow,
+                        before.step,
+                        before.data,
+                        before.version,
+                        self.clock.now(),
                     )
                 )
             else:
@@ -414,18 +412,7 @@ class Engine:
                 return 0
             data = {**state.data, "_id": secrets.token_hex(4)}
             try:
-                await conn.execute(
-                    sa.insert(table).values(
-                        channel=inbound.channel,
-                        user_key=inbound.user_key,
-                        person_id=inbound.person_id,
-                        flow=state.flow,
-                        step=state.step,
-                        data=data,
-                        version=1,
-                        updated_at=now,
-                    )
-                )
+                await conn.execute(_insert_state(inbound, state.flow, state.step, data, 1, now))
             except IntegrityError:
                 # Another turn started a flow for this person first; the transaction
                 # rolls back as StaleState propagates.
@@ -450,6 +437,22 @@ class Engine:
             raise StaleState
         outcome.state = replace(state, data=data)
         return row.version + 1
+
+
+def _insert_state(
+    inbound: Inbound, flow: str, step: str, data: dict[str, Any], version: int, now: datetime
+) -> sa.Insert:
+    """The statement that creates a person's conversation state on a channel."""
+    return sa.insert(ConversationState.__table__).values(  # type: ignore[attr-defined]
+        channel=inbound.channel,
+        user_key=inbound.user_key,
+        person_id=inbound.person_id,
+        flow=flow,
+        step=step,
+        data=data,
+        version=version,
+        updated_at=now,
+    )
 
 
 def _token(state: FlowState, version: int) -> str:

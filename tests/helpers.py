@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
 
 from bot.render_text import render_all
 from handlers import Action, Engine, Inbound, Reply
@@ -70,6 +73,12 @@ class Chat:
         for fragment in fragments:
             assert fragment in reply, f"{fragment!r} not in reply to {text!r}:\n{reply}"
         return reply
+
+
+async def rows(database: Database, model: Any) -> list[Any]:
+    """Every row of a table."""
+    async with database.session() as session:
+        return list((await session.exec(select(model))).all())
 
 
 async def make_person(database: Database, email: str, **fields: object) -> Person:

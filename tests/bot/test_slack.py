@@ -8,23 +8,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlmodel import select
 
 from handlers.program import Program
 from storage import ConversationState, Database, Enrollment, PlatformAccount, ProcessedEvent
 from tests.bot.slack_harness import SlackHarness, fixture, slack_server
-from tests.helpers import MENTEE_STORED
+from tests.helpers import MENTEE_STORED, rows
 
 
 @pytest.fixture
 async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarness]:
     async with slack_server(database, program) as harness:
         yield harness
-
-
-async def rows(database: Database, model: Any) -> list[Any]:
-    async with database.session() as session:
-        return list((await session.exec(select(model))).all())
 
 
 # -- conversations --------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlmodel import select
 
 from handlers.messages import Reply
 from handlers.outbox import enqueue
@@ -24,18 +23,13 @@ from storage import (
     PlatformAccount,
 )
 from tests.bot.teams_harness import BOT_TOKEN, TeamsHarness, teams_server
-from tests.helpers import MENTEE_STORED, make_person
+from tests.helpers import MENTEE_STORED, make_person, rows
 
 
 @pytest.fixture
 async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
     async with teams_server(database, program) as harness:
         yield harness
-
-
-async def rows(database: Database, model: Any) -> list[Any]:
-    async with database.session() as session:
-        return list((await session.exec(select(model))).all())
 
 
 async def test_a_message_is_answered_with_a_card(teams: TeamsHarness) -> None:

@@ -20,6 +20,8 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.fakes import serve_on_loopback
+
 APP_ID = "00000000-1111-2222-3333-444444444444"
 KEY_ID = "mentorbot-test-key"
 
@@ -188,15 +190,10 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
     app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", fake._activities)
     app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", fake._activities)
     app.router.add_get("/v3/conversations/{conversation}/members/{member}", fake._member)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    fake.url = f"http://{host}:{port}/"
     try:
-        yield fake
+        async with serve_on_loopback(app) as url:
+            fake.url = url
+            yield fake
     finally:
-        await runner.cleanup()
         keys_server.shutdown()
         keys_server.server_close()

@@ -22,6 +22,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes import serve_on_loopback
+
 
 @dataclass
 class Call:
@@ -347,17 +349,12 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     app = web.Application()
     app.router.add_route("*", "/api/{method}", fake._handle)
     app.router.add_get("/link/", fake._socket)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    fake.url = f"http://{host}:{port}/api/"
-    try:
-        yield fake
-    finally:
-        await fake._close_sockets()
-        await runner.cleanup()
+    async with serve_on_loopback(app) as base:
+        fake.url = f"{base}api/"
+        try:
+            yield fake
+        finally:
+            await fake._close_sockets()
 
 
 def json_dumps(payload: Any) -> str:
