@@ -230,6 +230,21 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
+async def _outbox(args: argparse.Namespace, env: Environment) -> int:
+    from handlers.outbox import count_by_status, unreachable_people
+
+    async with open_app(env) as app, app.database.session() as session:
+        counts = await count_by_status(session)
+        unreachable = await unreachable_people(session)
+    print("  ".join(f"{status} {count}" for status, count in counts.items()))
+    if unreachable:
+        print("\nPeople the bot cannot reach (invite them, or check their account):")
+        for name, email, reason, messages in unreachable:
+            plural = "s" if messages != 1 else ""
+            print(f"  {name} <{email}>: {messages} message{plural}; {reason}")
+    return 0
+
+
 async def _demo(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
         summary = await load_demo(session, app.program, now=SystemClock().now())
@@ -323,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_privacy_export)
 
     add("demo", _demo, "load a demo organisation into an empty directory")
+    add("outbox", _outbox, "count queued messages by status and list who cannot be reached")
 
     serve = add("serve", _serve, "serve Slack (and /healthz, /metrics) over HTTP and run the tick")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

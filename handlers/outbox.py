@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.messages import Reply, reply_to_dict
-from storage import Outbox, OutboxStatus
+from storage import Outbox, OutboxStatus, Person
 
 
 async def enqueue(
@@ -69,3 +69,21 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
     counts = {status.value: 0 for status in OutboxStatus}
     counts.update({str(status): int(count) for status, count in result.all()})
     return counts
+
+
+async def unreachable_people(session: AsyncSession) -> list[tuple[str, str, str, int]]:
+    """Who the bot could not reach, and why: (name, email, reason, messages), most first.
+
+    These are the people to invite (for Teams: to install the app).
+    """
+    conn = await session.connection()
+    outbox = Outbox.__table__  # type: ignore[attr-defined]
+    person = Person.__table__  # type: ignore[attr-defined]
+    result = await conn.execute(
+        sa.select(person.c.name, person.c.email, outbox.c.last_error, sa.func.count())
+        .join(person, person.c.id == outbox.c.person_id)
+        .where(outbox.c.status == OutboxStatus.UNDELIVERABLE.value)
+        .group_by(person.c.name, person.c.email, outbox.c.last_error)
+        .order_by(sa.func.count().desc(), person.c.email)
+    )
+    return [(str(n), str(e), str(r or ""), int(c)) for n, e, r, c in result.all()]

@@ -37,6 +37,7 @@ PLATFORM = "slack"
 log = logging.getLogger(__name__)
 #: Re-read the account from the database after this long, to refresh last_seen_at.
 _LINK_TTL_SECONDS = 600.0
+_LINK_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class SlackChannel:
                 account.last_seen_at = now
                 session.add(account)
                 link = _Link(account.person_id, account.dm_channel, now.timestamp())
-                self._links[key] = link
+                self._remember(key, link)
                 return link.person_id, link.dm_channel
         profile = await self._profile(user)
         async with self.database.session() as session:
@@ -165,8 +166,14 @@ class SlackChannel:
                 now=now,
                 dm_channel=dm_channel,
             )
-        self._links[key] = _Link(person.id, dm_channel, now.timestamp())
+        self._remember(key, _Link(person.id, dm_channel, now.timestamp()))
         return person.id, dm_channel
+
+    def _remember(self, key: str, link: _Link) -> None:
+        """Cache a link; the cache is bounded so a large workspace cannot grow it forever."""
+        if len(self._links) >= _LINK_CACHE_SIZE:
+            self._links.pop(next(iter(self._links)))
+        self._links[key] = link
 
     async def _profile(self, user: str) -> dict[str, str]:
         response = await self.client.users_info(user=user)

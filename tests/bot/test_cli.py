@@ -206,3 +206,48 @@ def test_postgresql_with_an_old_schema_names_the_command_to_run(postgres_url: st
         assert mentorbot("demo", database_url=f"{base}/{name}").returncode == 0
     finally:
         postgres.admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_outbox_lists_who_cannot_be_reached(database_url: str) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from handlers.messages import Reply
+    from handlers.outbox import enqueue
+    from storage import Database
+    from storage.models import Outbox, OutboxStatus
+    from tests.helpers import make_person
+
+    async def arrange() -> None:
+        database = Database(database_url)
+        try:
+            ben = await make_person(database, "ben.kim@example.com", name="Ben Kim")
+            now = datetime(2026, 11, 21, tzinfo=UTC)
+            async with database.session() as session:
+                for key in ("a", "b", "c"):
+                    await enqueue(
+                        session, person_id=ben.id, replies=[Reply("hi")], dedupe_key=key, now=now
+                    )
+            async with database.session() as session:
+                conn = await session.connection()
+                table = Outbox.__table__
+                await conn.execute(
+                    table.update()
+                    .where(table.c.dedupe_key.in_(["a", "b"]))
+                    .values(
+                        status=OutboxStatus.UNDELIVERABLE.value,
+                        last_error="teams: has never opened a chat with the bot in Teams; invite them to install the app",
+                    )
+                )
+        finally:
+            await database.dispose()
+
+    asyncio.run(arrange())
+    result = mentorbot("outbox", database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "pending 1  sending 0  sent 0  failed 0  undeliverable 2"
+    assert lines[-1] == (
+        "  Ben Kim <ben.kim@example.com>: 2 messages; teams: has never opened a chat with the bot "
+        "in Teams; invite them to install the app"
+    )
