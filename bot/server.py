@@ -30,7 +30,7 @@ from bot.slack.sender import SlackSender
 from bot.teams.app import TeamsChannel, TeamsSettings
 from bot.teams.sender import TeamsSender
 from handlers import Engine, Program, build_engine
-from handlers.outbox import count_by_status, pending_count
+from handlers.outbox import backlog, count_by_status
 from handlers.ports import Clock, Sender, SystemClock
 from scheduler.outbox import OutboxWorker
 from storage import Database
@@ -186,9 +186,10 @@ async def _metrics(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     try:
         async with runtime.database.session() as session:
-            runtime.metrics.outbox_backlog.set(await pending_count(session))
-            for status, count in (await count_by_status(session)).items():
-                runtime.metrics.outbox_messages.labels(status).set(count)
+            counts = await count_by_status(session)
+        runtime.metrics.outbox_backlog.set(backlog(counts))
+        for status, count in counts.items():
+            runtime.metrics.outbox_messages.labels(status).set(count)
     except Exception:  # the database being down must not hide the other metrics
         log.warning("metrics: could not count the outbox backlog")
     return web.Response(

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.messages import Reply, reply_to_dict
 from storage import Outbox, OutboxStatus, Person
+from storage.queries import insert_for
 
 
 async def enqueue(
@@ -31,9 +31,8 @@ async def enqueue(
         True when queued now, False when a message with this key was already queued.
     """
     conn = await session.connection()
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(Outbox.__table__)  # type: ignore[attr-defined]
+        insert_for(conn)(Outbox.__table__)  # type: ignore[attr-defined]
         .values(
             dedupe_key=dedupe_key,
             person_id=person_id,
@@ -49,18 +48,6 @@ async def enqueue(
     return bool(result.rowcount)
 
 
-async def pending_count(session: AsyncSession) -> int:
-    """How many messages wait to be delivered (for /metrics)."""
-    conn = await session.connection()
-    table = Outbox.__table__  # type: ignore[attr-defined]
-    result = await conn.execute(
-        sa.select(sa.func.count()).where(
-            table.c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])
-        )
-    )
-    return int(result.scalar_one())
-
-
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """How many outbox messages are in each status (undeliverable ones: people to invite)."""
     conn = await session.connection()
@@ -69,6 +56,11 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
     counts = {status.value: 0 for status in OutboxStatus}
     counts.update({str(status): int(count) for status, count in result.all()})
     return counts
+
+
+def backlog(counts: dict[str, int]) -> int:
+    """Messages still waiting to go out, from :func:`count_by_status`."""
+    return counts[OutboxStatus.PENDING.value] + counts[OutboxStatus.SENDING.value]
 
 
 async def unreachable_people(session: AsyncSession) -> list[tuple[str, str, str, int]]:

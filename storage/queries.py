@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,6 +94,11 @@ def with_role(enrollments: Sequence[Enrollment], role: Role) -> Enrollment | Non
     return next((e for e in enrollments if e.role == role.value), None)
 
 
+def insert_for(conn: AsyncConnection) -> Callable[..., Any]:
+    """The dialect's INSERT, which supports ``on_conflict_do_nothing`` on both backends."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
 async def first_delivery(
     session: AsyncSession, *, platform: str, event_id: str, now: datetime
 ) -> bool:
@@ -101,9 +107,8 @@ async def first_delivery(
     The unique (platform, event_id) key makes this hold across replicas.
     """
     conn = await session.connection()
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     result = await conn.execute(
-        insert(ProcessedEvent.__table__)  # type: ignore[attr-defined]
+        insert_for(conn)(ProcessedEvent.__table__)  # type: ignore[attr-defined]
         .values(platform=platform, event_id=event_id[:200], received_at=now)
         .on_conflict_do_nothing(index_elements=["platform", "event_id"])
     )

@@ -25,7 +25,6 @@ from botframework.connector.auth import AuthenticationConstants, ServiceClientCr
 from bot.teams import cards
 from handlers import Engine, Inbound, Reply, UserError
 from handlers.directory import find_or_create_person, is_email
-from handlers.engine import TurnResult
 from storage import Database
 from storage.queries import account_of, link_account, save_reference
 
@@ -363,4 +362,4 @@ def _check_activity(body: Any) -> str | None:
     return None
 
 
-__all__ = ["TeamsChannel", "TeamsSettings", "TurnResult", "card_activity"]
+__all__ = ["TeamsChannel", "TeamsSettings", "card_activity"]
