@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Environment, ProgramFileError, SettingsError, load_program
@@ -208,7 +209,12 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
         raise CliError("give --bot-id (the Azure Bot's Microsoft App ID) or set MicrosoftAppId")
     program = load_program(env.config_path)
     engine = build_engine(program=program, database=Database(env.database_url))
-    commands = [(c.name, c.summary) for c in engine.commands if not c.lead_only and c.name != "hi"]
+    # What Teams suggests in the compose box; accept/decline answer a proposal's buttons.
+    commands = [
+        (c.name, c.summary)
+        for c in engine.commands
+        if not c.lead_only and c.name != "hi" and c.mid_flow is None
+    ]
     try:
         manifest = teams_manifest(
             bot_id=bot_id,
@@ -245,6 +251,143 @@ async def _outbox(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
+def _numbers(text: str, count: int) -> list[int]:
+    """``--only 1,3,5-7`` as zero-based indexes of the round's proposals."""
+    chosen: list[int] = []
+    for piece in (p.strip() for p in text.split(",")):
+        low, _, high = piece.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise CliError(f"--only {text!r}: list proposal numbers, e.g. --only 1,3,5-7")
+        for number in range(int(low), int(high or low) + 1):
+            if not 1 <= number <= count:
+                raise CliError(f"--only: there is no proposal {number}; they go from 1 to {count}")
+            chosen.append(number - 1)
+    return sorted(set(chosen))
+
+
+async def _match(args: argparse.Namespace, env: Environment) -> int:
+    from handlers.directory import find_or_create_person
+    from handlers.pairing import approve, plan_round, round_data, waitlist_positions
+
+    async with open_app(env) as app, app.database.session() as session:
+        lead_id = None
+        now = app.engine.clock.now()
+        if args.as_email:
+            email = args.as_email.strip().lower()
+            if not app.program.is_lead(email):
+                raise CliError(f"{args.as_email} is not a program lead (program.leads in app.yaml)")
+            lead, _ = await find_or_create_person(session, email=email, now=now)
+            lead_id = lead.id
+        plan = await plan_round(session, app.program, now)
+        data = round_data(app.program, plan)
+        entries = data["proposals"]
+        chosen = _numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
+        positions = await waitlist_positions(session, app.program)
+        names = {m.person_id: (m.name, m.email) for m in [p.mentee for p in plan.proposals]}
+        names.update({w.mentee.person_id: (w.mentee.name, w.mentee.email) for w in plan.waiting})
+        result = None
+        if not args.dry_run and entries:
+            result = await approve(
+                session,
+                program=app.program,
+                lead_id=lead_id,
+                batch=data["batch"],
+                approved=[entries[i] for i in chosen],
+                waiting=data["waiting"],
+                held=[e["mentee"] for i, e in enumerate(entries) if i not in set(chosen)],
+                now=now,
+            )
+    blind = app.program.matching.blind_review
+    if args.json:
+        report = {
+            "problem": plan.problem,
+            "mentees_waiting": plan.mentees,
+            "mentors_with_free_places": plan.mentors,
+            "proposals": [
+                {
+                    "number": n,
+                    "label": e["label"],
+                    **(
+                        {}
+                        if blind
+                        else {
+                            "mentee": names[e["mentee"]][1],
+                            "mentor": p.mentor.email,
+                        }
+                    ),
+                    "score": e["score"],
+                    "reasons": [r["lead"] for r in e["reasons"]],
+                }
+                for n, (e, p) in enumerate(zip(entries, plan.proposals, strict=True), start=1)
+            ],
+            "waiting": [
+                {
+                    **({} if blind else {"mentee": w.mentee.email}),
+                    "why": w.why,
+                    "position": positions.get(w.mentee.person_id),
+                }
+                for w in plan.waiting
+            ],
+            "dry_run": bool(args.dry_run),
+            "sent": len(result.sent) if result else 0,
+            "skipped": result.skipped if result else [],
+        }
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    if plan.problem:
+        print(plan.problem)
+        return 0
+    print(f"{len(entries)} proposal(s) for {plan.mentees} waiting mentee(s):")
+    for entry in entries:
+        print(f"  {entry['line']}")
+    if plan.waiting:
+        print(f"{len(plan.waiting)} left on the waitlist:")
+        for waiting in plan.waiting:
+            who = "a mentee" if blind else waiting.mentee.name
+            place = positions.get(waiting.mentee.person_id)
+            print(f"  #{place} {who}: {waiting.why}")
+    if args.dry_run:
+        print("Dry run: nothing was saved or sent.")
+    elif result is not None:
+        print(f"Sent {len(result.sent)} proposal(s) to mentors.")
+        for reason in result.skipped:
+            print(f"  not sent: {reason}")
+    return 0
+
+
+def _instant(text: str | None) -> datetime:
+    """``--now``: an ISO-8601 instant (UTC when no offset is given), or the present."""
+    if text is None:
+        return SystemClock().now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(
+            f"--now {text!r} is not an ISO-8601 time; write e.g. 2026-12-01T09:30 or "
+            "2026-12-01T09:30+01:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _run_due(args: argparse.Namespace, env: Environment) -> int:
+    from scheduler.due import run_due
+
+    now = _instant(args.now)
+    async with open_app(env) as app:
+        report = await run_due(app.database, app.program, now)
+    print(f"run-due at {now.isoformat()}:")
+    print(
+        f"  {len(report.lapsed)} unanswered proposal(s) lapsed"
+        + (
+            f" ({', '.join(str(i) for i in report.lapsed)}); the program leads were told"
+            if report.lapsed
+            else ""
+        )
+    )
+    print("Messages wait in the outbox for `mentorbot serve` (or the person's shell).")
+    return 0
+
+
 async def _demo(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
         summary = await load_demo(session, app.program, now=SystemClock().now())
@@ -253,8 +396,8 @@ async def _demo(args: argparse.Namespace, env: Environment) -> int:
     else:
         print(
             f"Loaded a demo organisation: {summary.people} people in {summary.departments} "
-            f"departments, {summary.mentors} of them enrolled as mentors. Try: "
-            f"mentorbot shell --as {DEMO_EMPLOYEE}"
+            f"departments; {summary.mentors} are enrolled as mentors and {summary.mentees} "
+            f"mentees wait for a match. Try: mentorbot shell --as {DEMO_EMPLOYEE}"
         )
     return 0
 
@@ -336,6 +479,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("email")
     export.set_defaults(handler=_privacy_export)
+
+    match = add(
+        "match",
+        _match,
+        "propose mentor pairings for everyone waiting and send them to the mentors",
+    )
+    match.add_argument(
+        "--dry-run", action="store_true", help="list the proposals; save and send nothing"
+    )
+    match.add_argument("--json", action="store_true", help="print the round as JSON")
+    match.add_argument(
+        "--only", metavar="N,N-M", help="approve only these proposal numbers (from a dry run)"
+    )
+    match.add_argument(
+        "--as", dest="as_email", metavar="EMAIL", help="the program lead approving (recorded)"
+    )
+
+    due = add("run-due", _run_due, "do one pass of everything due (safe to repeat)")
+    due.add_argument(
+        "--now",
+        metavar="ISO-8601",
+        help="the instant to run at (default: now), e.g. 2026-12-01T09:30",
+    )
 
     add("demo", _demo, "load a demo organisation into an empty directory")
     add("outbox", _outbox, "count queued messages by status and list who cannot be reached")

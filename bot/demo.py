@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import func, select
@@ -146,6 +146,20 @@ class DemoSummary:
     people: int
     departments: int
     mentors: int
+    mentees: int = 0
+
+
+#: What demo mentees say they want from mentoring (the goals question).
+_GOALS = [
+    "Get ready to lead a team of five next year",
+    "Learn how product and strategy decisions are made",
+    "Build influence with senior stakeholders outside {dept}",
+    "Become a better coach for the people I work with",
+    "Lead my team through the reorganisation with confidence",
+    "Speak clearly to executives and the board",
+]
+#: How many demo employees wait for a mentor, so a program lead can try `match` at once.
+DEMO_MENTEES = 12
 
 
 def _email(name: str) -> str:
@@ -156,6 +170,8 @@ def _answer(question: Question, rng: random.Random, department: str) -> Any:
     if question.type is QuestionType.TEXT:
         if question.meaning is Meaning.BIO:
             return rng.choice(_BIOS).format(dept=department)
+        if question.meaning is Meaning.GOALS:
+            return rng.choice(_GOALS).format(dept=department)
         return None if not question.required else "Glad to share what I've learned."
     if question.type in (QuestionType.NUMBER, QuestionType.SCALE):
         low = question.min if question.min is not None else 1
@@ -277,6 +293,29 @@ async def load_demo(session: AsyncSession, program: Program, *, now: datetime) -
             )
         )
         mentors += 1
+    juniors = [(p, d) for p, d in people if (p.level or 0) <= 4 and p.email != DEMO_EMPLOYEE]
+    for waited, (person, department) in enumerate(rng.sample(juniors, DEMO_MENTEES)):
+        answers = {q.id: _answer(q, rng, department) for q in program.intake.mentee}
+        since = now - timedelta(days=3 * waited)  # some have waited longer than others
+        assert person.id is not None
+        session.add(
+            Enrollment(
+                person_id=person.id,
+                program=program.program.id,
+                role=Role.MENTEE.value,
+                status=EnrollmentStatus.WAITING.value,
+                answers=answers,
+                enrolled_at=since,
+                updated_at=since,
+                waiting_since=since,
+            )
+        )
     await session.flush()
     departments = len({d for _, d in people})
-    return DemoSummary(loaded=True, people=len(people), departments=departments, mentors=mentors)
+    return DemoSummary(
+        loaded=True,
+        people=len(people),
+        departments=departments,
+        mentors=mentors,
+        mentees=DEMO_MENTEES,
+    )

@@ -32,6 +32,7 @@ from bot.teams.sender import TeamsSender
 from handlers import Engine, Program, build_engine
 from handlers.outbox import backlog, count_by_status
 from handlers.ports import Clock, Sender, SystemClock
+from scheduler.due import run_due
 from scheduler.outbox import OutboxWorker
 from storage import Database
 
@@ -199,8 +200,11 @@ async def _metrics(request: web.Request) -> web.Response:
 
 
 async def tick(runtime: Runtime) -> None:
-    """One pass of due work: deliver the outbox."""
+    """One pass of due work (lapsed proposals, ...), then deliver the outbox."""
     try:
+        due = await run_due(runtime.database, runtime.program, runtime.clock.now())
+        if due.total:
+            log.info("tick: due work %s", json.dumps(due.__dict__))
         report = await runtime.worker.run_once()
     except Exception:
         log.exception("tick failed; the next tick will try again")

@@ -10,9 +10,11 @@ import asyncio
 import logging
 from typing import TextIO
 
-from bot.render_text import render_all
+from bot.render_text import buttons, render_all
 from handlers import Engine, Inbound, Reply, UserError, greeting
 from handlers.directory import find_or_create_person
+from handlers.messages import Option
+from handlers.outbox import take_waiting
 from storage import Database
 
 CHANNEL = "shell"
@@ -37,12 +39,24 @@ async def run_shell(
             timezone=engine.program.program.default_timezone,
         )
     assert person.id is not None
+    person_id = person.id
     interactive = stdin.isatty()
+    menu: list[Option] = []
 
     def show(replies: list[Reply]) -> None:
+        nonlocal menu
         if replies:
+            menu = buttons(replies)
             stdout.write(render_all(replies) + "\n\n")
             stdout.flush()
+
+    async def delivered() -> list[Reply]:
+        """Messages that reached this person while they were not typing, oldest first."""
+        async with database.session() as session:
+            waiting = await take_waiting(session, person_id=person_id, now=engine.clock.now())
+        if waiting:
+            waiting.insert(0, Reply(f"You have {len(waiting)} new message(s):"))
+        return waiting
 
     base = Inbound(channel=CHANNEL, user_key=person.email, person_id=person.id)
     first = person.name.split()[0]
@@ -50,7 +64,8 @@ async def run_shell(
     if created:
         opening.insert(0, Reply(f"(You weren't in the directory yet, so I added {person.email}.)"))
     resumed = await engine.resume(base)
-    show(resumed or opening)
+    news = await delivered()
+    show(news + (resumed or ([] if news else opening)))
     if interactive:
         stdout.write("(Type quit or press Ctrl-D to leave; your place is saved.)\n\n")
     loop = asyncio.get_running_loop()
@@ -66,7 +81,11 @@ async def run_shell(
             continue
         if text.lower() in QUIT_WORDS:
             break
-        show(await _turn(engine, Inbound(CHANNEL, person.email, person.id, text=text)))
+        if text.isdigit() and 1 <= int(text) <= len(menu):
+            # A number presses one of the buttons shown last (Accept / Decline ...).
+            text = menu[int(text) - 1].value
+        replies = await _turn(engine, Inbound(CHANNEL, person.email, person.id, text=text))
+        show(replies + await delivered())
 
 
 async def _turn(engine: Engine, inbound: Inbound) -> list[Reply]:

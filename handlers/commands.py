@@ -5,6 +5,8 @@ from __future__ import annotations
 from handlers.engine import Command, Engine, Flow, Outcome, Turn
 from handlers.intake import IntakeFlow, describe_enrollment
 from handlers.messages import Inbound, Option, Reply
+from handlers.pairing import MatchReviewFlow, pairing_lines
+from handlers.pairing import commands as pairing_commands
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
 from storage import Database, EnrollmentStatus, Person
@@ -40,13 +42,13 @@ async def standing(turn: Turn) -> tuple[str, bool]:
     for enrollment in active:
         since = enrollment.enrolled_at.strftime("%-d %b %Y")
         phrase = describe_enrollment(enrollment.status, enrollment.role, enrollment.capacity)
-        line = f"You're {phrase} (since {since})."
-        if enrollment.status == EnrollmentStatus.WAITING:
-            line += (
-                " Matching runs when the program lead starts it; I'll message you when "
-                "there's a proposal."
-            )
-        lines.append(line)
+        lines.append(f"You're {phrase} (since {since}).")
+    lines += await pairing_lines(turn)
+    if any(e.status == EnrollmentStatus.WAITING for e in active):
+        lines.append(
+            "Matching runs when the program lead starts it; I'll message you when there's "
+            "a proposal."
+        )
     lines.append("Type join to update your answers.")
     return "\n".join(lines), True
 
@@ -83,7 +85,8 @@ def build_engine(
 ) -> Engine:
     """An engine with every command and flow mentorbot offers."""
     intake = IntakeFlow()
-    flows: dict[str, Flow] = {intake.name: intake}
+    review = MatchReviewFlow()
+    flows: dict[str, Flow] = {intake.name: intake, review.name: review}
     engine: Engine
 
     async def _help(turn: Turn, args: list[str]) -> Outcome:
@@ -107,6 +110,7 @@ def build_engine(
             aliases=("enroll", "enrol", "signup"),
         ),
         Command("status", "where you stand in the program", _status),
+        *pairing_commands(review),
         Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
     ]
     engine = Engine(

@@ -10,6 +10,7 @@ the same step and a stale or doubled answer is refused instead of corrupting the
 from __future__ import annotations
 
 import difflib
+import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
@@ -128,6 +129,10 @@ class Command:
     usage: str = ""
     aliases: tuple[str, ...] = ()
     lead_only: bool = False
+    #: A pattern of the whole text that runs this command even in the middle of a flow
+    #: (``accept 12`` from a proposal's button while an intake is open); the flow's
+    #: question is asked again after it.
+    mid_flow: str | None = None
 
 
 @dataclass
@@ -350,6 +355,10 @@ class Engine:
                     )
                 ]
                 return Outcome(replies + flow.ask(turn, state), state, changed=False)
+            interrupting = self._mid_flow(text) if action is None else None
+            if interrupting is not None:
+                done = await interrupting.run(turn, text.split()[1:])
+                return Outcome(done.replies + flow.ask(turn, state), state, changed=False)
             if action is None and word == "cancel":
                 return Outcome([Reply(flow.cancelled(state))], None)
             if action is None and word == "help":
@@ -374,6 +383,12 @@ class Engine:
                 changed=row is not None,
             )
         return await self._command(turn)
+
+    def _mid_flow(self, text: str) -> Command | None:
+        for command in self.commands:
+            if command.mid_flow and re.fullmatch(command.mid_flow, text):
+                return command
+        return None
 
     async def _command(self, turn: Turn) -> Outcome:
         words = turn.text.split()

@@ -14,7 +14,13 @@ from handlers.engine import Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
 from handlers.messages import Action, Option, Prompt, PromptKind, Reply
 from handlers.program import Meaning, Question, QuestionType
-from handlers.questions import expectation, format_answer, parse_answer, prompt_for
+from handlers.questions import (
+    expectation,
+    format_answer,
+    parse_answer,
+    pick_option,
+    prompt_for,
+)
 from storage import EnrollmentStatus, Role
 from storage.queries import enrollments_of, save_enrollment, with_role
 
@@ -32,6 +38,8 @@ def describe_enrollment(status: str, role: str, capacity: int | None) -> str:
     """A person's standing in one role, in a phrase."""
     if status == EnrollmentStatus.WAITING:
         return "enrolled as a mentee, waiting for a match"
+    if status == EnrollmentStatus.MATCHED:
+        return "enrolled as a mentee, paired with a mentor"
     if status == EnrollmentStatus.AVAILABLE:
         room = f"room for {capacity} mentee{'s' if capacity != 1 else ''}" if capacity else "room"
         return f"enrolled as a mentor with {room}"
@@ -125,7 +133,7 @@ class IntakeFlow(Flow):
         if step == "role":
             roles = turn.program.program.roles
             try:
-                picked = _pick_option(
+                picked = pick_option(
                     turn.text,
                     inbound.action.values if inbound.action else None,
                     [(r.value, ROLE_LABELS[r]) for r in roles],
@@ -145,7 +153,7 @@ class IntakeFlow(Flow):
         if step == "change":
             questions = self._questions(turn, state)
             try:
-                qid = _pick_option(
+                qid = pick_option(
                     turn.text,
                     inbound.action.values if inbound.action else None,
                     [(q.id, q.prompt) for q in questions],
@@ -373,26 +381,6 @@ def _confirm_answer(turn: Turn) -> str | None:
     if word in ("3", "change", "edit", "change an answer"):
         return CHANGE
     return None
-
-
-def _pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[str, str]]) -> str:
-    """A single choice among (value, label) options, by click, number, value or label."""
-    if values is not None:
-        if len(values) == 1 and values[0] in {v for v, _ in options}:
-            return values[0]
-        raise InvalidAnswer("That is not one of the options.")
-    word = text.strip().casefold()
-    if word.isdigit() and 1 <= int(word) <= len(options):
-        return options[int(word) - 1][0]
-    for value, label in options:
-        if word in (value.casefold(), label.casefold()):
-            return value
-    matches = [v for v, label in options if label.casefold().startswith(word) and len(word) >= 3]
-    if len(matches) == 1:
-        return matches[0]
-    raise InvalidAnswer(
-        f"Please pick one option: type its number (1 to {len(options)}) or its name."
-    )
 
 
 async def enroll(turn: Turn, *, role: Role, answers: dict[str, Any]) -> str:

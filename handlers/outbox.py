@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.messages import Reply, reply_to_dict
+from handlers.messages import Reply, reply_from_dict, reply_to_dict
 from storage import Outbox, OutboxStatus, Person
 from storage.queries import insert_for
 
@@ -79,3 +79,37 @@ async def unreachable_people(session: AsyncSession) -> list[tuple[str, str, str,
         .order_by(sa.func.count().desc(), person.c.email)
     )
     return [(str(n), str(e), str(r or ""), int(c)) for n, e, r, c in result.all()]
+
+
+async def take_waiting(session: AsyncSession, *, person_id: int, now: datetime) -> list[Reply]:
+    """Hand over a person's waiting messages to the channel they are typing in (the shell).
+
+    Messages no platform has taken yet (pending, or undeliverable because the person has
+    no chat account) are marked sent on ``shell``, oldest first; each is taken once even if
+    a platform worker races for it.
+
+    Returns:
+        The replies of every message taken, oldest first.
+    """
+    conn = await session.connection()
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    waiting = [OutboxStatus.PENDING.value, OutboxStatus.UNDELIVERABLE.value]
+    result = await conn.execute(
+        sa.select(table.c.id, table.c.payload, table.c.status)
+        .where(
+            table.c.person_id == person_id,
+            table.c.status.in_(waiting),
+            table.c.next_attempt_at <= now,
+        )
+        .order_by(table.c.created_at, table.c.id)
+    )
+    replies: list[Reply] = []
+    for item_id, payload, status in result.all():
+        taken = await conn.execute(
+            sa.update(table)
+            .where(table.c.id == item_id, table.c.status == status)
+            .values(status=OutboxStatus.SENT.value, channel="shell", sent_at=now, last_error=None)
+        )
+        if taken.rowcount:
+            replies.extend(reply_from_dict(r) for r in payload)
+    return replies

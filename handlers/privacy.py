@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import ConversationState, Enrollment, Person
+from storage import ConversationState, Enrollment, Pairing, Person
 from storage.queries import person_by_email
 
 
@@ -21,7 +22,8 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
 
     Returns:
         A JSON-ready document: the profile, every enrollment with its intake answers keyed
-        by question id, and any conversation in progress.
+        by question id, every proposal and pairing the person was part of, and any
+        conversation in progress.
     """
     person = await person_by_email(session, email)
     if person is None:
@@ -35,6 +37,25 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
             select(ConversationState).where(ConversationState.person_id == person.id)
         )
     ).all()
+    pairings = (
+        await session.exec(
+            select(Pairing)
+            .where(sa.or_(Pairing.mentee_id == person.id, Pairing.mentor_id == person.id))  # type: ignore[arg-type]
+            .order_by(Pairing.proposed_at)  # type: ignore[arg-type]
+        )
+    ).all()
+    others = {
+        p.id: p.name
+        for p in (
+            await session.exec(
+                select(Person).where(
+                    Person.id.in_(  # type: ignore[union-attr]
+                        {x.mentor_id for x in pairings} | {x.mentee_id for x in pairings}
+                    )
+                )
+            )
+        ).all()
+    }
     return {
         "profile": {
             "email": person.email,
@@ -60,6 +81,23 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
                 "answers": e.answers,
             }
             for e in sorted(enrollments, key=lambda e: (e.program, e.role))
+        ],
+        "pairings": [
+            {
+                "program": p.program,
+                "role": "mentee" if p.mentee_id == person.id else "mentor",
+                "with": others.get(p.mentor_id if p.mentee_id == person.id else p.mentee_id),
+                "status": p.status,
+                "score": p.score,
+                "reasons": [
+                    r.get("mentee" if p.mentee_id == person.id else "mentor") for r in p.reasons
+                ],
+                "proposed_at": _when(p.proposed_at),
+                "activated_at": _when(p.activated_at),
+                "closed_at": _when(p.closed_at),
+                "declined_by": p.declined_by,
+            }
+            for p in pairings
         ],
         "conversations_in_progress": [
             {

@@ -176,3 +176,23 @@ def _pick(question: Question, text: str) -> str:
     if len(starts) == 1 and len(wanted) >= 3:
         return starts[0].value
     raise InvalidAnswer(f"{piece!r} is not one of the options. {expectation(question)}")
+
+
+def pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[str, str]]) -> str:
+    """A single choice among (value, label) options, by click, number, value or label."""
+    if values is not None:
+        if len(values) == 1 and values[0] in {v for v, _ in options}:
+            return values[0]
+        raise InvalidAnswer("That is not one of the options.")
+    word = text.strip().casefold()
+    if word.isdigit() and 1 <= int(word) <= len(options):
+        return options[int(word) - 1][0]
+    for value, label in options:
+        if word in (value.casefold(), label.casefold()):
+            return value
+    matches = [v for v, label in options if label.casefold().startswith(word) and len(word) >= 3]
+    if len(matches) == 1:
+        return matches[0]
+    raise InvalidAnswer(
+        f"Please pick one option: type its number (1 to {len(options)}) or its name."
+    )

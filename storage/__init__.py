@@ -10,12 +10,15 @@ from storage.database import (
     StorageError,
 )
 from storage.models import (
+    OPEN_PAIRING,
     ConversationRef,
     ConversationState,
     Enrollment,
     EnrollmentStatus,
     Outbox,
     OutboxStatus,
+    Pairing,
+    PairingStatus,
     Person,
     PlatformAccount,
     ProcessedEvent,
@@ -24,6 +27,7 @@ from storage.models import (
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "OPEN_PAIRING",
     "ConversationRef",
     "ConversationState",
     "Database",
@@ -31,6 +35,8 @@ __all__ = [
     "EnrollmentStatus",
     "Outbox",
     "OutboxStatus",
+    "Pairing",
+    "PairingStatus",
     "Person",
     "PlatformAccount",
     "ProcessedEvent",

@@ -29,10 +29,12 @@ class Role(StrEnum):
 class EnrollmentStatus(StrEnum):
     """Where an enrollment stands.
 
-    A mentee waits for a match; a mentor is available while they have capacity.
+    A mentee waits for a match, then is matched while their pairing is active; a mentor is
+    available (their free places are their capacity minus their open pairings).
     """
 
     WAITING = "waiting"
+    MATCHED = "matched"
     AVAILABLE = "available"
     PAUSED = "paused"
     LEFT = "left"
@@ -81,6 +83,8 @@ class Enrollment(SQLModel, table=True):
     capacity: int | None = Field(default=None)
     enrolled_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    #: Since when a mentee has waited for a match (their place on the waitlist).
+    waiting_since: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class ConversationState(SQLModel, table=True):
@@ -193,3 +197,69 @@ class ConversationRef(SQLModel, table=True):
     platform: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     reference: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+class PairingStatus(StrEnum):
+    """Where a pairing stands.
+
+    ``proposed`` waits for the mentor, ``accepted`` (by the mentor) waits for the mentee;
+    both accepting makes it ``active``. A ``declined`` or ``expired`` proposal, and an
+    ``ended`` pairing, keep the two apart in every later matching round.
+    """
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    ENDED = "ended"
+
+
+#: Pairings that hold a place in a mentor's capacity and keep the mentee out of the pool.
+OPEN_PAIRING = (PairingStatus.PROPOSED, PairingStatus.ACCEPTED, PairingStatus.ACTIVE)
+
+
+class Pairing(SQLModel, table=True):
+    """A mentee and a mentor, from the proposal through the active pairing to its end.
+
+    Attributes:
+        score: The fit in [0, 1] when it was proposed.
+        reasons: The top reasons, each as ``{"part", "points", "mentee", "mentor", "lead"}``:
+            the same reason worded for the mentee, the mentor and the program lead.
+        batch: The matching round that proposed it.
+        declined_by: ``mentee`` or ``mentor`` for a declined proposal.
+        expires_at: When an unanswered proposal counts as declined.
+    """
+
+    __tablename__ = "pairing"
+    __table_args__ = (
+        sa.Index(
+            "one_open_pairing_per_mentee",
+            "program",
+            "mentee_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('proposed', 'accepted', 'active')"),
+            postgresql_where=sa.text("status IN ('proposed', 'accepted', 'active')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    mentee_id: int = Field(sa_column=_person_id())
+    mentor_id: int = Field(sa_column=_person_id())
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
+    score: float = Field(default=0.0, nullable=False)
+    reasons: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    batch: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    proposed_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    proposed_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    mentor_answered_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    activated_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    closed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    declined_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))

@@ -73,6 +73,7 @@ async def save_enrollment(
             capacity=capacity,
             enrolled_at=now,
             updated_at=now,
+            waiting_since=now if role is Role.MENTEE else None,
         )
         session.add(enrollment)
         await session.flush()
@@ -84,6 +85,7 @@ async def save_enrollment(
     if rejoined:
         enrollment.status = fresh_status.value
         enrollment.enrolled_at = now
+        enrollment.waiting_since = now if role is Role.MENTEE else None
     session.add(enrollment)
     await session.flush()
     return enrollment, rejoined

@@ -117,3 +117,105 @@ MENTOR_ANSWERS = [
     "4",
     "Ten years in product; I love helping new managers.",
 ]
+
+
+async def enroll_as(
+    database: Database,
+    person: Person,
+    role: str,
+    *,
+    program: str = "leadership-2027",
+    capacity: int | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    answers: dict[str, Any],
+) -> None:
+    """Enroll someone directly (no chat), with the answers given by question id."""
+    from storage import Enrollment
+
+    moment = since or datetime(2026, 11, 2, tzinfo=UTC)
+    assert person.id is not None
+    async with database.session() as session:
+        session.add(
+            Enrollment(
+                person_id=person.id,
+                program=program,
+                role=role,
+                status=status or ("waiting" if role == "mentee" else "available"),
+                answers=answers,
+                capacity=capacity if role == "mentor" else None,
+                enrolled_at=moment,
+                updated_at=moment,
+                waiting_since=moment if role == "mentee" else None,
+            )
+        )
+
+
+async def mentee(
+    database: Database,
+    email: str,
+    *,
+    wants: tuple[str, ...] = ("coaching",),
+    goals: str = "Get ready to lead a team",
+    formats: tuple[str, ...] = ("One-on-one",),
+    since: datetime | None = None,
+    **person: object,
+) -> Person:
+    """A person in the directory, enrolled as a waiting mentee."""
+    found = await make_person(database, email, **person)
+    await enroll_as(
+        database,
+        found,
+        "mentee",
+        since=since,
+        answers={
+            "goals": goals,
+            "competencies": list(wants),
+            "learning_style": "Talking things through",
+            "formats": list(formats),
+            "hours_per_month": 2,
+        },
+    )
+    return found
+
+
+async def mentor(
+    database: Database,
+    email: str,
+    *,
+    strengths: tuple[str, ...] = ("coaching",),
+    capacity: int = 1,
+    bio: str = "Fifteen years leading teams; I love coaching new managers.",
+    formats: tuple[str, ...] = ("One-on-one",),
+    status: str | None = None,
+    **person: object,
+) -> Person:
+    """A person in the directory, enrolled as an available mentor."""
+    found = await make_person(database, email, **person)
+    await enroll_as(
+        database,
+        found,
+        "mentor",
+        capacity=capacity,
+        status=status,
+        answers={
+            "strengths": list(strengths),
+            "capacity": capacity,
+            "formats": list(formats),
+            "hours_per_month": 2,
+            "bio": bio,
+        },
+    )
+    return found
+
+
+def tuned(program: Any, *, blind_review: bool | None = None, **weights: float) -> Any:
+    """The program with other matching weights or blind review (programs are frozen)."""
+    matching = program.matching
+    if weights:
+        matching = matching.model_copy(
+            update={"weights": matching.weights.model_copy(update=weights)}
+        )
+    if blind_review is not None:
+        matching = matching.model_copy(update={"blind_review": blind_review})
+    return program.model_copy(update={"matching": matching})

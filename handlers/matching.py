@@ -1,0 +1,780 @@
+"""Matching: who could mentor whom, how well, why, and the best pairing of the whole pool.
+
+A round of matching looks at everyone at once. It loads the pool (mentees waiting for a
+match, mentors with free places), scores every mentee–mentor pair from the weighted parts
+in ``matching.weights``, forbids every pair a hard rule forbids, and hands the scores to
+:func:`solve`, which matches as many mentees as possible and, among those pairings, finds
+the greatest total fit. Each proposal carries its score and its top reasons in plain words;
+each mentee left over is told why.
+
+The hard rules (never broken):
+
+* a mentor takes no more mentees than their capacity minus their open pairings;
+* never the mentee's manager or anyone above them, nor anyone below them;
+* never themselves;
+* never two people who were paired, proposed or declined before;
+* never further apart than ``max_timezone_gap_hours``;
+* nobody paused (paused enrollments are not in the pool at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.matching_solver import solve
+from handlers.program import Meaning, Program, Question
+from storage import (
+    OPEN_PAIRING,
+    Enrollment,
+    EnrollmentStatus,
+    Pairing,
+    Person,
+    Role,
+)
+
+__all__ = [
+    "MatchPlan",
+    "Profile",
+    "Proposal",
+    "Reason",
+    "Waiting",
+    "load_pool",
+    "plan_matches",
+    "solve",
+]
+
+#: The most a long wait adds to a mentee's scores: enough to put the longest-waiting first
+#: when fits tie closely, too little to trade a clearly better fit for it.
+WAIT_PRIORITY = 0.02
+#: Parts in the order explanations list them when they count equally.
+PARTS = ("competencies", "goals", "formats", "timezone", "cross_function", "seniority")
+#: Goal fit: cosine similarity at which the part counts fully (TF-IDF cosines of short,
+#: different texts rarely go above this).
+GOAL_FULL_AT = 0.5
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One side of a possible pairing: the person and what their intake said.
+
+    Attributes:
+        person_id: The directory person.
+        role: ``mentee`` or ``mentor``.
+        competencies: Competency ids a mentee wants to develop, or a mentor's strengths.
+        formats: Formats wanted (mentee) or offered (mentor).
+        text: Goals (mentee), or bio (mentor): what goal fit compares.
+        free: A mentor's free places (capacity minus open pairings); 0 for mentees.
+        waiting_since: Since when a mentee has waited for a match.
+    """
+
+    person_id: int
+    name: str
+    email: str
+    role: Role
+    department: str | None
+    title: str | None
+    level: int | None
+    timezone: str
+    competencies: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    text: str = ""
+    free: int = 0
+    capacity: int = 0
+    waiting_since: datetime | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def first_name(self) -> str:
+        """The name people are addressed by."""
+        return self.name.split()[0] if self.name else self.email
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason a pair fits, worded for each reader.
+
+    Attributes:
+        part: Which weighted part it comes from (``competencies``, ``timezone``, ...).
+        points: What the part added to the score (weight × part score / total weight).
+        mentee: The reason as the mentee reads it.
+        mentor: The reason as the mentor reads it.
+        lead: The reason as the program lead reads it.
+    """
+
+    part: str
+    points: float
+    mentee: str
+    mentor: str
+    lead: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The reason as stored with the pairing."""
+        return {
+            "part": self.part,
+            "points": round(self.points, 4),
+            "mentee": self.mentee,
+            "mentor": self.mentor,
+            "lead": self.lead,
+        }
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A mentee and the mentor the round found for them."""
+
+    mentee: Profile
+    mentor: Profile
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A mentee the round could not match, and why, in words."""
+
+    mentee: Profile
+    why: str
+
+
+@dataclass
+class Pool:
+    """Everyone a matching round considers, and what it must respect.
+
+    Attributes:
+        mentees: Mentees waiting for a match, longest-waiting first.
+        mentors: Mentors available in the program, whether or not they have free places.
+        together: (mentee, mentor) person ids that were ever proposed or paired.
+        managers: Each person's manager (person id to person id).
+    """
+
+    mentees: list[Profile]
+    mentors: list[Profile]
+    together: set[tuple[int, int]]
+    managers: dict[int, int | None]
+    paused_mentors: int = 0
+
+
+@dataclass
+class MatchPlan:
+    """What a matching round proposes.
+
+    Attributes:
+        proposals: The pairings found, best fit first.
+        waiting: The mentees left unmatched, with why.
+        problem: Why nothing at all could be proposed, when that is the case.
+        mentees: How many mentees were in the pool.
+        mentors: How many mentors had free places.
+    """
+
+    proposals: list[Proposal]
+    waiting: list[Waiting]
+    problem: str | None = None
+    mentees: int = 0
+    mentors: int = 0
+
+
+def _by_meaning(questions: Sequence[Question]) -> dict[Meaning, str]:
+    return {q.meaning: q.id for q in questions if q.meaning is not None}
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    if isinstance(value, str) and value:
+        return (value,)
+    return ()
+
+
+def _profile(
+    program: Program,
+    person: Person,
+    enrollment: Enrollment,
+    *,
+    role: Role,
+    taken: int = 0,
+) -> Profile:
+    meanings = _by_meaning(program.intake.for_role(role))
+    answers = enrollment.answers or {}
+
+    def answer(meaning: Meaning) -> Any:
+        key = meanings.get(meaning)
+        return answers.get(key) if key else None
+
+    assert person.id is not None
+    text_meaning = Meaning.GOALS if role is Role.MENTEE else Meaning.BIO
+    capacity = enrollment.capacity or 0
+    return Profile(
+        person_id=person.id,
+        name=person.name,
+        email=person.email,
+        role=role,
+        department=person.department,
+        title=person.title,
+        level=person.level,
+        timezone=person.timezone or program.program.default_timezone,
+        competencies=_as_tuple(answer(Meaning.COMPETENCIES)),
+        formats=_as_tuple(answer(Meaning.FORMATS)),
+        text=str(answer(text_meaning) or ""),
+        free=max(0, capacity - taken) if role is Role.MENTOR else 0,
+        capacity=capacity,
+        waiting_since=enrollment.waiting_since or enrollment.enrolled_at,
+        answers=dict(answers),
+    )
+
+
+async def load_pool(session: AsyncSession, program: Program) -> Pool:
+    """Everyone the next matching round considers, read in a handful of queries."""
+    program_id = program.program.id
+    open_statuses = [s.value for s in OPEN_PAIRING]
+    pairings = (await session.exec(select(Pairing).where(Pairing.program == program_id))).all()
+    together = {(p.mentee_id, p.mentor_id) for p in pairings}
+    busy_mentees = {p.mentee_id for p in pairings if p.status in open_statuses}
+    taken: dict[int, int] = {}
+    for pairing in pairings:
+        if pairing.status in open_statuses:
+            taken[pairing.mentor_id] = taken.get(pairing.mentor_id, 0) + 1
+    rows = (
+        await session.exec(
+            select(Enrollment, Person)
+            .join(Person, Person.id == Enrollment.person_id)  # type: ignore[arg-type]
+            .where(
+                Enrollment.program == program_id,
+                sa.or_(
+                    sa.and_(
+                        Enrollment.role == Role.MENTEE.value,  # type: ignore[arg-type]
+                        Enrollment.status == EnrollmentStatus.WAITING.value,  # type: ignore[arg-type]
+                    ),
+                    sa.and_(
+                        Enrollment.role == Role.MENTOR.value,  # type: ignore[arg-type]
+                        Enrollment.status.in_(  # type: ignore[attr-defined]
+                            [EnrollmentStatus.AVAILABLE.value, EnrollmentStatus.PAUSED.value]
+                        ),
+                    ),
+                ),
+            )
+        )
+    ).all()
+    mentees: list[Profile] = []
+    mentors: list[Profile] = []
+    paused = 0
+    for enrollment, person in rows:
+        assert person.id is not None
+        if enrollment.status == EnrollmentStatus.PAUSED:
+            paused += 1
+        elif enrollment.role == Role.MENTEE.value:
+            if person.id not in busy_mentees:
+                mentees.append(_profile(program, person, enrollment, role=Role.MENTEE))
+        else:
+            mentors.append(
+                _profile(
+                    program, person, enrollment, role=Role.MENTOR, taken=taken.get(person.id, 0)
+                )
+            )
+    mentees.sort(key=lambda p: (p.waiting_since or datetime.max.replace(tzinfo=UTC), p.person_id))
+    mentors.sort(key=lambda p: p.person_id)
+    result = await session.exec(select(Person.id, Person.manager_id))
+    managers = {int(pid): mid for pid, mid in result.all() if pid is not None}
+    return Pool(
+        mentees=mentees,
+        mentors=mentors,
+        together=together,
+        managers=managers,
+        paused_mentors=paused,
+    )
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def _offset_hours(zone: str, at: datetime) -> float:
+    offset = at.astimezone(ZoneInfo(zone)).utcoffset()
+    return (offset or timedelta()).total_seconds() / 3600
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _window(zone: str, day: date, start: time, end: time) -> tuple[float, float]:
+    """A working day in ``zone`` as hours since the epoch (UTC), so windows compare."""
+    tz = ZoneInfo(zone)
+    begin = datetime.combine(day, start, tzinfo=tz).timestamp() / 3600
+    finish = datetime.combine(day, end, tzinfo=tz).timestamp() / 3600
+    return begin, finish
+
+
+def shared_hours(program: Program, first: str, second: str, at: datetime) -> float:
+    """Hours of working time two timezones share on the working day around ``at``.
+
+    The second person's day before and after are tried too, so that Auckland and Los
+    Angeles, whose calendar days differ, still find the hours they share.
+    """
+    hours = program.cadence.working_hours
+    start, end = _clock(hours.start), _clock(hours.end)
+    day = at.astimezone(ZoneInfo(first)).date()
+    begin, finish = _window(first, day, start, end)
+    best = 0.0
+    for shift in (-1, 0, 1):
+        other_begin, other_finish = _window(second, day + timedelta(days=shift), start, end)
+        best = max(best, min(finish, other_finish) - max(begin, other_begin))
+    return max(0.0, best)
+
+
+def timezone_gap(first: str, second: str, at: datetime) -> float:
+    """How many hours apart two timezones are at ``at`` (going round the date line)."""
+    gap = abs(_offset_hours(first, at) - _offset_hours(second, at)) % 24
+    return min(gap, 24 - gap)
+
+
+def _ancestors(person_id: int, managers: dict[int, int | None]) -> set[int]:
+    seen: set[int] = set()
+    current = managers.get(person_id)
+    while current is not None and current not in seen and current != person_id:
+        seen.add(current)
+        current = managers.get(current)
+    return seen
+
+
+@dataclass
+class Scores:
+    """Every part of the fit, for every mentee (rows) and mentor (columns).
+
+    Attributes:
+        parts: Part name to an array of part scores in [0, 1].
+        total: The weighted fit in [0, 1].
+        allowed: False where a hard rule forbids the pair.
+        blocked_by: For forbidden pairs, the first rule that forbids it.
+        goal_vectors: The TF-IDF vectors of mentees' goals and mentors' texts, and the
+            words they stand for (None when every text was empty).
+    """
+
+    parts: dict[str, npt.NDArray[np.float64]]
+    total: npt.NDArray[np.float64]
+    allowed: npt.NDArray[np.bool_]
+    blocked_by: dict[tuple[int, int], str]
+    goal_vectors: tuple[Any, Any, list[str]]
+
+    def goal_terms(self, row: int, column: int, top: int = 3) -> list[str]:
+        """The words a mentee's goals and a mentor's text share most, strongest first."""
+        left, right, terms = self.goal_vectors
+        if left is None or self.parts["goals"][row, column] <= 0:
+            return []
+        product = left[row].multiply(right[column]).tocsr()
+        order = np.argsort(-product.data, kind="stable")[:top]
+        return [terms[int(product.indices[k])] for k in order]
+
+
+def _competency_text(program: Program, ids: Iterable[str]) -> str:
+    parts = []
+    for key in ids:
+        competency = program.competency(key)
+        if competency is not None:
+            parts.append(f"{competency.name} {competency.description}")
+    return " ".join(parts)
+
+
+def _goal_similarity(
+    program: Program, mentees: Sequence[Profile], mentors: Sequence[Profile]
+) -> tuple[npt.NDArray[np.float64], Any, list[str], Any]:
+    """TF-IDF cosine between each mentee's goals and each mentor's bio and strengths."""
+    # Imported here: scikit-learn takes a second to import, and most commands never match.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    mentee_texts = [m.text for m in mentees]
+    mentor_texts = [f"{m.text} {_competency_text(program, m.competencies)}" for m in mentors]
+    vectorizer = TfidfVectorizer(
+        stop_words="english", sublinear_tf=True, token_pattern=r"[a-z]{3,}"
+    )
+    try:
+        matrix = vectorizer.fit_transform(mentee_texts + mentor_texts)
+    except ValueError:  # every text empty or only stop words
+        return np.zeros((len(mentees), len(mentors))), None, [], None
+    left, right = matrix[: len(mentees)], matrix[len(mentees) :]
+    similarity = np.asarray((left @ right.T).todense(), dtype=np.float64)
+    return similarity, left, list(vectorizer.get_feature_names_out()), right
+
+
+def score_pool(program: Program, pool: Pool, now: datetime) -> Scores:
+    """Score every mentee–mentor pair of the pool and apply the hard rules."""
+    mentees, mentors = pool.mentees, pool.mentors
+    n, m = len(mentees), len(mentors)
+    rules = program.matching
+    catalogue = [c.id for c in program.competencies]
+    index = {key: i for i, key in enumerate(catalogue)}
+
+    def indicator(profiles: Sequence[Profile]) -> npt.NDArray[np.float64]:
+        marks = np.zeros((len(profiles), len(catalogue)))
+        for row, profile in enumerate(profiles):
+            for key in profile.competencies:
+                if key in index:
+                    marks[row, index[key]] = 1.0
+        return marks
+
+    wanted, offered = indicator(mentees), indicator(mentors)
+    wanted_count = wanted.sum(axis=1, keepdims=True)
+    covered = wanted @ offered.T
+    competencies = np.where(wanted_count > 0, covered / np.maximum(wanted_count, 1), 0.5)
+
+    similarity, left, terms, right = _goal_similarity(program, mentees, mentors)
+    goals = np.minimum(1.0, similarity / GOAL_FULL_AT)
+
+    formats = np.zeros((n, m))
+    for i, mentee in enumerate(mentees):
+        want = set(mentee.formats)
+        for j, mentor in enumerate(mentors):
+            formats[i, j] = len(want & set(mentor.formats)) / len(want) if want else 0.5
+
+    hours = program.cadence.working_hours
+    day_length = max(
+        0.25,
+        (
+            datetime.combine(date.min, _clock(hours.end))
+            - datetime.combine(date.min, _clock(hours.start))
+        ).total_seconds()
+        / 3600,
+    )
+    zones = sorted({p.timezone for p in [*mentees, *mentors]})
+    overlap = {(a, b): shared_hours(program, a, b, now) for a in zones for b in zones}
+    gap = {(a, b): timezone_gap(a, b, now) for a in zones for b in zones}
+    timezone = np.zeros((n, m))
+    cross = np.zeros((n, m))
+    seniority = np.zeros((n, m))
+    allowed = np.ones((n, m), dtype=bool)
+    blocked: dict[tuple[int, int], str] = {}
+    for i, mentee in enumerate(mentees):
+        above = _ancestors(mentee.person_id, pool.managers)
+        for j, mentor in enumerate(mentors):
+            timezone[i, j] = min(1.0, overlap[mentee.timezone, mentor.timezone] / day_length)
+            if mentee.department and mentor.department:
+                cross[i, j] = 0.0 if mentee.department == mentor.department else 1.0
+            else:
+                cross[i, j] = 0.5
+            if mentee.level is None or mentor.level is None:
+                seniority[i, j] = 0.5
+            else:
+                rise = mentor.level - mentee.level
+                needed = max(rules.min_level_gap, 1)
+                seniority[i, j] = 1.0 if rise >= needed else max(0.0, rise / needed)
+            rule = _forbidden(
+                mentee,
+                mentor,
+                above=above,
+                pool=pool,
+                gap=gap[mentee.timezone, mentor.timezone],
+                max_gap=rules.max_timezone_gap_hours,
+            )
+            if rule is not None:
+                allowed[i, j] = False
+                blocked[i, j] = rule
+    parts = {
+        "competencies": competencies,
+        "goals": goals,
+        "formats": formats,
+        "timezone": timezone,
+        "cross_function": cross,
+        "seniority": seniority,
+    }
+    weights = rules.weights.model_dump()
+    total_weight = sum(weights.values())
+    total = np.zeros((n, m))
+    if total_weight > 0:
+        for name, values in parts.items():
+            total += weights[name] * values
+        total /= total_weight
+    return Scores(
+        parts=parts,
+        total=np.clip(total, 0.0, 1.0),
+        allowed=allowed,
+        blocked_by=blocked,
+        goal_vectors=(left, right, terms),
+    )
+
+
+def _forbidden(
+    mentee: Profile,
+    mentor: Profile,
+    *,
+    above: set[int],
+    pool: Pool,
+    gap: float,
+    max_gap: int,
+) -> str | None:
+    """The hard rule that keeps this pair apart, or None."""
+    if mentee.person_id == mentor.person_id:
+        return "self"
+    if mentor.person_id in above:
+        return "chain"
+    if mentee.person_id in _ancestors(mentor.person_id, pool.managers):
+        return "chain"
+    if (mentee.person_id, mentor.person_id) in pool.together:
+        return "before"
+    if gap > max_gap:
+        return "timezone"
+    return None
+
+
+# --- explanations --------------------------------------------------------------------------
+
+
+def _names(program: Program, ids: Iterable[str]) -> list[str]:
+    names = []
+    for key in ids:
+        competency = program.competency(key)
+        names.append(competency.name if competency else key)
+    return names
+
+
+def _hours(value: float) -> str:
+    rounded = round(value * 2) / 2
+    return f"{rounded:g} h"
+
+
+def explain(
+    program: Program,
+    scores: Scores,
+    mentee: Profile,
+    mentor: Profile,
+    *,
+    row: int,
+    column: int,
+    now: datetime,
+    top: int = 3,
+) -> tuple[Reason, ...]:
+    """The top reasons a pair fits, strongest first, each worded for all three readers."""
+    weights = program.matching.weights.model_dump()
+    total_weight = sum(weights.values()) or 1.0
+    reasons: list[Reason] = []
+
+    def add(part: str, mentee_text: str, mentor_text: str, lead_text: str) -> None:
+        value = float(scores.parts[part][row, column])
+        points = weights[part] * value / total_weight
+        if points > 0:
+            reasons.append(Reason(part, points, mentee_text, mentor_text, lead_text))
+
+    wanted = list(mentee.competencies)
+    shared = [c for c in wanted if c in set(mentor.competencies)]
+    if shared:
+        names = ", ".join(_names(program, shared))
+        if len(shared) < len(wanted):
+            count = f"{len(shared)} of the {len(wanted)}"
+        else:
+            count = {1: "the", 2: "both"}.get(len(wanted), f"all {len(wanted)}")
+        one = "competency" if len(wanted) == 1 else "competencies"
+        add(
+            "competencies",
+            f"covers {count} {one} you want to develop ({names})",
+            f"you can help with {count} {one} {mentee.first_name} wants to develop ({names})",
+            f"covers {count} wanted {one} ({names})",
+        )
+    terms = scores.goal_terms(row, column)
+    if terms:
+        words = ", ".join(terms)
+        add(
+            "goals",
+            f"their experience speaks to your goals ({words})",
+            f"your bio and strengths speak to {mentee.first_name}'s goals ({words})",
+            f"goals and experience overlap ({words})",
+        )
+    formats = [f for f in mentee.formats if f in set(mentor.formats)]
+    if formats:
+        listed = ", ".join(formats)
+        add(
+            "formats",
+            f"both of you want {listed}",
+            f"both of you want {listed}",
+            f"shared formats: {listed}",
+        )
+    together = shared_hours(program, mentee.timezone, mentor.timezone, now)
+    if together > 0:
+        text = f"{_hours(together)} of shared working hours"
+        add("timezone", text, text, text)
+    if mentee.department and mentor.department and mentee.department != mentor.department:
+        text = f"{mentee.department} → {mentor.department}, a new function"
+        add("cross_function", text, text, text)
+    if mentee.level is not None and mentor.level is not None and mentor.level > mentee.level:
+        rise = mentor.level - mentee.level
+        levels = f"{rise} level{'s' if rise != 1 else ''}"
+        add(
+            "seniority",
+            f"{levels} more senior than you",
+            f"{levels} more senior than {mentee.first_name}",
+            f"mentor {levels} more senior",
+        )
+    reasons.sort(key=lambda r: (-r.points, PARTS.index(r.part)))
+    return tuple(reasons[:top])
+
+
+# --- a round -------------------------------------------------------------------------------
+
+
+def _wait_bonus(mentees: Sequence[Profile], now: datetime) -> npt.NDArray[np.float64]:
+    waited = np.array(
+        [max(0.0, (now - (m.waiting_since or now)).total_seconds()) for m in mentees],
+        dtype=np.float64,
+    )
+    longest = waited.max() if len(waited) else 0.0
+    if longest <= 0:
+        return np.zeros(len(mentees))
+    return WAIT_PRIORITY * waited / longest
+
+
+def plan_matches(program: Program, pool: Pool, now: datetime) -> MatchPlan:
+    """The best pairing of the whole pool: as many mentees as possible, the best total fit.
+
+    Args:
+        program: The program (weights and rules).
+        pool: Everyone the round considers (see :func:`load_pool`).
+        now: The moment of the round (timezones and waiting times are taken then).
+
+    Returns:
+        The proposals and the mentees left waiting with why; or a plan with ``problem``
+        set when there is nobody to match or no pair the rules allow.
+    """
+    mentees = pool.mentees
+    mentors = [m for m in pool.mentors if m.free > 0]
+    plan = MatchPlan([], [], mentees=len(mentees), mentors=len(mentors))
+    if not mentees:
+        plan.problem = "There are no mentees waiting for a match, so there is nothing to propose."
+        return plan
+    if not pool.mentors and pool.paused_mentors:
+        plan.problem = (
+            "Every enrolled mentor is paused right now, so the "
+            f"{_count(len(mentees), 'waiting mentee')} can't be matched until one resumes."
+        )
+        return plan
+    if not pool.mentors:
+        plan.problem = (
+            f"No mentors have enrolled yet, so the {len(mentees)} waiting "
+            f"mentee{'s' if len(mentees) != 1 else ''} can't be matched. Ask senior "
+            "colleagues to type join and enroll as mentors."
+        )
+        return plan
+    if not mentors:
+        plan.problem = (
+            "Every mentor's places are taken, so nobody can be matched this round. "
+            "Ask mentors to take one more mentee, or invite new mentors."
+        )
+        return plan
+    scores = score_pool(program, Pool(mentees, mentors, pool.together, pool.managers), now)
+    if not scores.allowed.any():
+        plan.problem = (
+            "No mentee–mentor pair is allowed by the matching rules: "
+            + _blocked_summary(scores, range(len(mentees)), program)
+            + ". Nothing was proposed."
+        )
+        return plan
+    weighted = scores.total + _wait_bonus(mentees, now)[:, None]
+    pairs = solve(
+        np.clip(weighted, 0.0, 1.0 + WAIT_PRIORITY) / (1.0 + WAIT_PRIORITY),
+        [m.free for m in mentors],
+        scores.allowed,
+    )
+    matched: set[int] = set()
+    for row, column in pairs:
+        matched.add(row)
+        mentee, mentor = mentees[row], mentors[column]
+        plan.proposals.append(
+            Proposal(
+                mentee=mentee,
+                mentor=mentor,
+                score=float(scores.total[row, column]),
+                reasons=explain(program, scores, mentee, mentor, row=row, column=column, now=now),
+            )
+        )
+    plan.proposals.sort(key=lambda p: (-p.score, p.mentee.name))
+    for row, mentee in enumerate(mentees):
+        if row not in matched:
+            plan.waiting.append(
+                Waiting(mentee, _why_waiting(program, scores, mentee, mentors, row))
+            )
+    return plan
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+_RULE_WORDS = {
+    "chain": "in your management chain",
+    "before": "proposed to you or paired with you before",
+    "timezone": "too many hours from your timezone",
+    "self": "yourself",
+}
+
+
+def _blocked_summary(scores: Scores, rows: Iterable[int], program: Program) -> str:
+    counts: dict[str, int] = {}
+    for (row, _), rule in scores.blocked_by.items():
+        if row in set(rows):
+            counts[rule] = counts.get(rule, 0) + 1
+    words = {
+        "chain": "pairs within a management chain",
+        "before": "pairs that were proposed or paired before",
+        "timezone": f"pairs more than {program.matching.max_timezone_gap_hours} h apart",
+        "self": "people enrolled on both sides",
+    }
+    return ", ".join(f"{count} {words[rule]}" for rule, count in sorted(counts.items()))
+
+
+def _why_waiting(
+    program: Program, scores: Scores, mentee: Profile, mentors: Sequence[Profile], row: int
+) -> str:
+    """Why one mentee was left unmatched, in words they can act on."""
+    allowed = [j for j in range(len(mentors)) if scores.allowed[row, j]]
+    if not allowed:
+        counts: dict[str, int] = {}
+        for j in range(len(mentors)):
+            rule = scores.blocked_by.get((row, j))
+            if rule:
+                counts[rule] = counts.get(rule, 0) + 1
+        hours = program.matching.max_timezone_gap_hours
+        words = dict(_RULE_WORDS, timezone=f"more than {hours} h from your timezone")
+        listed = "; ".join(
+            f"{count} {'is' if count == 1 else 'are'} {words[rule]}"
+            for rule, count in sorted(counts.items(), key=lambda item: -item[1])
+        )
+        return (
+            f"none of the {len(mentors)} mentor{'s' if len(mentors) != 1 else ''} with a "
+            f"free place can mentor you ({listed})"
+        )
+    coverage = scores.parts["competencies"][row]
+    if mentee.competencies and not any(coverage[j] > 0 for j in allowed):
+        missing = ", ".join(_names(program, mentee.competencies))
+        return (
+            f"no mentor with a free place offers {missing} yet, and the places left went "
+            "to mentees they suit better"
+        )
+    return (
+        f"the {len(allowed)} mentor{'s' if len(allowed) != 1 else ''} with a free place "
+        "who could mentor you were matched with mentees who fit them better or waited longer"
+    )
+
+
+def reasons_from(stored: Sequence[dict[str, Any]]) -> tuple[Reason, ...]:
+    """Reasons as a pairing stored them."""
+    return tuple(
+        Reason(
+            part=str(r.get("part", "")),
+            points=float(r.get("points", 0.0)),
+            mentee=str(r.get("mentee", "")),
+            mentor=str(r.get("mentor", "")),
+            lead=str(r.get("lead", "")),
+        )
+        for r in stored
+    )
+
+
+def level_text(level: int | None) -> str:
+    """A level as a profile shows it."""
+    return f"level {level}" if level is not None else "level not given"

@@ -1,0 +1,947 @@
+"""The pairing lifecycle: a lead's review, proposals, accept and decline, expiry, waitlist.
+
+A round goes like this. A program lead types ``match``: the round's proposals are listed
+(behind profiles when ``matching.blind_review`` is on) and the lead approves all, some or
+none. Each approved proposal goes to the mentor first, with Accept / Decline; once the
+mentor accepts, it goes to the mentee; when both have accepted, the pairing is active. A
+decline, or no answer within ``matching.proposal_expiry_days``, returns the mentee to the
+pool with that mentor excluded for good. Every mentee left over is told why and where they
+stand on the waitlist.
+
+Every status change is a conditional ``UPDATE ... WHERE status = <expected>``, so a double
+click, a stale button or an answer racing the expiry changes a pairing once at most.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.directory import find_or_create_person
+from handlers.engine import Command, Flow, FlowState, Outcome, Turn
+from handlers.errors import InvalidAnswer
+from handlers.matching import (
+    MatchPlan,
+    Profile,
+    Proposal,
+    load_pool,
+    plan_matches,
+    reasons_from,
+)
+from handlers.messages import Option, Prompt, PromptKind, Reply
+from handlers.outbox import enqueue
+from handlers.program import Meaning, Program
+from handlers.questions import format_answer, pick_option
+from storage import (
+    OPEN_PAIRING,
+    Enrollment,
+    EnrollmentStatus,
+    Pairing,
+    PairingStatus,
+    Person,
+    Role,
+)
+from storage.queries import person_by_email
+
+#: How many proposals a chat review lists one by one; the CLI's --json has them all.
+LISTED = 25
+APPROVE_ALL, CHOOSE, DISCARD = "all", "choose", "none"
+
+_MEANING_LABELS = {
+    Meaning.GOALS: "Goals",
+    Meaning.COMPETENCIES: "Wants to develop",
+    Meaning.LEARNING_STYLE: "Learns best by",
+    Meaning.FORMATS: "Formats",
+    Meaning.HOURS_PER_MONTH: "Hours a month",
+    Meaning.BIO: "About",
+}
+_MENTOR_LABELS = {Meaning.COMPETENCIES: "Can help with", Meaning.CAPACITY: "Mentees at a time"}
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%a %-d %b %Y")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+# --- profiles and messages -----------------------------------------------------------------
+
+
+def profile_fields(
+    program: Program, person: Person, role: Role, answers: dict[str, Any]
+) -> tuple[tuple[str, str], ...]:
+    """A person's profile as label/value pairs: job, then what their intake said."""
+    title, department = person.title or "", person.department or ""
+    if department and department.casefold() in title.casefold():
+        department = ""  # "Associate, Engineering" already says it
+    job = ", ".join(x for x in (title, department) if x) or "not given"
+    fields: list[tuple[str, str]] = [("Role", job)]
+    if person.level is not None:
+        fields.append(("Level", str(person.level)))
+    fields.append(("Timezone", person.timezone or program.program.default_timezone))
+    for question in program.intake.for_role(role):
+        value = answers.get(question.id)
+        if value in (None, "", []):
+            continue
+        label = question.prompt
+        if question.meaning is not None:
+            labels = _MENTOR_LABELS if role is Role.MENTOR else {}
+            label = labels.get(question.meaning) or _MEANING_LABELS.get(question.meaning, label)
+        fields.append((label, format_answer(question, value)))
+    return tuple(fields)
+
+
+def _blind(profile: Profile, program: Program, tag: str) -> str:
+    """A profile with the name left out, for a lead's blind review."""
+    bits = [profile.department or "department not given"]
+    if profile.level is not None:
+        bits.append(f"level {profile.level}")
+    bits.append(profile.timezone)
+    if profile.role is Role.MENTEE and profile.competencies:
+        names = [c.name for k in profile.competencies if (c := program.competency(k))]
+        bits.append("wants " + ", ".join(names))
+    return f"{tag} ({'; '.join(bits)})"
+
+
+def _review_line(number: int, proposal: Proposal, program: Program) -> str:
+    if program.matching.blind_review:
+        who = (
+            f"{_blind(proposal.mentee, program, f'Mentee {number}')} → "
+            f"{_blind(proposal.mentor, program, f'Mentor {number}')}"
+        )
+    else:
+        who = f"{proposal.mentee.name} → {proposal.mentor.name}"
+    why = " · ".join(r.lead for r in proposal.reasons) or "no particular strengths"
+    return f"{number}. {who} · fit {proposal.score:.2f} · {why}"
+
+
+def _choice_label(number: int, entry: dict[str, Any]) -> str:
+    return f"{number}. {entry['label']} (fit {entry['score']:.2f})"
+
+
+def _accept_decline(pairing_id: int) -> tuple[Option, ...]:
+    return (Option(f"accept {pairing_id}", "Accept"), Option(f"decline {pairing_id}", "Decline"))
+
+
+# --- the lead's review ---------------------------------------------------------------------
+
+
+def round_data(program: Program, plan: MatchPlan) -> dict[str, Any]:
+    """A planned round as JSON-ready data: what the review shows and approval needs."""
+    blind = program.matching.blind_review
+    entries = []
+    for number, proposal in enumerate(plan.proposals, start=1):
+        entries.append(
+            {
+                "mentee": proposal.mentee.person_id,
+                "mentor": proposal.mentor.person_id,
+                "score": round(proposal.score, 4),
+                "reasons": [r.as_dict() for r in proposal.reasons],
+                "line": _review_line(number, proposal, program),
+                "label": (
+                    f"Mentee {number} → Mentor {number}"
+                    if blind
+                    else f"{proposal.mentee.name} → {proposal.mentor.name}"
+                ),
+            }
+        )
+    return {
+        "batch": secrets.token_hex(6),
+        "proposals": entries,
+        "waiting": [{"mentee": w.mentee.person_id, "why": w.why} for w in plan.waiting],
+        "mentees": plan.mentees,
+    }
+
+
+async def plan_round(session: AsyncSession, program: Program, now: datetime) -> MatchPlan:
+    """Lapse overdue proposals, then plan a matching round over the whole pool."""
+    await expire_proposals(session, program, now)
+    return plan_matches(program, await load_pool(session, program), now)
+
+
+class MatchReviewFlow(Flow):
+    """A program lead reviews a matching round and approves all, some or none of it."""
+
+    name = "match-review"
+
+    async def start(self, turn: Turn, args: list[str]) -> Outcome:
+        """The ``match`` command: expire lapsed proposals, plan a round, list it for review."""
+        plan = await plan_round(turn.session, turn.program, turn.now)
+        if plan.problem is not None:
+            return Outcome([Reply(plan.problem)], None, changed=False)
+        if not plan.proposals:
+            lines = [
+                f"No proposals this round: none of the {_plural(plan.mentees, 'waiting mentee')} "
+                "can be matched."
+            ]
+            lines += [f"• {w.mentee.name}: {w.why}" for w in plan.waiting[:LISTED]]
+            return Outcome([Reply("\n".join(lines))], None, changed=False)
+        return Outcome(self._listing(turn.program, plan), self._state(turn.program, plan))
+
+    def _state(self, program: Program, plan: MatchPlan) -> FlowState:
+        return FlowState(self.name, "review", round_data(program, plan))
+
+    def _listing(self, program: Program, plan: MatchPlan) -> list[Reply]:
+        return self.ask_review(self._state(program, plan))
+
+    def ask_review(self, state: FlowState) -> list[Reply]:
+        """The round's proposals, and the question: approve all, some or none?"""
+        entries: list[dict[str, Any]] = state.data["proposals"]
+        waiting: list[dict[str, Any]] = state.data["waiting"]
+        lines = [
+            f"Matching round: {_plural(len(entries), 'proposal')} for "
+            f"{state.data['mentees']} waiting mentee{'s' if state.data['mentees'] != 1 else ''}"
+            f"; {len(waiting)} would stay on the waitlist."
+        ]
+        lines += [e["line"] for e in entries[:LISTED]]
+        if len(entries) > LISTED:
+            lines.append(
+                f"… and {len(entries) - LISTED} more (`mentorbot match --dry-run --json` "
+                "lists them all)."
+            )
+        prompt = Prompt(
+            PromptKind.SINGLE,
+            (
+                Option(APPROVE_ALL, f"Approve all {len(entries)}"),
+                Option(CHOOSE, "Choose which to approve"),
+                Option(DISCARD, "Discard this round"),
+            ),
+        )
+        return [
+            Reply("\n".join(lines), title="Proposals to review"),
+            Reply(
+                "Approve them? Mentors get their proposals first; mentees once their "
+                "mentor accepts.",
+                prompt=prompt,
+                hint="Type cancel to decide later; nothing is sent until you approve.",
+            ),
+        ]
+
+    def ask(self, turn: Turn, state: FlowState) -> list[Reply]:
+        if state.step == "choose":
+            entries = state.data["proposals"]
+            options = tuple(
+                Option(str(number), _choice_label(number, entry))
+                for number, entry in enumerate(entries, start=1)
+            )
+            return [
+                Reply(
+                    "Which proposals should go out? Pick one or more (e.g. 1, 3, 4).",
+                    prompt=Prompt(PromptKind.MULTI, options, min=1, max=len(options)),
+                    hint="back returns to the whole list; cancel sends nothing.",
+                )
+            ]
+        return self.ask_review(state)
+
+    def describe(self, state: FlowState) -> str:
+        return "the review of a matching round"
+
+    def cancelled(self, state: FlowState) -> str:
+        return "Nothing was sent. Type match to run a fresh round when you're ready."
+
+    async def back(self, turn: Turn, state: FlowState) -> Outcome:
+        if state.step == "choose":
+            previous = FlowState(self.name, "review", state.data)
+            return Outcome(self.ask(turn, previous), previous)
+        return await super().back(turn, state)
+
+    async def answer(self, turn: Turn, state: FlowState) -> Outcome:
+        entries: list[dict[str, Any]] = state.data["proposals"]
+        action = turn.inbound.action
+        if state.step == "choose":
+            try:
+                chosen = _pick_numbers(turn.text, action.values if action else None, len(entries))
+            except InvalidAnswer as problem:
+                return Outcome([Reply(str(problem)), *self.ask(turn, state)], state, False)
+            return await self._approve(turn, state, chosen)
+        try:
+            choice = pick_option(
+                turn.text,
+                action.values if action else None,
+                [(APPROVE_ALL, "approve all"), (CHOOSE, "choose"), (DISCARD, "discard")],
+            )
+        except InvalidAnswer as problem:
+            return Outcome([Reply(str(problem)), *self.ask(turn, state)], state, False)
+        if choice == DISCARD:
+            return Outcome([Reply(self.cancelled(state))], None)
+        if choice == CHOOSE:
+            step = FlowState(self.name, "choose", state.data)
+            return Outcome(self.ask(turn, step), step)
+        return await self._approve(turn, state, list(range(len(entries))))
+
+    async def _approve(self, turn: Turn, state: FlowState, chosen: list[int]) -> Outcome:
+        entries: list[dict[str, Any]] = state.data["proposals"]
+        approved = [entries[i] for i in chosen]
+        held = [e["mentee"] for i, e in enumerate(entries) if i not in set(chosen)]
+        assert turn.person.id is not None
+        result = await approve(
+            turn.session,
+            program=turn.program,
+            lead_id=turn.person.id,
+            batch=state.data["batch"],
+            approved=approved,
+            waiting=state.data["waiting"],
+            held=held,
+            now=turn.now,
+        )
+        lines = [
+            f"Sent {_plural(len(result.sent), 'proposal')} to the mentors; each mentee hears "
+            f"once their mentor accepts. Proposals lapse after "
+            f"{_plural(turn.program.matching.proposal_expiry_days, 'day')} without an answer."
+        ]
+        if result.skipped:
+            lines.append("Not sent, because things changed since the round was planned:")
+            lines += [f"• {reason}" for reason in result.skipped]
+        if result.told_waiting:
+            lines.append(
+                f"{_plural(result.told_waiting, 'mentee')} on the waitlist "
+                f"{'was' if result.told_waiting == 1 else 'were'} told why and where they stand."
+            )
+        return Outcome([Reply("\n".join(lines))], None)
+
+
+def _pick_numbers(text: str, values: tuple[str, ...] | None, count: int) -> list[int]:
+    """Proposal numbers chosen by click, or typed as ``1, 3, 4`` or ``2-5``."""
+    raw = (
+        list(values) if values is not None else text.replace(";", ",").replace(" ", ",").split(",")
+    )
+    chosen: list[int] = []
+    for piece in (p.strip() for p in raw):
+        if not piece:
+            continue
+        low, _, high = piece.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise InvalidAnswer(
+                f"Please type proposal numbers between 1 and {count}, e.g. 1, 3 or 2-4."
+            )
+        for number in range(int(low), int(high or low) + 1):
+            if not 1 <= number <= count:
+                raise InvalidAnswer(f"There is no proposal {number}; they go from 1 to {count}.")
+            if number - 1 not in chosen:
+                chosen.append(number - 1)
+    if not chosen:
+        raise InvalidAnswer("Pick at least one proposal, or type cancel to send none.")
+    return sorted(chosen)
+
+
+@dataclass
+class Approval:
+    """What approving a round did.
+
+    Attributes:
+        sent: The pairings proposed to mentors.
+        skipped: Why some approved proposals were not sent, in sentences.
+        told_waiting: How many waiting mentees were told their place on the waitlist.
+    """
+
+    sent: list[Pairing]
+    skipped: list[str]
+    told_waiting: int
+
+
+async def approve(
+    session: AsyncSession,
+    *,
+    program: Program,
+    lead_id: int | None,
+    batch: str,
+    approved: Sequence[dict[str, Any]],
+    waiting: Sequence[dict[str, Any]],
+    held: Sequence[int] = (),
+    now: datetime,
+) -> Approval:
+    """Send a round's approved proposals to their mentors and tell waiting mentees why.
+
+    Each proposal is checked again first: the pool may have changed since the round was
+    planned (a mentor paused or lowered their capacity, a mentee left or was matched).
+
+    Args:
+        session: The open transaction; everything commits together.
+        program: The program.
+        lead_id: Who approved (None: the command line).
+        batch: The round's id.
+        approved: Proposals as ``{"mentee", "mentor", "score", "reasons"}``.
+        waiting: Mentees the round left over, as ``{"mentee", "why"}``.
+        held: Mentees whose proposal the lead did not approve.
+        now: The moment of approval.
+    """
+    result = Approval([], [], 0)
+    expiry = now + timedelta(days=program.matching.proposal_expiry_days)
+    people = await _people(
+        session, [e["mentee"] for e in approved] + [e["mentor"] for e in approved]
+    )
+    for entry in approved:
+        mentee, mentor = people[entry["mentee"]], people[entry["mentor"]]
+        problem = await _still_possible(session, program, mentee, mentor)
+        if problem is not None:
+            result.skipped.append(f"{mentee.name} → {mentor.name}: {problem}")
+            continue
+        pairing = Pairing(
+            program=program.program.id,
+            mentee_id=entry["mentee"],
+            mentor_id=entry["mentor"],
+            status=PairingStatus.PROPOSED.value,
+            score=float(entry["score"]),
+            reasons=list(entry["reasons"]),
+            batch=batch,
+            proposed_by=lead_id,
+            proposed_at=now,
+            expires_at=expiry,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(pairing)
+                await session.flush()
+        except IntegrityError:
+            # Another round proposed a mentor to this mentee a moment ago.
+            result.skipped.append(f"{mentee.name} → {mentor.name}: already has a proposal")
+            continue
+        assert pairing.id is not None
+        enrollment = await _enrollment(session, program, mentee.id, Role.MENTEE)
+        answers = enrollment.answers if enrollment else {}
+        await enqueue(
+            session,
+            person_id=entry["mentor"],
+            replies=[
+                _proposal(program, pairing, reader=Role.MENTOR, other=mentee, answers=answers)
+            ],
+            dedupe_key=f"pairing:{pairing.id}:proposed",
+            now=now,
+        )
+        result.sent.append(pairing)
+    left_over = [(w["mentee"], str(w["why"])) for w in waiting]
+    left_over += [
+        (mentee_id, "the program lead held back this round's proposal for you")
+        for mentee_id in held
+    ]
+    positions = await waitlist_positions(session, program)
+    for mentee_id, why in left_over:
+        position = positions.get(mentee_id)
+        if position is None:
+            continue
+        queued = await enqueue(
+            session,
+            person_id=mentee_id,
+            replies=[_waitlist_note(why, position, len(positions))],
+            dedupe_key=f"waitlist:{batch}:{mentee_id}",
+            now=now,
+        )
+        result.told_waiting += int(queued)
+    return result
+
+
+async def _people(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    found = await session.exec(select(Person).where(Person.id.in_(set(ids))))  # type: ignore[union-attr]
+    return {p.id: p for p in found.all() if p.id is not None}
+
+
+async def _enrollment(
+    session: AsyncSession,
+    program: Program,
+    person_id: int | None,
+    role: Role,
+    *,
+    lock: bool = False,
+) -> Enrollment | None:
+    statement = select(Enrollment).where(
+        Enrollment.person_id == person_id,
+        Enrollment.program == program.program.id,
+        Enrollment.role == role.value,
+    )
+    if lock:
+        # PostgreSQL: two leads approving at once count a mentor's free places one after
+        # the other. (SQLite runs one writer at a time anyway.)
+        statement = statement.with_for_update()
+    return (await session.exec(statement)).first()
+
+
+async def _still_possible(
+    session: AsyncSession, program: Program, mentee: Person, mentor: Person
+) -> str | None:
+    """Why a planned proposal can no longer be sent, or None when it still can."""
+    mentee_enrollment = await _enrollment(session, program, mentee.id, Role.MENTEE)
+    if mentee_enrollment is None or mentee_enrollment.status != EnrollmentStatus.WAITING:
+        return f"{mentee.name} is no longer waiting for a match"
+    mentor_enrollment = await _enrollment(session, program, mentor.id, Role.MENTOR, lock=True)
+    if mentor_enrollment is None or mentor_enrollment.status != EnrollmentStatus.AVAILABLE:
+        return f"{mentor.name} is not available to mentor right now"
+    open_statuses = [s.value for s in OPEN_PAIRING]
+    taken = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Pairing)
+        .where(
+            Pairing.program == program.program.id,  # type: ignore[arg-type]
+            Pairing.mentor_id == mentor.id,  # type: ignore[arg-type]
+            Pairing.status.in_(open_statuses),  # type: ignore[attr-defined]
+        )
+    )
+    if int(taken or 0) >= (mentor_enrollment.capacity or 0):
+        return f"{mentor.name} has no free place any more"
+    before = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Pairing)
+        .where(
+            Pairing.program == program.program.id,  # type: ignore[arg-type]
+            Pairing.mentee_id == mentee.id,  # type: ignore[arg-type]
+            sa.or_(
+                Pairing.mentor_id == mentor.id,  # type: ignore[arg-type]
+                Pairing.status.in_(open_statuses),  # type: ignore[attr-defined]
+            ),
+        )
+    )
+    if before:
+        return f"{mentee.name} already has a proposal, or was proposed to {mentor.name} before"
+    return None
+
+
+def _why_lines(reasons: Sequence[str]) -> str:
+    return "\n".join(f"• {r}" for r in reasons if r)
+
+
+def _proposal(
+    program: Program, pairing: Pairing, *, reader: Role, other: Person, answers: dict[str, Any]
+) -> Reply:
+    """A proposal as its reader sees it: the other side's profile, why, Accept / Decline."""
+    assert pairing.id is not None
+    stored = reasons_from(pairing.reasons)
+    if reader is Role.MENTOR:
+        opening = (
+            f"Would you mentor {other.name}? In this round you're the best fit for them "
+            f"(fit {pairing.score:.2f}). Why:"
+        )
+        reasons, title, lapse = [r.mentor for r in stored], f"A mentee for you: {other.name}", ""
+    else:
+        opening = (
+            f"{other.name} would like to be your mentor (fit {pairing.score:.2f}). "
+            "Why we matched you:"
+        )
+        reasons, title = [r.mentee for r in stored], f"Your mentor proposal: {other.name}"
+        lapse = " and you keep your place on the waitlist"
+    return Reply(
+        f"{opening}\n{_why_lines(reasons)}\nPlease answer by {_day(pairing.expires_at)}; "
+        f"after that the proposal lapses{lapse}.",
+        title=title,
+        fields=profile_fields(
+            program, other, Role.MENTEE if reader is Role.MENTOR else Role.MENTOR, answers
+        ),
+        actions=_accept_decline(pairing.id),
+        hint=f"Or type accept {pairing.id} or decline {pairing.id}.",
+    )
+
+
+def _waitlist_note(why: str, position: int, total: int) -> Reply:
+    return Reply(
+        f"No mentor for you in this round: {why}. You're number {position} of {total} on "
+        "the waitlist; the longer you wait, the earlier you come when fits are close. "
+        "I'll message you as soon as there's a proposal. Type status any time.",
+        title="You're on the waitlist",
+    )
+
+
+# --- accept and decline --------------------------------------------------------------------
+
+
+async def _answerable(turn: Turn, args: list[str], verb: str) -> Pairing | Reply:
+    """The pairing an ``accept`` / ``decline`` refers to, or the reply that says why not."""
+    me = turn.person.id
+    program_id = turn.program.program.id
+    if args:
+        key = args[0].lstrip("#")
+        if not key.isdigit():
+            return Reply(f"Type {verb} followed by the proposal's number, e.g. {verb} 12.")
+        pairing = await turn.session.get(Pairing, int(key))
+        if (
+            pairing is None
+            or pairing.program != program_id
+            or me
+            not in (
+                pairing.mentee_id,
+                pairing.mentor_id,
+            )
+        ):
+            return Reply(f"There's no proposal {key} for you. Type status to see yours.")
+        return pairing
+    awaiting = await turn.session.exec(
+        select(Pairing).where(
+            Pairing.program == program_id,
+            sa.or_(
+                sa.and_(
+                    Pairing.mentor_id == me,  # type: ignore[arg-type]
+                    Pairing.status == PairingStatus.PROPOSED.value,  # type: ignore[arg-type]
+                ),
+                sa.and_(
+                    Pairing.mentee_id == me,  # type: ignore[arg-type]
+                    Pairing.status == PairingStatus.ACCEPTED.value,  # type: ignore[arg-type]
+                ),
+            ),
+        )
+    )
+    found = list(awaiting.all())
+    if not found:
+        return Reply(
+            "You have no proposal waiting for your answer. Type status to see where you stand."
+        )
+    if len(found) > 1:
+        numbers = ", ".join(str(p.id) for p in found)
+        return Reply(f"You have several proposals ({numbers}); type {verb} and its number.")
+    return found[0]
+
+
+def _already(pairing: Pairing, me: int | None) -> str:
+    """Why an answer to this pairing changes nothing now."""
+    status = pairing.status
+    mine = "mentor" if pairing.mentor_id == me else "mentee"
+    if status == PairingStatus.ACTIVE:
+        return "This pairing is already active; nothing changed."
+    if status == PairingStatus.ACCEPTED and mine == "mentor":
+        return "You already accepted this proposal; it's with your mentee now, so nothing changed."
+    if status == PairingStatus.DECLINED:
+        who = "You" if pairing.declined_by == mine else "The other side"
+        return f"{who} declined this proposal already; nothing changed."
+    if status == PairingStatus.EXPIRED:
+        return "This proposal lapsed without an answer in time; nothing changed."
+    if status == PairingStatus.ENDED:
+        return "This pairing has ended; nothing changed."
+    if status == PairingStatus.PROPOSED and mine == "mentee":
+        return "Your mentor hasn't answered this proposal yet; I'll message you when they do."
+    return "This proposal isn't waiting for your answer; nothing changed."
+
+
+async def _move(
+    session: AsyncSession, pairing: Pairing, expected: PairingStatus, **values: Any
+) -> bool:
+    """Change a pairing only if it is still in ``expected`` status; True if it changed."""
+    table = Pairing.__table__  # type: ignore[attr-defined]
+    conn = await session.connection()
+    result = await conn.execute(
+        sa.update(table)
+        .where(table.c.id == pairing.id, table.c.status == expected.value)
+        .values(**values)
+    )
+    if result.rowcount:
+        await session.refresh(pairing)
+    return bool(result.rowcount)
+
+
+async def accept(turn: Turn, args: list[str]) -> Outcome:
+    """The ``accept`` command (and button): say yes to a proposal."""
+    found = await _answerable(turn, args, "accept")
+    if isinstance(found, Reply):
+        return Outcome([found], None, changed=False)
+    pairing, me, now = found, turn.person.id, turn.now
+    if pairing.expires_at <= now and pairing.status in (
+        PairingStatus.PROPOSED,
+        PairingStatus.ACCEPTED,
+    ):
+        await expire_proposals(turn.session, turn.program, now)
+        await turn.session.refresh(pairing)
+    people = await _people(turn.session, [pairing.mentee_id, pairing.mentor_id])
+    mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+    if me == pairing.mentor_id and await _move(
+        turn.session,
+        pairing,
+        PairingStatus.PROPOSED,
+        status=PairingStatus.ACCEPTED.value,
+        mentor_answered_at=now,
+        expires_at=now + timedelta(days=turn.program.matching.proposal_expiry_days),
+    ):
+        enrollment = await _enrollment(turn.session, turn.program, mentor.id, Role.MENTOR)
+        await enqueue(
+            turn.session,
+            person_id=pairing.mentee_id,
+            replies=[
+                _proposal(
+                    turn.program,
+                    pairing,
+                    reader=Role.MENTEE,
+                    other=mentor,
+                    answers=enrollment.answers if enrollment else {},
+                )
+            ],
+            dedupe_key=f"pairing:{pairing.id}:offered",
+            now=now,
+        )
+        return Outcome(
+            [
+                Reply(
+                    f"Thank you! I've asked {mentee.name} to confirm; I'll tell you as soon "
+                    "as they answer."
+                )
+            ],
+            None,
+        )
+    if me == pairing.mentee_id and await _move(
+        turn.session,
+        pairing,
+        PairingStatus.ACCEPTED,
+        status=PairingStatus.ACTIVE.value,
+        activated_at=now,
+    ):
+        enrollment = await _enrollment(turn.session, turn.program, mentee.id, Role.MENTEE)
+        if enrollment is not None:
+            enrollment.status = EnrollmentStatus.MATCHED.value
+            enrollment.updated_at = now
+            turn.session.add(enrollment)
+        await enqueue(
+            turn.session,
+            person_id=pairing.mentor_id,
+            replies=[
+                Reply(
+                    f"{mentee.name} accepted: you're now paired as their mentor. "
+                    "I'll introduce you both and help you plan the first 90 days.",
+                    title=f"You're paired with {mentee.name}",
+                )
+            ],
+            dedupe_key=f"pairing:{pairing.id}:active",
+            now=now,
+        )
+        return Outcome(
+            [
+                Reply(
+                    f"Wonderful, you're paired with {mentor.name}! I've let them know; "
+                    "I'll introduce you both and help you plan the first 90 days.",
+                    title=f"You're paired with {mentor.name}",
+                )
+            ],
+            None,
+        )
+    return Outcome([Reply(_already(pairing, me))], None, changed=False)
+
+
+async def decline(turn: Turn, args: list[str]) -> Outcome:
+    """The ``decline`` command (and button): say no; the mentee goes back to the pool."""
+    found = await _answerable(turn, args, "decline")
+    if isinstance(found, Reply):
+        return Outcome([found], None, changed=False)
+    pairing, me, now = found, turn.person.id, turn.now
+    people = await _people(turn.session, [pairing.mentee_id, pairing.mentor_id])
+    mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+    if me == pairing.mentor_id and await _move(
+        turn.session,
+        pairing,
+        PairingStatus.PROPOSED,
+        status=PairingStatus.DECLINED.value,
+        declined_by=Role.MENTOR.value,
+        mentor_answered_at=now,
+        closed_at=now,
+    ):
+        # The mentee never saw this proposal, so there is nobody to tell.
+        return Outcome(
+            [
+                Reply(
+                    f"Thanks for letting me know. {mentee.name.split()[0]} goes back"
+                    " to the pool and won't be proposed to you again."
+                )
+            ],
+            None,
+        )
+    if me == pairing.mentee_id and await _move(
+        turn.session,
+        pairing,
+        PairingStatus.ACCEPTED,
+        status=PairingStatus.DECLINED.value,
+        declined_by=Role.MENTEE.value,
+        closed_at=now,
+    ):
+        await enqueue(
+            turn.session,
+            person_id=pairing.mentor_id,
+            replies=[
+                Reply(
+                    f"{mentee.name} decided to look for a different match, so this proposal "
+                    "is closed. Thank you for offering; your place is free again."
+                )
+            ],
+            dedupe_key=f"pairing:{pairing.id}:declined",
+            now=now,
+        )
+        return Outcome(
+            [
+                Reply(
+                    f"Understood; you won't be proposed to {mentor.name} again. You keep "
+                    "your place on the waitlist for the next round."
+                )
+            ],
+            None,
+        )
+    return Outcome([Reply(_already(pairing, me))], None, changed=False)
+
+
+# --- expiry and the waitlist ---------------------------------------------------------------
+
+
+async def expire_proposals(session: AsyncSession, program: Program, now: datetime) -> list[int]:
+    """Close proposals nobody answered in time; tell the leads and whoever did answer.
+
+    Returns:
+        The ids of the pairings that lapsed now.
+    """
+    lapsed = (
+        await session.exec(
+            select(Pairing).where(
+                Pairing.program == program.program.id,
+                Pairing.status.in_(  # type: ignore[attr-defined]
+                    [PairingStatus.PROPOSED.value, PairingStatus.ACCEPTED.value]
+                ),
+                Pairing.expires_at <= now,
+            )
+        )
+    ).all()
+    if not lapsed:
+        return []
+    leads = await program_leads(session, program, now)
+    expired: list[int] = []
+    for pairing in lapsed:
+        waited_on = Role.MENTOR if pairing.status == PairingStatus.PROPOSED else Role.MENTEE
+        if not await _move(
+            session,
+            pairing,
+            PairingStatus(pairing.status),
+            status=PairingStatus.EXPIRED.value,
+            declined_by=waited_on.value,
+            closed_at=now,
+        ):
+            continue
+        assert pairing.id is not None
+        expired.append(pairing.id)
+        people = await _people(session, [pairing.mentee_id, pairing.mentor_id])
+        mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+        silent = mentor if waited_on is Role.MENTOR else mentee
+        for lead in leads:
+            assert lead.id is not None
+            await enqueue(
+                session,
+                person_id=lead.id,
+                replies=[
+                    Reply(
+                        f"The proposal {mentee.name} → {mentor.name} lapsed: {silent.name} "
+                        f"({waited_on.value}) didn't answer within "
+                        f"{_plural(program.matching.proposal_expiry_days, 'day')}. "
+                        f"{mentee.name} is back on the waitlist; the next match round "
+                        "will look for someone else."
+                    )
+                ],
+                dedupe_key=f"pairing:{pairing.id}:expired:lead:{lead.id}",
+                now=now,
+            )
+        if waited_on is Role.MENTEE:
+            await enqueue(
+                session,
+                person_id=pairing.mentor_id,
+                replies=[
+                    Reply(
+                        f"{mentee.name} didn't answer in time, so the proposal lapsed. "
+                        "Thank you for accepting; your place is free again."
+                    )
+                ],
+                dedupe_key=f"pairing:{pairing.id}:expired:mentor",
+                now=now,
+            )
+    return expired
+
+
+async def program_leads(session: AsyncSession, program: Program, now: datetime) -> list[Person]:
+    """The program leads as directory people (a lead missing from the directory is added)."""
+    leads = []
+    for email in program.program.leads:
+        lead = await person_by_email(session, email)
+        if lead is None:
+            lead, _ = await find_or_create_person(
+                session, email=email, now=now, timezone=program.program.default_timezone
+            )
+        leads.append(lead)
+    return leads
+
+
+async def waitlist_positions(session: AsyncSession, program: Program) -> dict[int, int]:
+    """Every waiting mentee's place on the waitlist (1: next in line), longest wait first."""
+    pool = await load_pool(session, program)
+    return {m.person_id: n for n, m in enumerate(pool.mentees, start=1)}
+
+
+async def pairing_lines(turn: Turn) -> list[str]:
+    """Where the person stands in pairings, in sentences, for ``status``."""
+    me = turn.person.id
+    program_id = turn.program.program.id
+    mine = (
+        await turn.session.exec(
+            select(Pairing)
+            .where(
+                Pairing.program == program_id,
+                sa.or_(Pairing.mentee_id == me, Pairing.mentor_id == me),  # type: ignore[arg-type]
+                Pairing.status.in_([s.value for s in OPEN_PAIRING]),  # type: ignore[attr-defined]
+            )
+            .order_by(Pairing.id)  # type: ignore[arg-type]
+        )
+    ).all()
+    people = await _people(turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine])
+    lines: list[str] = []
+    for pairing in mine:
+        mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+        since = _day(pairing.activated_at or pairing.proposed_at)
+        if pairing.mentee_id == me:
+            if pairing.status == PairingStatus.ACTIVE:
+                lines.append(f"You're paired with {mentor.name}, your mentor, since {since}.")
+            elif pairing.status == PairingStatus.ACCEPTED:
+                lines.append(
+                    f"{mentor.name} has offered to mentor you: type accept {pairing.id} or "
+                    f"decline {pairing.id} by {_day(pairing.expires_at)}."
+                )
+            else:
+                lines.append(
+                    "A mentor proposal for you is with the mentor; I'll message you "
+                    "as soon as they answer."
+                )
+        elif pairing.status == PairingStatus.ACTIVE:
+            lines.append(f"You're mentoring {mentee.name} since {since}.")
+        elif pairing.status == PairingStatus.PROPOSED:
+            lines.append(
+                f"{mentee.name} is proposed to you as a mentee: type accept {pairing.id} or "
+                f"decline {pairing.id} by {_day(pairing.expires_at)}."
+            )
+        else:
+            lines.append(f"You accepted {mentee.name}; waiting for them to confirm.")
+    waiting = await waitlist_positions(turn.session, turn.program)
+    if me in waiting:
+        assert me is not None
+        lines.append(f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a mentor.")
+    return lines
+
+
+def commands(review: MatchReviewFlow) -> list[Command]:
+    """The pairing commands: accept, decline, and the program lead's match."""
+    answer_pattern = r"(?i)^(accept|decline)\s+#?\d+$"
+    return [
+        Command(
+            "accept",
+            "accept a mentoring proposal",
+            accept,
+            usage="[NUMBER]",
+            mid_flow=answer_pattern,
+        ),
+        Command(
+            "decline",
+            "decline a mentoring proposal",
+            decline,
+            usage="[NUMBER]",
+            mid_flow=answer_pattern,
+        ),
+        Command(
+            "match",
+            "propose mentor pairings for everyone waiting (program leads)",
+            review.start,
+            lead_only=True,
+        ),
+    ]

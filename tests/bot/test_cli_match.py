@@ -1,0 +1,155 @@
+"""The pairing lifecycle walked through the real ``mentorbot shell`` and ``mentorbot match``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from storage import Database, Outbox
+from tests.bot.cli_helpers import mentorbot
+from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, rows
+
+LEAD = "priya.shah@example.com"
+
+
+async def outbox(database_url: str) -> list[Outbox]:
+    database = Database(database_url)
+    try:
+        return await rows(database, Outbox)
+    finally:
+        await database.dispose()
+
+
+def shell(database_url: str, email: str, *lines: str) -> str:
+    result = mentorbot(
+        "shell", "--as", email, database_url=database_url, stdin="\n".join(lines) + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def enroll_both(database_url: str) -> None:
+    shell(database_url, "lee.park@example.com", "join mentee", *MENTEE_ANSWERS, "yes")
+    shell(database_url, "ana.lima@example.com", "join mentor", *MENTOR_ANSWERS, "yes")
+
+
+def test_the_whole_lifecycle_in_the_shell(database_url: str) -> None:
+    enroll_both(database_url)
+    refused = shell(database_url, "lee.park@example.com", "match")
+    assert "Only program leads can use match." in refused
+
+    review = shell(database_url, LEAD, "match", "1", "status")
+    assert "1. Lee Park → Ana Lima · fit 0." in review
+    assert "covers 1 of the 2 wanted competencies (People leadership)" in review
+    assert "Sent 1 proposal to the mentors" in review
+
+    mentor_view = shell(database_url, "ana.lima@example.com", "1", "status")
+    assert mentor_view.startswith("You have 1 new message(s):")
+    assert "Would you mentor Lee Park?" in mentor_view
+    assert (
+        "you can help with 1 of the 2 competencies Lee wants to develop (People leadership)"
+        in mentor_view
+    )
+    assert "  1. Accept\n  2. Decline" in mentor_view
+    assert "I've asked Lee Park to confirm" in mentor_view
+    assert "You accepted Lee Park; waiting for them to confirm." in mentor_view
+
+    mentee_view = shell(database_url, "lee.park@example.com", "1", "status")
+    assert "Ana Lima would like to be your mentor" in mentee_view
+    assert "covers 1 of the 2 competencies you want to develop (People leadership)" in mentee_view
+    assert "Wonderful, you're paired with Ana Lima!" in mentee_view
+    assert "You're paired with Ana Lima, your mentor, since" in mentee_view
+
+    told = shell(database_url, "ana.lima@example.com", "status")
+    assert "Lee Park accepted: you're now paired as their mentor." in told
+    assert "You're mentoring Lee Park since" in told
+    # Messages are shown once.
+    assert "new message" not in shell(database_url, "ana.lima@example.com", "status")
+
+    export = mentorbot("privacy", "export", "lee.park@example.com", database_url=database_url)
+    [pairing] = json.loads(export.stdout)["pairings"]
+    assert (pairing["role"], pairing["with"], pairing["status"]) == ("mentee", "Ana Lima", "active")
+    assert pairing["reasons"][0].startswith("covers 1 of the 2 competencies you want to develop")
+
+
+def test_match_dry_run_json_saves_nothing_then_match_sends(database_url: str) -> None:
+    enroll_both(database_url)
+    dry = mentorbot("match", "--dry-run", "--json", database_url=database_url)
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["dry_run"] is True and report["sent"] == 0
+    [proposal] = report["proposals"]
+    assert proposal["mentee"] == "lee.park@example.com"
+    assert proposal["mentor"] == "ana.lima@example.com"
+    assert 0 < proposal["score"] <= 1
+    assert "covers 1 of the 2 wanted competencies (People leadership)" in proposal["reasons"]
+    assert report["waiting"] == []
+    assert "new message" not in shell(database_url, "ana.lima@example.com", "status")
+
+    sent = mentorbot("match", "--as", LEAD, database_url=database_url)
+    assert sent.returncode == 0, sent.stderr
+    assert "1. Lee Park → Ana Lima" in sent.stdout
+    assert "Sent 1 proposal(s) to mentors." in sent.stdout
+    assert "Would you mentor Lee Park?" in shell(database_url, "ana.lima@example.com", "status")
+    again = mentorbot("match", database_url=database_url)
+    assert again.stdout == (
+        "There are no mentees waiting for a match, so there is nothing to propose.\n"
+    )
+
+
+def test_match_on_the_command_line_refuses_a_non_lead_and_bad_numbers(database_url: str) -> None:
+    enroll_both(database_url)
+    not_lead = mentorbot("match", "--as", "ana.lima@example.com", database_url=database_url)
+    assert not_lead.returncode == 1
+    assert not_lead.stderr == (
+        "mentorbot: ana.lima@example.com is not a program lead (program.leads in app.yaml)\n"
+    )
+    bad = mentorbot("match", "--only", "3", database_url=database_url)
+    assert bad.returncode == 1
+    assert bad.stderr == "mentorbot: --only: there is no proposal 3; they go from 1 to 1\n"
+    assert "Traceback" not in bad.stderr
+    assert "new message" not in shell(database_url, "ana.lima@example.com", "status")
+
+
+def test_run_due_lapses_an_unanswered_proposal_once_and_tells_the_lead(database_url: str) -> None:
+    enroll_both(database_url)
+    assert mentorbot("match", database_url=database_url).returncode == 0
+    later = "2099-01-01T09:00"
+    first = mentorbot("run-due", "--now", later, database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert "1 unanswered proposal(s) lapsed (1); the program leads were told" in first.stdout
+    again = mentorbot("run-due", "--now", later, database_url=database_url)
+    assert "0 unanswered proposal(s) lapsed\n" in again.stdout
+    # The lead's note waits in the outbox from that (future) instant on.
+    notes = [o for o in asyncio.run(outbox(database_url)) if "expired:lead" in o.dedupe_key]
+    assert len(notes) == 2  # one for each program lead
+    for note in notes:
+        assert note.payload[0]["text"].startswith(
+            "The proposal Lee Park → Ana Lima lapsed: Ana Lima (mentor) didn't answer within "
+            "7 days."
+        )
+    late = shell(database_url, "ana.lima@example.com", "accept 1")
+    assert "This proposal lapsed without an answer in time; nothing changed." in late
+
+
+def test_run_due_with_a_bad_instant_says_how_to_write_one(database_url: str) -> None:
+    bad = mentorbot("run-due", "--now", "next tuesday", database_url=database_url)
+    assert bad.returncode == 1
+    assert bad.stderr == (
+        "mentorbot: --now 'next tuesday' is not an ISO-8601 time; write e.g. "
+        "2026-12-01T09:30 or 2026-12-01T09:30+01:00\n"
+    )
+
+
+def test_a_lead_can_match_the_demo_company(database_url: str) -> None:
+    assert mentorbot("demo", database_url=database_url).returncode == 0
+    result = mentorbot("match", "--dry-run", "--json", database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["mentees_waiting"] == 12
+    assert len(report["proposals"]) + len(report["waiting"]) == 12
+    assert len(report["proposals"]) >= 10
+    for proposal in report["proposals"]:
+        assert proposal["reasons"], proposal
+        assert proposal["mentee"] != proposal["mentor"]
