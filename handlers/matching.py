@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.calendar import clock_time
 from handlers.matching_solver import solve
 from handlers.program import Meaning, Program, Question
 from storage import (
@@ -301,11 +302,6 @@ def _offset_hours(zone: str, at: datetime) -> float:
     return (offset or timedelta()).total_seconds() / 3600
 
 
-def _clock(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
-
 def _window(zone: str, day: date, start: time, end: time) -> tuple[float, float]:
     """A working day in ``zone`` as hours since the epoch (UTC), so windows compare."""
     tz = ZoneInfo(zone)
@@ -321,7 +317,7 @@ def shared_hours(program: Program, first: str, second: str, at: datetime) -> flo
     Angeles, whose calendar days differ, still find the hours they share.
     """
     hours = program.cadence.working_hours
-    start, end = _clock(hours.start), _clock(hours.end)
+    start, end = clock_time(hours.start), clock_time(hours.end)
     day = at.astimezone(ZoneInfo(first)).date()
     begin, finish = _window(first, day, start, end)
     best = 0.0
@@ -439,8 +435,8 @@ def score_pool(program: Program, pool: Pool, now: datetime) -> Scores:
     day_length = max(
         0.25,
         (
-            datetime.combine(date.min, _clock(hours.end))
-            - datetime.combine(date.min, _clock(hours.start))
+            datetime.combine(date.min, clock_time(hours.end))
+            - datetime.combine(date.min, clock_time(hours.start))
         ).total_seconds()
         / 3600,
     )

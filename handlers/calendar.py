@@ -1,0 +1,62 @@
+"""When a message may reach someone: inside their working hours, on a working day, locally.
+
+Scheduled messages (check-ins, calibration, reviews, nudges) fall due on a day; they are
+delivered at the first moment at or after that instant that is inside the recipient's
+``cadence.working_hours`` in their own timezone, on one of the working ``days``. Never at
+3 a.m. local time, never on a weekend, and daylight-saving changes are handled by the
+timezone database: 09:00 is 09:00 local on both sides of the change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.program import WorkingHours
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def clock_time(text: str) -> time:
+    """A ``HH:MM`` setting as a time of day."""
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time as an aware instant.
+
+    A time that does not exist that day (skipped by a spring-forward change) resolves to
+    the same wall time after the change, as ``zoneinfo`` does with ``fold=0``.
+    """
+    local = datetime.combine(day, moment, tzinfo=zone)
+    # Round-trip through UTC so a non-existent wall time lands on a real instant.
+    return local.astimezone(ZoneInfo("UTC")).astimezone(zone)
+
+
+def next_delivery(moment: datetime, *, zone: str, hours: WorkingHours) -> datetime:
+    """The first instant at or after ``moment`` inside working hours in ``zone``.
+
+    Args:
+        moment: When the message falls due (aware).
+        zone: The recipient's IANA timezone.
+        hours: The program's working hours and days.
+
+    Returns:
+        An aware datetime in ``zone``: ``moment`` itself when it is already inside working
+        hours, else the start of the next working period.
+    """
+    tz = ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    start, end = clock_time(hours.start), clock_time(hours.end)
+    working = {_WEEKDAYS.index(day) for day in hours.days}
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in working:
+            continue
+        opens, closes = _at(day, start, tz), _at(day, end, tz)
+        if local < opens:
+            return opens
+        if local < closes:
+            return local
+    raise AssertionError("working hours name at least one day of the week")  # pragma: no cover
