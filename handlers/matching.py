@@ -350,7 +350,8 @@ class Scores:
         parts: Part name to an array of part scores in [0, 1].
         total: The weighted fit in [0, 1].
         allowed: False where a hard rule forbids the pair.
-        blocked_by: For forbidden pairs, the first rule that forbids it.
+        blocked: For each pair, the index in RULES of the first rule that forbids it
+            (0: allowed).
         goal_vectors: The TF-IDF vectors of mentees' goals and mentors' texts, and the
             words they stand for (None when every text was empty).
     """
@@ -358,7 +359,7 @@ class Scores:
     parts: dict[str, npt.NDArray[np.float64]]
     total: npt.NDArray[np.float64]
     allowed: npt.NDArray[np.bool_]
-    blocked_by: dict[tuple[int, int], str]
+    blocked: npt.NDArray[np.int8]
     goal_vectors: tuple[Any, Any, list[str]]
 
     def goal_terms(self, row: int, column: int, top: int = 3) -> list[str]:
@@ -401,35 +402,47 @@ def _goal_similarity(
     return similarity, left, list(vectorizer.get_feature_names_out()), right
 
 
+#: The hard rules a pair can break, in the order they are reported (index 0: none).
+RULES = ("", "self", "chain", "before", "timezone")
+
+
+def _share_offered(
+    wanted: Sequence[Sequence[str]], offered: Sequence[Sequence[str]], *, unknown: float
+) -> npt.NDArray[np.float64]:
+    """For each pair, the share of what one side wants that the other offers."""
+    catalogue = sorted({x for items in [*wanted, *offered] for x in items})
+    index = {key: k for k, key in enumerate(catalogue)}
+
+    def marks(lists: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
+        table = np.zeros((len(lists), len(catalogue)))
+        for row, items in enumerate(lists):
+            for item in items:
+                table[row, index[item]] = 1.0
+        return table
+
+    want, offer = marks(wanted), marks(offered)
+    count = want.sum(axis=1, keepdims=True)
+    return np.where(count > 0, (want @ offer.T) / np.maximum(count, 1), unknown)
+
+
 def score_pool(program: Program, pool: Pool, now: datetime) -> Scores:
     """Score every mentee–mentor pair of the pool and apply the hard rules."""
     mentees, mentors = pool.mentees, pool.mentors
     n, m = len(mentees), len(mentors)
     rules = program.matching
-    catalogue = [c.id for c in program.competencies]
-    index = {key: i for i, key in enumerate(catalogue)}
-
-    def indicator(profiles: Sequence[Profile]) -> npt.NDArray[np.float64]:
-        marks = np.zeros((len(profiles), len(catalogue)))
-        for row, profile in enumerate(profiles):
-            for key in profile.competencies:
-                if key in index:
-                    marks[row, index[key]] = 1.0
-        return marks
-
-    wanted, offered = indicator(mentees), indicator(mentors)
-    wanted_count = wanted.sum(axis=1, keepdims=True)
-    covered = wanted @ offered.T
-    competencies = np.where(wanted_count > 0, covered / np.maximum(wanted_count, 1), 0.5)
+    known = {c.id for c in program.competencies}
+    competencies = _share_offered(
+        [[k for k in p.competencies if k in known] for p in mentees],
+        [[k for k in p.competencies if k in known] for p in mentors],
+        unknown=0.5,
+    )
 
     similarity, left, terms, right = _goal_similarity(program, mentees, mentors)
     goals = np.minimum(1.0, similarity / GOAL_FULL_AT)
 
-    formats = np.zeros((n, m))
-    for i, mentee in enumerate(mentees):
-        want = set(mentee.formats)
-        for j, mentor in enumerate(mentors):
-            formats[i, j] = len(want & set(mentor.formats)) / len(want) if want else 0.5
+    formats = _share_offered(
+        [m.formats for m in mentees], [m.formats for m in mentors], unknown=0.5
+    )
 
     hours = program.cadence.working_hours
     day_length = max(
@@ -440,39 +453,57 @@ def score_pool(program: Program, pool: Pool, now: datetime) -> Scores:
         ).total_seconds()
         / 3600,
     )
+    # Every quantity that depends only on the two timezones is computed once per pair of
+    # zones, then spread over the pairs of people by fancy indexing.
     zones = sorted({p.timezone for p in [*mentees, *mentors]})
-    overlap = {(a, b): shared_hours(program, a, b, now) for a in zones for b in zones}
-    gap = {(a, b): timezone_gap(a, b, now) for a in zones for b in zones}
-    timezone = np.zeros((n, m))
-    cross = np.zeros((n, m))
-    seniority = np.zeros((n, m))
-    allowed = np.ones((n, m), dtype=bool)
-    blocked: dict[tuple[int, int], str] = {}
-    for i, mentee in enumerate(mentees):
-        above = _ancestors(mentee.person_id, pool.managers)
+    zone_of = {zone: k for k, zone in enumerate(zones)}
+    overlap = np.array([[shared_hours(program, a, b, now) for b in zones] for a in zones])
+    gap = np.array([[timezone_gap(a, b, now) for b in zones] for a in zones])
+    rows = np.array([zone_of[p.timezone] for p in mentees], dtype=np.intp)[:, None]
+    columns = np.array([zone_of[p.timezone] for p in mentors], dtype=np.intp)[None, :]
+    timezone = np.minimum(1.0, overlap[rows, columns] / day_length) if n and m else np.zeros((n, m))
+
+    def codes(profiles: Sequence[Profile]) -> npt.NDArray[np.int64]:
+        names = sorted({p.department for p in [*mentees, *mentors] if p.department})
+        known = {name: k for k, name in enumerate(names, start=1)}
+        return np.array([known.get(p.department or "", 0) for p in profiles], dtype=np.int64)
+
+    mentee_dept, mentor_dept = codes(mentees)[:, None], codes(mentors)[None, :]
+    cross = np.where(
+        (mentee_dept == 0) | (mentor_dept == 0), 0.5, (mentee_dept != mentor_dept).astype(float)
+    )
+
+    def levels(profiles: Sequence[Profile]) -> npt.NDArray[np.float64]:
+        return np.array(
+            [np.nan if p.level is None else float(p.level) for p in profiles], dtype=np.float64
+        )
+
+    rise = levels(mentors)[None, :] - levels(mentees)[:, None]
+    needed = max(rules.min_level_gap, 1)
+    seniority = np.where(np.isnan(rise), 0.5, np.clip(np.nan_to_num(rise) / needed, 0.0, 1.0))
+
+    blocked = np.zeros((n, m), dtype=np.int8)
+    if n and m:
+        # Later rules overwrite earlier ones, so the first rule in RULES is the one reported.
+        blocked[gap[rows, columns] > rules.max_timezone_gap_hours] = RULES.index("timezone")
+        mentee_at = {p.person_id: i for i, p in enumerate(mentees)}
+        mentor_at = {p.person_id: j for j, p in enumerate(mentors)}
+        for mentee_id, mentor_id in pool.together:
+            if mentee_id in mentee_at and mentor_id in mentor_at:
+                blocked[mentee_at[mentee_id], mentor_at[mentor_id]] = RULES.index("before")
+        chain = RULES.index("chain")
+        for i, mentee in enumerate(mentees):
+            for boss in _ancestors(mentee.person_id, pool.managers):
+                if boss in mentor_at:
+                    blocked[i, mentor_at[boss]] = chain
         for j, mentor in enumerate(mentors):
-            timezone[i, j] = min(1.0, overlap[mentee.timezone, mentor.timezone] / day_length)
-            if mentee.department and mentor.department:
-                cross[i, j] = 0.0 if mentee.department == mentor.department else 1.0
-            else:
-                cross[i, j] = 0.5
-            if mentee.level is None or mentor.level is None:
-                seniority[i, j] = 0.5
-            else:
-                rise = mentor.level - mentee.level
-                needed = max(rules.min_level_gap, 1)
-                seniority[i, j] = 1.0 if rise >= needed else max(0.0, rise / needed)
-            rule = _forbidden(
-                mentee,
-                mentor,
-                above=above,
-                pool=pool,
-                gap=gap[mentee.timezone, mentor.timezone],
-                max_gap=rules.max_timezone_gap_hours,
-            )
-            if rule is not None:
-                allowed[i, j] = False
-                blocked[i, j] = rule
+            for boss in _ancestors(mentor.person_id, pool.managers):
+                if boss in mentee_at:
+                    blocked[mentee_at[boss], j] = chain
+        for person_id, i in mentee_at.items():
+            if person_id in mentor_at:
+                blocked[i, mentor_at[person_id]] = RULES.index("self")
+    allowed = blocked == 0
     parts = {
         "competencies": competencies,
         "goals": goals,
@@ -492,32 +523,9 @@ def score_pool(program: Program, pool: Pool, now: datetime) -> Scores:
         parts=parts,
         total=np.clip(total, 0.0, 1.0),
         allowed=allowed,
-        blocked_by=blocked,
+        blocked=blocked,
         goal_vectors=(left, right, terms),
     )
-
-
-def _forbidden(
-    mentee: Profile,
-    mentor: Profile,
-    *,
-    above: set[int],
-    pool: Pool,
-    gap: float,
-    max_gap: int,
-) -> str | None:
-    """The hard rule that keeps this pair apart, or None."""
-    if mentee.person_id == mentor.person_id:
-        return "self"
-    if mentor.person_id in above:
-        return "chain"
-    if mentee.person_id in _ancestors(mentor.person_id, pool.managers):
-        return "chain"
-    if (mentee.person_id, mentor.person_id) in pool.together:
-        return "before"
-    if gap > max_gap:
-        return "timezone"
-    return None
 
 
 # --- explanations --------------------------------------------------------------------------
@@ -711,9 +719,10 @@ _RULE_WORDS = {
 
 def _blocked_summary(scores: Scores, rows: Iterable[int], program: Program) -> str:
     counts: dict[str, int] = {}
-    for (row, _), rule in scores.blocked_by.items():
-        if row in set(rows):
-            counts[rule] = counts.get(rule, 0) + 1
+    codes, tallies = np.unique(scores.blocked[list(rows)], return_counts=True)
+    for code, tally in zip(codes.tolist(), tallies.tolist(), strict=True):
+        if code:
+            counts[RULES[code]] = int(tally)
     words = {
         "chain": "pairs within a management chain",
         "before": "pairs that were proposed or paired before",
@@ -730,10 +739,9 @@ def _why_waiting(
     allowed = [j for j in range(len(mentors)) if scores.allowed[row, j]]
     if not allowed:
         counts: dict[str, int] = {}
-        for j in range(len(mentors)):
-            rule = scores.blocked_by.get((row, j))
-            if rule:
-                counts[rule] = counts.get(rule, 0) + 1
+        for code in scores.blocked[row].tolist():
+            if code:
+                counts[RULES[code]] = counts.get(RULES[code], 0) + 1
         hours = program.matching.max_timezone_gap_hours
         words = dict(_RULE_WORDS, timezone=f"more than {hours} h from your timezone")
         listed = "; ".join(
