@@ -283,8 +283,6 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
         entries = data["proposals"]
         chosen = _numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
         positions = await waitlist_positions(session, app.program)
-        names = {m.person_id: (m.name, m.email) for m in [p.mentee for p in plan.proposals]}
-        names.update({w.mentee.person_id: (w.mentee.name, w.mentee.email) for w in plan.waiting})
         result = None
         if not args.dry_run and entries:
             result = await approve(
@@ -311,7 +309,7 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
                         {}
                         if blind
                         else {
-                            "mentee": names[e["mentee"]][1],
+                            "mentee": p.mentee.email,
                             "mentor": p.mentor.email,
                         }
                     ),

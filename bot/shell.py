@@ -53,7 +53,9 @@ async def run_shell(
     async def delivered() -> list[Reply]:
         """Messages that reached this person while they were not typing, oldest first."""
         async with database.session() as session:
-            waiting = await take_waiting(session, person_id=person_id, now=engine.clock.now())
+            waiting = await take_waiting(
+                session, person_id=person_id, channel=CHANNEL, now=engine.clock.now()
+            )
         if waiting:
             waiting.insert(0, Reply(f"You have {len(waiting)} new message(s):"))
         return waiting

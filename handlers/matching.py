@@ -674,7 +674,7 @@ def plan_matches(program: Program, pool: Pool, now: datetime) -> MatchPlan:
     if not scores.allowed.any():
         plan.problem = (
             "No mentee–mentor pair is allowed by the matching rules: "
-            + _blocked_summary(scores, range(len(mentees)), program)
+            + _blocked_summary(scores, program)
             + ". Nothing was proposed."
         )
         return plan
@@ -717,12 +717,14 @@ _RULE_WORDS = {
 }
 
 
-def _blocked_summary(scores: Scores, rows: Iterable[int], program: Program) -> str:
-    counts: dict[str, int] = {}
-    codes, tallies = np.unique(scores.blocked[list(rows)], return_counts=True)
-    for code, tally in zip(codes.tolist(), tallies.tolist(), strict=True):
-        if code:
-            counts[RULES[code]] = int(tally)
+def _rule_counts(blocked: npt.NDArray[np.int8]) -> dict[str, int]:
+    """How many pairs each hard rule forbids, by rule name."""
+    codes, tallies = np.unique(blocked, return_counts=True)
+    return {RULES[c]: int(t) for c, t in zip(codes.tolist(), tallies.tolist(), strict=True) if c}
+
+
+def _blocked_summary(scores: Scores, program: Program) -> str:
+    counts = _rule_counts(scores.blocked)
     words = {
         "chain": "pairs within a management chain",
         "before": "pairs that were proposed or paired before",
@@ -736,24 +738,21 @@ def _why_waiting(
     program: Program, scores: Scores, mentee: Profile, mentors: Sequence[Profile], row: int
 ) -> str:
     """Why one mentee was left unmatched, in words they can act on."""
-    allowed = [j for j in range(len(mentors)) if scores.allowed[row, j]]
-    if not allowed:
-        counts: dict[str, int] = {}
-        for code in scores.blocked[row].tolist():
-            if code:
-                counts[RULES[code]] = counts.get(RULES[code], 0) + 1
+    allowed = np.flatnonzero(scores.allowed[row])
+    if not len(allowed):
+        counts = _rule_counts(scores.blocked[row])
         hours = program.matching.max_timezone_gap_hours
         words = dict(_RULE_WORDS, timezone=f"more than {hours} h from your timezone")
         listed = "; ".join(
             f"{count} {'is' if count == 1 else 'are'} {words[rule]}"
-            for rule, count in sorted(counts.items(), key=lambda item: -item[1])
+            for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         )
         return (
             f"none of the {len(mentors)} mentor{'s' if len(mentors) != 1 else ''} with a "
             f"free place can mentor you ({listed})"
         )
     coverage = scores.parts["competencies"][row]
-    if mentee.competencies and not any(coverage[j] > 0 for j in allowed):
+    if mentee.competencies and not (coverage[allowed] > 0).any():
         missing = ", ".join(_names(program, mentee.competencies))
         return (
             f"no mentor with a free place offers {missing} yet, and the places left went "
@@ -777,8 +776,3 @@ def reasons_from(stored: Sequence[dict[str, Any]]) -> tuple[Reason, ...]:
         )
         for r in stored
     )
-
-
-def level_text(level: int | None) -> str:
-    """A level as a profile shows it."""
-    return f"level {level}" if level is not None else "level not given"

@@ -518,12 +518,5 @@ def _best_in_rows(excess: Int64Array, *, start: int, keep: int) -> _Picked:
 
 def _best_in_columns(excess: Int64Array, *, start: int, keep: int) -> _Picked:
     """Each column's ``keep`` largest positive entries of a dense block."""
-    by_column = excess.T
-    n_rows = by_column.shape[1]
-    if keep < n_rows:
-        rows = np.argpartition(by_column, n_rows - keep, axis=1)[:, n_rows - keep :]
-    else:
-        rows = np.broadcast_to(np.arange(n_rows), by_column.shape)
-    gaps = np.take_along_axis(by_column, rows, axis=1)
-    column, position = np.nonzero(gaps > 0)
-    return _Picked(rows[column, position] + start, column, gaps[column, position])
+    by_column = _best_in_rows(excess.T, start=0, keep=keep)
+    return _Picked(by_column.mentors + start, by_column.mentees, by_column.gaps)

@@ -81,12 +81,14 @@ async def unreachable_people(session: AsyncSession) -> list[tuple[str, str, str,
     return [(str(n), str(e), str(r or ""), int(c)) for n, e, r, c in result.all()]
 
 
-async def take_waiting(session: AsyncSession, *, person_id: int, now: datetime) -> list[Reply]:
+async def take_waiting(
+    session: AsyncSession, *, person_id: int, channel: str, now: datetime
+) -> list[Reply]:
     """Hand over a person's waiting messages to the channel they are typing in (the shell).
 
     Messages no platform has taken yet (pending, or undeliverable because the person has
-    no chat account) are marked sent on ``shell``, oldest first; each is taken once even if
-    a platform worker races for it.
+    no chat account) are marked sent on ``channel``, oldest first; each is taken once even
+    if a platform worker races for it.
 
     Returns:
         The replies of every message taken, oldest first.
@@ -108,7 +110,7 @@ async def take_waiting(session: AsyncSession, *, person_id: int, now: datetime) 
         taken = await conn.execute(
             sa.update(table)
             .where(table.c.id == item_id, table.c.status == status)
-            .values(status=OutboxStatus.SENT.value, channel="shell", sent_at=now, last_error=None)
+            .values(status=OutboxStatus.SENT.value, channel=channel, sent_at=now, last_error=None)
         )
         if taken.rowcount:
             replies.extend(reply_from_dict(r) for r in payload)

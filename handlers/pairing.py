@@ -186,13 +186,8 @@ class MatchReviewFlow(Flow):
             ]
             lines += [f"• {w.mentee.name}: {w.why}" for w in plan.waiting[:LISTED]]
             return Outcome([Reply("\n".join(lines))], None, changed=False)
-        return Outcome(self._listing(turn.program, plan), self._state(turn.program, plan))
-
-    def _state(self, program: Program, plan: MatchPlan) -> FlowState:
-        return FlowState(self.name, "review", round_data(program, plan))
-
-    def _listing(self, program: Program, plan: MatchPlan) -> list[Reply]:
-        return self.ask_review(self._state(program, plan))
+        state = FlowState(self.name, "review", round_data(turn.program, plan))
+        return Outcome(self.ask_review(state), state)
 
     def ask_review(self, state: FlowState) -> list[Reply]:
         """The round's proposals, and the question: approve all, some or none?"""
@@ -866,9 +861,33 @@ async def program_leads(session: AsyncSession, program: Program, now: datetime) 
 
 
 async def waitlist_positions(session: AsyncSession, program: Program) -> dict[int, int]:
-    """Every waiting mentee's place on the waitlist (1: next in line), longest wait first."""
-    pool = await load_pool(session, program)
-    return {m.person_id: n for n, m in enumerate(pool.mentees, start=1)}
+    """Every waiting mentee's place on the waitlist (1: next in line), longest wait first.
+
+    The same mentees, in the same order, as a matching round's pool (``load_pool``), read
+    with one query: ``status`` asks for it on every call.
+    """
+    enrollment = Enrollment.__table__  # type: ignore[attr-defined]
+    pairing = Pairing.__table__  # type: ignore[attr-defined]
+    busy = sa.exists().where(
+        pairing.c.program == enrollment.c.program,
+        pairing.c.mentee_id == enrollment.c.person_id,
+        pairing.c.status.in_([s.value for s in OPEN_PAIRING]),
+    )
+    conn = await session.connection()
+    result = await conn.execute(
+        sa.select(enrollment.c.person_id)
+        .where(
+            enrollment.c.program == program.program.id,
+            enrollment.c.role == Role.MENTEE.value,
+            enrollment.c.status == EnrollmentStatus.WAITING.value,
+            ~busy,
+        )
+        .order_by(
+            sa.func.coalesce(enrollment.c.waiting_since, enrollment.c.enrolled_at),
+            enrollment.c.person_id,
+        )
+    )
+    return {int(person_id): n for n, person_id in enumerate(result.scalars(), start=1)}
 
 
 async def pairing_lines(turn: Turn) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -37,4 +38,20 @@ def mentorbot(
         cwd=cwd or ROOT,
         timeout=120,
         check=False,
+    )
+
+
+async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """Start ``mentorbot serve --port 0`` with ``env``; its first line names the address."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--port",
+        "0",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )

@@ -7,14 +7,13 @@ import json
 import os
 import re
 import signal
-import sys
 import time
 
 import aiohttp
 import yaml
 from slack_sdk.signature import SignatureVerifier
 
-from tests.bot.cli_helpers import ROOT, mentorbot
+from tests.bot.cli_helpers import ROOT, mentorbot, start_serve
 from tests.bot.slack_harness import SECRET, fixture
 from tests.fakes.slack_api import fake_slack
 
@@ -30,18 +29,7 @@ async def test_serve_answers_a_signed_dm_through_slack_and_stops_cleanly(databas
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.url,
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--port",
-            "0",
-            env=env,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await start_serve(env)
         try:
             assert process.stdout is not None
             line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()

@@ -11,11 +11,10 @@ import asyncio
 import os
 import re
 import signal
-import sys
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.bot.cli_helpers import ROOT
+from tests.bot.cli_helpers import ROOT, start_serve
 from tests.bot.slack_harness import FIXTURES, SECRET, fixture
 from tests.fakes.slack_api import fake_slack
 
@@ -36,18 +35,7 @@ async def _serve(api_url: str, database_url: str) -> asyncio.subprocess.Process:
         SLACK_APP_TOKEN=APP_TOKEN,
         SLACK_API_URL=api_url,
     )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--port",
-        "0",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_serve(env)
 
 
 async def _stop(process: asyncio.subprocess.Process) -> tuple[int, str, str]:

@@ -41,7 +41,9 @@ class Program5:
         """What the person sees of their waiting messages when they next open the shell."""
         assert person.id is not None
         async with self.database.session() as session:
-            replies = await take_waiting(session, person_id=person.id, now=self.clock.now())
+            replies = await take_waiting(
+                session, person_id=person.id, channel="shell", now=self.clock.now()
+            )
         return render_all(replies)
 
 
