@@ -209,11 +209,12 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
         raise CliError("give --bot-id (the Azure Bot's Microsoft App ID) or set MicrosoftAppId")
     program = load_program(env.config_path)
     engine = build_engine(program=program, database=Database(env.database_url))
-    # What Teams suggests in the compose box; accept/decline answer a proposal's buttons.
+    # What Teams suggests in the compose box (at most 10); the words behind buttons
+    # (accept, snooze 12, ...) are left out.
     commands = [
         (c.name, c.summary)
         for c in engine.commands
-        if not c.lead_only and c.name != "hi" and c.mid_flow is None
+        if not c.lead_only and c.name != "hi" and c.mid_flow is None and c.listed
     ]
     try:
         manifest = teams_manifest(
@@ -373,15 +374,28 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
     now = _instant(args.now)
     async with open_app(env) as app:
         report = await run_due(app.database, app.program, now)
-    print(f"run-due at {now.isoformat()}:")
-    print(
+    cycle = report.cycle
+    lines = [
+        f"run-due at {now.isoformat()}:",
         f"  {len(report.lapsed)} unanswered proposal(s) lapsed"
         + (
             f" ({', '.join(str(i) for i in report.lapsed)}); the program leads were told"
             if report.lapsed
             else ""
+        ),
+        f"  {len(report.resumed)} pause(s) ran out; those people were welcomed back",
+        f"  {cycle.processed} due item(s): {cycle.sent} sent, {cycle.suppressed} not needed "
+        f"(a session was logged), {cycle.folded} folded into catch-up messages, "
+        f"{cycle.held} held (someone is paused), {cycle.closed} of ended pairings",
+        f"  {cycle.messages} message(s) queued; {len(cycle.at_risk)} pairing(s) newly at "
+        f"risk; {len(cycle.close_proposed)} proposed for closing after a long silence",
+    ]
+    if report.failed_batches:
+        lines.append(
+            f"  {report.failed_batches} batch(es) failed and will be retried after the "
+            "lease (see the log)"
         )
-    )
+    print("\n".join(lines))
     print("Messages wait in the outbox for `mentorbot serve` (or the person's shell).")
     return 0
 

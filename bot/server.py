@@ -204,7 +204,7 @@ async def tick(runtime: Runtime) -> None:
     try:
         due = await run_due(runtime.database, runtime.program, runtime.clock.now())
         if due.total:
-            log.info("tick: due work %s", json.dumps(due.__dict__))
+            log.info("tick: due work %s", json.dumps(due.as_dict()))
         report = await runtime.worker.run_once()
     except Exception:
         log.exception("tick failed; the next tick will try again")

@@ -60,3 +60,51 @@ def next_delivery(moment: datetime, *, zone: str, hours: WorkingHours) -> dateti
         if local < closes:
             return local
     raise AssertionError("working hours name at least one day of the week")  # pragma: no cover
+
+
+def local_date(moment: datetime, zone: str) -> date:
+    """The calendar day ``moment`` falls on in ``zone``."""
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def day_label(day: date) -> str:
+    """A day as people read it: ``Tue 8 Dec``."""
+    return day.strftime("%a %-d %b")
+
+
+_DAY_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%d/%m/%Y")
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """A day typed by a person, or None when it does not read as one.
+
+    Understands ``2026-12-08``, ``8 Dec 2026``, ``today``, ``tomorrow``, ``yesterday``, a
+    weekday (the next one after today: ``tuesday``, ``tue``), and ``in 3 days`` /
+    ``in 2 weeks``.
+    """
+    words = text.strip().lower().replace(",", " ").split()
+    if not words:
+        return None
+    phrase = " ".join(words)
+    named = {"today": 0, "tomorrow": 1, "yesterday": -1}
+    if phrase in named:
+        return today + timedelta(days=named[phrase])
+    for index, name in enumerate(_WEEKDAYS):
+        full = date(2026, 11, 23 + index).strftime("%A").lower()  # a Monday, then on
+        if phrase in (name, full, f"next {name}", f"next {full}"):
+            ahead = (index - today.weekday()) % 7 or 7
+            return today + timedelta(days=ahead)
+    if len(words) == 3 and words[0] == "in" and words[1].isdigit():
+        count = int(words[1])
+        unit = words[2].rstrip("s")
+        if unit == "day":
+            return today + timedelta(days=count)
+        if unit == "week":
+            return today + timedelta(weeks=count)
+        return None
+    for pattern in _DAY_FORMATS:
+        try:
+            return datetime.strptime(phrase, pattern).date()
+        except ValueError:
+            continue
+    return None

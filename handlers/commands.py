@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from handlers.cycle import LeaveFlow, RescheduleFlow
+from handlers.cycle import commands as cycle_commands
 from handlers.engine import Command, Engine, Flow, Outcome, Turn
 from handlers.intake import IntakeFlow, describe_enrollment
 from handlers.messages import Inbound, Option, Reply
 from handlers.pairing import MatchReviewFlow, pairing_lines
 from handlers.pairing import commands as pairing_commands
+from handlers.plans import PlanFlow
+from handlers.plans import commands as plan_commands
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
+from handlers.sessions import LogFlow
+from handlers.sessions import commands as session_commands
 from storage import Database, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
@@ -86,12 +92,17 @@ def build_engine(
     """An engine with every command and flow mentorbot offers."""
     intake = IntakeFlow()
     review = MatchReviewFlow()
-    flows: dict[str, Flow] = {intake.name: intake, review.name: review}
+    plan, log, reschedule, leave = PlanFlow(), LogFlow(), RescheduleFlow(), LeaveFlow()
+    flows: dict[str, Flow] = {
+        flow.name: flow for flow in (intake, review, plan, log, reschedule, leave)
+    }
     engine: Engine
 
     async def _help(turn: Turn, args: list[str]) -> Outcome:
         lines = [f"Here's what I can do in {turn.program.program.name}:"]
         for command in engine.commands_for(turn.person):
+            if not command.listed:
+                continue
             usage = f"{command.name} {command.usage}".strip()
             lines.append(f"• {usage}: {command.summary}")
         lines.append(
@@ -111,6 +122,9 @@ def build_engine(
         ),
         Command("status", "where you stand in the program", _status),
         *pairing_commands(review),
+        *plan_commands(plan),
+        *session_commands(log),
+        *cycle_commands(reschedule, leave),
         Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
     ]
     engine = Engine(

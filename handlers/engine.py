@@ -129,6 +129,9 @@ class Command:
     usage: str = ""
     aliases: tuple[str, ...] = ()
     lead_only: bool = False
+    #: False for the words behind buttons (``snooze 12``): they work when typed, but help
+    #: does not list them.
+    listed: bool = True
     #: A pattern of the whole text that runs this command even in the middle of a flow
     #: (``accept 12`` from a proposal's button while an intake is open); the flow's
     #: question is asked again after it.

@@ -45,6 +45,8 @@ def describe_enrollment(status: str, role: str, capacity: int | None) -> str:
         return f"enrolled as a mentor with {room}"
     if status == EnrollmentStatus.PAUSED:
         return f"enrolled as a {role}, paused"
+    if status == EnrollmentStatus.COMPLETED:
+        return "a mentee whose pairing has ended; type join to ask for a new mentor"
     return f"no longer enrolled as a {role}"
 
 
@@ -229,7 +231,10 @@ class IntakeFlow(Flow):
         }
         enrollments = await enrollments_of(turn.session, _id(turn), turn.program.program.id)
         existing = with_role(enrollments, role)
-        if existing is not None and existing.status != EnrollmentStatus.LEFT:
+        if existing is not None and existing.status not in (
+            EnrollmentStatus.LEFT,
+            EnrollmentStatus.COMPLETED,
+        ):
             data["answers"] = {k: v for k, v in existing.answers.items() if k in data["order"]}
             data["updating"] = True
             data["standing"] = describe_enrollment(

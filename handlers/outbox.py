@@ -24,8 +24,12 @@ async def enqueue(
     dedupe_key: str,
     now: datetime,
     not_before: datetime | None = None,
+    group_key: str | None = None,
 ) -> bool:
     """Queue replies for a person, once per dedupe key.
+
+    Messages queued with the same ``group_key`` (the same replies for each recipient) are
+    delivered as one message to all of them where the platform has group conversations.
 
     Returns:
         True when queued now, False when a message with this key was already queued.
@@ -41,6 +45,7 @@ async def enqueue(
             attempts=0,
             next_attempt_at=not_before or now,
             created_at=now,
+            group_key=group_key,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )

@@ -38,8 +38,10 @@ from handlers.matching import (
 )
 from handlers.messages import Option, Prompt, PromptKind, Reply
 from handlers.outbox import enqueue
-from handlers.program import Meaning, Program
-from handlers.questions import format_answer, pick_option
+from handlers.people import enrollment_of, people_by_id, profile_fields
+from handlers.plans import begin_pairing
+from handlers.program import Program
+from handlers.questions import pick_option
 from storage import (
     OPEN_PAIRING,
     Enrollment,
@@ -55,16 +57,6 @@ from storage.queries import person_by_email
 LISTED = 25
 APPROVE_ALL, CHOOSE, DISCARD = "all", "choose", "none"
 
-_MEANING_LABELS = {
-    Meaning.GOALS: "Goals",
-    Meaning.COMPETENCIES: "Wants to develop",
-    Meaning.LEARNING_STYLE: "Learns best by",
-    Meaning.FORMATS: "Formats",
-    Meaning.HOURS_PER_MONTH: "Hours a month",
-    Meaning.BIO: "About",
-}
-_MENTOR_LABELS = {Meaning.COMPETENCIES: "Can help with", Meaning.CAPACITY: "Mentees at a time"}
-
 
 def _day(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%a %-d %b %Y")
@@ -75,30 +67,6 @@ def _plural(count: int, word: str) -> str:
 
 
 # --- profiles and messages -----------------------------------------------------------------
-
-
-def profile_fields(
-    program: Program, person: Person, role: Role, answers: dict[str, Any]
-) -> tuple[tuple[str, str], ...]:
-    """A person's profile as label/value pairs: job, then what their intake said."""
-    title, department = person.title or "", person.department or ""
-    if department and department.casefold() in title.casefold():
-        department = ""  # "Associate, Engineering" already says it
-    job = ", ".join(x for x in (title, department) if x) or "not given"
-    fields: list[tuple[str, str]] = [("Role", job)]
-    if person.level is not None:
-        fields.append(("Level", str(person.level)))
-    fields.append(("Timezone", person.timezone or program.program.default_timezone))
-    for question in program.intake.for_role(role):
-        value = answers.get(question.id)
-        if value in (None, "", []):
-            continue
-        label = question.prompt
-        if question.meaning is not None:
-            labels = _MENTOR_LABELS if role is Role.MENTOR else {}
-            label = labels.get(question.meaning) or _MEANING_LABELS.get(question.meaning, label)
-        fields.append((label, format_answer(question, value)))
-    return tuple(fields)
 
 
 def _blind(profile: Profile, program: Program, tag: str) -> str:
@@ -372,7 +340,7 @@ async def approve(
     """
     result = Approval([], [], 0)
     expiry = now + timedelta(days=program.matching.proposal_expiry_days)
-    people = await _people(
+    people = await people_by_id(
         session, [e["mentee"] for e in approved] + [e["mentor"] for e in approved]
     )
     for entry in approved:
@@ -402,7 +370,7 @@ async def approve(
             result.skipped.append(f"{mentee.name} → {mentor.name}: already has a proposal")
             continue
         assert pairing.id is not None
-        enrollment = await _enrollment(session, program, mentee.id, Role.MENTEE)
+        enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
         answers = enrollment.answers if enrollment else {}
         await enqueue(
             session,
@@ -435,41 +403,14 @@ async def approve(
     return result
 
 
-async def _people(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
-    if not ids:
-        return {}
-    found = await session.exec(select(Person).where(Person.id.in_(set(ids))))  # type: ignore[union-attr]
-    return {p.id: p for p in found.all() if p.id is not None}
-
-
-async def _enrollment(
-    session: AsyncSession,
-    program: Program,
-    person_id: int | None,
-    role: Role,
-    *,
-    lock: bool = False,
-) -> Enrollment | None:
-    statement = select(Enrollment).where(
-        Enrollment.person_id == person_id,
-        Enrollment.program == program.program.id,
-        Enrollment.role == role.value,
-    )
-    if lock:
-        # PostgreSQL: two leads approving at once count a mentor's free places one after
-        # the other. (SQLite runs one writer at a time anyway.)
-        statement = statement.with_for_update()
-    return (await session.exec(statement)).first()
-
-
 async def _still_possible(
     session: AsyncSession, program: Program, mentee: Person, mentor: Person
 ) -> str | None:
     """Why a planned proposal can no longer be sent, or None when it still can."""
-    mentee_enrollment = await _enrollment(session, program, mentee.id, Role.MENTEE)
+    mentee_enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
     if mentee_enrollment is None or mentee_enrollment.status != EnrollmentStatus.WAITING:
         return f"{mentee.name} is no longer waiting for a match"
-    mentor_enrollment = await _enrollment(session, program, mentor.id, Role.MENTOR, lock=True)
+    mentor_enrollment = await enrollment_of(session, program, mentor.id, Role.MENTOR, lock=True)
     if mentor_enrollment is None or mentor_enrollment.status != EnrollmentStatus.AVAILABLE:
         return f"{mentor.name} is not available to mentor right now"
     open_statuses = [s.value for s in OPEN_PAIRING]
@@ -642,7 +583,7 @@ async def accept(turn: Turn, args: list[str]) -> Outcome:
     ):
         await expire_proposals(turn.session, turn.program, now)
         await turn.session.refresh(pairing)
-    people = await _people(turn.session, [pairing.mentee_id, pairing.mentor_id])
+    people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
     mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
     if me == pairing.mentor_id and await _move(
         turn.session,
@@ -652,7 +593,7 @@ async def accept(turn: Turn, args: list[str]) -> Outcome:
         mentor_answered_at=now,
         expires_at=now + timedelta(days=turn.program.matching.proposal_expiry_days),
     ):
-        enrollment = await _enrollment(turn.session, turn.program, mentor.id, Role.MENTOR)
+        enrollment = await enrollment_of(turn.session, turn.program, mentor.id, Role.MENTOR)
         await enqueue(
             turn.session,
             person_id=pairing.mentee_id,
@@ -683,8 +624,11 @@ async def accept(turn: Turn, args: list[str]) -> Outcome:
         PairingStatus.ACCEPTED,
         status=PairingStatus.ACTIVE.value,
         activated_at=now,
+        cycle_started_at=now,
+        last_activity_at=now,
     ):
-        enrollment = await _enrollment(turn.session, turn.program, mentee.id, Role.MENTEE)
+        await begin_pairing(turn.session, turn.program, pairing, now)
+        enrollment = await enrollment_of(turn.session, turn.program, mentee.id, Role.MENTEE)
         if enrollment is not None:
             enrollment.status = EnrollmentStatus.MATCHED.value
             enrollment.updated_at = now
@@ -721,7 +665,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, me, now = found, turn.person.id, turn.now
-    people = await _people(turn.session, [pairing.mentee_id, pairing.mentor_id])
+    people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
     mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
     if me == pairing.mentor_id and await _move(
         turn.session,
@@ -811,7 +755,7 @@ async def expire_proposals(session: AsyncSession, program: Program, now: datetim
             continue
         assert pairing.id is not None
         expired.append(pairing.id)
-        people = await _people(session, [pairing.mentee_id, pairing.mentor_id])
+        people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
         mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
         silent = mentor if waited_on is Role.MENTOR else mentee
         for lead in leads:
@@ -905,7 +849,9 @@ async def pairing_lines(turn: Turn) -> list[str]:
             .order_by(Pairing.id)  # type: ignore[arg-type]
         )
     ).all()
-    people = await _people(turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine])
+    people = await people_by_id(
+        turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine]
+    )
     lines: list[str] = []
     for pairing in mine:
         mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]

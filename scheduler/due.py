@@ -1,18 +1,38 @@
 """Work that falls due with time, done in one pass at a given instant.
 
-The tick of ``mentorbot serve`` and ``mentorbot run-due`` both call :func:`run_due`. Each
-step is idempotent: a second pass at the same instant changes nothing, because every
-change is a conditional update and every message has a unique outbox key.
+The tick of ``mentorbot serve`` and ``mentorbot run-due`` both call :func:`run_due`. A pass
+lapses unanswered proposals, ends pauses that ran out, then claims due items in batches
+and hands each batch to :func:`handlers.cycle.process_due`.
+
+A claim is a committed ``UPDATE ... SET status='claimed', lease_until=...`` of rows that
+are due (or whose earlier claim's lease ran out). On PostgreSQL the rows are chosen with
+``FOR UPDATE SKIP LOCKED``, so replicas claim disjoint batches; SQLite serialises writers
+(BEGIN IMMEDIATE). Processing then marks only the items whose lease is still the one it
+claimed with, in the same transaction as the messages it queues. So a process that dies
+between claiming and processing loses nothing (the lease runs out and the next pass takes
+the items), and two processes never both act on one item. Every message also has a unique
+outbox key, which stops a second send even if an item were somehow processed twice.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
+from handlers.cycle import Claimed, CycleReport, process_due, resume_due_pauses
 from handlers.pairing import expire_proposals
 from handlers.program import Program
-from storage import Database
+from storage import Database, DueItem, DueStatus
+
+log = logging.getLogger(__name__)
+DUE = DueItem.__table__  # type: ignore[attr-defined]
+#: How long a claim is a tick's own before another may take the items.
+LEASE = timedelta(minutes=5)
+BATCH = 1000
 
 
 @dataclass
@@ -21,18 +41,98 @@ class DueReport:
 
     Attributes:
         lapsed: Ids of proposals that went unanswered past ``matching.proposal_expiry_days``.
+        resumed: People whose pause ran out.
+        cycle: What the pairings' due items produced.
+        failed_batches: Batches that raised; their items return after the lease.
     """
 
     lapsed: list[int] = field(default_factory=list)
+    resumed: list[int] = field(default_factory=list)
+    cycle: CycleReport = field(default_factory=CycleReport)
+    failed_batches: int = 0
 
     @property
     def total(self) -> int:
         """How many things the pass changed."""
-        return len(self.lapsed)
+        return len(self.lapsed) + len(self.resumed) + self.cycle.processed
+
+    def as_dict(self) -> dict[str, object]:
+        """The counts, for logs and ``--json``."""
+        return {
+            "lapsed": len(self.lapsed),
+            "resumed": len(self.resumed),
+            "sent": self.cycle.sent,
+            "suppressed": self.cycle.suppressed,
+            "folded": self.cycle.folded,
+            "held": self.cycle.held,
+            "closed": self.cycle.closed,
+            "messages": self.cycle.messages,
+            "at_risk": len(self.cycle.at_risk),
+            "close_proposed": len(self.cycle.close_proposed),
+            "failed_batches": self.failed_batches,
+        }
 
 
-async def run_due(database: Database, program: Program, now: datetime) -> DueReport:
-    """Do everything due at ``now``: lapse unanswered proposals (telling the leads)."""
+async def claim_due(
+    database: Database, now: datetime, *, batch: int = BATCH, lease: timedelta = LEASE
+) -> list[Claimed]:
+    """Atomically claim up to ``batch`` due items (and ones whose lease ran out)."""
+    # A few random microseconds make each claim's lease its own even when two processes
+    # claim at the same instant.
+    lease_until = now + lease + timedelta(microseconds=secrets.randbelow(1_000_000))
+    due = sa.or_(
+        sa.and_(DUE.c.status == DueStatus.PENDING.value, DUE.c.due_at <= now),
+        sa.and_(DUE.c.status == DueStatus.CLAIMED.value, DUE.c.lease_until < now),
+    )
+    chosen = sa.select(DUE.c.id).where(due).order_by(DUE.c.due_at, DUE.c.id).limit(batch)
+    if not database.is_sqlite:
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (
+        sa.update(DUE)
+        .where(DUE.c.id.in_(chosen.scalar_subquery()))
+        .values(status=DueStatus.CLAIMED.value, lease_until=lease_until)
+        .returning(DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at, DUE.c.answers)
+    )
     async with database.session() as session:
-        lapsed = await expire_proposals(session, program, now)
-    return DueReport(lapsed=lapsed)
+        conn = await session.connection()
+        rows = (await conn.execute(statement)).all()
+    return [
+        Claimed(
+            id=row[0],
+            pairing_id=row[1],
+            kind=row[2],
+            due_at=row[3],
+            answers=row[4] or {},
+            lease_until=lease_until,
+        )
+        for row in rows
+    ]
+
+
+async def run_due(
+    database: Database,
+    program: Program,
+    now: datetime,
+    *,
+    batch: int = BATCH,
+    lease: timedelta = LEASE,
+) -> DueReport:
+    """Do everything due at ``now``; safe to run again, and from several processes at once."""
+    report = DueReport()
+    async with database.session() as session:
+        report.lapsed = await expire_proposals(session, program, now)
+    async with database.session() as session:
+        report.resumed = await resume_due_pauses(session, program, now)
+    while True:
+        claimed = await claim_due(database, now, batch=batch, lease=lease)
+        if not claimed:
+            return report
+        try:
+            async with database.session() as session:
+                done = await process_due(session, program, claimed, now)
+        except Exception:
+            # The items stay claimed until the lease runs out, then a later pass retries.
+            log.exception("due items: a batch of %d failed; it will be retried", len(claimed))
+            report.failed_batches += 1
+            continue
+        report.cycle.add(done)

@@ -13,8 +13,13 @@ from storage.models import (
     OPEN_PAIRING,
     ConversationRef,
     ConversationState,
+    DueItem,
+    DueKind,
+    DueStatus,
     Enrollment,
     EnrollmentStatus,
+    Milestone,
+    MilestoneStatus,
     Outbox,
     OutboxStatus,
     Pairing,
@@ -23,6 +28,7 @@ from storage.models import (
     PlatformAccount,
     ProcessedEvent,
     Role,
+    SessionLog,
 )
 
 __all__ = [
@@ -31,8 +37,13 @@ __all__ = [
     "ConversationRef",
     "ConversationState",
     "Database",
+    "DueItem",
+    "DueKind",
+    "DueStatus",
     "Enrollment",
     "EnrollmentStatus",
+    "Milestone",
+    "MilestoneStatus",
     "Outbox",
     "OutboxStatus",
     "Pairing",
@@ -42,5 +53,6 @@ __all__ = [
     "ProcessedEvent",
     "Role",
     "SchemaOutOfDate",
+    "SessionLog",
     "StorageError",
 ]

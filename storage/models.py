@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +37,8 @@ class EnrollmentStatus(StrEnum):
     MATCHED = "matched"
     AVAILABLE = "available"
     PAUSED = "paused"
+    #: A mentee whose pairing ended; ``join`` puts them back on the waitlist.
+    COMPLETED = "completed"
     LEFT = "left"
 
 
@@ -85,6 +87,10 @@ class Enrollment(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     #: Since when a mentee has waited for a match (their place on the waitlist).
     waiting_since: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: When a pause ends by itself (None: paused until ``resume``).
+    paused_until: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: The status a pause put aside, restored by ``resume``.
+    status_before_pause: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
 
 
 class ConversationState(SQLModel, table=True):
@@ -180,6 +186,9 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: Messages sharing a group key go to all their recipients at once where the platform
+    #: has group conversations (a Slack group DM); elsewhere each goes on its own.
+    group_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), index=True))
 
 
 class ConversationRef(SQLModel, table=True):
@@ -263,3 +272,142 @@ class Pairing(SQLModel, table=True):
     activated_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
     closed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
     declined_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    #: Which cycle an active pairing is in (1, then 2 after continuing, ...).
+    cycle: int = Field(
+        default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1")
+    )
+    cycle_started_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: The last sign of life: activation, a logged session, a "keep going", a resume.
+    last_activity_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: Check-ins in a row that fell due with no session logged.
+    missed_checkins: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    at_risk_since: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    plan_confirmed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: Whether each side agreed to LLM summaries of their session notes (None: not asked).
+    mentee_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
+    mentor_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
+    #: Why an active pairing ended: ``completed``, ``closed``, ``rematch``, ``left``.
+    end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+
+
+class DueStatus(StrEnum):
+    """Where a due item stands.
+
+    ``pending`` waits for its time; a tick ``claimed`` it (with a lease, so a crash gives it
+    back); ``done`` is final, with ``outcome`` saying what happened; ``held`` waits for a
+    paused person to resume; ``cancelled`` belongs to a pairing that ended.
+    """
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class DueKind(StrEnum):
+    """What falls due in a pairing's cycle."""
+
+    CHECKIN = "checkin"
+    REMINDER = "reminder"
+    CALIBRATION = "calibration"
+    MIDPOINT = "midpoint"
+    END_REVIEW = "end_review"
+    QUARTERLY_REVIEW = "quarterly_review"
+    INACTIVITY = "inactivity"
+
+
+class DueItem(SQLModel, table=True):
+    """Something a pairing is owed at a moment: a check-in, a review, a reminder.
+
+    The database, not the scheduler, is the record of what is owed; ``(pairing, kind,
+    due_at)`` is unique so scheduling twice schedules once.
+
+    Attributes:
+        answers: What each side answered to it (``{"mentee": "yes"}``), and for a reminder
+            why it was set (``{"why": "snoozed", "since": ISO date}``).
+        outcome: What processing did: ``sent``, ``suppressed`` (a session was logged),
+            ``folded`` (into a catch-up message), ``closed`` (the pairing ended).
+    """
+
+    __tablename__ = "due_item"
+    __table_args__ = (
+        sa.UniqueConstraint("pairing_id", "kind", "due_at", name="one_due_item_per_moment"),
+        sa.Index("due_item_by_status_and_time", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    due_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    lease_until: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    done_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+
+
+class MilestoneStatus(StrEnum):
+    """Progress on one milestone of a 90-day plan."""
+
+    NOT_STARTED = "not_started"
+    ON_TRACK = "on_track"
+    DONE = "done"
+
+
+class Milestone(SQLModel, table=True):
+    """One objective of a pairing's plan for a cycle, with its target date."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (sa.UniqueConstraint("pairing_id", "cycle", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    cycle: int = Field(nullable=False)
+    position: int = Field(nullable=False)
+    objective: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    target_date: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+class SessionLog(SQLModel, table=True):
+    """A mentoring session a pair held. Notes are private to the pair and never logged.
+
+    ``(pairing, held_on)`` is unique: both sides logging the same meeting count it once.
+    """
+
+    __tablename__ = "session_log"
+    __table_args__ = (sa.UniqueConstraint("pairing_id", "held_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    held_on: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    minutes: int = Field(nullable=False)
+    format: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    topics: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    notes: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    summary: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType))
+    logged_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))

@@ -78,7 +78,7 @@ async def save_enrollment(
         session.add(enrollment)
         await session.flush()
         return enrollment, True
-    rejoined = enrollment.status == EnrollmentStatus.LEFT
+    rejoined = enrollment.status in (EnrollmentStatus.LEFT, EnrollmentStatus.COMPLETED)
     enrollment.answers = answers
     enrollment.capacity = capacity
     enrollment.updated_at = now

@@ -78,7 +78,7 @@ async def test_only_program_leads_can_match(world: Program5) -> None:
     lee = await mentee(world.database, "lee@x.com", name="Lee Park")
     chat = await world.chat(lee)
     await chat.expect("match", "Only program leads can use match.")
-    assert "match" not in await chat.send("help")
+    assert "• match" not in await chat.send("help")
     assert await rows(world.database, Pairing) == []
 
 

@@ -1,0 +1,514 @@
+"""The start of a pairing: the introduction, the 90-day plan, and consent to summaries.
+
+When both sides accept, the pair is introduced to each other (one group message where the
+platform has group conversations, each their own elsewhere) with both profiles, why they
+were matched and an agenda for the first meeting. The mentee is asked for a plan: up to
+three milestones, each an objective with a target date inside the cycle; the mentor sees
+it and confirms it. Both are asked, once, whether their session notes may be summarised
+by the language model (a later feature uses the answer).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.calendar import day_label, local_date, next_delivery, parse_day
+from handlers.engine import Command, Flow, FlowState, Outcome, Turn
+from handlers.errors import InvalidAnswer
+from handlers.messages import Option, Prompt, PromptKind, Reply
+from handlers.outbox import enqueue
+from handlers.people import enrollment_of, people_by_id, profile_fields
+from handlers.program import Program
+from handlers.questions import pick_option
+from handlers.schedule import cycle_end, schedule_cycle
+from storage import Enrollment, Milestone, MilestoneStatus, Pairing, PairingStatus, Person, Role
+
+MAX_MILESTONES = 3
+MILESTONE_STATUS_LABELS = {
+    MilestoneStatus.NOT_STARTED.value: "not started",
+    MilestoneStatus.ON_TRACK.value: "on track",
+    MilestoneStatus.DONE.value: "done",
+}
+AGENDA = (
+    "1. Introductions: your paths so far and what you each hope to get from this.",
+    "2. {mentee}'s goals and the competencies to work on first.",
+    "3. How you'll work together: format, a check-in every {every} days, how to reach each other.",
+    "4. A first draft of the {days}-day plan: up to three milestones with dates.",
+)
+
+
+def zone_of(person: Person, program_zone: str) -> str:
+    """A person's timezone, or the program's when they gave none."""
+    return person.timezone or program_zone
+
+
+async def begin_pairing(
+    session: AsyncSession, program: Program, pairing: Pairing, now: datetime
+) -> None:
+    """A pairing just became active: schedule its first cycle and introduce the pair."""
+    assert pairing.id is not None
+    await schedule_cycle(session, program, pairing, now)
+    people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
+    mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+    mentee_enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
+    mentor_enrollment = await enrollment_of(session, program, mentor.id, Role.MENTOR)
+    cadence = program.cadence
+    agenda = "\n".join(
+        line.format(
+            mentee=mentee.name.split()[0], every=cadence.checkin_every_days, days=cadence.cycle_days
+        )
+        for line in AGENDA
+    )
+    why = "\n".join(f"• {r['lead']}" for r in pairing.reasons if r.get("lead"))
+    fields = [
+        *(
+            (f"{mentee.name}: {k}", v)
+            for k, v in _profile(program, mentee, Role.MENTEE, mentee_enrollment)
+        ),
+        *(
+            (f"{mentor.name}: {k}", v)
+            for k, v in _profile(program, mentor, Role.MENTOR, mentor_enrollment)
+        ),
+    ]
+    intro = Reply(
+        f"{mentee.name}, meet {mentor.name}, your mentor for the next {cadence.cycle_days} "
+        f"days. {mentor.name}, meet {mentee.name}.\n"
+        + (f"Why you were matched:\n{why}\n" if why else "")
+        + f"Suggested agenda for your first meeting:\n{agenda}",
+        title=f"Meet your mentoring partner: {mentee.name} and {mentor.name}",
+        fields=tuple(fields),
+    )
+    # One moment for both, inside working hours for each where their days overlap, so a
+    # group conversation can carry it.
+    fallback = program.program.default_timezone
+    together = max(
+        next_delivery(now, zone=zone_of(p, fallback), hours=cadence.working_hours)
+        for p in (mentee, mentor)
+    )
+    for person in (mentee, mentor):
+        assert person.id is not None
+        await enqueue(
+            session,
+            person_id=person.id,
+            replies=[intro],
+            dedupe_key=f"pairing:{pairing.id}:kickoff:{person.id}",
+            group_key=f"pairing:{pairing.id}:kickoff",
+            now=now,
+            not_before=together,
+        )
+    end = local_date(cycle_end(pairing, cadence), zone_of(mentee, program.program.default_timezone))
+    await enqueue(
+        session,
+        person_id=pairing.mentee_id,
+        replies=[
+            Reply(
+                f"Let's set your plan for the next {cadence.cycle_days} days: up to "
+                f"{MAX_MILESTONES} milestones, each a short objective with a target date "
+                f"before {day_label(end)}. {mentor.name.split()[0]} will see it and confirm.",
+                title="Your 90-day plan",
+                actions=(Option("plan", "Write my plan"),),
+                hint="Or type plan whenever you're ready.",
+            )
+        ],
+        dedupe_key=f"pairing:{pairing.id}:plan-asked",
+        now=now,
+        not_before=together,
+    )
+    for person, other in ((mentee, mentor), (mentor, mentee)):
+        assert person.id is not None
+        await enqueue(
+            session,
+            person_id=person.id,
+            replies=[consent_question(pairing, other)],
+            dedupe_key=f"pairing:{pairing.id}:consent-asked:{person.id}",
+            now=now,
+            not_before=together,
+        )
+
+
+def _profile(
+    program: Program, person: Person, role: Role, enrollment: Enrollment | None
+) -> tuple[tuple[str, str], ...]:
+    answers = enrollment.answers if enrollment is not None else {}
+    return profile_fields(program, person, role, answers)
+
+
+def consent_question(pairing: Pairing, other: Person) -> Reply:
+    """The one-time question: may session notes be summarised by a language model?"""
+    return Reply(
+        "When you log a session you can add private notes. If you both agree, a language "
+        "model can summarise them into topics, action items and a focus for next time, "
+        f"shown only to you and {other.name.split()[0]}. Emails and phone numbers are "
+        "removed first. Do you agree?",
+        title="Summaries of your session notes",
+        actions=(
+            Option(f"consent {pairing.id} yes", "Yes, summarise our notes"),
+            Option(f"consent {pairing.id} no", "No thanks"),
+        ),
+        hint=f"You can change this any time: consent {pairing.id} yes (or no).",
+    )
+
+
+# --- finding the pairing a command is about ------------------------------------------------
+
+
+async def active_pairings(turn: Turn) -> list[Pairing]:
+    """The person's active pairings, oldest first."""
+    me = turn.person.id
+    result = await turn.session.exec(
+        select(Pairing)
+        .where(
+            Pairing.program == turn.program.program.id,
+            sa.or_(Pairing.mentee_id == me, Pairing.mentor_id == me),  # type: ignore[arg-type]
+            Pairing.status == PairingStatus.ACTIVE.value,
+        )
+        .order_by(Pairing.id)  # type: ignore[arg-type]
+    )
+    return list(result.all())
+
+
+async def my_pairing(turn: Turn, args: list[str], verb: str) -> Pairing | Reply:
+    """The active pairing a command names by number (or the only one), else why not."""
+    if args and args[0].lstrip("#").isdigit():
+        key = int(args[0].lstrip("#"))
+        pairing = await turn.session.get(Pairing, key)
+        me = turn.person.id
+        if (
+            pairing is None
+            or pairing.program != turn.program.program.id
+            or me not in (pairing.mentee_id, pairing.mentor_id)
+        ):
+            return Reply(f"You're not part of a pairing {key}. Type status to see yours.")
+        return pairing
+    mine = await active_pairings(turn)
+    if not mine:
+        return Reply(f"You have no active pairing to {verb}. Type status to see where you stand.")
+    if len(mine) > 1:
+        numbers = ", ".join(str(p.id) for p in mine)
+        return Reply(f"You're in several pairings ({numbers}); type {verb} and its number.")
+    return mine[0]
+
+
+def role_in(pairing: Pairing, person: Person) -> Role:
+    """Which side of the pairing this person is on."""
+    return Role.MENTEE if pairing.mentee_id == person.id else Role.MENTOR
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+async def milestones_of(session: AsyncSession, pairing: Pairing) -> list[Milestone]:
+    """The milestones of the pairing's current cycle, in order."""
+    result = await session.exec(
+        select(Milestone)
+        .where(Milestone.pairing_id == pairing.id, Milestone.cycle == pairing.cycle)
+        .order_by(Milestone.position)  # type: ignore[arg-type]
+    )
+    return list(result.all())
+
+
+def plan_fields(milestones: list[Milestone]) -> tuple[tuple[str, str], ...]:
+    """Milestones as label/value pairs: ``1. Objective`` → ``by Tue 8 Dec · on track``."""
+    return tuple(
+        (
+            f"{m.position}. {m.objective}",
+            f"by {day_label(m.target_date)} · {MILESTONE_STATUS_LABELS.get(m.status, m.status)}",
+        )
+        for m in milestones
+    )
+
+
+class PlanFlow(Flow):
+    """The mentee writes the cycle's plan: up to three objectives, each with a target date."""
+
+    name = "plan"
+
+    async def start(self, turn: Turn, args: list[str]) -> Outcome:
+        """The ``plan`` command: the mentee writes (or rewrites) it; the mentor sees it."""
+        found = await my_pairing(turn, args, "plan")
+        if isinstance(found, Reply):
+            return Outcome([found], None, changed=False)
+        pairing = found
+        milestones = await milestones_of(turn.session, pairing)
+        people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
+        mentee = people[pairing.mentee_id]
+        if role_in(pairing, turn.person) is Role.MENTOR:
+            if not milestones:
+                return Outcome(
+                    [Reply(f"{mentee.name} hasn't written your plan yet; I've asked them to.")],
+                    None,
+                    changed=False,
+                )
+            return Outcome([plan_for_mentor(pairing, mentee, milestones)], None, changed=False)
+        end = self._end(turn, pairing)
+        data: dict[str, Any] = {"pairing": pairing.id, "end": end.isoformat(), "milestones": []}
+        lines = [
+            f"Let's write your plan: up to {MAX_MILESTONES} milestones, each an objective "
+            f"with a target date by {day_label(end)}."
+        ]
+        if milestones:
+            lines.append("This replaces your current plan:")
+            lines += [f"• {label}: {value}" for label, value in plan_fields(milestones)]
+        state = FlowState(self.name, "objective", data)
+        return Outcome([Reply("\n".join(lines)), *self.ask(turn, state)], state)
+
+    def _end(self, turn: Turn, pairing: Pairing) -> date:
+        zone = zone_of(turn.person, turn.program.program.default_timezone)
+        return local_date(cycle_end(pairing, turn.program.cadence), zone)
+
+    def ask(self, turn: Turn, state: FlowState) -> list[Reply]:
+        number = len(state.data["milestones"]) + 1
+        if state.step == "objective":
+            return [
+                Reply(
+                    f"Milestone {number}: what do you want to achieve? One short sentence, "
+                    'e.g. "Run my first team retrospective".',
+                    prompt=Prompt(PromptKind.TEXT),
+                )
+            ]
+        if state.step == "target":
+            end = date.fromisoformat(state.data["end"])
+            return [
+                Reply(
+                    f"By when? A date up to {day_label(end)} (e.g. {end.isoformat()}, "
+                    '"in 3 weeks", or a weekday).',
+                    prompt=Prompt(PromptKind.TEXT),
+                )
+            ]
+        return [
+            Reply(
+                "Add another milestone?",
+                prompt=Prompt(
+                    PromptKind.SINGLE,
+                    (Option("more", "Add another"), Option("done", "That's all, save it")),
+                ),
+            )
+        ]
+
+    def describe(self, state: FlowState) -> str:
+        return f"milestone {len(state.data['milestones']) + 1} of your 90-day plan"
+
+    def cancelled(self, state: FlowState) -> str:
+        return "Cancelled; your plan is as it was. Type plan to start again."
+
+    async def answer(self, turn: Turn, state: FlowState) -> Outcome:
+        data = dict(state.data)
+        milestones: list[dict[str, str]] = list(data["milestones"])
+        text = turn.text
+        if state.step == "objective":
+            if not 3 <= len(text) <= 300:
+                problem = "Please write the objective in a few words (3 to 300 characters)."
+                return Outcome([Reply(problem), *self.ask(turn, state)], state, False)
+            data["objective"] = text
+            step = FlowState(self.name, "target", data)
+            return Outcome(self.ask(turn, step), step)
+        if state.step == "target":
+            zone = zone_of(turn.person, turn.program.program.default_timezone)
+            today = local_date(turn.now, zone)
+            end = date.fromisoformat(data["end"])
+            day = parse_day(text, today)
+            trouble: str | None = None
+            if day is None:
+                trouble = (
+                    f"I can't read {text!r} as a date; write it like {end.isoformat()}, "
+                    '"in 3 weeks" or "friday".'
+                )
+            elif day <= today:
+                trouble = "The target date has to be after today."
+            elif day > end:
+                trouble = f"The target date has to be inside the cycle, by {day_label(end)}."
+            if trouble is not None:
+                return Outcome([Reply(trouble), *self.ask(turn, state)], state, False)
+            assert day is not None
+            milestones.append({"objective": data.pop("objective"), "target": day.isoformat()})
+            data["milestones"] = milestones
+            if len(milestones) >= MAX_MILESTONES:
+                return await self._save(turn, data)
+            step = FlowState(self.name, "more", data)
+            return Outcome(self.ask(turn, step), step)
+        action = turn.inbound.action
+        try:
+            choice = pick_option(
+                text,
+                action.values if action else None,
+                [("more", "add another"), ("done", "that's all, save it")],
+            )
+        except InvalidAnswer as problem:
+            return Outcome([Reply(str(problem)), *self.ask(turn, state)], state, False)
+        if choice == "more":
+            step = FlowState(self.name, "objective", data)
+            return Outcome(self.ask(turn, step), step)
+        return await self._save(turn, data)
+
+    async def _save(self, turn: Turn, data: dict[str, Any]) -> Outcome:
+        pairing = await turn.session.get(Pairing, data["pairing"])
+        if pairing is None or pairing.status != PairingStatus.ACTIVE:
+            return Outcome([Reply("This pairing has ended, so the plan wasn't saved.")], None)
+        table = Milestone.__table__  # type: ignore[attr-defined]
+        conn = await turn.session.connection()
+        await conn.execute(
+            sa.delete(table).where(table.c.pairing_id == pairing.id, table.c.cycle == pairing.cycle)
+        )
+        for position, entry in enumerate(data["milestones"], start=1):
+            turn.session.add(
+                Milestone(
+                    pairing_id=data["pairing"],
+                    cycle=pairing.cycle,
+                    position=position,
+                    objective=entry["objective"],
+                    target_date=date.fromisoformat(entry["target"]),
+                    status=MilestoneStatus.NOT_STARTED.value,
+                    created_at=turn.now,
+                    updated_at=turn.now,
+                )
+            )
+        pairing.plan_confirmed_at = None
+        turn.session.add(pairing)
+        await turn.session.flush()
+        milestones = await milestones_of(turn.session, pairing)
+        people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
+        mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+        await enqueue(
+            turn.session,
+            person_id=pairing.mentor_id,
+            replies=[plan_for_mentor(pairing, mentee, milestones)],
+            dedupe_key=f"pairing:{pairing.id}:plan:{turn.now.isoformat()}",
+            now=turn.now,
+        )
+        return Outcome(
+            [
+                Reply(
+                    f"Saved. I've sent your plan to {mentor.name} to confirm.",
+                    title="Your plan",
+                    fields=plan_fields(milestones),
+                )
+            ],
+            None,
+        )
+
+
+def plan_for_mentor(pairing: Pairing, mentee: Person, milestones: list[Milestone]) -> Reply:
+    """The plan as the mentor sees it, with Confirm while it is unconfirmed."""
+    confirmed = pairing.plan_confirmed_at is not None
+    return Reply(
+        f"{mentee.name}'s plan for this cycle"
+        + (" (you confirmed it)." if confirmed else ". Does it look right to you?"),
+        title=f"{mentee.name}'s plan",
+        fields=plan_fields(milestones),
+        actions=()
+        if confirmed
+        else (
+            Option(f"confirm-plan {pairing.id}", "Confirm the plan"),
+            Option(f"discuss-plan {pairing.id}", "Let's discuss it first"),
+        ),
+    )
+
+
+async def _confirm_plan(turn: Turn, args: list[str]) -> Outcome:
+    found = await my_pairing(turn, args, "confirm-plan")
+    if isinstance(found, Reply):
+        return Outcome([found], None, changed=False)
+    pairing = found
+    if role_in(pairing, turn.person) is not Role.MENTOR:
+        return Outcome([Reply("Only the mentor confirms the plan.")], None, changed=False)
+    if not await milestones_of(turn.session, pairing):
+        return Outcome([Reply("There's no plan to confirm yet.")], None, changed=False)
+    if pairing.plan_confirmed_at is not None:
+        return Outcome([Reply("You confirmed this plan already.")], None, changed=False)
+    pairing.plan_confirmed_at = turn.now
+    turn.session.add(pairing)
+    await enqueue(
+        turn.session,
+        person_id=pairing.mentee_id,
+        replies=[Reply(f"{turn.person.name} confirmed your plan. Off you go!")],
+        dedupe_key=f"pairing:{pairing.id}:plan-confirmed:{turn.now.isoformat()}",
+        now=turn.now,
+    )
+    return Outcome([Reply("Confirmed; I've told your mentee.")], None)
+
+
+async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
+    found = await my_pairing(turn, args, "discuss-plan")
+    if isinstance(found, Reply):
+        return Outcome([found], None, changed=False)
+    pairing = found
+    if role_in(pairing, turn.person) is not Role.MENTOR:
+        return Outcome([Reply("Only the mentor reviews the plan.")], None, changed=False)
+    await enqueue(
+        turn.session,
+        person_id=pairing.mentee_id,
+        replies=[
+            Reply(
+                f"{turn.person.name} would like to talk your plan through before confirming "
+                "it. Bring it to your next meeting; type plan afterwards to change it.",
+                actions=(Option("plan", "Rewrite my plan"),),
+            )
+        ],
+        dedupe_key=f"pairing:{pairing.id}:plan-discuss:{turn.now.isoformat()}",
+        now=turn.now,
+    )
+    return Outcome(
+        [Reply("Noted; I've asked your mentee to bring the plan to your next meeting.")], None
+    )
+
+
+async def _consent(turn: Turn, args: list[str]) -> Outcome:
+    found = await my_pairing(turn, args[:1], "consent")
+    if isinstance(found, Reply):
+        return Outcome([found], None, changed=False)
+    pairing = found
+    answer = (args[1] if len(args) > 1 else "").lower()
+    if answer not in ("yes", "no"):
+        return Outcome(
+            [Reply(f"Type consent {pairing.id} yes or consent {pairing.id} no.")],
+            None,
+            changed=False,
+        )
+    agreed = answer == "yes"
+    if role_in(pairing, turn.person) is Role.MENTEE:
+        pairing.mentee_consent = agreed
+    else:
+        pairing.mentor_consent = agreed
+    turn.session.add(pairing)
+    if not agreed:
+        text = "Noted: your session notes won't be summarised. Your notes stay private either way."
+    elif pairing.mentee_consent and pairing.mentor_consent:
+        text = "Thanks! You both agreed, so logged notes will be summarised for the two of you."
+    else:
+        text = "Thanks! Notes are summarised only once both of you agree."
+    return Outcome([Reply(text)], None)
+
+
+def commands(flow: PlanFlow) -> list[Command]:
+    """The plan's commands: plan, and the buttons confirm-plan, discuss-plan, consent."""
+    return [
+        Command("plan", "write or see your 90-day plan", flow.start, usage="[PAIRING]"),
+        Command(
+            "confirm-plan",
+            "confirm your mentee's plan",
+            _confirm_plan,
+            usage="[PAIRING]",
+            listed=False,
+            mid_flow=r"(?i)^confirm-plan\s+\d+$",
+        ),
+        Command(
+            "discuss-plan",
+            "ask to talk the plan through first",
+            _discuss_plan,
+            usage="[PAIRING]",
+            listed=False,
+            mid_flow=r"(?i)^discuss-plan\s+\d+$",
+        ),
+        Command(
+            "consent",
+            "agree (or not) to summaries of your session notes",
+            _consent,
+            usage="PAIRING yes|no",
+            mid_flow=r"(?i)^consent\s+\d+\s+(yes|no)$",
+        ),
+    ]

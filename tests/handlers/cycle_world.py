@@ -1,0 +1,151 @@
+"""A small program that runs in simulated time: pair two people, tick, see what arrives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from bot.render_text import render_all
+from handlers import build_engine
+from handlers.engine import Engine
+from handlers.messages import Reply
+from handlers.ports import Recipient
+from handlers.program import Program
+from scheduler.due import DueReport, run_due
+from scheduler.outbox import OutboxWorker
+from storage import Database, DueItem, Outbox, Pairing, Person
+from storage.types import UTCDateTime
+from tests.helpers import Chat, FakeClock, make_person, mentee, mentor, rows
+
+LEAD = "priya.shah@example.com"
+DUE = DueItem.__table__  # type: ignore[attr-defined]
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+#: Monday 23 November 2026, 10:00 UTC.
+START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Received:
+    """One message as its recipient got it."""
+
+    email: str
+    at: datetime
+    text: str
+    zone: str
+
+    @property
+    def local(self) -> datetime:
+        return self.at.astimezone(ZoneInfo(self.zone))
+
+
+@dataclass
+class Recorder:
+    """A platform that records what it delivers, and when."""
+
+    clock: FakeClock
+    zones: dict[str, str]
+    platform: str = "record"
+    received: list[Received] = field(default_factory=list)
+
+    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> None:
+        self.received.append(
+            Received(
+                recipient.email,
+                self.clock.now(),
+                render_all(replies),
+                self.zones.get(recipient.email, "Europe/London"),
+            )
+        )
+
+
+class World:
+    """One program, a lead, and a recorder standing in for Slack and Teams."""
+
+    def __init__(self, database: Database, program: Program, start: datetime = START) -> None:
+        self.database = database
+        self.program = program
+        self.clock = FakeClock(start)
+        self.engine: Engine = build_engine(program=program, database=database, clock=self.clock)
+        self.zones: dict[str, str] = {}
+        self.recorder = Recorder(self.clock, self.zones)
+        self.worker = OutboxWorker(database=database, senders=[self.recorder], clock=self.clock)
+
+    def chat(self, person: Person) -> Chat:
+        return Chat(self.engine, person)
+
+    async def pair(
+        self,
+        *,
+        mentee_zone: str = "Europe/London",
+        mentor_zone: str = "Europe/London",
+        mentee_email: str = "lee@x.com",
+        mentor_email: str = "ana@x.com",
+        mentee_name: str = "Lee Park",
+        mentor_name: str = "Ana Lima",
+    ) -> tuple[Person, Person, Pairing]:
+        """Match, propose and accept: an active pairing at the clock's time."""
+        self.zones[mentee_email] = mentee_zone
+        self.zones[mentor_email] = mentor_zone
+        lee = await mentee(self.database, mentee_email, name=mentee_name, timezone=mentee_zone)
+        ana = await mentor(self.database, mentor_email, name=mentor_name, timezone=mentor_zone)
+        lead = self.chat(await make_person(self.database, LEAD, name="Priya Shah"))
+        self.zones[LEAD] = "Europe/London"
+        await lead.send("match")
+        await lead.send("approve all")
+        pairing = [p for p in await rows(self.database, Pairing) if p.mentee_id == lee.id][-1]
+        await self.chat(ana).expect(f"accept {pairing.id}", "I've asked")
+        await self.chat(lee).expect(f"accept {pairing.id}", "you're paired with")
+        pairing = next(p for p in await rows(self.database, Pairing) if p.id == pairing.id)
+        return lee, ana, pairing
+
+    async def tick(self) -> DueReport:
+        """One pass of due work and delivery, at the clock's time."""
+        report = await run_due(self.database, self.program, self.clock.now())
+        while (await self.worker.run_once()).total:
+            pass
+        return report
+
+    async def run(self, *, days: float = 0, hours: float = 0, step: float = 1) -> None:
+        """Tick every ``step`` hours for the given time."""
+        end = self.clock.now() + timedelta(days=days, hours=hours)
+        while self.clock.now() < end:
+            self.clock.advance(hours=step)
+            await self.tick()
+
+    async def next_moment(self) -> datetime | None:
+        """The next moment anything is due: a due item or an outbox message."""
+        async with self.database.session() as session:
+            conn = await session.connection()
+            due = await conn.scalar(
+                sa.select(sa.func.min(DUE.c.due_at)).where(DUE.c.status == "pending")
+            )
+            out = await conn.scalar(
+                sa.select(sa.func.min(OUTBOX.c.next_attempt_at)).where(OUTBOX.c.status == "pending")
+            )
+        found = [UTCDateTime().process_result_value(v, None) for v in (due, out) if v]  # type: ignore[arg-type]
+        return min((f for f in found if f is not None), default=None)
+
+    async def walk(self, days: int) -> None:
+        """Go forward day by day; inside each day, tick at each moment something is due."""
+        for _ in range(days):
+            end = self.clock.now() + timedelta(days=1)
+            while True:
+                moment = await self.next_moment()
+                if moment is None or moment >= end:
+                    break
+                self.clock.current = max(moment, self.clock.now() + timedelta(seconds=1))
+                await self.tick()
+            self.clock.current = end
+            await self.tick()
+
+    def inbox(self, email: str) -> list[Received]:
+        return [r for r in self.recorder.received if r.email == email]
+
+    def take(self) -> list[Received]:
+        """What arrived since the last take."""
+        got = list(self.recorder.received)
+        self.recorder.received.clear()
+        return got
