@@ -238,12 +238,17 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _outbox(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.outbox import count_by_status, unreachable_people
+    from handlers.outbox import count_by_status, failed_messages, unreachable_people
 
     async with open_app(env) as app, app.database.session() as session:
         counts = await count_by_status(session)
         unreachable = await unreachable_people(session)
+        failed = await failed_messages(session)
     print("  ".join(f"{status} {count}" for status, count in counts.items()))
+    if failed:
+        print("\nMessages given up on (newest first):")
+        for name, email, reason, _, queued in failed:
+            print(f"  {name} <{email}>, queued {queued:%Y-%m-%d %H:%M} UTC: {reason}")
     if unreachable:
         print("\nPeople the bot cannot reach (invite them, or check their account):")
         for name, email, reason, messages in unreachable:

@@ -13,6 +13,7 @@ from handlers.plans import PlanFlow
 from handlers.plans import commands as plan_commands
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
+from handlers.reports import commands as report_commands
 from handlers.sessions import LogFlow
 from handlers.sessions import commands as session_commands
 from storage import Database, EnrollmentStatus, Person
@@ -125,6 +126,7 @@ def build_engine(
         *plan_commands(plan),
         *session_commands(log),
         *cycle_commands(reschedule, leave),
+        *report_commands(),
         Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
     ]
     engine = Engine(

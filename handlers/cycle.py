@@ -670,7 +670,8 @@ async def end_pairing(
 
     Args:
         reason: ``completed``, ``closed``, ``rematch`` or ``left``, kept on the pairing.
-        rematch: Put the mentee back on the waitlist, ahead of those who joined after them.
+        rematch: Put the mentee back on the waitlist; their wait still counts from when they
+            first joined it, so they come before everyone who joined later.
 
     Returns:
         False when the pairing was no longer open (someone else ended it first).
@@ -689,8 +690,6 @@ async def end_pairing(
     await cancel_due(session, [pairing.id], now)
     status = EnrollmentStatus.WAITING if rematch else EnrollmentStatus.COMPLETED
     values: dict[str, Any] = {"status": status.value, "updated_at": now}
-    if rematch:
-        values["waiting_since"] = pairing.proposed_at
     await conn.execute(
         sa.update(ENROLLMENT)
         .where(
@@ -707,10 +706,21 @@ async def end_pairing(
 
 
 async def _tell(
-    session: AsyncSession, person_id: int, text: str, key: str, now: datetime, **extra: Any
+    session: AsyncSession,
+    person_id: int,
+    text: str,
+    key: str,
+    now: datetime,
+    program: Program,
+    **extra: Any,
 ) -> None:
     await enqueue(
-        session, person_id=person_id, replies=[Reply(text, **extra)], dedupe_key=key, now=now
+        session,
+        person_id=person_id,
+        replies=[Reply(text, **extra)],
+        dedupe_key=key,
+        now=now,
+        program=program,
     )
 
 
@@ -719,7 +729,7 @@ async def _tell_leads(
 ) -> None:
     for lead in await program_leads(session, program, now):
         assert lead.id is not None
-        await _tell(session, lead.id, text, f"{key}:lead:{lead.id}", now)
+        await _tell(session, lead.id, text, f"{key}:lead:{lead.id}", now, program)
 
 
 async def _pair_and_people(
@@ -819,9 +829,11 @@ async def _rematch(turn: Turn, args: list[str]) -> Outcome:
             "you for the time you gave; your place is free for someone new.",
             f"pairing:{pairing.id}:rematch:other",
             turn.now,
+            turn.program,
         )
         text = (
-            "Done: your pairing has ended and you're back at the front of the waitlist. "
+            "Done: your pairing has ended and you're back on the waitlist, keeping your place "
+            "from when you first joined it. "
             f"The next match round will look for someone other than {mentor.name}."
         )
     else:
@@ -829,13 +841,16 @@ async def _rematch(turn: Turn, args: list[str]) -> Outcome:
             turn.session,
             mentee.id or 0,
             f"{mentor.name} felt a different mentor would serve you better, so your pairing "
-            "has ended. You're back at the front of the waitlist; the next match round will "
+            "has ended. You're back on the waitlist with the place you had before; the next "
+            "match round will "
             "find you someone new.",
             f"pairing:{pairing.id}:rematch:other",
             turn.now,
+            turn.program,
         )
         text = (
-            f"Done: your pairing with {mentee.name} has ended and they're back at the front "
+            f"Done: your pairing with {mentee.name} has ended and they're back on the waitlist, "
+            "keeping their place "
             "of the waitlist. Thank you for saying so."
         )
     await _tell_leads(
@@ -880,6 +895,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
             f"{turn.person.name} would like to continue for another cycle. Would you?",
             f"pairing:{pairing.id}:continue-asked:{pairing.cycle}",
             turn.now,
+            turn.program,
             actions=(
                 Option(f"continue {pairing.id}", "Continue another cycle"),
                 Option(f"close {pairing.id}", "Close the pairing"),
@@ -911,6 +927,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
         ),
         f"pairing:{pairing.id}:cycle:{pairing.cycle}",
         turn.now,
+        turn.program,
     )
     mine = "Type plan to set fresh milestones." if turn.person.id == mentee.id else ""
     return Outcome(
@@ -945,6 +962,7 @@ async def _close(turn: Turn, args: list[str]) -> Outcome:
         f"and care you put into it.{follow}",
         f"pairing:{pairing.id}:closed:other",
         turn.now,
+        turn.program,
     )
     await _tell_leads(
         turn.session,
@@ -1167,6 +1185,7 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
                 "your pairing are on hold; I'll let you know when they're back.",
                 f"pause:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
                 turn.now,
+                turn.program,
             )
     return Outcome(
         [
@@ -1257,6 +1276,7 @@ async def resume_person(
             f"{person.name} is back from their break, so check-ins for your pairing start again.",
             f"resume:{person.id}:{now.isoformat()}:{pairing.id}",
             now,
+            program,
         )
     return True
 
@@ -1300,6 +1320,7 @@ async def resume_due_pauses(session: AsyncSession, program: Program, now: dateti
             "Type pause if you need more time.",
             f"resumed:{person_id}:{now.isoformat()}",
             now,
+            program,
         )
     return resumed
 
@@ -1399,7 +1420,7 @@ async def leave_program(
 ) -> int:
     """Take a person out of the program: end their pairings kindly, free their places.
 
-    A mentor's mentees go back to the front of the waitlist; a mentee's mentor gets their
+    A mentor's mentees go back to the waitlist with their old place; a mentee's mentor gets their
     place back. Returns how many pairings ended.
     """
     ended = 0
@@ -1414,7 +1435,8 @@ async def leave_program(
         if leaver_is_mentor:
             text = (
                 f"{person.name} has left the mentoring program, so your pairing has ended. "
-                "It's no reflection on you: you're back at the front of the waitlist, and "
+                "It's no reflection on you: you're back on the waitlist with the place you had "
+                "before, and "
                 "the next match round will find you someone new."
                 if was_active
                 else f"{person.name} has left the mentoring program, so their proposal to "
@@ -1427,7 +1449,7 @@ async def leave_program(
                 "Thank you for everything you gave them; your place is free for a new mentee."
             )
             other = pairing.mentor_id
-        await _tell(session, other, text, f"pairing:{pairing.id}:left", now)
+        await _tell(session, other, text, f"pairing:{pairing.id}:left", now, program)
     conn = await session.connection()
     await conn.execute(
         sa.update(ENROLLMENT)

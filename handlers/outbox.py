@@ -11,7 +11,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.calendar import next_delivery
 from handlers.messages import Reply, reply_from_dict, reply_to_dict
+from handlers.program import Program
 from storage import Outbox, OutboxStatus, Person
 from storage.queries import insert_for
 
@@ -25,8 +27,12 @@ async def enqueue(
     now: datetime,
     not_before: datetime | None = None,
     group_key: str | None = None,
+    program: Program | None = None,
 ) -> bool:
     """Queue replies for a person, once per dedupe key.
+
+    With ``program`` (and no ``not_before``) the message waits for the recipient's working
+    hours in their own timezone: nothing the bot says unprompted arrives at 3 a.m.
 
     Messages queued with the same ``group_key`` (the same replies for each recipient) are
     delivered as one message to all of them where the platform has group conversations.
@@ -35,6 +41,14 @@ async def enqueue(
         True when queued now, False when a message with this key was already queued.
     """
     conn = await session.connection()
+    if not_before is None and program is not None:
+        people = Person.__table__  # type: ignore[attr-defined]
+        zone = await conn.scalar(sa.select(people.c.timezone).where(people.c.id == person_id))
+        not_before = next_delivery(
+            now,
+            zone=zone or program.program.default_timezone,
+            hours=program.cadence.working_hours,
+        )
     statement = (
         insert_for(conn)(Outbox.__table__)  # type: ignore[attr-defined]
         .values(
@@ -93,7 +107,8 @@ async def take_waiting(
 
     Messages no platform has taken yet (pending, or undeliverable because the person has
     no chat account) are marked sent on ``channel``, oldest first; each is taken once even
-    if a platform worker races for it.
+    if a platform worker races for it. Messages waiting for the person's working hours are
+    taken too: someone typing in the shell is evidently there.
 
     Returns:
         The replies of every message taken, oldest first.
@@ -106,7 +121,6 @@ async def take_waiting(
         .where(
             table.c.person_id == person_id,
             table.c.status.in_(waiting),
-            table.c.next_attempt_at <= now,
         )
         .order_by(table.c.created_at, table.c.id)
     )
@@ -120,3 +134,26 @@ async def take_waiting(
         if taken.rowcount:
             replies.extend(reply_from_dict(r) for r in payload)
     return replies
+
+
+async def failed_messages(
+    session: AsyncSession, *, limit: int = 20
+) -> list[tuple[str, str, str, int, datetime]]:
+    """Messages the outbox gave up on: (name, email, reason, attempts, queued at), newest first."""
+    conn = await session.connection()
+    outbox = Outbox.__table__  # type: ignore[attr-defined]
+    person = Person.__table__  # type: ignore[attr-defined]
+    result = await conn.execute(
+        sa.select(
+            person.c.name,
+            person.c.email,
+            outbox.c.last_error,
+            outbox.c.attempts,
+            outbox.c.created_at,
+        )
+        .join(person, person.c.id == outbox.c.person_id)
+        .where(outbox.c.status == OutboxStatus.FAILED.value)
+        .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
+        .limit(limit)
+    )
+    return [(str(n), str(e), str(r or ""), int(a), c) for n, e, r, a, c in result.all()]

@@ -380,6 +380,7 @@ async def approve(
             ],
             dedupe_key=f"pairing:{pairing.id}:proposed",
             now=now,
+            program=program,
         )
         result.sent.append(pairing)
     left_over = [(w["mentee"], str(w["why"])) for w in waiting]
@@ -398,6 +399,7 @@ async def approve(
             replies=[_waitlist_note(why, position, len(positions))],
             dedupe_key=f"waitlist:{batch}:{mentee_id}",
             now=now,
+            program=program,
         )
         result.told_waiting += int(queued)
     return result
@@ -608,6 +610,7 @@ async def accept(turn: Turn, args: list[str]) -> Outcome:
             ],
             dedupe_key=f"pairing:{pairing.id}:offered",
             now=now,
+            program=turn.program,
         )
         return Outcome(
             [
@@ -627,7 +630,6 @@ async def accept(turn: Turn, args: list[str]) -> Outcome:
         cycle_started_at=now,
         last_activity_at=now,
     ):
-        await begin_pairing(turn.session, turn.program, pairing, now)
         enrollment = await enrollment_of(turn.session, turn.program, mentee.id, Role.MENTEE)
         if enrollment is not None:
             enrollment.status = EnrollmentStatus.MATCHED.value
@@ -645,7 +647,9 @@ async def accept(turn: Turn, args: list[str]) -> Outcome:
             ],
             dedupe_key=f"pairing:{pairing.id}:active",
             now=now,
+            program=turn.program,
         )
+        await begin_pairing(turn.session, turn.program, pairing, now)
         return Outcome(
             [
                 Reply(
@@ -705,6 +709,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
             ],
             dedupe_key=f"pairing:{pairing.id}:declined",
             now=now,
+            program=turn.program,
         )
         return Outcome(
             [
@@ -774,6 +779,7 @@ async def expire_proposals(session: AsyncSession, program: Program, now: datetim
                 ],
                 dedupe_key=f"pairing:{pairing.id}:expired:lead:{lead.id}",
                 now=now,
+                program=program,
             )
         if waited_on is Role.MENTEE:
             await enqueue(
@@ -787,6 +793,7 @@ async def expire_proposals(session: AsyncSession, program: Program, now: datetim
                 ],
                 dedupe_key=f"pairing:{pairing.id}:expired:mentor",
                 now=now,
+                program=program,
             )
     return expired
 

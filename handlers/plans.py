@@ -379,6 +379,7 @@ class PlanFlow(Flow):
             replies=[plan_for_mentor(pairing, mentee, milestones)],
             dedupe_key=f"pairing:{pairing.id}:plan:{turn.now.isoformat()}",
             now=turn.now,
+            program=turn.program,
         )
         return Outcome(
             [
@@ -428,6 +429,7 @@ async def _confirm_plan(turn: Turn, args: list[str]) -> Outcome:
         replies=[Reply(f"{turn.person.name} confirmed your plan. Off you go!")],
         dedupe_key=f"pairing:{pairing.id}:plan-confirmed:{turn.now.isoformat()}",
         now=turn.now,
+        program=turn.program,
     )
     return Outcome([Reply("Confirmed; I've told your mentee.")], None)
 
@@ -451,6 +453,7 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
         ],
         dedupe_key=f"pairing:{pairing.id}:plan-discuss:{turn.now.isoformat()}",
         now=turn.now,
+        program=turn.program,
     )
     return Outcome(
         [Reply("Noted; I've asked your mentee to bring the plan to your next meeting.")], None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from handlers.messages import Reply
@@ -59,6 +59,33 @@ class Sender(Protocol):
             TransientDeliveryError: try again later.
         """
         ...
+
+
+@runtime_checkable
+class GroupSender(Sender, Protocol):
+    """A sender that can also deliver one message to several people together.
+
+    This capability is optional: a platform with group conversations (a Slack group DM)
+    implements ``deliver_group`` as well as ``deliver``; one without (Teams) implements only
+    ``deliver``, and the outbox worker sends each recipient their own copy. Check with
+    :func:`group_sender`.
+    """
+
+    async def deliver_group(self, *, recipients: list[Recipient], replies: list[Reply]) -> None:
+        """Send the replies once, in one conversation with every recipient.
+
+        Raises:
+            Unreachable: this platform cannot reach them together (someone has no account
+                on it, or the group conversation cannot be opened); the worker then
+                delivers to each recipient on their own.
+            TransientDeliveryError: try again later.
+        """
+        ...
+
+
+def group_sender(sender: Sender) -> GroupSender | None:
+    """The sender as a :class:`GroupSender` when it can deliver to a group, else None."""
+    return sender if isinstance(sender, GroupSender) else None
 
 
 @dataclass(frozen=True)

@@ -170,11 +170,12 @@ async def release_held(session: AsyncSession, pairing_id: int, now: datetime) ->
     """Give back what a pause held: it falls due now (check-ins are moved separately)."""
     conn = await session.connection()
     held = await conn.execute(
-        sa.select(DUE.c.id, DUE.c.kind, DUE.c.due_at).where(
-            DUE.c.pairing_id == pairing_id, DUE.c.status == DueStatus.HELD.value
-        )
+        sa.select(DUE.c.id, DUE.c.kind, DUE.c.due_at)
+        .where(DUE.c.pairing_id == pairing_id, DUE.c.status == DueStatus.HELD.value)
+        .order_by(DUE.c.due_at, DUE.c.id)
     )
-    for offset, (item_id, kind, _) in enumerate(held.all()):
+    found = held.all()
+    for offset, (item_id, kind, _) in enumerate(found):
         if kind in (DueKind.CHECKIN.value, DueKind.REMINDER.value, DueKind.INACTIVITY.value):
             await conn.execute(
                 sa.update(DUE)
@@ -185,11 +186,11 @@ async def release_held(session: AsyncSession, pairing_id: int, now: datetime) ->
             await conn.execute(
                 sa.update(DUE)
                 .where(DUE.c.id == item_id)
-                # Microseconds apart: two held reviews of one kind stay two rows.
+                # Due now (microseconds apart: two held reviews of one kind stay two rows).
                 .values(
                     status=DueStatus.PENDING.value,
                     outcome=None,
-                    due_at=now + timedelta(microseconds=offset),
+                    due_at=now - timedelta(microseconds=len(found) - offset),
                 )
             )
 

@@ -4,6 +4,11 @@ A claim sets ``status='sending'`` with a lease. A process that dies mid-send lea
 that expires, and the message is claimed again on a later pass. PostgreSQL claims with
 ``FOR UPDATE SKIP LOCKED`` so replicas never claim the same row; SQLite takes its write
 lock up front (BEGIN IMMEDIATE), which serialises claims.
+
+Messages sharing a ``group_key`` (the same replies for several people, such as the
+introduction of a new mentoring pair) go out as one message in a group conversation when
+one worker holds every row of the group and a platform with group conversations reaches
+every member; otherwise each row is delivered on its own, as any other message.
 """
 
 from __future__ import annotations
@@ -17,7 +22,15 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from handlers.messages import reply_from_dict
-from handlers.ports import Clock, Recipient, Sender, TransientDeliveryError, Unreachable
+from handlers.ports import (
+    Clock,
+    GroupSender,
+    Recipient,
+    Sender,
+    TransientDeliveryError,
+    Unreachable,
+    group_sender,
+)
 from storage import Database, Outbox, OutboxStatus, Person, PlatformAccount
 
 log = logging.getLogger(__name__)
@@ -73,8 +86,17 @@ class OutboxWorker:
         if not self.senders:
             return report
         now = self.clock.now()
-        for item in await self.claim(now):
-            await self._deliver(item, report)
+        claimed = await self.claim(now)
+        handled: set[int | None] = set()
+        for item in claimed:
+            if item.id in handled:
+                continue
+            if item.group_key is None:
+                await self._deliver(item, report)
+                continue
+            members = [i for i in claimed if i.group_key == item.group_key]
+            handled.update(i.id for i in members)
+            await self._deliver_group(item.group_key, members, now, report)
         return report
 
     async def claim(self, now: datetime) -> list[Outbox]:
@@ -102,6 +124,138 @@ class OutboxWorker:
             conn = await session.connection()
             rows = (await conn.execute(statement)).mappings().all()
         return sorted((Outbox(**row) for row in rows), key=lambda o: (o.next_attempt_at, o.id))
+
+    async def _deliver_group(
+        self, group_key: str, members: list[Outbox], now: datetime, report: DeliveryReport
+    ) -> None:
+        """Deliver a group's rows as one message when we can, else each on its own."""
+        siblings, whole = await self._claim_siblings(group_key, members, now)
+        members = sorted(members + siblings, key=lambda o: (o.next_attempt_at, o.id))
+        target = await self._group_target(members) if whole and len(members) > 1 else None
+        if target is None:
+            for item in members:
+                await self._deliver(item, report)
+            return
+        sender, recipients = target
+        replies = [reply_from_dict(r) for r in members[0].payload]
+        platform = sender.platform
+        try:
+            await sender.deliver_group(recipients=recipients, replies=replies)
+        except Unreachable as exc:
+            log.info("outbox group %s: %s: %s; sending one by one", group_key, platform, exc)
+            for item in members:
+                await self._deliver(item, report)
+            return
+        except TransientDeliveryError as exc:
+            at = self._next_attempt(max(i.attempts for i in members), exc.retry_after)
+            for item in members:
+                await self._retry(item, f"{platform}: {exc}", exc.retry_after, report, at=at)
+            return
+        except Exception as exc:  # a sender bug must not stop the whole pass
+            log.exception("outbox group %s: %s sender failed", group_key, platform)
+            at = self._next_attempt(max(i.attempts for i in members), None)
+            for item in members:
+                await self._retry(item, f"{platform}: {type(exc).__name__}", None, report, at=at)
+            return
+        for item in members:
+            await self._finish(item, OutboxStatus.SENT, channel=platform)
+            report.sent += 1
+
+    async def _claim_siblings(
+        self, group_key: str, members: list[Outbox], now: datetime
+    ) -> tuple[list[Outbox], bool]:
+        """Claim the group's due pending rows this pass did not claim.
+
+        They get the same lease as ``members``, under the same guard as :meth:`claim`: a
+        conditional update of rows still pending, skipping rows another transaction holds.
+
+        Returns:
+            The rows claimed now, and whether this worker now holds every row of the group
+            (False when one was already sent, is claimed by another worker, or is not due).
+        """
+        held = [i.id for i in members]
+        chosen = sa.select(OUTBOX.c.id).where(
+            OUTBOX.c.group_key == group_key,
+            OUTBOX.c.id.not_in(held),
+            OUTBOX.c.status == OutboxStatus.PENDING.value,
+            OUTBOX.c.next_attempt_at <= now,
+        )
+        if not self.database.is_sqlite:
+            chosen = chosen.order_by(OUTBOX.c.id).with_for_update(skip_locked=True)
+        statement = (
+            sa.update(OUTBOX)
+            .where(
+                OUTBOX.c.id.in_(chosen.scalar_subquery()),
+                OUTBOX.c.status == OutboxStatus.PENDING.value,
+            )
+            .values(
+                status=OutboxStatus.SENDING.value,
+                lease_until=members[0].lease_until,
+                attempts=OUTBOX.c.attempts + 1,
+            )
+            .returning(*OUTBOX.c)
+        )
+        async with self.database.session() as session:
+            conn = await session.connection()
+            siblings = [Outbox(**row) for row in (await conn.execute(statement)).mappings().all()]
+            ids = await conn.execute(sa.select(OUTBOX.c.id).where(OUTBOX.c.group_key == group_key))
+            everyone = set(ids.scalars().all())
+        return siblings, everyone <= set(held) | {s.id for s in siblings}
+
+    async def _group_target(
+        self, members: list[Outbox]
+    ) -> tuple[GroupSender, list[Recipient]] | None:
+        """The first group-capable sender whose platform every member has an account on.
+
+        None when there is none, or when the rows are not one message to distinct people.
+        """
+        if any(i.payload != members[0].payload for i in members):
+            return None
+        person_ids = [i.person_id for i in members]
+        if len(set(person_ids)) != len(person_ids):
+            return None
+        async with self.database.session() as session:
+            people = (await session.exec(select(Person).where(Person.id.in_(person_ids)))).all()  # type: ignore[union-attr]
+            result = await session.exec(
+                select(PlatformAccount)
+                .where(PlatformAccount.person_id.in_(person_ids))  # type: ignore[attr-defined]
+                .order_by(sa.desc(PlatformAccount.__table__.c.last_seen_at))  # type: ignore[attr-defined]
+            )
+            accounts = list(result.all())
+        by_id = {p.id: p for p in people}
+        if set(by_id) != set(person_ids):
+            return None  # someone was removed: each row on its own records why
+        for candidate in self.senders:
+            sender = group_sender(candidate)
+            if sender is None:
+                continue
+            recipients: list[Recipient] = []
+            for person_id in person_ids:
+                account = next(
+                    (
+                        a
+                        for a in accounts
+                        if a.person_id == person_id
+                        and a.platform == sender.platform
+                        and a.external_id
+                    ),
+                    None,
+                )
+                if account is None:
+                    break
+                person = by_id[person_id]
+                recipients.append(
+                    Recipient(
+                        person_id=person_id,
+                        email=person.email,
+                        name=person.name,
+                        external_id=account.external_id,
+                        dm_channel=account.dm_channel,
+                    )
+                )
+            else:
+                return sender, recipients
+        return None
 
     async def _deliver(self, item: Outbox, report: DeliveryReport) -> None:
         async with self.database.session() as session:
@@ -151,8 +305,15 @@ class OutboxWorker:
         report.undeliverable += 1
 
     async def _retry(
-        self, item: Outbox, reason: str, retry_after: float | None, report: DeliveryReport
+        self,
+        item: Outbox,
+        reason: str,
+        retry_after: float | None,
+        report: DeliveryReport,
+        *,
+        at: datetime | None = None,
     ) -> None:
+        """Try again later (at ``at`` if given, else after the backoff), or give up."""
         if item.attempts >= self.max_attempts:
             await self._finish(
                 item,
@@ -161,13 +322,17 @@ class OutboxWorker:
             )
             report.failed += 1
             return
-        wait = min(self.backoff * 2 ** (item.attempts - 1), self.max_backoff)
+        if at is None:
+            at = self._next_attempt(item.attempts, retry_after)
+        await self._finish(item, OutboxStatus.PENDING, error=reason, next_attempt_at=at)
+        report.retried += 1
+
+    def _next_attempt(self, attempts: int, retry_after: float | None) -> datetime:
+        """When to try again after ``attempts`` failed attempts."""
+        wait: timedelta = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
         if retry_after is not None:
             wait = max(wait, timedelta(seconds=retry_after))
-        await self._finish(
-            item, OutboxStatus.PENDING, error=reason, next_attempt_at=self.clock.now() + wait
-        )
-        report.retried += 1
+        return self.clock.now() + wait
 
     async def _finish(
         self,

@@ -12,6 +12,7 @@ BOT_SCOPES = [
     "im:history",  # read the DM (message.im)
     "im:read",
     "im:write",  # open the DM (conversations.open)
+    "mpim:write",  # open a group DM with both sides of a new pairing (the kickoff)
     "users:read",  # users.info
     "users:read.email",  # link a Slack user to the directory by email
 ]

@@ -32,6 +32,14 @@ UNREACHABLE_ERRORS = {
     "channel_not_found": "the DM with this person cannot be found",
     "is_archived": "the DM with this person is archived",
 }
+#: conversations.open errors that mean these people cannot share a group DM; each of them
+#: may still be reachable on their own, so the outbox worker falls back to single DMs.
+GROUP_UNREACHABLE_ERRORS = {
+    "missing_scope": "the app may not open group DMs (it needs the mpim:write scope)",
+    "not_enough_users": "a group DM needs at least two people",
+    "too_many_users": "too many people for one group DM",
+    "invalid_user_combination": "these people cannot share a group DM",
+}
 
 
 class SlackSender:
@@ -78,6 +86,39 @@ class SlackSender:
         """
         try:
             channel = recipient.dm_channel or await self._open_dm(recipient)
+            await self._pace(channel)
+            text, blocks = render_message(replies)
+            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            raise _classify(exc) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransientDeliveryError(f"network: {type(exc).__name__}") from None
+
+    async def deliver_group(self, *, recipients: list[Recipient], replies: list[Reply]) -> None:
+        """Post the replies once, in a group DM with every recipient (and the bot).
+
+        Every recipient must already be linked to a Slack user (``external_id``); nobody is
+        looked up by email here.
+
+        Raises:
+            Unreachable: someone has no Slack account, or Slack will not open this group
+                DM; each recipient may still be reached on their own.
+            TransientDeliveryError: Slack or the network failed; try later.
+        """
+        users: list[str] = []
+        for recipient in recipients:
+            if not recipient.external_id:
+                raise Unreachable(f"{recipient.email} has no linked Slack account")
+            users.append(recipient.external_id.split("/", 1)[-1])
+        try:
+            try:
+                opened = await self.client.conversations_open(users=",".join(users))
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or "")
+                if error in GROUP_UNREACHABLE_ERRORS:
+                    raise Unreachable(GROUP_UNREACHABLE_ERRORS[error]) from None
+                raise
+            channel = str(opened["channel"]["id"])
             await self._pace(channel)
             text, blocks = render_message(replies)
             await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)

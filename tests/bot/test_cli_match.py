@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 from storage import Database, Outbox
 from tests.bot.cli_helpers import mentorbot
@@ -153,3 +154,22 @@ def test_a_lead_can_match_the_demo_company(database_url: str) -> None:
     for proposal in report["proposals"]:
         assert proposal["reasons"], proposal
         assert proposal["mentee"] != proposal["mentor"]
+
+
+def test_run_due_sends_what_fell_due_once(database_url: str) -> None:
+    enroll_both(database_url)
+    shell(database_url, LEAD, "match", "1")
+    shell(database_url, "ana.lima@example.com", "accept 1")
+    assert "you're paired with" in shell(database_url, "lee.park@example.com", "accept 1")
+    later = (datetime.now(UTC) + timedelta(days=15)).strftime("%Y-%m-%dT%H:%M")
+    first = mentorbot("run-due", "--now", later, database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    due = next(line for line in first.stdout.splitlines() if "due item(s)" in line)
+    assert not due.strip().startswith("0 due item(s)"), first.stdout
+    nudges = [o for o in asyncio.run(outbox(database_url)) if o.dedupe_key.startswith("due:")]
+    assert any("It's been 1" in o.payload[0]["text"] for o in nudges)  # 14 or 15 days
+    queued = len(asyncio.run(outbox(database_url)))
+    again = mentorbot("run-due", "--now", later, database_url=database_url)
+    assert "  0 due item(s): 0 sent" in again.stdout
+    assert "  0 message(s) queued" in again.stdout
+    assert len(asyncio.run(outbox(database_url))) == queued

@@ -327,8 +327,10 @@ class FakeSlack:
                     return {"ok": True, "user": user}
             return {"ok": False, "error": "users_not_found"}
         if method == "conversations.open":
+            # One user: their DM (D + user id); several: a group DM (G + the user ids).
             users = str(args.get("users", ""))
-            return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}
+            kind = "G" if "," in users else "D"
+            return {"ok": True, "channel": {"id": kind + users.replace(",", "")}}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = args.get("ts") or f"17000000{next(self._ts):02d}.000100"
             return {

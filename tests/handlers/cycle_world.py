@@ -12,6 +12,7 @@ from bot.render_text import render_all
 from handlers import build_engine
 from handlers.engine import Engine
 from handlers.messages import Reply
+from handlers.outbox import take_waiting
 from handlers.ports import Recipient
 from handlers.program import Program
 from scheduler.due import DueReport, run_due
@@ -96,10 +97,22 @@ class World:
         await lead.send("match")
         await lead.send("approve all")
         pairing = [p for p in await rows(self.database, Pairing) if p.mentee_id == lee.id][-1]
+        # Each reads their proposal in a chat with the bot (as the shell shows it) and accepts.
+        await self.read_waiting(ana)
         await self.chat(ana).expect(f"accept {pairing.id}", "I've asked")
+        await self.read_waiting(lee)
         await self.chat(lee).expect(f"accept {pairing.id}", "you're paired with")
         pairing = next(p for p in await rows(self.database, Pairing) if p.id == pairing.id)
         return lee, ana, pairing
+
+    async def read_waiting(self, person: Person) -> str:
+        """What the person sees of their waiting messages when they open a chat."""
+        assert person.id is not None
+        async with self.database.session() as session:
+            replies = await take_waiting(
+                session, person_id=person.id, channel="shell", now=self.clock.now()
+            )
+        return render_all(replies)
 
     async def tick(self) -> DueReport:
         """One pass of due work and delivery, at the clock's time."""

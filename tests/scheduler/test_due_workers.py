@@ -1,0 +1,548 @@
+"""Several scheduler workers on one database: every due message goes out once, none is lost.
+
+Workers are separate :class:`storage.Database` objects on the same URL (separate connection
+pools) run together with ``asyncio.gather``, and in one test separate ``mentorbot run-due``
+processes. A crash between claiming and processing, and a worker whose lease another took
+over, are simulated by calling ``claim_due`` and ``process_due`` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from handlers.cycle import Claimed, CycleReport, process_due
+from handlers.messages import Reply, reply_to_dict
+from handlers.ports import Recipient
+from handlers.program import Program
+from handlers.schedule import cycle_items, due_row, insert_due
+from scheduler.due import LEASE, DueReport, claim_due, run_due
+from scheduler.outbox import OutboxWorker
+from storage import (
+    Database,
+    DueItem,
+    DueKind,
+    DueStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Outbox,
+    OutboxStatus,
+    Pairing,
+    PairingStatus,
+    Person,
+    Role,
+)
+from storage.models import METADATA
+from tests.bot.cli_helpers import ROOT
+from tests.helpers import FakeClock
+
+PERSON = Person.__table__  # type: ignore[attr-defined]
+ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
+PAIRING = Pairing.__table__  # type: ignore[attr-defined]
+DUE = DueItem.__table__  # type: ignore[attr-defined]
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+
+#: Tuesday 12 January 2027, 10:00 UTC: the instant every worker runs at.
+NOW = datetime(2027, 1, 12, 10, 0, tzinfo=UTC)
+#: The pairings started a month earlier, so the calibration falls due now.
+START = NOW - timedelta(days=30)
+#: Late enough that every queued message is inside its recipient's working hours.
+DELIVERY_TIME = NOW + timedelta(days=8)
+ZONES = (
+    "Europe/London",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    None,
+)
+#: Who hears of each kind of item: the mentor alone, or both sides.
+MENTOR_ONLY = {DueKind.CHECKIN.value}
+
+
+# -- seeding --------------------------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    """Active pairings and the due items they owe."""
+
+    #: pairing id -> (mentee id, mentor id)
+    pairs: dict[int, tuple[int, int]]
+    #: Items due at NOW: id -> (pairing id, kind)
+    due_now: dict[int, tuple[int, str]]
+    #: Items of the same cycles still in the future.
+    future: set[int]
+
+    def expected_keys(self, items: Sequence[int] | None = None) -> set[str]:
+        """The outbox dedupe keys that processing these due-now items must queue, once each."""
+        keys: set[str] = set()
+        for item_id in self.due_now if items is None else items:
+            pairing_id, kind = self.due_now[item_id]
+            mentee_id, mentor_id = self.pairs[pairing_id]
+            keys.add(f"due:{item_id}:{mentor_id}")
+            if kind not in MENTOR_ONLY:
+                keys.add(f"due:{item_id}:{mentee_id}")
+        return keys
+
+
+async def seed(
+    database: Database,
+    program: Program,
+    count: int,
+    *,
+    kinds: Sequence[DueKind] = (DueKind.CHECKIN, DueKind.CALIBRATION),
+) -> Seeded:
+    """``count`` active one-to-one pairings, each owing ``kinds`` at NOW (plus its future)."""
+    program_id = program.program.id
+    people: list[dict[str, Any]] = []
+    for i in range(count):
+        for role in (Role.MENTEE, Role.MENTOR):
+            people.append(
+                {
+                    "email": f"{role.value}{i:05d}@example.com",
+                    "name": f"{role.value.title()}{i:05d} Example",
+                    "timezone": ZONES[(i + (role is Role.MENTOR)) % len(ZONES)],
+                    "attributes": {},
+                    "created_at": START,
+                    "updated_at": START,
+                }
+            )
+    async with database.session() as session:
+        conn = await session.connection()
+        person_ids = list(
+            (
+                await conn.execute(
+                    sa.insert(PERSON).returning(PERSON.c.id, sort_by_parameter_order=True),
+                    people,
+                )
+            ).scalars()
+        )
+        couples = [(person_ids[2 * i], person_ids[2 * i + 1]) for i in range(count)]
+        enrollments: list[dict[str, Any]] = []
+        for mentee_id, mentor_id in couples:
+            for person_id, role, status, capacity in (
+                (mentee_id, Role.MENTEE, EnrollmentStatus.MATCHED, None),
+                (mentor_id, Role.MENTOR, EnrollmentStatus.AVAILABLE, 1),
+            ):
+                enrollments.append(
+                    {
+                        "person_id": person_id,
+                        "program": program_id,
+                        "role": role.value,
+                        "status": status.value,
+                        "answers": {},
+                        "capacity": capacity,
+                        "enrolled_at": START - timedelta(days=10),
+                        "updated_at": START,
+                        "waiting_since": START - timedelta(days=10)
+                        if role is Role.MENTEE
+                        else None,
+                    }
+                )
+        await conn.execute(sa.insert(ENROLLMENT), enrollments)
+        pairing_ids = list(
+            (
+                await conn.execute(
+                    sa.insert(PAIRING).returning(PAIRING.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "program": program_id,
+                            "mentee_id": mentee_id,
+                            "mentor_id": mentor_id,
+                            "status": PairingStatus.ACTIVE.value,
+                            "score": 0.8,
+                            "reasons": [],
+                            "batch": "seed",
+                            "proposed_at": START - timedelta(days=2),
+                            "expires_at": START + timedelta(days=5),
+                            "mentor_answered_at": START - timedelta(days=1),
+                            "activated_at": START,
+                            "cycle": 1,
+                            "cycle_started_at": START,
+                            "last_activity_at": NOW - timedelta(days=1),
+                            "missed_checkins": 0,
+                        }
+                        for mentee_id, mentor_id in couples
+                    ],
+                )
+            ).scalars()
+        )
+        rows: list[dict[str, Any]] = []
+        for pairing_id in pairing_ids:
+            rows += [due_row(pairing_id, kind, NOW, START) for kind in kinds]
+            # The rest of the cycle, still ahead: no worker may touch it now.
+            rows += [
+                due_row(pairing_id, kind, moment, START)
+                for kind, moment in cycle_items(program, START, 1)
+                if moment > NOW and kind not in kinds
+            ]
+        for chunk in range(0, len(rows), 2000):
+            await insert_due(session, rows[chunk : chunk + 2000])
+        found = await conn.execute(sa.select(DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at))
+        due_now: dict[int, tuple[int, str]] = {}
+        future: set[int] = set()
+        for item_id, pairing_id, kind, due_at in found.all():
+            if due_at == NOW:
+                due_now[item_id] = (pairing_id, kind)
+            else:
+                assert due_at > NOW
+                future.add(item_id)
+    return Seeded(dict(zip(pairing_ids, couples, strict=True)), due_now, future)
+
+
+# -- looking at the database ----------------------------------------------------------------
+
+
+async def due_items(database: Database) -> dict[int, Any]:
+    """Every due item by id."""
+    async with database.session() as session:
+        conn = await session.connection()
+        result = await conn.execute(sa.select(DUE).order_by(DUE.c.id))
+        return {row.id: row for row in result.all()}
+
+
+async def outbox_rows(database: Database) -> list[Any]:
+    async with database.session() as session:
+        conn = await session.connection()
+        return list((await conn.execute(sa.select(OUTBOX).order_by(OUTBOX.c.id))).all())
+
+
+async def snapshot(database: Database) -> tuple[list[Any], list[Any], list[Any]]:
+    """Every due item, outbox message and pairing, to compare before and after."""
+    async with database.session() as session:
+        conn = await session.connection()
+        tables = []
+        for table in (DUE, OUTBOX, PAIRING):
+            result = await conn.execute(sa.select(table).order_by(table.c.id))
+            tables.append([tuple(row) for row in result.all()])
+    return tables[0], tables[1], tables[2]
+
+
+async def missed_checkins(database: Database) -> Counter[int]:
+    """How many pairings have each count of missed check-ins in a row."""
+    async with database.session() as session:
+        conn = await session.connection()
+        return Counter((await conn.scalars(sa.select(PAIRING.c.missed_checkins))).all())
+
+
+def payload_key(person_id: int, payload: list[dict[str, Any]]) -> tuple[int, str]:
+    """One message as its recipient gets it, comparable between the outbox and a sender."""
+    return person_id, json.dumps(payload, sort_keys=True)
+
+
+@dataclass
+class CountingSender:
+    """A platform that counts each (recipient, message) it delivers."""
+
+    platform: str = "count"
+    calls: Counter[tuple[int, str]] = field(default_factory=Counter)
+
+    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> None:
+        await asyncio.sleep(0)  # let the other workers in between claim and record
+        self.calls[payload_key(recipient.person_id, [reply_to_dict(r) for r in replies])] += 1
+
+
+async def _truncate(database: Database) -> None:
+    names = ", ".join(f'"{t.name}"' for t in METADATA.sorted_tables)
+    async with database.engine.begin() as conn:
+        await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[Database]:
+    """The PostgreSQL scratch database, migrated and empty."""
+    database = Database(postgres_url)
+    await database.upgrade()
+    await _truncate(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def assert_processed_once(items: dict[int, Any], processed: Sequence[int], now: datetime) -> None:
+    """Each item is done, with the outcome ``sent``, at ``now``, and its lease released."""
+    for item_id in processed:
+        item = items[item_id]
+        assert (item.status, item.outcome, item.lease_until, item.done_at) == (
+            DueStatus.DONE.value,
+            "sent",
+            None,
+            now,
+        ), item
+
+
+# -- several workers at once, on PostgreSQL -------------------------------------------------
+
+
+@pytest.mark.postgres
+async def test_several_workers_send_each_due_message_exactly_once(
+    pg: Database, postgres_url: str, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pairings = 1500
+    seeded = await seed(pg, program, pairings)
+    assert len(seeded.due_now) == 2 * pairings
+    expected = seeded.expected_keys()
+    assert len(expected) == 3 * pairings  # a check-in to the mentor, a calibration to both
+
+    # Record every batch handed to processing, to show the claims were disjoint.
+    claimed: Counter[int] = Counter()
+
+    async def recording(
+        session: Any, program: Program, items: Sequence[Claimed], now: datetime
+    ) -> CycleReport:
+        claimed.update(item.id for item in items)
+        return await process_due(session, program, items, now)
+
+    monkeypatch.setattr("scheduler.due.process_due", recording)
+
+    workers = [Database(postgres_url) for _ in range(4)]
+    try:
+        reports: list[DueReport] = list(
+            await asyncio.gather(*(run_due(w, program, NOW, batch=50) for w in workers))
+        )
+
+        # Due work: every item claimed by exactly one worker, processed once, nothing left.
+        assert set(claimed) == set(seeded.due_now)
+        assert [i for i, n in claimed.items() if n != 1] == []
+        assert sum(r.failed_batches for r in reports) == 0
+        assert sum(r.cycle.processed for r in reports) == len(seeded.due_now)
+        assert sum(r.cycle.sent for r in reports) == len(seeded.due_now)
+        assert sum(r.cycle.messages for r in reports) == len(expected)
+        assert sum(1 for r in reports if r.cycle.processed) >= 2, "the workers did not overlap"
+        items = await due_items(pg)
+        assert_processed_once(items, list(seeded.due_now), NOW)
+        assert all(items[i].status == DueStatus.PENDING for i in seeded.future)
+        known = set(seeded.due_now) | seeded.future
+        follow_ups = [row for i, row in items.items() if i not in known]
+        assert sorted(
+            (row.pairing_id, row.kind, row.due_at, row.status) for row in follow_ups
+        ) == sorted(
+            (p, DueKind.CHECKIN.value, NOW + timedelta(days=14), DueStatus.PENDING.value)
+            for p in seeded.pairs
+        )
+        assert await missed_checkins(pg) == {1: pairings}  # each check-in counted once
+        queued = await outbox_rows(pg)
+        assert len(queued) == len(expected)
+        assert {row.dedupe_key for row in queued} == expected
+        assert {row.status for row in queued} == {OutboxStatus.PENDING.value}
+
+        # Delivery: four outbox workers until nothing is left.
+        clock = FakeClock(DELIVERY_TIME)
+        senders = [CountingSender() for _ in workers]
+        outbox = [
+            OutboxWorker(database=w, senders=[s], clock=clock, batch=50)
+            for w, s in zip(workers, senders, strict=True)
+        ]
+
+        async def drain(worker: OutboxWorker) -> int:
+            handled = 0
+            while done := (await worker.run_once()).total:
+                handled += done
+            return handled
+
+        handled = [0] * len(outbox)
+        waiting = {OutboxStatus.PENDING.value, OutboxStatus.SENDING.value}
+        for _ in range(5):  # a worker that found nothing stops; go on while any is waiting
+            for index, count in enumerate(await asyncio.gather(*(drain(o) for o in outbox))):
+                handled[index] += count
+            if not any(row.status in waiting for row in await outbox_rows(pg)):
+                break
+    finally:
+        for worker in workers:
+            await worker.dispose()
+
+    delivered: Counter[tuple[int, str]] = sum((s.calls for s in senders), Counter())
+    rows = await outbox_rows(pg)
+    assert len(rows) == len(expected)
+    assert Counter(row.status for row in rows) == {OutboxStatus.SENT.value: len(expected)}
+    assert Counter(row.attempts for row in rows) == {1: len(expected)}  # each claimed once
+    assert {row.channel for row in rows} == {"count"}
+    assert sum(handled) == len(expected)
+    assert sum(1 for h in handled if h) >= 2, "the outbox workers did not overlap"
+    assert sum(delivered.values()) == len(rows)
+    assert [key for key, n in delivered.items() if n != 1] == []
+    assert set(delivered) == {payload_key(row.person_id, row.payload) for row in rows}
+
+
+# -- separate processes ---------------------------------------------------------------------
+
+
+def _cli_env(database_url: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft"))
+    }
+    env["MENTORBOT_DATABASE_URL"] = database_url
+    env["MENTORBOT_CONFIG"] = str(ROOT / "app.yaml")
+    return env
+
+
+async def _run_due_process(env: dict[str, str], now: datetime) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run-due",
+        "--now",
+        now.isoformat(),
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.postgres
+async def test_two_run_due_processes_at_once_queue_each_message_exactly_once(
+    pg: Database, postgres_url: str, program: Program
+) -> None:
+    pairings = 300
+    kinds = (DueKind.CHECKIN, DueKind.CALIBRATION, DueKind.MIDPOINT, DueKind.QUARTERLY_REVIEW)
+    seeded = await seed(pg, program, pairings, kinds=kinds)
+    assert len(seeded.due_now) == len(kinds) * pairings  # more than one batch of 1000
+    expected = seeded.expected_keys()
+    env = _cli_env(postgres_url)
+
+    results = await asyncio.gather(*(_run_due_process(env, NOW) for _ in range(2)))
+
+    processed = sent = messages = 0
+    for code, out, err in results:
+        assert code == 0, f"run-due failed:\n{out}\n{err}"
+        assert "batch(es) failed" not in out, out
+        found = re.search(r"(\d+) due item\(s\): (\d+) sent", out)
+        queued = re.search(r"(\d+) message\(s\) queued", out)
+        assert found is not None and queued is not None, out
+        processed += int(found[1])
+        sent += int(found[2])
+        messages += int(queued[1])
+    assert (processed, sent) == (len(seeded.due_now), len(seeded.due_now))
+    assert messages == len(expected)
+    items = await due_items(pg)
+    assert_processed_once(items, list(seeded.due_now), NOW)
+    assert all(items[i].status == DueStatus.PENDING for i in seeded.future)
+    rows = await outbox_rows(pg)
+    assert len(rows) == len(expected)
+    assert {row.dedupe_key for row in rows} == expected
+    assert await missed_checkins(pg) == {1: pairings}
+
+    # A third pass at the same instant finds nothing left to do.
+    code, out, err = await _run_due_process(env, NOW)
+    assert code == 0, err
+    assert "0 due item(s)" in out and "0 message(s) queued" in out, out
+    assert len(await outbox_rows(pg)) == len(expected)
+
+
+# -- crashes and stale leases, on both backends ---------------------------------------------
+
+
+async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
+    database: Database, program: Program
+) -> None:
+    seeded = await seed(database, program, 5)
+    assert len(seeded.due_now) == 10
+    lost = await claim_due(database, NOW, batch=4)  # then the process dies
+    lost_ids = sorted(item.id for item in lost)
+    assert len(lost_ids) == 4
+    others = sorted(set(seeded.due_now) - set(lost_ids))
+
+    # At the same instant the lease still holds: the other items go out, the lost ones wait.
+    first = await run_due(database, program, NOW)
+    assert (first.cycle.processed, first.cycle.messages) == (
+        len(others),
+        len(seeded.expected_keys(others)),
+    )
+    items = await due_items(database)
+    assert_processed_once(items, others, NOW)
+    for claim in lost:
+        assert (items[claim.id].status, items[claim.id].lease_until) == (
+            DueStatus.CLAIMED.value,
+            claim.lease_until,
+        )
+    assert {row.dedupe_key for row in await outbox_rows(database)} == seeded.expected_keys(others)
+
+    # Once the lease has run out, the next pass takes the lost items, each once.
+    later = NOW + LEASE + timedelta(seconds=1)
+    second = await run_due(database, program, later)
+    lost_keys = seeded.expected_keys(lost_ids)
+    assert (second.cycle.processed, second.cycle.sent, second.cycle.messages) == (
+        len(lost_ids),
+        len(lost_ids),
+        len(lost_keys),
+    )
+    assert second.failed_batches == 0
+    items = await due_items(database)
+    assert_processed_once(items, lost_ids, later)
+    assert_processed_once(items, others, NOW)
+    rows = await outbox_rows(database)
+    assert Counter(row.dedupe_key for row in rows) == Counter(seeded.expected_keys())
+
+    # And again: nothing left to do, nothing queued twice.
+    before = await snapshot(database)
+    third = await run_due(database, program, later)
+    assert (third.total, third.cycle.messages, third.failed_batches) == (0, 0, 0)
+    assert await snapshot(database) == before
+
+
+async def test_a_worker_whose_lease_was_taken_over_does_nothing(
+    database: Database, program: Program
+) -> None:
+    seeded = await seed(database, program, 3)
+    lease = timedelta(minutes=5)
+    mine = await claim_due(database, NOW, lease=lease)  # worker A, which then stalls
+    assert sorted(c.id for c in mine) == sorted(seeded.due_now)
+
+    # Past A's lease, worker B claims the same items.
+    later = NOW + lease + timedelta(seconds=1)
+    theirs = await claim_due(database, later)
+    assert sorted(c.id for c in theirs) == sorted(seeded.due_now)
+    assert {c.lease_until for c in theirs}.isdisjoint({c.lease_until for c in mine})
+
+    # A wakes up before B processes: its stale claim changes nothing.
+    before = await snapshot(database)
+    async with database.session() as session:
+        stale = await process_due(session, program, mine, later)
+    assert (stale.processed, stale.messages) == (0, 0)
+    assert await snapshot(database) == before
+
+    async with database.session() as session:
+        done = await process_due(session, program, theirs, later)
+    assert (done.processed, done.sent, done.messages) == (
+        len(seeded.due_now),
+        len(seeded.due_now),
+        len(seeded.expected_keys()),
+    )
+
+    # A wakes up after B processed: still nothing.
+    before = await snapshot(database)
+    async with database.session() as session:
+        late = await process_due(session, program, mine, later + timedelta(minutes=1))
+    assert (late.processed, late.messages, late.at_risk) == (0, 0, [])
+    assert await snapshot(database) == before
+    items = await due_items(database)
+    assert_processed_once(items, list(seeded.due_now), later)
+    rows = await outbox_rows(database)
+    assert Counter(row.dedupe_key for row in rows) == Counter(seeded.expected_keys())
+    assert await missed_checkins(database) == {1: len(seeded.pairs)}
