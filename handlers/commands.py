@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.cycle import LeaveFlow, RescheduleFlow
+from handlers.cycle import LeaveFlow, RescheduleFlow, cycle_lines
 from handlers.cycle import commands as cycle_commands
 from handlers.engine import Command, Engine, Flow, Outcome, Turn
 from handlers.intake import IntakeFlow, describe_enrollment
@@ -51,6 +51,7 @@ async def standing(turn: Turn) -> tuple[str, bool]:
         phrase = describe_enrollment(enrollment.status, enrollment.role, enrollment.capacity)
         lines.append(f"You're {phrase} (since {since}).")
     lines += await pairing_lines(turn)
+    lines += await cycle_lines(turn)
     if any(e.status == EnrollmentStatus.WAITING for e in active):
         lines.append(
             "Matching runs when the program lead starts it; I'll message you when there's "

@@ -47,6 +47,7 @@ from handlers.questions import pick_option
 from handlers.schedule import (
     DUE,
     cancel_due,
+    cycle_day,
     cycle_end,
     cycle_start,
     due_row,
@@ -1500,3 +1501,42 @@ def commands(reschedule: RescheduleFlow, leave: LeaveFlow) -> list[Command]:
             listed=False,
         ),
     ]
+
+
+async def cycle_lines(turn: Turn) -> list[str]:
+    """Where each of the person's active pairings is in its cycle, for ``status``."""
+    lines: list[str] = []
+    zone = zone_of(turn.person, turn.program.program.default_timezone)
+    cadence = turn.program.cadence
+    for pairing in await _active(turn.session, turn.program, turn.person.id):
+        assert pairing.id is not None
+        day = min(cycle_day(pairing, turn.now), cadence.cycle_days)
+        parts = [f"Pairing {pairing.id}: day {day} of {cadence.cycle_days}"]
+        if pairing.cycle > 1:
+            parts[0] += f" of cycle {pairing.cycle}"
+        checkin = await turn.session.scalar(
+            sa.select(sa.func.min(DUE.c.due_at)).where(
+                DUE.c.pairing_id == pairing.id,
+                DUE.c.kind == DueKind.CHECKIN.value,
+                DUE.c.status == DueStatus.PENDING.value,
+            )
+        )
+        if checkin is not None:
+            parts.append(f"next check-in {day_label(local_date(checkin, zone))}")
+        milestones = await turn.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Milestone)
+            .where(
+                Milestone.pairing_id == pairing.id,  # type: ignore[arg-type]
+                Milestone.cycle == pairing.cycle,  # type: ignore[arg-type]
+            )
+        )
+        if not milestones:
+            parts.append("no plan yet (type plan)")
+        else:
+            confirmed = "confirmed" if pairing.plan_confirmed_at else "not yet confirmed"
+            parts.append(f"plan of {_plural(int(milestones), 'milestone')}, {confirmed}")
+        if pairing.at_risk_since is not None:
+            parts.append("no session logged for a while: type log after you meet")
+        lines.append("; ".join(parts) + ".")
+    return lines

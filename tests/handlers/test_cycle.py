@@ -482,3 +482,18 @@ async def test_run_due_twice_at_the_same_instant_sends_nothing_new(world: World)
     assert (second.cycle.processed, second.cycle.messages) == (0, 0)
     keys = [o.dedupe_key for o in await rows(world.database, Outbox)]
     assert len(keys) == len(set(keys))
+
+
+async def test_status_shows_where_the_pairing_is_in_its_cycle(world: World) -> None:
+    lee, _ana, pairing = await world.pair()
+    n = pairing.id
+    await world.walk(3)
+    status = await world.chat(lee).send("status")
+    assert f"Pairing {n}: day 4 of 90; next check-in Mon 7 Dec; no plan yet (type plan)." in status
+    chat = world.chat(lee)
+    await chat.send("plan")
+    await chat.send("Shadow a leadership meeting")
+    await chat.send("in 2 weeks")
+    await chat.send("2")
+    status = await world.chat(lee).send("status")
+    assert "plan of 1 milestone, not yet confirmed." in status
