@@ -649,10 +649,15 @@ async def _queue(
         return 0
     conn = await session.connection()
     table = Outbox.__table__  # type: ignore[attr-defined]
+    # RETURNING counts what was new on both backends (asyncpg reports no row count for
+    # an executemany).
     result = await conn.execute(
-        insert_for(conn)(table).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows
+        insert_for(conn)(table)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id),
+        rows,
     )
-    return int(result.rowcount) if result.rowcount and result.rowcount > 0 else len(rows)
+    return len(result.all())
 
 
 # --- ending a pairing ----------------------------------------------------------------------

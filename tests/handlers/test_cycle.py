@@ -466,6 +466,7 @@ async def test_what_fell_due_while_the_bot_was_down_goes_out_once_folded(world: 
     # One missed check-in while down (the next is due after the restart): no escalation.
     assert sorted(by_person) == ["ana@x.com", "lee@x.com"]
     assert len(got) == 2  # one catch-up each, not a flood
+    assert first.cycle.messages == 2
     catch_up = by_person["ana@x.com"].text
     assert "Some things fell due while I was offline" in catch_up
     assert "• Check-in with Lee Park" in catch_up and "• One month in" in catch_up
