@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/slack_events.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/match_round.py
+	$(BIN)/python bench/scheduler.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -200,13 +200,14 @@ async def process_due(
 ) -> CycleReport:
     """Turn claimed due items into messages, follow-ups and pairing changes, once.
 
-    The items are first marked done, but only those whose claim is still ours (the lease
-    matches): a tick that lost its lease to another after a stall processes nothing twice.
+    Only the items whose claim is still ours (the lease matches) are processed: a tick
+    that lost its lease to another after a stall processes nothing twice.
     Everything happens in the caller's transaction, so a crash undoes all of it and the
     expired lease hands the items to the next tick.
     """
     report = CycleReport()
-    mine = await _lock_in(session, items, now)
+    sqlite = (await session.connection()).dialect.name == "sqlite"
+    mine = await _lock_in(session, items, sqlite)
     if not mine:
         return report
     context = await _load(session, program, [i.pairing_id for i in mine], now)
@@ -243,13 +244,18 @@ async def process_due(
     report.messages = await _queue(session, program, messages, now)
     await insert_due(session, follow_ups)
     conn = await session.connection()
+    # One write per item: its final status and outcome.
     for outcome, ids in outcomes.items():
-        await conn.execute(sa.update(DUE).where(DUE.c.id.in_(ids)).values(outcome=outcome))
+        await conn.execute(
+            sa.update(DUE)
+            .where(DUE.c.id.in_(ids))
+            .values(status=DueStatus.DONE.value, outcome=outcome, done_at=now, lease_until=None)
+        )
     if held:
         await conn.execute(
             sa.update(DUE)
             .where(DUE.c.id.in_(held))
-            .values(status=DueStatus.HELD.value, outcome="held", done_at=None)
+            .values(status=DueStatus.HELD.value, outcome="held", lease_until=None)
         )
     changed = [p for p in context.pairs.values() if p.changed]
     if changed:
@@ -265,24 +271,28 @@ async def process_due(
     return report
 
 
-async def _lock_in(session: AsyncSession, items: Sequence[Claimed], now: datetime) -> list[Claimed]:
+async def _lock_in(
+    session: AsyncSession, items: Sequence[Claimed], database_is_sqlite: bool
+) -> list[Claimed]:
+    """The items whose claim is still ours, locked until the transaction ends.
+
+    SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the rows, so
+    a tick that re-claims them after our lease ran out waits, then finds them done.
+    """
     conn = await session.connection()
     by_lease: dict[datetime, list[Claimed]] = defaultdict(list)
     for item in items:
         by_lease[item.lease_until].append(item)
     mine: list[Claimed] = []
     for lease, group in by_lease.items():
-        result = await conn.execute(
-            sa.update(DUE)
-            .where(
-                DUE.c.id.in_([i.id for i in group]),
-                DUE.c.status == DueStatus.CLAIMED.value,
-                DUE.c.lease_until == lease,
-            )
-            .values(status=DueStatus.DONE.value, done_at=now, lease_until=None)
-            .returning(DUE.c.id)
+        query = sa.select(DUE.c.id).where(
+            DUE.c.id.in_([i.id for i in group]),
+            DUE.c.status == DueStatus.CLAIMED.value,
+            DUE.c.lease_until == lease,
         )
-        kept = set(result.scalars())
+        if not database_is_sqlite:
+            query = query.with_for_update()
+        kept = set((await conn.execute(query)).scalars())
         mine += [i for i in group if i.id in kept]
     return mine
 
@@ -452,7 +462,7 @@ async def _handle(
             if upcoming < end:
                 follow_ups.append(due_row(pair.id, DueKind.CHECKIN, upcoming, now))
         if last is not None and last >= since:
-            if kind == DueKind.CHECKIN:
+            if kind == DueKind.CHECKIN and pair.missed:
                 pair.missed, pair.changed = 0, True
             return "suppressed"
         today = local_date(now, pair.mentor_zone)

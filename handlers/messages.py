@@ -6,7 +6,7 @@ knows which channel a person is on.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -106,9 +106,34 @@ class Reply:
     actions: tuple[Option, ...] = ()
 
 
+def _option(option: Option) -> dict[str, Any]:
+    return {"value": option.value, "label": option.label}
+
+
 def reply_to_dict(reply: Reply) -> dict[str, Any]:
-    """A reply as JSON-ready data (for the outbox)."""
-    return asdict(reply)
+    """A reply as JSON-ready data (for the outbox); what ``dataclasses.asdict`` gives.
+
+    Written out because a tick serialises a reply for every message it queues, and
+    ``asdict`` deep-copies as it recurses.
+    """
+    prompt = reply.prompt
+    return {
+        "text": reply.text,
+        "title": reply.title,
+        "fields": [[label, value] for label, value in reply.fields],
+        "prompt": None
+        if prompt is None
+        else {
+            "kind": prompt.kind,
+            "options": [_option(o) for o in prompt.options],
+            "min": prompt.min,
+            "max": prompt.max,
+            "optional": prompt.optional,
+            "token": prompt.token,
+        },
+        "hint": reply.hint,
+        "actions": [_option(o) for o in reply.actions],
+    }
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:

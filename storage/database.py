@@ -204,6 +204,10 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
+        # A larger page cache (64 MB) and rarer WAL checkpoints: a tick writes in batches,
+        # and checkpointing every 1,000 pages made each of its commits wait on an fsync.
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
     @sa.event.listens_for(engine.sync_engine, "begin")

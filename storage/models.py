@@ -70,7 +70,10 @@ class Enrollment(SQLModel, table=True):
     """A person's place in the program in one role, with their intake answers."""
 
     __tablename__ = "enrollment"
-    __table_args__ = (sa.UniqueConstraint("person_id", "program", "role"),)
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "program", "role"),
+        sa.Index("enrollment_by_status", "program", "status", "person_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(sa_column=_person_id())

@@ -89,6 +89,8 @@ def upgrade() -> None:
     with op.batch_alter_table("enrollment") as batch:
         batch.add_column(sa.Column("paused_until", UTCDateTime))
         batch.add_column(sa.Column("status_before_pause", sa.String(16)))
+    # Who is paused (every tick asks), and the waitlist, without reading every enrollment.
+    op.create_index("enrollment_by_status", "enrollment", ["program", "status", "person_id"])
     with op.batch_alter_table("outbox") as batch:
         # Messages with the same group key go to everyone at once where the platform has
         # group conversations (a Slack group DM), else to each person on their own.
@@ -100,6 +102,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_index("ix_outbox_group_key")
         batch.drop_column("group_key")
+    op.drop_index("enrollment_by_status", table_name="enrollment")
     with op.batch_alter_table("enrollment") as batch:
         batch.drop_column("status_before_pause")
         batch.drop_column("paused_until")
