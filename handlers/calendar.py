@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from handlers.program import WorkingHours
 
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def clock_time(text: str) -> time:
@@ -49,7 +50,7 @@ def next_delivery(moment: datetime, *, zone: str, hours: WorkingHours) -> dateti
     tz = ZoneInfo(zone)
     local = moment.astimezone(tz)
     start, end = clock_time(hours.start), clock_time(hours.end)
-    working = {_WEEKDAYS.index(day) for day in hours.days}
+    working = {WEEKDAYS.index(day) for day in hours.days}
     for offset in range(8):
         day = local.date() + timedelta(days=offset)
         if day.weekday() not in working:
@@ -89,8 +90,7 @@ def parse_day(text: str, today: date) -> date | None:
     named = {"today": 0, "tomorrow": 1, "yesterday": -1}
     if phrase in named:
         return today + timedelta(days=named[phrase])
-    for index, name in enumerate(_WEEKDAYS):
-        full = date(2026, 11, 23 + index).strftime("%A").lower()  # a Monday, then on
+    for index, (name, full) in enumerate(zip(WEEKDAYS, _WEEKDAY_NAMES, strict=True)):
         if phrase in (name, full, f"next {name}", f"next {full}"):
             ahead = (index - today.weekday()) % 7 or 7
             return today + timedelta(days=ahead)

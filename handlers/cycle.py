@@ -34,14 +34,20 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.calendar import day_label, local_date, next_delivery, parse_day
+from handlers.calendar import WEEKDAYS, day_label, local_date, next_delivery, parse_day
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
-from handlers.messages import Option, Prompt, PromptKind, Reply, reply_to_dict
-from handlers.outbox import enqueue
+from handlers.messages import Option, Prompt, PromptKind, Reply, plural
+from handlers.outbox import enqueue, outbox_row
 from handlers.pairing import program_leads
-from handlers.people import people_by_id
-from handlers.plans import MILESTONE_STATUS_LABELS, my_pairing, role_in, zone_of
+from handlers.people import pairings_of, people_by_id
+from handlers.plans import (
+    MILESTONE_STATUS_LABELS,
+    active_pairings,
+    my_pairing,
+    role_in,
+    zone_of,
+)
 from handlers.program import Program
 from handlers.questions import pick_option
 from handlers.schedule import (
@@ -66,14 +72,13 @@ from storage import (
     EnrollmentStatus,
     Milestone,
     Outbox,
-    OutboxStatus,
     Pairing,
     PairingStatus,
     Person,
     Role,
     SessionLog,
 )
-from storage.queries import insert_for
+from storage.queries import enrollments_of, insert_for
 
 PAIRING = Pairing.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
@@ -85,10 +90,6 @@ CATCH_UP_ACTIONS = 6
 
 def _first(name: str) -> str:
     return name.split()[0] if name else name
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def nudge_actions(pairing_id: int) -> tuple[Option, ...]:
@@ -443,7 +444,7 @@ async def _handle(
     every = timedelta(days=cadence.checkin_every_days)
     last = context.last_session.get(pair.id)
     sessions = context.sessions.get(pair.id, 0)
-    logged = f"{_plural(sessions, 'session')} logged so far."
+    logged = f"{plural(sessions, 'session')} logged so far."
     kind = item.kind
     if kind in (DueKind.CHECKIN, DueKind.REMINDER):
         if kind == DueKind.CHECKIN:
@@ -481,7 +482,7 @@ async def _handle(
             )
         else:
             text = (
-                f"It's been {_plural(days, 'day')} {gap}{tail}. A short conversation keeps "
+                f"It's been {plural(days, 'day')} {gap}{tail}. A short conversation keeps "
                 "the momentum going: book a time, or log a session you've had."
             )
         produced.append(
@@ -511,7 +512,7 @@ async def _handle(
                     item,
                     Reply(
                         f"{pair.mentee} and {pair.mentor} are at risk: "
-                        f"{_plural(pair.missed, 'check-in')} in a row passed with no session "
+                        f"{plural(pair.missed, 'check-in')} in a row passed with no session "
                         f"logged (last session: {when}). I've nudged {_first(pair.mentor)} "
                         "each time; a word from you may help, or a re-match if it isn't "
                         "working.",
@@ -582,7 +583,7 @@ async def _handle(
         def closing(other: str, role: Role) -> Reply:
             return Reply(
                 f"There's been no session or other activity between you and {other} for "
-                f"{_plural(days, 'day')}. Shall we close the pairing? If you're still "
+                f"{plural(days, 'day')}. Shall we close the pairing? If you're still "
                 "meeting, keep going and log your next session.",
                 title="Close this pairing?",
                 actions=(
@@ -599,7 +600,7 @@ async def _handle(
             item,
             Reply(
                 f"{pair.mentee} and {pair.mentor} have shown no activity for "
-                f"{_plural(days, 'day')}. I've suggested to both that they close the pairing.",
+                f"{plural(days, 'day')}. I've suggested to both that they close the pairing.",
                 title="A silent pairing",
             ),
             produced,
@@ -623,16 +624,13 @@ async def _queue(
         return when[zone]
 
     def row(person_id: int, zone: str, replies: list[Reply], key: str) -> dict[str, Any]:
-        return {
-            "dedupe_key": key,
-            "person_id": person_id,
-            "payload": [reply_to_dict(r) for r in replies],
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": deliver_at(zone),
-            "created_at": now,
-            "group_key": None,
-        }
+        return outbox_row(
+            person_id=person_id,
+            replies=replies,
+            dedupe_key=key,
+            now=now,
+            not_before=deliver_at(zone),
+        )
 
     for message in messages:
         if message.stale:
@@ -1066,11 +1064,10 @@ class RescheduleFlow(Flow):
         zone = zone_of(turn.person, turn.program.program.default_timezone)
         day = local_date(turn.now, zone)
         working = turn.program.cadence.working_hours.days
-        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         found: list[date] = []
         while len(found) < 5:
             day += timedelta(days=1)
-            if names[day.weekday()] in working:
+            if WEEKDAYS[day.weekday()] in working:
                 found.append(day)
         return found
 
@@ -1159,14 +1156,9 @@ def _pause_until(args: list[str], today: date) -> date | str | None:
 
 
 async def _enrollments(turn: Turn) -> list[Enrollment]:
-    result = await turn.session.exec(
-        select(Enrollment).where(
-            Enrollment.person_id == turn.person.id,
-            Enrollment.program == turn.program.program.id,
-            Enrollment.status != EnrollmentStatus.LEFT.value,
-        )
-    )
-    return list(result.all())
+    """The person's enrollments they have not left."""
+    found = await enrollments_of(turn.session, turn.person.id or 0, turn.program.program.id)
+    return [e for e in found if e.status != EnrollmentStatus.LEFT]
 
 
 async def _pause(turn: Turn, args: list[str]) -> Outcome:
@@ -1192,7 +1184,7 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
         turn.session.add(enrollment)
     when = f"until {day_label(until)}" if until else "until you type resume"
     if not already:
-        for pairing in await _active(turn.session, turn.program, turn.person.id):
+        for pairing in await active_pairings(turn):
             other = pairing.mentor_id if pairing.mentee_id == turn.person.id else pairing.mentee_id
             await _tell(
                 turn.session,
@@ -1212,17 +1204,6 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
         ],
         None,
     )
-
-
-async def _active(session: AsyncSession, program: Program, person_id: int | None) -> list[Pairing]:
-    result = await session.exec(
-        select(Pairing).where(
-            Pairing.program == program.program.id,
-            sa.or_(Pairing.mentee_id == person_id, Pairing.mentor_id == person_id),  # type: ignore[arg-type]
-            Pairing.status == PairingStatus.ACTIVE.value,
-        )
-    )
-    return list(result.all())
 
 
 async def resume_person(
@@ -1265,7 +1246,7 @@ async def resume_person(
             return False
     every = timedelta(days=program.cadence.checkin_every_days)
     quiet = timedelta(days=program.cadence.auto_close_after_days)
-    for pairing in await _active(session, program, person.id):
+    for pairing in await pairings_of(session, program, person.id, [PairingStatus.ACTIVE]):
         other = pairing.mentor_id if pairing.mentee_id == person.id else pairing.mentee_id
         still = await session.scalar(
             sa.select(sa.func.count())
@@ -1356,7 +1337,7 @@ class LeaveFlow(Flow):
         return Outcome(await self._explain(turn) + self.ask(turn, state), state)
 
     async def _explain(self, turn: Turn) -> list[Reply]:
-        pairings = await _open(turn.session, turn.program, turn.person.id)
+        pairings = await pairings_of(turn.session, turn.program, turn.person.id, OPEN_PAIRING)
         people = await people_by_id(
             turn.session, [p.mentee_id for p in pairings] + [p.mentor_id for p in pairings]
         )
@@ -1407,7 +1388,7 @@ class LeaveFlow(Flow):
             return Outcome([Reply(self.cancelled(state))], None)
         ended = await leave_program(turn.session, turn.program, turn.person, turn.now)
         tail = (
-            f" Your {_plural(ended, 'pairing')} ended and the other side was told." if ended else ""
+            f" Your {plural(ended, 'pairing')} ended and the other side was told." if ended else ""
         )
         return Outcome(
             [
@@ -1420,17 +1401,6 @@ class LeaveFlow(Flow):
         )
 
 
-async def _open(session: AsyncSession, program: Program, person_id: int | None) -> list[Pairing]:
-    result = await session.exec(
-        select(Pairing).where(
-            Pairing.program == program.program.id,
-            sa.or_(Pairing.mentee_id == person_id, Pairing.mentor_id == person_id),  # type: ignore[arg-type]
-            Pairing.status.in_([s.value for s in OPEN_PAIRING]),  # type: ignore[attr-defined]
-        )
-    )
-    return list(result.all())
-
-
 async def leave_program(
     session: AsyncSession, program: Program, person: Person, now: datetime
 ) -> int:
@@ -1440,7 +1410,7 @@ async def leave_program(
     place back. Returns how many pairings ended.
     """
     ended = 0
-    for pairing in await _open(session, program, person.id):
+    for pairing in await pairings_of(session, program, person.id, OPEN_PAIRING):
         was_active = pairing.status == PairingStatus.ACTIVE
         leaver_is_mentor = pairing.mentor_id == person.id
         if not await end_pairing(
@@ -1523,7 +1493,7 @@ async def cycle_lines(turn: Turn) -> list[str]:
     lines: list[str] = []
     zone = zone_of(turn.person, turn.program.program.default_timezone)
     cadence = turn.program.cadence
-    for pairing in await _active(turn.session, turn.program, turn.person.id):
+    for pairing in await active_pairings(turn):
         assert pairing.id is not None
         day = min(cycle_day(pairing, turn.now), cadence.cycle_days)
         parts = [f"Pairing {pairing.id}: day {day} of {cadence.cycle_days}"]
@@ -1550,7 +1520,7 @@ async def cycle_lines(turn: Turn) -> list[str]:
             parts.append("no plan yet (type plan)")
         else:
             confirmed = "confirmed" if pairing.plan_confirmed_at else "not yet confirmed"
-            parts.append(f"plan of {_plural(int(milestones), 'milestone')}, {confirmed}")
+            parts.append(f"plan of {plural(int(milestones), 'milestone')}, {confirmed}")
         if pairing.at_risk_since is not None:
             parts.append("no session logged for a while: type log after you meet")
         lines.append("; ".join(parts) + ".")

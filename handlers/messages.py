@@ -156,3 +156,8 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         hint=data.get("hint"),
         actions=tuple(Option(**o) for o in data.get("actions", ())),
     )
+
+
+def plural(count: int, word: str) -> str:
+    """``1 session``, ``3 sessions``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

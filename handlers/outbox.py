@@ -7,6 +7,7 @@ dedupe key is unique, so queueing the same message twice queues it once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +17,28 @@ from handlers.messages import Reply, reply_from_dict, reply_to_dict
 from handlers.program import Program
 from storage import Outbox, OutboxStatus, Person
 from storage.queries import insert_for
+
+
+def outbox_row(
+    *,
+    person_id: int,
+    replies: list[Reply],
+    dedupe_key: str,
+    now: datetime,
+    not_before: datetime | None = None,
+    group_key: str | None = None,
+) -> dict[str, Any]:
+    """One pending ``outbox`` row, for :func:`enqueue` or a bulk insert of many."""
+    return {
+        "dedupe_key": dedupe_key,
+        "person_id": person_id,
+        "payload": [reply_to_dict(r) for r in replies],
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+        "group_key": group_key,
+    }
 
 
 async def enqueue(
@@ -52,14 +75,14 @@ async def enqueue(
     statement = (
         insert_for(conn)(Outbox.__table__)  # type: ignore[attr-defined]
         .values(
-            dedupe_key=dedupe_key,
-            person_id=person_id,
-            payload=[reply_to_dict(r) for r in replies],
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
-            next_attempt_at=not_before or now,
-            created_at=now,
-            group_key=group_key,
+            **outbox_row(
+                person_id=person_id,
+                replies=replies,
+                dedupe_key=dedupe_key,
+                now=now,
+                not_before=not_before,
+                group_key=group_key,
+            )
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )

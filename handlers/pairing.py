@@ -36,9 +36,9 @@ from handlers.matching import (
     plan_matches,
     reasons_from,
 )
-from handlers.messages import Option, Prompt, PromptKind, Reply
+from handlers.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.outbox import enqueue
-from handlers.people import enrollment_of, people_by_id, profile_fields
+from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
 from handlers.plans import begin_pairing
 from handlers.program import Program
 from handlers.questions import pick_option
@@ -60,10 +60,6 @@ APPROVE_ALL, CHOOSE, DISCARD = "all", "choose", "none"
 
 def _day(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%a %-d %b %Y")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 # --- profiles and messages -----------------------------------------------------------------
@@ -149,7 +145,7 @@ class MatchReviewFlow(Flow):
             return Outcome([Reply(plan.problem)], None, changed=False)
         if not plan.proposals:
             lines = [
-                f"No proposals this round: none of the {_plural(plan.mentees, 'waiting mentee')} "
+                f"No proposals this round: none of the {plural(plan.mentees, 'waiting mentee')} "
                 "can be matched."
             ]
             lines += [f"• {w.mentee.name}: {w.why}" for w in plan.waiting[:LISTED]]
@@ -162,7 +158,7 @@ class MatchReviewFlow(Flow):
         entries: list[dict[str, Any]] = state.data["proposals"]
         waiting: list[dict[str, Any]] = state.data["waiting"]
         lines = [
-            f"Matching round: {_plural(len(entries), 'proposal')} for "
+            f"Matching round: {plural(len(entries), 'proposal')} for "
             f"{state.data['mentees']} waiting mentee{'s' if state.data['mentees'] != 1 else ''}"
             f"; {len(waiting)} would stay on the waitlist."
         ]
@@ -258,16 +254,16 @@ class MatchReviewFlow(Flow):
             now=turn.now,
         )
         lines = [
-            f"Sent {_plural(len(result.sent), 'proposal')} to the mentors; each mentee hears "
+            f"Sent {plural(len(result.sent), 'proposal')} to the mentors; each mentee hears "
             f"once their mentor accepts. Proposals lapse after "
-            f"{_plural(turn.program.matching.proposal_expiry_days, 'day')} without an answer."
+            f"{plural(turn.program.matching.proposal_expiry_days, 'day')} without an answer."
         ]
         if result.skipped:
             lines.append("Not sent, because things changed since the round was planned:")
             lines += [f"• {reason}" for reason in result.skipped]
         if result.told_waiting:
             lines.append(
-                f"{_plural(result.told_waiting, 'mentee')} on the waitlist "
+                f"{plural(result.told_waiting, 'mentee')} on the waitlist "
                 f"{'was' if result.told_waiting == 1 else 'were'} told why and where they stand."
             )
         return Outcome([Reply("\n".join(lines))], None)
@@ -772,7 +768,7 @@ async def expire_proposals(session: AsyncSession, program: Program, now: datetim
                     Reply(
                         f"The proposal {mentee.name} → {mentor.name} lapsed: {silent.name} "
                         f"({waited_on.value}) didn't answer within "
-                        f"{_plural(program.matching.proposal_expiry_days, 'day')}. "
+                        f"{plural(program.matching.proposal_expiry_days, 'day')}. "
                         f"{mentee.name} is back on the waitlist; the next match round "
                         "will look for someone else."
                     )
@@ -844,18 +840,7 @@ async def waitlist_positions(session: AsyncSession, program: Program) -> dict[in
 async def pairing_lines(turn: Turn) -> list[str]:
     """Where the person stands in pairings, in sentences, for ``status``."""
     me = turn.person.id
-    program_id = turn.program.program.id
-    mine = (
-        await turn.session.exec(
-            select(Pairing)
-            .where(
-                Pairing.program == program_id,
-                sa.or_(Pairing.mentee_id == me, Pairing.mentor_id == me),  # type: ignore[arg-type]
-                Pairing.status.in_([s.value for s in OPEN_PAIRING]),  # type: ignore[attr-defined]
-            )
-            .order_by(Pairing.id)  # type: ignore[arg-type]
-        )
-    ).all()
+    mine = await pairings_of(turn.session, turn.program, me, OPEN_PAIRING)
     people = await people_by_id(
         turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine]
     )

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.program import Meaning, Program
 from handlers.questions import format_answer
-from storage import Enrollment, Person, Role
+from storage import Enrollment, Pairing, PairingStatus, Person, Role
 
 _MEANING_LABELS = {
     Meaning.GOALS: "Goals",
@@ -74,3 +75,22 @@ async def enrollment_of(
         # the other. (SQLite runs one writer at a time anyway.)
         statement = statement.with_for_update()
     return (await session.exec(statement)).first()
+
+
+async def pairings_of(
+    session: AsyncSession,
+    program: Program,
+    person_id: int | None,
+    statuses: Iterable[PairingStatus],
+) -> list[Pairing]:
+    """A person's pairings in these statuses, on either side, oldest first."""
+    result = await session.exec(
+        select(Pairing)
+        .where(
+            Pairing.program == program.program.id,
+            sa.or_(Pairing.mentee_id == person_id, Pairing.mentor_id == person_id),  # type: ignore[arg-type]
+            Pairing.status.in_([s.value for s in statuses]),  # type: ignore[attr-defined]
+        )
+        .order_by(Pairing.id)  # type: ignore[arg-type]
+    )
+    return list(result.all())

@@ -22,7 +22,7 @@ from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
 from handlers.messages import Option, Prompt, PromptKind, Reply
 from handlers.outbox import enqueue
-from handlers.people import enrollment_of, people_by_id, profile_fields
+from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
 from handlers.program import Program
 from handlers.questions import pick_option
 from handlers.schedule import cycle_end, schedule_cycle
@@ -159,17 +159,7 @@ def consent_question(pairing: Pairing, other: Person) -> Reply:
 
 async def active_pairings(turn: Turn) -> list[Pairing]:
     """The person's active pairings, oldest first."""
-    me = turn.person.id
-    result = await turn.session.exec(
-        select(Pairing)
-        .where(
-            Pairing.program == turn.program.program.id,
-            sa.or_(Pairing.mentee_id == me, Pairing.mentor_id == me),  # type: ignore[arg-type]
-            Pairing.status == PairingStatus.ACTIVE.value,
-        )
-        .order_by(Pairing.id)  # type: ignore[arg-type]
-    )
-    return list(result.all())
+    return await pairings_of(turn.session, turn.program, turn.person.id, [PairingStatus.ACTIVE])
 
 
 async def my_pairing(turn: Turn, args: list[str], verb: str) -> Pairing | Reply:
