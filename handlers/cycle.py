@@ -78,7 +78,7 @@ from storage import (
     Role,
     SessionLog,
 )
-from storage.queries import enrollments_of, insert_for
+from storage.queries import among, enrollments_of, insert_for
 
 PAIRING = Pairing.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
@@ -106,14 +106,18 @@ def nudge_actions(pairing_id: int) -> tuple[Option, ...]:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A due item a tick has claimed, with the lease that makes the claim its own."""
+    """A due item a tick has claimed, with the lease that makes the claim its own.
+
+    ``lease_until`` is None when the item was chosen inside the very transaction that
+    processes it (SQLite, whose single writer lock makes that transaction the owner).
+    """
 
     id: int
     pairing_id: int
     kind: str
     due_at: datetime
     answers: dict[str, Any]
-    lease_until: datetime
+    lease_until: datetime | None
 
 
 @dataclass
@@ -249,16 +253,17 @@ async def process_due(
     for outcome, ids in outcomes.items():
         await conn.execute(
             sa.update(DUE)
-            .where(DUE.c.id.in_(ids))
+            .where(among(conn, DUE.c.id, ids))
             .values(status=DueStatus.DONE.value, outcome=outcome, done_at=now, lease_until=None)
         )
     if held:
         await conn.execute(
             sa.update(DUE)
-            .where(DUE.c.id.in_(held))
+            .where(among(conn, DUE.c.id, held))
             .values(status=DueStatus.HELD.value, outcome="held", lease_until=None)
         )
-    changed = [p for p in context.pairs.values() if p.changed]
+    # In id order, so two batches at once lock shared pairings in the same order.
+    changed = sorted((p for p in context.pairs.values() if p.changed), key=lambda p: p.id)
     if changed:
         await conn.execute(
             sa.update(PAIRING)
@@ -282,12 +287,15 @@ async def _lock_in(
     """
     conn = await session.connection()
     by_lease: dict[datetime, list[Claimed]] = defaultdict(list)
-    for item in items:
-        by_lease[item.lease_until].append(item)
     mine: list[Claimed] = []
+    for item in items:
+        if item.lease_until is None:
+            mine.append(item)  # chosen in this transaction: ours until it ends
+        else:
+            by_lease[item.lease_until].append(item)
     for lease, group in by_lease.items():
         query = sa.select(DUE.c.id).where(
-            DUE.c.id.in_([i.id for i in group]),
+            among(conn, DUE.c.id, [i.id for i in group]),
             DUE.c.status == DueStatus.CLAIMED.value,
             DUE.c.lease_until == lease,
         )
@@ -323,7 +331,7 @@ async def _load(
         )
         .join(mentee, mentee.c.id == PAIRING.c.mentee_id)
         .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
-        .where(PAIRING.c.id.in_(ids))
+        .where(among(conn, PAIRING.c.id, ids))
     )
     fallback = program.program.default_timezone
     pairs: dict[int, _Pair] = {}
@@ -350,13 +358,13 @@ async def _load(
         sa.select(ENROLLMENT.c.person_id).where(
             ENROLLMENT.c.program == program.program.id,
             ENROLLMENT.c.status == EnrollmentStatus.PAUSED.value,
-            ENROLLMENT.c.person_id.in_(sorted(people)),
+            among(conn, ENROLLMENT.c.person_id, sorted(people)),
         )
     )
     log = SessionLog.__table__  # type: ignore[attr-defined]
     sessions = await conn.execute(
         sa.select(log.c.pairing_id, sa.func.max(log.c.held_on), sa.func.count())
-        .where(log.c.pairing_id.in_(ids))
+        .where(among(conn, log.c.pairing_id, ids))
         .group_by(log.c.pairing_id)
     )
     last_session: dict[int, date] = {}
@@ -374,7 +382,7 @@ async def _load(
             table.c.target_date,
             table.c.status,
         )
-        .where(table.c.pairing_id.in_(ids))
+        .where(among(conn, table.c.pairing_id, ids))
         .order_by(table.c.pairing_id, table.c.position)
     )
     milestones: dict[int, list[tuple[int, str, date, str]]] = defaultdict(list)

@@ -114,7 +114,10 @@ async def insert_due(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
     statement = insert_for(conn)(DUE).on_conflict_do_nothing(
         index_elements=["pairing_id", "kind", "due_at"]
     )
-    await conn.execute(statement, list(rows))
+    # In key order, so two transactions inserting overlapping items wait for each other
+    # in the same order instead of deadlocking.
+    ordered = sorted(rows, key=lambda r: (r["pairing_id"], r["kind"], r["due_at"]))
+    await conn.execute(statement, ordered)
 
 
 async def schedule_cycle(

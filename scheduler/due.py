@@ -16,6 +16,7 @@ outbox key, which stops a second send even if an item were somehow processed twi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.cycle import Claimed, CycleReport, process_due, resume_due_pauses
 from handlers.pairing import expire_proposals
@@ -34,6 +36,8 @@ DUE = DueItem.__table__  # type: ignore[attr-defined]
 #: How long a claim is a tick's own before another may take the items.
 LEASE = timedelta(minutes=5)
 BATCH = 2000
+#: Batches processed at once on PostgreSQL (see :func:`run_due`).
+WORKERS = 2
 
 
 @dataclass
@@ -78,30 +82,55 @@ async def claim_due(
     database: Database, now: datetime, *, batch: int = BATCH, lease: timedelta = LEASE
 ) -> list[Claimed]:
     """Atomically claim up to ``batch`` due items (and ones whose lease ran out)."""
+    async with database.session() as session:
+        return await _claim(session, database.is_sqlite, now, batch, lease)
+
+
+async def _claim(
+    session: AsyncSession,
+    sqlite: bool,
+    now: datetime,
+    batch: int,
+    lease: timedelta | None,
+) -> list[Claimed]:
+    """Claim due items in the session's transaction.
+
+    With a ``lease`` the items are marked claimed until it runs out (the claim is meant
+    to be committed on its own). Without one they are only chosen: that is for SQLite's
+    single writer, whose transaction then processes them before anyone else can look.
+    """
     # A few random microseconds make each claim's lease its own even when two processes
     # claim at the same instant.
-    lease_until = now + lease + timedelta(microseconds=secrets.randbelow(1_000_000))
+    lease_until = (
+        None
+        if lease is None
+        else now + lease + timedelta(microseconds=secrets.randbelow(1_000_000))
+    )
     # Two queries, not one with OR: each then walks the (status, due_at) index instead of
     # sorting every due row. Items whose claim's lease ran out (a crashed tick) come first.
     lapsed = sa.and_(DUE.c.status == DueStatus.CLAIMED.value, DUE.c.lease_until < now)
     pending = sa.and_(DUE.c.status == DueStatus.PENDING.value, DUE.c.due_at <= now)
+    columns = (DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at, DUE.c.answers)
     rows: list[Any] = []
-    async with database.session() as session:
-        conn = await session.connection()
-        for due in (lapsed, pending):
-            room = batch - len(rows)
-            if room <= 0:
-                break
-            chosen = sa.select(DUE.c.id).where(due).order_by(DUE.c.due_at, DUE.c.id).limit(room)
-            if not database.is_sqlite:
-                chosen = chosen.with_for_update(skip_locked=True)
-            statement = (
-                sa.update(DUE)
-                .where(DUE.c.id.in_(chosen.scalar_subquery()))
-                .values(status=DueStatus.CLAIMED.value, lease_until=lease_until)
-                .returning(DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at, DUE.c.answers)
-            )
-            rows += (await conn.execute(statement)).all()
+    conn = await session.connection()
+    for due in (lapsed, pending):
+        room = batch - len(rows)
+        if room <= 0:
+            break
+        if lease_until is None:
+            chosen = sa.select(*columns).where(due).order_by(DUE.c.due_at, DUE.c.id)
+            rows += (await conn.execute(chosen.limit(room))).all()
+            continue
+        ids = sa.select(DUE.c.id).where(due).order_by(DUE.c.due_at, DUE.c.id).limit(room)
+        if not sqlite:
+            ids = ids.with_for_update(skip_locked=True)
+        statement = (
+            sa.update(DUE)
+            .where(DUE.c.id.in_(ids.scalar_subquery()))
+            .values(status=DueStatus.CLAIMED.value, lease_until=lease_until)
+            .returning(*columns)
+        )
+        rows += (await conn.execute(statement)).all()
     return [
         Claimed(
             id=row[0],
@@ -122,23 +151,60 @@ async def run_due(
     *,
     batch: int = BATCH,
     lease: timedelta = LEASE,
+    workers: int = WORKERS,
 ) -> DueReport:
-    """Do everything due at ``now``; safe to run again, and from several processes at once."""
+    """Do everything due at ``now``; safe to run again, and from several processes at once.
+
+    On PostgreSQL ``workers`` loops claim and process batches at once, each on its own
+    connection: while one waits for the database the other does its Python work. They
+    are replicas in miniature (``SKIP LOCKED`` keeps their batches apart). SQLite has one
+    writer, so it runs one loop.
+    """
     report = DueReport()
     async with database.session() as session:
         report.lapsed = await expire_proposals(session, program, now)
     async with database.session() as session:
         report.resumed = await resume_due_pauses(session, program, now)
+    loops = 1 if database.is_sqlite else max(1, workers)
+    await asyncio.gather(
+        *(_work(database, program, now, batch, lease, report) for _ in range(loops))
+    )
+    return report
+
+
+async def _work(
+    database: Database,
+    program: Program,
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    report: DueReport,
+) -> None:
+    """Claim and process batches until nothing due is left to claim."""
     while True:
-        claimed = await claim_due(database, now, batch=batch, lease=lease)
-        if not claimed:
-            return report
         try:
-            async with database.session() as session:
-                done = await process_due(session, program, claimed, now)
+            if database.is_sqlite:
+                # SQLite has one writer at a time and the transaction holds the write lock
+                # from its start, so choosing and processing the items in one transaction
+                # is just as safe (a crash rolls back both) and writes each item once.
+                async with database.session() as session:
+                    claimed = await _claim(session, True, now, batch, None)
+                    if not claimed:
+                        return
+                    done = await process_due(session, program, claimed, now)
+            else:
+                claimed = await claim_due(database, now, batch=batch, lease=lease)
+                if not claimed:
+                    return
+                async with database.session() as session:
+                    done = await process_due(session, program, claimed, now)
         except Exception:
             # The items stay claimed until the lease runs out, then a later pass retries.
-            log.exception("due items: a batch of %d failed; it will be retried", len(claimed))
+            log.exception("due items: a batch failed; it will be retried after its lease")
             report.failed_batches += 1
+            if database.is_sqlite:
+                # The rollback undid the claim too: claim the same batch (the order is
+                # fixed) on its own, so it waits for its lease instead of failing again.
+                await claim_due(database, now, batch=batch, lease=lease)
             continue
         report.cycle.add(done)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
@@ -197,3 +198,17 @@ async def reference_of(
     )
     row = result.first()
     return dict(row.reference) if row else None
+
+
+def among(
+    conn: AsyncConnection, column: sa.ColumnElement[int], ids: Sequence[int]
+) -> sa.ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL with the ids as one array parameter.
+
+    An expanding ``IN`` renders a placeholder per id, so each batch size is a new
+    statement that asyncpg prepares again; ``= ANY(:ids)`` is one prepared statement for
+    any count. SQLite keeps the expanding ``IN``: it plans that better than ``json_each``.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)

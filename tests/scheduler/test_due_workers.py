@@ -506,6 +506,38 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
     assert await snapshot(database) == before
 
 
+async def test_a_batch_that_fails_waits_for_its_lease_and_loses_nothing(
+    database: Database, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = await seed(database, program, 5)
+    calls = 0
+
+    async def fails_first(*args: Any, **kwargs: Any) -> CycleReport:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the database went away mid-batch")
+        return await process_due(*args, **kwargs)
+
+    monkeypatch.setattr("scheduler.due.process_due", fails_first)
+    first = await run_due(database, program, NOW, batch=4)
+    # The failed batch neither loops nor blocks the rest: its four items wait for the lease.
+    assert first.failed_batches == 1
+    assert first.cycle.processed == len(seeded.due_now) - 4
+    items = await due_items(database)
+    waiting = sorted(i for i in seeded.due_now if items[i].status == DueStatus.CLAIMED.value)
+    assert len(waiting) == 4
+    assert all(items[i].lease_until is not None and items[i].lease_until > NOW for i in waiting)
+    done = sorted(set(seeded.due_now) - set(waiting))
+    assert {row.dedupe_key for row in await outbox_rows(database)} == seeded.expected_keys(done)
+
+    later = NOW + LEASE + timedelta(seconds=1)
+    second = await run_due(database, program, later)
+    assert (second.failed_batches, second.cycle.processed) == (0, 4)
+    rows = await outbox_rows(database)
+    assert Counter(row.dedupe_key for row in rows) == Counter(seeded.expected_keys())
+
+
 async def test_a_worker_whose_lease_was_taken_over_does_nothing(
     database: Database, program: Program
 ) -> None:
