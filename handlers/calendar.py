@@ -76,12 +76,12 @@ def day_label(day: date) -> str:
 _DAY_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%d/%m/%Y")
 
 
-def parse_day(text: str, today: date) -> date | None:
+def parse_day(text: str, today: date, *, past: bool = False) -> date | None:
     """A day typed by a person, or None when it does not read as one.
 
     Understands ``2026-12-08``, ``8 Dec 2026``, ``today``, ``tomorrow``, ``yesterday``, a
-    weekday (the next one after today: ``tuesday``, ``tue``), and ``in 3 days`` /
-    ``in 2 weeks``.
+    weekday (``tuesday``, ``tue``: the next one after today, or with ``past`` the last
+    one, today included), and ``in 3 days`` / ``in 2 weeks``.
     """
     words = text.strip().lower().replace(",", " ").split()
     if not words:
@@ -91,6 +91,8 @@ def parse_day(text: str, today: date) -> date | None:
     if phrase in named:
         return today + timedelta(days=named[phrase])
     for index, (name, full) in enumerate(zip(WEEKDAYS, _WEEKDAY_NAMES, strict=True)):
+        if past and phrase in (name, full, f"last {name}", f"last {full}"):
+            return today - timedelta(days=(today.weekday() - index) % 7)
         if phrase in (name, full, f"next {name}", f"next {full}"):
             ahead = (index - today.weekday()) % 7 or 7
             return today + timedelta(days=ahead)

@@ -24,9 +24,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.errors import UserError
-from handlers.messages import Inbound, Reply
+from handlers.messages import Form, Inbound, Reply
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
+from handlers.questions import check_form
 from storage import ConversationState, Database, Person
 from storage.queries import first_delivery
 
@@ -116,6 +117,49 @@ class Flow(ABC):
         return "Cancelled; nothing was saved."
 
 
+@dataclass
+class FormResult:
+    """What saving a form did.
+
+    Attributes:
+        replies: What to tell the person (empty when there are errors to show).
+        errors: What is wrong, by question id; nothing was saved when there are any.
+        form: The form again, filled in with what was sent, for channels that show the
+            errors by sending the form once more (Teams).
+    """
+
+    replies: list[Reply]
+    errors: dict[str, str] = field(default_factory=dict)
+    form: Form | None = None
+
+
+class FormHandler(ABC):
+    """A form: what it asks (:meth:`build`) and what saving an answered one does."""
+
+    #: :attr:`Form.name`; a submission names the handler that takes it.
+    name: ClassVar[str]
+
+    @abstractmethod
+    async def build(self, turn: Turn, ref: str) -> Form | Reply:
+        """The form about ``ref``, or a reply saying why it cannot be filled in."""
+
+    async def check(self, turn: Turn, ref: str, question_id: str, answer: Any) -> str | None:
+        """What is wrong with one answer beyond its question's own rules, if anything.
+
+        The chat asks each question in turn and calls this at once, so a date in the
+        future is re-asked there and then; :meth:`save` must check the same things.
+        """
+        return None
+
+    @abstractmethod
+    async def save(self, turn: Turn, ref: str, answers: dict[str, Any]) -> FormResult:
+        """Save answers already checked against each question (``check_form``).
+
+        Checks what needs the database (a date before the pairing began ...) first, and
+        writes nothing when it returns errors.
+        """
+
+
 CommandHandler = Callable[[Turn, list[str]], Awaitable[Outcome]]
 
 
@@ -171,6 +215,10 @@ class TurnResult:
     version: int = 0
 
 
+class _Refused(Exception):
+    """A form had errors: undo whatever its handler wrote."""
+
+
 class StaleState(Exception):
     """Another turn changed the conversation state first."""
 
@@ -192,6 +240,7 @@ class Engine:
     commands: Sequence[Command]
     flows: dict[str, Flow]
     clock: Clock = field(default_factory=SystemClock)
+    forms: dict[str, FormHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_word: dict[str, Command] = {}
@@ -237,6 +286,45 @@ class Engine:
         return TurnResult(
             _with_tokens(outcome, version), accepted=outcome.changed, before=before, version=version
         )
+
+    async def submit(self, inbound: Inbound) -> FormResult:
+        """Save a whole form (``inbound.form``): every answer checked, then saved at once.
+
+        Raises:
+            UserError: the person is not in the directory.
+        """
+        sent = inbound.form
+        if sent is None or sent.form not in self.forms:
+            return FormResult(
+                [Reply("That form is from an older version of me; type help and start again.")]
+            )
+        handler = self.forms[sent.form]
+        try:
+            async with self.database.session() as session:
+                now = self.clock.now()
+                if inbound.event_id and not await first_delivery(
+                    session, platform=inbound.channel, event_id=inbound.event_id, now=now
+                ):
+                    # A platform's retry of a submission already saved (a refused one
+                    # rolled back its record, so its retry is checked again).
+                    return FormResult([])
+                loaded = await self._load(session, inbound)
+                turn = Turn(session, self.program, loaded.person, inbound, now)
+                form = await handler.build(turn, sent.ref)
+                if isinstance(form, Reply):
+                    return FormResult([form])
+                answers, errors = check_form(form.questions, sent.values)
+                if not errors:
+                    result = await handler.save(turn, sent.ref, answers)
+                    if not result.errors:
+                        return result
+                    errors = result.errors
+                raise _Refused(errors)  # rolls back anything the handler wrote
+        except _Refused:
+            pass
+        assert isinstance(form, Form)
+        filled = tuple((k, v) for k, v in answers.items() if k not in errors and v is not None)
+        return FormResult([], errors, replace(form, initial=filled))
 
     async def undo(self, inbound: Inbound, result: TurnResult) -> bool:
         """Put the conversation back where it was before ``result``'s turn.

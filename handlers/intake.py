@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.engine import Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
-from handlers.messages import Action, Option, Prompt, PromptKind, Reply
+from handlers.messages import Option, Prompt, PromptKind, Reply
 from handlers.program import Meaning, Question, QuestionType
 from handlers.questions import (
     expectation,
@@ -422,34 +422,3 @@ async def enroll(turn: Turn, *, role: Role, answers: dict[str, Any]) -> str:
         f"mentee{'s' if capacity != 1 else ''}. I'll message you when there's a mentee "
         "proposal for you to accept or decline. Type status any time."
     )
-
-
-def check_form(
-    questions: list[Question], values: dict[str, tuple[str, ...]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validate a whole questionnaire submitted at once (a form, not a chat).
-
-    Args:
-        questions: The questionnaire.
-        values: What was submitted, by question id: the chosen option values, or the typed
-            text as a single value; missing or empty when left blank.
-
-    Returns:
-        The answers as the chat flow would store them, and an error sentence per question
-        id that needs fixing (empty when everything is valid).
-    """
-    answers: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for question in questions:
-        given = tuple(v for v in values.get(question.id, ()) if v.strip())
-        if not given:
-            if question.required:
-                errors[question.id] = "This question is required."
-            else:
-                answers[question.id] = None
-            continue
-        try:
-            answers[question.id] = parse_answer(question, action=Action("", given))
-        except InvalidAnswer as problem:
-            errors[question.id] = str(problem)
-    return answers, errors

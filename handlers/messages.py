@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from handlers.program import Question
+
 
 @dataclass(frozen=True)
 class Action:
@@ -22,6 +24,22 @@ class Action:
 
     token: str
     values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A whole form sent back at once (a Slack modal, a Teams card).
+
+    Attributes:
+        form: The form's name (:attr:`Form.name`): which handler takes it.
+        ref: What the form was about (:attr:`Form.ref`), handed back unchanged.
+        values: What was entered, by question id: the chosen option values, or the typed
+            text (a date as ``YYYY-MM-DD``) as a single value; missing when left blank.
+    """
+
+    form: str
+    ref: str
+    values: dict[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,11 @@ class Inbound:
     text: str = ""
     action: Action | None = None
     event_id: str | None = None
+    #: True on channels that can show a whole form at once (Slack, Teams); the shell asks
+    #: a form's questions one at a time instead.
+    forms: bool = False
+    #: A whole form sent back (see :meth:`handlers.engine.Engine.submit`).
+    form: Submission | None = None
 
 
 class PromptKind(StrEnum):
@@ -85,6 +108,39 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Form:
+    """A questionnaire answered in one go: a Slack modal, or a Teams card with inputs.
+
+    Forms answer a person directly and never travel through the outbox; an unprompted
+    message offers a button whose command opens the form instead.
+
+    Attributes:
+        name: Which form handler takes the submission (``log``, ``feedback``).
+        ref: What the form is about (a pairing id, a feedback request id).
+        title: A short heading (Slack cuts modal titles at 24 characters).
+        questions: The fields, in order.
+        initial: Answers to show already filled in, by question id, as stored answers.
+        intro: A sentence above the fields.
+        submit: The submit button's label.
+        reopen: The command that opens this form again (a Slack message's button runs it,
+            since a modal can only open in answer to a click).
+    """
+
+    name: str
+    ref: str
+    title: str
+    questions: tuple[Question, ...]
+    initial: tuple[tuple[str, Any], ...] = ()
+    intro: str = ""
+    submit: str = "Save"
+    reopen: str = ""
+
+    def initial_of(self, question_id: str) -> Any:
+        """The filled-in answer of a question, or None."""
+        return dict(self.initial).get(question_id)
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to a person.
 
@@ -96,6 +152,8 @@ class Reply:
         hint: A quiet line after the question (what else can be typed).
         actions: Commands offered as buttons; an option's value is the command to run
             (e.g. ``status``), as if the person had typed it.
+        form: A whole form to fill in (see :class:`Form`); channels without forms never
+            receive one.
     """
 
     text: str
@@ -104,6 +162,7 @@ class Reply:
     prompt: Prompt | None = None
     hint: str | None = None
     actions: tuple[Option, ...] = ()
+    form: Form | None = None
 
 
 def _option(option: Option) -> dict[str, Any]:
@@ -116,6 +175,8 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     Written out because a tick serialises a reply for every message it queues, and
     ``asdict`` deep-copies as it recurses.
     """
+    if reply.form is not None:
+        raise ValueError("a form answers a person directly; queue a button that opens it")
     prompt = reply.prompt
     return {
         "text": reply.text,

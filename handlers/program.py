@@ -32,6 +32,8 @@ class QuestionType(StrEnum):
     MULTI_CHOICE = "multi_choice"
     NUMBER = "number"
     SCALE = "scale"
+    #: A calendar day, stored as ``YYYY-MM-DD``.
+    DATE = "date"
 
 
 class Meaning(StrEnum):
@@ -159,6 +161,105 @@ class Matching(_Strict):
     proposal_expiry_days: Annotated[int, Field(ge=1, le=60)] = 7
 
 
+def _scale(qid: str, prompt: str, help: str | None = None) -> Question:
+    return Question(id=qid, prompt=prompt, type=QuestionType.SCALE, min=1, max=5, help=help)
+
+
+def _comment(prompt: str = "Anything you'd like to add?") -> Question:
+    return Question(id="comment", prompt=prompt, type=QuestionType.TEXT, required=False)
+
+
+def _default_pulse() -> list[Question]:
+    return [
+        _scale("usefulness", "How useful was the session?", "1 = not at all, 5 = very useful"),
+        Question(
+            id="next_step",
+            prompt="Did you leave with a next step?",
+            type=QuestionType.SINGLE_CHOICE,
+            options=["Yes", "No"],
+        ),
+        _comment(),
+    ]
+
+
+def _default_calibration() -> list[Question]:
+    return [
+        _scale("fit", "How well is the pairing working so far?", "1 = not at all, 5 = very well"),
+        _comment("What would make it more useful?"),
+    ]
+
+
+def _default_midpoint() -> list[Question]:
+    return [
+        _scale("progress", "How much progress have you made towards your goals?"),
+        _comment("What should change in the second half?"),
+    ]
+
+
+def _default_end() -> list[Question]:
+    return [
+        _scale("value", "Overall, how valuable was this mentoring cycle?"),
+        Question(
+            id="recommend",
+            prompt="Would you recommend the program to a colleague?",
+            type=QuestionType.SINGLE_CHOICE,
+            options=["Yes", "Not sure", "No"],
+        ),
+        _comment("What was the most useful thing?"),
+    ]
+
+
+def _default_readiness() -> list[Question]:
+    return [
+        _scale("coaching", "Coaching: how well does your mentor help you find your own answers?"),
+        _scale("availability", "Availability: how easy is it to get time with your mentor?"),
+        _scale(
+            "domain_credibility",
+            "Domain credibility: how relevant is your mentor's experience to what you want "
+            "to learn?",
+        ),
+    ]
+
+
+class Surveys(_Strict):
+    """The questions of each survey; the same schema as the intake.
+
+    ``pulse`` goes to the other side after a session is logged; ``calibration``,
+    ``midpoint`` and ``end_of_cycle`` go to both sides at those moments, and mentees also
+    rate their mentor's readiness (``mentor_readiness``) then.
+    """
+
+    pulse: list[Question] = Field(default_factory=_default_pulse, min_length=1)
+    calibration: list[Question] = Field(default_factory=_default_calibration, min_length=1)
+    midpoint: list[Question] = Field(default_factory=_default_midpoint, min_length=1)
+    end_of_cycle: list[Question] = Field(default_factory=_default_end, min_length=1)
+    mentor_readiness: list[Question] = Field(default_factory=_default_readiness, min_length=1)
+
+    def of(self, survey: str) -> list[Question]:
+        """The questions of one survey by name."""
+        questions: list[Question] = getattr(self, survey)
+        return questions
+
+    def all(self) -> dict[str, list[Question]]:
+        """Every survey by name."""
+        return {name: self.of(name) for name in SURVEYS}
+
+
+#: The surveys, in the order a cycle asks them.
+SURVEYS = ("pulse", "calibration", "midpoint", "end_of_cycle", "mentor_readiness")
+
+
+class FeedbackSettings(_Strict):
+    """Structured feedback.
+
+    Answers are private: the pair sees each other's only with ``share_with_pair``; leads
+    see aggregates.
+    """
+
+    share_with_pair: bool = False
+    surveys: Surveys = Field(default_factory=Surveys)
+
+
 class ProgramInfo(_Strict):
     """Who runs the program and who may take part."""
 
@@ -187,6 +288,7 @@ class Program(_Strict):
     intake: Intake
     cadence: Cadence = Field(default_factory=Cadence)
     matching: Matching = Field(default_factory=Matching)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     def competency(self, key: str) -> Competency | None:
         """The competency with this id or name (names compare case-insensitively)."""
@@ -270,6 +372,18 @@ def check_program(program: Program) -> list[Problem]:
                 f"no question asks which competencies {role}s {what}; add a multi_choice "
                 "question with options: competencies and meaning: competencies",
             )
+    for survey, questions in program.feedback.surveys.all().items():
+        ids: set[str] = set()
+        for index, question in enumerate(questions):
+            loc = ("feedback", "surveys", survey, index)
+            if question.id in ids:
+                problem((*loc, "id"), f"question id {question.id!r} is used twice in {survey}")
+            ids.add(question.id)
+            if question.meaning is not None:
+                problem((*loc, "meaning"), "survey questions take no meaning; remove it")
+            resolved[(f"feedback:{survey}", index)] = _check_question(
+                question, loc, program, names, problem
+            )
     capacity = [q for q in program.intake.mentor if q.meaning is Meaning.CAPACITY]
     if not capacity:
         problem(
@@ -307,8 +421,11 @@ def check_program(program: Program) -> list[Problem]:
         )
 
     if not problems:
-        for (role_name, index), choices in resolved.items():
-            questions = program.intake.for_role(Role(role_name))
+        for (owner, index), choices in resolved.items():
+            if owner.startswith("feedback:"):
+                questions = program.feedback.surveys.of(owner.removeprefix("feedback:"))
+            else:
+                questions = program.intake.for_role(Role(owner))
             questions[index]._choices = choices
     return problems
 
@@ -377,7 +494,7 @@ def _check_question(
             problem((*loc, "max"), f"max ({high}) is more than the {len(choices)} options")
         if low is not None and low < 0:
             problem((*loc, "min"), "min cannot be negative")
-    if question.type in (QuestionType.TEXT, QuestionType.SINGLE_CHOICE) and (
+    if question.type in (QuestionType.TEXT, QuestionType.SINGLE_CHOICE, QuestionType.DATE) and (
         low is not None or high is not None
     ):
         problem(loc, f"min and max mean nothing for a {question.type} question; remove them")

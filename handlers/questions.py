@@ -7,8 +7,10 @@ multiple choice). Anything else is re-asked with a sentence that says what is ac
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
+from handlers.calendar import parse_day
 from handlers.errors import InvalidAnswer
 from handlers.messages import Action, Option, Prompt, PromptKind
 from handlers.program import Question, QuestionType
@@ -21,6 +23,7 @@ _KINDS = {
     QuestionType.MULTI_CHOICE: PromptKind.MULTI,
     QuestionType.NUMBER: PromptKind.NUMBER,
     QuestionType.SCALE: PromptKind.NUMBER,
+    QuestionType.DATE: PromptKind.TEXT,
 }
 _SEPARATORS = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.IGNORECASE)
 
@@ -63,6 +66,8 @@ def expectation(question: Question) -> str:
         return (
             f"Please answer with a number from {question.min} (lowest) to {question.max} (highest)."
         )
+    if question.type is QuestionType.DATE:
+        return "Please give a date like 2026-12-03 (or today, yesterday, or a weekday)."
     if question.type is QuestionType.NUMBER:
         if question.min is not None and question.max is not None:
             return f"Please enter a whole number from {question.min} to {question.max}."
@@ -74,8 +79,13 @@ def expectation(question: Question) -> str:
     return "Please answer in a few words."
 
 
-def parse_answer(question: Question, *, text: str = "", action: Action | None = None) -> Answer:
+def parse_answer(
+    question: Question, *, text: str = "", action: Action | None = None, today: date | None = None
+) -> Answer:
     """Read an answer to ``question`` from typed text or a click.
+
+    A date is ``YYYY-MM-DD``; given ``today`` (the person's own), also ``today``,
+    ``yesterday`` or a weekday name (the last one, today included).
 
     Returns:
         The stored value: an option value, a list of them, an int, or text.
@@ -84,7 +94,7 @@ def parse_answer(question: Question, *, text: str = "", action: Action | None = 
         InvalidAnswer: the answer does not fit; its message says what is accepted.
     """
     if action is not None:
-        return _from_values(question, list(action.values))
+        return _from_values(question, list(action.values), today)
     text = text.strip()
     if not text:
         raise InvalidAnswer(f"I didn't catch an answer. {expectation(question)}")
@@ -96,6 +106,8 @@ def parse_answer(question: Question, *, text: str = "", action: Action | None = 
         return text
     if question.type in (QuestionType.NUMBER, QuestionType.SCALE):
         return _number(question, text)
+    if question.type is QuestionType.DATE:
+        return _date(text, today)
     if question.type is QuestionType.SINGLE_CHOICE:
         return _pick(question, text)
     pieces = [p for p in _SEPARATORS.split(text) if p]
@@ -121,7 +133,7 @@ def format_answer(question: Question, value: Any) -> str:
     return str(value)
 
 
-def _from_values(question: Question, values: list[str]) -> Answer:
+def _from_values(question: Question, values: list[str], today: date | None) -> Answer:
     if question.is_choice:
         known = {c.value for c in question.choices}
         unknown = [v for v in values if v not in known]
@@ -136,7 +148,7 @@ def _from_values(question: Question, values: list[str]) -> Answer:
         return _within_bounds(question, list(dict.fromkeys(values)))
     if len(values) != 1:
         raise InvalidAnswer(expectation(question))
-    return parse_answer(question, text=values[0])
+    return parse_answer(question, text=values[0], today=today)
 
 
 def _within_bounds(question: Question, values: list[str]) -> list[str]:
@@ -146,6 +158,21 @@ def _within_bounds(question: Question, values: list[str]) -> list[str]:
         chosen = f"You picked {len(values)}. " if values else ""
         raise InvalidAnswer(f"{chosen}{expectation(question)}")
     return values
+
+
+def _date(text: str, today: date | None) -> str:
+    # Date questions ask when something happened: a weekday is the last one.
+    if today is None:
+        try:
+            return date.fromisoformat(text.strip()).isoformat()
+        except ValueError:
+            raise InvalidAnswer(f"{text!r} is not a date; use the form YYYY-MM-DD.") from None
+    day = parse_day(text, today, past=True)
+    if day is None:
+        raise InvalidAnswer(
+            f"I can't read {text!r} as a date; try 2026-12-03, today, yesterday or tuesday."
+        )
+    return day.isoformat()
 
 
 def _number(question: Question, text: str) -> int:
@@ -196,3 +223,37 @@ def pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[s
     raise InvalidAnswer(
         f"Please pick one option: type its number (1 to {len(options)}) or its name."
     )
+
+
+def check_form(
+    questions: list[Question] | tuple[Question, ...],
+    values: dict[str, tuple[str, ...]],
+    today: date | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate a whole questionnaire submitted at once (a form, not a chat).
+
+    Args:
+        questions: The questionnaire.
+        values: What was submitted, by question id: the chosen option values, or the typed
+            text as a single value; missing or empty when left blank.
+        today: The person's today, for dates typed as words.
+
+    Returns:
+        The answers as the chat flow would store them, and an error sentence per question
+        id that needs fixing (empty when everything is valid).
+    """
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        given = tuple(v for v in values.get(question.id, ()) if v.strip())
+        if not given:
+            if question.required:
+                errors[question.id] = "This question is required."
+            else:
+                answers[question.id] = None
+            continue
+        try:
+            answers[question.id] = parse_answer(question, action=Action("", given), today=today)
+        except InvalidAnswer as problem:
+            errors[question.id] = str(problem)
+    return answers, errors

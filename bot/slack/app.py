@@ -4,6 +4,12 @@ Every kind of Slack request arrives at ``POST /slack/events`` (see bot.server). 
 translate Slack payloads into neutral :class:`Inbound` turns, and the replies back into
 Block Kit (bot.slack.blocks). Slack re-sends events it thinks failed, so each event id is
 recorded in the database and a retry is answered once.
+
+Slack shows whole forms, so every turn says so (``Inbound.forms``). A reply's form opens
+as a modal when the turn came from a click or a slash command (their ``trigger_id`` is
+good for a few seconds); a typed message gets a button that runs the form's command
+instead. A submitted modal goes to :meth:`handlers.engine.Engine.submit`, and its problems
+are shown next to the fields (``response_action: errors``).
 """
 
 from __future__ import annotations
@@ -28,13 +34,18 @@ from bot.slack import blocks
 from handlers import Action, Engine, Inbound, Reply, UserError
 from handlers.commands import home
 from handlers.directory import find_or_create_person
-from handlers.engine import Turn, TurnResult
-from handlers.intake import check_form, enroll
+from handlers.engine import FormResult, Turn, TurnResult
+from handlers.intake import enroll
+from handlers.messages import Form, Submission
+from handlers.questions import check_form
 from storage import Database, Person, Role
 from storage.queries import account_of, enrollments_of, first_delivery, link_account, with_role
 
 PLATFORM = "slack"
 log = logging.getLogger(__name__)
+OUTDATED_FORM = (
+    "This form is out of date or damaged, so nothing was saved. Type help in our DM to start again."
+)
 #: Re-read the account from the database after this long, to refresh last_seen_at.
 _LINK_TTL_SECONDS = 600.0
 _LINK_CACHE_SIZE = 20_000
@@ -223,8 +234,13 @@ class SlackChannel:
         action: Action | None = None,
         channel: str | None = None,
         event_id: str | None = None,
+        trigger_id: str | None = None,
     ) -> TurnResult | None:
         """Run one turn and post the replies in the DM; the edge's error boundary.
+
+        Args:
+            trigger_id: Slack's handle for opening a modal, when the turn came from a click
+                or a slash command: a reply's form then opens as a modal.
 
         Returns:
             The engine's result, or None when the turn failed and the person was told.
@@ -234,11 +250,12 @@ class SlackChannel:
             person_id, known_dm = await self.identify(team, user, dm_channel=channel)
             if channel is not None and channel != known_dm:
                 await self._remember_dm(team, user, channel)
-            inbound = Inbound(
-                PLATFORM, f"{team}/{user}", person_id, text=text, action=action, event_id=event_id
-            )
+            inbound = _inbound(team, user, person_id, text=text, action=action, event_id=event_id)
             result = await self.engine.turn(inbound)
-            await self.post(channel or await self.dm_channel(team, user), result.replies)
+            replies = result.replies
+            if trigger_id:
+                replies = await self._open_modal(trigger_id, replies)
+            await self.post(channel or await self.dm_channel(team, user), replies)
             return result
         except UserError as problem:
             await self._tell(team, user, channel, str(problem))
@@ -246,7 +263,7 @@ class SlackChannel:
             # Never the text: it may be a private answer.
             log.exception("slack turn failed (team=%s user=%s person=%s)", team, user, person_id)
             if person_id is not None:
-                await self.engine.reset(Inbound(PLATFORM, f"{team}/{user}", person_id))
+                await self.engine.reset(_inbound(team, user, person_id))
             await self._tell(
                 team,
                 user,
@@ -255,6 +272,22 @@ class SlackChannel:
                 "Your saved enrollment is untouched; type help to carry on.",
             )
         return None
+
+    async def _open_modal(self, trigger_id: str, replies: list[Reply]) -> list[Reply]:
+        """Open the first reply's form as a modal; the replies still to post.
+
+        If Slack refuses (the trigger expired), the form stays in the replies and is posted
+        with its button, so the person can open it with one more click.
+        """
+        form = next((r.form for r in replies if r.form is not None), None)
+        if form is None:
+            return replies
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=blocks.form_modal(form))
+        except SlackApiError as exc:
+            log.warning("slack: could not open form %s: %s", form.name, exc.response.get("error"))
+            return replies
+        return [r for r in replies if r.form is not form]
 
     async def _tell(self, team: str, user: str, channel: str | None, text: str) -> None:
         try:
@@ -316,7 +349,7 @@ class SlackChannel:
             team, user = _team(body), str(event.get("user", ""))
             try:
                 person_id, _ = await self.identify(team, user)
-                replies = await home(self.engine, Inbound(PLATFORM, f"{team}/{user}", person_id))
+                replies = await home(self.engine, _inbound(team, user, person_id))
             except UserError as problem:
                 replies = [Reply(str(problem))]
             _, home_blocks = blocks.render_message(replies)
@@ -347,6 +380,7 @@ class SlackChannel:
                 team=str(command.get("team_id", "")),
                 user=str(command.get("user_id", "")),
                 text=text,
+                trigger_id=_trigger(command),
             )
 
         @app.action(re.compile(f"^({blocks.CHOICE}:\\d+|{blocks.SELECT})$"))
@@ -378,7 +412,12 @@ class SlackChannel:
         ) -> None:
             await ack()
             user = str((body.get("user") or {}).get("id", ""))
-            await self.converse(team=_team(body), user=user, text=str(action.get("value", "")))
+            await self.converse(
+                team=_team(body),
+                user=user,
+                text=str(action.get("value", "")),
+                trigger_id=_trigger(body),
+            )
 
         @app.action(re.compile(f"^{blocks.FORM}:"))
         async def on_form_button(
@@ -391,11 +430,19 @@ class SlackChannel:
         async def on_form_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
             await self._submit_form(ack, body, view)
 
+        @app.view(blocks.FORM_VIEW)
+        async def on_form_view_submit(
+            ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+        ) -> None:
+            await self._submit_view(ack, body, view)
+
     async def _answer(self, body: dict[str, Any], action: Action, chosen: str) -> None:
         """A click on a question: run the turn; if it counted, show the choice in place."""
         user = str((body.get("user") or {}).get("id", ""))
         channel = (body.get("channel") or {}).get("id")
-        result = await self.converse(team=_team(body), user=user, action=action, channel=channel)
+        result = await self.converse(
+            team=_team(body), user=user, action=action, channel=channel, trigger_id=_trigger(body)
+        )
         message = body.get("message") or {}
         if result is None or not result.accepted or not channel or not message.get("ts"):
             return
@@ -441,7 +488,7 @@ class SlackChannel:
             (r for r in program.program.roles if r.value == view.get("private_metadata")), None
         )
         if role is None:
-            await ack(response_action="errors", errors={})
+            await ack(response_action="update", view=blocks.notice_modal("Form", OUTDATED_FORM))
             return
         questions = program.intake.for_role(role)
         answers, errors = check_form(questions, blocks.form_values(view, questions))
@@ -458,11 +505,54 @@ class SlackChannel:
             text = str(problem)
         await self._tell(team, user, None, text)
 
+    async def _submit_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A submitted form modal: saved through the engine, or its problems shown inline.
+
+        Slack waits three seconds for the answer to a submission, so the form is checked
+        and saved before acknowledging; what saving says is posted to the DM afterwards.
+        """
+        team, user = _team(body), str((body.get("user") or {}).get("id", ""))
+        metadata = blocks.read_form_metadata(view.get("private_metadata"))
+        if metadata is None or metadata[0] not in self.engine.forms:
+            log.warning("slack: a form view came back without a known form (user=%s)", user)
+            await ack(response_action="update", view=blocks.notice_modal("Form", OUTDATED_FORM))
+            return
+        name, ref = metadata
+        try:
+            person_id, _ = await self.identify(team, user)
+            sent = Submission(name, ref, blocks.submitted_values(view))
+            result = await self.engine.submit(_inbound(team, user, person_id, form=sent))
+        except UserError as problem:
+            await ack(response_action="update", view=blocks.notice_modal("Form", str(problem)))
+            return
+        except Exception:
+            log.exception("slack: saving form %s failed (user=%s)", name, user)
+            await ack(
+                response_action="update",
+                view=blocks.notice_modal(
+                    "Form", "Sorry, something went wrong on my side; nothing was saved."
+                ),
+            )
+            return
+        if result.errors:
+            by_block = _errors_by_block(result, view)
+            if by_block:
+                await ack(response_action="errors", errors=by_block)
+            else:  # a view without fields to put them on: say them instead
+                text = "Nothing was saved: " + " ".join(result.errors.values())
+                await ack(response_action="update", view=blocks.notice_modal("Form", text))
+            return
+        await ack()
+        try:
+            await self.post(await self.dm_channel(team, user), result.replies)
+        except Exception:
+            log.exception("slack: could not post what saving form %s said (user=%s)", name, user)
+
     async def _enroll(
         self, person_id: int, user_key: str, role: Role, answers: dict[str, Any]
     ) -> str:
         """Save a form exactly as the chat flow does, and drop any half-finished chat intake."""
-        inbound = Inbound(PLATFORM, user_key, person_id)
+        inbound = Inbound(PLATFORM, user_key, person_id, forms=True)
         async with self.database.session() as session:
             person = await session.get(Person, person_id)
             assert person is not None
@@ -470,6 +560,45 @@ class SlackChannel:
             text = await enroll(turn, role=role, answers=answers)
         await self.engine.reset(inbound)
         return text
+
+
+def _inbound(team: str, user: str, person_id: int, **turn: Any) -> Inbound:
+    """A turn from Slack, which can show whole forms."""
+    return Inbound(PLATFORM, f"{team}/{user}", person_id, forms=True, **turn)
+
+
+def _trigger(body: dict[str, Any]) -> str | None:
+    trigger = body.get("trigger_id")
+    return trigger if isinstance(trigger, str) and trigger else None
+
+
+def _errors_by_block(result: FormResult, view: dict[str, Any]) -> dict[str, str]:
+    """A form's problems keyed by the modal's input blocks, as Slack shows them.
+
+    Slack refuses errors for blocks the view does not have, so a problem that belongs to
+    no field of this view is put on the first field.
+    """
+    form: Form | None = result.form
+    order = [q.id for q in form.questions] if form is not None else []
+    present = {
+        b.get("block_id")
+        for b in view.get("blocks") or ()
+        if isinstance(b, dict) and b.get("type") == "input"
+    }
+    inputs = [blocks.input_block_id(q) for q in order if blocks.input_block_id(q) in present]
+    errors: dict[str, str] = {}
+    stray: list[str] = []
+    for question_id, message in result.errors.items():
+        block = blocks.input_block_id(question_id)
+        if block in present:
+            errors[block] = message
+        else:
+            stray.append(message)
+    if stray and inputs:
+        errors[inputs[0]] = " ".join([errors.get(inputs[0], ""), *stray]).strip()
+    elif stray:
+        return {}
+    return errors
 
 
 def _quiet_token_notice(record: logging.LogRecord) -> bool:

@@ -3,14 +3,20 @@
 A single choice is buttons (a static select past five options); a multiple choice is
 checkboxes (a multi-select past ten) with a Done button; a text or number question is asked
 in words and answered by typing in the DM. Every message has a plain-text fallback.
+
+A whole form (:class:`~handlers.messages.Form`) is a modal (:func:`form_modal`). A modal
+can only open in answer to a click or a slash command (they carry a ``trigger_id``), so in
+a message a form is its text and a button that runs the form's ``reopen`` command.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import date
 from typing import Any
 
-from handlers.messages import Option, Prompt, PromptKind, Reply
+from handlers.messages import Form, Option, Prompt, PromptKind, Reply
 from handlers.program import Question, QuestionType
 
 Block = dict[str, Any]
@@ -23,6 +29,10 @@ DONE = "mb_done"
 COMMAND = "mb_cmd"
 FORM = "mb_form"
 FORM_CALLBACK = "mb_intake_form"
+#: The callback id of every modal showing a neutral form (the intake has its own).
+FORM_VIEW = "mb_form_view"
+OPEN_FORM_LABEL = "Open the form"
+MODAL_TEXT_LIMIT = 24
 MAX_BUTTONS = 5
 MAX_CHECKBOXES = 10
 SECTION_LIMIT = 3000
@@ -151,8 +161,13 @@ def render_message(replies: list[Reply]) -> tuple[str, list[Block]]:
             )
         if reply.prompt is not None:
             blocks.extend(prompt_blocks(reply.prompt))
-        if reply.actions:
-            blocks.append(command_buttons(reply.actions))
+        buttons = reply.actions
+        if reply.form is not None and reply.form.reopen:
+            # A message cannot hold the form; its button runs the command that opens it,
+            # and that click carries the trigger_id a modal needs.
+            buttons = (Option(reply.form.reopen, OPEN_FORM_LABEL), *buttons)
+        if buttons:
+            blocks.append(command_buttons(buttons))
         if reply.hint:
             blocks.append(
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(reply.hint)}]}
@@ -220,7 +235,12 @@ def form_offer(roles: list[str]) -> list[Block]:
 
 def block_id(question: Question) -> str:
     """The input block of a question in the modal."""
-    return f"q_{question.id}"
+    return input_block_id(question.id)
+
+
+def input_block_id(question_id: str) -> str:
+    """The input block of the question with this id (errors are answered by block id)."""
+    return f"q_{question_id}"
 
 
 def _element(question: Question, current: Any) -> dict[str, Any]:
@@ -244,6 +264,10 @@ def _element(question: Question, current: Any) -> dict[str, Any]:
             element["max_value"] = str(question.max)
         if isinstance(current, int):
             element["initial_value"] = str(current)
+    elif question.type is QuestionType.DATE:
+        element = {"type": "datepicker", "placeholder": _plain("Pick a date")}
+        if isinstance(current, str) and _is_day(current):
+            element["initial_date"] = current
     elif question.type is QuestionType.SINGLE_CHOICE:
         kind = "radio_buttons" if len(options) <= MAX_CHECKBOXES else "static_select"
         element = {"type": kind, "options": options}
@@ -258,6 +282,27 @@ def _element(question: Question, current: Any) -> dict[str, Any]:
     return element
 
 
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10  # Slack takes YYYY-MM-DD only
+
+
+def _input_block(question: Question, current: Any) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id(question),
+        "optional": not question.required,
+        "label": _plain(question.prompt, 2000),
+        "element": _element(question, current),
+    }
+    if question.help:
+        block["hint"] = _plain(question.help, 2000)
+    return block
+
+
 def intake_modal(
     *, role: str, questions: list[Question], answers: dict[str, Any], program_name: str
 ) -> dict[str, Any]:
@@ -265,17 +310,7 @@ def intake_modal(
     blocks: list[Block] = [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(program_name)}]}
     ]
-    for question in questions:
-        block: Block = {
-            "type": "input",
-            "block_id": block_id(question),
-            "optional": not question.required,
-            "label": _plain(question.prompt, 2000),
-            "element": _element(question, answers.get(question.id)),
-        }
-        if question.help:
-            block["hint"] = _plain(question.help, 2000)
-        blocks.append(block)
+    blocks.extend(_input_block(question, answers.get(question.id)) for question in questions)
     return {
         "type": "modal",
         "callback_id": FORM_CALLBACK,
@@ -288,24 +323,89 @@ def intake_modal(
 
 
 def form_values(view: dict[str, Any], questions: list[Question]) -> dict[str, tuple[str, ...]]:
-    """What a submitted modal holds, by question id (see handlers.intake.check_form)."""
-    state = view.get("state", {}).get("values", {})
+    """What a submitted modal holds, by question id (see handlers.questions.check_form)."""
+    submitted = submitted_values(view)
+    return {q.id: submitted[q.id] for q in questions if q.id in submitted}
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Every answer a submitted modal holds, by question id (from its ``q_`` blocks).
+
+    Anything malformed reads as left blank; checking the answers is the engine's job.
+    """
+    state = view.get("state")
+    state = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(state, dict):
+        return {}
     values: dict[str, tuple[str, ...]] = {}
-    for question in questions:
-        field = state.get(block_id(question), {}).get("value") or {}
-        if not isinstance(field, dict):
+    for block, fields in state.items():
+        if not isinstance(block, str) or not block.startswith("q_") or not isinstance(fields, dict):
             continue
-        if "selected_options" in field:
-            values[question.id] = tuple(
-                str(o.get("value", ""))
-                for o in field["selected_options"] or ()
-                if isinstance(o, dict)
-            )
-        elif "selected_option" in field:
-            option = field["selected_option"] or {}
-            values[question.id] = (
-                (str(option.get("value", "")),) if isinstance(option, dict) else ()
-            )
-        elif field.get("value") is not None:
-            values[question.id] = (str(field["value"]),)
+        field = fields.get("value")
+        if isinstance(field, dict):
+            values[block.removeprefix("q_")] = _field_values(field)
     return values
+
+
+def _field_values(field: dict[str, Any]) -> tuple[str, ...]:
+    """The values one input element sent: chosen option values, a date or typed text."""
+    if "selected_options" in field:
+        options = field["selected_options"]
+        if not isinstance(options, list):
+            return ()
+        return tuple(str(o.get("value", "")) for o in options if isinstance(o, dict))
+    if "selected_option" in field:
+        option = field["selected_option"]
+        return (str(option.get("value", "")),) if isinstance(option, dict) else ()
+    if "selected_date" in field:
+        day = field["selected_date"]
+        return (day,) if isinstance(day, str) else ()
+    value = field.get("value")
+    return (str(value),) if isinstance(value, str | int) and not isinstance(value, bool) else ()
+
+
+# -- neutral forms as modals ----------------------------------------------------------------
+
+
+def form_modal(form: Form) -> dict[str, Any]:
+    """A form as a modal: its intro, then one input per question, prefilled from ``initial``.
+
+    The form's name and ref travel in ``private_metadata`` (see :func:`read_form_metadata`).
+    """
+    blocks: list[Block] = _section(form.intro) if form.intro else []
+    blocks.extend(_input_block(q, form.initial_of(q.id)) for q in form.questions)
+    return {
+        "type": "modal",
+        "callback_id": FORM_VIEW,
+        "private_metadata": json.dumps({"form": form.name, "ref": form.ref}),
+        "title": _plain(form.title, MODAL_TEXT_LIMIT),
+        "submit": _plain(form.submit or "Save", MODAL_TEXT_LIMIT),
+        "close": _plain("Cancel"),
+        "blocks": blocks[:100],
+    }
+
+
+def read_form_metadata(raw: Any) -> tuple[str, str] | None:
+    """The (form name, ref) :func:`form_modal` put in a view, or None if it is not that."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        metadata = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(metadata, dict):
+        return None
+    name, ref = metadata.get("form"), metadata.get("ref")
+    if not isinstance(name, str) or not name or not isinstance(ref, str):
+        return None
+    return name, ref
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (what a broken or outdated form is replaced by)."""
+    return {
+        "type": "modal",
+        "title": _plain(title, MODAL_TEXT_LIMIT),
+        "close": _plain("Close"),
+        "blocks": _section(text),
+    }

@@ -5,6 +5,11 @@ activity without a service URL or conversation is a 400; the JWT is checked firs
 failure (missing, malformed, expired, wrong audience or key) is a 401. Without an app id
 every request is refused unless unauthenticated use was allowed for a loopback-only
 server (the Bot Framework Emulator).
+
+Teams shows whole forms, so every turn says so (``Inbound.forms``): a reply's form is a
+card with all its inputs, and the card's submission goes to
+:meth:`handlers.engine.Engine.submit`. Problems come back as one message listing them,
+followed by the card again, filled in with what was sent.
 """
 
 from __future__ import annotations
@@ -25,11 +30,15 @@ from botframework.connector.auth import AuthenticationConstants, ServiceClientCr
 from bot.teams import cards
 from handlers import Engine, Inbound, Reply, UserError
 from handlers.directory import find_or_create_person, is_email
+from handlers.engine import FormResult
 from storage import Database
 from storage.queries import account_of, link_account, save_reference
 
 PLATFORM = "teams"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+OUTDATED_FORM = (
+    "That form is out of date or damaged, so nothing was saved. Type help to start again."
+)
 log = logging.getLogger(__name__)
 
 
@@ -224,6 +233,23 @@ class TeamsChannel:
                 now=self.engine.clock.now(),
             )
         user_key = activity.from_property.aad_object_id or activity.from_property.id
+        try:
+            submission = cards.read_form(activity.value)
+        except cards.MalformedForm as problem:
+            log.info("teams: a malformed form submission (%s)", problem)
+            await self._send(context, card_activity([Reply(OUTDATED_FORM)]))
+            return
+        if submission is not None:
+            sent = Inbound(
+                PLATFORM,
+                user_key,
+                person_id,
+                event_id=activity.id or None,
+                forms=True,
+                form=submission,
+            )
+            await self._submit(context, sent)
+            return
         command, action, chosen = cards.read_submission(activity.value)
         text = command or ""
         if action is None and command is None:
@@ -231,7 +257,13 @@ class TeamsChannel:
         if not text and action is None:
             return  # an empty submission or an empty message: nothing to answer
         inbound = Inbound(
-            PLATFORM, user_key, person_id, text=text, action=action, event_id=activity.id or None
+            PLATFORM,
+            user_key,
+            person_id,
+            text=text,
+            action=action,
+            event_id=activity.id or None,
+            forms=True,
         )
         result = await self.engine.turn(inbound)
         if not result.replies:
@@ -245,6 +277,27 @@ class TeamsChannel:
             return
         if result.accepted and action is not None and activity.reply_to_id:
             await self._mark_answered(context, activity, chosen)
+
+    async def _submit(self, context: TurnContext, inbound: Inbound) -> None:
+        """A submitted form card: saved, or its problems listed and the card sent again."""
+        submission = inbound.form
+        assert submission is not None
+        if submission.form not in self.engine.forms:
+            await self._send(context, card_activity([Reply(OUTDATED_FORM)]))
+            return
+        result = await self.engine.submit(inbound)
+        if not result.errors:
+            if result.replies and await self._send(context, card_activity(result.replies)):
+                activity = context.activity
+                if activity.reply_to_id:
+                    await self._mark_answered(context, activity, "Sent")
+            return
+        if not await self._send(context, card_activity([Reply(problems(result))])):
+            return
+        form = result.form
+        if form is not None:
+            again = Reply(form.intro or form.title, title=form.title, form=form)
+            await self._send(context, card_activity([again]))
 
     async def _send(self, context: TurnContext, activity: Activity) -> bool:
         delay = self.retry_delay
@@ -335,6 +388,20 @@ class _MentorBot(TeamsActivityHandler):  # type: ignore[misc]
                     ]
                 ),
             )
+
+
+def problems(result: FormResult) -> str:
+    """What to fix in a submitted form, one line per question, in the form's order."""
+    form = result.form
+    prompts = {q.id: q.prompt for q in form.questions} if form is not None else {}
+    order = {question_id: i for i, question_id in enumerate(prompts)}
+    lines = ["Nothing was saved yet; please fix this and send the form again:"]
+    for question_id, message in sorted(
+        result.errors.items(), key=lambda item: order.get(item[0], len(order))
+    ):
+        prompt = prompts.get(question_id)
+        lines.append(f"• {prompt}: {message}" if prompt else f"• {message}")
+    return "\n".join(lines)
 
 
 def _problem(status: int, message: str) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.server import Runtime, build_runtime, running
 from bot.slack.app import SlackSettings
+from handlers.engine import Engine
 from handlers.program import Program
 from storage import Database
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack
@@ -186,11 +187,25 @@ class SlackHarness:
         ]
 
 
+def use_engine(runtime: Runtime, engine: Engine) -> None:
+    """Serve with ``engine`` instead of the one the runtime was built with."""
+    runtime.engine = engine
+    if runtime.slack is not None:
+        runtime.slack.engine = engine
+
+
 @asynccontextmanager
 async def slack_server(
-    database: Database, program: Program, *, clock: FakeClock | None = None
+    database: Database,
+    program: Program,
+    *,
+    clock: FakeClock | None = None,
+    extend: Callable[[Engine], Engine] | None = None,
 ) -> AsyncIterator[SlackHarness]:
-    """The real aiohttp server with Slack on, answering through a fake Web API."""
+    """The real aiohttp server with Slack on, answering through a fake Web API.
+
+    ``extend`` gives the engine extra commands or forms (test-only ones) before serving.
+    """
     async with fake_slack() as fake:
         fake.add_user(
             "U0ANA", email="ana.lopez@example.com", name="Ana Lopez", tz="America/New_York"
@@ -210,6 +225,8 @@ async def slack_server(
             clock=clock or FakeClock(),
             sender_sleep=record_sleep,
         )
+        if extend is not None:
+            use_engine(runtime, extend(runtime.engine))
         async with running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner:
             host, port = runner.addresses[0][:2]
             async with aiohttp.ClientSession() as http:

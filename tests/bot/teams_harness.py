@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +15,7 @@ from botframework.connector.auth import MicrosoftAppCredentials, ServiceClientCr
 
 from bot.server import Runtime, build_runtime, running
 from bot.teams.app import TeamsSettings
+from handlers.engine import Engine
 from handlers.program import Program
 from storage import Database
 from tests.fakes.bot_connector import APP_ID, FakeConnector, fake_connector
@@ -135,6 +136,30 @@ class TeamsHarness:
         payload = self.activity("card_submit.json", value=value, replyToId=reply_to)
         return await self.post(payload)
 
+    async def submit_form(
+        self,
+        inputs: dict[str, Any],
+        *,
+        card: dict[str, Any] | None = None,
+        reply_to: str | None = None,
+    ) -> Response:
+        """Send the last card's form (or ``card``'s) with these input values, by input id.
+
+        As Teams does, the values are merged into the data of the form's Action.Submit.
+        """
+        reply_to = reply_to or self.last_card_id()
+        card = card or self.last_card()
+        [data] = [a["data"] for a in card.get("actions", []) if "mb_form" in a.get("data", {})]
+        value = {**copy.deepcopy(data), **inputs}
+        return await self.post(self.activity("card_submit.json", value=value, replyToId=reply_to))
+
+
+def use_engine(runtime: Runtime, engine: Engine) -> None:
+    """Serve with ``engine`` instead of the one the runtime was built with."""
+    runtime.engine = engine
+    if runtime.teams is not None:
+        runtime.teams.engine = engine
+
 
 @asynccontextmanager
 async def teams_server(
@@ -143,7 +168,12 @@ async def teams_server(
     *,
     app_id: str | None = APP_ID,
     allow_unauthenticated: bool = False,
+    extend: Callable[[Engine], Engine] | None = None,
 ) -> AsyncIterator[TeamsHarness]:
+    """The real aiohttp server with Teams on, answering through a fake Bot Connector.
+
+    ``extend`` gives the engine extra commands or forms (test-only ones) before serving.
+    """
     async with fake_connector() as connector:
         connector.add_member(
             "29:1AnaLopezTeamsUserId",
@@ -173,6 +203,8 @@ async def teams_server(
                 "sleep": record_sleep,
             },
         )
+        if extend is not None:
+            use_engine(runtime, extend(runtime.engine))
         async with running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner:
             host, port = runner.addresses[0][:2]
             async with aiohttp.ClientSession() as http:

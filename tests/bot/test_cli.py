@@ -21,7 +21,7 @@ def test_check_config_lists_every_problem_with_its_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     text = (ROOT / "app.yaml").read_text()
     text = text.replace("cycle_days: 90", "cycle_days: -5").replace("- coaching", "- coachng")
-    text = text.replace("      required: false", "      requierd: false")
+    text = text.replace("      required: false", "      requierd: false", 1)
     broken.write_text(text)
     result = mentorbot("check-config", str(broken))
     assert result.returncode == 1

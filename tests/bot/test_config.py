@@ -62,7 +62,7 @@ def test_an_option_that_is_not_a_competency_is_named_with_the_known_ones() -> No
 
 
 def test_a_misspelt_setting_suggests_the_right_one() -> None:
-    text = SAMPLE.replace("      required: false", "      requird: false")
+    text = SAMPLE.replace("      required: false", "      requird: false", 1)
     [message] = problems(text)
     assert message == (
         f"app.yaml:{line_of(text, 'requird')}: intake.mentee[5].requird: "
@@ -135,3 +135,23 @@ def test_a_missing_file_names_the_variable_to_set(tmp_path: Path) -> None:
     with pytest.raises(ProgramFileError) as raised:
         load_program(tmp_path / "nope.yaml")
     assert "no such file; point MENTORBOT_CONFIG at your program file" in raised.value.lines[0]
+
+
+def test_survey_questions_are_checked_like_the_intake() -> None:
+    broken = SAMPLE.replace(
+        "        min: 1\n        max: 5\n        help: 1 = not at all, 5 = very useful\n",
+        "        help: 1 = not at all, 5 = very useful\n",
+    ).replace('        options: ["Yes", "Not sure", "No"]\n', "")
+    found = problems(broken)
+    assert len(found) == 2, found
+    assert "feedback.surveys.pulse[0]: a scale question needs min and max" in found[0]
+    assert "feedback.surveys.end_of_cycle[1].options: a single_choice question needs" in found[1]
+
+
+def test_a_program_without_a_feedback_section_asks_the_default_surveys() -> None:
+    start = SAMPLE.index("\n# Structured feedback.")
+    program = parse_program(SAMPLE[:start], source="app.yaml")
+    pulse = program.feedback.surveys.pulse
+    assert [q.id for q in pulse] == ["usefulness", "next_step", "comment"]
+    assert [c.label for c in pulse[1].choices] == ["Yes", "No"]
+    assert program.feedback.share_with_pair is False
