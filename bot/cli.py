@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Environment, ProgramFileError, SettingsError, load_program
 from bot.demo import DEMO_EMPLOYEE, load_demo
@@ -25,6 +26,9 @@ from handlers.directory import CsvFormatError, import_people, is_email
 from handlers.ports import SystemClock
 from handlers.privacy import export_person
 from storage import Database, StorageError
+
+if TYPE_CHECKING:
+    from bot.summarizer import OpenAISummarizer
 
 log = logging.getLogger("mentorbot")
 
@@ -50,9 +54,24 @@ async def open_app(env: Environment) -> AsyncIterator[App]:
     database = Database(env.database_url)
     try:
         await database.ensure_schema()
-        yield App(env, program, database, build_engine(program=program, database=database))
+        engine = build_engine(
+            program=program, database=database, summaries=bool(env.openai_api_key)
+        )
+        yield App(env, program, database, engine)
     finally:
         await database.dispose()
+
+
+def _summarizer(env: Environment) -> OpenAISummarizer | None:
+    """The model for summaries of session notes, or None when OPENAI_API_KEY is unset.
+
+    ``openai`` takes most of a second to import, so it is imported only when it is used.
+    """
+    if not env.openai_api_key:
+        return None
+    from bot.summarizer import summarizer_from_env
+
+    return summarizer_from_env(env)
 
 
 async def _db_upgrade(args: argparse.Namespace, env: Environment) -> int:
@@ -165,9 +184,12 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
         )
     program = load_program(env.config_path)
     database = Database(env.database_url)
+    summarizer = _summarizer(env)
     try:
         await database.ensure_schema()
-        runtime = build_runtime(program=program, database=database, slack=slack, teams=teams)
+        runtime = build_runtime(
+            program=program, database=database, slack=slack, teams=teams, summarizer=summarizer
+        )
         try:
             await serve_forever(
                 runtime,
@@ -184,6 +206,8 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
                 "is another mentorbot running? Pass --port to use another port."
             ) from None
     finally:
+        if summarizer is not None:
+            await summarizer.aclose()
         await database.dispose()
     return 0
 
@@ -375,10 +399,18 @@ def _instant(text: str | None) -> datetime:
 
 async def _run_due(args: argparse.Namespace, env: Environment) -> int:
     from scheduler.due import run_due
+    from scheduler.summaries import SummaryReport, summarize_due
 
     now = _instant(args.now)
+    summaries: SummaryReport | None = None
     async with open_app(env) as app:
         report = await run_due(app.database, app.program, now)
+        summarizer = _summarizer(env)
+        if summarizer is not None:
+            try:
+                summaries = await summarize_due(app.database, app.program, summarizer, now)
+            finally:
+                await summarizer.aclose()
     cycle = report.cycle
     lines = [
         f"run-due at {now.isoformat()}:",
@@ -399,6 +431,12 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
         lines.append(
             f"  {report.failed_batches} batch(es) failed and will be retried after the "
             "lease (see the log)"
+        )
+    if summaries is not None:
+        lines.append(
+            f"  {summaries.written} summar{'y' if summaries.written == 1 else 'ies'} of "
+            f"session notes written, {summaries.retried} to try again later, "
+            f"{summaries.failed} given up on"
         )
     print("\n".join(lines))
     print("Messages wait in the outbox for `mentorbot serve` (or the person's shell).")

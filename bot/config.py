@@ -51,6 +51,10 @@ class Environment:
     teams_allow_unauthenticated: bool = False
     teams_openid_metadata_url: str | None = None
     tick_seconds: float = 30.0
+    #: Summaries of session notes: any OpenAI-compatible server; no key, no summaries.
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    summary_model: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -83,6 +87,9 @@ class Environment:
             teams_allow_unauthenticated=env.get("MENTORBOT_TEAMS_ALLOW_UNAUTHENTICATED") == "1",
             teams_openid_metadata_url=env.get("MENTORBOT_TEAMS_OPENID_METADATA_URL") or None,
             tick_seconds=tick_seconds,
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            summary_model=env.get("MENTORBOT_SUMMARY_MODEL") or None,
         )
 
     def teams_problem(self, host: str, *, loopback: bool) -> str | None:

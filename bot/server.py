@@ -32,8 +32,10 @@ from bot.teams.sender import TeamsSender
 from handlers import Engine, Program, build_engine
 from handlers.outbox import backlog, count_by_status
 from handlers.ports import Clock, Sender, SystemClock
+from handlers.summaries import Summarizer
 from scheduler.due import run_due
 from scheduler.outbox import OutboxWorker
+from scheduler.summaries import summarize_due
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ class Runtime:
     worker: OutboxWorker
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
+    #: The model for summaries of session notes; None when they are off.
+    summarizer: Summarizer | None = None
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -66,6 +70,7 @@ def build_runtime(
     clock: Clock | None = None,
     sender_sleep: Callable[[float], Awaitable[None]] | None = None,
     teams_options: dict[str, Any] | None = None,
+    summarizer: Summarizer | None = None,
 ) -> Runtime:
     """Wire the engine, the channels that are configured, and the outbox worker.
 
@@ -77,9 +82,12 @@ def build_runtime(
         clock: Where time comes from.
         sender_sleep: Replaces asyncio.sleep in senders (tests).
         teams_options: Extra TeamsChannel arguments (tests: credentials, sleep).
+        summarizer: The model for summaries of session notes, or None for summaries off.
     """
     clock = clock or SystemClock()
-    engine = build_engine(program=program, database=database, clock=clock)
+    engine = build_engine(
+        program=program, database=database, clock=clock, summaries=summarizer is not None
+    )
     senders: list[Sender] = []
     channel = None
     if slack is not None:
@@ -93,7 +101,9 @@ def build_runtime(
         )
         senders.append(TeamsSender(teams_channel))
     worker = OutboxWorker(database=database, senders=senders, clock=clock)
-    return Runtime(program, database, engine, clock, Metrics(), worker, channel, teams_channel)
+    return Runtime(
+        program, database, engine, clock, Metrics(), worker, channel, teams_channel, summarizer
+    )
 
 
 def build_web_app(runtime: Runtime) -> web.Application:
@@ -200,12 +210,20 @@ async def _metrics(request: web.Request) -> web.Response:
 
 
 async def tick(runtime: Runtime) -> None:
-    """One pass of due work (lapsed proposals, ...), then deliver the outbox."""
+    """One pass of due work (lapsed proposals, ...), then deliver the outbox.
+
+    Summaries of session notes are written alongside the delivery, so a slow model never
+    holds up other messages; what they queue goes out on the next tick.
+    """
     try:
         due = await run_due(runtime.database, runtime.program, runtime.clock.now())
         if due.total:
             log.info("tick: due work %s", json.dumps(due.as_dict()))
-        report = await runtime.worker.run_once()
+        summaries = asyncio.ensure_future(_summaries(runtime))
+        try:
+            report = await runtime.worker.run_once()
+        finally:
+            await summaries  # never raises: it logs its own failure
     except Exception:
         log.exception("tick failed; the next tick will try again")
         return
@@ -215,6 +233,22 @@ async def tick(runtime: Runtime) -> None:
             runtime.metrics.outbox_delivered.labels(outcome).inc(count)
     if report.total:
         log.info("tick: %s", json.dumps(report.__dict__))
+
+
+async def _summaries(runtime: Runtime) -> None:
+    """One pass of summaries, if they are on; a failure waits for the next tick."""
+    if runtime.summarizer is None:
+        return
+    try:
+        report = await summarize_due(
+            runtime.database, runtime.program, runtime.summarizer, runtime.clock.now()
+        )
+    except Exception as exc:
+        # By class name only: a database error's text carries its parameters (notes).
+        log.warning("tick: summaries failed (%s); the next tick will try again", type(exc).__name__)
+        return
+    if report.total:
+        log.info("tick: summaries %s", json.dumps(report.as_dict()))
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from handlers.cycle import LeaveFlow, RescheduleFlow, cycle_lines
 from handlers.cycle import commands as cycle_commands
-from handlers.engine import Command, Engine, Flow, Outcome, Turn
+from handlers.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
+from handlers.feedback import FeedbackCommand, FeedbackForm
+from handlers.feedback import commands as feedback_commands
+from handlers.forms import FormFlow
 from handlers.intake import IntakeFlow, describe_enrollment
 from handlers.messages import Inbound, Option, Reply
 from handlers.pairing import MatchReviewFlow, pairing_lines
@@ -14,8 +17,9 @@ from handlers.plans import commands as plan_commands
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
 from handlers.reports import commands as report_commands
-from handlers.sessions import LogFlow
+from handlers.sessions import LogCommand, LogForm
 from handlers.sessions import commands as session_commands
+from handlers.summaries import commands as summary_commands
 from storage import Database, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
@@ -90,13 +94,21 @@ def build_engine(
     program: Program,
     database: Database,
     clock: Clock | None = None,
+    summaries: bool = False,
 ) -> Engine:
-    """An engine with every command and flow mentorbot offers."""
+    """An engine with every command and flow mentorbot offers.
+
+    Args:
+        summaries: Whether a model for note summaries is configured (OPENAI_API_KEY).
+    """
     intake = IntakeFlow()
     review = MatchReviewFlow()
-    plan, log, reschedule, leave = PlanFlow(), LogFlow(), RescheduleFlow(), LeaveFlow()
+    plan, reschedule, leave = PlanFlow(), RescheduleFlow(), LeaveFlow()
+    log_form, feedback_form = LogForm(summaries=summaries), FeedbackForm()
+    forms: dict[str, FormHandler] = {form.name: form for form in (log_form, feedback_form)}
+    form_flow = FormFlow(forms)
     flows: dict[str, Flow] = {
-        flow.name: flow for flow in (intake, review, plan, log, reschedule, leave)
+        flow.name: flow for flow in (intake, review, plan, reschedule, leave, form_flow)
     }
     engine: Engine
 
@@ -125,9 +137,11 @@ def build_engine(
         Command("status", "where you stand in the program", _status),
         *pairing_commands(review),
         *plan_commands(plan),
-        *session_commands(log),
+        *session_commands(LogCommand(log_form, form_flow)),
+        *feedback_commands(FeedbackCommand(feedback_form, form_flow)),
         *cycle_commands(reschedule, leave),
         *report_commands(),
+        *summary_commands(summaries),
         Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
     ]
     engine = Engine(
@@ -136,5 +150,6 @@ def build_engine(
         commands=commands,
         flows=flows,
         clock=clock or SystemClock(),
+        forms=forms,
     )
     return engine

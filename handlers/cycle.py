@@ -37,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.calendar import WEEKDAYS, day_label, local_date, next_delivery, parse_day
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
+from handlers.feedback import CHECKPOINTS, checkpoint_rows, give_feedback, insert_requests
 from handlers.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.outbox import enqueue, outbox_row
 from handlers.pairing import program_leads
@@ -63,6 +64,7 @@ from handlers.schedule import (
     schedule_cycle,
     start_of,
 )
+from handlers.summaries import action_items_for
 from storage import (
     OPEN_PAIRING,
     DueItem,
@@ -198,6 +200,10 @@ class _Context:
     sessions: dict[int, int]
     milestones: dict[int, list[tuple[int, str, date, str]]]
     leads: list[Person] | None = None
+    #: Feedback requests the batch's checkpoints ask.
+    surveys: list[dict[str, Any]] = field(default_factory=list)
+    #: The open action items of each pairing's latest summarised session.
+    action_items: dict[int, list[str]] = field(default_factory=dict)
 
 
 async def process_due(
@@ -248,6 +254,7 @@ async def process_due(
             report.suppressed += 1
     report.messages = await _queue(session, program, messages, now)
     await insert_due(session, follow_ups)
+    await insert_requests(session, context.surveys)
     conn = await session.connection()
     # One write per item: its final status and outcome.
     for outcome, ids in outcomes.items():
@@ -398,6 +405,7 @@ async def _load(
         last_session=last_session,
         sessions=counts,
         milestones=milestones,
+        action_items=await action_items_for(session, ids) if counts else {},
     )
 
 
@@ -409,6 +417,14 @@ def _plan_fields(context: _Context, pair: _Pair) -> tuple[tuple[str, str], ...]:
         )
         for position, objective, target, status in context.milestones.get(pair.id, [])
     )
+
+
+def _action_item_fields(context: _Context, pair: _Pair) -> tuple[tuple[str, str], ...]:
+    """The last summary's action items, brought back in the check-in reminder."""
+    items = context.action_items.get(pair.id)
+    if not items:
+        return ()
+    return (("Action items from your last session", "\n".join(f"• {i}" for i in items)),)
 
 
 def _to_both(pair: _Pair, item: Claimed, build: Any, produced: list[_Message]) -> None:
@@ -500,6 +516,7 @@ async def _handle(
                 Reply(
                     text,
                     title=f"Check-in with {pair.mentee}",
+                    fields=_action_item_fields(context, pair),
                     actions=nudge_actions(pair.id),
                 ),
                 f"due:{item.id}:{pair.mentor_id}",
@@ -539,18 +556,27 @@ async def _handle(
                 actions=(
                     Option(f"calibrate {pair.id} yes", "Yes"),
                     Option(f"calibrate {pair.id} no", "Not really"),
+                    give_feedback(pair.id, CHECKPOINTS[kind]),
                 ),
             )
 
         _to_both(pair, item, calibration, produced)
+        context.surveys += checkpoint_rows(
+            pair.id, pair.cycle, pair.mentee_id, pair.mentor_id, kind, now
+        )
         return "sent"
     if kind in (DueKind.MIDPOINT, DueKind.QUARTERLY_REVIEW, DueKind.END_REVIEW):
         fields = _plan_fields(context, pair)
         plan_note = "" if fields else " You haven't written a plan yet: type plan."
+        actions: tuple[Option, ...]
         if kind == DueKind.MIDPOINT:
             title = "Halfway there"
             opening = "You're halfway through your {days} days with {other}. " + logged
-            actions = (Option(f"log {pair.id}", "Log session"), Option("plan", "See the plan"))
+            actions = (
+                Option(f"log {pair.id}", "Log session"),
+                Option("plan", "See the plan"),
+                give_feedback(pair.id, CHECKPOINTS[kind]),
+            )
         elif kind == DueKind.QUARTERLY_REVIEW:
             title = "Quarterly review"
             opening = (
@@ -567,6 +593,7 @@ async def _handle(
             actions = (
                 Option(f"continue {pair.id}", "Continue another cycle"),
                 Option(f"close {pair.id}", "Close the pairing"),
+                give_feedback(pair.id, CHECKPOINTS[kind]),
             )
 
         def review(other: str, role: Role) -> Reply:
@@ -579,6 +606,10 @@ async def _handle(
             )
 
         _to_both(pair, item, review, produced)
+        if kind in CHECKPOINTS:
+            context.surveys += checkpoint_rows(
+                pair.id, pair.cycle, pair.mentee_id, pair.mentor_id, kind, now
+            )
         return "sent"
     if kind == DueKind.INACTIVITY:
         quiet = timedelta(days=cadence.auto_close_after_days)

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import ConversationState, Enrollment, Pairing, Person
+from storage import (
+    ConversationState,
+    Enrollment,
+    Feedback,
+    FeedbackStatus,
+    Milestone,
+    Pairing,
+    Person,
+    SessionLog,
+)
 from storage.queries import person_by_email
 
 
@@ -22,7 +31,9 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
 
     Returns:
         A JSON-ready document: the profile, every enrollment with its intake answers keyed
-        by question id, every proposal and pairing the person was part of, and any
+        by question id, every proposal and pairing the person was part of with its plan's
+        milestones and its sessions (notes and summaries included: they belong to the
+        pair), the feedback the person gave (not what others said about them), and any
         conversation in progress.
     """
     person = await person_by_email(session, email)
@@ -56,6 +67,31 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
             )
         ).all()
     }
+    pairing_ids = [p.id for p in pairings]
+    sessions = (
+        await session.exec(
+            select(SessionLog)
+            .where(SessionLog.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+            .order_by(SessionLog.held_on)  # type: ignore[arg-type]
+        )
+    ).all()
+    milestones = (
+        await session.exec(
+            select(Milestone)
+            .where(Milestone.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+            .order_by(Milestone.cycle, Milestone.position)  # type: ignore[arg-type]
+        )
+    ).all()
+    given = (
+        await session.exec(
+            select(Feedback)
+            .where(
+                Feedback.respondent_id == person.id,
+                Feedback.status == FeedbackStatus.ANSWERED,
+            )
+            .order_by(Feedback.answered_at)  # type: ignore[arg-type]
+        )
+    ).all()
     return {
         "profile": {
             "email": person.email,
@@ -96,8 +132,48 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
                 "activated_at": _when(p.activated_at),
                 "closed_at": _when(p.closed_at),
                 "declined_by": p.declined_by,
+                "milestones": [
+                    {
+                        "cycle": m.cycle,
+                        "objective": m.objective,
+                        "target_date": m.target_date.isoformat(),
+                        "status": m.status,
+                    }
+                    for m in milestones
+                    if m.pairing_id == p.id
+                ],
+                "sessions": [
+                    {
+                        "held_on": s.held_on.isoformat(),
+                        "minutes": s.minutes,
+                        "format": s.format,
+                        "topics": s.topics,
+                        "notes": s.notes,
+                        "summary": s.summary,
+                        "milestone_progress": s.progress,
+                        "logged_by_me": s.logged_by == person.id,
+                    }
+                    for s in sessions
+                    if s.pairing_id == p.id
+                ],
             }
             for p in pairings
+        ],
+        "feedback_given": [
+            {
+                "survey": f.survey,
+                "pairing_with": next(
+                    (
+                        others.get(p.mentor_id if p.mentee_id == person.id else p.mentee_id)
+                        for p in pairings
+                        if p.id == f.pairing_id
+                    ),
+                    None,
+                ),
+                "answers": f.answers,
+                "answered_at": _when(f.answered_at),
+            }
+            for f in given
         ],
         "conversations_in_progress": [
             {

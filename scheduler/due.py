@@ -12,6 +12,11 @@ claimed with, in the same transaction as the messages it queues. So a process th
 between claiming and processing loses nothing (the lease runs out and the next pass takes
 the items), and two processes never both act on one item. Every message also has a unique
 outbox key, which stops a second send even if an item were somehow processed twice.
+
+On SQLite a transaction holds the only write lock from BEGIN IMMEDIATE to its end, so a
+pass chooses a batch and processes it in one transaction instead (a crash rolls back
+both); only a batch that failed is claimed with a lease, so it waits before it is tried
+again.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ from storage.models import (
     DueStatus,
     Enrollment,
     EnrollmentStatus,
+    Feedback,
+    FeedbackStatus,
     Milestone,
     MilestoneStatus,
     Outbox,
@@ -29,6 +31,7 @@ from storage.models import (
     ProcessedEvent,
     Role,
     SessionLog,
+    SummaryStatus,
 )
 
 __all__ = [
@@ -42,6 +45,8 @@ __all__ = [
     "DueStatus",
     "Enrollment",
     "EnrollmentStatus",
+    "Feedback",
+    "FeedbackStatus",
     "Milestone",
     "MilestoneStatus",
     "Outbox",
@@ -55,4 +60,5 @@ __all__ = [
     "SchemaOutOfDate",
     "SessionLog",
     "StorageError",
+    "SummaryStatus",
 ]

@@ -6,6 +6,7 @@ SQLite (aiosqlite) is the default for one machine; PostgreSQL (asyncpg) for prod
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentorbot.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# aiosqlite logs every statement with its parameters at DEBUG, session notes included;
+# notes are never logged, whatever level the operator chooses.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 class StorageError(Exception):

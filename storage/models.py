@@ -414,3 +414,62 @@ class SessionLog(SQLModel, table=True):
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
     )
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    #: Each milestone's progress as the logger saw it, by position: ``{"1": "on_track"}``.
+    progress: dict[str, str] | None = Field(default=None, sa_column=sa.Column(JSONType))
+    summary_status: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    summary_attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    summary_next_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    summary_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+
+
+class SummaryStatus(StrEnum):
+    """Where a session's note summary stands (``None`` on the log: none is wanted)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class FeedbackStatus(StrEnum):
+    """A feedback request is asked, then answered (or left unanswered)."""
+
+    ASKED = "asked"
+    ANSWERED = "answered"
+
+
+class Feedback(SQLModel, table=True):
+    """One person's answers to one survey about their pairing.
+
+    A row is created when the survey is asked (``key`` makes asking idempotent:
+    ``pulse:SESSION:PERSON``, ``calibration:PAIRING:CYCLE:PERSON`` ...) and filled in
+    when it is answered. Answers are private: the other side sees them only when
+    ``feedback.share_with_pair`` is on, and leads see aggregates only.
+    """
+
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    pairing_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    session_log_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("session_log.id", ondelete="SET NULL")),
+    )
+    survey: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    respondent_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL"), index=True
+        ),
+    )
+    role: Role = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    status: FeedbackStatus = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    answers: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType))
+    asked_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))

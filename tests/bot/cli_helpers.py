@@ -23,7 +23,7 @@ def mentorbot(
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft"))
+        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_"))
     }
     env.update(extra_env or {})
     if database_url is not None:

@@ -171,7 +171,17 @@ def test_teams_manifest_writes_a_valid_app_package(tmp_path: object) -> None:
     assert bot["botId"] == app_id
     assert bot["scopes"] == ["personal"]
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
-    assert titles == ["help", "join", "status", "plan", "log", "pause", "resume", "leave"]
+    assert titles == [
+        "help",
+        "join",
+        "status",
+        "plan",
+        "log",
+        "feedback",
+        "pause",
+        "resume",
+        "leave",
+    ]
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
     assert manifest["manifestVersion"] == "1.16"
 

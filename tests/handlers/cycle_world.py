@@ -65,11 +65,20 @@ class Recorder:
 class World:
     """One program, a lead, and a recorder standing in for Slack and Teams."""
 
-    def __init__(self, database: Database, program: Program, start: datetime = START) -> None:
+    def __init__(
+        self,
+        database: Database,
+        program: Program,
+        start: datetime = START,
+        *,
+        summaries: bool = False,
+    ) -> None:
         self.database = database
         self.program = program
         self.clock = FakeClock(start)
-        self.engine: Engine = build_engine(program=program, database=database, clock=self.clock)
+        self.engine: Engine = build_engine(
+            program=program, database=database, clock=self.clock, summaries=summaries
+        )
         self.zones: dict[str, str] = {}
         self.recorder = Recorder(self.clock, self.zones)
         self.worker = OutboxWorker(database=database, senders=[self.recorder], clock=self.clock)
@@ -162,3 +171,27 @@ class World:
         got = list(self.recorder.received)
         self.recorder.received.clear()
         return got
+
+
+async def log_session(
+    chat: Chat,
+    command: str = "log",
+    day: str = "today",
+    minutes: str = "45",
+    *,
+    notes: str | None = None,
+    progress: str = "2",
+) -> str:
+    """Log a session in the shell's one-question-at-a-time form; returns the last reply.
+
+    Format and topic are the first options; each milestone gets ``progress`` (2: on track).
+    """
+    await chat.send(command)
+    await chat.send(day)
+    await chat.send(minutes)
+    await chat.send("1")
+    await chat.send("1")
+    last = await chat.send(notes if notes is not None else "skip")
+    while "Progress on" in last:
+        last = await chat.send(progress)
+    return last

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from handlers.program import Program
-from storage import Database, DueItem, Enrollment, Milestone, Outbox, Pairing, SessionLog
-from tests.handlers.cycle_world import LEAD, Received, World
+from storage import Database, DueItem, Enrollment, Feedback, Milestone, Outbox, Pairing, SessionLog
+from tests.handlers.cycle_world import LEAD, Received, World, log_session
 from tests.helpers import make_person, mentee, rows
 
 MARCUS = "marcus.lee@example.com"
@@ -102,12 +102,30 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
     assert "It's been 14 days since you were paired with Lee, and no session is logged yet" in nudge
     assert "1. Log session\n  2. Snooze 3 days\n  3. Reschedule" in nudge
     assert "1. Run my first team retrospective" in first[0].text  # the plan, in the review
-    await ana_chat.send(f"log {n}")
-    await ana_chat.expect("today", "How long was it")
-    await ana_chat.expect("45", "Logged: 45 minutes on Thu 17 Dec")
+    done = await log_session(ana_chat, f"log {n}")
+    assert "Logged: 45 minutes on Thu 17 Dec" in done
+    assert "I've asked your mentee for a quick word on how it went" in done
+
+    # Lee is asked for a pulse at once (14:00 is inside his working hours) and answers it.
+    await world.walk(1)
+    [pulse] = world.take()
+    assert seen([pulse]) == [("Thu 17 Dec 14:00", "lee", "How did the session go?")]
+    assert "Ana logged your session" in pulse.text and "1. Give feedback" in pulse.text
+    await lee_chat.expect(f"feedback {n} pulse", "(1/3) How useful was the session?")
+    await lee_chat.expect("9", "9 is out of range", "from 1 (lowest) to 5 (highest)")
+    await lee_chat.expect("4", "(2/3) Did you leave with a next step?")
+    await lee_chat.expect("yes", "(3/3) Anything you'd like to add?")
+    await lee_chat.expect("skip", "Thank you! Your feedback is saved.")
+    [given] = await rows(world.database, Feedback)
+    assert (given.survey, given.status, given.answers) == (
+        "pulse",
+        "answered",
+        {"usefulness": 4, "next_step": "Yes", "comment": None},
+    )
+    assert world.take() == []  # private: Ana hears nothing of Lee's ratings
 
     # To the end of the cycle. The session moved the check-in of 21 Dec to 31 Dec.
-    await world.walk(67)  # to Mon 22 Feb
+    await world.walk(66)  # to Mon 22 Feb
     rest = world.take()
     assert_working_hours(start + first + rest)
     assert seen(rest) == [
@@ -134,7 +152,28 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
     assert "2 check-ins in a row passed with no session logged" in rest[6].text
     assert "last session: Thu 17 Dec" in rest[6].text
     assert "for 60 days" in rest[10].text
-    assert "1. Continue another cycle\n  2. Close the pairing" in rest[14].text
+    assert "1. Continue another cycle\n  2. Close the pairing\n  3. Give feedback" in rest[14].text
+
+    # The checkpoints asked both sides their surveys; Lee, the mentee, also rates Ana's
+    # readiness as a mentor.
+    await ana_chat.expect("feedback", "3 surveys are waiting for you")
+    await ana_chat.expect(f"feedback {n} calibration", "(1/2) How well is the pairing working")
+    await ana_chat.expect("4", "(2/2) What would make it more useful?")
+    await ana_chat.expect("More structure", "Thank you!")
+    await lee_chat.expect(f"feedback {n} calibration", "(1/5) How well is the pairing working")
+    for answer in ("5", "skip", "4", "3"):
+        await lee_chat.send(answer)
+    await lee_chat.expect("5", "Thank you!")
+    answered = {
+        (f.survey, f.role): f.answers for f in await rows(world.database, Feedback) if f.answers
+    }
+    assert answered["calibration", "mentor"] == {"fit": 4, "comment": "More structure"}
+    assert answered["calibration", "mentee"] == {"fit": 5, "comment": None}
+    assert answered["mentor_readiness", "mentee"] == {
+        "coaching": 4,
+        "availability": 3,
+        "domain_credibility": 5,
+    }
     assert (await current(world.database, pairing)).at_risk_since is not None
 
     # Both continue: a second cycle starts with its own schedule.
@@ -182,9 +221,7 @@ async def test_a_logged_session_suppresses_the_check_in_it_covers(world: World) 
 async def test_logging_twice_for_one_day_counts_once(world: World) -> None:
     lee, ana, _pairing = await world.pair()
     for chat in (world.chat(ana), world.chat(lee)):
-        await chat.send("log")
-        await chat.send("today")
-        last = await chat.send("60")
+        last = await log_session(chat, minutes="60")
     assert "was already logged for this pairing, so it counts once" in last
     assert len(await rows(world.database, SessionLog)) == 1
 
@@ -197,10 +234,11 @@ async def test_a_session_log_refuses_impossible_answers(world: World) -> None:
     await chat.expect("2026-11-01", "before your pairing started (Mon 23 Nov)")
     await chat.expect("next month", "I can't read 'next month' as a date")
     await chat.expect("today", "How long was it")
-    await chat.expect("600", "between 5 and 480 minutes")
-    await chat.expect("-5", "Please type the length in minutes")
+    await chat.expect("600", "600 is out of range", "from 5 to 480")
+    await chat.expect("-5", "-5 is out of range")
+    await chat.expect("an hour", "'an hour' is not a whole number")
     assert await rows(world.database, SessionLog) == []
-    await chat.expect("cancel", "no session was logged")
+    await chat.expect("cancel", "Cancelled; nothing was saved")
     stranger = await make_person(world.database, "someone@x.com", name="Some One")
     await world.chat(stranger).expect(f"log {pairing.id}", "You're not part of a pairing")
 
@@ -329,9 +367,7 @@ async def test_snooze_and_reschedule_move_the_reminder(world: World) -> None:
     assert rescheduled.local.strftime("%a %-d %b %H:%M") == "Mon 14 Dec 09:00"
 
     await chat.expect(f"snooze {n}", "Snoozed")
-    await chat.send("log")
-    await chat.send("today")
-    await chat.send("30")
+    await log_session(chat, minutes="30")
     await world.walk(4)
     assert [m for m in world.take() if "Check-in" in m.text] == []
     await chat.expect(f"reschedule {n} yesterday", "Pick a day after today")

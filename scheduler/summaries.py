@@ -1,0 +1,407 @@
+"""Writing the summaries of session notes that are due, with the model called outside any
+transaction.
+
+A session logged with notes, by a pair who both agreed, waits with
+``summary_status='pending'`` and ``summary_next_at`` set. A pass of :func:`summarize_due`:
+
+1. drops the pending summaries whose pair no longer both agree (or that have no notes),
+   without reading their notes;
+2. claims a batch of due ones in a short committed transaction, by moving their
+   ``summary_next_at`` to a lease of its own (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+   replicas claim disjoint batches; SQLite serialises writers);
+3. asks the model for each, with a timeout, holding no transaction and no connection, a
+   few at a time;
+4. stores each result in its own short transaction, only if the claim is still its own
+   (status pending, ``summary_next_at`` still its lease) and both still agree: the summary
+   and status ``done``, with a message to each side of the pair under a unique outbox key;
+   or, on failure, one more attempt, the next try after an exponential backoff (never
+   sooner than a 429's Retry-After) and a short reason of our own wording. After
+   ``max_attempts`` the summary is ``failed`` and the pair is told nothing was lost.
+
+So the session log itself is never at risk (it was saved when it was logged), a slow model
+delays only its own summary, a pass that dies after claiming leaves a lease that runs out
+(the next pass takes the summary), and two passes never send a summary twice. Notes,
+summaries and the model's answers are never logged; errors are logged by class name only,
+since a database error's text carries its parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.messages import Reply
+from handlers.outbox import enqueue
+from handlers.program import Program
+from handlers.summaries import (
+    Owner,
+    Summarizer,
+    Summary,
+    SummaryContext,
+    SummaryError,
+    SummaryUnavailable,
+    gave_up_reply,
+    redact,
+    summary_reply,
+)
+from storage import Database, Pairing, Person, SessionLog, SummaryStatus
+
+log = logging.getLogger(__name__)
+SESSION_LOG = SessionLog.__table__  # type: ignore[attr-defined]
+PAIRING = Pairing.__table__  # type: ignore[attr-defined]
+PERSON = Person.__table__  # type: ignore[attr-defined]
+
+#: Summaries claimed by one pass.
+BATCH = 8
+#: Model calls in flight at once.
+CONCURRENCY = 4
+#: How long the model has to answer one summary, in seconds.
+TIMEOUT = 60.0
+#: How long a claim is a pass's own; longer than the calls of a whole batch take.
+LEASE = timedelta(minutes=10)
+#: Tries before a summary is given up on: about four hours of backoff in all.
+MAX_ATTEMPTS = 8
+FIRST_BACKOFF = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=6)
+#: The longest Retry-After honoured; a server asking for more is asked again then.
+MAX_RETRY_AFTER = timedelta(days=1)
+
+
+@dataclass
+class SummaryReport:
+    """What one pass did.
+
+    Attributes:
+        written: Summaries stored and queued for both sides.
+        retried: Failed attempts that will be tried again later.
+        failed: Summaries given up on (the pair was told nothing was lost).
+        dropped: Pending summaries no longer wanted (consent withdrawn, no notes).
+        superseded: Results thrown away because another pass took the claim over.
+        errors: Results that could not be stored; the lease hands them to a later pass.
+    """
+
+    written: int = 0
+    retried: int = 0
+    failed: int = 0
+    dropped: int = 0
+    superseded: int = 0
+    errors: int = 0
+
+    @property
+    def total(self) -> int:
+        """How many summaries the pass changed."""
+        return self.written + self.retried + self.failed + self.dropped
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts, for logs."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A pending summary this pass claimed; ``lease`` is its claim's own mark."""
+
+    id: int
+    pairing_id: int
+    held_on: date
+    minutes: int
+    topics: tuple[str, ...]
+    notes: str
+    attempts: int
+    lease: datetime
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try.
+
+    Doubles from :data:`FIRST_BACKOFF` up to :data:`MAX_BACKOFF`; never shorter than the
+    server's Retry-After (up to :data:`MAX_RETRY_AFTER`).
+    """
+    delay = min(FIRST_BACKOFF * (1 << min(max(attempts - 1, 0), 16)), MAX_BACKOFF)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    return delay
+
+
+async def summarize_due(
+    database: Database,
+    program: Program,
+    summarizer: Summarizer,
+    now: datetime,
+    *,
+    batch: int = BATCH,
+    model_timeout: float = TIMEOUT,
+    lease: timedelta = LEASE,
+    concurrency: int = CONCURRENCY,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> SummaryReport:
+    """Write the summaries due at ``now``; safe to run again, and from several processes.
+
+    Args:
+        database: The database.
+        program: The program (for delivery in each person's working hours).
+        summarizer: The model.
+        now: The instant of the pass.
+        batch: Most summaries claimed by this pass.
+        model_timeout: Seconds the model has for each summary.
+        lease: How long the claim holds before another pass may take a summary over.
+        concurrency: Model calls in flight at once.
+        max_attempts: Tries before a summary is given up on.
+    """
+    report = SummaryReport()
+    async with database.session() as session:
+        report.dropped += await _drop_unwanted(session, now)
+        claimed = await _claim(session, database.is_sqlite, now, batch, lease)
+    if not claimed:
+        return report
+    slots = asyncio.Semaphore(max(concurrency, 1))
+
+    async def one(item: _Claimed) -> None:
+        async with slots:
+            result = await _ask(summarizer, item, model_timeout)
+        try:
+            async with database.session() as session:
+                await _store(session, program, item, result, now, report, max_attempts)
+        except Exception as exc:  # the lease runs out and a later pass tries again
+            report.errors += 1
+            log.warning(
+                "summaries: the result for session %s could not be stored (%s); it will be "
+                "tried again after the lease",
+                item.id,
+                type(exc).__name__,
+            )
+
+    await asyncio.gather(*(one(item) for item in claimed))
+    return report
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        SESSION_LOG.c.summary_status == SummaryStatus.PENDING.value,
+        SESSION_LOG.c.summary_next_at <= now,
+    )
+
+
+def _both_agree() -> sa.ColumnElement[bool]:
+    return sa.and_(
+        sa.func.coalesce(PAIRING.c.mentee_consent, sa.false()),
+        sa.func.coalesce(PAIRING.c.mentor_consent, sa.false()),
+    )
+
+
+async def _drop_unwanted(session: AsyncSession, now: datetime) -> int:
+    """Drop due pending summaries whose pair no longer both agree, or that have no notes."""
+    conn = await session.connection()
+    unwanted = sa.select(PAIRING.c.id).where(sa.not_(_both_agree()))
+    result = await conn.execute(
+        sa.update(SESSION_LOG)
+        .where(
+            _due(now),
+            sa.or_(
+                SESSION_LOG.c.pairing_id.in_(unwanted.scalar_subquery()),
+                SESSION_LOG.c.notes.is_(None),
+                SESSION_LOG.c.notes == "",
+            ),
+        )
+        .values(summary_status=None, summary_next_at=None, summary_error=None)
+    )
+    return int(result.rowcount or 0)
+
+
+async def _claim(
+    session: AsyncSession, sqlite: bool, now: datetime, batch: int, lease: timedelta
+) -> list[_Claimed]:
+    """Claim up to ``batch`` due summaries by moving their next try to a lease of our own."""
+    conn = await session.connection()
+    # A few random microseconds make the lease this claim's own even when two processes
+    # claim at the same instant.
+    lease_until = now + lease + timedelta(microseconds=secrets.randbelow(1_000_000))
+    ids = (
+        sa.select(SESSION_LOG.c.id)
+        .where(_due(now))
+        .order_by(SESSION_LOG.c.summary_next_at, SESSION_LOG.c.id)
+        .limit(batch)
+    )
+    if not sqlite:
+        ids = ids.with_for_update(skip_locked=True)
+    rows = await conn.execute(
+        sa.update(SESSION_LOG)
+        .where(SESSION_LOG.c.id.in_(ids.scalar_subquery()), _due(now))
+        .values(summary_next_at=lease_until)
+        .returning(
+            SESSION_LOG.c.id,
+            SESSION_LOG.c.pairing_id,
+            SESSION_LOG.c.held_on,
+            SESSION_LOG.c.minutes,
+            SESSION_LOG.c.topics,
+            SESSION_LOG.c.notes,
+            SESSION_LOG.c.summary_attempts,
+        )
+    )
+    return [
+        _Claimed(
+            id=row[0],
+            pairing_id=row[1],
+            held_on=row[2],
+            minutes=row[3],
+            topics=tuple(str(t) for t in row[4] or ()),
+            notes=row[5] or "",
+            attempts=row[6],
+            lease=lease_until,
+        )
+        for row in sorted(rows.all(), key=lambda r: r[0])
+    ]
+
+
+async def _ask(summarizer: Summarizer, item: _Claimed, seconds: float) -> Summary | SummaryError:
+    """The model's summary of one session, or why there is none this time."""
+    context = SummaryContext(held_on=item.held_on, minutes=item.minutes, topics=item.topics)
+    try:
+        async with asyncio.timeout(seconds):
+            return await summarizer.summarize(redact(item.notes), context)
+    except TimeoutError:
+        return SummaryUnavailable(f"the model did not answer within {seconds:g} s")
+    except SummaryError as exc:
+        return exc
+    except Exception as exc:  # a client bug must not stop the pass, nor put notes in a log
+        return SummaryError(f"the summarizer failed ({type(exc).__name__})")
+
+
+@dataclass(frozen=True)
+class _Pair:
+    mentee_id: int
+    mentor_id: int
+    mentee: str
+    mentor: str
+    agreed: bool
+
+
+async def _pair(session: AsyncSession, pairing_id: int) -> _Pair | None:
+    """The pair and whether both still agree, locked until the transaction ends."""
+    conn = await session.connection()
+    mentee, mentor = PERSON.alias("mentee"), PERSON.alias("mentor")
+    query = (
+        sa.select(
+            PAIRING.c.mentee_id,
+            PAIRING.c.mentor_id,
+            mentee.c.name,
+            mentor.c.name,
+            PAIRING.c.mentee_consent,
+            PAIRING.c.mentor_consent,
+        )
+        .join(mentee, mentee.c.id == PAIRING.c.mentee_id)
+        .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
+        .where(PAIRING.c.id == pairing_id)
+    )
+    if conn.dialect.name == "postgresql":
+        # A "consent N no" in flight waits for this transaction, or is seen by it.
+        query = query.with_for_update(of=PAIRING)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return _Pair(row[0], row[1], row[2], row[3], bool(row[4]) and bool(row[5]))
+
+
+async def _store(
+    session: AsyncSession,
+    program: Program,
+    item: _Claimed,
+    result: Summary | SummaryError,
+    now: datetime,
+    report: SummaryReport,
+    max_attempts: int,
+) -> None:
+    """Record one result, if the claim is still ours, and queue what the pair should read."""
+    conn = await session.connection()
+    ours = sa.and_(
+        SESSION_LOG.c.id == item.id,
+        SESSION_LOG.c.summary_status == SummaryStatus.PENDING.value,
+        SESSION_LOG.c.summary_next_at == item.lease,
+    )
+    pair = await _pair(session, item.pairing_id)
+    if pair is None or not pair.agreed:
+        # Consent withdrawn while the model was writing: nothing is kept or sent.
+        dropped = await conn.execute(
+            sa.update(SESSION_LOG)
+            .where(ours)
+            .values(summary_status=None, summary_next_at=None, summary_error=None)
+        )
+        if dropped.rowcount:
+            report.dropped += 1
+        else:
+            report.superseded += 1
+        return
+    values: dict[str, Any]
+    if isinstance(result, Summary):
+        values = {
+            "summary": result.to_dict(),
+            "summary_status": SummaryStatus.DONE.value,
+            "summary_next_at": None,
+            "summary_error": None,
+        }
+    else:
+        attempts = item.attempts + 1
+        reason = str(result)[:200]
+        if attempts >= max_attempts:
+            values = {
+                "summary_status": SummaryStatus.FAILED.value,
+                "summary_attempts": attempts,
+                "summary_next_at": None,
+                "summary_error": reason,
+            }
+        else:
+            retry_after = result.retry_after if isinstance(result, SummaryUnavailable) else None
+            values = {
+                "summary_attempts": attempts,
+                "summary_next_at": now + backoff(attempts, retry_after),
+                "summary_error": reason,
+            }
+        log.warning(
+            "summaries: no summary of session %s yet (attempt %s of %s): %s",
+            item.id,
+            attempts,
+            max_attempts,
+            reason,
+        )
+    stored = await conn.execute(sa.update(SESSION_LOG).where(ours).values(**values))
+    if not stored.rowcount:
+        report.superseded += 1
+        return
+    status = values.get("summary_status")
+    if status is None:
+        report.retried += 1
+        return
+    for person_id, reader in ((pair.mentee_id, Owner.MENTEE), (pair.mentor_id, Owner.MENTOR)):
+        if isinstance(result, Summary):
+            reply = summary_reply(
+                result,
+                session_id=item.id,
+                held_on=item.held_on,
+                reader=reader,
+                mentee=pair.mentee,
+                mentor=pair.mentor,
+            )
+            key = f"summary:{item.id}:{person_id}"
+        else:
+            reply = gave_up_reply(session_id=item.id, held_on=item.held_on)
+            key = f"summary-failed:{item.id}:{person_id}"
+        await _tell(session, program, person_id, reply, key, now)
+    if isinstance(result, Summary):
+        report.written += 1
+    else:
+        report.failed += 1
+
+
+async def _tell(
+    session: AsyncSession, program: Program, person_id: int, reply: Reply, key: str, now: datetime
+) -> None:
+    await enqueue(
+        session, person_id=person_id, replies=[reply], dedupe_key=key, now=now, program=program
+    )
