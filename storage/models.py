@@ -344,7 +344,7 @@ class DueItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pairing_id: int = Field(
         sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False
         )
     )
     kind: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
@@ -376,7 +376,7 @@ class Milestone(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pairing_id: int = Field(
         sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False
         )
     )
     cycle: int = Field(nullable=False)
@@ -400,7 +400,7 @@ class SessionLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pairing_id: int = Field(
         sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False
         )
     )
     held_on: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
