@@ -154,6 +154,77 @@ async def _privacy_export(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
+async def _report(args: argparse.Namespace, env: Environment) -> int:
+    from handlers.figures import as_csv, as_json, as_text
+    from handlers.reports import CATALOGUE, NotALead, run_report
+
+    if args.kind not in CATALOGUE.kinds:
+        known = ", ".join(CATALOGUE.names())
+        raise CliError(f"there is no report {args.kind!r}; available: {known}")
+    async with open_app(env) as app:
+        async with app.database.session() as session:
+            try:
+                report = await run_report(
+                    session,
+                    app.program,
+                    actor=args.as_email.strip().lower(),
+                    kind=args.kind,
+                    now=datetime.now(UTC),
+                    channel="cli",
+                    output=args.format,
+                )
+            except NotALead:
+                report = None  # the attempt is audited: the transaction still commits
+        if report is None:
+            raise CliError(
+                f"{args.as_email} is not a program lead of {app.program.program.name}; "
+                "reports are for the leads listed in program.leads"
+            )
+    rendered = {"table": as_text, "csv": as_csv, "json": as_json}[args.format](report)
+    print(rendered, end="" if rendered.endswith("\n") else "\n")
+    return 0
+
+
+async def _audit(args: argparse.Namespace, env: Environment) -> int:
+    from handlers.audit import entries
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise CliError(f"--since {args.since!r} is not a date; use YYYY-MM-DD") from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    async with open_app(env) as app, app.database.session() as session:
+        found = await entries(session, since=since)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "at": e.at.isoformat(),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "target": e.target,
+                        "allowed": e.allowed,
+                        "detail": e.detail,
+                    }
+                    for e in found
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for e in found:
+        verdict = "" if e.allowed else "  (refused)"
+        target = f" {e.target}" if e.target else ""
+        print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor}  {e.action}{target}{verdict}")
+    if not found:
+        print("no audit entries" + (f" since {args.since}" if args.since else ""))
+    return 0
+
+
 async def _serve(args: argparse.Namespace, env: Environment) -> int:
     # Imported here: slack_bolt and aiohttp's server take a while to import, and the
     # shell and the other commands should start at once.
@@ -550,6 +621,22 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument(
         "--as", dest="as_email", metavar="EMAIL", help="the program lead approving (recorded)"
     )
+
+    report = add(
+        "report",
+        _report,
+        "print a program lead's report (overview, cadence, at-risk, feedback, ...)",
+    )
+    report.add_argument("kind", metavar="KIND", help="which report, e.g. overview or ops")
+    report.add_argument(
+        "--as", dest="as_email", required=True, metavar="EMAIL", help="the program lead asking"
+    )
+    report.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="default: table"
+    )
+    audit = add("audit", _audit, "list who did what and when: reports, approvals, erasures")
+    audit.add_argument("--since", metavar="DATE", help="only entries from this day on")
+    audit.add_argument("--json", action="store_true", help="print the entries as JSON")
 
     due = add("run-due", _run_due, "do one pass of everything due (safe to repeat)")
     due.add_argument(

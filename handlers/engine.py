@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.audit import record
 from handlers.errors import UserError
 from handlers.messages import Form, Inbound, Reply
 from handlers.ports import Clock, SystemClock
@@ -489,7 +490,26 @@ class Engine:
         command = self._by_word.get(word)
         if command is None or (command.lead_only and not self.program.is_lead(turn.person.email)):
             if command is not None:
-                text = f"Only program leads can use {command.name}."
+                # Refused attempts at lead actions are audited (committed with the turn).
+                await record(
+                    turn.session,
+                    actor=turn.person.email,
+                    action=command.name,
+                    target=words[1][:200] if len(words) > 1 else None,
+                    allowed=False,
+                    now=turn.now,
+                    detail={"channel": turn.inbound.channel},
+                )
+                return Outcome(
+                    [
+                        Reply(
+                            f"Sorry, {command.name} is for the program leads only. If you "
+                            "need something from it, ask one of them."
+                        )
+                    ],
+                    None,
+                    False,
+                )
             else:
                 text = f"I don't know {words[0]!r}."
                 known = [c.name for c in self.commands_for(turn.person)]

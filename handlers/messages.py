@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from handlers.figures import Report
 from handlers.program import Question
 
 
@@ -154,6 +155,8 @@ class Reply:
             (e.g. ``status``), as if the person had typed it.
         form: A whole form to fill in (see :class:`Form`); channels without forms never
             receive one.
+        report: A lead's report as data, for channels that render tables and charts;
+            ``text`` holds its plain rendering.
     """
 
     text: str
@@ -163,6 +166,7 @@ class Reply:
     hint: str | None = None
     actions: tuple[Option, ...] = ()
     form: Form | None = None
+    report: Report | None = None
 
 
 def _option(option: Option) -> dict[str, Any]:
@@ -175,8 +179,8 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     Written out because a tick serialises a reply for every message it queues, and
     ``asdict`` deep-copies as it recurses.
     """
-    if reply.form is not None:
-        raise ValueError("a form answers a person directly; queue a button that opens it")
+    if reply.form is not None or reply.report is not None:
+        raise ValueError("forms and reports answer a person directly; they are not queued")
     prompt = reply.prompt
     return {
         "text": reply.text,

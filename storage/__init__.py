@@ -11,6 +11,7 @@ from storage.database import (
 )
 from storage.models import (
     OPEN_PAIRING,
+    AuditEntry,
     ConversationRef,
     ConversationState,
     DueItem,
@@ -37,6 +38,7 @@ from storage.models import (
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "OPEN_PAIRING",
+    "AuditEntry",
     "ConversationRef",
     "ConversationState",
     "Database",

@@ -473,3 +473,20 @@ class Feedback(SQLModel, table=True):
     answers: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType))
     asked_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     answered_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+
+
+class AuditEntry(SQLModel, table=True):
+    """One lead action (a report, a match approval, an erasure), or a refused attempt.
+
+    ``detail`` says what was asked (a report's kind and format), never what it showed.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False, index=True))
+    actor: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))
+    action: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    target: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    allowed: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    detail: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType))

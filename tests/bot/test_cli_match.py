@@ -38,7 +38,7 @@ def enroll_both(database_url: str) -> None:
 def test_the_whole_lifecycle_in_the_shell(database_url: str) -> None:
     enroll_both(database_url)
     refused = shell(database_url, "lee.park@example.com", "match")
-    assert "Only program leads can use match." in refused
+    assert "Sorry, match is for the program leads only." in refused
 
     review = shell(database_url, LEAD, "match", "1", "status")
     assert "1. Lee Park → Ana Lima · fit 0." in review

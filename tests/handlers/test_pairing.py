@@ -77,7 +77,7 @@ async def proposed(world: Program5) -> tuple[Person, Person, Chat, Pairing]:
 async def test_only_program_leads_can_match(world: Program5) -> None:
     lee = await mentee(world.database, "lee@x.com", name="Lee Park")
     chat = await world.chat(lee)
-    await chat.expect("match", "Only program leads can use match.")
+    await chat.expect("match", "Sorry, match is for the program leads only.")
     assert "• match" not in await chat.send("help")
     assert await rows(world.database, Pairing) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers import build_engine
+from handlers.audit import entries
 from handlers.messages import Reply
 from handlers.outbox import enqueue
 from handlers.ports import Recipient, TransientDeliveryError, Unreachable
@@ -54,11 +55,23 @@ async def test_a_lead_sees_failed_and_undeliverable_messages_with_reasons(
         clock.advance(minutes=5)
     engine = build_engine(program=program, database=database, clock=clock)
     report = await Chat(engine, lead).send("report ops")
-    assert "Waiting to go out: 0. Sent: 0. Failed: 1. Undeliverable: 1." in report
-    assert "Ana Lima <ana@x.com>, queued 23 Nov 10:00 UTC: gave up after 2 attempts: " in report
-    assert "slack: Slack answered 503" in report
-    assert "Gone Person <gone@x.com>: 1 message; slack: no Slack user has this email" in report
+    assert report.startswith(
+        "== Operations: message delivery ==\n"
+        "Waiting to go out  0\nSent               0\nFailed             1\nUndeliverable      1\n"
+    )
+    assert "Messages given up on (newest first)" in report
+    assert "Ana Lima  ana@x.com  23 Nov 10:00" in report
+    assert "gave up after 2 attempts: slack: Slack answered 503" in report
+    assert "Gone Person  gone@x.com         1  slack: no Slack user has this email" in report
 
     await Chat(engine, lead).expect("report everything", "There's no report 'everything'")
     refused = await Chat(engine, ana).send("report ops")
-    assert "Only program leads can use report." in refused
+    assert "Sorry, report is for the program leads only." in refused
+    # The run and the refused attempt are both in the audit log; what it showed is not.
+    async with database.session() as session:
+        audit = await entries(session)
+    assert [(e.actor, e.action, e.target, e.allowed) for e in audit] == [
+        ("priya.shah@example.com", "report", "ops", True),
+        ("ana@x.com", "report", "ops", False),
+    ]
+    assert audit[0].detail == {"kind": "ops", "channel": "shell", "format": "chat"}

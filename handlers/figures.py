@@ -1,0 +1,180 @@
+"""A report as data: headline figures, tables and a chart, and its plain renderings.
+
+Part of the neutral message model (a :class:`~handlers.messages.Reply` may carry a
+:class:`Report`); handlers/reports.py builds them, channels render them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.program import Program
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of figures under named columns.
+
+    Attributes:
+        title: What the table shows.
+        columns: The column headings.
+        rows: One tuple per row, as many cells as columns; numbers stay numbers (CSV and
+            JSON keep them exact; the text table formats them).
+        note: A line under the table (e.g. which groups were too small to show).
+    """
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The table as JSON-ready data: a list of row objects keyed by column."""
+        return {
+            "title": self.title,
+            "rows": [dict(zip(self.columns, row, strict=True)) for row in self.rows],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A picture of one series or a few: a bar chart, a line over time, a histogram.
+
+    Attributes:
+        kind: ``bar`` (categories), ``line`` (a trend over ``labels`` in order) or
+            ``histogram`` (counts per bucket, the buckets in ``labels``).
+        title: The chart's heading.
+        labels: The x-axis categories or moments.
+        series: Named series of values, one value per label.
+        y_label: What the values are.
+    """
+
+    kind: Literal["bar", "line", "histogram"]
+    title: str
+    labels: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float, ...]], ...]
+    y_label: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report as data.
+
+    Attributes:
+        kind: The report's name (``overview``, ``cadence`` ...).
+        title: Its heading.
+        figures: Headline figures as label/value pairs.
+        tables: Detail tables.
+        chart: A chart where a trend or distribution reads better as a picture.
+        notes: Lines after everything else (privacy thresholds, how a figure is counted).
+    """
+
+    kind: str
+    title: str
+    figures: tuple[tuple[str, str], ...] = ()
+    tables: tuple[Table, ...] = ()
+    chart: Chart | None = None
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "figures": dict(self.figures),
+            "tables": [t.as_dict() for t in self.tables],
+            "notes": list(self.notes),
+        }
+
+
+def as_json(report: Report) -> str:
+    """The report as JSON text."""
+    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False)
+
+
+def as_csv(report: Report) -> str:
+    """The report's first table as CSV (headline figures when it has no table)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if report.tables:
+        table = report.tables[0]
+        writer.writerow(table.columns)
+        writer.writerows(["" if c is None else c for c in row] for row in table.rows)
+    else:
+        writer.writerow(("figure", "value"))
+        writer.writerows(report.figures)
+    return out.getvalue()
+
+
+def _cell(value: Cell) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return value
+
+
+def _table_lines(table: Table) -> list[str]:
+    cells = [[_cell(c) for c in row] for row in table.rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(table.columns)]
+    # Columns that hold numbers are right-aligned; the first column never is.
+    numeric = [
+        i > 0 and any(isinstance(row[i], int | float) for row in table.rows)
+        for i in range(len(table.columns))
+    ]
+
+    def line(values: list[str] | tuple[str, ...]) -> str:
+        return "  ".join(
+            v.rjust(widths[i]) if numeric[i] else v.ljust(widths[i]) for i, v in enumerate(values)
+        ).rstrip()
+
+    out = [line(table.columns), "  ".join("-" * w for w in widths)]
+    out += [line(row) for row in cells] or ["(none)"]
+    if table.note:
+        out.append(table.note)
+    return out
+
+
+def as_text(report: Report, *, heading: bool = True) -> str:
+    """The report as aligned plain text (the shell, the CLI, and every fallback)."""
+    lines = [report.title, "=" * len(report.title)] if heading else []
+    if report.figures:
+        width = max(len(label) for label, _ in report.figures)
+        lines += [f"{label.ljust(width)}  {value}" for label, value in report.figures]
+    for table in report.tables:
+        lines += ["", table.title, *_table_lines(table)]
+    if report.notes:
+        lines.append("")
+        lines += list(report.notes)
+    return "\n".join(lines)
+
+
+def small(count: int, program: Program) -> Cell:
+    """A count as shown to leads: the number, or "fewer than N" for a small group."""
+    threshold = program.program.min_group_size
+    return count if count >= threshold else f"fewer than {threshold}"
+
+
+Builder = Callable[[AsyncSession, Program, datetime], Awaitable[Report]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A report kind: what it shows and the function that builds it."""
+
+    name: str
+    summary: str
+    build: Builder

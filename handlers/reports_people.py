@@ -1,0 +1,8 @@
+"""Lead reports: feedback, equity of access, and the per-pair export (being built)."""
+
+from __future__ import annotations
+
+from handlers.figures import Kind
+
+#: The kinds this module offers, in the order ``report`` lists them.
+KINDS: list[Kind] = []

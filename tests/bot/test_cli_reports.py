@@ -1,0 +1,63 @@
+"""``mentorbot report`` and ``mentorbot audit``: who may see reports, and the record of it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tests.bot.cli_helpers import mentorbot
+
+LEAD = "priya.shah@example.com"
+
+
+def test_a_lead_gets_a_report_as_a_table_csv_or_json(database_url: str) -> None:
+    table = mentorbot("report", "ops", "--as", LEAD, database_url=database_url)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith(
+        "Operations: message delivery\n============================\nWaiting to go out  0\n"
+    )
+    as_json = mentorbot(
+        "report", "ops", "--as", LEAD.upper(), "--format", "json", database_url=database_url
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    assert document["kind"] == "ops"
+    assert document["figures"]["Failed"] == "0"
+    as_csv = mentorbot("report", "ops", "--as", LEAD, "--format", "csv", database_url=database_url)
+    assert list(csv.reader(io.StringIO(as_csv.stdout)))[:2] == [
+        ["figure", "value"],
+        ["Waiting to go out", "0"],
+    ]
+
+
+def test_anyone_else_is_refused_and_every_attempt_is_audited(database_url: str) -> None:
+    refused = mentorbot("report", "ops", "--as", "lee.park@example.com", database_url=database_url)
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        "mentorbot: lee.park@example.com is not a program lead of Leadership Mentoring "
+        "Program 2027; reports are for the leads listed in program.leads\n"
+    )
+    assert mentorbot("report", "ops", "--as", LEAD, database_url=database_url).returncode == 0
+    unknown = mentorbot("report", "gossip", "--as", LEAD, database_url=database_url)
+    assert unknown.returncode == 1
+    assert "there is no report 'gossip'; available: " in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+    audit = mentorbot("audit", database_url=database_url)
+    assert audit.returncode == 0, audit.stderr
+    lines = audit.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("UTC  lee.park@example.com  report ops  (refused)")
+    assert lines[1].endswith(f"UTC  {LEAD}  report ops")
+    entries = json.loads(mentorbot("audit", "--json", database_url=database_url).stdout)
+    assert [(e["actor"], e["allowed"], e["detail"]) for e in entries] == [
+        ("lee.park@example.com", False, {"kind": "ops", "channel": "cli", "format": "table"}),
+        (LEAD, True, {"kind": "ops", "channel": "cli", "format": "table"}),
+    ]
+    later = mentorbot("audit", "--since", "2999-01-01", database_url=database_url)
+    assert later.stdout == "no audit entries since 2999-01-01\n"
+    bad = mentorbot("audit", "--since", "last tuesday", database_url=database_url)
+    assert bad.returncode == 1
+    assert bad.stderr == "mentorbot: --since 'last tuesday' is not a date; use YYYY-MM-DD\n"
