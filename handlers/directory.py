@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -396,6 +397,15 @@ async def find_or_create_person(
         created_at=now,
         updated_at=now,
     )
-    session.add(person)
-    await session.flush()
+    try:
+        # A savepoint: two first requests from one new person (a DM and a click) may
+        # race to create them; the loser reads the winner's row instead of failing.
+        async with session.begin_nested():
+            session.add(person)
+            await session.flush()
+    except IntegrityError:
+        existing = await person_by_email(session, email)
+        if existing is None:
+            raise
+        return existing, False
     return person, True

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -142,7 +143,7 @@ async def link_account(
     """Create or refresh the link between a platform user and a directory person."""
     account = await account_of(session, platform=platform, external_id=external_id)
     if account is None:
-        account = PlatformAccount(
+        fresh = PlatformAccount(
             platform=platform,
             external_id=external_id,
             person_id=person_id,
@@ -150,11 +151,21 @@ async def link_account(
             created_at=now,
             last_seen_at=now,
         )
-    else:
-        account.person_id = person_id
-        account.last_seen_at = now
-        if dm_channel:
-            account.dm_channel = dm_channel
+        try:
+            # Two first requests from one user may race to link them: the loser
+            # refreshes the winner's link below.
+            async with session.begin_nested():
+                session.add(fresh)
+                await session.flush()
+            return fresh
+        except IntegrityError:
+            account = await account_of(session, platform=platform, external_id=external_id)
+            if account is None:
+                raise
+    account.person_id = person_id
+    account.last_seen_at = now
+    if dm_channel:
+        account.dm_channel = dm_channel
     session.add(account)
     await session.flush()
     return account

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from handlers.directory import (
     parse_people_csv,
 )
 from storage import Database, Person
+from storage.queries import link_account, person_by_email
 from tests.helpers import make_person
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -760,3 +762,50 @@ async def test_find_or_create_person_drops_an_unknown_timezone(
             session, email="ana@example.com", now=NOW, name="Ana", timezone=zone
         )
     assert (person.name, person.timezone) == ("Ana", None)
+
+
+async def test_two_first_requests_from_one_new_person_make_one_person_and_one_link(
+    database: Database,
+) -> None:
+    """A DM and a click from a new Slack user arrive together: both get the same person."""
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    arrived = asyncio.Event()
+    waiting = 0
+
+    async def first_contact() -> tuple[int, int]:
+        nonlocal waiting
+        async with database.session() as session:
+            # Both look before either writes, as two requests on two connections do.
+            assert await person_by_email(session, "new@x.com") is None
+            waiting += 1
+            if waiting == 2:
+                arrived.set()
+            await asyncio.wait_for(arrived.wait(), 5)
+            person, _ = await find_or_create_person(session, email="New@x.com", now=now)
+            assert person.id is not None
+            account = await link_account(
+                session, platform="slack", external_id="T1/U9", person_id=person.id, now=now
+            )
+            assert account.id is not None
+            return person.id, account.id
+
+    if database.is_sqlite:
+        # One writer at a time: the second request waits for the first, then finds it.
+        results = [await first_contact_alone(database, now) for _ in range(2)]
+    else:
+        results = list(await asyncio.gather(first_contact(), first_contact()))
+    assert results[0] == results[1]
+    async with database.session() as session:
+        people = (await session.exec(select(Person))).all()
+    assert [p.email for p in people] == ["new@x.com"]
+
+
+async def first_contact_alone(database: Database, now: datetime) -> tuple[int, int]:
+    async with database.session() as session:
+        person, _ = await find_or_create_person(session, email="new@x.com", now=now)
+        assert person.id is not None
+        account = await link_account(
+            session, platform="slack", external_id="T1/U9", person_id=person.id, now=now
+        )
+        assert account.id is not None
+        return person.id, account.id
