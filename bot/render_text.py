@@ -7,7 +7,10 @@ question is waiting, so that typing the number presses the button.
 
 from __future__ import annotations
 
-from handlers.messages import Option, Reply
+from handlers.messages import Option, Reply, plural
+
+#: The report kind whose table goes out as a file (a CSV) rather than as a picture.
+EXPORT_KIND = "export"
 
 
 def render_text(reply: Reply, *, first_button: int | None = None) -> str:
@@ -54,3 +57,21 @@ def render_all(replies: list[Reply]) -> str:
         parts.append(render_text(reply, first_button=number if numbered else None))
         number += len(reply.actions)
     return "\n\n".join(parts)
+
+
+# -- reports: what the rich renderers (Block Kit, Adaptive Cards) share -----------------------
+
+
+def more_rows(kind: str, hidden: int, *, first_table: bool) -> str:
+    """The line under a cut table: how many rows are missing and how to get them all.
+
+    ``--format csv`` holds a report's first table only; JSON holds every table. The CLI
+    also needs ``--as`` (the lead asking), so the command says so.
+    """
+    return f"… {plural(hidden, 'more row')}, run `{report_command(kind, first_table)}` for all"
+
+
+def report_command(kind: str, first_table: bool = True) -> str:
+    """The CLI command that prints all of a report's rows."""
+    output = "csv" if first_table else "json"
+    return f"mentorbot report {kind} --format {output} --as EMAIL"

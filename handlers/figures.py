@@ -117,7 +117,11 @@ def as_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _cell(value: Cell) -> str:
+def cell_text(value: Cell) -> str:
+    """A table cell as shown to a person.
+
+    Numbers get thousands separators (one decimal for a float); an empty cell is a dash.
+    """
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -127,14 +131,18 @@ def _cell(value: Cell) -> str:
     return value
 
 
-def _table_lines(table: Table) -> list[str]:
-    cells = [[_cell(c) for c in row] for row in table.rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(table.columns)]
-    # Columns that hold numbers are right-aligned; the first column never is.
-    numeric = [
+def numeric_columns(table: Table) -> list[bool]:
+    """Which columns hold numbers (right-aligned); the first column never counts as one."""
+    return [
         i > 0 and any(isinstance(row[i], int | float) for row in table.rows)
         for i in range(len(table.columns))
     ]
+
+
+def _table_lines(table: Table) -> list[str]:
+    cells = [[cell_text(c) for c in row] for row in table.rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(table.columns)]
+    numeric = numeric_columns(table)
 
     def line(values: list[str] | tuple[str, ...]) -> str:
         return "  ".join(

@@ -10,6 +10,11 @@ as a modal when the turn came from a click or a slash command (their ``trigger_i
 good for a few seconds); a typed message gets a button that runs the form's command
 instead. A submitted modal goes to :meth:`handlers.engine.Engine.submit`, and its problems
 are shown next to the fields (``response_action: errors``).
+
+A lead's report is posted as blocks; then its chart is drawn (off the event loop) and
+uploaded to the same DM as a PNG with ``files_upload_v2`` (scope ``files:write``), or, for
+the export, its CSV. If the upload fails the report stays, and the person is told the
+picture or file could not be attached.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -30,11 +35,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import charts
+from bot.render_text import EXPORT_KIND, report_command
 from bot.slack import blocks
 from handlers import Action, Engine, Inbound, Reply, UserError
 from handlers.commands import home
 from handlers.directory import find_or_create_person
 from handlers.engine import FormResult, Turn, TurnResult
+from handlers.figures import Report, as_csv
 from handlers.intake import enroll
 from handlers.messages import Form, Submission
 from handlers.questions import check_form
@@ -45,6 +53,11 @@ PLATFORM = "slack"
 log = logging.getLogger(__name__)
 OUTDATED_FORM = (
     "This form is out of date or damaged, so nothing was saved. Type help in our DM to start again."
+)
+NO_CHART = "Sorry, I couldn't attach the chart; the figures above are complete."
+NO_CSV = (
+    f"Sorry, I couldn't attach {EXPORT_KIND}.csv. Run `{report_command(EXPORT_KIND)}` "
+    "to get the file."
 )
 #: Re-read the account from the database after this long, to refresh last_seen_at.
 _LINK_TTL_SECONDS = 600.0
@@ -59,6 +72,19 @@ class SlackSettings:
     signing_secret: str = field(repr=False)
     app_token: str | None = field(default=None, repr=False)
     api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """A file to attach under a report: its bytes and how Slack should show it."""
+
+    data: bytes
+    filename: str
+    title: str
+    comment: str
+    alt: str | None
+    #: What the person is told if the upload fails.
+    missing: str
 
 
 @dataclass
@@ -296,11 +322,55 @@ class SlackChannel:
             log.exception("slack: could not tell user %s that their turn failed", user)
 
     async def post(self, channel: str, replies: list[Reply]) -> None:
-        """Post replies as one message."""
+        """Post replies as one message, then any report's chart or CSV as a file."""
         if not replies:
             return
         text, message_blocks = blocks.render_message(replies)
         await self.client.chat_postMessage(channel=channel, text=text, blocks=message_blocks)
+        for reply in replies:
+            if reply.report is not None:
+                await self._attach(channel, reply.report)
+
+    async def _attach(self, channel: str, report: Report) -> None:
+        """Upload a report's chart (or the export's CSV) to the conversation, if it has one.
+
+        A failure is logged (the report's kind and Slack's error code, nothing of the
+        report) and the person is told; the report itself is already posted.
+        """
+        try:
+            upload = await _upload_of(report)
+        except Exception:
+            log.exception("slack: could not draw the chart of the %s report", report.kind)
+            await self._not_attached(channel, NO_CHART)
+            return
+        if upload is None:
+            return
+        try:
+            await self.client.files_upload_v2(
+                channel=channel,
+                file=upload.data,
+                filename=upload.filename,
+                title=upload.title,
+                initial_comment=upload.comment,
+                alt_txt=upload.alt,
+            )
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            reason = (
+                exc.response.get("error") if isinstance(exc, SlackApiError) else None
+            ) or type(exc).__name__
+            log.warning(
+                "slack: could not upload %s for the %s report (%s)",
+                upload.filename,
+                report.kind,
+                reason,
+            )
+            await self._not_attached(channel, upload.missing)
+
+    async def _not_attached(self, channel: str, text: str) -> None:
+        try:
+            await self.client.chat_postMessage(channel=channel, text=text)
+        except SlackClientError as exc:
+            log.warning("slack: could not say an attachment is missing (%s)", type(exc).__name__)
 
     async def _first_time(self, body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
@@ -560,6 +630,34 @@ class SlackChannel:
             text = await enroll(turn, role=role, answers=answers)
         await self.engine.reset(inbound)
         return text
+
+
+async def _upload_of(report: Report) -> _Upload | None:
+    """What to attach under a report: the export's CSV, a drawn chart, or nothing."""
+    if report.kind == EXPORT_KIND:
+        rows = len(report.tables[0].rows) if report.tables else len(report.figures)
+        return _Upload(
+            data=as_csv(report).encode(),
+            filename=f"{EXPORT_KIND}.csv",
+            title=report.title,
+            comment=f"{report.title}: all {rows:,} rows as CSV, for a spreadsheet.",
+            alt=None,
+            missing=NO_CSV,
+        )
+    chart = report.chart
+    if chart is None:
+        return None
+    png = await charts.draw(chart)
+    if png is None:
+        return None
+    return _Upload(
+        data=png,
+        filename=f"{report.kind}.png",
+        title=chart.title,
+        comment=f"{report.title}: {chart.title}",
+        alt=charts.alt_text(chart),
+        missing=NO_CHART,
+    )
 
 
 def _inbound(team: str, user: str, person_id: int, **turn: Any) -> Inbound:

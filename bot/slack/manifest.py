@@ -9,6 +9,7 @@ BOT_SCOPES = [
     "app_mentions:read",  # a mention in a channel gets a pointer to the DM
     "chat:write",  # answers, questions, nudges
     "commands",  # /mentor
+    "files:write",  # a report's chart (PNG) or the export (CSV), uploaded to the lead's DM
     "im:history",  # read the DM (message.im)
     "im:read",
     "im:write",  # open the DM (conversations.open)

@@ -10,6 +10,9 @@ Teams shows whole forms, so every turn says so (``Inbound.forms``): a reply's fo
 card with all its inputs, and the card's submission goes to
 :meth:`handlers.engine.Engine.submit`. Problems come back as one message listing them,
 followed by the card again, filled in with what was sent.
+
+A lead's report is one card (bot.teams.cards.report_elements); its chart is drawn off the
+event loop first and travels inside the card as a PNG data URI.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
+from bot import charts
 from bot.teams import cards
 from handlers import Engine, Inbound, Reply, UserError
 from handlers.directory import find_or_create_person, is_email
 from handlers.engine import FormResult
+from handlers.figures import Chart
 from storage import Database
 from storage.queries import account_of, link_account, save_reference
 
@@ -86,12 +91,41 @@ class _BotConfig:
             self.VALIDATE_AUTHORITY = True
 
 
-def card_activity(replies: list[Reply]) -> Activity:
-    """Replies as one message activity holding an Adaptive Card."""
-    card = cards.render_card(replies)
+def card_activity(
+    replies: list[Reply], *, pictures: dict[Chart, bytes | None] | None = None
+) -> Activity:
+    """Replies as one message activity holding an Adaptive Card.
+
+    Args:
+        replies: What to say.
+        pictures: Reports' charts already drawn (see :func:`draw_charts`); any other chart
+            is drawn here, on the caller's thread.
+    """
+    card = cards.render_card(replies, pictures=pictures)
     activity = MessageFactory.attachment(Attachment(content_type=CARD_TYPE, content=card))
-    activity.summary = replies[0].text[:200] if replies else None
+    first = replies[0] if replies else None
+    if first is not None:
+        activity.summary = (first.report.title if first.report else first.text)[:200]
     return activity
+
+
+async def draw_charts(replies: list[Reply]) -> dict[Chart, bytes | None]:
+    """The charts of any reports among the replies, drawn on a worker thread.
+
+    A chart that cannot be drawn maps to None (the card then says so) and is logged with
+    its report's kind only.
+    """
+    pictures: dict[Chart, bytes | None] = {}
+    for reply in replies:
+        report = reply.report
+        if report is None or report.chart is None or report.chart in pictures:
+            continue
+        try:
+            pictures[report.chart] = await charts.draw(report.chart)
+        except Exception:
+            log.exception("teams: could not draw the chart of the %s report", report.kind)
+            pictures[report.chart] = None
+    return pictures
 
 
 class TeamsChannel:
@@ -268,7 +302,8 @@ class TeamsChannel:
         result = await self.engine.turn(inbound)
         if not result.replies:
             return
-        if not await self._send(context, card_activity(result.replies)):
+        pictures = await draw_charts(result.replies)
+        if not await self._send(context, card_activity(result.replies, pictures=pictures)):
             undone = await self.engine.undo(inbound, result)
             log.warning(
                 "teams: a reply could not be sent; conversation %s",

@@ -10,13 +10,28 @@ A whole form (:class:`~handlers.messages.Form`) is one card with an input per qu
 (``q_<question id>``) and one ``Action.Submit`` whose data names the form and its ref and
 carries each choice question's option values, so choices travel by index here too.
 :func:`read_form` turns its submission into a neutral :class:`Submission`.
+
+A lead's report (:func:`report_elements`) is its title, a ``FactSet`` of the headline
+figures, the chart as an ``Image`` whose url is a ``data:image/png;base64`` URI, each table
+as a ``Table`` (schema 1.5, so a card holding a report says version 1.5) with a header row,
+and the notes as subtle text. The export's table is a CSV in a monospaced block to copy:
+Teams shows only images from data URIs, and a bot can hand a person a real file only
+through a file-consent card and their OneDrive, which mentorbot does not ask for. Teams
+refuses a message over about 100 KB (counted without base64 images), so tables are cut to
+fit within :data:`CARD_BUDGET`, each saying how many rows are missing and how to get them.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from bot.render_text import render_all
+from bot import charts
+from bot.render_text import EXPORT_KIND, more_rows, render_all
+from handlers.figures import Chart, Report, Table, as_csv, cell_text, numeric_columns
 from handlers.messages import Action, Form, Prompt, PromptKind, Reply, Submission
 from handlers.program import Question, QuestionType
 
@@ -33,6 +48,20 @@ REF = "mb_ref"
 CHOICES = "mb_choices"
 INPUT_PREFIX = "q_"
 TEXT_LIMIT = 2000
+#: Card schema versions: 1.4 for everything Teams renders everywhere; 1.5 for tables.
+VERSION = "1.4"
+REPORT_VERSION = "1.5"
+#: Most characters of a card's JSON, not counting data-URI images: Teams counts a message
+#: as UTF-16 (two bytes a character) and advises staying under 80 KB.
+CARD_BUDGET = 38_000
+#: Most rows of a report table, and most cells (rows × columns), before the budget cuts more.
+TABLE_ROWS = 20
+TABLE_CELLS = 240
+#: Characters of the export's CSV shown per row allowed (so the CSV shrinks with the tables).
+CSV_CHARS_PER_ROW = 600
+#: Characters of a report's plain text in the card's fallback.
+FALLBACK_REPORT = 3000
+NO_CHART = "The chart could not be drawn; the figures are all here."
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
@@ -73,14 +102,44 @@ def _input(prompt: Prompt) -> dict[str, Any]:
     }
 
 
-def render_card(replies: list[Reply]) -> Card:
-    """Replies as one Adaptive Card."""
+def render_card(
+    replies: list[Reply], *, pictures: Mapping[Chart, bytes | None] | None = None
+) -> Card:
+    """Replies as one Adaptive Card.
+
+    Args:
+        replies: What to show.
+        pictures: Reports' charts already drawn as PNGs (None: could not be drawn), by
+            chart; the channel draws them off the event loop. A chart not here is drawn now.
+    """
+    rows = TABLE_ROWS
+    while True:
+        card = _card(replies, pictures or {}, rows)
+        if rows <= 1 or _size(card) <= CARD_BUDGET:
+            return card
+        rows //= 2
+
+
+def _size(card: Card) -> int:
+    """The card's JSON length, images given as data URIs not counted (nor are they by Teams)."""
+    images = sum(
+        len(element["url"])
+        for element in card["body"]
+        if element.get("type") == "Image" and str(element.get("url", "")).startswith("data:")
+    )
+    return len(json.dumps(card, ensure_ascii=False)) - images
+
+
+def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: int) -> Card:
     body: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     for reply in replies:
-        if reply.title:
-            body.append(_text(reply.title, weight="Bolder", size="Medium"))
-        body.append(_text(reply.text))
+        if reply.report is not None:
+            body.extend(report_elements(reply.report, pictures=pictures, rows=rows))
+        else:
+            if reply.title:
+                body.append(_text(reply.title, weight="Bolder", size="Medium"))
+            body.append(_text(reply.text))
         if reply.fields:
             body.append(
                 {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in reply.fields]}
@@ -109,16 +168,138 @@ def render_card(replies: list[Reply]) -> Card:
             {"type": "Action.Submit", "title": o.label, "data": {COMMAND: o.value}}
             for o in reply.actions
         )
+    reports = any(reply.report is not None for reply in replies)
     card: Card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
-        "version": "1.4",
+        "version": REPORT_VERSION if reports else VERSION,
         "body": body,
-        "fallbackText": render_all(replies),
+        "fallbackText": render_all([_clipped(reply) for reply in replies]),
     }
+    if reports:
+        # Tables need the room: Teams draws the card across the whole conversation.
+        card["msteams"] = {"width": "Full"}
     if actions:
         card["actions"] = actions
     return card
+
+
+def _clipped(reply: Reply) -> Reply:
+    """A report's plain text cut for the fallback (an export can run to thousands of rows)."""
+    if reply.report is None or len(reply.text) <= FALLBACK_REPORT:
+        return reply
+    return replace(reply, text=reply.text[: FALLBACK_REPORT - 1] + "…")
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+def report_elements(
+    report: Report, *, pictures: Mapping[Chart, bytes | None], rows: int = TABLE_ROWS
+) -> list[dict[str, Any]]:
+    """A lead's report as card elements: title, figures, chart, tables, notes.
+
+    Args:
+        report: The report.
+        pictures: Charts already drawn (see :func:`render_card`).
+        rows: Most rows of each table.
+    """
+    elements: list[dict[str, Any]] = [_text(report.title, weight="Bolder", size="Large")]
+    if report.figures:
+        elements.append(
+            {
+                "type": "FactSet",
+                "facts": [{"title": label, "value": value} for label, value in report.figures],
+            }
+        )
+    chart = report.chart
+    if chart is not None and charts.drawable(chart):
+        png = pictures[chart] if chart in pictures else charts.render_png(chart)
+        if png is None:
+            elements.append(_text(NO_CHART, isSubtle=True, size="Small"))
+        else:
+            elements.append(chart_image(chart, png))
+    for i, table in enumerate(report.tables):
+        elements.append(_text(table.title, weight="Bolder", spacing="Medium"))
+        if report.kind == EXPORT_KIND and i == 0:
+            elements.extend(_csv_block(report, rows))
+            continue
+        elements.extend(_table(report.kind, table, first=i == 0, rows=rows))
+    elements.extend(
+        _text(note, isSubtle=True, size="Small", spacing="Small") for note in report.notes
+    )
+    return elements
+
+
+def chart_image(chart: Chart, png: bytes) -> dict[str, Any]:
+    """A drawn chart as a card image, carried in the card as a data URI."""
+    return {
+        "type": "Image",
+        "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        "altText": charts.alt_text(chart),
+        "size": "Stretch",
+        "spacing": "Medium",
+    }
+
+
+def _cell(text: str, *, header: bool = False) -> dict[str, Any]:
+    block = _text(text, weight="Bolder") if header else _text(text)
+    return {"type": "TableCell", "items": [block]}
+
+
+def _table(kind: str, table: Table, *, first: bool, rows: int) -> list[dict[str, Any]]:
+    """A table with a header row, as many rows as the limits allow, and its notes."""
+    numeric = numeric_columns(table)
+    shown = max(1, min(rows, TABLE_CELLS // max(1, len(table.columns))))
+    body = table.rows[:shown]
+    element: dict[str, Any] = {
+        "type": "Table",
+        "firstRowAsHeader": True,
+        "showGridLines": True,
+        "gridStyle": "accent",
+        "columns": [
+            {"width": 1, "horizontalCellContentAlignment": "Right" if right else "Left"}
+            for right in numeric
+        ],
+        "rows": [
+            {"type": "TableRow", "cells": [_cell(c, header=True) for c in table.columns]},
+            *({"type": "TableRow", "cells": [_cell(cell_text(c)) for c in row]} for row in body),
+        ],
+    }
+    elements = [element]
+    if not table.rows:
+        elements.append(_text("(none)", isSubtle=True, size="Small"))
+    hidden = len(table.rows) - len(body)
+    if hidden:
+        elements.append(_text(more_rows(kind, hidden, first_table=first), size="Small"))
+    if table.note:
+        elements.append(_text(table.note, isSubtle=True, size="Small"))
+    return elements
+
+
+def _csv_block(report: Report, rows: int) -> list[dict[str, Any]]:
+    """The export's table as CSV in a monospaced block, cut to fit, to copy into a file."""
+    lines = as_csv(report).splitlines()
+    budget = CSV_CHARS_PER_ROW * rows
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if kept and used + len(line) + 1 > budget:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    elements = [
+        _text(
+            f"As CSV: copy the lines below into a file named {EXPORT_KIND}.csv.",
+            size="Small",
+            spacing="Small",
+        ),
+        _text("\n".join(kept), fontType="Monospace", size="Small", spacing="Small"),
+    ]
+    hidden = len(lines) - len(kept)
+    if hidden:
+        elements.append(_text(more_rows(report.kind, hidden, first_table=True), size="Small"))
+    return elements
 
 
 # -- whole forms ----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from tests.helpers import FakeClock
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T0MENTOR"
+#: A program lead (app.yaml's program.leads), who may run reports.
+LEAD = "U0PRIYA"
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -211,6 +213,7 @@ async def slack_server(
             "U0ANA", email="ana.lopez@example.com", name="Ana Lopez", tz="America/New_York"
         )
         fake.add_user("U0BEN", email="ben.kim@example.com", name="Ben Kim")
+        fake.add_user(LEAD, email="priya.shah@example.com", name="Priya Shah")
         sleeps: list[float] = []
 
         async def record_sleep(seconds: float) -> None:

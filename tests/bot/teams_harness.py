@@ -23,6 +23,12 @@ from tests.helpers import FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
 BOT_TOKEN = "fake-outgoing-bot-token"
+#: A program lead (app.yaml's program.leads), who may run reports: the ``from`` of an activity.
+LEAD = {
+    "id": "29:1PriyaShahTeamsUserId",
+    "name": "Priya Shah",
+    "aadObjectId": "0c9e7a2b-5d4f-4e3a-8b1c-9f8e7d6c5b4a",
+}
 
 
 class _StaticCredentials(MicrosoftAppCredentials):  # type: ignore[misc]
@@ -93,8 +99,12 @@ class TeamsHarness:
         ) as response:
             return Response(response.status, await response.text())
 
-    async def say(self, text: str) -> Response:
-        return await self.post(self.activity(text=text))
+    async def say(self, text: str, *, sender: dict[str, Any] | None = None) -> Response:
+        """Send a message as Ana, or as ``sender`` (an activity's ``from``, e.g. LEAD)."""
+        changes: dict[str, Any] = {"text": text}
+        if sender is not None:
+            changes["from"] = sender
+        return await self.post(self.activity(**changes))
 
     def last_card(self) -> dict[str, Any]:
         for sent in reversed(self.connector.sent()):
@@ -180,6 +190,9 @@ async def teams_server(
             aad="6b1d8f0e-2f3c-4a5b-9c7d-1e2f3a4b5c6d",
             name="Ana Lopez",
             email="ana.lopez@example.com",
+        )
+        connector.add_member(
+            LEAD["id"], aad=LEAD["aadObjectId"], name=LEAD["name"], email="priya.shah@example.com"
         )
         sleeps: list[float] = []
 

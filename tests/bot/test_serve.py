@@ -107,7 +107,7 @@ def test_slack_manifest_points_everything_at_the_events_url() -> None:
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert {"users:read.email", "im:history", "commands", "chat:write"} <= set(
+    assert {"users:read.email", "im:history", "commands", "chat:write", "files:write"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
 

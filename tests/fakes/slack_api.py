@@ -7,6 +7,11 @@ It also plays Slack's Socket Mode server: ``apps.connections.open`` (with an app
 ``xapp-`` token) answers a ``ws://`` URL on the same server; a client that connects gets a
 ``hello``, and the test pushes envelopes (:meth:`FakeSlack.push`) and waits for the acks the
 client sends back (:meth:`FakeSlack.wait_for_ack`).
+
+Files go up as ``files_upload_v2`` sends them: ``files.getUploadURLExternal`` hands out an
+upload URL on this same server, the bytes are POSTed there (recorded as the call
+``upload``), and ``files.completeUploadExternal`` shares the file in a channel. Every
+file is kept in :attr:`FakeSlack.uploads`; :meth:`FakeSlack.files` lists the shared ones.
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ APP_ID = "A0MENTORBOT"
 
 
 @dataclass
+class Upload:
+    """A file on its way up (or up and shared), as the three upload steps left it."""
+
+    file_id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    data: bytes | None = None
+    content_type: str = ""
+    title: str | None = None
+    channel: str | None = None
+    initial_comment: str | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.channel is not None
+
+
+@dataclass
 class Failure:
     status: int
     body: dict[str, Any]
@@ -61,6 +85,9 @@ class FakeSlack:
         #: Every text frame a client sent over Socket Mode, parsed (acks included).
         self.received: list[dict[str, Any]] = []
         self._envelopes = itertools.count(1)
+        #: Files by id, from files.getUploadURLExternal on.
+        self.uploads: dict[str, Upload] = {}
+        self._file_ids = itertools.count(1)
 
     def add_user(
         self,
@@ -106,6 +133,10 @@ class FakeSlack:
     def attempts(self, method: str) -> list[Call]:
         """Every call of a method, failed ones included."""
         return [c for c in self.calls if c.method == method]
+
+    def files(self) -> list[Upload]:
+        """Every file uploaded and shared in a channel, in order."""
+        return [u for u in self.uploads.values() if u.shared]
 
     def posts(self) -> list[Call]:
         """Every successful chat.postMessage, with the ts it was given."""
@@ -299,14 +330,14 @@ class FakeSlack:
                 call.result = self._open_connection(request)
             response = web.json_response(call.result)
         else:
-            call.result = self._answer(method, args)
+            call.result = self._answer(method, args, request)
             response = web.json_response(call.result)
         self.calls.append(call)
         async with self._changed:
             self._changed.notify_all()
         return response
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
         if method == "auth.test":
             return {
                 "ok": True,
@@ -341,7 +372,70 @@ class FakeSlack:
             }
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": "V0VIEW"}}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(request, args)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(args)
         return {"ok": False, "error": "unknown_method"}
+
+    # -- files (files_upload_v2) ----------------------------------------------------------
+
+    def _upload_url(self, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
+        filename, length = args.get("filename"), str(args.get("length", ""))
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F0FILE{next(self._file_ids):04d}"
+        self.uploads[file_id] = Upload(
+            file_id, str(filename), int(length), alt_txt=args.get("alt_txt")
+        )
+        # On this server, like the socket URL: Slack's own is on files.slack.com.
+        upload_url = f"http://{request.url.host}:{request.url.port}/upload/v1/{file_id}"
+        return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(str(args.get("files", "")))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for item in files if isinstance(files, list) else []:
+            upload = self.uploads.get(str(item.get("id")))
+            if upload is None or upload.data is None:
+                return {"ok": False, "error": "file_not_found"}
+            done.append((upload, item.get("title")))
+        if not done:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = args.get("channel_id") or args.get("channels")
+        shared = []
+        for upload, title in done:
+            upload.title = title or upload.filename
+            upload.channel = str(channel) if channel else None
+            upload.initial_comment = args.get("initial_comment")
+            shared.append({"id": upload.file_id, "title": upload.title, "name": upload.filename})
+        return {"ok": True, "files": shared}
+
+    async def _receive_upload(self, request: web.Request) -> web.Response:
+        """The upload URL: takes the file's bytes (a raw body, as slack_sdk sends them)."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        call = Call("upload", {"file_id": file_id, "length": len(data)})
+        queued = self.failures.get("upload")
+        upload = self.uploads.get(file_id)
+        if queued:
+            failure = queued.pop(0)
+            call.result = failure.body
+            response = web.Response(status=failure.status, text=str(failure.body.get("error")))
+        elif upload is None:
+            call.result = {"ok": False, "error": "file_not_found"}
+            response = web.Response(status=404, text="file_not_found")
+        else:
+            upload.data = data
+            upload.content_type = request.content_type
+            call.result = {"ok": True}
+            response = web.Response(text=f"OK - {len(data)}")
+        self.calls.append(call)
+        await self._notify()
+        return response
 
 
 @asynccontextmanager
@@ -351,6 +445,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     app = web.Application()
     app.router.add_route("*", "/api/{method}", fake._handle)
     app.router.add_get("/link/", fake._socket)
+    app.router.add_post("/upload/v1/{file_id}", fake._receive_upload)
     async with serve_on_loopback(app) as base:
         fake.url = f"{base}api/"
         try:
