@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/match_round.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
