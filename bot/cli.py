@@ -390,6 +390,7 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
                 session,
                 program=app.program,
                 lead_id=lead_id,
+                actor=args.as_email.strip().lower() if args.as_email else "cli",
                 batch=data["batch"],
                 approved=[entries[i] for i in chosen],
                 waiting=data["waiting"],

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.audit import record
 from handlers.directory import find_or_create_person
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
@@ -247,6 +248,7 @@ class MatchReviewFlow(Flow):
             turn.session,
             program=turn.program,
             lead_id=turn.person.id,
+            actor=turn.person.email,
             batch=state.data["batch"],
             approved=approved,
             waiting=state.data["waiting"],
@@ -313,6 +315,7 @@ async def approve(
     *,
     program: Program,
     lead_id: int | None,
+    actor: str,
     batch: str,
     approved: Sequence[dict[str, Any]],
     waiting: Sequence[dict[str, Any]],
@@ -328,6 +331,7 @@ async def approve(
         session: The open transaction; everything commits together.
         program: The program.
         lead_id: Who approved (None: the command line).
+        actor: Who approved, for the audit log (the lead's email, or ``cli``).
         batch: The round's id.
         approved: Proposals as ``{"mentee", "mentor", "score", "reasons"}``.
         waiting: Mentees the round left over, as ``{"mentee", "why"}``.
@@ -398,6 +402,19 @@ async def approve(
             program=program,
         )
         result.told_waiting += int(queued)
+    await record(
+        session,
+        actor=actor,
+        action="match-approve",
+        target=batch,
+        now=now,
+        detail={
+            "approved": len(approved),
+            "sent": len(result.sent),
+            "skipped": len(result.skipped),
+            "held": len(held),
+        },
+    )
     return result
 
 

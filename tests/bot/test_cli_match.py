@@ -93,6 +93,10 @@ def test_match_dry_run_json_saves_nothing_then_match_sends(database_url: str) ->
     assert "1. Lee Park → Ana Lima" in sent.stdout
     assert "Sent 1 proposal(s) to mentors." in sent.stdout
     assert "Would you mentor Lee Park?" in shell(database_url, "ana.lima@example.com", "status")
+    # The approval is in the audit log: who, which round, how many; the dry run is not.
+    [entry] = json.loads(mentorbot("audit", "--json", database_url=database_url).stdout)
+    assert (entry["actor"], entry["action"], entry["allowed"]) == (LEAD, "match-approve", True)
+    assert entry["detail"] == {"approved": 1, "sent": 1, "skipped": 0, "held": 0}
     again = mentorbot("match", database_url=database_url)
     assert again.stdout == (
         "There are no mentees waiting for a match, so there is nothing to propose.\n"

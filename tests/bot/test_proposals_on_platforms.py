@@ -23,6 +23,7 @@ async def propose_all(database: Database, program: Program, runtime: Any) -> Pai
             session,
             program=program,
             lead_id=None,
+            actor="cli",
             batch=data["batch"],
             approved=data["proposals"],
             waiting=data["waiting"],

@@ -8,6 +8,7 @@ import pytest
 
 from bot.render_text import render_all
 from handlers import build_engine
+from handlers.audit import entries
 from handlers.engine import Engine
 from handlers.outbox import take_waiting
 from handlers.program import Program
@@ -78,8 +79,19 @@ async def test_only_program_leads_can_match(world: Program5) -> None:
     lee = await mentee(world.database, "lee@x.com", name="Lee Park")
     chat = await world.chat(lee)
     await chat.expect("match", "Sorry, match is for the program leads only.")
+    async with world.database.session() as session:
+        [refused] = await entries(session)
+    assert (refused.actor, refused.action, refused.allowed) == ("lee@x.com", "match", False)
     assert "• match" not in await chat.send("help")
     assert await rows(world.database, Pairing) == []
+
+
+async def test_a_lead_approving_a_round_is_audited(world: Program5) -> None:
+    await proposed(world)
+    async with world.database.session() as session:
+        [approved] = await entries(session)
+    assert (approved.actor, approved.action, approved.allowed) == (LEAD, "match-approve", True)
+    assert approved.detail == {"approved": 1, "sent": 1, "skipped": 0, "held": 0}
 
 
 async def test_match_with_nobody_waiting_says_so(world: Program5) -> None:
