@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,11 +21,12 @@ from typing import TYPE_CHECKING
 
 from bot.config import Environment, ProgramFileError, SettingsError, load_program
 from bot.demo import DEMO_EMPLOYEE, load_demo
+from bot.logs import LogFormatError, configure_logging
 from bot.shell import run_shell
 from handlers import Engine, Program, build_engine
 from handlers.directory import CsvFormatError, import_people, is_email
 from handlers.ports import SystemClock
-from handlers.privacy import export_person
+from handlers.privacy import NotALead, export_person, forget_person
 from storage import Database, StorageError
 
 if TYPE_CHECKING:
@@ -151,6 +153,32 @@ async def _privacy_export(args: argparse.Namespace, env: Environment) -> int:
     if document is None:
         raise CliError(f"no one with the email {args.email} is in the directory")
     print(json.dumps(document, indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _privacy_forget(args: argparse.Namespace, env: Environment) -> int:
+    async with open_app(env) as app:
+        try:
+            erasure = await forget_person(
+                app.database,
+                app.program,
+                args.email,
+                now=datetime.now(UTC),
+                requested_by=args.as_email,
+            )
+        except NotALead as exc:
+            raise CliError(f"{exc}; only a program lead can ask for an erasure") from None
+    if erasure is None:
+        raise CliError(f"no one with the email {args.email} is in the directory")
+    print(
+        f"erased {args.email}: now {erasure.reference} in the audit log; "
+        f"{erasure.pairings_ended} open pairing(s) ended and the other side told"
+    )
+    if not erasure.compacted:
+        print(
+            "note: another process held the SQLite log open; its old pages are cleared "
+            "when it next checkpoints"
+        )
     return 0
 
 
@@ -504,6 +532,11 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
             f"  {report.failed_batches} batch(es) failed and will be retried after the "
             "lease (see the log)"
         )
+    if report.notes_expired:
+        lines.append(
+            f"  {report.notes_expired} session(s) past privacy.retain_notes_days lost "
+            "their notes and summary"
+        )
     if summaries is not None:
         lines.append(
             f"  {summaries.written} summar{'y' if summaries.written == 1 else 'ies'} of "
@@ -606,6 +639,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("email")
     export.set_defaults(handler=_privacy_export)
+    forget = privacy_commands.add_parser(
+        "forget",
+        help="erase a person (their pairings stay as anonymous records)",
+        description="Erase a person: their profile, answers, notes and links. Their "
+        "pairings and feedback stay as anonymous records so the program's figures hold; "
+        "the other side of an open pairing is told.",
+    )
+    forget.add_argument("email")
+    forget.add_argument(
+        "--as",
+        dest="as_email",
+        metavar="EMAIL",
+        help="the program lead who asked, for the audit log (default: the operator)",
+    )
+    forget.set_defaults(handler=_privacy_forget)
 
     match = add(
         "match",
@@ -681,10 +729,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        configure_logging(args.verbose, os.environ.get("MENTORBOT_LOG_FORMAT", ""))
+    except LogFormatError as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return 1
     try:
         env = Environment.from_environ()
         code: int = asyncio.run(args.handler(args, env))

@@ -15,6 +15,7 @@ from handlers.pairing import commands as pairing_commands
 from handlers.plans import PlanFlow
 from handlers.plans import commands as plan_commands
 from handlers.ports import Clock, SystemClock
+from handlers.privacy import commands as privacy_commands
 from handlers.program import Program
 from handlers.reports import commands as report_commands
 from handlers.sessions import LogCommand, LogForm
@@ -142,6 +143,7 @@ def build_engine(
         *cycle_commands(reschedule, leave),
         *report_commands(),
         *summary_commands(summaries),
+        *privacy_commands(),
         Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
     ]
     engine = Engine(

@@ -260,6 +260,17 @@ class FeedbackSettings(_Strict):
     surveys: Surveys = Field(default_factory=Surveys)
 
 
+class PrivacySettings(_Strict):
+    """How long personal data is kept.
+
+    ``retain_notes_days``: session notes and their summaries older than this many days (by
+    the day the session was held) are deleted by the scheduler's tick; the session itself
+    (date, minutes, topics) stays for the program's figures. None keeps them.
+    """
+
+    retain_notes_days: Annotated[int, Field(ge=1)] | None = None
+
+
 class ProgramInfo(_Strict):
     """Who runs the program and who may take part."""
 
@@ -289,6 +300,7 @@ class Program(_Strict):
     cadence: Cadence = Field(default_factory=Cadence)
     matching: Matching = Field(default_factory=Matching)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def competency(self, key: str) -> Competency | None:
         """The competency with this id or name (names compare case-insensitively)."""

@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.cycle import Claimed, CycleReport, process_due, resume_due_pauses
 from handlers.pairing import expire_proposals
+from handlers.privacy import expire_notes
 from handlers.program import Program
 from storage import Database, DueItem, DueStatus
 
@@ -60,6 +61,8 @@ class DueReport:
     resumed: list[int] = field(default_factory=list)
     cycle: CycleReport = field(default_factory=CycleReport)
     failed_batches: int = 0
+    #: Sessions whose notes and summary passed ``privacy.retain_notes_days``.
+    notes_expired: int = 0
 
     @property
     def total(self) -> int:
@@ -80,6 +83,7 @@ class DueReport:
             "at_risk": len(self.cycle.at_risk),
             "close_proposed": len(self.cycle.close_proposed),
             "failed_batches": self.failed_batches,
+            "notes_expired": self.notes_expired,
         }
 
 
@@ -170,6 +174,8 @@ async def run_due(
         report.lapsed = await expire_proposals(session, program, now)
     async with database.session() as session:
         report.resumed = await resume_due_pauses(session, program, now)
+    async with database.session() as session:
+        report.notes_expired = await expire_notes(session, program, now)
     loops = 1 if database.is_sqlite else max(1, workers)
     await asyncio.gather(
         *(_work(database, program, now, batch, lease, report) for _ in range(loops))

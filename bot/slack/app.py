@@ -289,7 +289,11 @@ class SlackChannel:
             # Never the text: it may be a private answer.
             log.exception("slack turn failed (team=%s user=%s person=%s)", team, user, person_id)
             if person_id is not None:
-                await self.engine.reset(_inbound(team, user, person_id))
+                try:
+                    await self.engine.reset(_inbound(team, user, person_id))
+                except Exception:
+                    # The database itself may be what failed; the apology still goes out.
+                    log.warning("slack: could not reset the conversation after a failure")
             await self._tell(
                 team,
                 user,

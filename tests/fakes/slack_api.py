@@ -88,6 +88,9 @@ class FakeSlack:
         #: Files by id, from files.getUploadURLExternal on.
         self.uploads: dict[str, Upload] = {}
         self._file_ids = itertools.count(1)
+        #: Hang mode: how many coming calls of each method never get an answer.
+        self.hangs: dict[str, int] = {}
+        self._release = asyncio.Event()
 
     def add_user(
         self,
@@ -125,6 +128,14 @@ class FakeSlack:
         self.failures.setdefault(method, []).extend(
             Failure(status, body, headers) for _ in range(times)
         )
+
+    def hang(self, method: str, *, times: int = 1) -> None:
+        """Leave the next ``times`` calls of ``method`` unanswered (until the fake stops).
+
+        Each one is recorded as an attempt whose result is ``{"hung": True}``, so the client
+        times out as it would against a Slack that stopped answering.
+        """
+        self.hangs[method] = self.hangs.get(method, 0) + times
 
     def of(self, method: str) -> list[dict[str, Any]]:
         """The arguments of every successful call of a method so far."""
@@ -317,6 +328,13 @@ class FakeSlack:
         token = token or (str(args["token"]) if "token" in args else None)
         call = Call(method, args, token=token)
         queued = self.failures.get(method)
+        if self.hangs.get(method):
+            self.hangs[method] -= 1
+            call.result = {"hung": True}
+            self.calls.append(call)
+            await self._notify()
+            await self._release.wait()
+            return web.json_response({"ok": False, "error": "fake_stopped"}, status=503)
         if queued:
             failure = queued.pop(0)
             call.result = failure.body
@@ -451,6 +469,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         try:
             yield fake
         finally:
+            fake._release.set()  # hung calls end now, so shutting down never waits
             await fake._close_sockets()
 
 
