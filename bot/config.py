@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,13 +196,19 @@ def _format(problems: list[Problem], root: yaml.Node | None, source: str) -> lis
     return lines
 
 
+_PLAIN_KEY = re.compile(r"[\w-]+")
+
+
 def _dotted(loc: Location) -> str:
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):
+            # A blank or odd key (" ", "a: b") would vanish into the message; quote it.
+            text += f"[{str(part)!r}]"
         else:
-            text += f".{part}" if text else part
+            text += f".{part}" if text else str(part)
     return text
 
 

@@ -150,15 +150,22 @@ async def _slack_events(request: web.Request) -> web.Response:
     if slack is None:
         return _problem(404, "Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     body = await request.read()
+    try:
+        # Slack signs and sends UTF-8; the verifier itself would fail on other bytes.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _problem(400, "the body is not a Slack request")
     verifier = SignatureVerifier(slack.settings.signing_secret)
-    if not verifier.is_valid_request(body, dict(request.headers)):
+    if not verifier.is_valid_request(text, dict(request.headers)):
         return _problem(401, "invalid or missing Slack signature, or a stale timestamp")
     try:
-        text = body.decode("utf-8")
         bolt_request = AsyncBoltRequest(
             body=text, query=request.query_string, headers=dict(request.headers)
         )
-    except (UnicodeDecodeError, ValueError, TypeError, AttributeError):
+    except Exception:
+        # Bolt reads the context (team, enterprise, authorizations) assuming Slack's shapes,
+        # so a malformed body can fail with any lookup error (e.g. KeyError for
+        # "authorizations": {}); it is the request that is wrong.
         return _problem(400, "the body is not a Slack request")
     if not isinstance(bolt_request.body, dict) or not bolt_request.body:
         return _problem(400, "the body is not a Slack request")
