@@ -38,6 +38,10 @@ def render_text(reply: Reply, *, first_button: int | None = None) -> str:
             lines.append(f"  {first_button + offset}. {action.label}")
     if reply.hint:
         lines.append(f"  ({reply.hint})")
+    if reply.attachment is not None:
+        # A terminal has no files: the content follows, for the person to copy or redirect.
+        lines.append(f"--- {reply.attachment.filename} ---")
+        lines.append(reply.attachment.content)
     return "\n".join(lines)
 
 

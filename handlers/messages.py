@@ -142,6 +142,24 @@ class Form:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (a person's data export).
+
+    Slack uploads it to the conversation, Teams offers it through the file-consent flow,
+    and the shell prints its content after the reply's text.
+
+    Attributes:
+        filename: The name the file is saved under (``mentorbot-my-data.json``).
+        content: The file's text.
+        media_type: Its MIME type (``application/json``).
+    """
+
+    filename: str
+    content: str
+    media_type: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to a person.
 
@@ -157,6 +175,8 @@ class Reply:
             receive one.
         report: A lead's report as data, for channels that render tables and charts;
             ``text`` holds its plain rendering.
+        attachment: A file sent with the message (see :class:`Attachment`); ``text`` says
+            what it is, since it answers a person directly and is never queued.
     """
 
     text: str
@@ -167,6 +187,7 @@ class Reply:
     actions: tuple[Option, ...] = ()
     form: Form | None = None
     report: Report | None = None
+    attachment: Attachment | None = None
 
 
 def _option(option: Option) -> dict[str, Any]:
@@ -179,8 +200,10 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     Written out because a tick serialises a reply for every message it queues, and
     ``asdict`` deep-copies as it recurses.
     """
-    if reply.form is not None or reply.report is not None:
-        raise ValueError("forms and reports answer a person directly; they are not queued")
+    if reply.form is not None or reply.report is not None or reply.attachment is not None:
+        raise ValueError(
+            "forms, reports and attachments answer a person directly; they are not queued"
+        )
     prompt = reply.prompt
     return {
         "text": reply.text,

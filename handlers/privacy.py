@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.audit import record
 from handlers.cycle import end_pairing
 from handlers.engine import Command, Outcome, Turn
-from handlers.messages import Reply
+from handlers.messages import Attachment, Reply
 from handlers.outbox import enqueue
 from handlers.people import pairings_of
 from handlers.program import Program, QuestionType
@@ -554,19 +554,22 @@ async def expire_notes(session: AsyncSession, program: Program, now: datetime) -
 # --- my-data -------------------------------------------------------------------------------
 
 
+#: The name a person's export is saved under.
+MY_DATA_FILE = "mentorbot-my-data.json"
+
+
 async def _my_data(turn: Turn, args: list[str]) -> Outcome:
     document = await export_person(turn.session, turn.person.email)
     if document is None:  # the person is the one typing, so this is only a race with erasure
         return Outcome([Reply("I have no data about you.")], None, changed=False)
-    # Channels have no file attachments yet: the JSON goes as one message, titled with the
-    # file name it should be saved under.
     text = json.dumps(document, indent=2, ensure_ascii=False)
     return Outcome(
         [
             Reply(
-                text,
-                title="mentorbot-my-data.json",
-                hint="This is everything I store about you. To have it erased, ask a program lead.",
+                f"Here's everything mentorbot stores about you, as a file: {MY_DATA_FILE}. "
+                "To have it erased, ask a program lead.",
+                title="Your data",
+                attachment=Attachment(MY_DATA_FILE, text, "application/json"),
             )
         ],
         None,

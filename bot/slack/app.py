@@ -14,7 +14,8 @@ are shown next to the fields (``response_action: errors``).
 A lead's report is posted as blocks; then its chart is drawn (off the event loop) and
 uploaded to the same DM as a PNG with ``files_upload_v2`` (scope ``files:write``), or, for
 the export, its CSV. If the upload fails the report stays, and the person is told the
-picture or file could not be attached.
+picture or file could not be attached. A reply's attachment (a person's data export) is
+uploaded the same way, after the message that announces it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from handlers.directory import find_or_create_person
 from handlers.engine import FormResult, Turn, TurnResult
 from handlers.figures import Report, as_csv
 from handlers.intake import enroll
-from handlers.messages import Form, Submission
+from handlers.messages import Attachment, Form, Submission
 from handlers.questions import check_form
 from storage import Database, Person, Role
 from storage.queries import account_of, enrollments_of, first_delivery, link_account, with_role
@@ -81,7 +82,8 @@ class _Upload:
     data: bytes
     filename: str
     title: str
-    comment: str
+    #: A line above the file; None when the message above already says what it is.
+    comment: str | None
     alt: str | None
     #: What the person is told if the upload fails.
     missing: str
@@ -326,7 +328,7 @@ class SlackChannel:
             log.exception("slack: could not tell user %s that their turn failed", user)
 
     async def post(self, channel: str, replies: list[Reply]) -> None:
-        """Post replies as one message, then any report's chart or CSV as a file."""
+        """Post replies as one message, then any report's chart or CSV, or attachment, as a file."""
         if not replies:
             return
         text, message_blocks = blocks.render_message(replies)
@@ -334,21 +336,26 @@ class SlackChannel:
         for reply in replies:
             if reply.report is not None:
                 await self._attach(channel, reply.report)
+            if reply.attachment is not None:
+                await self._upload(channel, _upload_of_attachment(reply.attachment), "a reply")
 
     async def _attach(self, channel: str, report: Report) -> None:
-        """Upload a report's chart (or the export's CSV) to the conversation, if it has one.
-
-        A failure is logged (the report's kind and Slack's error code, nothing of the
-        report) and the person is told; the report itself is already posted.
-        """
+        """Upload a report's chart (or the export's CSV) to the conversation, if it has one."""
         try:
             upload = await _upload_of(report)
         except Exception:
             log.exception("slack: could not draw the chart of the %s report", report.kind)
             await self._not_attached(channel, NO_CHART)
             return
-        if upload is None:
-            return
+        if upload is not None:
+            await self._upload(channel, upload, f"the {report.kind} report")
+
+    async def _upload(self, channel: str, upload: _Upload, purpose: str) -> None:
+        """Upload a file to the conversation; the message above it is already posted.
+
+        A failure is logged (the file's name, what it was for and Slack's error code,
+        nothing of its content) and the person is told.
+        """
         try:
             await self.client.files_upload_v2(
                 channel=channel,
@@ -362,12 +369,7 @@ class SlackChannel:
             reason = (
                 exc.response.get("error") if isinstance(exc, SlackApiError) else None
             ) or type(exc).__name__
-            log.warning(
-                "slack: could not upload %s for the %s report (%s)",
-                upload.filename,
-                report.kind,
-                reason,
-            )
+            log.warning("slack: could not upload %s for %s (%s)", upload.filename, purpose, reason)
             await self._not_attached(channel, upload.missing)
 
     async def _not_attached(self, channel: str, text: str) -> None:
@@ -661,6 +663,18 @@ async def _upload_of(report: Report) -> _Upload | None:
         comment=f"{report.title}: {chart.title}",
         alt=charts.alt_text(chart),
         missing=NO_CHART,
+    )
+
+
+def _upload_of_attachment(attachment: Attachment) -> _Upload:
+    """A reply's file, uploaded as it is."""
+    return _Upload(
+        data=attachment.content.encode(),
+        filename=attachment.filename,
+        title=attachment.filename,
+        comment=None,
+        alt=None,
+        missing=f"Sorry, I couldn't attach {attachment.filename}. Please ask again in a moment.",
     )
 
 

@@ -13,21 +13,30 @@ followed by the card again, filled in with what was sent.
 
 A lead's report is one card (bot.teams.cards.report_elements); its chart is drawn off the
 event loop first and travels inside the card as a PNG data URI.
+
+A reply's attachment (a person's data export) goes through Teams' file-consent flow: after
+the reply, a file-consent card offers the file; the content waits in memory under a random
+key. When the person allows it, Teams sends a ``fileConsent/invoke`` activity with an
+upload URL in their OneDrive; the bytes are PUT there and a file-info card shows the file in
+the chat. A decline, or an offer that is unknown or expired, gets a short message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
+from botbuilder.schema.teams import FileConsentCardResponse
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
 from bot import charts
@@ -36,6 +45,7 @@ from handlers import Engine, Inbound, Reply, UserError
 from handlers.directory import find_or_create_person, is_email
 from handlers.engine import FormResult
 from handlers.figures import Chart
+from handlers.messages import Attachment as FileAttachment
 from storage import Database
 from storage.queries import account_of, link_account, save_reference
 
@@ -44,6 +54,16 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 OUTDATED_FORM = (
     "That form is out of date or damaged, so nothing was saved. Type help to start again."
 )
+NO_OFFER = (
+    "That file offer has expired or is no longer known (perhaps I restarted), so nothing was "
+    "sent. Type my-data to get a new one."
+)
+NOT_UPLOADED = "Sorry, I couldn't save the file to your OneDrive. Type my-data to try again."
+DECLINED = "OK, not sent."
+#: How long an offered file waits for the person to allow it.
+OFFER_SECONDS = 3600.0
+#: Offers kept at once; past this the oldest is dropped (its key then counts as expired).
+OFFER_LIMIT = 500
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +78,15 @@ class TeamsSettings:
     allow_unauthenticated: bool = False
     #: Where the Bot Framework publishes its token signing keys (tests, sovereign clouds).
     openid_metadata_url: str | None = None
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """A file offered on a consent card, waiting for the person to allow or decline it."""
+
+    user_key: str
+    attachment: FileAttachment
+    expires_at: float
 
 
 class _BotConfig:
@@ -165,6 +194,10 @@ class TeamsChannel:
         self.adapter = CloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = _MentorBot(self)
+        # Offered files wait in memory, not in the database: the content is the person's
+        # whole export, and an offer is short-lived. A restart loses a pending offer; the
+        # person is told so when they click it, and types my-data again.
+        self._offers: dict[str, _Offer] = {}
 
     @property
     def authenticated(self) -> bool:
@@ -312,6 +345,73 @@ class TeamsChannel:
             return
         if result.accepted and action is not None and activity.reply_to_id:
             await self._mark_answered(context, activity, chosen)
+        for reply in result.replies:
+            if reply.attachment is not None:
+                await self._offer(context, user_key, reply.attachment)
+
+    # -- files --------------------------------------------------------------------------
+
+    async def _offer(self, context: TurnContext, user_key: str, file: FileAttachment) -> None:
+        """Send a file-consent card for ``file`` and keep its content until it is answered."""
+        now = self.engine.clock.now().timestamp()
+        for key in [k for k, offer in self._offers.items() if offer.expires_at <= now]:
+            del self._offers[key]
+        while len(self._offers) >= OFFER_LIMIT:
+            self._offers.pop(next(iter(self._offers)))
+        key = secrets.token_urlsafe(16)
+        self._offers[key] = _Offer(user_key, file, now + OFFER_SECONDS)
+        card = Attachment(
+            content_type=cards.FILE_CONSENT_TYPE,
+            name=file.filename,
+            content=cards.file_consent(file, key),
+        )
+        if not await self._send(context, MessageFactory.attachment(card)):
+            self._offers.pop(key, None)
+            log.warning("teams: could not offer %s", file.filename)
+
+    def _take_offer(self, context: TurnContext, answer: FileConsentCardResponse) -> _Offer | None:
+        """The offer a consent answer is about, removed; None if unknown, expired or not theirs."""
+        key = cards.consent_key(answer.context)
+        offer = self._offers.get(key) if key else None
+        sender = context.activity.from_property
+        user_key = (sender.aad_object_id or sender.id) if sender is not None else None
+        if offer is None or offer.user_key != user_key:
+            return None
+        assert key is not None
+        del self._offers[key]
+        if offer.expires_at <= self.engine.clock.now().timestamp():
+            return None
+        return offer
+
+    async def file_accepted(self, context: TurnContext, answer: FileConsentCardResponse) -> None:
+        """The person allowed a file: upload it to their OneDrive and show it in the chat."""
+        offer = self._take_offer(context, answer)
+        info = answer.upload_info
+        if offer is None or info is None or not info.upload_url:
+            await self._send(context, card_activity([Reply(NO_OFFER)]))
+            return
+        data = offer.attachment.content.encode()
+        try:
+            await _put_file(info.upload_url, data)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The upload URL is a OneDrive address for this person: never logged.
+            log.warning(
+                "teams: could not upload %s (%s)", offer.attachment.filename, type(exc).__name__
+            )
+            await self._send(context, card_activity([Reply(NOT_UPLOADED)]))
+            return
+        shown = Attachment(
+            content_type=cards.FILE_INFO_TYPE,
+            content_url=info.content_url,
+            name=info.name,
+            content=cards.file_info(unique_id=info.unique_id, file_type=info.file_type),
+        )
+        await self._send(context, MessageFactory.attachment(shown))
+
+    async def file_declined(self, context: TurnContext, answer: FileConsentCardResponse) -> None:
+        """The person declined a file: forget it and say so."""
+        offer = self._take_offer(context, answer)
+        await self._send(context, card_activity([Reply(DECLINED if offer else NO_OFFER)]))
 
     async def _submit(self, context: TurnContext, inbound: Inbound) -> None:
         """A submitted form card: saved, or its problems listed and the card sent again."""
@@ -405,6 +505,16 @@ class _MentorBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.channel.converse(turn_context)
 
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self.channel.file_accepted(turn_context, file_consent_card_response)
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self.channel.file_declined(turn_context, file_consent_card_response)
+
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
@@ -437,6 +547,26 @@ def problems(result: FormResult) -> str:
         prompt = prompts.get(question_id)
         lines.append(f"• {prompt}: {message}" if prompt else f"• {message}")
     return "\n".join(lines)
+
+
+async def _put_file(upload_url: str, data: bytes) -> None:
+    """PUT a whole file to the upload session Teams opened in the person's OneDrive.
+
+    Raises:
+        aiohttp.ClientError: The upload failed or was refused.
+        TimeoutError: It took too long.
+    """
+    size = len(data)
+    headers = {
+        "Content-Range": f"bytes 0-{size - 1}/{size}",
+        "Content-Length": str(size),
+    }
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as http,
+        http.put(upload_url, data=data, headers=headers) as response,
+    ):
+        response.raise_for_status()
 
 
 def _problem(status: int, message: str) -> web.Response:

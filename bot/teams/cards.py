@@ -16,7 +16,8 @@ figures, the chart as an ``Image`` whose url is a ``data:image/png;base64`` URI,
 as a ``Table`` (schema 1.5, so a card holding a report says version 1.5) with a header row,
 and the notes as subtle text. The export's table is a CSV in a monospaced block to copy:
 Teams shows only images from data URIs, and a bot can hand a person a real file only
-through a file-consent card and their OneDrive, which mentorbot does not ask for. Teams
+through a file-consent card and their OneDrive (mentorbot does so for a person's own data
+export, :func:`file_consent`, not for a lead's reports). Teams
 refuses a message over about 100 KB (counted without base64 images), so tables are cut to
 fit within :data:`CARD_BUDGET`, each saying how many rows are missing and how to get them.
 """
@@ -32,7 +33,7 @@ from typing import Any
 from bot import charts
 from bot.render_text import EXPORT_KIND, more_rows, render_all
 from handlers.figures import Chart, Report, Table, as_csv, cell_text, numeric_columns
-from handlers.messages import Action, Form, Prompt, PromptKind, Reply, Submission
+from handlers.messages import Action, Attachment, Form, Prompt, PromptKind, Reply, Submission
 from handlers.program import Question, QuestionType
 
 Card = dict[str, Any]
@@ -185,7 +186,12 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
 
 
 def _clipped(reply: Reply) -> Reply:
-    """A report's plain text cut for the fallback (an export can run to thousands of rows)."""
+    """A report's plain text cut for the fallback (an export can run to thousands of rows).
+
+    An attachment is left out: it is offered as a file on a card of its own.
+    """
+    if reply.attachment is not None:
+        reply = replace(reply, attachment=None)
     if reply.report is None or len(reply.text) <= FALLBACK_REPORT:
         return reply
     return replace(reply, text=reply.text[: FALLBACK_REPORT - 1] + "…")
@@ -485,3 +491,39 @@ def read_submission(value: Any) -> tuple[str | None, Action | None, str]:
             labels.append(piece)
         return None, Action(token, tuple(values)), ", ".join(labels)
     return None, Action(token, (text[:TEXT_LIMIT],)), text[:300]
+
+
+# -- files: the file-consent flow -------------------------------------------------------------
+
+#: An offer to save a file in the person's OneDrive, with Allow and Decline buttons.
+FILE_CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
+#: A file already in the person's OneDrive, shown as a file in the chat.
+FILE_INFO_TYPE = "application/vnd.microsoft.teams.card.file.info"
+
+
+def file_consent(attachment: Attachment, key: str) -> dict[str, Any]:
+    """The content of a file-consent card offering ``attachment``.
+
+    Args:
+        attachment: The file offered.
+        key: Names the pending offer; Teams hands it back when the person accepts or declines.
+    """
+    return {
+        "description": f"{attachment.filename}: from mentorbot, for you only.",
+        "sizeInBytes": len(attachment.content.encode()),
+        "acceptContext": {"key": key},
+        "declineContext": {"key": key},
+    }
+
+
+def file_info(*, unique_id: str, file_type: str) -> dict[str, Any]:
+    """The content of a file-info card for a file Teams has just stored."""
+    return {"uniqueId": unique_id, "fileType": file_type}
+
+
+def consent_key(context: Any) -> str | None:
+    """The offer's key from the ``context`` of a file-consent answer, or None."""
+    if not isinstance(context, dict):
+        return None
+    key = context.get("key")
+    return key if isinstance(key, str) and key else None

@@ -117,7 +117,7 @@ def teams_manifest(
             {
                 "botId": bot_id,
                 "scopes": ["personal"],
-                "supportsFiles": False,
+                "supportsFiles": True,
                 "isNotificationOnly": False,
                 "commandLists": [
                     {

@@ -116,6 +116,41 @@ class TeamsHarness:
     def last_text(self) -> str:
         return json.dumps(self.last_card()["body"], ensure_ascii=False)
 
+    def last_attachment(self, content_type: str) -> dict[str, Any]:
+        """The newest attachment of this content type the bot sent (a file-consent card)."""
+        for sent in reversed(self.connector.sent()):
+            for attachment in sent.get("attachments") or []:
+                if attachment.get("contentType") == content_type:
+                    return dict(attachment)
+        raise AssertionError(f"the bot sent no {content_type} attachment")
+
+    async def file_consent(
+        self,
+        action: str,
+        context: dict[str, Any],
+        *,
+        upload_info: dict[str, Any] | None = None,
+        sender: dict[str, Any] | None = None,
+    ) -> Response:
+        """Answer a file-consent card as Teams does: a ``fileConsent/invoke`` activity.
+
+        Args:
+            action: ``accept`` or ``decline``.
+            context: The card's ``acceptContext`` or ``declineContext``, handed back.
+            upload_info: Where Teams opened an upload session (on accept).
+            sender: The ``from`` of the activity (default: Ana, as in the fixture).
+        """
+        value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+        if upload_info is not None:
+            value["uploadInfo"] = upload_info
+        payload = self.activity(type="invoke", value=value)
+        payload["name"] = "fileConsent/invoke"  # not a keyword: activity() takes a fixture name
+        for key in ("text", "textFormat", "attachments"):
+            payload.pop(key, None)
+        if sender is not None:
+            payload["from"] = sender
+        return await self.post(payload)
+
     def _submit_data(self, card: dict[str, Any]) -> dict[str, Any]:
         for action in card.get("actions", []):
             if "mb_token" in action.get("data", {}):

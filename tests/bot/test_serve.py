@@ -170,6 +170,7 @@ def test_teams_manifest_writes_a_valid_app_package(tmp_path: object) -> None:
     [bot] = manifest["bots"]
     assert bot["botId"] == app_id
     assert bot["scopes"] == ["personal"]
+    assert bot["supportsFiles"] is True  # my-data is sent as a file
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
     assert titles == [
         "help",
@@ -181,6 +182,7 @@ def test_teams_manifest_writes_a_valid_app_package(tmp_path: object) -> None:
         "pause",
         "resume",
         "leave",
+        "my-data",
     ]
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
     assert manifest["manifestVersion"] == "1.16"

@@ -123,11 +123,17 @@ async def test_my_data_returns_the_export_of_the_person_asking_only(world: World
     _, mentor, _ = await paired(world)
     assert mentor.id is not None
     [reply] = await world.engine.handle(Inbound("shell", mentor.email, mentor.id, text="my-data"))
-    document = json.loads(reply.text)
+    assert reply.attachment is not None
+    assert (reply.attachment.filename, reply.attachment.media_type) == (
+        "mentorbot-my-data.json",
+        "application/json",
+    )
+    assert "mentorbot-my-data.json" in reply.text
+    document = json.loads(reply.attachment.content)
     assert document["profile"]["email"] == "ana@x.com"
     assert [p["with"] for p in document["pairings"]] == [NAME]
-    assert reply.title == "mentorbot-my-data.json"
-    assert EMAIL not in reply.text  # the other side's email is not theirs to see
+    # The other side's email is not theirs to see.
+    assert EMAIL not in reply.attachment.content
 
 
 # --- retention -----------------------------------------------------------------------------
