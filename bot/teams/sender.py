@@ -42,13 +42,23 @@ class TeamsSender:
             )
         reference = ConversationReference().deserialize(stored)
 
+        failed: list[Exception] = []
+
         async def send(context: TurnContext) -> None:
-            await context.send_activity(card_activity(replies))
+            # Caught here: the adapter hands an exception in a turn to its on_turn_error
+            # handler and returns normally, which would count an undelivered message as
+            # sent.
+            try:
+                await context.send_activity(card_activity(replies))
+            except Exception as exc:
+                failed.append(exc)
 
         try:
             await self.channel.adapter.continue_conversation(
                 reference, send, bot_app_id=self.channel.settings.app_id
             )
+            if failed:
+                raise failed[0]
         except Exception as exc:
             status = _status(exc)
             if status in GONE:

@@ -143,6 +143,60 @@ async def test_a_proactive_message_reaches_a_stored_reference(
     assert (item.status, item.channel) == ("sent", "teams")
 
 
+async def test_a_proactive_message_that_teams_refuses_waits_in_the_outbox_and_goes_later(
+    teams: TeamsHarness, database: Database
+) -> None:
+    await teams.say("help")
+    [person] = await rows(database, Person)
+    async with database.session() as session:
+        await enqueue(
+            session,
+            person_id=person.id,
+            replies=[Reply("Your check-in is due")],
+            dedupe_key="nudge:500",
+            now=teams.runtime.clock.now(),
+        )
+    before = len(teams.connector.sent())
+    # The connector answers 500 to every try of this delivery (the reply retries inside
+    # one attempt too): the message stays queued with the reason.
+    teams.connector.fail("POST", 500, times=10)
+    report = await teams.runtime.worker.run_once()
+    assert (report.sent, report.retried) == (0, 1)
+    [item] = await rows(database, Outbox)
+    assert item.status == "pending" and item.last_error
+    assert len(teams.connector.sent()) == before
+    # Teams answers again: once the backoff has passed, it goes out, once.
+    teams.connector.failures["POST"].clear()
+    teams.runtime.clock.advance(hours=1)
+    assert (await teams.runtime.worker.run_once()).sent == 1
+    assert (await teams.runtime.worker.run_once()).total == 0
+    sent = teams.connector.sent()[before:]
+    assert [s["attachments"][0]["content"]["fallbackText"] for s in sent] == [
+        "Your check-in is due"
+    ]
+
+
+async def test_someone_who_removed_the_app_is_undeliverable_with_the_reason(
+    teams: TeamsHarness, database: Database
+) -> None:
+    await teams.say("help")
+    [person] = await rows(database, Person)
+    async with database.session() as session:
+        await enqueue(
+            session,
+            person_id=person.id,
+            replies=[Reply("Your check-in is due")],
+            dedupe_key="nudge:403",
+            now=teams.runtime.clock.now(),
+        )
+    teams.connector.fail("POST", 403, times=10)
+    report = await teams.runtime.worker.run_once()
+    assert report.undeliverable == 1
+    [item] = await rows(database, Outbox)
+    assert item.status == "undeliverable"
+    assert item.last_error is not None and "removed or blocked the app" in item.last_error
+
+
 async def test_someone_who_never_opened_a_chat_is_undeliverable(
     teams: TeamsHarness, database: Database
 ) -> None:
