@@ -6,6 +6,7 @@ signed Bot Framework tokens can be validated by botbuilder itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import threading
@@ -178,9 +179,20 @@ class _KeysHandler(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+@functools.cache
+def signing_key() -> rsa.RSAPrivateKey:
+    """One signing key for the whole test run.
+
+    botframework caches the keys it fetched by metadata URL and key id, for the process.
+    A later fake that happened to get the same port as an earlier one would otherwise be
+    checked against the earlier one's key and every token would fail as forged.
+    """
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @asynccontextmanager
 async def fake_connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector(key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    fake = FakeConnector(key=signing_key())
     handler = type("KeysHandler", (_KeysHandler,), {"fake": fake})
     keys_server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=keys_server.serve_forever, daemon=True).start()
