@@ -43,6 +43,7 @@ from handlers.calendar import local_date
 from handlers.feedback import READINESS
 from handlers.figures import Cell, Chart, Kind, Report, Table, small
 from handlers.program import Program, QuestionType
+from handlers.report_sql import ReportSql
 from storage import (
     DueItem,
     DueKind,
@@ -142,13 +143,6 @@ def _days(value: float) -> str:
 
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
-
-
-def _days_between(conn: AsyncConnection, later: Any, earlier: Any) -> Any:
-    """``later - earlier`` in (fractional) days, as SQL either backend runs."""
-    if conn.dialect.name == "sqlite":
-        return sa.func.julianday(later, type_=sa.Float) - sa.func.julianday(earlier, type_=sa.Float)
-    return sa.extract("epoch", later - earlier) / 86400.0
 
 
 async def _middle(conn: AsyncConnection, values: sa.Select[Any]) -> tuple[int, list[Any]]:
@@ -312,7 +306,7 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
     )
     matched, middle = await _middle(
         conn,
-        sa.select(_days_between(conn, first.c.matched_at, first.c.enrolled_at).label("days")),
+        sa.select(ReportSql.of(conn).days(first.c.matched_at, first.c.enrolled_at).label("days")),
     )
     if matched >= size:
         median_match = _days(sum(float(v) for v in middle) / len(middle))

@@ -1,8 +1,9 @@
 """Lead reports about people: feedback, equity of access, and the per-pair export.
 
 Every figure is aggregated in the database (``GROUP BY``, with survey answers read out of
-their JSON by :class:`_Sql`), so a report is a handful of queries whatever the size of
-the program. No query here reads a session's notes or summary, or a text answer.
+their JSON by :class:`handlers.report_sql.ReportSql`), so a report is a handful of
+queries whatever the size of the program. No query here reads a session's notes or
+summary, or a text answer.
 
 Small numbers are protected the same way throughout: an average or a share is shown only
 where at least ``program.min_group_size`` answers make it up, and a group of people only
@@ -26,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.figures import Cell, Chart, Kind, Report, Table, small
 from handlers.program import SURVEYS, Program, Question, QuestionType
+from handlers.report_sql import ReportSql
 from storage import (
     Enrollment,
     Feedback,
@@ -55,71 +57,6 @@ NOT_GIVEN = "(not given)"
 RATED = (QuestionType.SCALE, QuestionType.NUMBER)
 
 Key = TypeVar("Key")
-
-
-# -- what differs between SQLite and PostgreSQL ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Sql:
-    """The few SQL expressions that SQLite and PostgreSQL spell differently."""
-
-    postgres: bool
-
-    @classmethod
-    def of(cls, conn: AsyncConnection) -> _Sql:
-        """The expressions for the connection's database."""
-        return cls(postgres=conn.dialect.name == "postgresql")
-
-    def number(self, answers: sa.ColumnElement[Any], key: str) -> sa.ColumnElement[float]:
-        """The answer to question ``key`` when it is a number; NULL when skipped or not one."""
-        if self.postgres:
-            item = answers.op("->")(sa.literal(key, sa.String))
-            text = answers.op("->>", return_type=sa.String)(sa.literal(key, sa.String))
-            value = sa.cast(text, sa.Float)
-            return sa.case((sa.func.jsonb_typeof(item) == "number", value))
-        path = _json_path(key)
-        return sa.case(
-            (
-                sa.func.json_type(answers, path).in_(("integer", "real")),
-                sa.func.json_extract(answers, path, type_=sa.Float),
-            )
-        )
-
-    def text(self, answers: sa.ColumnElement[Any], key: str) -> sa.ColumnElement[str]:
-        """The answer to question ``key`` as stored (a choice's value); NULL when skipped."""
-        if self.postgres:
-            return answers.op("->>", return_type=sa.String)(sa.literal(key, sa.String))
-        return sa.func.json_extract(answers, _json_path(key), type_=sa.String)
-
-    def month(self, moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[str]:
-        """The UTC month of a moment as ``YYYY-MM``."""
-        if self.postgres:
-            return sa.func.to_char(sa.func.timezone("UTC", moment), "YYYY-MM", type_=sa.String)
-        # SQLite keeps UTC moments as "YYYY-MM-DD HH:MM:SS.ffffff" text (SQLAlchemy's
-        # DATETIME storage format): the month is its first seven characters, read far
-        # faster than strftime() parses the whole moment.
-        return sa.func.substr(moment, 1, 7, type_=sa.String)
-
-    def days(
-        self, later: sa.ColumnElement[datetime], earlier: sa.ColumnElement[datetime]
-    ) -> sa.ColumnElement[float]:
-        """The days, with fractions, from ``earlier`` to ``later``."""
-        if self.postgres:
-            return sa.cast(sa.extract("epoch", later - earlier) / 86400.0, sa.Float)
-        julian = sa.func.julianday(later, type_=sa.Float) - sa.func.julianday(earlier)
-        return sa.cast(julian, sa.Float)
-
-    def attributes(self, column: sa.ColumnElement[Any]) -> sa.TableValuedAlias:
-        """Each key and value of a JSON object, one row each (a table-valued function)."""
-        if self.postgres:
-            return sa.func.jsonb_each_text(column).table_valued("key", "value")
-        return sa.func.json_each(column).table_valued("key", "value")
-
-
-def _json_path(key: str) -> str:
-    # Question ids are slugs (letters, digits, "_" and "-"), so quoting the key is enough.
-    return f'$."{key}"'
 
 
 # -- small numbers ---------------------------------------------------------------------------
@@ -236,7 +173,7 @@ async def _read_answers(conn: AsyncConnection, program: Program) -> _Answers:
     with each survey's figures in columns of their own, evaluates every column on every
     row: half again slower on SQLite at 200,000 answers.)
     """
-    sql = _Sql.of(conn)
+    sql = ReportSql.of(conn)
     answers = FEEDBACK.c.answers
     answered = FEEDBACK.c.status == FeedbackStatus.ANSWERED.value
     month = sql.month(FEEDBACK.c.answered_at)
@@ -471,7 +408,7 @@ class _Group:
         )
 
 
-def _mentees(sql: _Sql, program: Program) -> sa.CTE:
+def _mentees(sql: ReportSql, program: Program) -> sa.CTE:
     """Each mentee of the program with their profile, whether matched, and days to match."""
     first = (
         sa.select(PAIRING.c.mentee_id, sa.func.min(PAIRING.c.activated_at).label("first_active"))
@@ -519,7 +456,7 @@ async def _groups(
     conn: AsyncConnection, program: Program
 ) -> tuple[_Group, dict[str, dict[str, _Group]]]:
     """Everyone's figures, and each dimension's groups (profile fields, then attributes)."""
-    sql = _Sql.of(conn)
+    sql = ReportSql.of(conn)
     mentees = _mentees(sql, program)
     fields = {
         "department": mentees.c.department,

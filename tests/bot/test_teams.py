@@ -119,19 +119,26 @@ async def test_the_conversation_reference_is_stored_every_turn(
     assert ref.reference["serviceUrl"] == teams.connector.url
 
 
-async def test_a_proactive_message_reaches_a_stored_reference(
-    teams: TeamsHarness, database: Database
-) -> None:
+async def queue_for_ana(teams: TeamsHarness, database: Database, text: str, *, key: str) -> None:
+    """Ana opens a chat with the bot (her reference is stored), then a message is queued."""
     await teams.say("help")
     [person] = await rows(database, Person)
     async with database.session() as session:
         await enqueue(
             session,
             person_id=person.id,
-            replies=[Reply("It's been 14 days since your last session with Ben")],
-            dedupe_key="nudge:1",
+            replies=[Reply(text)],
+            dedupe_key=key,
             now=teams.runtime.clock.now(),
         )
+
+
+async def test_a_proactive_message_reaches_a_stored_reference(
+    teams: TeamsHarness, database: Database
+) -> None:
+    await queue_for_ana(
+        teams, database, "It's been 14 days since your last session with Ben", key="nudge:1"
+    )
     report = await teams.runtime.worker.run_once()
     assert report.sent == 1
     proactive = teams.connector.sent()[-1]
@@ -146,16 +153,7 @@ async def test_a_proactive_message_reaches_a_stored_reference(
 async def test_a_proactive_message_that_teams_refuses_waits_in_the_outbox_and_goes_later(
     teams: TeamsHarness, database: Database
 ) -> None:
-    await teams.say("help")
-    [person] = await rows(database, Person)
-    async with database.session() as session:
-        await enqueue(
-            session,
-            person_id=person.id,
-            replies=[Reply("Your check-in is due")],
-            dedupe_key="nudge:500",
-            now=teams.runtime.clock.now(),
-        )
+    await queue_for_ana(teams, database, "Your check-in is due", key="nudge:500")
     before = len(teams.connector.sent())
     # The connector answers 500 to every try of this delivery (the reply retries inside
     # one attempt too): the message stays queued with the reason.
@@ -179,16 +177,7 @@ async def test_a_proactive_message_that_teams_refuses_waits_in_the_outbox_and_go
 async def test_someone_who_removed_the_app_is_undeliverable_with_the_reason(
     teams: TeamsHarness, database: Database
 ) -> None:
-    await teams.say("help")
-    [person] = await rows(database, Person)
-    async with database.session() as session:
-        await enqueue(
-            session,
-            person_id=person.id,
-            replies=[Reply("Your check-in is due")],
-            dedupe_key="nudge:403",
-            now=teams.runtime.clock.now(),
-        )
+    await queue_for_ana(teams, database, "Your check-in is due", key="nudge:403")
     teams.connector.fail("POST", 403, times=10)
     report = await teams.runtime.worker.run_once()
     assert report.undeliverable == 1
