@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -190,7 +192,9 @@ def test_demo_loads_an_organisation_once(database_url: str) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_with_an_old_schema_names_the_command_to_run(postgres_url: str) -> None:
-    name = "mentorbot_empty_schema_check"
+    # A name of its own: two test runs on one server (CI beside a developer's run) must
+    # not drop each other's database.
+    name = f"mentorbot_empty_schema_{os.getpid()}_{secrets.token_hex(3)}"
     base = postgres_url.rsplit("/", 1)[0]
     postgres.admin_sync(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
     postgres.admin_sync(postgres_url, f'CREATE DATABASE "{name}"')
