@@ -129,6 +129,8 @@ class PlatformAccount(SQLModel, table=True):
         platform: ``slack`` or ``teams``.
         external_id: The platform's user id (Slack ``T123/U456``; Teams AAD object id).
         dm_channel: The direct-message conversation with the bot, once opened.
+        tenant: The Microsoft 365 tenant (Teams) the account belongs to; a link from a
+            tenant the bot does not serve never resolves to a person.
         last_seen_at: When the person last talked to the bot there; messages that are not
             answers go to the platform seen most recently.
     """
@@ -141,6 +143,7 @@ class PlatformAccount(SQLModel, table=True):
     external_id: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     person_id: int = Field(sa_column=_person_id())
     dm_channel: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    tenant: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     last_seen_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
 
@@ -192,6 +195,8 @@ class Outbox(SQLModel, table=True):
     #: Messages sharing a group key go to all their recipients at once where the platform
     #: has group conversations (a Slack group DM); elsewhere each goes on its own.
     group_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), index=True))
+    #: The id the platform gave the delivered message (Slack ``ts``, Teams activity id).
+    platform_message_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
 
 
 class ConversationRef(SQLModel, table=True):
