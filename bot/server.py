@@ -20,11 +20,9 @@ from typing import Any
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 
 from bot.metrics import Metrics
+from bot.slack import http as slack_http
 from bot.slack.app import SlackChannel, SlackSettings
 from bot.slack.sender import SlackSender
 from bot.teams.app import TeamsChannel, TeamsSettings
@@ -146,39 +144,9 @@ def _problem(status: int, message: str) -> web.Response:
 
 async def _slack_events(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    slack = runtime.slack
-    if slack is None:
+    if runtime.slack is None:
         return _problem(404, "Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-    body = await request.read()
-    try:
-        # Slack signs and sends UTF-8; the verifier itself would fail on other bytes.
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return _problem(400, "the body is not a Slack request")
-    verifier = SignatureVerifier(slack.settings.signing_secret)
-    if not verifier.is_valid_request(text, dict(request.headers)):
-        return _problem(401, "invalid or missing Slack signature, or a stale timestamp")
-    try:
-        bolt_request = AsyncBoltRequest(
-            body=text, query=request.query_string, headers=dict(request.headers)
-        )
-    except Exception:
-        # Bolt reads the context (team, enterprise, authorizations) assuming Slack's shapes,
-        # so a malformed body can fail with any lookup error (e.g. KeyError for
-        # "authorizations": {}); it is the request that is wrong.
-        return _problem(400, "the body is not a Slack request")
-    if not isinstance(bolt_request.body, dict) or not bolt_request.body:
-        return _problem(400, "the body is not a Slack request")
-    try:
-        bolt_response = await slack.app.async_dispatch(bolt_request)
-    except Exception:
-        log.exception("slack: dispatch failed")
-        return _problem(400, "the Slack request could not be handled")
-    if bolt_response.status >= 500:
-        # Bolt answers 500 when a payload breaks a listener's expectations; it is the
-        # request that is wrong, and Slack must not retry it forever.
-        return _problem(400, "the Slack request could not be handled")
-    return await to_aiohttp_response(bolt_response)
+    return await slack_http.handle(request, runtime.slack)
 
 
 async def _teams_messages(request: web.Request) -> web.Response:
@@ -189,15 +157,20 @@ async def _teams_messages(request: web.Request) -> web.Response:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """200 when the database serves a real read and write; 503 with the reason otherwise."""
     runtime = request.app[RUNTIME]
-    healthy = await runtime.database.ping()
+    problem = await runtime.database.health()
+    if problem is not None:
+        log.warning("healthz: the database cannot serve turns (%s)", problem)
     body = {
-        "status": "ok" if healthy else "unavailable",
-        "database": "ok" if healthy else "unreachable",
+        "status": "ok" if problem is None else "unavailable",
+        "database": "ok" if problem is None else "unavailable",
         "slack": "on" if runtime.slack else "off",
         "teams": "on" if runtime.teams else "off",
     }
-    return web.json_response(body, status=200 if healthy else 503)
+    if problem is not None:
+        body["reason"] = problem
+    return web.json_response(body, status=200 if problem is None else 503)
 
 
 async def _metrics(request: web.Request) -> web.Response:

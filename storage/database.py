@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.types import UTCDateTime
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentorbot.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -116,8 +121,15 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
+        #: The engine health probes use. On SQLite each probe opens its own connection: a
+        #: pooled one answers from its page cache, so it would not notice a corrupted file.
+        self.probe = self.engine
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
+            pooled = ("pool_size", "max_overflow")
+            unpooled = {key: value for key, value in kwargs.items() if key not in pooled}
+            self.probe = create_async_engine(parsed, poolclass=NullPool, **unpooled)
+            _sqlite_pragmas(self.probe)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -189,13 +201,55 @@ class Database:
             return False
         return True
 
+    async def health(self) -> str | None:
+        """Why the database cannot serve a turn now, or None when it can.
+
+        ``SELECT 1`` answers from a corrupted SQLite file, a full disk or a read-only
+        replica. So this reads real pages (the schema version and the first row of the
+        tables every turn touches) and commits a real write: a row inserted into
+        ``processed_event`` and deleted again in one transaction, which still writes the
+        changed pages to the log, as a turn's commit would.
+        """
+        marker = f"health-{secrets.token_hex(8)}"
+        try:
+            async with self.probe.connect() as conn, conn.begin():
+                await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+                for table in _TURN_TABLES:
+                    await conn.execute(sa.text(f"SELECT id FROM {table} LIMIT 1"))
+                values = {"platform": "health", "event_id": marker, "at": datetime.now(UTC)}
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO processed_event (platform, event_id, received_at) "
+                        "VALUES (:platform, :event_id, :at)"
+                    ).bindparams(sa.bindparam("at", type_=UTCDateTime)),
+                    values,
+                )
+                await conn.execute(
+                    sa.text("DELETE FROM processed_event WHERE event_id = :marker"),
+                    {"marker": marker},
+                )
+        except Exception as exc:  # any failure is the answer; the caller says 503
+            return _first_line(exc)
+        return None
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self.probe is not self.engine:
+            await self.probe.dispose()
 
     def _unreachable(self, exc: BaseException) -> str:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return f"cannot use the database {redact_url(self.url)}: {reason}"
+        return f"cannot use the database {redact_url(self.url)}: {_first_line(exc)}"
+
+
+#: The tables every turn reads or writes; health reads a row of each.
+_TURN_TABLES = ("person", "platform_account", "conversation_state", "enrollment", "outbox")
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own first line of a database error (never the statement's parameters)."""
+    reason = str(getattr(exc, "orig", None) or exc).strip()
+    return (reason.splitlines()[0] if reason else type(exc).__name__)[:300]
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -60,6 +62,8 @@ NO_CSV = (
     f"Sorry, I couldn't attach {EXPORT_KIND}.csv. Run `{report_command(EXPORT_KIND)}` "
     "to get the file."
 )
+#: A Slack user, team or enterprise id (U123ABC, W123, T123, E123).
+_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{1,40}")
 #: Re-read the account from the database after this long, to refresh last_seen_at.
 _LINK_TTL_SECONDS = 600.0
 _LINK_CACHE_SIZE = 20_000
@@ -139,6 +143,9 @@ class SlackChannel:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret,
+            # bot.slack.http checks every request's signature once, before Bolt sees it
+            # (Socket Mode needs no signature).
+            request_verification_enabled=False,
             process_before_response=False,
             logger=bolt_log,
         )
@@ -273,6 +280,10 @@ class SlackChannel:
         Returns:
             The engine's result, or None when the turn failed and the person was told.
         """
+        if not _SLACK_ID.fullmatch(user) or not _SLACK_ID.fullmatch(team):
+            # Slack always says who and where; without both there is nobody to answer.
+            log.info("slack: ignored a request without a valid user or team id")
+            return None
         person_id: int | None = None
         try:
             person_id, known_dm = await self.identify(team, user, dm_channel=channel)
@@ -391,6 +402,14 @@ class SlackChannel:
 
     def _register(self) -> None:
         app = self.app
+
+        @app.error
+        async def on_error(error: Exception) -> None:
+            """Bolt's boundary: a payload that broke a listener or middleware.
+
+            Logged by class and place only: the exception's text can quote the request.
+            """
+            log.warning("slack: a request could not be handled (%s)", _where(error))
 
         @app.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -733,3 +752,12 @@ def _chosen_label(action: dict[str, Any]) -> str:
     option = action.get("selected_option") or {}
     text = (option.get("text") or action.get("text") or {}).get("text")
     return str(text or "")
+
+
+def _where(error: BaseException) -> str:
+    """An exception's class and the innermost line it came from, without its message."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return type(error).__name__
+    last = frames[-1]
+    return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno} in {last.name}"

@@ -51,6 +51,7 @@ class SlackHarness:
     http: aiohttp.ClientSession
     sleeps: list[float] = field(default_factory=list)
     _event_ids: int = 0
+    _triggers: int = 0
 
     async def post(
         self,
@@ -74,18 +75,40 @@ class SlackHarness:
         async with self.http.post(self.base + path, data=raw, headers=sent) as response:
             return Response(response.status, await response.text())
 
+    def _trigger(self, fixture_trigger: str) -> str:
+        """A fresh trigger id, as Slack gives every command and click (the first: as given).
+
+        Two identical signed requests are a replay, which the server refuses; real ones
+        always differ at least in their trigger id.
+        """
+        self._triggers += 1
+        return fixture_trigger if self._triggers == 1 else f"{fixture_trigger}.{self._triggers}"
+
     def next_event_id(self) -> str:
         self._event_ids += 1
         return f"Ev0TEST{self._event_ids:05d}"
 
-    async def event(self, payload: dict[str, Any]) -> Response:
-        return await self.post(json.dumps(payload))
+    async def event(self, payload: dict[str, Any], *, retry: int = 0) -> Response:
+        """Post an event; ``retry`` > 0 sends it as Slack's retry number ``retry`` does.
 
-    async def dm(self, text: str, *, user: str = "U0ANA", event_id: str | None = None) -> Response:
+        A retry is a new request: Slack signs it again, at a later time, and says which
+        retry it is in a header.
+        """
+        if not retry:
+            return await self.post(json.dumps(payload))
+        return await self.post(
+            json.dumps(payload),
+            timestamp=int(time.time()) + retry,
+            headers={"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"},
+        )
+
+    async def dm(
+        self, text: str, *, user: str = "U0ANA", event_id: str | None = None, retry: int = 0
+    ) -> Response:
         payload = fixture("event_message_im.json")
         payload["event_id"] = event_id or self.next_event_id()
         payload["event"].update(text=text, user=user, channel=f"D{user}")
-        return await self.event(payload)
+        return await self.event(payload, retry=retry)
 
     async def command(
         self, text: str, *, user: str = "U0ANA", channel_name: str = "general"
@@ -98,9 +121,12 @@ class SlackHarness:
 
         form = {k: unquote_plus(v) for k, v in form.items()}
         form.update(text=text, user_id=user, channel_name=channel_name)
+        form["trigger_id"] = self._trigger(form["trigger_id"])
         return await self.post(urlencode(form), content_type="application/x-www-form-urlencoded")
 
     async def interactive(self, payload: dict[str, Any]) -> Response:
+        if "trigger_id" in payload:
+            payload["trigger_id"] = self._trigger(payload["trigger_id"])
         return await self.post(
             urlencode({"payload": json.dumps(payload)}),
             content_type="application/x-www-form-urlencoded",
