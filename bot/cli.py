@@ -747,6 +747,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The reader of our output went away (``mentorbot ... | head``): end quietly.
+
+    As Unix tools do: no message, and the exit status of a process ended by SIGPIPE. What
+    is still buffered for stdout goes to /dev/null, so the interpreter's own flush at exit
+    does not fail and print a traceback after all.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing to flush
+        pass
+    return 128 + 13  # 13 is SIGPIPE
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.bot.cli_helpers import mentorbot
+import os
+import subprocess
+import sys
+
+from tests.bot.cli_helpers import ROOT, mentorbot
 from tests.helpers import MENTEE_ANSWERS
 
 LEAD = "priya.shah@example.com"
@@ -42,3 +46,38 @@ def test_privacy_forget_asked_by_someone_not_a_lead_is_refused(database_url: str
     )
     assert result.returncode == 1
     assert "sam@example.com is not a lead of" in result.stderr
+
+
+def test_privacy_export_into_a_closed_pipe_ends_quietly(database_url: str) -> None:
+    """``mentorbot privacy export X | head``: the reader goes away, and nothing is said."""
+    joined = mentorbot(
+        "shell",
+        "--as",
+        "nia.achebe@example.com",
+        database_url=database_url,
+        stdin="\n".join(["join mentee", *MENTEE_ANSWERS]) + "\n",
+    )
+    assert joined.returncode == 0, joined.stderr
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_"))
+    }
+    env.update(MENTORBOT_DATABASE_URL=database_url, MENTORBOT_CONFIG=str(ROOT / "app.yaml"))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte is written
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "bot", "privacy", "export", "nia.achebe@example.com"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert process.stderr == ""
+    assert process.returncode == 141
