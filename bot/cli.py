@@ -296,6 +296,7 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
                 port=args.port,
                 tick_seconds=env.tick_seconds,
                 app_token=env.slack_app_token,
+                program_path=Path(env.config_path),
             )
         except StartupError as exc:
             raise CliError(str(exc)) from None

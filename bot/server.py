@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics import Metrics
+from bot.reload import POLL_SECONDS, ProgramWatcher
 from bot.slack import http as slack_http
 from bot.slack.app import SlackChannel, SlackSettings
 from bot.slack.sender import SlackSender
@@ -302,9 +304,18 @@ async def check_slack(runtime: Runtime) -> None:
 
 
 async def serve_forever(
-    runtime: Runtime, *, host: str, port: int, tick_seconds: float, app_token: str | None
+    runtime: Runtime,
+    *,
+    host: str,
+    port: int,
+    tick_seconds: float,
+    app_token: str | None,
+    program_path: Path | None = None,
 ) -> None:
     """``mentorbot serve``: run until SIGINT or SIGTERM.
+
+    Args:
+        program_path: The program file, re-read when it changes and on SIGHUP (None: never).
 
     Raises:
         StartupError: Slack refused the bot token.
@@ -315,6 +326,42 @@ async def serve_forever(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    watching = None
+    if program_path is not None:
+        watcher = ProgramWatcher(runtime, program_path)
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGHUP, watcher.reload)
+        watching = asyncio.ensure_future(_watch(watcher, stop))
+    try:
+        await _serve_until(
+            runtime, stop, host=host, port=port, tick_seconds=tick_seconds, app_token=app_token
+        )
+    finally:
+        if watching is not None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+
+
+async def _watch(watcher: ProgramWatcher, stop: asyncio.Event) -> None:
+    """Look at the program file every few seconds until the bot stops."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+        if not stop.is_set():
+            watcher.poll()
+
+
+async def _serve_until(
+    runtime: Runtime,
+    stop: asyncio.Event,
+    *,
+    host: str,
+    port: int,
+    tick_seconds: float,
+    app_token: str | None,
+) -> None:
+    """Serve until ``stop`` is set."""
     async with running(runtime, host=host, port=port, tick_seconds=tick_seconds) as runner:
         socket_mode = None
         if app_token and runtime.slack is not None:
