@@ -12,6 +12,12 @@ A lead's report (:class:`~handlers.figures.Report`) is a header, its headline fi
 section fields, each table as an aligned code block (cut to fit, saying how to get the
 rest) and its notes as context (:func:`report_blocks`). Its chart, or the export's CSV, is
 not a block: bot.slack.app uploads it to the DM after the message.
+
+Text a person wrote is shown as written. mrkdwn has no escape for ``*``, ``_``, ``~`` or a
+backtick, so a reply's words are ``plain_text`` (:func:`_words`) and its label/value pairs
+a ``rich_text`` block (:func:`_pairs`) whose bold labels are a style, not markup; the
+fallback ``text`` (mrkdwn too) has ``&``, ``<`` and ``>`` escaped, as Slack asks, so a
+typed ``<!channel>`` notifies no one. mrkdwn is kept for our own wording.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ MODAL_TEXT_LIMIT = 24
 MAX_BUTTONS = 5
 MAX_CHECKBOXES = 10
 SECTION_LIMIT = 3000
+#: Most characters of a message's fallback text (Slack advises staying under 4,000).
+FALLBACK_LIMIT = 3900
 #: Slack's most blocks in one message.
 MESSAGE_BLOCKS = 50
 #: Slack's most fields in one section, and characters in one field.
@@ -90,6 +98,43 @@ def _section(text: str) -> list[Block]:
     text = escape(text)
     chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [" "]
     return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
+
+
+def _words(text: str) -> list[Block]:
+    """A reply's words as plain-text sections: nothing in them is read as markup."""
+    chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [" "]
+    return [
+        {"type": "section", "text": {"type": "plain_text", "text": c, "emoji": True}}
+        for c in chunks
+    ]
+
+
+def _pairs(fields: tuple[tuple[str, str], ...]) -> list[Block]:
+    """Label/value pairs as rich text: each label in bold, its value under it, both literal.
+
+    A label can be what a person wrote (a milestone's objective), so neither goes through
+    mrkdwn. A block holds about :data:`SECTION_LIMIT` characters; more pairs start another.
+    """
+    blocks: list[Block] = []
+    elements: list[dict[str, Any]] = []
+    used = 0
+    for label, value in fields:
+        label, value = _cut(label or " ", FIELD_LIMIT), _cut(value, FIELD_LIMIT)
+        if elements and used + len(label) + len(value) > SECTION_LIMIT:
+            blocks.append(_rich_text(elements))
+            elements, used = [], 0
+        if elements:
+            elements.append({"type": "text", "text": "\n"})
+        elements.append({"type": "text", "text": label, "style": {"bold": True}})
+        elements.append({"type": "text", "text": f"\n{value}"})
+        used += len(label) + len(value) + 2
+    if elements:
+        blocks.append(_rich_text(elements))
+    return blocks
+
+
+def _rich_text(elements: list[dict[str, Any]]) -> Block:
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
 
 
 def encode(token: str, value: str) -> str:
@@ -169,18 +214,9 @@ def render_message(replies: list[Reply]) -> tuple[str, list[Block]]:
         else:
             if reply.title:
                 blocks.append({"type": "header", "text": _plain(reply.title, 150)})
-            blocks.extend(_section(reply.text))
+            blocks.extend(_words(reply.text))
         if reply.fields:
-            lines = "\n".join(
-                f"*{escape(label)}*\n{escape(value)}" for label, value in reply.fields
-            )
-            blocks.extend(
-                {
-                    "type": "section",
-                    "text": {"type": "mrkdwn", "text": lines[i : i + SECTION_LIMIT]},
-                }
-                for i in range(0, len(lines), SECTION_LIMIT)
-            )
+            blocks.extend(_pairs(reply.fields))
         if reply.prompt is not None:
             blocks.extend(prompt_blocks(reply.prompt))
         buttons = reply.actions
@@ -191,11 +227,20 @@ def render_message(replies: list[Reply]) -> tuple[str, list[Block]]:
         if buttons:
             blocks.append(command_buttons(buttons))
         if reply.hint:
-            blocks.append(
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(reply.hint)}]}
-            )
-    fallback = "\n\n".join(_fallback(r) for r in replies)
-    return fallback[:3900], blocks[:MESSAGE_BLOCKS]
+            hint = _plain(reply.hint, SECTION_LIMIT)
+            blocks.append({"type": "context", "elements": [hint]})
+    # The fallback is mrkdwn: escaped, or a typed <!channel> would notify everyone.
+    fallback = escape("\n\n".join(_fallback(r) for r in replies))
+    return _cut_escaped(fallback, FALLBACK_LIMIT), blocks[:MESSAGE_BLOCKS]
+
+
+def _cut_escaped(text: str, limit: int) -> str:
+    """Escaped text cut to ``limit`` characters, never inside an ``&amp;``-style entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    amp = cut.rfind("&", limit - len("&amp;"))
+    return cut[:amp] if amp != -1 and ";" not in cut[amp:] else cut
 
 
 def _fallback(reply: Reply) -> str:
@@ -310,7 +355,7 @@ def command_buttons(actions: tuple[Option, ...]) -> Block:
 
 def answered(blocks: list[Block], chosen: str) -> list[Block]:
     """A question message after its answer: the buttons replaced by what was chosen."""
-    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ {escape(chosen)}"}]}
+    note = {"type": "context", "elements": [_plain(f"✓ {chosen}", SECTION_LIMIT)]}
     kept = [b for b in blocks if b.get("block_id") != PROMPT_BLOCK]
     at = next((i for i, b in enumerate(blocks) if b.get("block_id") == PROMPT_BLOCK), len(kept))
     return [*kept[:at], note, *kept[at:]]

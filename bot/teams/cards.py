@@ -20,12 +20,19 @@ through a file-consent card and their OneDrive (mentorbot does so for a person's
 export, :func:`file_consent`, not for a lead's reports). Teams
 refuses a message over about 100 KB (counted without base64 images), so tables are cut to
 fit within :data:`CARD_BUDGET`, each saying how many rows are missing and how to get them.
+
+Teams reads a ``TextBlock``'s text and a ``FactSet``'s titles and values as Markdown (a
+CommonMark subset). What people wrote (and everything else a neutral reply carries: it is
+plain words) goes through :func:`said`, which escapes that Markdown, so a milestone typed
+as ``[Sign in](https://evil.example)`` shows as those characters, not as a link. Our own
+wording (the line under a cut table, with a command in backticks) keeps its Markdown.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -66,7 +73,45 @@ NO_CHART = "The chart could not be drawn; the figures are all here."
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
+    """A text block of our own wording: its Markdown is ours and renders."""
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _said(text: str, **style: Any) -> dict[str, Any]:
+    """A text block showing ``text`` exactly as written (see :func:`said`)."""
+    return _text(said(text), **style)
+
+
+#: What CommonMark can read as markup anywhere in a line: a backslash, code, emphasis,
+#: strikethrough, link and image brackets, autolinks and HTML, and character references
+#: (``&lt;`` would show as ``<``). An underscore between two letters or digits cannot
+#: start or end emphasis, so ``first_name`` is left as it is.
+_INLINE_MARKUP = re.compile(r"[\\`*~\[\]<]|&(?=#?\w+;)|(?<![^\W_])_|_(?![^\W_])")
+#: What CommonMark reads as markup at the start of a line: a heading, a quote, a setext
+#: underline, a bullet (``-`` or ``+`` before a space) and a number ending in ``.`` or
+#: ``)`` before a space (an ordered list). ``*`` is escaped everywhere already.
+_LINE_MARKUP = re.compile(
+    r"(?:(?<=\A)|(?<=[\r\n]))([ \t]*)"  # a line's start: CommonMark ends lines at \r too
+    r"(?:([#>=])|([-+])(?=[ \t-]|[\r\n]|\Z)|(\d{1,9})([.)])(?=[ \t\r\n]|\Z))"
+)
+
+
+def said(text: str) -> str:
+    """Text shown literally where Teams reads Markdown: each markup character escaped.
+
+    CommonMark's own way: a backslash before an ASCII punctuation character makes it a
+    literal character. Only characters that could start markup where they stand are
+    escaped, so ordinary sentences reach the card unchanged.
+    """
+    text = _INLINE_MARKUP.sub(lambda m: "\\" + m.group(0), text)
+
+    def line_start(match: re.Match[str]) -> str:
+        indent, mark, bullet, number, delimiter = match.groups()
+        if number is not None:
+            return f"{indent}{number}\\{delimiter}"
+        return f"{indent}\\{mark or bullet}"
+
+    return _LINE_MARKUP.sub(line_start, text)
 
 
 def _input(prompt: Prompt) -> dict[str, Any]:
@@ -139,12 +184,10 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
             body.extend(report_elements(reply.report, pictures=pictures, rows=rows))
         else:
             if reply.title:
-                body.append(_text(reply.title, weight="Bolder", size="Medium"))
-            body.append(_text(reply.text))
+                body.append(_said(reply.title, weight="Bolder", size="Medium"))
+            body.append(_said(reply.text))
         if reply.fields:
-            body.append(
-                {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in reply.fields]}
-            )
+            body.append(_facts(reply.fields))
         if reply.prompt is not None:
             prompt = reply.prompt
             body.append(_input(prompt))
@@ -164,7 +207,7 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
             body.extend(form_inputs(reply.form))
             actions.append(_form_submit(reply.form))
         if reply.hint:
-            body.append(_text(reply.hint, isSubtle=True, size="Small"))
+            body.append(_said(reply.hint, isSubtle=True, size="Small"))
         actions.extend(
             {"type": "Action.Submit", "title": o.label, "data": {COMMAND: o.value}}
             for o in reply.actions
@@ -183,6 +226,11 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
     if actions:
         card["actions"] = actions
     return card
+
+
+def _facts(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Label/value pairs as a fact set; a label can hold what a person wrote (a milestone)."""
+    return {"type": "FactSet", "facts": [{"title": said(k), "value": said(v)} for k, v in pairs]}
 
 
 def _clipped(reply: Reply) -> Reply:
@@ -210,14 +258,10 @@ def report_elements(
         pictures: Charts already drawn (see :func:`render_card`).
         rows: Most rows of each table.
     """
-    elements: list[dict[str, Any]] = [_text(report.title, weight="Bolder", size="Large")]
+    # A report's words are plain text holding names and answers from the directory.
+    elements: list[dict[str, Any]] = [_said(report.title, weight="Bolder", size="Large")]
     if report.figures:
-        elements.append(
-            {
-                "type": "FactSet",
-                "facts": [{"title": label, "value": value} for label, value in report.figures],
-            }
-        )
+        elements.append(_facts(report.figures))
     chart = report.chart
     if chart is not None and charts.drawable(chart):
         png = pictures[chart] if chart in pictures else charts.render_png(chart)
@@ -226,13 +270,13 @@ def report_elements(
         else:
             elements.append(chart_image(chart, png))
     for i, table in enumerate(report.tables):
-        elements.append(_text(table.title, weight="Bolder", spacing="Medium"))
+        elements.append(_said(table.title, weight="Bolder", spacing="Medium"))
         if report.kind == EXPORT_KIND and i == 0:
             elements.extend(_csv_block(report, rows))
             continue
         elements.extend(_table(report.kind, table, first=i == 0, rows=rows))
     elements.extend(
-        _text(note, isSubtle=True, size="Small", spacing="Small") for note in report.notes
+        _said(note, isSubtle=True, size="Small", spacing="Small") for note in report.notes
     )
     return elements
 
@@ -249,7 +293,7 @@ def chart_image(chart: Chart, png: bytes) -> dict[str, Any]:
 
 
 def _cell(text: str, *, header: bool = False) -> dict[str, Any]:
-    block = _text(text, weight="Bolder") if header else _text(text)
+    block = _said(text, weight="Bolder") if header else _said(text)
     return {"type": "TableCell", "items": [block]}
 
 
@@ -279,7 +323,7 @@ def _table(kind: str, table: Table, *, first: bool, rows: int) -> list[dict[str,
     if hidden:
         elements.append(_text(more_rows(kind, hidden, first_table=first), size="Small"))
     if table.note:
-        elements.append(_text(table.note, isSubtle=True, size="Small"))
+        elements.append(_said(table.note, isSubtle=True, size="Small"))
     return elements
 
 
@@ -300,7 +344,7 @@ def _csv_block(report: Report, rows: int) -> list[dict[str, Any]]:
             size="Small",
             spacing="Small",
         ),
-        _text("\n".join(kept), fontType="Monospace", size="Small", spacing="Small"),
+        _said("\n".join(kept), fontType="Monospace", size="Small", spacing="Small"),
     ]
     hidden = len(lines) - len(kept)
     if hidden:
@@ -453,7 +497,7 @@ def answered_card(question: str, chosen: str) -> Card:
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": "1.4",
-        "body": [_text(question), _text(f"✓ {chosen}", isSubtle=True)],
+        "body": [_said(question), _said(f"✓ {chosen}", isSubtle=True)],
         "fallbackText": f"{question}\n✓ {chosen}",
     }
 
