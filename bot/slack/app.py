@@ -545,7 +545,7 @@ class SlackChannel:
             await self.client.chat_update(
                 channel=channel,
                 ts=message["ts"],
-                text=message.get("text") or chosen,
+                text=message.get("text") or blocks.escape(chosen),
                 blocks=blocks.answered(message.get("blocks") or [], chosen),
             )
         except SlackApiError as exc:
