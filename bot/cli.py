@@ -272,6 +272,8 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
             app_type=env.teams_app_type,
             allow_unauthenticated=env.teams_allow_unauthenticated and not env.teams_app_id,
             openid_metadata_url=env.teams_openid_metadata_url,
+            tenants=env.teams_tenants,
+            any_tenant=env.teams_any_tenant,
         )
     slack = None
     if env.slack_bot_token and env.slack_signing_secret:

@@ -51,6 +51,10 @@ class Environment:
     teams_app_type: str | None = None
     teams_allow_unauthenticated: bool = False
     teams_openid_metadata_url: str | None = None
+    #: Microsoft 365 tenants served besides ``teams_tenant_id`` (lower case).
+    teams_tenants: frozenset[str] = frozenset()
+    #: Serve every tenant: an explicit opt-in, since anyone with Teams could then enrol.
+    teams_any_tenant: bool = False
     tick_seconds: float = 30.0
     #: Summaries of session notes: any OpenAI-compatible server; no key, no summaries.
     openai_api_key: str | None = field(default=None, repr=False)
@@ -87,6 +91,8 @@ class Environment:
             teams_app_type=env.get("MicrosoftAppType") or None,
             teams_allow_unauthenticated=env.get("MENTORBOT_TEAMS_ALLOW_UNAUTHENTICATED") == "1",
             teams_openid_metadata_url=env.get("MENTORBOT_TEAMS_OPENID_METADATA_URL") or None,
+            teams_tenants=parse_tenants(env.get("MENTORBOT_TEAMS_TENANTS") or ""),
+            teams_any_tenant=env.get("MENTORBOT_TEAMS_ANY_TENANT") == "1",
             tick_seconds=tick_seconds,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
@@ -112,6 +118,19 @@ class Environment:
                 f"which is only safe on a loopback address; refusing to listen on {host}. Bind "
                 "to 127.0.0.1 (the default) or set MicrosoftAppId and MicrosoftAppPassword."
             )
+        if (
+            self.teams_on
+            and not self.teams_tenant_id
+            and not self.teams_tenants
+            and not self.teams_any_tenant
+        ):
+            # Without an allow-list any Microsoft 365 tenant could talk to the bot, and a
+            # stranger whose roster email reads as a colleague's would be taken for them.
+            return (
+                "Teams serves no tenant: set MicrosoftAppTenantId or MENTORBOT_TEAMS_TENANTS "
+                "(comma-separated tenant ids), or MENTORBOT_TEAMS_ANY_TENANT=1 to serve every "
+                "Microsoft 365 tenant"
+            )
         return None
 
     @property
@@ -130,6 +149,15 @@ class Environment:
         if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
             return "SLACK_APP_TOKEN should be an app-level token starting with xapp-"
         return None
+
+
+def parse_tenants(text: str) -> frozenset[str]:
+    """The tenant ids in a comma-separated list, in lower case; blanks and empty items dropped.
+
+    Args:
+        text: ``MENTORBOT_TEAMS_TENANTS``, e.g. ``"72f988bf-..., 9188040d-..."``.
+    """
+    return frozenset(item.strip().lower() for item in text.split(",") if item.strip())
 
 
 class SettingsError(Exception):

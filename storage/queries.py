@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -119,16 +120,49 @@ async def first_delivery(
     return bool(result.rowcount)
 
 
+class AnyTenant(enum.Enum):
+    """The type of :data:`ANY_TENANT` (a sentinel no tenant id a platform sends can equal)."""
+
+    ANY = "any"
+
+
+#: ``account_of(tenant=ANY_TENANT)``: the link whatever tenant it was made in (Slack, whose
+#: user ids already name their workspace).
+ANY_TENANT: Final = AnyTenant.ANY
+
+
 async def account_of(
-    session: AsyncSession, *, platform: str, external_id: str
+    session: AsyncSession,
+    *,
+    platform: str,
+    external_id: str,
+    tenant: str | AnyTenant | None = ANY_TENANT,
 ) -> PlatformAccount | None:
-    """A person's account on a platform, by the platform's user id."""
+    """A person's account on a platform, by the platform's user id.
+
+    Args:
+        session: The open session.
+        platform: ``slack`` or ``teams``.
+        external_id: The platform's user id.
+        tenant: The tenant the user is writing from (Teams; None when the activity names
+            none): a link made in another tenant is not theirs, so it is not returned. A
+            link with no tenant recorded (made before tenants were) is returned, for the
+            caller to adopt the tenant.
+    """
     result = await session.exec(
         select(PlatformAccount).where(
             PlatformAccount.platform == platform, PlatformAccount.external_id == external_id
         )
     )
-    return result.first()
+    account = result.first()
+    if (
+        account is not None
+        and tenant is not ANY_TENANT
+        and account.tenant is not None
+        and account.tenant != tenant
+    ):
+        return None
+    return account
 
 
 async def link_account(
@@ -139,8 +173,21 @@ async def link_account(
     person_id: int,
     now: datetime,
     dm_channel: str | None = None,
+    tenant: str | None = None,
 ) -> PlatformAccount:
-    """Create or refresh the link between a platform user and a directory person."""
+    """Create or refresh the link between a platform user and a directory person.
+
+    Args:
+        session: The open session.
+        platform: ``slack`` or ``teams``.
+        external_id: The platform's user id.
+        person_id: The directory person.
+        now: When the user was seen.
+        dm_channel: The direct-message conversation with the bot, if known.
+        tenant: The tenant the user was found in (Teams). A link made in another tenant is
+            taken over: the person was just looked up in this tenant's roster, and the
+            other tenant's user is looked up again when they next write.
+    """
     account = await account_of(session, platform=platform, external_id=external_id)
     if account is None:
         fresh = PlatformAccount(
@@ -148,6 +195,7 @@ async def link_account(
             external_id=external_id,
             person_id=person_id,
             dm_channel=dm_channel,
+            tenant=tenant,
             created_at=now,
             last_seen_at=now,
         )
@@ -163,6 +211,7 @@ async def link_account(
             if account is None:
                 raise
     account.person_id = person_id
+    account.tenant = tenant
     account.last_seen_at = now
     if dm_channel:
         account.dm_channel = dm_channel

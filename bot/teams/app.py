@@ -4,7 +4,9 @@
 activity without a service URL or conversation is a 400; the JWT is checked first and any
 failure (missing, malformed, expired, wrong audience or key) is a 401. Without an app id
 every request is refused unless unauthenticated use was allowed for a loopback-only
-server (the Bot Framework Emulator).
+server (the Bot Framework Emulator). Then, in every mode, an activity from a Microsoft 365
+tenant the bot does not serve (:meth:`TeamsSettings.serves`) is a 403, before anything is
+stored or sent.
 
 Teams shows whole forms, so every turn says so (``Inbound.forms``): a reply's form is a
 card with all its inputs, and the card's submission goes to
@@ -64,6 +66,9 @@ DECLINED = "OK, not sent."
 OFFER_SECONDS = 3600.0
 #: Offers kept at once; past this the oldest is dropped (its key then counts as expired).
 OFFER_LIMIT = 500
+#: Where a turn keeps the tenant :meth:`TeamsChannel.handle` checked (None: any-tenant mode
+#: and the activity named none).
+TENANT_KEY = "mentorbot.tenant"
 log = logging.getLogger(__name__)
 
 
@@ -78,6 +83,38 @@ class TeamsSettings:
     allow_unauthenticated: bool = False
     #: Where the Bot Framework publishes its token signing keys (tests, sovereign clouds).
     openid_metadata_url: str | None = None
+    #: Microsoft 365 tenants served besides ``tenant_id`` (MENTORBOT_TEAMS_TENANTS).
+    tenants: frozenset[str] = frozenset()
+    #: Serve every tenant (MENTORBOT_TEAMS_ANY_TENANT=1), an explicit opt-in.
+    any_tenant: bool = False
+
+    def serves(self, tenant: str | None) -> bool:
+        """Whether activities from this tenant (None: the activity names none) are answered."""
+        if self.any_tenant:
+            return True
+        if tenant is None:
+            return False
+        served = {t.lower() for t in self.tenants}
+        if self.tenant_id:
+            served.add(self.tenant_id.lower())
+        return tenant.lower() in served
+
+    def serves_reference(self, reference: dict[str, Any]) -> bool:
+        """Whether a stored conversation reference is in a tenant served now.
+
+        For proactive messages: a reference saved while its tenant was served must not be
+        used once the tenant is taken off the list.
+        """
+        conversation = reference.get("conversation")
+        if not isinstance(conversation, dict):
+            return self.serves(None)
+        try:
+            # References saved before tenants were recorded name none, and are served only
+            # in any-tenant mode: one could be a stranger's, saved for a colleague's person.
+            tenant = activity_tenant(conversation.get("tenantId"), None)
+        except ValueError:
+            return False
+        return self.serves(tenant)
 
 
 @dataclass(frozen=True)
@@ -230,10 +267,35 @@ class TeamsChannel:
         except Exception as exc:  # botbuilder raises many kinds for a bad token
             log.info("teams: refused a request (%s)", type(exc).__name__)
             return _problem(401, "missing or invalid Bot Framework token")
+        # Checked in every auth mode, before anything is stored or sent: a valid token only
+        # says the Bot Framework sent the activity, not that its user belongs to a company
+        # this bot serves.
+        conversation = body["conversation"]
         try:
-            response = await self.adapter.process_activity(
-                authenticated, activity, self.bot.on_turn
+            tenant = activity_tenant(conversation.get("tenantId"), body.get("channelData"))
+        except ValueError:
+            log.warning(
+                "teams: refused a %s activity that names no single tenant (%s and %s)",
+                _shown(body["type"]),
+                _shown(conversation.get("tenantId")),
+                _shown(_channel_data_tenant(body.get("channelData"))),
             )
+            return _problem(403, "the activity does not name one Microsoft 365 tenant")
+        if not self.settings.serves(tenant):
+            log.warning(
+                "teams: refused a %s activity from tenant %s, which this bot does not serve",
+                _shown(body["type"]),
+                _shown(tenant),
+            )
+            return _problem(403, "this bot does not serve your Microsoft 365 tenant")
+
+        async def turn(context: TurnContext) -> None:
+            # The turn carries the tenant let through, so identify() links in it alone.
+            context.turn_state[TENANT_KEY] = tenant
+            await self.bot.on_turn(context)
+
+        try:
+            response = await self.adapter.process_activity(authenticated, activity, turn)
         except Exception:
             log.exception("teams: activity %s could not be handled", activity.type)
             return _problem(400, "the activity could not be handled")
@@ -244,13 +306,29 @@ class TeamsChannel:
     # -- turns --------------------------------------------------------------------------
 
     async def identify(self, context: TurnContext) -> int:
-        """The directory person behind the Teams user, linked by email or UPN on first contact."""
+        """The directory person behind the Teams user, linked by email or UPN on first contact.
+
+        The link records the user's tenant (:meth:`handle` let only served tenants through),
+        and a link made in another tenant is not used: the user is looked up again in the
+        roster of the tenant they write from.
+        """
+        if TENANT_KEY not in context.turn_state:
+            raise PermissionError("a Teams activity reached identify() without a tenant check")
+        tenant: str | None = context.turn_state[TENANT_KEY]
         sender: ChannelAccount = context.activity.from_property
         external_id = sender.aad_object_id or sender.id
         now = self.engine.clock.now()
         async with self.database.session() as session:
-            account = await account_of(session, platform=PLATFORM, external_id=external_id)
+            account = await account_of(
+                session, platform=PLATFORM, external_id=external_id, tenant=tenant
+            )
             if account is not None:
+                if account.tenant is None:
+                    # A link made before tenants were recorded takes the tenant of the first
+                    # activity that reaches it, which handle() let through only from a
+                    # served tenant; from then on only that tenant resolves it. (A stranger's
+                    # old link stays unused: their tenant is refused before this point.)
+                    account.tenant = tenant
                 account.last_seen_at = now
                 session.add(account)
                 return account.person_id
@@ -259,7 +337,12 @@ class TeamsChannel:
             person, _ = await find_or_create_person(session, email=email, name=name, now=now)
             assert person.id is not None
             await link_account(
-                session, platform=PLATFORM, external_id=external_id, person_id=person.id, now=now
+                session,
+                platform=PLATFORM,
+                external_id=external_id,
+                person_id=person.id,
+                now=now,
+                tenant=tenant,
             )
         return person.id
 
@@ -290,13 +373,16 @@ class TeamsChannel:
         """One message or card submission, answered with a card."""
         activity = context.activity
         person_id = await self.identify(context)
-        reference = TurnContext.get_conversation_reference(activity)
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        # botbuilder's schema spells the key tenantID and so drops Teams' tenantId; it is
+        # kept so that a proactive message can tell which tenant the conversation is in.
+        reference.setdefault("conversation", {})["tenantId"] = context.turn_state.get(TENANT_KEY)
         async with self.database.session() as session:
             await save_reference(
                 session,
                 person_id=person_id,
                 platform=PLATFORM,
-                reference=reference.serialize(),
+                reference=reference,
                 now=self.engine.clock.now(),
             )
         user_key = activity.from_property.aad_object_id or activity.from_property.id
@@ -573,6 +659,45 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def activity_tenant(conversation_tenant: Any, channel_data: Any) -> str | None:
+    """The Microsoft 365 tenant an activity comes from, in lower case; None if it names none.
+
+    Teams names it twice, as ``conversation.tenantId`` and ``channelData.tenant.id``.
+
+    Args:
+        conversation_tenant: ``conversation.tenantId``.
+        channel_data: ``channelData``, whatever it holds.
+
+    Raises:
+        ValueError: The two name different tenants, or a tenant that is not a string.
+    """
+    named: set[str] = set()
+    for value in (conversation_tenant, _channel_data_tenant(channel_data)):
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ValueError("the activity names a tenant that is not a string")
+        if value.strip():
+            named.add(value.strip().lower())
+    if len(named) > 1:
+        raise ValueError("the activity names two different tenants")
+    return next(iter(named), None)
+
+
+def _channel_data_tenant(channel_data: Any) -> Any:
+    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    return tenant.get("id") if isinstance(tenant, dict) else None
+
+
+def _shown(value: Any) -> str:
+    """A value from a request, shortened and quoted, safe for a log line."""
+    if value is None or not isinstance(value, str):
+        # Only the type of anything else: a forged structure could be deep or huge.
+        return "none" if value is None else f"a {type(value).__name__}"
+    # repr() quotes and escapes line breaks, so a forged value cannot fake a log line.
+    return repr(value[:100])
+
+
 def _check_activity(body: Any) -> str | None:
     """Why a body is not an activity mentorbot can answer, or None."""
     if not isinstance(body, dict):
@@ -594,4 +719,4 @@ def _check_activity(body: Any) -> str | None:
     return None
 
 
-__all__ = ["TeamsChannel", "TeamsSettings", "card_activity"]
+__all__ = ["TeamsChannel", "TeamsSettings", "activity_tenant", "card_activity"]

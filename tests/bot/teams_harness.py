@@ -23,6 +23,8 @@ from tests.helpers import FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
 BOT_TOKEN = "fake-outgoing-bot-token"
+#: The Microsoft 365 tenant the harness serves, and that its activities come from.
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 #: A program lead (app.yaml's program.leads), who may run reports: the ``from`` of an activity.
 LEAD = {
     "id": "29:1PriyaShahTeamsUserId",
@@ -55,6 +57,19 @@ def fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
 
 
+def in_tenant(payload: dict[str, Any], tenant: str | None) -> dict[str, Any]:
+    """The activity as Teams sends it from ``tenant`` (None: naming no tenant at all)."""
+    conversation = payload.setdefault("conversation", {})
+    channel_data = payload.setdefault("channelData", {})
+    if tenant is None:
+        conversation.pop("tenantId", None)
+        channel_data.pop("tenant", None)
+    else:
+        conversation["tenantId"] = tenant
+        channel_data["tenant"] = {"id": tenant}
+    return payload
+
+
 @dataclass
 class Response:
     status: int
@@ -68,10 +83,12 @@ class TeamsHarness:
     base: str
     http: aiohttp.ClientSession
     sleeps: list[float] = field(default_factory=list)
+    #: The tenant activities come from (see :func:`in_tenant` for another).
+    tenant: str = TENANT
     _ids: int = 0
 
     def activity(self, name: str = "message.json", **changes: Any) -> dict[str, Any]:
-        payload = fixture(name)
+        payload = in_tenant(fixture(name), self.tenant)
         payload["serviceUrl"] = self.connector.url
         self._ids += 1
         payload["id"] = f"17637174{self._ids:05d}"
@@ -213,10 +230,13 @@ async def teams_server(
     *,
     app_id: str | None = APP_ID,
     allow_unauthenticated: bool = False,
+    tenants: frozenset[str] = frozenset({TENANT}),
+    any_tenant: bool = False,
     extend: Callable[[Engine], Engine] | None = None,
 ) -> AsyncIterator[TeamsHarness]:
     """The real aiohttp server with Teams on, answering through a fake Bot Connector.
 
+    It serves ``tenants`` (MENTORBOT_TEAMS_TENANTS), or every tenant with ``any_tenant``.
     ``extend`` gives the engine extra commands or forms (test-only ones) before serving.
     """
     async with fake_connector() as connector:
@@ -239,6 +259,8 @@ async def teams_server(
             app_password="unused-password" if app_id else None,
             allow_unauthenticated=allow_unauthenticated,
             openid_metadata_url=connector.openid_url,
+            tenants=tenants,
+            any_tenant=any_tenant,
         )
         runtime = build_runtime(
             program=program,
