@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/match_round.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/delivery.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

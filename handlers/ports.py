@@ -51,8 +51,12 @@ class Sender(Protocol):
     #: The platform name, as stored in ``platform_account.platform``.
     platform: str
 
-    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> None:
+    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> str | None:
         """Send the replies.
+
+        Returns:
+            The id the platform gave the message, when it gives one (the outbox records it
+            so a retry can tell a sent message from a lost one).
 
         Raises:
             Unreachable: this platform cannot reach the person.
@@ -71,8 +75,13 @@ class GroupSender(Sender, Protocol):
     :func:`group_sender`.
     """
 
-    async def deliver_group(self, *, recipients: list[Recipient], replies: list[Reply]) -> None:
+    async def deliver_group(
+        self, *, recipients: list[Recipient], replies: list[Reply]
+    ) -> str | None:
         """Send the replies once, in one conversation with every recipient.
+
+        Returns:
+            The id the platform gave the message, when it gives one.
 
         Raises:
             Unreachable: this platform cannot reach them together (someone has no account

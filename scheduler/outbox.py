@@ -5,6 +5,22 @@ that expires, and the message is claimed again on a later pass. PostgreSQL claim
 ``FOR UPDATE SKIP LOCKED`` so replicas never claim the same row; SQLite takes its write
 lock up front (BEGIN IMMEDIATE), which serialises claims.
 
+A pass drains a backlog: it claims the next batch as soon as the last one has been handed to
+senders, sends to different people at once (a bounded number of sends in flight), and stops
+when nothing is due or its time budget is spent (the next tick goes on). One person's
+messages go out one after another, in order. The senders keep each platform's limits with
+a :class:`Pacing`: one message per interval in a channel, and a pause of every send after
+a Retry-After.
+
+What a retry can and cannot know: neither Slack nor Teams accepts an idempotency key, so a
+process killed between the platform accepting a message and the answer reaching us leaves
+no trace of the send, and the message goes out again after the lease (at least once, never
+silently lost). What the platform's message id (Slack ``ts``, Teams activity id) does catch
+is a send that finished late: it is recorded as soon as the send returns, even when the
+claim was lost meanwhile, and a worker holding or re-claiming a row that has an id marks it
+sent instead of sending it again. Before each send the worker also re-reads the row, so a
+claim that was lost (its lease ran out and another worker took it) is never sent on.
+
 Messages sharing a ``group_key`` (the same replies for several people, such as the
 introduction of a new mentoring pair) go out as one message in a group conversation when
 one worker holds every row of the group and a platform with group conversations reaches
@@ -13,8 +29,11 @@ every member; otherwise each row is delivered on its own, as any other message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +46,7 @@ from handlers.ports import (
     GroupSender,
     Recipient,
     Sender,
+    SystemClock,
     TransientDeliveryError,
     Unreachable,
     group_sender,
@@ -35,6 +55,113 @@ from storage import Database, Outbox, OutboxStatus, Person, PlatformAccount
 
 log = logging.getLogger(__name__)
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+#: Seconds kept free at the end of a lease to record a send's outcome.
+FINISH_MARGIN = 5.0
+
+
+class Pacing:
+    """One sender's share of a platform's rate limits: a pace per channel, a pause for all.
+
+    Slack allows about one message per second in a channel and Teams a few per conversation;
+    both answer 429 with a Retry-After when an app sends too much. Concurrent sends keep the
+    per-channel pace because each channel has a lock, held from the wait through the post.
+    The interval is counted from when the previous post *returned*, a little more than the
+    platform counts, so uneven latency cannot land two posts closer than allowed.
+
+    After a 429 every send through this pacing waits until the Retry-After has passed, not
+    only the one that was refused. The pause is measured on the injected clock, as the
+    outbox's ``next_attempt_at`` is, so both agree on when it ends. A pause longer than
+    ``max_pause`` is not waited out while holding a claim: the send raises
+    :class:`TransientDeliveryError` and the outbox requeues the message for after it.
+
+    All of this is per process: two replicas pace their own sends only, and the platform's
+    429 is what slows them both.
+
+    Args:
+        platform: The platform's name, for the reason recorded on a requeued message.
+        min_interval: Seconds between two posts in one channel.
+        max_pause: The longest Retry-After a send waits out in place.
+        clock: Where time comes from (the pause).
+        sleep, monotonic: Injected so pacing is testable without waiting.
+    """
+
+    #: Channels idle this long are forgotten, so the table stays small.
+    FORGET_AFTER = 120.0
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        min_interval: float = 1.0,
+        max_pause: float = 10.0,
+        clock: Clock | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.platform = platform
+        self.min_interval = min_interval
+        self.max_pause = max_pause
+        self.clock = clock or SystemClock()
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.resume_at: datetime | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last_post: dict[str, float] = {}
+        self._tidy_at = 1024
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for ``seconds`` from now (a Retry-After); never shortens a pause."""
+        until = self.clock.now() + timedelta(seconds=max(seconds, 0.0))
+        if self.resume_at is None or until > self.resume_at:
+            self.resume_at = until
+
+    async def wait_for_workspace(self) -> None:
+        """Wait out a short pause.
+
+        Raises:
+            TransientDeliveryError: the pause lasts longer than ``max_pause``.
+        """
+        while self.resume_at is not None:
+            target = self.resume_at
+            remaining = (target - self.clock.now()).total_seconds()
+            if remaining <= 0:
+                return
+            if remaining > self.max_pause:
+                raise TransientDeliveryError(
+                    f"rate limited by {self.platform}", retry_after=remaining
+                )
+            await self.sleep(remaining)
+            if self.resume_at == target:  # not lengthened by another 429 meanwhile
+                return
+
+    @asynccontextmanager
+    async def channel(self, channel: str) -> AsyncIterator[None]:
+        """Hold the channel for one post: wait for the pause and the interval, then post."""
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            await self.wait_for_workspace()
+            last = self._last_post.get(channel)
+            if last is not None:
+                wait = self.min_interval - (self.monotonic() - last)
+                if wait > 0:
+                    await self.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last_post[channel] = self.monotonic()
+                if len(self._last_post) > self._tidy_at:
+                    self._forget_idle_channels()
+
+    def _forget_idle_channels(self) -> None:
+        # Long idle, so nobody can be queued on the lock any more (a woken waiter runs
+        # within moments of the release that stamped the channel).
+        horizon = self.monotonic() - max(self.FORGET_AFTER, 10 * self.min_interval)
+        for channel, last in list(self._last_post.items()):
+            lock = self._locks.get(channel)
+            if last < horizon and (lock is None or not lock.locked()):
+                del self._last_post[channel]
+                self._locks.pop(channel, None)
+        self._tidy_at = max(1024, 2 * len(self._last_post))
 
 
 @dataclass
@@ -60,54 +187,83 @@ class OutboxWorker:
         database: Where the outbox is.
         senders: One per platform, in order of preference when a person has used none.
         clock: Where time comes from.
-        batch: How many messages one pass claims.
-        lease: How long a claim lasts before another pass may take the message.
+        batch: How many messages one claim takes.
+        concurrency: How many people are sent to at once.
+        lease: How long a claim lasts before another pass may take the message: the wait
+            for a free sender plus ``send_timeout``, with room to record the outcome.
+        send_timeout: The longest one send may take (slack_sdk's own HTTP timeout is 30 s);
+            a send cut off here is retried, like one whose process died.
+        budget: Seconds a pass keeps claiming; the tick after it goes on with the rest.
         max_attempts: After this many failed attempts a message is marked failed.
         backoff: The wait after the first failure; doubled after each further one.
         max_backoff: The longest wait between attempts.
+        monotonic: Measures the budget (injected for tests).
     """
 
     database: Database
     senders: Sequence[Sender]
     clock: Clock
     batch: int = 50
-    lease: timedelta = timedelta(minutes=5)
+    concurrency: int = 16
+    lease: timedelta = timedelta(seconds=60)
+    send_timeout: float = 40.0
+    budget: float = 20.0
     max_attempts: int = 5
     backoff: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=1)
+    monotonic: Callable[[], float] = time.monotonic
     platforms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.platforms = [s.platform for s in self.senders]
 
     async def run_once(self) -> DeliveryReport:
-        """Claim what is due now and deliver it."""
+        """Deliver what is due, batch after batch, until nothing is due or the budget is spent.
+
+        Raises:
+            Exception: the first database error of the pass (sends under way finish first).
+        """
         report = DeliveryReport()
         if not self.senders:
             return report
-        now = self.clock.now()
-        claimed = await self.claim(now)
-        handled: set[int | None] = set()
-        for item in claimed:
-            if item.id in handled:
-                continue
-            if item.group_key is None:
-                await self._deliver(item, report)
-                continue
-            members = [i for i in claimed if i.group_key == item.group_key]
-            handled.update(i.id for i in members)
-            await self._deliver_group(item.group_key, members, now, report)
+        delivery = _Pass(self, report)
+        deadline = self.monotonic() + self.budget
+        try:
+            while delivery.error is None and self.monotonic() < deadline:
+                if delivery.waiting:
+                    await delivery.progress()  # every sender busy: claim once one is free
+                    continue
+                claimed = await self.claim(self.clock.now(), busy=delivery.busy_people())
+                if claimed:
+                    delivery.start(claimed)
+                elif delivery.tasks:
+                    await delivery.progress()  # what is left may belong to people in flight
+                else:
+                    break
+        finally:
+            await delivery.finish()
+        if delivery.error is not None:
+            raise delivery.error
         return report
 
-    async def claim(self, now: datetime) -> list[Outbox]:
-        """Atomically take due messages (and ones whose lease ran out)."""
+    async def claim(self, now: datetime, *, busy: Sequence[int] = ()) -> list[Outbox]:
+        """Atomically take due messages (and ones whose lease ran out).
+
+        Args:
+            now: The time of the claim.
+            busy: People this worker is sending to right now; their messages wait, so one
+                person's messages go out in order and one person's backlog never holds up
+                everyone else's.
+        """
         lease_until = now + self.lease
         due = sa.or_(
             sa.and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.next_attempt_at <= now),
             sa.and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.lease_until < now),
         )
-        chosen = sa.select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
-        chosen = chosen.limit(self.batch)
+        chosen = sa.select(OUTBOX.c.id).where(due)
+        if busy:
+            chosen = chosen.where(OUTBOX.c.person_id.not_in(list(busy)))
+        chosen = chosen.order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(self.batch)
         if not self.database.is_sqlite:
             chosen = chosen.with_for_update(skip_locked=True)
         statement = (
@@ -125,6 +281,24 @@ class OutboxWorker:
             rows = (await conn.execute(statement)).mappings().all()
         return sorted((Outbox(**row) for row in rows), key=lambda o: (o.next_attempt_at, o.id))
 
+    async def deliver(self, claimed: list[Outbox], report: DeliveryReport) -> None:
+        """Deliver rows this worker claimed, one after another (a group as one message)."""
+        handled: set[int | None] = set()
+        for item in claimed:
+            if item.id in handled:
+                continue
+            if item.platform_message_id:
+                # A send that returned after its claim was lost: it is out already.
+                await self._finish(item, OutboxStatus.SENT, message_id=item.platform_message_id)
+                report.sent += 1
+                continue
+            if item.group_key is None:
+                await self._deliver(item, report)
+                continue
+            members = [i for i in claimed if i.group_key == item.group_key]
+            handled.update(i.id for i in members)
+            await self._deliver_group(item.group_key, members, self.clock.now(), report)
+
     async def _deliver_group(
         self, group_key: str, members: list[Outbox], now: datetime, report: DeliveryReport
     ) -> None:
@@ -140,7 +314,8 @@ class OutboxWorker:
         replies = [reply_from_dict(r) for r in members[0].payload]
         platform = sender.platform
         try:
-            await sender.deliver_group(recipients=recipients, replies=replies)
+            async with asyncio.timeout(self.send_timeout):
+                message_id = await sender.deliver_group(recipients=recipients, replies=replies)
         except Unreachable as exc:
             log.info("outbox group %s: %s: %s; sending one by one", group_key, platform, exc)
             for item in members:
@@ -151,6 +326,12 @@ class OutboxWorker:
             for item in members:
                 await self._retry(item, f"{platform}: {exc}", exc.retry_after, report, at=at)
             return
+        except TimeoutError:
+            at = self._next_attempt(max(i.attempts for i in members), None)
+            reason = f"{platform}: no answer within {self.send_timeout:g} s"
+            for item in members:
+                await self._retry(item, reason, None, report, at=at)
+            return
         except Exception as exc:  # a sender bug must not stop the whole pass
             log.exception("outbox group %s: %s sender failed", group_key, platform)
             at = self._next_attempt(max(i.attempts for i in members), None)
@@ -158,7 +339,7 @@ class OutboxWorker:
                 await self._retry(item, f"{platform}: {type(exc).__name__}", None, report, at=at)
             return
         for item in members:
-            await self._finish(item, OutboxStatus.SENT, channel=platform)
+            await self._finish(item, OutboxStatus.SENT, channel=platform, message_id=message_id)
             report.sent += 1
 
     async def _claim_siblings(
@@ -259,6 +440,17 @@ class OutboxWorker:
 
     async def _deliver(self, item: Outbox, report: DeliveryReport) -> None:
         async with self.database.session() as session:
+            conn = await session.connection()
+            # Re-read under our claim: a claim that was lost is not ours to send, and a
+            # message id means a late send of an earlier claim got it out already.
+            held = await conn.execute(
+                sa.select(OUTBOX.c.platform_message_id).where(
+                    OUTBOX.c.id == item.id,
+                    OUTBOX.c.status == OutboxStatus.SENDING.value,
+                    OUTBOX.c.lease_until == item.lease_until,
+                )
+            )
+            claim = held.one_or_none()
             person = await session.get(Person, item.person_id)
             result = await session.exec(
                 select(PlatformAccount)
@@ -266,6 +458,23 @@ class OutboxWorker:
                 .order_by(sa.desc(PlatformAccount.__table__.c.last_seen_at))  # type: ignore[attr-defined]
             )
             accounts = list(result.all())
+        if claim is None:
+            log.info(
+                "outbox %s: the claim ran out before sending; its new holder sends it", item.id
+            )
+            return
+        if claim.platform_message_id:
+            await self._finish(item, OutboxStatus.SENT, message_id=claim.platform_message_id)
+            report.sent += 1
+            return
+        if item.lease_until is not None and (
+            (item.lease_until - self.clock.now()).total_seconds()
+            < self.send_timeout + FINISH_MARGIN
+        ):
+            # It waited too long for a free sender: a send started now might outlive the
+            # claim and race a worker that re-claims it. Give it back, attempt unspent.
+            await self._release(item)
+            return
         if person is None:
             await self._finish(item, OutboxStatus.UNDELIVERABLE, error="the person was removed")
             report.undeliverable += 1
@@ -287,18 +496,23 @@ class OutboxWorker:
                 dm_channel=account.dm_channel if account else None,
             )
             try:
-                await sender.deliver(recipient=recipient, replies=replies)
+                async with asyncio.timeout(self.send_timeout):
+                    message_id = await sender.deliver(recipient=recipient, replies=replies)
             except Unreachable as exc:
                 reasons.append(f"{platform}: {exc}")
                 continue
             except TransientDeliveryError as exc:
                 await self._retry(item, f"{platform}: {exc}", exc.retry_after, report)
                 return
+            except TimeoutError:
+                reason = f"{platform}: no answer within {self.send_timeout:g} s"
+                await self._retry(item, reason, None, report)
+                return
             except Exception as exc:  # a sender bug must not stop the whole pass
                 log.exception("outbox %s: %s sender failed", item.id, platform)
                 await self._retry(item, f"{platform}: {type(exc).__name__}", None, report)
                 return
-            await self._finish(item, OutboxStatus.SENT, channel=platform)
+            await self._finish(item, OutboxStatus.SENT, channel=platform, message_id=message_id)
             report.sent += 1
             return
         await self._finish(item, OutboxStatus.UNDELIVERABLE, error="; ".join(reasons))
@@ -342,15 +556,48 @@ class OutboxWorker:
         channel: str | None = None,
         error: str | None = None,
         next_attempt_at: datetime | None = None,
+        message_id: str | None = None,
     ) -> None:
-        """Record the outcome, only if our claim is still the current one."""
+        """Record the outcome, only if our claim is still the current one.
+
+        A message id is recorded even when the claim was lost meanwhile (the message is out,
+        whoever holds the row now), so the row's next holder marks it sent, not sends it.
+        """
         values: dict[str, object] = {"status": status.value, "lease_until": None}
         if status is OutboxStatus.SENT:
-            values.update(sent_at=self.clock.now(), channel=channel, last_error=None)
+            values.update(sent_at=self.clock.now(), last_error=None)
+            if channel is not None:
+                values["channel"] = channel
+            if message_id is not None:
+                values["platform_message_id"] = message_id[:200]
         if error is not None:
             values["last_error"] = error[:500]
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
+        if await self._update_claimed(item, values):
+            return
+        log.warning("outbox %s: the claim expired before delivery finished", item.id)
+        if message_id is None:
+            return
+        async with self.database.session() as session:
+            conn = await session.connection()
+            await conn.execute(
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.id == item.id, OUTBOX.c.platform_message_id.is_(None))
+                .values(platform_message_id=message_id[:200])
+            )
+
+    async def _release(self, item: Outbox) -> None:
+        """Give a claimed row back unsent, due at once, its attempt not spent."""
+        values = {
+            "status": OutboxStatus.PENDING.value,
+            "lease_until": None,
+            "attempts": OUTBOX.c.attempts - 1,
+        }
+        await self._update_claimed(item, values)
+
+    async def _update_claimed(self, item: Outbox, values: dict[str, object]) -> bool:
+        """Update the row if our claim is still the current one; whether it was."""
         async with self.database.session() as session:
             conn = await session.connection()
             result = await conn.execute(
@@ -362,5 +609,80 @@ class OutboxWorker:
                 )
                 .values(**values)
             )
-        if result.rowcount != 1:
-            log.warning("outbox %s: the claim expired before delivery finished", item.id)
+        return bool(result.rowcount == 1)
+
+
+class _Pass:
+    """One delivery pass: the sends under way, who they are for, and the first error."""
+
+    def __init__(self, worker: OutboxWorker, report: DeliveryReport) -> None:
+        self.worker = worker
+        self.report = report
+        self.slots = asyncio.Semaphore(worker.concurrency)
+        self.tasks: set[asyncio.Task[None]] = set()
+        #: Runs claimed but not yet holding a slot; the next claim waits until none is.
+        self.waiting = 0
+        self.error: Exception | None = None
+        self._people: dict[int, int] = {}
+        self._changed = asyncio.Event()
+
+    def busy_people(self) -> list[int]:
+        """People with a run under way, whose other messages wait for it."""
+        return list(self._people)
+
+    def start(self, claimed: list[Outbox]) -> None:
+        """Start a run for each set of rows that may go at the same time as the others."""
+        for run in _runs(claimed):
+            people = {i.person_id for i in run}
+            for person_id in people:
+                self._people[person_id] = self._people.get(person_id, 0) + 1
+            self.waiting += 1
+            task = asyncio.create_task(self._run(run, people))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def progress(self) -> None:
+        """Wait until a run takes a slot or ends."""
+        await self._changed.wait()
+        self._changed.clear()
+
+    async def finish(self) -> None:
+        """Let the runs under way end (cancelling them if the pass itself is cancelled)."""
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _run(self, run: list[Outbox], people: set[int]) -> None:
+        try:
+            async with self.slots:
+                self.waiting -= 1
+                self._changed.set()
+                await self.worker.deliver(run, self.report)
+        except Exception as exc:  # a database error: stop claiming, end the pass with it
+            if self.error is None:
+                self.error = exc
+        finally:
+            for person_id in people:
+                self._people[person_id] -= 1
+                if not self._people[person_id]:
+                    del self._people[person_id]
+            self._changed.set()
+
+
+def _runs(claimed: list[Outbox]) -> list[list[Outbox]]:
+    """Split a batch into runs that can go at once, each in claim order.
+
+    Rows for one person share a run, so they arrive in order, and so do the rows of one
+    group (they go as one message); a person in a group and in another row joins the two.
+    """
+    runs: list[tuple[set[object], list[Outbox]]] = []
+    for item in claimed:
+        keys: set[object] = {("person", item.person_id)}
+        if item.group_key is not None:
+            keys.add(("group", item.group_key))
+        rows = [item]
+        for run in [r for r in runs if r[0] & keys]:
+            runs.remove(run)
+            keys |= run[0]
+            rows = run[1] + rows
+        runs.append((keys, sorted(rows, key=lambda o: (o.next_attempt_at, o.id))))
+    return [rows for _, rows in runs]

@@ -3,6 +3,11 @@
 slack_sdk's retry handlers already wait out a 429's Retry-After and retry server errors a
 few times inside one call; what still fails is reported to the outbox worker, which
 retries later with backoff or records why the message could not be delivered.
+
+The worker sends to several people at once. The sender's :class:`Pacing` keeps Slack's
+limits across those sends: one post per second in a channel (a lock per channel), and after
+any 429 the client sees (an observer among its retry handlers), every send waits until the
+Retry-After has passed, not only the refused one.
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render_message
 from handlers.messages import Reply
 from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
+from scheduler.outbox import Pacing
 from storage import Database
 from storage.queries import link_account
 
@@ -52,6 +62,8 @@ class SlackSender:
         team: The workspace id, used in account keys (``T123/U456``).
         min_interval: Seconds between two messages to the same channel (Slack allows about
             one per second per channel).
+        max_pause: The longest Retry-After a send waits out in place; after a longer one
+            the message goes back to the outbox for later.
         sleep, monotonic: Injected so pacing is testable without waiting.
     """
 
@@ -65,6 +77,7 @@ class SlackSender:
         clock: Clock,
         team: str = "",
         min_interval: float = 1.0,
+        max_pause: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -72,29 +85,44 @@ class SlackSender:
         self.database = database
         self.clock = clock
         self.team = team
-        self.min_interval = min_interval
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self._last_post: dict[str, float] = {}
+        self.pacing = Pacing(
+            platform="Slack",
+            min_interval=min_interval,
+            max_pause=max_pause,
+            clock=clock,
+            sleep=sleep,
+            monotonic=monotonic,
+        )
+        # First among the client's retry handlers, so it sees every 429, the channel's
+        # replies' too: the whole workspace is slowed, as Slack asks.
+        handlers = [h for h in client.retry_handlers if not isinstance(h, _RateLimitObserver)]
+        client.retry_handlers[:] = [_RateLimitObserver(self.pacing), *handlers]
 
-    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> None:
+    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> str | None:
         """Post the replies in the person's DM.
+
+        Returns:
+            The message's ``ts``.
 
         Raises:
             Unreachable: no Slack user for this person, or they cannot be messaged.
-            TransientDeliveryError: Slack or the network failed; try later.
+            TransientDeliveryError: Slack or the network failed, or Slack asked for a long
+                pause; try later.
         """
         try:
-            channel = recipient.dm_channel or await self._open_dm(recipient)
-            await self._pace(channel)
-            text, blocks = render_message(replies)
-            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            channel = recipient.dm_channel
+            if channel is None:
+                await self.pacing.wait_for_workspace()
+                channel = await self._open_dm(recipient)
+            return await self._post(channel, replies)
         except SlackApiError as exc:
             raise _classify(exc) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransientDeliveryError(f"network: {type(exc).__name__}") from None
 
-    async def deliver_group(self, *, recipients: list[Recipient], replies: list[Reply]) -> None:
+    async def deliver_group(
+        self, *, recipients: list[Recipient], replies: list[Reply]
+    ) -> str | None:
         """Post the replies once, in a group DM with every recipient (and the bot).
 
         Every recipient must already be linked to a Slack user (``external_id``); nobody is
@@ -111,6 +139,7 @@ class SlackSender:
                 raise Unreachable(f"{recipient.email} has no linked Slack account")
             users.append(recipient.external_id.split("/", 1)[-1])
         try:
+            await self.pacing.wait_for_workspace()
             try:
                 opened = await self.client.conversations_open(users=",".join(users))
             except SlackApiError as exc:
@@ -118,10 +147,7 @@ class SlackSender:
                 if error in GROUP_UNREACHABLE_ERRORS:
                     raise Unreachable(GROUP_UNREACHABLE_ERRORS[error]) from None
                 raise
-            channel = str(opened["channel"]["id"])
-            await self._pace(channel)
-            text, blocks = render_message(replies)
-            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            return await self._post(str(opened["channel"]["id"]), replies)
         except SlackApiError as exc:
             raise _classify(exc) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -148,12 +174,38 @@ class SlackSender:
             )
         return channel
 
-    async def _pace(self, channel: str) -> None:
-        last = self._last_post.get(channel)
-        now = self.monotonic()
-        if last is not None and now - last < self.min_interval:
-            await self.sleep(self.min_interval - (now - last))
-        self._last_post[channel] = self.monotonic()
+    async def _post(self, channel: str, replies: list[Reply]) -> str | None:
+        """Post in a channel at the pace Slack allows; the message's ``ts``."""
+        text, blocks = render_message(replies)
+        async with self.pacing.channel(channel):
+            posted = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        ts = posted.get("ts")
+        return str(ts) if ts else None
+
+
+class _RateLimitObserver(AsyncRetryHandler):
+    """Pauses the sender's pacing on every 429 the client sees; never retries itself.
+
+    The client's own rate-limit handler, next in line, still waits out the refused call and
+    retries it; this one makes every other send wait for the same Retry-After.
+    """
+
+    def __init__(self, pacing: Pacing) -> None:
+        super().__init__(max_retry_count=2**31)  # consulted on every attempt
+        self.pacing = pacing
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            retry_after = _header(response, "retry-after")
+            self.pacing.pause(_seconds(retry_after))
+        return False
 
 
 def _classify(exc: SlackApiError) -> Exception:
@@ -165,7 +217,7 @@ def _classify(exc: SlackApiError) -> Exception:
     if status == 429:
         retry_after = _header(response, "retry-after")
         return TransientDeliveryError(
-            "rate limited by Slack", retry_after=float(retry_after) if retry_after else None
+            "rate limited by Slack", retry_after=_seconds(retry_after) if retry_after else None
         )
     if status >= 500:
         return TransientDeliveryError(f"Slack answered {status}")
@@ -178,3 +230,11 @@ def _header(response: object, name: str) -> str | None:
         if key.lower() == name:
             return str(value[0] if isinstance(value, list) else value)
     return None
+
+
+def _seconds(retry_after: str | None) -> float:
+    """A Retry-After in seconds; one second when it is missing or not a number."""
+    try:
+        return max(float(retry_after or 1), 0.0)
+    except ValueError:
+        return 1.0

@@ -3,16 +3,27 @@
 Teams lets a bot message someone only in a conversation that person (or their admin) has
 opened with it: a person with no stored reference is unreachable, and the outbox records
 why instead of retrying forever.
+
+The outbox worker sends to several people at once. The sender's :class:`Pacing` keeps the
+connector's limits across those sends: one message per interval in a conversation, and
+after a 429 every send waits until the Retry-After has passed; the refused message is
+sent again after it, a few times, before it goes back to the outbox.
 """
 
 from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.teams.app import PLATFORM, TeamsChannel, card_activity
 from handlers.messages import Reply
-from handlers.ports import Recipient, TransientDeliveryError, Unreachable
+from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
+from scheduler.outbox import Pacing
 from storage.queries import reference_of
 
 #: Connector answers that mean the bot can no longer reach this person.
@@ -20,19 +31,51 @@ GONE = {403: "the person removed or blocked the app", 404: "the conversation no 
 
 
 class TeamsSender:
-    """The outbox sender for Teams."""
+    """The outbox sender for Teams.
+
+    Args:
+        channel: The Teams channel (its adapter and database).
+        min_interval: Seconds between two messages in one conversation (Teams allows a few
+            a second; one is the pace that never meets its limit).
+        max_pause: The longest Retry-After a send waits out in place.
+        rate_limit_retries: How many times a refused (429) message is sent again in place.
+        clock: Where time comes from (the pause after a 429).
+        sleep, monotonic: Injected so pacing is testable without waiting.
+    """
 
     platform = PLATFORM
 
-    def __init__(self, channel: TeamsChannel) -> None:
+    def __init__(
+        self,
+        channel: TeamsChannel,
+        *,
+        min_interval: float = 1.0,
+        max_pause: float = 10.0,
+        rate_limit_retries: int = 3,
+        clock: Clock | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.channel = channel
+        self.rate_limit_retries = rate_limit_retries
+        self.pacing = Pacing(
+            platform="Teams",
+            min_interval=min_interval,
+            max_pause=max_pause,
+            clock=clock,
+            sleep=sleep,
+            monotonic=monotonic,
+        )
 
-    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> None:
+    async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> str | None:
         """Continue the person's conversation with a card.
+
+        Returns:
+            The id the connector gave the activity.
 
         Raises:
             Unreachable: no stored reference, or the app was removed.
-            TransientDeliveryError: the connector failed; try later.
+            TransientDeliveryError: the connector failed or kept refusing; try later.
         """
         async with self.channel.database.session() as session:
             stored = await reference_of(session, person_id=recipient.person_id, platform=PLATFORM)
@@ -41,7 +84,31 @@ class TeamsSender:
                 "has never opened a chat with the bot in Teams; invite them to install the app"
             )
         reference = ConversationReference().deserialize(stored)
+        conversation = str(reference.conversation.id if reference.conversation else "")
+        for attempt in range(self.rate_limit_retries + 1):
+            try:
+                async with self.pacing.channel(conversation):
+                    return await self._send(reference, replies)
+            except TransientDeliveryError:
+                raise
+            except Exception as exc:
+                status = _status(exc)
+                if status in GONE:
+                    raise Unreachable(GONE[status]) from None
+                if status != 429:
+                    reason = f"Bot Connector answered {status}" if status else type(exc).__name__
+                    raise TransientDeliveryError(reason) from None
+                # Refused for the rate: every send waits, then this one goes again.
+                retry_after = _retry_after(exc)
+                self.pacing.pause(retry_after)
+                if attempt == self.rate_limit_retries:
+                    raise TransientDeliveryError(
+                        "rate limited by Teams", retry_after=retry_after
+                    ) from None
+        raise AssertionError("unreachable")  # the loop returns or raises
 
+    async def _send(self, reference: ConversationReference, replies: list[Reply]) -> str | None:
+        sent: list[str | None] = []
         failed: list[Exception] = []
 
         async def send(context: TurnContext) -> None:
@@ -49,25 +116,32 @@ class TeamsSender:
             # handler and returns normally, which would count an undelivered message as
             # sent.
             try:
-                await context.send_activity(card_activity(replies))
+                response = await context.send_activity(card_activity(replies))
+                sent.append(getattr(response, "id", None))
             except Exception as exc:
                 failed.append(exc)
 
-        try:
-            await self.channel.adapter.continue_conversation(
-                reference, send, bot_app_id=self.channel.settings.app_id
-            )
-            if failed:
-                raise failed[0]
-        except Exception as exc:
-            status = _status(exc)
-            if status in GONE:
-                raise Unreachable(GONE[status]) from None
-            reason = f"Bot Connector answered {status}" if status else type(exc).__name__
-            raise TransientDeliveryError(reason) from None
+        await self.channel.adapter.continue_conversation(
+            reference, send, bot_app_id=self.channel.settings.app_id
+        )
+        if failed:
+            raise failed[0]
+        return sent[0] if sent else None
 
 
 def _status(exc: Exception) -> int | None:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
     return int(status) if isinstance(status, int) else None
+
+
+def _retry_after(exc: Exception) -> float:
+    """The connector's Retry-After in seconds; one second when it gave none."""
+    headers: Any = getattr(getattr(exc, "response", None), "headers", None) or {}
+    for key, value in dict(headers).items():
+        if str(key).lower() == "retry-after":
+            try:
+                return max(float(value), 0.0)
+            except (TypeError, ValueError):
+                break
+    return 1.0

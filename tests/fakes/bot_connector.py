@@ -1,6 +1,9 @@
 """A fake Bot Connector on loopback (port 0): the conversation routes the connector client
 calls, a member lookup, and an OpenID metadata + signing-key endpoint so that real, locally
 signed Bot Framework tokens can be validated by botbuilder itself.
+
+:attr:`FakeConnector.limits` can add latency to every call and rate-limit new activities
+as the connector does (per conversation, and for the whole app); off by default.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fakes import serve_on_loopback
+from tests.fakes.slack_api import Limits
 
 APP_ID = "00000000-1111-2222-3333-444444444444"
 KEY_ID = "mentorbot-test-key"
@@ -47,6 +51,8 @@ class FakeConnector:
     url: str = ""
     keys_url: str = ""
     key: Any = None
+    #: Latency and rate limits (off unless set).
+    limits: Limits = field(default_factory=Limits)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -133,9 +139,23 @@ class FakeConnector:
         return call
 
     async def _activities(self, request: web.Request) -> web.Response:
+        response = await self._activity(request)
+        if self.limits.latency:
+            await asyncio.sleep(self.limits.latency)
+        return response
+
+    async def _activity(self, request: web.Request) -> web.Response:
         recorded = await self._record(request)
         if isinstance(recorded, web.Response):
             return recorded
+        if request.method == "POST":
+            retry_after = self.limits.admit(request.match_info["conversation"])
+            if retry_after is not None:
+                return web.json_response(
+                    {"error": {"code": "Throttled", "message": "too many requests"}},
+                    status=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
         recorded.result_id = f"activity-{next(self._ids)}"
         return web.json_response({"id": recorded.result_id})
 

@@ -12,6 +12,11 @@ Files go up as ``files_upload_v2`` sends them: ``files.getUploadURLExternal`` ha
 upload URL on this same server, the bytes are POSTed there (recorded as the call
 ``upload``), and ``files.completeUploadExternal`` shares the file in a channel. Every
 file is kept in :attr:`FakeSlack.uploads`; :meth:`FakeSlack.files` lists the shared ones.
+
+For delivery benchmarks and tests, :attr:`FakeSlack.limits` can add latency to every call and
+rate-limit ``chat.postMessage`` as Slack does (one message per second in a channel, and a
+workspace-wide rate); everything is off by default. :attr:`FakeSlack.before_answer` runs
+while a call waits for its answer, to act "while Slack is still answering".
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import secrets
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +69,52 @@ class Upload:
 
 
 @dataclass
+class Limits:
+    """Latency and rate limits a fake platform applies to messages; all off by default.
+
+    The workspace rate is a token bucket (``rate`` messages a second, up to ``burst`` at
+    once), the way Slack and Teams meter an app: over it, or a second message in a channel
+    within ``channel_interval``, the message is refused with 429 and a Retry-After.
+    """
+
+    #: Seconds added to every call before it is answered.
+    latency: float = 0.0
+    #: Seconds that must pass between two accepted messages in one channel.
+    channel_interval: float | None = None
+    #: Messages a second the whole workspace may send.
+    rate: float | None = None
+    #: The most messages the workspace may send at once (default: one second's worth).
+    burst: float | None = None
+    #: Messages refused for the workspace rate, and for a channel's interval.
+    refused_for_rate: int = 0
+    refused_for_channel: int = 0
+    _tokens: float | None = None
+    _stamp: float = 0.0
+    _last: dict[str, float] = field(default_factory=dict)
+
+    def admit(self, channel: str) -> int | None:
+        """Count a message to ``channel``: None if accepted, else the Retry-After seconds."""
+        now = time.monotonic()
+        if self.channel_interval is not None:
+            last = self._last.get(channel)
+            if last is not None and now - last < self.channel_interval:
+                self.refused_for_channel += 1
+                return max(1, math.ceil(self.channel_interval - (now - last)))
+        if self.rate is not None:
+            burst = self.burst or self.rate
+            if self._tokens is None:
+                self._tokens, self._stamp = burst, now
+            self._tokens = min(burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._tokens < 1:
+                self.refused_for_rate += 1
+                return max(1, math.ceil((1 - self._tokens) / self.rate))
+            self._tokens -= 1
+        self._last[channel] = now
+        return None
+
+
+@dataclass
 class Failure:
     status: int
     body: dict[str, Any]
@@ -91,6 +144,10 @@ class FakeSlack:
         #: Hang mode: how many coming calls of each method never get an answer.
         self.hangs: dict[str, int] = {}
         self._release = asyncio.Event()
+        #: Latency and rate limits (off unless set).
+        self.limits = Limits()
+        #: Runs after a call is recorded and before it is answered.
+        self.before_answer: Callable[[Call], Awaitable[None]] | None = None
 
     def add_user(
         self,
@@ -335,11 +392,21 @@ class FakeSlack:
             await self._notify()
             await self._release.wait()
             return web.json_response({"ok": False, "error": "fake_stopped"}, status=503)
+        retry_after = (
+            self.limits.admit(str(args.get("channel")))
+            if method == "chat.postMessage" and not queued
+            else None
+        )
         if queued:
             failure = queued.pop(0)
             call.result = failure.body
             response = web.json_response(
                 failure.body, status=failure.status, headers=failure.headers
+            )
+        elif retry_after is not None:
+            call.result = {"ok": False, "error": "ratelimited"}
+            response = web.json_response(
+                call.result, status=429, headers={"Retry-After": str(retry_after)}
             )
         elif method == "apps.connections.open":
             if token is None or not token.startswith("xapp-"):
@@ -353,6 +420,10 @@ class FakeSlack:
         self.calls.append(call)
         async with self._changed:
             self._changed.notify_all()
+        if self.before_answer is not None:
+            await self.before_answer(call)
+        if self.limits.latency:
+            await asyncio.sleep(self.limits.latency)
         return response
 
     def _answer(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:

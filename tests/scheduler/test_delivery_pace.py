@@ -1,0 +1,261 @@
+"""Outbox delivery at volume: backlogs drain in one pass, people are sent to at once, Slack's
+pace and Retry-After are kept, and a message's platform id stops a second send."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from bot.slack.app import SlackSettings, make_client
+from bot.slack.sender import SlackSender
+from handlers.messages import Reply
+from handlers.outbox import enqueue
+from handlers.ports import Recipient, TransientDeliveryError
+from scheduler.outbox import DeliveryReport, OutboxWorker
+from storage import Database, Outbox, Person
+from storage.queries import link_account
+from tests.fakes.slack_api import Call, FakeSlack, fake_slack
+from tests.helpers import FakeClock, make_person, rows
+
+TEAM = "T0MENTOR"
+
+
+@dataclass
+class Outbound:
+    fake: FakeSlack
+    database: Database
+    clock: FakeClock
+    sleeps: list[float] = field(default_factory=list)
+
+    def sender(self, *, real_sleep: bool = False, min_interval: float = 1.0) -> SlackSender:
+        client = make_client(
+            SlackSettings(bot_token="xoxb-t", signing_secret="s", api_url=self.fake.url),
+            retry_interval=0.01,
+        )
+
+        async def sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+            if real_sleep:
+                await asyncio.sleep(seconds)
+
+        return SlackSender(
+            client=client,
+            database=self.database,
+            clock=self.clock,
+            team=TEAM,
+            min_interval=min_interval,
+            sleep=sleep,
+        )
+
+    def worker(self, sender: SlackSender | None = None, **options: object) -> OutboxWorker:
+        return OutboxWorker(
+            database=self.database,
+            senders=[sender or self.sender()],
+            clock=self.clock,
+            max_attempts=3,
+            **options,  # type: ignore[arg-type]
+        )
+
+    async def person(self, n: int) -> Person:
+        """Person ``n``, known to Slack and linked to their DM ``DU0P<n>``."""
+        user = f"U0P{n}"
+        self.fake.add_user(user, email=f"p{n}@example.com", name=f"Person {n}", team=TEAM)
+        person = await make_person(self.database, f"p{n}@example.com", name=f"Person {n}")
+        assert person.id is not None
+        async with self.database.session() as session:
+            await link_account(
+                session,
+                platform="slack",
+                external_id=f"{TEAM}/{user}",
+                person_id=person.id,
+                now=self.clock.now(),
+                dm_channel=f"D{user}",
+            )
+        return person
+
+    async def queue(self, person: Person, text: str) -> None:
+        assert person.id is not None
+        async with self.database.session() as session:
+            await enqueue(
+                session,
+                person_id=person.id,
+                replies=[Reply(text)],
+                dedupe_key=text,
+                now=self.clock.now(),
+            )
+
+    def recipient(self, person: Person, n: int) -> Recipient:
+        assert person.id is not None
+        return Recipient(
+            person_id=person.id,
+            email=person.email,
+            name=person.name,
+            external_id=f"{TEAM}/U0P{n}",
+            dm_channel=f"DU0P{n}",
+        )
+
+
+@pytest.fixture
+async def outbound(database: Database) -> AsyncIterator[Outbound]:
+    async with fake_slack() as fake:
+        yield Outbound(fake, database, FakeClock())
+
+
+async def test_a_backlog_larger_than_a_batch_drains_in_one_pass(outbound: Outbound) -> None:
+    people = [await outbound.person(n) for n in range(12)]
+    for n, person in enumerate(people):
+        await outbound.queue(person, f"nudge {n}")
+    report = await outbound.worker(batch=5).run_once()
+    assert (report.sent, report.total) == (12, 12)
+    assert sorted(p["text"] for p in outbound.fake.of("chat.postMessage")) == sorted(
+        f"nudge {n}" for n in range(12)
+    )
+    assert {i.status for i in await rows(outbound.database, Outbox)} == {"sent"}
+
+
+async def test_different_people_are_sent_to_at_once(outbound: Outbound) -> None:
+    people = [await outbound.person(n) for n in range(4)]
+    for n, person in enumerate(people):
+        await outbound.queue(person, f"nudge {n}")
+    in_flight = 0
+    most = 0
+    overlapped = asyncio.Event()
+
+    async def hold(call: Call) -> None:
+        # Each post waits (up to a limit) for a second one to arrive: a worker that sends
+        # one at a time never gets there, one that overlaps does at once.
+        nonlocal in_flight, most
+        if call.method != "chat.postMessage":
+            return
+        in_flight += 1
+        most = max(most, in_flight)
+        if in_flight > 1:
+            overlapped.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(overlapped.wait(), 2)
+        in_flight -= 1
+
+    outbound.fake.before_answer = hold
+    report = await outbound.worker(concurrency=4).run_once()
+    assert report.sent == 4
+    assert most > 1
+
+
+async def test_one_channel_is_never_posted_to_twice_within_its_interval(
+    outbound: Outbound,
+) -> None:
+    ana = await outbound.person(1)
+    outbound.fake.limits.channel_interval = 0.2  # Slack refuses a faster second post
+    sender = outbound.sender(real_sleep=True, min_interval=0.2)
+    sent = await asyncio.gather(
+        *(
+            sender.deliver(recipient=outbound.recipient(ana, 1), replies=[Reply(f"m{n}")])
+            for n in range(3)
+        )
+    )
+    assert len(set(sent)) == 3
+    assert outbound.fake.limits.refused_for_channel == 0
+    assert sorted(p["text"] for p in outbound.fake.of("chat.postMessage")) == ["m0", "m1", "m2"]
+
+
+async def test_a_retry_after_pauses_the_sends_to_everyone(outbound: Outbound) -> None:
+    ana, ben = await outbound.person(1), await outbound.person(2)
+    sender = outbound.sender()
+    paused = asyncio.Event()
+    pause = sender.pacing.pause
+
+    def pause_and_tell(seconds: float) -> None:
+        pause(seconds)
+        paused.set()
+
+    sender.pacing.pause = pause_and_tell  # type: ignore[method-assign]
+    outbound.fake.fail("chat.postMessage", status=429, retry_after=1)
+    to_ana = asyncio.ensure_future(
+        sender.deliver(recipient=outbound.recipient(ana, 1), replies=[Reply("for ana")])
+    )
+    await asyncio.wait_for(paused.wait(), 10)  # the client has read Ana's 429
+    await sender.deliver(recipient=outbound.recipient(ben, 2), replies=[Reply("for ben")])
+    await to_ana
+    assert outbound.sleeps == [1.0]  # Ben's post waited out the Retry-After Ana got
+    assert [p["text"] for p in outbound.fake.of("chat.postMessage")] == ["for ben", "for ana"]
+
+
+async def test_a_long_retry_after_sends_the_next_messages_back_to_the_outbox(
+    outbound: Outbound,
+) -> None:
+    ana, ben = await outbound.person(1), await outbound.person(2)
+    sender = outbound.sender()
+    sender.pacing.pause(120)  # as after a 429 with Retry-After: 120
+    with pytest.raises(TransientDeliveryError) as refused:
+        await sender.deliver(recipient=outbound.recipient(ben, 2), replies=[Reply("for ben")])
+    assert refused.value.retry_after == 120
+    await outbound.queue(ana, "for ana")
+    report = await outbound.worker(sender).run_once()
+    assert report.retried == 1
+    [item] = await rows(outbound.database, Outbox)
+    assert item.next_attempt_at == outbound.clock.now() + timedelta(seconds=120)
+    outbound.clock.advance(seconds=121)
+    assert (await outbound.worker(sender).run_once()).sent == 1
+    assert [p["text"] for p in outbound.fake.of("chat.postMessage")] == ["for ana"]
+
+
+async def test_the_platform_message_id_is_stored(outbound: Outbound) -> None:
+    ana = await outbound.person(1)
+    await outbound.queue(ana, "hello")
+    assert (await outbound.worker().run_once()).sent == 1
+    [post] = outbound.fake.posts()
+    [item] = await rows(outbound.database, Outbox)
+    assert (item.status, item.platform_message_id) == ("sent", post.result["ts"])
+
+
+async def test_a_claim_lost_during_a_slow_send_is_not_sent_again_by_its_new_holder(
+    outbound: Outbound,
+) -> None:
+    ana = await outbound.person(1)
+    await outbound.queue(ana, "hello")
+    first = outbound.worker()
+    second_database = Database(outbound.database.url)
+    second = OutboxWorker(
+        database=second_database, senders=[outbound.sender()], clock=outbound.clock
+    )
+    taken: list[Outbox] = []
+
+    async def slow(call: Call) -> None:
+        # While Slack is still answering, the first worker's lease runs out and the
+        # second worker claims the message.
+        if call.method == "chat.postMessage" and not taken:
+            outbound.clock.advance(seconds=first.lease.total_seconds() + 1)
+            taken.extend(await second.claim(outbound.clock.now()))
+
+    outbound.fake.before_answer = slow
+    try:
+        await first.run_once()
+        assert len(taken) == 1
+        [item] = await rows(outbound.database, Outbox)
+        [post] = outbound.fake.posts()
+        assert (item.status, item.platform_message_id) == ("sending", post.result["ts"])
+        report = DeliveryReport()
+        await second.deliver(taken, report)
+    finally:
+        await second_database.dispose()
+    assert report.sent == 1
+    assert len(outbound.fake.posts()) == 1
+    [item] = await rows(outbound.database, Outbox)
+    assert (item.status, item.platform_message_id) == ("sent", post.result["ts"])
+
+
+async def test_a_message_whose_process_died_mid_send_goes_after_a_minute(
+    outbound: Outbound,
+) -> None:
+    ana = await outbound.person(1)
+    await outbound.queue(ana, "hello")
+    worker = outbound.worker()
+    [_lost] = await worker.claim(outbound.clock.now())  # ...and the process is killed
+    outbound.clock.advance(seconds=61)
+    assert (await worker.run_once()).sent == 1
+    assert [p["text"] for p in outbound.fake.of("chat.postMessage")] == ["hello"]
