@@ -26,7 +26,9 @@ the chat. A decline, or an offer that is unknown or expired, gets a short messag
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -66,6 +68,11 @@ DECLINED = "OK, not sent."
 OFFER_SECONDS = 3600.0
 #: Offers kept at once; past this the oldest is dropped (its key then counts as expired).
 OFFER_LIMIT = 500
+#: How deep an activity's JSON may nest (Teams' own are about 10 deep, cards included);
+#: botbuilder's deserializer recurses, so deeper is refused before it runs.
+MAX_DEPTH = 64
+#: The shape of a Bot Framework Authorization header: a JWT, three base64url parts.
+_BEARER = re.compile(r"Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 #: Where a turn keeps the tenant :meth:`TeamsChannel.handle` checked (None: any-tenant mode
 #: and the activity named none).
 TENANT_KEY = "mentorbot.tenant"
@@ -249,10 +256,15 @@ class TeamsChannel:
             return _problem(
                 415, "a Bot Framework activity is JSON (Content-Type: application/json)"
             )
+        if self.authenticated and not _BEARER.fullmatch(request.headers.get("Authorization", "")):
+            # Refused before the body is read: nothing unauthenticated costs any work.
+            return _problem(401, "missing or invalid Bot Framework token")
         try:
-            body = await request.json()
-        except ValueError:
+            body = json.loads(await request.read())
+        except (ValueError, RecursionError):
             return _problem(400, "the body is not JSON")
+        if _depth_over(body, MAX_DEPTH):
+            return _problem(400, f"the activity is nested more than {MAX_DEPTH} levels deep")
         problem = _check_activity(body)
         if problem:
             return _problem(400, problem)
@@ -696,6 +708,20 @@ def _shown(value: Any) -> str:
         return "none" if value is None else f"a {type(value).__name__}"
     # repr() quotes and escapes line breaks, so a forged value cannot fake a log line.
     return repr(value[:100])
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def _check_activity(body: Any) -> str | None:

@@ -1,0 +1,78 @@
+"""The Teams HTTP edge: junk is a 4xx before any work, with no traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from handlers.program import Program
+from storage import Database, Person
+from tests.bot.teams_harness import TeamsHarness, teams_server
+from tests.helpers import rows
+
+DEEP = 1000
+
+
+def nested(depth: int) -> bytes:
+    """An activity whose ``value`` is ``depth`` arrays deep."""
+    return (
+        b'{"type": "message", "serviceUrl": "http://127.0.0.1:1", '
+        b'"conversation": {"id": "a"}, "from": {"id": "b"}, "value": '
+        + b"[" * depth
+        + b"]" * depth
+        + b"}"
+    )
+
+
+@pytest.fixture
+async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
+    async with teams_server(database, program) as harness:
+        yield harness
+
+
+def noisy(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("depth", [DEEP, 100_000])
+async def test_json_nested_deep_without_a_token_is_401_before_it_is_read(
+    teams: TeamsHarness, caplog: pytest.LogCaptureFixture, depth: int
+) -> None:
+    response = await teams.post(None, token=None, raw=nested(depth))
+    assert response.status == 401
+    assert "Traceback" not in response.text
+    assert noisy(caplog) == []
+
+
+@pytest.mark.parametrize("token", ["Bearer", "Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "x" * 5000])
+async def test_an_authorization_that_is_not_a_bearer_jwt_is_401(
+    teams: TeamsHarness, database: Database, token: str
+) -> None:
+    response = await teams.post(teams.activity(text="help"), token=token)
+    assert response.status == 401
+    assert teams.connector.calls == []
+    assert await rows(database, Person) == []
+
+
+@pytest.mark.parametrize("depth", [65, DEEP, 100_000])
+async def test_json_nested_deep_with_a_token_is_400(
+    teams: TeamsHarness, caplog: pytest.LogCaptureFixture, depth: int
+) -> None:
+    response = await teams.post(None, raw=nested(depth))
+    assert response.status == 400
+    assert "Traceback" not in response.text
+    assert noisy(caplog) == []
+
+
+async def test_json_nested_deep_in_emulator_mode_is_400(
+    database: Database, program: Program, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with teams_server(database, program, app_id=None, allow_unauthenticated=True) as teams:
+        response = await teams.post(None, token=None, raw=nested(DEEP))
+        assert response.status == 400
+        assert noisy(caplog) == []
+        # An ordinary activity is nested well under the limit, and answered.
+        answered = await teams.post(teams.activity(text="help"), token=None)
+        assert answered.status < 300
