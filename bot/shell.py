@@ -13,8 +13,10 @@ from typing import TextIO
 from bot.render_text import buttons, render_all
 from handlers import Engine, Inbound, Reply, UserError, greeting
 from handlers.directory import find_or_create_person
+from handlers.errors import TURN_FAILED, log_failure
 from handlers.messages import Option
 from handlers.outbox import take_waiting
+from handlers.refs import parse_ref
 from storage import Database
 
 CHANNEL = "shell"
@@ -83,9 +85,10 @@ async def run_shell(
             continue
         if text.lower() in QUIT_WORDS:
             break
-        if text.isdigit() and 1 <= int(text) <= len(menu):
+        pressed = parse_ref(text)
+        if pressed is not None and pressed.id is not None and pressed.id <= len(menu):
             # A number presses one of the buttons shown last (Accept / Decline ...).
-            text = menu[int(text) - 1].value
+            text = menu[pressed.id - 1].value
         replies = await _turn(engine, Inbound(CHANNEL, person.email, person.id, text=text))
         show(replies + await delivered())
 
@@ -96,15 +99,10 @@ async def _turn(engine: Engine, inbound: Inbound) -> list[Reply]:
         return await engine.handle(inbound)
     except UserError as problem:
         return [Reply(str(problem))]
-    except Exception:
-        # Never the message text: it may hold private answers.
-        log.exception(
-            "shell turn failed (channel=%s person=%s)", inbound.channel, inbound.person_id
+    except Exception as error:
+        # Never the message text nor the error's: either may hold private answers.
+        reference = log_failure(
+            log, "shell turn failed", error, channel=inbound.channel, person=inbound.person_id
         )
         await engine.reset(inbound)
-        return [
-            Reply(
-                "Sorry, something went wrong on my side, so I've reset this conversation. "
-                "Your saved enrollment is untouched; type help to carry on."
-            )
-        ]
+        return [Reply(TURN_FAILED.format(reference=reference))]

@@ -74,6 +74,8 @@ def day_label(day: date) -> str:
 
 
 _DAY_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%d/%m/%Y")
+#: Digits in the longest ``in N days`` worth reading: more weeks than the calendar has.
+_LONGEST_COUNT = 6
 
 
 def parse_day(text: str, today: date, *, past: bool = False) -> date | None:
@@ -96,13 +98,19 @@ def parse_day(text: str, today: date, *, past: bool = False) -> date | None:
         if phrase in (name, full, f"next {name}", f"next {full}"):
             ahead = (index - today.weekday()) % 7 or 7
             return today + timedelta(days=ahead)
-    if len(words) == 3 and words[0] == "in" and words[1].isdigit():
+    if len(words) == 3 and words[0] == "in" and words[1].isascii() and words[1].isdigit():
+        # No plan or pause reaches past the calendar's end; a count that far names no day.
+        if len(words[1]) > _LONGEST_COUNT:
+            return None
         count = int(words[1])
         unit = words[2].rstrip("s")
-        if unit == "day":
-            return today + timedelta(days=count)
-        if unit == "week":
-            return today + timedelta(weeks=count)
+        try:
+            if unit == "day":
+                return today + timedelta(days=count)
+            if unit == "week":
+                return today + timedelta(weeks=count)
+        except OverflowError:
+            return None
         return None
     for pattern in _DAY_FORMATS:
         try:

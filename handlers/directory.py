@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.refs import stored_number
 from storage import Person
 from storage.queries import person_by_email
 
@@ -189,7 +190,8 @@ def _check_row(record: dict[str, str], email: str) -> str | None:
         if len(record.get(column, "")) > limit:
             return f"{column} is longer than {limit} characters"
     level = record.get("level", "")
-    if level and not (level.isascii() and level.isdigit() and int(level) <= MAX_LEVEL):
+    number = stored_number(level) if level.isascii() and level.isdigit() else None
+    if level and not (number is not None and number <= MAX_LEVEL):
         return f"level {level!r} must be a whole number from 0 to {MAX_LEVEL}"
     manager = record.get("manager_email", "")
     if manager and not is_email(manager):

@@ -27,6 +27,7 @@ from handlers.outbox import enqueue
 from handlers.people import people_by_id
 from handlers.program import Program
 from handlers.questions import format_answer
+from handlers.refs import fetch, parse_ref
 from storage import Feedback, FeedbackStatus, Pairing, Person, Role
 from storage.queries import insert_for
 
@@ -194,7 +195,8 @@ class FeedbackForm(FormHandler):
     name = "feedback"
 
     async def _request(self, turn: Turn, ref: str) -> Feedback | Reply:
-        request = await turn.session.get(Feedback, int(ref)) if ref.isdigit() else None
+        number = parse_ref(ref)
+        request = await fetch(turn.session, Feedback, number) if number is not None else None
         if request is None or request.respondent_id != turn.person.id:
             return Reply("I can't find that survey. Type feedback to see what's waiting.")
         if request.status != FeedbackStatus.ASKED:
@@ -290,16 +292,19 @@ class FeedbackCommand:
 
     async def run(self, turn: Turn, args: list[str]) -> Outcome:
         assert turn.person.id is not None
-        pairing_id = int(args[0]) if args and args[0].isdigit() else None
+        pairing = parse_ref(args[0]) if args else None
         survey = args[1].lower() if len(args) > 1 else None
-        waiting = await _requests(turn.session, turn.person.id, pairing_id, survey)
+        waiting: list[Feedback] = []  # stays empty for a number no pairing can have
+        if pairing is None or pairing.id is not None:
+            pairing_id = pairing.id if pairing is not None else None
+            waiting = await _requests(turn.session, turn.person.id, pairing_id, survey)
         if not waiting:
-            if pairing_id is not None:
+            if pairing is not None:
                 text = "Nothing is waiting for your feedback there; you may have answered it."
             else:
                 text = "Nothing is waiting for your feedback right now. Thank you!"
             return Outcome([Reply(text)], None, changed=False)
-        if len(waiting) > 1 and pairing_id is None:
+        if len(waiting) > 1 and pairing is None:
             actions = tuple(
                 Option(
                     f"feedback {r.pairing_id} {r.survey}",

@@ -6,12 +6,26 @@ knows which channel a person is on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from handlers.figures import Report
 from handlers.program import Question
+
+#: Characters nobody means to type: C0 controls but tab, newline and carriage return; DEL;
+#: C1 controls; and lone surrogates (not text at all). PostgreSQL refuses NUL in text.
+_UNTYPEABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def typeable(text: str) -> str:
+    """``text`` without control characters, so it can be stored on any database.
+
+    Every inbound message applies this to what a person typed, sent or clicked, once,
+    at the boundary of the neutral model, so no flow or form handler has to.
+    """
+    return _UNTYPEABLE.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,10 @@ class Action:
 
     token: str
     values: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # A clicked value can carry typed text (a form field sent as one value).
+        object.__setattr__(self, "values", tuple(typeable(v) for v in self.values))
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,14 @@ class Submission:
     form: str
     ref: str
     values: dict[str, tuple[str, ...]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", typeable(self.ref))
+        object.__setattr__(
+            self,
+            "values",
+            {key: tuple(typeable(v) for v in given) for key, given in self.values.items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,9 @@ class Inbound:
     forms: bool = False
     #: A whole form sent back (see :meth:`handlers.engine.Engine.submit`).
     form: Submission | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", typeable(self.text))
 
 
 class PromptKind(StrEnum):

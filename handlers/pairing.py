@@ -43,6 +43,7 @@ from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fi
 from handlers.plans import begin_pairing
 from handlers.program import Program
 from handlers.questions import pick_option
+from handlers.refs import fetch, parse_ref
 from storage import (
     OPEN_PAIRING,
     Enrollment,
@@ -509,10 +510,10 @@ async def _answerable(turn: Turn, args: list[str], verb: str) -> Pairing | Reply
     me = turn.person.id
     program_id = turn.program.program.id
     if args:
-        key = args[0].lstrip("#")
-        if not key.isdigit():
+        ref = parse_ref(args[0])
+        if ref is None:
             return Reply(f"Type {verb} followed by the proposal's number, e.g. {verb} 12.")
-        pairing = await turn.session.get(Pairing, int(key))
+        pairing = await fetch(turn.session, Pairing, ref)
         if (
             pairing is None
             or pairing.program != program_id
@@ -522,7 +523,7 @@ async def _answerable(turn: Turn, args: list[str], verb: str) -> Pairing | Reply
                 pairing.mentor_id,
             )
         ):
-            return Reply(f"There's no proposal {key} for you. Type status to see yours.")
+            return Reply(f"There's no proposal {ref.shown} for you. Type status to see yours.")
         return pairing
     awaiting = await turn.session.exec(
         select(Pairing).where(

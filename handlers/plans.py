@@ -25,6 +25,7 @@ from handlers.outbox import enqueue
 from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
 from handlers.program import Program
 from handlers.questions import pick_option
+from handlers.refs import fetch, parse_ref
 from handlers.schedule import cycle_end, schedule_cycle
 from storage import Enrollment, Milestone, MilestoneStatus, Pairing, PairingStatus, Person, Role
 
@@ -164,16 +165,17 @@ async def active_pairings(turn: Turn) -> list[Pairing]:
 
 async def my_pairing(turn: Turn, args: list[str], verb: str) -> Pairing | Reply:
     """The active pairing a command names by number (or the only one), else why not."""
-    if args and args[0].lstrip("#").isdigit():
-        key = int(args[0].lstrip("#"))
-        pairing = await turn.session.get(Pairing, key)
+    ref = parse_ref(args[0]) if args else None
+    if ref is not None:
+        pairing = await fetch(turn.session, Pairing, ref)
         me = turn.person.id
         if (
             pairing is None
             or pairing.program != turn.program.program.id
             or me not in (pairing.mentee_id, pairing.mentor_id)
         ):
-            return Reply(f"You're not part of a pairing {key}. Type status to see yours.")
+            # The same answer for someone else's pairing as for none: nothing leaks.
+            return Reply(f"There's no pairing {ref.shown} for you. Type status to see yours.")
         return pairing
     mine = await active_pairings(turn)
     if not mine:

@@ -12,8 +12,9 @@ from typing import Any
 
 from handlers.calendar import parse_day
 from handlers.errors import InvalidAnswer
-from handlers.messages import Action, Option, Prompt, PromptKind
+from handlers.messages import Action, Option, Prompt, PromptKind, typeable
 from handlers.program import Question, QuestionType
+from handlers.refs import MAX_STORED_NUMBER, MIN_STORED_NUMBER, shown, stored_number
 
 MAX_TEXT_LENGTH = 2000
 
@@ -179,7 +180,15 @@ def _number(question: Question, text: str) -> int:
     cleaned = text.replace(",", "").strip()
     if not re.fullmatch(r"[+-]?\d+", cleaned):
         raise InvalidAnswer(f"{text!r} is not a whole number. {expectation(question)}")
-    number = int(cleaned)
+    number = stored_number(cleaned)
+    if number is None:
+        # Beyond what a column holds; say the bounds that apply, the question's or ours.
+        low = MIN_STORED_NUMBER if question.min is None else max(question.min, MIN_STORED_NUMBER)
+        high = MAX_STORED_NUMBER if question.max is None else min(question.max, MAX_STORED_NUMBER)
+        raise InvalidAnswer(
+            f"{shown(cleaned)} is out of range. "
+            f"Please enter a whole number from {low:,} to {high:,}."
+        )
     if (question.min is not None and number < question.min) or (
         question.max is not None and number > question.max
     ):
@@ -190,11 +199,11 @@ def _number(question: Question, text: str) -> int:
 def _pick(question: Question, text: str) -> str:
     choices = question.choices
     piece = text.strip().rstrip(".")
-    if piece.isdigit():
-        index = int(piece)
-        if 1 <= index <= len(choices):
+    if piece.isdecimal():
+        index = stored_number(piece)
+        if index is not None and 1 <= index <= len(choices):
             return choices[index - 1].value
-        raise InvalidAnswer(f"There is no option {index}. {expectation(question)}")
+        raise InvalidAnswer(f"There is no option {shown(piece)}. {expectation(question)}")
     wanted = piece.casefold()
     for choice in choices:
         if wanted in (choice.label.casefold(), choice.value.casefold()):
@@ -212,8 +221,9 @@ def pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[s
             return values[0]
         raise InvalidAnswer("That is not one of the options.")
     word = text.strip().casefold()
-    if word.isdigit() and 1 <= int(word) <= len(options):
-        return options[int(word) - 1][0]
+    number = stored_number(word) if word.isdecimal() else None
+    if number is not None and 1 <= number <= len(options):
+        return options[number - 1][0]
     for value, label in options:
         if word in (value.casefold(), label.casefold()):
             return value
@@ -245,7 +255,8 @@ def check_form(
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for question in questions:
-        given = tuple(v for v in values.get(question.id, ()) if v.strip())
+        # A Submission arrives cleaned; Slack's intake modal calls this without one.
+        given = tuple(v for v in map(typeable, values.get(question.id, ())) if v.strip())
         if not given:
             if question.required:
                 errors[question.id] = "This question is required."

@@ -36,6 +36,7 @@ from handlers.calendar import day_label
 from handlers.engine import Command, Outcome, Turn
 from handlers.errors import MentorbotError
 from handlers.messages import Reply
+from handlers.refs import parse_ref
 from storage import Pairing, Person, SessionLog, SummaryStatus
 from storage.queries import among
 
@@ -503,14 +504,16 @@ async def _session_of(turn: Turn, args: list[str]) -> _Shown | Reply:
         .limit(1)
     )
     if args:
-        key = args[0].lstrip("#")
-        if not key.isdigit():
+        ref = parse_ref(args[0])
+        if ref is None:
             return Reply("Type summary, or summary and a session's number (e.g. summary 12).")
-        query = query.where(SESSION_LOG.c.id == int(key))
         # The same answer for someone else's session as for none: nothing leaks.
         missing = Reply(
-            f"You have no session {int(key)}; type summary to see your latest session's."
+            f"You have no session {ref.shown}; type summary to see your latest session's."
         )
+        if ref.id is None:
+            return missing
+        query = query.where(SESSION_LOG.c.id == ref.id)
     else:
         query = query.where(SESSION_LOG.c.summary_status.is_not(None))
         missing = Reply(

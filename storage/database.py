@@ -103,7 +103,9 @@ class Database:
                 "mentorbot runs on SQLite (sqlite+aiosqlite:///file.db) or "
                 "PostgreSQL (postgresql+asyncpg://user@host/db)"
             )
-        kwargs: dict[str, Any] = {"echo": echo}
+        # A statement's values are what people wrote (notes, answers): a database error
+        # must not carry them into the log as "[parameters: ...]", nor echo show them.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             database = parsed.database or ""
             if database and database != ":memory:":

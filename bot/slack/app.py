@@ -45,6 +45,7 @@ from handlers import Action, Engine, Inbound, Reply, UserError
 from handlers.commands import home
 from handlers.directory import find_or_create_person
 from handlers.engine import FormResult, Turn, TurnResult
+from handlers.errors import FORM_FAILED, TURN_FAILED, log_failure
 from handlers.figures import Report, as_csv
 from handlers.intake import enroll
 from handlers.messages import Attachment, Form, Submission
@@ -298,22 +299,18 @@ class SlackChannel:
             return result
         except UserError as problem:
             await self._tell(team, user, channel, str(problem))
-        except Exception:
-            # Never the text: it may be a private answer.
-            log.exception("slack turn failed (team=%s user=%s person=%s)", team, user, person_id)
+        except Exception as error:
+            # Never the text nor the error's message: either may hold a private answer.
+            reference = log_failure(
+                log, "slack turn failed", error, team=team, user=user, person=person_id
+            )
             if person_id is not None:
                 try:
                     await self.engine.reset(_inbound(team, user, person_id))
                 except Exception:
                     # The database itself may be what failed; the apology still goes out.
                     log.warning("slack: could not reset the conversation after a failure")
-            await self._tell(
-                team,
-                user,
-                channel,
-                "Sorry, something went wrong on my side, so I've reset this conversation. "
-                "Your saved enrollment is untouched; type help to carry on.",
-            )
+            await self._tell(team, user, channel, TURN_FAILED.format(reference=reference))
         return None
 
     async def _open_modal(self, trigger_id: str, replies: list[Reply]) -> list[Reply]:
@@ -620,13 +617,11 @@ class SlackChannel:
         except UserError as problem:
             await ack(response_action="update", view=blocks.notice_modal("Form", str(problem)))
             return
-        except Exception:
-            log.exception("slack: saving form %s failed (user=%s)", name, user)
+        except Exception as error:
+            reference = log_failure(log, f"slack: saving form {name} failed", error, user=user)
             await ack(
                 response_action="update",
-                view=blocks.notice_modal(
-                    "Form", "Sorry, something went wrong on my side; nothing was saved."
-                ),
+                view=blocks.notice_modal("Form", FORM_FAILED.format(reference=reference)),
             )
             return
         if result.errors:

@@ -237,6 +237,7 @@ async def test_a_real_run_logs_json_lines_without_secrets_or_private_text(
             SLACK_API_URL=slack.url,
             MicrosoftAppId="00000000-1111-2222-3333-444444444444",
             MicrosoftAppPassword=APP_PASSWORD,
+            MicrosoftAppTenantId="72f988bf-86f1-41af-91ab-2d7cd011db47",
             OPENAI_API_KEY=OPENAI_KEY,
             OPENAI_BASE_URL=model.url,
         )

@@ -10,10 +10,12 @@ from storage import Database
 from tests.handlers.cycle_world import LEAD, World
 from tests.helpers import Chat, make_person
 
-#: The database and world live for the whole test; examples run one after another in them.
+#: The database and world live for the whole test; examples run one after another in them,
+#: so a run is replayed by its seed (see conftest.py), not by one saved example alone.
 FUZZ = settings(
     max_examples=60,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

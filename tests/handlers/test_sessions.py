@@ -181,14 +181,14 @@ async def test_only_the_pair_can_log_for_a_pairing(world: World) -> None:
     _lee, _ana, pairing = await world.pair()
     stranger = await make_person(world.database, "sam@x.com", name="Sam Stone")
     [reply] = await world.engine.handle(inbound(stranger, text=f"log {pairing.id}"))
-    assert reply.form is None and f"You're not part of a pairing {pairing.id}" in reply.text
+    assert reply.form is None and f"There's no pairing {pairing.id} for you" in reply.text
     forged = await world.engine.submit(
         inbound(
             stranger,
             form=submission(pairing.id, date="2026-11-23", minutes="30", format="Group"),
         )
     )
-    assert f"You're not part of a pairing {pairing.id}" in forged.replies[0].text
+    assert f"There's no pairing {pairing.id} for you" in forged.replies[0].text
     assert await rows(world.database, SessionLog) == []
 
 

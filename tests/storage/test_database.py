@@ -92,3 +92,16 @@ def test_passwords_are_hidden_in_messages() -> None:
 def test_an_unsupported_database_is_refused_with_the_supported_ones() -> None:
     with pytest.raises(StorageError, match=r"runs on SQLite .* or PostgreSQL"):
         Database("mysql+aiomysql://root@localhost/x")
+
+
+async def test_a_failed_statement_does_not_carry_its_values(database: Database) -> None:
+    # What people write (notes, answers) is a statement's values: a database error must
+    # not repeat them as "[parameters: ...]", and neither may the engine's echo.
+    assert database.engine.sync_engine.hide_parameters
+    private = "my private session note"
+    with pytest.raises(IntegrityError) as raised:
+        async with database.session() as session:
+            session.add(person("dup@example.com", title=private))
+            session.add(person("dup@example.com", title=private))
+    assert private not in str(raised.value)
+    assert "[SQL parameters hidden due to hide_parameters=True]" in str(raised.value)
