@@ -30,6 +30,7 @@ from bot.slack.sender import SlackSender
 from bot.teams.app import TeamsChannel, TeamsSettings
 from bot.teams.sender import TeamsSender
 from handlers import Engine, Program, build_engine
+from handlers.errors import log_failure
 from handlers.outbox import backlog, count_by_status
 from handlers.ports import Clock, Sender, SystemClock
 from handlers.summaries import Summarizer
@@ -206,8 +207,9 @@ async def tick(runtime: Runtime) -> None:
             report = await runtime.worker.run_once()
         finally:
             await summaries  # never raises: it logs its own failure
-    except Exception:
-        log.exception("tick failed; the next tick will try again")
+    except Exception as exc:
+        # By type and code location only: a database error can quote a note or answer.
+        log_failure(log, "tick failed; the next tick will try again", exc)
         return
     for outcome in ("sent", "retried", "failed", "undeliverable"):
         count = getattr(report, outcome)

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.cycle import Claimed, CycleReport, process_due, resume_due_pauses
+from handlers.errors import log_failure
 from handlers.pairing import expire_proposals
 from handlers.privacy import expire_notes
 from handlers.program import Program
@@ -209,9 +210,10 @@ async def _work(
                     return
                 async with database.session() as session:
                     done = await process_due(session, program, claimed, now)
-        except Exception:
+        except Exception as exc:
             # The items stay claimed until the lease runs out, then a later pass retries.
-            log.exception("due items: a batch failed; it will be retried after its lease")
+            # By type and code location only: a database error can quote a note or answer.
+            log_failure(log, "due items: a batch failed; it will be retried after its lease", exc)
             report.failed_batches += 1
             if database.is_sqlite:
                 # The rollback undid the claim too: claim the same batch (the order is

@@ -332,8 +332,8 @@ class SlackChannel:
     async def _tell(self, team: str, user: str, channel: str | None, text: str) -> None:
         try:
             await self.post(channel or await self.dm_channel(team, user), [Reply(text)])
-        except Exception:
-            log.exception("slack: could not tell user %s that their turn failed", user)
+        except Exception as exc:
+            log_failure(log, "slack: could not tell a person their turn failed", exc, user=user)
 
     async def post(self, channel: str, replies: list[Reply]) -> None:
         """Post replies as one message, then any report's chart or CSV, or attachment, as a file."""
@@ -635,8 +635,10 @@ class SlackChannel:
         await ack()
         try:
             await self.post(await self.dm_channel(team, user), result.replies)
-        except Exception:
-            log.exception("slack: could not post what saving form %s said (user=%s)", name, user)
+        except Exception as exc:
+            log_failure(
+                log, "slack: could not post what saving a form said", exc, form=name, user=user
+            )
 
     async def _enroll(
         self, person_id: int, user_key: str, role: Role, answers: dict[str, Any]

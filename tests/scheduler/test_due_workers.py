@@ -578,3 +578,28 @@ async def test_a_worker_whose_lease_was_taken_over_does_nothing(
     rows = await outbox_rows(database)
     assert Counter(row.dedupe_key for row in rows) == Counter(seeded.expected_keys())
     assert await missed_checkins(database) == {1: len(seeded.pairs)}
+
+
+async def test_a_failed_batch_logs_no_private_text(
+    database: Database,
+    program: Program,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database error can quote a note or an answer: the log keeps its type and place only."""
+    await seed(database, program, 2)
+    private = "my manager keeps taking credit for my work"
+
+    async def fails(*args: Any, **kwargs: Any) -> CycleReport:
+        raise RuntimeError(f"invalid byte sequence in value '{private}'")
+
+    monkeypatch.setattr("scheduler.due.process_due", fails)
+    report = await run_due(database, program, NOW, batch=4)
+    assert report.failed_batches >= 1
+    [failed] = [r for r in caplog.records if "a batch failed" in r.getMessage()][:1]
+    assert "RuntimeError" in failed.getMessage()
+    assert "reference=" in failed.getMessage()
+    for record in caplog.records:
+        assert private not in record.getMessage()
+        assert private not in (record.exc_text or "")
+        assert record.exc_info is None
