@@ -20,15 +20,8 @@ def mentorbot(
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m bot ARGS`` and capture its output."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_"))
-    }
+    env = clean_env(database_url=database_url, config=config)
     env.update(extra_env or {})
-    if database_url is not None:
-        env["MENTORBOT_DATABASE_URL"] = database_url
-    env["MENTORBOT_CONFIG"] = str(config or ROOT / "app.yaml")
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -39,6 +32,26 @@ def mentorbot(
         timeout=120,
         check=False,
     )
+
+
+def clean_env(
+    *, database_url: str | None = None, config: Path | str | None = None
+) -> dict[str, str]:
+    """This process's environment without mentorbot's, Slack's, Teams' or OpenAI's settings.
+
+    Args:
+        database_url: MENTORBOT_DATABASE_URL, if given.
+        config: MENTORBOT_CONFIG (default: the shipped app.yaml).
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_"))
+    }
+    if database_url is not None:
+        env["MENTORBOT_DATABASE_URL"] = database_url
+    env["MENTORBOT_CONFIG"] = str(config or ROOT / "app.yaml")
+    return env
 
 
 async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:

@@ -6,13 +6,14 @@ import os
 import subprocess
 import sys
 
-from tests.bot.cli_helpers import ROOT, mentorbot
+from tests.bot.cli_helpers import ROOT, clean_env, mentorbot
 from tests.helpers import MENTEE_ANSWERS
 
 LEAD = "priya.shah@example.com"
 
 
-def test_privacy_forget_erases_a_person_and_export_then_finds_no_one(database_url: str) -> None:
+def enroll_nia(database_url: str) -> None:
+    """Nia enrolls as a mentee through a real shell."""
     joined = mentorbot(
         "shell",
         "--as",
@@ -21,6 +22,10 @@ def test_privacy_forget_erases_a_person_and_export_then_finds_no_one(database_ur
         stdin="\n".join(["join mentee", *MENTEE_ANSWERS]) + "\n",
     )
     assert joined.returncode == 0, joined.stderr
+
+
+def test_privacy_forget_erases_a_person_and_export_then_finds_no_one(database_url: str) -> None:
+    enroll_nia(database_url)
     forget = mentorbot(
         "privacy", "forget", "nia.achebe@example.com", "--as", LEAD, database_url=database_url
     )
@@ -50,20 +55,8 @@ def test_privacy_forget_asked_by_someone_not_a_lead_is_refused(database_url: str
 
 def test_privacy_export_into_a_closed_pipe_ends_quietly(database_url: str) -> None:
     """``mentorbot privacy export X | head``: the reader goes away, and nothing is said."""
-    joined = mentorbot(
-        "shell",
-        "--as",
-        "nia.achebe@example.com",
-        database_url=database_url,
-        stdin="\n".join(["join mentee", *MENTEE_ANSWERS]) + "\n",
-    )
-    assert joined.returncode == 0, joined.stderr
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_"))
-    }
-    env.update(MENTORBOT_DATABASE_URL=database_url, MENTORBOT_CONFIG=str(ROOT / "app.yaml"))
+    enroll_nia(database_url)
+    env = clean_env(database_url=database_url)
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte is written
     try:

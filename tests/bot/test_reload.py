@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from bot.config import load_program
 from bot.reload import ProgramWatcher
 from bot.server import Runtime, build_runtime
 from storage import Database
-from tests.bot.cli_helpers import ROOT
+from tests.bot.cli_helpers import ROOT, clean_env, start_serve
 from tests.helpers import Chat, make_person
 
 REMOVED_LEAD = "marcus.lee@example.com"
@@ -105,27 +104,8 @@ async def test_a_missing_file_keeps_the_last_good_program(
 async def test_serve_reloads_the_program_file_on_sighup(tmp_path: Path) -> None:
     """A change the size and time cannot show (same length, old time): SIGHUP reads it."""
     path = program_file(tmp_path)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_"))
-    }
-    env.update(
-        MENTORBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/serve.db",
-        MENTORBOT_CONFIG=str(path),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--port",
-        "0",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = clean_env(database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db", config=path)
+    process = await start_serve(env)
     try:
         assert process.stdout is not None and process.stderr is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
