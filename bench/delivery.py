@@ -219,7 +219,7 @@ async def drain(
     from bot.server import build_runtime
     from bot.slack.app import SlackSettings, make_client
     from bot.slack.sender import SlackSender
-    from bot.teams.app import TeamsSettings
+    from bot.teams.app import TeamsChannel, TeamsSettings
     from handlers.ports import Sender, SystemClock
     from scheduler.outbox import OutboxWorker
     from tests.bot.teams_harness import StaticCredentialsFactory
@@ -227,6 +227,7 @@ async def drain(
     db = Database(db_url)
     clock = SystemClock()
     sender: Sender
+    teams: TeamsChannel | None = None
     if platform_name == "slack":
         client = make_client(
             SlackSettings(bot_token="xoxb-bench", signing_secret="s", api_url=fake_url)
@@ -244,6 +245,7 @@ async def drain(
             teams_options={"credentials_factory": StaticCredentialsFactory()},
         )
         [sender] = runtime.worker.senders
+        teams = runtime.teams
     worker = OutboxWorker(database=db, senders=[sender], clock=clock, concurrency=concurrency)
     waiting = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
     try:
@@ -266,6 +268,8 @@ async def drain(
                 await asyncio.sleep(0.2)  # the other replica holds the rest
         return {"started": started, "ended": time.time(), "sent": sent}
     finally:
+        if teams is not None:
+            await teams.close()
         await db.dispose()
 
 

@@ -100,7 +100,7 @@ def build_runtime(
         teams_channel = TeamsChannel(
             settings=teams, engine=engine, database=database, **(teams_options or {})
         )
-        senders.append(TeamsSender(teams_channel))
+        senders.append(TeamsSender(teams_channel, clock=clock))
     worker = OutboxWorker(database=database, senders=senders, clock=clock)
     return Runtime(
         program, database, engine, clock, Metrics(), worker, channel, teams_channel, summarizer
@@ -265,6 +265,8 @@ async def running(
         await runner.cleanup()
         if runtime.slack is not None:
             await runtime.slack.close()
+        if runtime.teams is not None:
+            await runtime.teams.close()
 
 
 class StartupError(Exception):

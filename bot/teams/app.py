@@ -38,16 +38,18 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from botbuilder.schema.teams import FileConsentCardResponse
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
 from bot import charts
 from bot.teams import cards
+from bot.teams.connector import KeptConnectors
 from handlers import Engine, Inbound, Reply, UserError
 from handlers.directory import find_or_create_person, is_email
 from handlers.engine import FormResult
+from handlers.errors import TURN_FAILED, log_failure
 from handlers.figures import Chart
 from handlers.messages import Attachment as FileAttachment
 from storage import Database
@@ -232,9 +234,9 @@ class TeamsChannel:
         self.send_attempts = send_attempts
         self.retry_delay = retry_delay
         self.sleep = sleep
-        self.auth = ConfigurationBotFrameworkAuthentication(
-            _BotConfig(settings), credentials_factory=credentials_factory
-        )
+        # Connector clients kept per service URL and sent with aiohttp: botbuilder would
+        # build one per turn and send on a small thread pool (see bot.teams.connector).
+        self.auth = KeptConnectors(_BotConfig(settings), credentials_factory=credentials_factory)
         self.adapter = CloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = _MentorBot(self)
@@ -242,6 +244,10 @@ class TeamsChannel:
         # whole export, and an offer is short-lived. A restart loses a pending offer; the
         # person is told so when they click it, and types my-data again.
         self._offers: dict[str, _Offer] = {}
+
+    async def close(self) -> None:
+        """Close the connections to the Bot Connector."""
+        await self.auth.close()
 
     @property
     def authenticated(self) -> bool:
@@ -308,8 +314,9 @@ class TeamsChannel:
 
         try:
             response = await self.adapter.process_activity(authenticated, activity, turn)
-        except Exception:
-            log.exception("teams: activity %s could not be handled", activity.type)
+        except Exception as exc:
+            # By type and place only: the error can quote what the person typed.
+            log_failure(log, "teams: an activity could not be handled", exc, type=activity.type)
             return _problem(400, "the activity could not be handled")
         if response is not None:
             return web.json_response(response.body, status=response.status)
@@ -566,30 +573,30 @@ class TeamsChannel:
         if isinstance(error, UserError):
             await self._send(context, card_activity([Reply(str(error))]))
             return
-        log.error(
-            "teams turn failed (type=%s conversation=%s): %s",
-            activity.type,
-            activity.conversation.id if activity.conversation else None,
-            type(error).__name__,
-            exc_info=error,
+        # Never the text nor the error's message: either may hold a private answer.
+        reference = log_failure(
+            log,
+            "teams turn failed",
+            error,
+            type=activity.type,
+            conversation=activity.conversation.id if activity.conversation else None,
         )
         sender = activity.from_property
         if sender is not None:
             async with self.database.session() as session:
                 key = sender.aad_object_id or sender.id
-                account = await account_of(session, platform=PLATFORM, external_id=key)
+                # Only a link in the turn's own tenant: never reset a stranger's namesake.
+                account = await account_of(
+                    session,
+                    platform=PLATFORM,
+                    external_id=key,
+                    tenant=context.turn_state.get(TENANT_KEY),
+                )
             if account is not None:
                 await self.engine.reset(Inbound(PLATFORM, key, account.person_id))
         await self._send(
             context,
-            card_activity(
-                [
-                    Reply(
-                        "Sorry, something went wrong on my side, so I've reset this conversation. "
-                        "Your saved enrollment is untouched; type help to carry on."
-                    )
-                ]
-            ),
+            card_activity([Reply(TURN_FAILED.format(reference=reference))]),
         )
 
 

@@ -2,7 +2,8 @@
 
 Teams lets a bot message someone only in a conversation that person (or their admin) has
 opened with it: a person with no stored reference is unreachable, and the outbox records
-why instead of retrying forever.
+why instead of retrying forever. So is a person whose reference is in a Microsoft 365
+tenant the bot no longer serves (:meth:`TeamsSettings.serves_reference`).
 
 The outbox worker sends to several people at once. The sender's :class:`Pacing` keeps the
 connector's limits across those sends: one message per interval in a conversation, and
@@ -19,11 +20,13 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
+from sqlmodel import select
 
 from bot.teams.app import PLATFORM, TeamsChannel, card_activity
 from handlers.messages import Reply
 from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
-from scheduler.outbox import Pacing
+from scheduler.pacing import Pacing
+from storage import PlatformAccount
 from storage.queries import reference_of
 
 #: Connector answers that mean the bot can no longer reach this person.
@@ -74,15 +77,11 @@ class TeamsSender:
             The id the connector gave the activity.
 
         Raises:
-            Unreachable: no stored reference, or the app was removed.
+            Unreachable: no stored reference, its tenant is not served, or the app was
+                removed.
             TransientDeliveryError: the connector failed or kept refusing; try later.
         """
-        async with self.channel.database.session() as session:
-            stored = await reference_of(session, person_id=recipient.person_id, platform=PLATFORM)
-        if stored is None:
-            raise Unreachable(
-                "has never opened a chat with the bot in Teams; invite them to install the app"
-            )
+        stored = await self._served_reference(recipient.person_id)
         reference = ConversationReference().deserialize(stored)
         conversation = str(reference.conversation.id if reference.conversation else "")
         for attempt in range(self.rate_limit_retries + 1):
@@ -107,6 +106,39 @@ class TeamsSender:
                     ) from None
         raise AssertionError("unreachable")  # the loop returns or raises
 
+    async def _served_reference(self, person_id: int) -> dict[str, Any]:
+        """The person's stored conversation reference, if it is in a tenant served now.
+
+        A reference names its tenant (``conversation.tenantId``) since tenants are
+        recorded; one saved before names none, and is used when the person's Teams account
+        records a served tenant (their link is refreshed in the tenant they write from).
+
+        Raises:
+            Unreachable: no stored reference, or its tenant is not served (any more).
+        """
+        settings = self.channel.settings
+        async with self.channel.database.session() as session:
+            stored = await reference_of(session, person_id=person_id, platform=PLATFORM)
+            if stored is None:
+                raise Unreachable(
+                    "has never opened a chat with the bot in Teams; invite them to install the app"
+                )
+            if settings.serves_reference(stored):
+                return stored
+            if _names_no_tenant(stored):
+                result = await session.exec(
+                    select(PlatformAccount.tenant).where(
+                        PlatformAccount.person_id == person_id,
+                        PlatformAccount.platform == PLATFORM,
+                    )
+                )
+                if any(settings.serves(tenant) for tenant in result.all() if tenant):
+                    return stored
+        raise Unreachable(
+            "their Teams tenant is not served (any more); add it to MENTORBOT_TEAMS_TENANTS "
+            "if it should be"
+        )
+
     async def _send(self, reference: ConversationReference, replies: list[Reply]) -> str | None:
         sent: list[str | None] = []
         failed: list[Exception] = []
@@ -127,6 +159,13 @@ class TeamsSender:
         if failed:
             raise failed[0]
         return sent[0] if sent else None
+
+
+def _names_no_tenant(reference: dict[str, Any]) -> bool:
+    """Whether a stored reference predates recorded tenants (names none, or a blank one)."""
+    conversation = reference.get("conversation")
+    tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
+    return tenant is None or (isinstance(tenant, str) and not tenant.strip())
 
 
 def _status(exc: Exception) -> int | None:

@@ -20,15 +20,18 @@ import pytest
 
 from bot.config import Environment, parse_tenants
 from bot.teams.app import TeamsSettings, activity_tenant
+from handlers.messages import Reply
+from handlers.outbox import enqueue
 from handlers.program import Program
 from storage import (
     ConversationRef,
     ConversationState,
     Database,
+    Outbox,
     Person,
     PlatformAccount,
 )
-from storage.queries import account_of, link_account
+from storage.queries import account_of, link_account, save_reference
 from tests.bot.cli_helpers import ROOT, mentorbot, start_serve
 from tests.bot.teams_harness import LEAD, TENANT, TeamsHarness, in_tenant, teams_server
 from tests.fakes.bot_connector import APP_ID
@@ -351,3 +354,89 @@ async def test_serve_starts_teams_for_every_tenant_when_told_so(tmp_path: Path) 
             process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
     assert code == 0
+
+
+# -- proactive messages ---------------------------------------------------------------------
+
+
+async def _queue(teams: TeamsHarness, database: Database, person_id: int, key: str) -> None:
+    async with database.session() as session:
+        await enqueue(
+            session,
+            person_id=person_id,
+            replies=[Reply("Your check-in is due")],
+            dedupe_key=key,
+            now=teams.runtime.clock.now(),
+        )
+
+
+async def test_a_reference_from_a_tenant_no_longer_served_is_not_used_and_the_outbox_says_why(
+    database: Database, program: Program
+) -> None:
+    async with teams_server(database, program, tenants=frozenset({TENANT, OTHER_SERVED})) as teams:
+        payload = in_tenant(teams.activity(text="help"), OTHER_SERVED)
+        assert (await teams.post(payload)).status in (200, 201)
+    [ana] = await rows(database, Person)
+    # The company stops serving OTHER_SERVED; Ana's stored reference is still there.
+    async with teams_server(database, program, tenants=frozenset({TENANT})) as teams:
+        [stored] = await rows(database, ConversationRef)
+        async with database.session() as session:  # reachable, as a real connector is
+            await save_reference(
+                session,
+                person_id=ana.id,
+                platform="teams",
+                reference={**stored.reference, "serviceUrl": teams.connector.url},
+                now=NOW,
+            )
+        await _queue(teams, database, ana.id, "nudge:1")
+        report = await teams.runtime.worker.run_once()
+        assert report.undeliverable == 1
+        assert teams.connector.calls == []
+    [item] = await rows(database, Outbox)
+    assert item.status == "undeliverable"
+    assert item.last_error is not None
+    assert item.last_error.startswith("teams: their Teams tenant is not served")
+
+
+@pytest.mark.parametrize("their_tenant", [None, STRANGER_TENANT], ids=["none", "not served"])
+async def test_an_old_reference_is_used_only_when_the_account_records_a_served_tenant(
+    teams: TeamsHarness, database: Database, their_tenant: str | None
+) -> None:
+    people = {}
+    for name, tenant in (("ana", TENANT), ("ben", their_tenant)):
+        person = await make_person(database, f"{name}@example.com")
+        assert person.id is not None
+        people[name] = person.id
+        async with database.session() as session:
+            await link_account(
+                session,
+                platform="teams",
+                external_id=f"aad-{name}",
+                person_id=person.id,
+                now=NOW,
+                tenant=tenant,
+            )
+            # Saved before references recorded their tenant: the conversation names none.
+            await save_reference(
+                session,
+                person_id=person.id,
+                platform="teams",
+                reference={
+                    "user": {"id": f"29:{name}", "name": name},
+                    "bot": {"id": f"28:{APP_ID}", "name": "mentorbot"},
+                    "conversation": {"id": f"a:chat-with-{name}", "conversationType": "personal"},
+                    "channelId": "msteams",
+                    "serviceUrl": teams.connector.url,
+                },
+                now=NOW,
+            )
+        await _queue(teams, database, person.id, f"nudge:{name}")
+    report = await teams.runtime.worker.run_once()
+    assert (report.sent, report.undeliverable) == (1, 1)
+    assert [c.path.split("/")[3] for c in teams.connector.sent_calls()] == ["a:chat-with-ana"]
+    outcome = {item.person_id: item for item in await rows(database, Outbox)}
+    assert outcome[people["ana"]].status == "sent"
+    refused = outcome[people["ben"]]
+    assert refused.status == "undeliverable"
+    assert refused.last_error is not None
+    assert refused.last_error.startswith("teams: their Teams tenant is not served")

@@ -4,6 +4,7 @@ signed Bot Framework tokens can be validated by botbuilder itself.
 
 :attr:`FakeConnector.limits` can add latency to every call and rate-limit new activities
 as the connector does (per conversation, and for the whole app); off by default.
+:attr:`FakeConnector.before_answer` can hold new activities, to see sends overlap.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +54,8 @@ class FakeConnector:
     key: Any = None
     #: Latency and rate limits (off unless set).
     limits: Limits = field(default_factory=Limits)
+    #: Awaited before each new activity is answered (tests: hold sends to overlap them).
+    before_answer: Callable[[ConnectorCall], Awaitable[None]] | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -149,6 +152,8 @@ class FakeConnector:
         if isinstance(recorded, web.Response):
             return recorded
         if request.method == "POST":
+            if self.before_answer is not None:
+                await self.before_answer(recorded)
             retry_after = self.limits.admit(request.match_info["conversation"])
             if retry_after is not None:
                 return web.json_response(

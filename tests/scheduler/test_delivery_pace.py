@@ -1,5 +1,6 @@
 """Outbox delivery at volume: backlogs drain in one pass, people are sent to at once, Slack's
-pace and Retry-After are kept, and a message's platform id stops a second send."""
+pace and Retry-After are kept, and a message's platform id stops a second send. Teams sends
+overlap as the worker allows, on Bot Connector clients made once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -16,9 +18,12 @@ from bot.slack.sender import SlackSender
 from handlers.messages import Reply
 from handlers.outbox import enqueue
 from handlers.ports import Recipient, TransientDeliveryError
+from handlers.program import Program
 from scheduler.outbox import DeliveryReport, OutboxWorker
 from storage import Database, Outbox, Person
-from storage.queries import link_account
+from storage.queries import link_account, save_reference
+from tests.bot.teams_harness import TENANT, StaticCredentialsFactory, TeamsHarness, teams_server
+from tests.fakes.bot_connector import APP_ID, ConnectorCall
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack
 from tests.helpers import FakeClock, make_person, rows
 
@@ -259,3 +264,97 @@ async def test_a_message_whose_process_died_mid_send_goes_after_a_minute(
     outbound.clock.advance(seconds=61)
     assert (await worker.run_once()).sent == 1
     assert [p["text"] for p in outbound.fake.of("chat.postMessage")] == ["hello"]
+
+
+# -- Teams ----------------------------------------------------------------------------------
+
+
+async def teams_people(
+    teams: TeamsHarness, database: Database, count: int, *, first: int = 0
+) -> None:
+    """``count`` people who opened a chat with the bot in Teams, a message queued for each."""
+    for n in range(first, first + count):
+        person = await make_person(database, f"t{n}@example.com")
+        assert person.id is not None
+        async with database.session() as session:
+            await link_account(
+                session,
+                platform="teams",
+                external_id=f"aad-{n}",
+                person_id=person.id,
+                now=teams.runtime.clock.now(),
+                tenant=TENANT,
+            )
+            await save_reference(
+                session,
+                person_id=person.id,
+                platform="teams",
+                reference={
+                    "user": {"id": f"29:user-{n}", "name": f"Person {n}"},
+                    "bot": {"id": f"28:{APP_ID}", "name": "mentorbot"},
+                    "conversation": {"id": f"a:chat-{n}", "tenantId": TENANT},
+                    "channelId": "msteams",
+                    "serviceUrl": teams.connector.url,
+                },
+                now=teams.runtime.clock.now(),
+            )
+            await enqueue(
+                session,
+                person_id=person.id,
+                replies=[Reply(f"nudge {n}")],
+                dedupe_key=f"nudge {n}",
+                now=teams.runtime.clock.now(),
+            )
+
+
+async def test_teams_sends_to_as_many_people_at_once_as_the_worker_allows(
+    database: Database, program: Program
+) -> None:
+    # More than asyncio's default thread pool holds on a small machine (cpus + 4), where
+    # botbuilder's own requests-based sender would queue the rest.
+    count = 16
+    async with teams_server(database, program) as teams:
+        await teams_people(teams, database, count)
+        in_flight = 0
+        most = 0
+        everyone = asyncio.Event()
+
+        async def hold(call: ConnectorCall) -> None:
+            # Each send waits (up to a limit) until every one is in flight at once.
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            if in_flight == count:
+                everyone.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(everyone.wait(), 10)
+            in_flight -= 1
+
+        teams.connector.before_answer = hold
+        worker = teams.runtime.worker
+        assert worker.concurrency >= count
+        report = await worker.run_once()
+    assert report.sent == count
+    assert most == count
+
+
+async def test_teams_credentials_and_connector_clients_are_made_once_not_per_message(
+    database: Database, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    create = StaticCredentialsFactory.create_credentials
+
+    async def counted(self: StaticCredentialsFactory, *args: Any, **kwargs: Any) -> Any:
+        made.append("credentials")
+        return await create(self, *args, **kwargs)
+
+    monkeypatch.setattr(StaticCredentialsFactory, "create_credentials", counted)
+    async with teams_server(database, program) as teams:
+        await teams_people(teams, database, 1)
+        assert (await teams.runtime.worker.run_once()).sent == 1
+        first = len(made)
+        await teams_people(teams, database, 3, first=1)
+        assert (await teams.runtime.worker.run_once()).sent == 3
+    # With real credentials each new set is a new MSAL app: a token request per message.
+    assert first > 0
+    assert len(made) == first
