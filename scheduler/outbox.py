@@ -49,7 +49,6 @@ from handlers.ports import (
     Unreachable,
     group_sender,
 )
-from scheduler.pacing import Pacing as Pacing  # re-exported: it lived here (bot.slack.sender)
 from storage import Database, Outbox, OutboxStatus, Person, PlatformAccount
 
 log = logging.getLogger(__name__)

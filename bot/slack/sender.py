@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks import render_message
 from handlers.messages import Reply
 from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
-from scheduler.outbox import Pacing
+from scheduler.pacing import Pacing
 from storage import Database
 from storage.queries import link_account
 
