@@ -27,6 +27,7 @@ from handlers import Engine, Program, build_engine
 from handlers.directory import CsvFormatError, import_people, is_email
 from handlers.ports import SystemClock
 from handlers.privacy import NotALead, export_person, forget_person
+from handlers.refs import NotASelection, parse_selection
 from storage import Database, StorageError
 
 if TYPE_CHECKING:
@@ -385,15 +386,14 @@ async def _outbox(args: argparse.Namespace, env: Environment) -> int:
 
 def _numbers(text: str, count: int) -> list[int]:
     """``--only 1,3,5-7`` as zero-based indexes of the round's proposals."""
-    chosen: list[int] = []
-    for piece in (p.strip() for p in text.split(",")):
-        low, _, high = piece.partition("-")
-        if not low.isdigit() or (high and not high.isdigit()):
-            raise CliError(f"--only {text!r}: list proposal numbers, e.g. --only 1,3,5-7")
-        for number in range(int(low), int(high or low) + 1):
-            if not 1 <= number <= count:
-                raise CliError(f"--only: there is no proposal {number}; they go from 1 to {count}")
-            chosen.append(number - 1)
+    try:
+        chosen = parse_selection(text.split(","), count)
+    except NotASelection as exc:
+        if exc.number is None:
+            raise CliError(f"--only {text!r}: list proposal numbers, e.g. --only 1,3,5-7") from None
+        raise CliError(
+            f"--only: there is no proposal {exc.number}; they go from 1 to {count}"
+        ) from None
     return sorted(set(chosen))
 
 

@@ -43,7 +43,7 @@ from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fi
 from handlers.plans import begin_pairing
 from handlers.program import Program
 from handlers.questions import pick_option
-from handlers.refs import fetch, parse_ref
+from handlers.refs import NotASelection, fetch, parse_ref, parse_selection
 from storage import (
     OPEN_PAIRING,
     Enrollment,
@@ -277,20 +277,16 @@ def _pick_numbers(text: str, values: tuple[str, ...] | None, count: int) -> list
     raw = (
         list(values) if values is not None else text.replace(";", ",").replace(" ", ",").split(",")
     )
-    chosen: list[int] = []
-    for piece in (p.strip() for p in raw):
-        if not piece:
-            continue
-        low, _, high = piece.partition("-")
-        if not low.isdigit() or (high and not high.isdigit()):
+    try:
+        chosen = parse_selection(raw, count)
+    except NotASelection as exc:
+        if exc.number is None:
             raise InvalidAnswer(
                 f"Please type proposal numbers between 1 and {count}, e.g. 1, 3 or 2-4."
-            )
-        for number in range(int(low), int(high or low) + 1):
-            if not 1 <= number <= count:
-                raise InvalidAnswer(f"There is no proposal {number}; they go from 1 to {count}.")
-            if number - 1 not in chosen:
-                chosen.append(number - 1)
+            ) from None
+        raise InvalidAnswer(
+            f"There is no proposal {exc.number}; they go from 1 to {count}."
+        ) from None
     if not chosen:
         raise InvalidAnswer("Pick at least one proposal, or type cancel to send none.")
     return sorted(chosen)

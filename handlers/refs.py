@@ -7,6 +7,7 @@ person gets the same answer as for any unknown number instead of a database erro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -82,3 +83,64 @@ def stored_number(text: str) -> int | None:
         return None
     number = int(sign + digits)
     return number if MIN_STORED_NUMBER <= number <= MAX_STORED_NUMBER else None
+
+
+class NotASelection(ValueError):
+    """A selection of numbered items that is not numbers from 1 to the count.
+
+    Attributes:
+        number: The number that names no item, as typed (shortened); None when a piece is
+            not a number or a range at all.
+    """
+
+    def __init__(self, number: str | None) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def parse_selection(pieces: Iterable[str], count: int) -> list[int]:
+    """Typed numbers and ranges (``1``, ``3``, ``5-7``) as zero-based indexes of ``count`` items.
+
+    In the order given, each once; blank pieces are skipped. Only ASCII digits count, and a
+    number past ``count`` is refused before any range is walked, however long it is.
+
+    Raises:
+        NotASelection: A piece is not a number or range, or names no item.
+    """
+    chosen: list[int] = []
+    for piece in (p.strip() for p in pieces):
+        if not piece:
+            continue
+        low, _, high = piece.partition("-")
+        first, last = (_item_number(typed, count) for typed in (low, high or low))
+        for number in range(first, last + 1):
+            if number - 1 not in chosen:
+                chosen.append(number - 1)
+    return chosen
+
+
+def _item_number(typed: str, count: int) -> int:
+    """One number of a selection, from 1 to ``count``.
+
+    Raises:
+        NotASelection: ``typed`` is not a number, or names no item.
+    """
+    if not (typed.isascii() and typed.isdigit()):
+        raise NotASelection(None)
+    number = option_index(typed, count + 1)
+    if not number:
+        raise NotASelection(shown(typed))
+    return number
+
+
+def option_index(word: str, count: int) -> int | None:
+    """``word`` as an index below ``count`` (ASCII digits only), or None.
+
+    For the numbers a card or a chat sends for an option: ``²`` or thousands of digits
+    name no option instead of failing in ``int()``.
+    """
+    word = word.strip()
+    if not (word.isascii() and word.isdigit()) or len(word) > len(str(count)):
+        return None
+    index = int(word)
+    return index if index < count else None

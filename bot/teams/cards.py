@@ -42,6 +42,7 @@ from bot.render_text import EXPORT_KIND, more_rows, render_all
 from handlers.figures import Chart, Report, Table, as_csv, cell_text, numeric_columns
 from handlers.messages import Action, Attachment, Form, Prompt, PromptKind, Reply, Submission
 from handlers.program import Question, QuestionType
+from handlers.refs import option_index
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -482,7 +483,9 @@ def read_form(value: Any) -> Submission | None:
         if question_id in choices:
             options = choices[question_id]
             values[question_id] = tuple(
-                str(options[int(piece)]) if piece.isdigit() and int(piece) < len(options) else piece
+                str(options[index])
+                if (index := option_index(piece, len(options))) is not None
+                else piece
                 for piece in (p.strip() for p in text.split(","))
                 if piece
             )
@@ -525,8 +528,9 @@ def read_submission(value: Any) -> tuple[str | None, Action | None, str]:
     ):
         values, labels = [], []
         for piece in (p.strip() for p in text.split(",") if p.strip()):
-            if piece.isdigit() and int(piece) < len(options):
-                option = options[int(piece)]
+            index = option_index(piece, len(options))
+            if index is not None:
+                option = options[index]
                 if isinstance(option, list) and len(option) == 2:
                     values.append(str(option[0]))
                     labels.append(str(option[1]))

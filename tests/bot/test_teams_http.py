@@ -76,3 +76,34 @@ async def test_json_nested_deep_in_emulator_mode_is_400(
         # An ordinary activity is nested well under the limit, and answered.
         answered = await teams.post(teams.activity(text="help"), token=None)
         assert answered.status < 300
+
+
+@pytest.mark.parametrize("answer", ["²", "9" * 5000, "1,²", "١"])
+def test_a_card_answer_that_is_not_a_plain_option_number_is_read_as_text(answer: str) -> None:
+    from bot.teams import cards
+
+    value = {
+        cards.TOKEN: "t",
+        cards.KIND: "single",
+        cards.OPTIONS: [["a", "Apple"], ["b", "Banana"]],
+        cards.ANSWER: answer,
+    }
+    _command, action, _labels = cards.read_submission(value)
+    assert action is not None  # no crash: what is not an option is passed on as typed
+    form = {
+        cards.FORM: "log",
+        cards.REF: "1",
+        cards.CHOICES: {"format": ["video", "phone"]},
+        cards.INPUT_PREFIX + "format": answer,
+    }
+    submission = cards.read_form(form)
+    assert submission is not None
+    assert "video" not in submission.values["format"]
+
+
+def test_only_with_a_number_that_is_no_proposal_is_one_clear_line() -> None:
+    from bot.cli import CliError, _numbers
+
+    for text in ("²", "9" * 5000, "1-99999999999999999999"):
+        with pytest.raises(CliError, match="--only"):
+            _numbers(text, 3)

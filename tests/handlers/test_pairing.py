@@ -261,6 +261,11 @@ async def test_a_lead_can_approve_only_some(world: Program5) -> None:
     assert prompt is not None
     second = prompt.options[1].label  # e.g. "2. Two B → Kim Chu (fit 0.61)"
     await lead.expect("7", "There is no proposal 7; they go from 1 to 2.")
+    # Numbers no proposal can have are refused in words, never a crash: a superscript,
+    # thousands of digits, a range past the end.
+    await lead.expect("²", "Please type proposal numbers between 1 and 2")
+    await lead.expect("9" * 5000, "There is no proposal 999999999999999999999999…")
+    await lead.expect("1-99999999999999999999", "There is no proposal 99999999999999999999;")
     await lead.expect("back", "Proposals to review")
     await lead.send("2")
     done = await lead.send("2")

@@ -14,7 +14,7 @@ from handlers.errors import InvalidAnswer
 from handlers.messages import Inbound, Submission
 from handlers.program import Program, Question, QuestionType
 from handlers.questions import parse_answer, pick_option
-from handlers.refs import MAX_ID, Ref, parse_ref
+from handlers.refs import MAX_ID, NotASelection, Ref, option_index, parse_ref, parse_selection
 from storage import ConversationState, Database, Person, SessionLog
 from tests.handlers.cycle_world import World
 from tests.helpers import rows
@@ -119,3 +119,38 @@ def test_an_option_number_that_is_not_a_plain_number_is_asked_again() -> None:
     for typed in ("²", "9" * 5000, HUGE):
         with pytest.raises(InvalidAnswer, match="Please pick one option"):
             pick_option(typed, None, options)
+
+
+@pytest.mark.parametrize(
+    ("pieces", "count", "chosen"),
+    [(["1", " 3 ", ""], 3, [0, 2]), (["2-4", "3"], 5, [1, 2, 3]), (["3-1"], 3, [])],
+)
+def test_a_selection_reads_numbers_and_ranges_once_each(
+    pieces: list[str], count: int, chosen: list[int]
+) -> None:
+    assert parse_selection(pieces, count) == chosen
+
+
+@pytest.mark.parametrize(
+    ("piece", "number"),
+    [
+        ("²", None),
+        ("١", None),
+        ("x", None),
+        ("1-x", None),
+        ("0", "0"),
+        ("4", "4"),
+        ("9" * 5000, "9" * 24 + "…"),
+        ("1-99999999999999999999", "99999999999999999999"),
+    ],
+)
+def test_a_selection_past_its_items_names_the_number(piece: str, number: str | None) -> None:
+    with pytest.raises(NotASelection) as refused:
+        parse_selection([piece], 3)
+    assert refused.value.number == number
+
+
+@pytest.mark.parametrize("word", ["²", "١", "-1", "3", "9" * 5000, ""])
+def test_an_option_index_is_a_plain_number_below_the_count(word: str) -> None:
+    assert option_index(word, 3) is None
+    assert option_index("2", 3) == 2
