@@ -48,6 +48,16 @@ def render_png(chart: Chart) -> bytes | None:
     """
     if not drawable(chart):
         return None
+    import matplotlib
+
+    # Labels are names from the directory and words people typed: plain text, never
+    # mathtext (a department called "R&D $x" would otherwise fail to draw).
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _render(chart)
+
+
+def _render(chart: Chart) -> bytes:
+    """:func:`render_png` for a drawable chart."""
     series = [(name, values) for name, values in chart.series if values]
     for name, values in series:
         if len(values) != len(chart.labels):

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
+from handlers.errors import log_failure
 from handlers.messages import reply_from_dict
 from handlers.ports import (
     Clock,
@@ -226,7 +227,7 @@ class OutboxWorker:
                 await self._retry(item, reason, None, report, at=at)
             return
         except Exception as exc:  # a sender bug must not stop the whole pass
-            log.exception("outbox group %s: %s sender failed", group_key, platform)
+            log_failure(log, "outbox group: the sender failed", exc, group=group_key, via=platform)
             at = self._next_attempt(max(i.attempts for i in members), None)
             for item in members:
                 await self._retry(item, f"{platform}: {type(exc).__name__}", None, report, at=at)
@@ -402,7 +403,7 @@ class OutboxWorker:
                 await self._retry(item, reason, None, report)
                 return
             except Exception as exc:  # a sender bug must not stop the whole pass
-                log.exception("outbox %s: %s sender failed", item.id, platform)
+                log_failure(log, "outbox: the sender failed", exc, outbox=item.id, via=platform)
                 await self._retry(item, f"{platform}: {type(exc).__name__}", None, report)
                 return
             await self._finish(item, OutboxStatus.SENT, channel=platform, message_id=message_id)

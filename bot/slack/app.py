@@ -351,8 +351,8 @@ class SlackChannel:
         """Upload a report's chart (or the export's CSV) to the conversation, if it has one."""
         try:
             upload = await _upload_of(report)
-        except Exception:
-            log.exception("slack: could not draw the chart of the %s report", report.kind)
+        except Exception as exc:
+            log_failure(log, "slack: could not draw a report's chart", exc, report=report.kind)
             await self._not_attached(channel, NO_CHART)
             return
         if upload is not None:

@@ -197,8 +197,8 @@ async def draw_charts(replies: list[Reply]) -> dict[Chart, bytes | None]:
             continue
         try:
             pictures[report.chart] = await charts.draw(report.chart)
-        except Exception:
-            log.exception("teams: could not draw the chart of the %s report", report.kind)
+        except Exception as exc:
+            log_failure(log, "teams: could not draw a report's chart", exc, report=report.kind)
             pictures[report.chart] = None
     return pictures
 

@@ -102,7 +102,11 @@ class KeptConnectors(ConfigurationBotFrameworkAuthentication):  # type: ignore[m
         if session is None or session.closed or self._session_loop is not loop:
             # A session belongs to one loop; tests run each case in a loop of its own.
             session = aiohttp.ClientSession(
-                timeout=CALL_TIMEOUT, connector=aiohttp.TCPConnector(limit=CONNECTIONS)
+                timeout=CALL_TIMEOUT,
+                connector=aiohttp.TCPConnector(limit=CONNECTIONS),
+                # As msrest's requests did: HTTPS_PROXY, NO_PROXY and the netrc apply, so a
+                # bot behind an egress proxy still reaches the Bot Connector.
+                trust_env=True,
             )
             self._session, self._session_loop = session, loop
             self._closer = _closed_with_the_loop(session)

@@ -474,3 +474,20 @@ def test_a_chart_that_could_not_be_drawn_is_mentioned_on_the_card() -> None:
     card = render_card([report_reply(report)], pictures={report.chart: None})
     assert "Image" not in [e["type"] for e in card["body"]]
     assert "The chart could not be drawn" in json.dumps(card["body"])
+
+
+def test_a_label_that_reads_as_mathtext_is_drawn_as_text() -> None:
+    """A department named with dollar signs is a name, not a formula to typeset."""
+    from bot import charts
+    from handlers.figures import Chart
+
+    chart = Chart(
+        kind="bar",
+        title="Pairings by department: $\\frac{x$",
+        labels=("R&D $\\frac{x$", "Sales_$x^2$"),
+        series=(("pairings", (3.0, 5.0)),),
+        y_label="$y",
+    )
+    png = charts.render_png(chart)
+    assert png is not None
+    assert png.startswith(b"\x89PNG")

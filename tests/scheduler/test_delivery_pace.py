@@ -358,3 +358,54 @@ async def test_teams_credentials_and_connector_clients_are_made_once_not_per_mes
     # With real credentials each new set is a new MSAL app: a token request per message.
     assert first > 0
     assert len(made) == first
+
+
+@contextlib.asynccontextmanager
+async def forward_proxy() -> AsyncIterator[tuple[list[str], str]]:
+    """An HTTP forward proxy on loopback: yields the URLs it is asked for, and its own URL."""
+    import aiohttp
+    from aiohttp import web
+
+    asked: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        asked.append(str(request.url))
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(
+                request.method,
+                str(request.url),
+                data=await request.read(),
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            ) as answer,
+        ):
+            return web.Response(
+                status=answer.status,
+                body=await answer.read(),
+                content_type=answer.content_type,
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield asked, f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_teams_delivery_goes_through_the_proxy_the_environment_names(
+    database: Database, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As msrest's requests did: a bot behind an egress proxy still reaches the connector."""
+    async with forward_proxy() as (asked, proxy_url), teams_server(database, program) as teams:
+        for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        await teams_people(teams, database, 1)
+        assert (await teams.runtime.worker.run_once()).sent == 1
+    assert any("/v3/conversations/" in url for url in asked), asked

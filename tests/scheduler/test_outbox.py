@@ -209,3 +209,30 @@ async def test_two_workers_never_claim_the_same_message(
     ids_mine, ids_theirs = {i.id for i in mine}, {i.id for i in theirs}
     assert not ids_mine & ids_theirs
     assert len(ids_mine | ids_theirs) == 60
+
+
+async def test_a_sender_that_fails_is_logged_without_the_error_text(
+    delivery: Delivery,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sender's error can quote the message it was sending; the log keeps type and place."""
+    ana = await make_person(database, "ana@example.com", name="Ana Lopez")
+    await delivery.queue(ana, "about my private goals", "k1")
+    private = "about my private goals"
+
+    async def broken(**kwargs: object) -> str:
+        raise RuntimeError(f"could not render {private!r}")
+
+    monkeypatch.setattr(delivery.worker.senders[0], "deliver", broken)
+    report = await delivery.worker.run_once()
+    assert report.retried == 1
+    [failed] = [r for r in caplog.records if "the sender failed" in r.getMessage()]
+    assert "RuntimeError" in failed.getMessage()
+    assert "reference=" in failed.getMessage()
+    for record in caplog.records:
+        assert private not in record.getMessage()
+        assert record.exc_info is None
+    [item] = await delivery.items()
+    assert private not in (item.last_error or "")
