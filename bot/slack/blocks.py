@@ -94,12 +94,6 @@ def _plain(text: str, limit: int = 75) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def _section(text: str) -> list[Block]:
-    text = escape(text)
-    chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [" "]
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
-
-
 def _words(text: str) -> list[Block]:
     """A reply's words as plain-text sections: nothing in them is read as markup."""
     chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [" "]
@@ -526,7 +520,8 @@ def form_modal(form: Form) -> dict[str, Any]:
 
     The form's name and ref travel in ``private_metadata`` (see :func:`read_form_metadata`).
     """
-    blocks: list[Block] = _section(form.intro) if form.intro else []
+    # The intro names the other person (the directory's words): plain text, as a reply's.
+    blocks: list[Block] = _words(form.intro) if form.intro else []
     blocks.extend(_input_block(q, form.initial_of(q.id)) for q in form.questions)
     return {
         "type": "modal",
@@ -561,5 +556,5 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": _plain(title, MODAL_TEXT_LIMIT),
         "close": _plain("Close"),
-        "blocks": _section(text),
+        "blocks": _words(text),
     }

@@ -124,7 +124,7 @@ async def test_clicking_the_button_opens_the_form_as_a_modal(slack: SlackHarness
     assert view["submit"]["text"] == "Send probe"
     assert view["blocks"][0] == {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": "Tell me how probe 7 went."},
+        "text": {"type": "plain_text", "text": "Tell me how probe 7 went.", "emoji": True},
     }
     # The modal is the answer: the click posts nothing more in the DM.
     await slack.settle()

@@ -270,3 +270,15 @@ async def test_an_intake_answer_comes_back_as_text_in_teams(teams: TeamsHarness)
     shown = card_shows(card)
     assert any("Here is what you told me" in text for text in shown)
     assert TYPED in shown
+
+
+@pytest.mark.parametrize("typed", [*PIECES, TYPED])
+def test_a_name_in_a_form_or_a_notice_is_text_in_slack_modals(typed: str) -> None:
+    """A form's intro names the other person; a notice can repeat what was typed."""
+    from bot.slack.blocks import form_modal, notice_modal
+    from handlers.messages import Form
+
+    form = Form(name="log", ref="1", title="Session log", questions=(), intro=f"With {typed}")
+    for view in (form_modal(form), notice_modal("Not saved", f"About {typed}")):
+        assert not list(slack_texts(view["blocks"], "mrkdwn"))
+        assert any(typed in text for text in literal_slack_texts(view["blocks"])), view
