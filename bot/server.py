@@ -60,6 +60,39 @@ class Runtime:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
+#: How long one health probe's answer is reused (seconds).
+HEALTH_SECONDS = 2.0
+
+
+class HealthProbe:
+    """Asks the database whether it can serve turns, at most once per ``HEALTH_SECONDS``.
+
+    /healthz needs no credentials and each probe commits a write; so concurrent requests
+    share one probe, and its answer stands for a moment, and flooding /healthz cannot hold
+    up people's turns.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._lock = asyncio.Lock()
+        self._answer: str | None = None
+        self._at: float | None = None
+
+    async def problem(self) -> str | None:
+        """Why the database cannot serve turns now, or None when it can."""
+        if self._fresh():
+            return self._answer
+        async with self._lock:
+            if not self._fresh():  # another request may have probed while this one waited
+                self._answer = await self.database.health()
+                self._at = time.monotonic()
+            return self._answer
+
+    def _fresh(self) -> bool:
+        return self._at is not None and time.monotonic() - self._at < HEALTH_SECONDS
+
+
+HEALTH = web.AppKey("health", HealthProbe)
 
 
 def build_runtime(
@@ -111,6 +144,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     """The aiohttp application."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_measure(runtime.metrics)])
     app[RUNTIME] = runtime
+    app[HEALTH] = HealthProbe(runtime.database)
     app.router.add_post("/slack/events", _slack_events)
     app.router.add_post("/api/messages", _teams_messages)
     app.router.add_get("/healthz", _healthz)
@@ -162,7 +196,7 @@ async def _teams_messages(request: web.Request) -> web.Response:
 async def _healthz(request: web.Request) -> web.Response:
     """200 when the database serves a real read and write; 503 with the reason otherwise."""
     runtime = request.app[RUNTIME]
-    problem = await runtime.database.health()
+    problem = await request.app[HEALTH].problem()
     if problem is not None:
         log.warning("healthz: the database cannot serve turns (%s)", problem)
     body = {

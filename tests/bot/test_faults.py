@@ -110,8 +110,9 @@ async def healthy_again(slack: SlackHarness, tries: int = 100) -> bool:
 
 @pytest.mark.postgres
 async def test_the_database_going_away_fails_requests_cleanly_and_service_resumes(
-    proxied: tuple[TcpProxy, Database], program: Program
+    proxied: tuple[TcpProxy, Database], program: Program, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("bot.server.HEALTH_SECONDS", 0)  # /healthz probes on every request
     proxy, database = proxied
     async with slack_server(database, program) as slack:
         await slack.dm("help")

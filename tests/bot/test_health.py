@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import sqlalchemy as sa
 
 from bot.server import build_runtime, running
@@ -76,8 +78,9 @@ async def test_a_database_that_refuses_writes_is_503_with_the_reason(
 
 
 async def test_a_corrupted_sqlite_file_is_503_with_the_reason(
-    tmp_path: Path, program: Program
+    tmp_path: Path, program: Program, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("bot.server.HEALTH_SECONDS", 0)  # every request probes again
     path = tmp_path / "mentorbot.db"
     seed = Database(f"sqlite+aiosqlite:///{path}")
     await seed.upgrade()
@@ -100,3 +103,25 @@ async def test_a_corrupted_sqlite_file_is_503_with_the_reason(
         assert str(path) not in body["reason"]
     finally:
         await database.dispose()
+
+
+async def test_many_requests_at_once_share_one_probe(
+    database: Database, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/healthz needs no credentials: a flood of it must not become a flood of writes."""
+    probes = 0
+    probe = database.health
+
+    async def counted() -> str | None:
+        nonlocal probes
+        probes += 1
+        return await probe()
+
+    monkeypatch.setattr(database, "health", counted)
+    async with healthz(database, program) as ask:
+        answers = await asyncio.gather(*(ask() for _ in range(20)))
+        assert {status for status, _ in answers} == {200}
+        assert probes == 1
+        monkeypatch.setattr("bot.server.HEALTH_SECONDS", 0)
+        assert (await ask())[0] == 200
+        assert probes == 2
