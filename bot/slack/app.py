@@ -45,7 +45,7 @@ from handlers import Action, Engine, Inbound, Reply, UserError
 from handlers.commands import home
 from handlers.directory import find_or_create_person
 from handlers.engine import FormResult, Turn, TurnResult
-from handlers.errors import FORM_FAILED, TURN_FAILED, log_failure
+from handlers.errors import FORM_FAILED, TURN_FAILED, error_type, log_failure
 from handlers.figures import Report, as_csv
 from handlers.intake import enroll
 from handlers.messages import Attachment, Form, Submission
@@ -755,6 +755,6 @@ def _where(error: BaseException) -> str:
     """An exception's class and the innermost line it came from, without its message."""
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:
-        return type(error).__name__
+        return error_type(error)
     last = frames[-1]
-    return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno} in {last.name}"
+    return f"{error_type(error)} at {Path(last.filename).name}:{last.lineno} in {last.name}"
