@@ -42,15 +42,11 @@ class ProgramWatcher:
 
     runtime: Runtime
     path: Path
-    #: (modification time in ns, size) when last looked at; None before the first look.
+    #: (modification time in ns, size) when last looked at; None before the first look,
+    #: so the first poll reads the file: it may have changed since the program was loaded.
     _seen: tuple[int, int] | None = field(default=None, init=False)
     #: The digest of the content last read, valid or not.
     _digest: str | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        self._seen = self._stat()
-        content = self._read()
-        self._digest = _digest(content) if content is not None else None
 
     def poll(self) -> bool:
         """Reload if the file's size or modification time changed; whether it reloaded."""
@@ -84,6 +80,10 @@ class ProgramWatcher:
             )
             return False
         before = self.runtime.program
+        if program == before:
+            # The first look, or an edit that changed nothing (a comment, a reformat): the
+            # program in force already says this.
+            return False
         use_program(self.runtime, program)
         # A warning, so it shows at the default level: who may run lead commands changed.
         log.warning(

@@ -128,3 +128,28 @@ async def test_serve_reloads_the_program_file_on_sighup(tmp_path: Path) -> None:
             process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
     assert code == 0
+
+
+async def test_an_edit_made_before_the_watch_began_is_applied_at_the_first_look(
+    tmp_path: Path, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """serve loads the file, then opens the database: an edit in between still counts."""
+    path = program_file(tmp_path)
+    runtime = runtime_for(path, database)
+    path.write_text(path.read_text().replace(f"    - {REMOVED_LEAD}\n", ""))
+    watcher = ProgramWatcher(runtime, path)
+    assert watcher.poll() is True
+    assert not runtime.program.is_lead(REMOVED_LEAD)
+
+
+async def test_a_first_look_at_an_unchanged_file_changes_nothing_and_says_nothing(
+    tmp_path: Path, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = program_file(tmp_path)
+    runtime = runtime_for(path, database)
+    before = runtime.program
+    path.write_text(path.read_text() + "# a comment changes no setting\n")
+    watcher = ProgramWatcher(runtime, path)
+    assert watcher.poll() is False
+    assert runtime.program is before
+    assert not [r for r in caplog.records if r.name == "bot.reload"]
