@@ -27,8 +27,10 @@ from bot.reload import POLL_SECONDS, ProgramWatcher
 from bot.slack import http as slack_http
 from bot.slack.app import SlackChannel, SlackSettings
 from bot.slack.sender import SlackSender
+from bot.teams import http as teams_http
 from bot.teams.app import TeamsChannel, TeamsSettings
 from bot.teams.sender import TeamsSender
+from bot.web import problem
 from handlers import Engine, Program, build_engine
 from handlers.errors import log_failure
 from handlers.outbox import backlog, count_by_status
@@ -175,22 +177,18 @@ def _measure(metrics: Metrics) -> Any:
     return middleware
 
 
-def _problem(status: int, message: str) -> web.Response:
-    return web.json_response({"ok": False, "error": message}, status=status)
-
-
 async def _slack_events(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     if runtime.slack is None:
-        return _problem(404, "Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        return problem(404, "Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     return await slack_http.handle(request, runtime.slack)
 
 
 async def _teams_messages(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     if runtime.teams is None:
-        return _problem(401, "Teams is off: set MicrosoftAppId and MicrosoftAppPassword")
-    return await runtime.teams.handle(request)
+        return problem(401, "Teams is off: set MicrosoftAppId and MicrosoftAppPassword")
+    return await teams_http.handle(request, runtime.teams)
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -27,6 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.app import SlackChannel
+from bot.web import problem
 from storage import Database, ProcessedEvent
 from storage.queries import first_delivery
 
@@ -39,11 +40,6 @@ NOT_SLACK = "the body is not a Slack request"
 UNSIGNED = "invalid or missing Slack signature, or a stale timestamp"
 REPLAYED = "this signed Slack request was already received"
 UNHANDLED = "the Slack request could not be handled"
-
-
-def problem(status: int, message: str) -> web.Response:
-    """A refusal as JSON, the same shape on every route."""
-    return web.json_response({"ok": False, "error": message}, status=status)
 
 
 def signed_timestamp(

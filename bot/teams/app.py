@@ -26,9 +26,7 @@ the chat. A decline, or an offer that is unknown or expired, gets a short messag
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,13 +37,19 @@ from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
+from botbuilder.schema import Activity, Attachment, ChannelAccount
 from botbuilder.schema.teams import FileConsentCardResponse
-from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
+from botframework.connector.auth import (
+    AuthenticationConstants,
+    ClaimsIdentity,
+    ServiceClientCredentialsFactory,
+)
 
 from bot import charts
 from bot.teams import cards
 from bot.teams.connector import KeptConnectors
+from bot.teams.http import activity_tenant
+from bot.web import problem
 from handlers import Engine, Inbound, Reply, UserError
 from handlers.directory import find_or_create_person, is_email
 from handlers.engine import FormResult
@@ -70,11 +74,6 @@ DECLINED = "OK, not sent."
 OFFER_SECONDS = 3600.0
 #: Offers kept at once; past this the oldest is dropped (its key then counts as expired).
 OFFER_LIMIT = 500
-#: How deep an activity's JSON may nest (Teams' own are about 10 deep, cards included);
-#: botbuilder's deserializer recurses, so deeper is refused before it runs.
-MAX_DEPTH = 64
-#: The shape of a Bot Framework Authorization header: a JWT, three base64url parts.
-_BEARER = re.compile(r"Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 #: Where a turn keeps the tenant :meth:`TeamsChannel.handle` checked (None: any-tenant mode
 #: and the activity named none).
 TENANT_KEY = "mentorbot.tenant"
@@ -254,58 +253,17 @@ class TeamsChannel:
         """Whether requests must carry a valid Bot Framework token."""
         return bool(self.settings.app_id)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        """``POST /api/messages``."""
-        if not self.authenticated and not self.settings.allow_unauthenticated:
-            return _problem(401, "Teams is off: set MicrosoftAppId and MicrosoftAppPassword")
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return _problem(
-                415, "a Bot Framework activity is JSON (Content-Type: application/json)"
-            )
-        if self.authenticated and not _BEARER.fullmatch(request.headers.get("Authorization", "")):
-            # Refused before the body is read: nothing unauthenticated costs any work.
-            return _problem(401, "missing or invalid Bot Framework token")
-        try:
-            body = json.loads(await request.read())
-        except (ValueError, RecursionError):
-            return _problem(400, "the body is not JSON")
-        if _depth_over(body, MAX_DEPTH):
-            return _problem(400, f"the activity is nested more than {MAX_DEPTH} levels deep")
-        problem = _check_activity(body)
-        if problem:
-            return _problem(400, problem)
-        try:
-            activity = Activity().deserialize(body)
-        except Exception:
-            return _problem(400, "the body is not a Bot Framework activity")
-        try:
-            authenticated = await self.auth.authenticate_request(
-                activity, request.headers.get("Authorization", "")
-            )
-        except Exception as exc:  # botbuilder raises many kinds for a bad token
-            log.info("teams: refused a request (%s)", type(exc).__name__)
-            return _problem(401, "missing or invalid Bot Framework token")
-        # Checked in every auth mode, before anything is stored or sent: a valid token only
-        # says the Bot Framework sent the activity, not that its user belongs to a company
-        # this bot serves.
-        conversation = body["conversation"]
-        try:
-            tenant = activity_tenant(conversation.get("tenantId"), body.get("channelData"))
-        except ValueError:
-            log.warning(
-                "teams: refused a %s activity that names no single tenant (%s and %s)",
-                _shown(body["type"]),
-                _shown(conversation.get("tenantId")),
-                _shown(_channel_data_tenant(body.get("channelData"))),
-            )
-            return _problem(403, "the activity does not name one Microsoft 365 tenant")
-        if not self.settings.serves(tenant):
-            log.warning(
-                "teams: refused a %s activity from tenant %s, which this bot does not serve",
-                _shown(body["type"]),
-                _shown(tenant),
-            )
-            return _problem(403, "this bot does not serve your Microsoft 365 tenant")
+    async def process(
+        self, *, activity: Activity, identity: ClaimsIdentity, tenant: str | None
+    ) -> web.Response:
+        """Run botbuilder's turn for an activity :func:`bot.teams.http.handle` let through.
+
+        Args:
+            activity: The activity.
+            identity: Who the Bot Framework token says sent it.
+            tenant: The served tenant it comes from (None: any-tenant mode, and it named
+                none).
+        """
 
         async def turn(context: TurnContext) -> None:
             # The turn carries the tenant let through, so identify() links in it alone.
@@ -313,11 +271,11 @@ class TeamsChannel:
             await self.bot.on_turn(context)
 
         try:
-            response = await self.adapter.process_activity(authenticated, activity, turn)
+            response = await self.adapter.process_activity(identity, activity, turn)
         except Exception as exc:
             # By type and place only: the error can quote what the person typed.
             log_failure(log, "teams: an activity could not be handled", exc, type=activity.type)
-            return _problem(400, "the activity could not be handled")
+            return problem(400, "the activity could not be handled")
         if response is not None:
             return web.json_response(response.body, status=response.status)
         return web.Response(status=201)
@@ -674,82 +632,4 @@ async def _put_file(upload_url: str, data: bytes) -> None:
         response.raise_for_status()
 
 
-def _problem(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-def activity_tenant(conversation_tenant: Any, channel_data: Any) -> str | None:
-    """The Microsoft 365 tenant an activity comes from, in lower case; None if it names none.
-
-    Teams names it twice, as ``conversation.tenantId`` and ``channelData.tenant.id``.
-
-    Args:
-        conversation_tenant: ``conversation.tenantId``.
-        channel_data: ``channelData``, whatever it holds.
-
-    Raises:
-        ValueError: The two name different tenants, or a tenant that is not a string.
-    """
-    named: set[str] = set()
-    for value in (conversation_tenant, _channel_data_tenant(channel_data)):
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise ValueError("the activity names a tenant that is not a string")
-        if value.strip():
-            named.add(value.strip().lower())
-    if len(named) > 1:
-        raise ValueError("the activity names two different tenants")
-    return next(iter(named), None)
-
-
-def _channel_data_tenant(channel_data: Any) -> Any:
-    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
-    return tenant.get("id") if isinstance(tenant, dict) else None
-
-
-def _shown(value: Any) -> str:
-    """A value from a request, shortened and quoted, safe for a log line."""
-    if value is None or not isinstance(value, str):
-        # Only the type of anything else: a forged structure could be deep or huge.
-        return "none" if value is None else f"a {type(value).__name__}"
-    # repr() quotes and escapes line breaks, so a forged value cannot fake a log line.
-    return repr(value[:100])
-
-
-def _depth_over(value: Any, limit: int) -> bool:
-    """Whether JSON ``value`` nests deeper than ``limit`` (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return False
-
-
-def _check_activity(body: Any) -> str | None:
-    """Why a body is not an activity mentorbot can answer, or None."""
-    if not isinstance(body, dict):
-        return "the body must be a JSON object (a Bot Framework activity)"
-    if not isinstance(body.get("type"), str) or not body["type"]:
-        return "the activity has no type"
-    if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"].startswith(
-        ("https://", "http://")
-    ):
-        return "the activity has no serviceUrl"
-    conversation = body.get("conversation")
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
-        return "the activity has no conversation id"
-    sender = body.get("from")
-    if body["type"] == ActivityTypes.message and (
-        not isinstance(sender, dict) or not isinstance(sender.get("id"), str)
-    ):
-        return "the message has no sender"
-    return None
-
-
-__all__ = ["TeamsChannel", "TeamsSettings", "activity_tenant", "card_activity"]
+__all__ = ["TeamsChannel", "TeamsSettings", "card_activity"]

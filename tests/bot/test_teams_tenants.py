@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Environment, parse_tenants
-from bot.teams.app import TeamsSettings, activity_tenant
+from bot.teams.app import TeamsSettings
+from bot.teams.http import activity_tenant
 from handlers.messages import Reply
 from handlers.outbox import enqueue
 from handlers.program import Program
