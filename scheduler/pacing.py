@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from handlers.ports import Clock, SystemClock, TransientDeliveryError
 
@@ -122,3 +123,28 @@ class Pacing:
 
 
 __all__ = ["Pacing"]
+
+
+#: The longest Retry-After taken at its word (an hour); a longer or broken one means this.
+MAX_RETRY_AFTER = 3600.0
+
+
+def retry_after(headers: Any, *, default: float | None = 1.0) -> float | None:
+    """A response's Retry-After in seconds, from 0 to :data:`MAX_RETRY_AFTER`.
+
+    Both platforms send a number of seconds. A missing or unreadable header gives
+    ``default``; ``inf``, ``nan`` or a thousand-digit number cannot stall the outbox or
+    overflow a date.
+
+    Args:
+        headers: The response's headers, any mapping (names in any case, values or lists).
+        default: What a missing or unreadable header means.
+    """
+    for key, value in dict(headers or {}).items():
+        if str(key).lower() != "retry-after":
+            continue
+        text = str(value[0] if isinstance(value, list) and value else value).strip()
+        if not (text.isascii() and text.replace(".", "", 1).isdigit()):
+            return default  # an HTTP date, "inf", "nan", junk: not a number of seconds
+        return MAX_RETRY_AFTER if len(text) > 12 else min(float(text), MAX_RETRY_AFTER)
+    return default

@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks import render_message
 from handlers.messages import Reply
 from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
-from scheduler.pacing import Pacing
+from scheduler.pacing import Pacing, retry_after
 from storage import Database
 from storage.queries import link_account
 
@@ -203,8 +203,7 @@ class _RateLimitObserver(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         if response is not None and response.status_code == 429:
-            retry_after = _header(response, "retry-after")
-            self.pacing.pause(_seconds(retry_after))
+            self.pacing.pause(retry_after(response.headers) or 1.0)
         return False
 
 
@@ -215,26 +214,10 @@ def _classify(exc: SlackApiError) -> Exception:
         return Unreachable(UNREACHABLE_ERRORS[error])
     status = getattr(response, "status_code", 0)
     if status == 429:
-        retry_after = _header(response, "retry-after")
         return TransientDeliveryError(
-            "rate limited by Slack", retry_after=_seconds(retry_after) if retry_after else None
+            "rate limited by Slack",
+            retry_after=retry_after(getattr(response, "headers", None), default=None),
         )
     if status >= 500:
         return TransientDeliveryError(f"Slack answered {status}")
     return TransientDeliveryError(f"Slack refused the message: {error or status}")
-
-
-def _header(response: object, name: str) -> str | None:
-    headers = getattr(response, "headers", None) or {}
-    for key, value in dict(headers).items():
-        if key.lower() == name:
-            return str(value[0] if isinstance(value, list) else value)
-    return None
-
-
-def _seconds(retry_after: str | None) -> float:
-    """A Retry-After in seconds; one second when it is missing or not a number."""
-    try:
-        return max(float(retry_after or 1), 0.0)
-    except ValueError:
-        return 1.0

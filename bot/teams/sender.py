@@ -25,7 +25,7 @@ from sqlmodel import select
 from bot.teams.app import PLATFORM, TeamsChannel, card_activity
 from handlers.messages import Reply
 from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
-from scheduler.pacing import Pacing
+from scheduler.pacing import Pacing, retry_after
 from storage import PlatformAccount
 from storage.queries import reference_of
 
@@ -98,11 +98,12 @@ class TeamsSender:
                     reason = f"Bot Connector answered {status}" if status else type(exc).__name__
                     raise TransientDeliveryError(reason) from None
                 # Refused for the rate: every send waits, then this one goes again.
-                retry_after = _retry_after(exc)
-                self.pacing.pause(retry_after)
+                wait = retry_after(getattr(getattr(exc, "response", None), "headers", None))
+                assert wait is not None  # the default
+                self.pacing.pause(wait)
                 if attempt == self.rate_limit_retries:
                     raise TransientDeliveryError(
-                        "rate limited by Teams", retry_after=retry_after
+                        "rate limited by Teams", retry_after=wait
                     ) from None
         raise AssertionError("unreachable")  # the loop returns or raises
 
@@ -172,15 +173,3 @@ def _status(exc: Exception) -> int | None:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
     return int(status) if isinstance(status, int) else None
-
-
-def _retry_after(exc: Exception) -> float:
-    """The connector's Retry-After in seconds; one second when it gave none."""
-    headers: Any = getattr(getattr(exc, "response", None), "headers", None) or {}
-    for key, value in dict(headers).items():
-        if str(key).lower() == "retry-after":
-            try:
-                return max(float(value), 0.0)
-            except (TypeError, ValueError):
-                break
-    return 1.0

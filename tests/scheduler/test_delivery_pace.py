@@ -409,3 +409,26 @@ async def test_teams_delivery_goes_through_the_proxy_the_environment_names(
         await teams_people(teams, database, 1)
         assert (await teams.runtime.worker.run_once()).sent == 1
     assert any("/v3/conversations/" in url for url in asked), asked
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "3"}, 3.0),
+        ({"retry-after": ["2.5"]}, 2.5),
+        ({}, 1.0),
+        ({"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}, 1.0),
+        ({"Retry-After": "inf"}, 1.0),
+        ({"Retry-After": "nan"}, 1.0),
+        ({"Retry-After": "-5"}, 1.0),
+        ({"Retry-After": "9" * 400}, 3600.0),
+        ({"Retry-After": "86400"}, 3600.0),
+    ],
+)
+def test_a_retry_after_is_read_once_for_both_platforms_and_bounded(
+    headers: dict[str, Any], seconds: float
+) -> None:
+    """A broken or absurd Retry-After cannot stall the outbox or overflow a date."""
+    from scheduler.pacing import retry_after
+
+    assert retry_after(headers) == seconds
