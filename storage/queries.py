@@ -136,7 +136,7 @@ async def account_of(
     *,
     platform: str,
     external_id: str,
-    tenant: str | AnyTenant | None = ANY_TENANT,
+    tenant: str | AnyTenant | None,
 ) -> PlatformAccount | None:
     """A person's account on a platform, by the platform's user id.
 
@@ -145,7 +145,9 @@ async def account_of(
         platform: ``slack`` or ``teams``.
         external_id: The platform's user id.
         tenant: The tenant the user is writing from (Teams; None when the activity names
-            none): a link made in another tenant is not theirs, so it is not returned. A
+            none), or ``ANY_TENANT`` (Slack, whose ids name their workspace; there is no
+            default, so a Teams caller cannot forget it): a link made in another tenant is
+            not theirs, so it is not returned. A
             link with no tenant recorded (made before tenants were) is returned, for the
             caller to adopt the tenant.
     """
@@ -188,7 +190,9 @@ async def link_account(
             taken over: the person was just looked up in this tenant's roster, and the
             other tenant's user is looked up again when they next write.
     """
-    account = await account_of(session, platform=platform, external_id=external_id)
+    account = await account_of(
+        session, platform=platform, external_id=external_id, tenant=ANY_TENANT
+    )
     if account is None:
         fresh = PlatformAccount(
             platform=platform,
@@ -207,7 +211,9 @@ async def link_account(
                 await session.flush()
             return fresh
         except IntegrityError:
-            account = await account_of(session, platform=platform, external_id=external_id)
+            account = await account_of(
+                session, platform=platform, external_id=external_id, tenant=ANY_TENANT
+            )
             if account is None:
                 raise
     account.person_id = person_id

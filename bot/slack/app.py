@@ -51,7 +51,14 @@ from handlers.intake import enroll
 from handlers.messages import Attachment, Form, Submission
 from handlers.questions import check_form
 from storage import Database, Person, Role
-from storage.queries import account_of, enrollments_of, first_delivery, link_account, with_role
+from storage.queries import (
+    ANY_TENANT,
+    account_of,
+    enrollments_of,
+    first_delivery,
+    link_account,
+    with_role,
+)
 
 PLATFORM = "slack"
 log = logging.getLogger(__name__)
@@ -188,7 +195,9 @@ class SlackChannel:
         if cached is not None and now.timestamp() - cached.checked_at < _LINK_TTL_SECONDS:
             return cached.person_id, cached.dm_channel
         async with self.database.session() as session:
-            account = await account_of(session, platform=PLATFORM, external_id=key)
+            account = await account_of(
+                session, platform=PLATFORM, external_id=key, tenant=ANY_TENANT
+            )
             if account is not None:
                 account.last_seen_at = now
                 session.add(account)
@@ -252,7 +261,9 @@ class SlackChannel:
         if link is not None and link.dm_channel == channel:
             return
         async with self.database.session() as session:
-            account = await account_of(session, platform=PLATFORM, external_id=key)
+            account = await account_of(
+                session, platform=PLATFORM, external_id=key, tenant=ANY_TENANT
+            )
             if account is not None:
                 account.dm_channel = channel
                 session.add(account)
