@@ -11,7 +11,8 @@ import logging
 from typing import TextIO
 
 from bot.render_text import buttons, render_all
-from handlers import Engine, Inbound, Reply, UserError, greeting
+from handlers import Engine, Inbound, Reply, UserError
+from handlers.commands import welcome
 from handlers.directory import find_or_create_person
 from handlers.errors import TURN_FAILED, log_failure
 from handlers.messages import Option
@@ -63,8 +64,7 @@ async def run_shell(
         return waiting
 
     base = Inbound(channel=CHANNEL, user_key=person.email, person_id=person.id)
-    first = person.name.split()[0]
-    opening = [Reply(greeting(engine.program, first))]
+    opening = [Reply(await welcome(engine, base))]
     if created:
         opening.insert(0, Reply(f"(You weren't in the directory yet, so I added {person.email}.)"))
     resumed = await engine.resume(base)

@@ -25,18 +25,44 @@ from storage import Database, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
 
-def greeting(program: Program, first_name: str) -> str:
-    """The first thing a person reads when they open the conversation."""
+def greeting(program: Program, first_name: str, standing: str | None = None) -> str:
+    """The first thing a person reads when they open the conversation.
+
+    Args:
+        program: The program the bot runs.
+        first_name: How to greet the person.
+        standing: Where an enrolled person stands (see :func:`standing`); None for someone
+            not enrolled, who is invited to join.
+    """
+    hello = f"Hi {first_name}! I'm mentorbot, the assistant for {program.program.name}."
+    if standing is not None:
+        return f"{hello}\n{standing}\nType help for everything I can do."
     return (
-        f"Hi {first_name}! I'm mentorbot, the assistant for {program.program.name}. "
-        "Type join to enroll as a mentee or a mentor, status to see where you stand, "
+        f"{hello} Type join to enroll as a mentee or a mentor, status to see where you stand, "
         "or help for everything I can do."
     )
 
 
-async def _hello(turn: Turn, args: list[str]) -> Outcome:
+async def greeting_for(turn: Turn) -> str:
+    """The greeting for this person: where they stand when enrolled, else how to join."""
     first = turn.person.name.split()[0] if turn.person.name else "there"
-    return Outcome([Reply(greeting(turn.program, first))], None, changed=False)
+    text, enrolled = await standing(turn)
+    return greeting(turn.program, first, text if enrolled else None)
+
+
+async def welcome(engine: Engine, inbound: Inbound) -> str:
+    """The greeting a channel shows when a person opens the conversation."""
+    async with engine.database.session() as session:
+        person = await session.get(Person, inbound.person_id)
+        if person is None:
+            return "I can't find you in the company directory; ask the program lead."
+        return await greeting_for(
+            Turn(session, engine.program, person, inbound, engine.clock.now())
+        )
+
+
+async def _hello(turn: Turn, args: list[str]) -> Outcome:
+    return Outcome([Reply(await greeting_for(turn))], None, changed=False)
 
 
 async def standing(turn: Turn) -> tuple[str, bool]:
@@ -136,8 +162,8 @@ def build_engine(
             aliases=("enroll", "enrol", "signup"),
         ),
         Command("status", "where you stand in the program", _status),
-        *pairing_commands(review),
-        *plan_commands(plan),
+        *pairing_commands(review, summaries=summaries),
+        *plan_commands(plan, summaries=summaries),
         *session_commands(LogCommand(log_form, form_flow)),
         *feedback_commands(FeedbackCommand(feedback_form, form_flow)),
         *cycle_commands(reschedule, leave),

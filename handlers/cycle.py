@@ -36,7 +36,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.calendar import WEEKDAYS, day_label, local_date, next_delivery, parse_day
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
-from handlers.errors import InvalidAnswer
 from handlers.feedback import CHECKPOINTS, checkpoint_rows, give_feedback, insert_requests
 from handlers.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.outbox import enqueue, outbox_row
@@ -50,7 +49,6 @@ from handlers.plans import (
     zone_of,
 )
 from handlers.program import Program
-from handlers.questions import pick_option
 from handlers.schedule import (
     DUE,
     cancel_due,
@@ -1361,6 +1359,10 @@ async def resume_due_pauses(session: AsyncSession, program: Program, now: dateti
     return resumed
 
 
+#: What typed at the leave question confirms leaving: 1 is the "Yes, leave" option's number.
+LEAVE_YES = frozenset({"yes", "y", "yes, leave", "yes leave", "1"})
+
+
 class LeaveFlow(Flow):
     """Leave the program, after saying what it ends."""
 
@@ -1415,16 +1417,23 @@ class LeaveFlow(Flow):
 
     async def answer(self, turn: Turn, state: FlowState) -> Outcome:
         action = turn.inbound.action
-        try:
-            choice = pick_option(
-                turn.text,
-                action.values if action else None,
-                [("leave", "yes, leave"), ("stay", "no, stay")],
+        # Only an explicit yes leaves: the button, its number, or a typed yes. The option's
+        # value is not accepted as typed text, so typing ``leave`` again cannot confirm, and
+        # anything else (no, a typo, another command) keeps the person in.
+        if action is not None:
+            confirmed = action.values == ("leave",)
+        else:
+            confirmed = turn.text.casefold() in LEAVE_YES
+        if not confirmed:
+            return Outcome(
+                [
+                    Reply(
+                        f"OK, you're staying in {turn.program.program.name}; nothing changed. "
+                        "Type leave if you change your mind."
+                    )
+                ],
+                None,
             )
-        except InvalidAnswer as problem:
-            return Outcome([Reply(str(problem)), *self.ask(turn, state)], state, False)
-        if choice == "stay":
-            return Outcome([Reply(self.cancelled(state))], None)
         ended = await leave_program(turn.session, turn.program, turn.person, turn.now)
         tail = (
             f" Your {plural(ended, 'pairing')} ended and the other side was told." if ended else ""

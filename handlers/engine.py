@@ -28,11 +28,15 @@ from handlers.errors import UserError
 from handlers.messages import Form, Inbound, Reply
 from handlers.ports import Clock, SystemClock
 from handlers.program import Program
-from handlers.questions import check_form
+from handlers.questions import check_form, quoted
+from handlers.refs import parse_ref
 from storage import ConversationState, Database, Person
 from storage.queries import first_delivery
 
 FLOW_WORDS = ("back", "skip", "cancel", "help")
+#: Usage placeholders for the number of a row (``plan 2``): typed mid-flow, a command word
+#: followed by one of these is a command, not an answer.
+_ROW_SLOTS = frozenset({"PAIRING", "SESSION", "NUMBER"})
 
 
 @dataclass(frozen=True)
@@ -459,6 +463,16 @@ class Engine:
                 return await flow.back(turn, state)
             if action is None and word == "skip":
                 return await flow.skip(turn, state)
+            typed = self._typed_command(turn) if action is None else None
+            if typed is not None:
+                # Asked, not run: running it would close this flow and drop the answers
+                # given so far, a surprise for someone who typed it by habit; storing it
+                # as the answer would be worse. One line tells them both ways out.
+                note = (
+                    f"Did you mean the command {quoted(typed)}? You're on {flow.describe(state)}: "
+                    "type cancel first to stop it, or answer the question."
+                )
+                return Outcome([Reply(note), *flow.ask(turn, state)], state, changed=False)
             return await flow.answer(turn, state)
         if row is not None:
             # A flow this version no longer has (renamed or removed): start afresh.
@@ -481,6 +495,34 @@ class Engine:
             if command.mid_flow and re.fullmatch(command.mid_flow, text):
                 return command
         return None
+
+    def _typed_command(self, turn: Turn) -> str | None:
+        """The command ``turn``'s text spells out in full (``plan 2``, ``feedback 3 pulse``).
+
+        Only a command word followed by arguments its usage accepts, the first of them the
+        number of a row, so a free-text answer such as "plan my week" stays an answer.
+
+        Returns:
+            The command as typed (its word and arguments), or None.
+        """
+        words = turn.text.split()
+        command = self._by_word.get(words[0].lower().lstrip("/")) if len(words) > 1 else None
+        if command is None or command not in self.commands_for(turn.person):
+            return None
+        slots = [s for s in command.usage.replace("[", " ").replace("]", " ").split() if s != "|"]
+        arguments = words[1:]
+        if len(arguments) > len(slots) or slots[0] not in _ROW_SLOTS:
+            return None
+        for argument, slot in zip(arguments, slots, strict=False):
+            if slot in _ROW_SLOTS:
+                fits = parse_ref(argument) is not None
+            elif slot.isupper():
+                fits = True  # a survey or a date: any word, checked by the command itself
+            else:
+                fits = argument.lower() in slot.split("|")
+            if not fits:
+                return None
+        return " ".join(words)
 
     async def _command(self, turn: Turn) -> Outcome:
         words = turn.text.split()

@@ -18,7 +18,7 @@ from handlers.engine import Flow, FlowState, FormHandler, Outcome, Turn
 from handlers.errors import InvalidAnswer
 from handlers.messages import Form, Reply
 from handlers.program import Choice, Question, QuestionType
-from handlers.questions import expectation, format_answer, parse_answer, prompt_for
+from handlers.questions import KEEP, expectation, format_answer, parse_answer, prompt_for
 
 
 def today_of(turn: Turn) -> Any:
@@ -78,7 +78,7 @@ class FormFlow(Flow):
             hint = f"{hint} · skip if it doesn't apply" if hint else "Type skip to leave it out."
         current = state.data["answers"].get(question.id)
         if current is not None:
-            hint = f"{hint} · so far: {format_answer(question, current)}"
+            hint = f"{hint} · so far: {format_answer(question, current)}; type keep to keep it"
         return [
             Reply(
                 f"({int(state.step) + 1}/{total}) {question.prompt}",
@@ -93,6 +93,10 @@ class FormFlow(Flow):
 
     async def answer(self, turn: Turn, state: FlowState) -> Outcome:
         question = self._question(state)
+        current = state.data["answers"].get(question.id)
+        if turn.inbound.action is None and turn.text.lower() == KEEP and current is not None:
+            # The hint shows the answer so far (after back, or a form filled in before).
+            return await self._next(turn, state, question.id, current)
         try:
             value = parse_answer(
                 question, text=turn.text, action=turn.inbound.action, today=today_of(turn)

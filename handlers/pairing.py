@@ -583,8 +583,13 @@ async def _move(
     return bool(result.rowcount)
 
 
-async def accept(turn: Turn, args: list[str]) -> Outcome:
-    """The ``accept`` command (and button): say yes to a proposal."""
+async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) -> Outcome:
+    """The ``accept`` command (and button): say yes to a proposal.
+
+    Args:
+        summaries: Whether a model for note summaries is configured, so the consent
+            question the new pair is sent says what is true.
+    """
     found = await _answerable(turn, args, "accept")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
@@ -659,7 +664,7 @@ async def accept(turn: Turn, args: list[str]) -> Outcome:
             now=now,
             program=turn.program,
         )
-        await begin_pairing(turn.session, turn.program, pairing, now)
+        await begin_pairing(turn.session, turn.program, pairing, now, summaries=summaries)
         return Outcome(
             [
                 Reply(
@@ -891,14 +896,23 @@ async def pairing_lines(turn: Turn) -> list[str]:
     return lines
 
 
-def commands(review: MatchReviewFlow) -> list[Command]:
-    """The pairing commands: accept, decline, and the program lead's match."""
+def commands(review: MatchReviewFlow, *, summaries: bool = False) -> list[Command]:
+    """The pairing commands: accept, decline, and the program lead's match.
+
+    Args:
+        review: The lead's match review flow.
+        summaries: Whether a model for note summaries is configured.
+    """
     answer_pattern = r"(?i)^(accept|decline)\s+#?\d+$"
+
+    async def _accept(turn: Turn, args: list[str]) -> Outcome:
+        return await accept(turn, args, summaries=summaries)
+
     return [
         Command(
             "accept",
             "accept a mentoring proposal",
-            accept,
+            _accept,
             usage="[NUMBER]",
             mid_flow=answer_pattern,
         ),

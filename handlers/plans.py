@@ -24,7 +24,7 @@ from handlers.messages import Option, Prompt, PromptKind, Reply
 from handlers.outbox import enqueue
 from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
 from handlers.program import Program
-from handlers.questions import pick_option
+from handlers.questions import KEEP, pick_option, quoted
 from handlers.refs import fetch, parse_ref
 from handlers.schedule import cycle_end, schedule_cycle
 from storage import Enrollment, Milestone, MilestoneStatus, Pairing, PairingStatus, Person, Role
@@ -49,9 +49,19 @@ def zone_of(person: Person, program_zone: str) -> str:
 
 
 async def begin_pairing(
-    session: AsyncSession, program: Program, pairing: Pairing, now: datetime
+    session: AsyncSession,
+    program: Program,
+    pairing: Pairing,
+    now: datetime,
+    *,
+    summaries: bool | None = None,
 ) -> None:
-    """A pairing just became active: schedule its first cycle and introduce the pair."""
+    """A pairing just became active: schedule its first cycle and introduce the pair.
+
+    Args:
+        summaries: Whether a model for note summaries is configured; None when the caller
+            does not know, and the consent question then says it depends on that.
+    """
     assert pairing.id is not None
     await schedule_cycle(session, program, pairing, now)
     people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
@@ -125,7 +135,7 @@ async def begin_pairing(
         await enqueue(
             session,
             person_id=person.id,
-            replies=[consent_question(pairing, other)],
+            replies=[consent_question(pairing, other, summaries=summaries)],
             dedupe_key=f"pairing:{pairing.id}:consent-asked:{person.id}",
             now=now,
             not_before=together,
@@ -139,10 +149,24 @@ def _profile(
     return profile_fields(program, person, role, answers)
 
 
-def consent_question(pairing: Pairing, other: Person) -> Reply:
-    """The one-time question: may session notes be summarised by a language model?"""
+def consent_question(pairing: Pairing, other: Person, *, summaries: bool | None = None) -> Reply:
+    """The one-time question: may session notes be summarised by a language model?
+
+    Args:
+        summaries: Whether summaries are on; when off, the answer is kept for later and the
+            question says so; None (not known here) says it depends on the program.
+    """
+    if summaries is None:
+        when = "If summaries are switched on for this program and you both agree, a language "
+    elif summaries:
+        when = "If you both agree, a language "
+    else:
+        when = (
+            "Summaries are off in this program for now, so nothing is summarised. If they're "
+            "switched on later, I'll keep your answer: only if you both agree, a language "
+        )
     return Reply(
-        "When you log a session you can add private notes. If you both agree, a language "
+        f"When you log a session you can add private notes. {when}"
         "model can summarise them into topics, action items and a focus for next time, "
         f"shown only to you and {other.name.split()[0]}. Emails and phone numbers are "
         "removed first. Do you agree?",
@@ -256,11 +280,14 @@ class PlanFlow(Flow):
     def ask(self, turn: Turn, state: FlowState) -> list[Reply]:
         number = len(state.data["milestones"]) + 1
         if state.step == "objective":
+            typed = state.data.get("objective")
             return [
                 Reply(
                     f"Milestone {number}: what do you want to achieve? One short sentence, "
-                    'e.g. "Run my first team retrospective".',
+                    'e.g. "Run my first team retrospective".'
+                    + (f"\nYour answer so far: {typed}" if typed else ""),
                     prompt=Prompt(PromptKind.TEXT),
+                    hint="Type keep to keep it." if typed else None,
                 )
             ]
         if state.step == "target":
@@ -293,6 +320,8 @@ class PlanFlow(Flow):
         milestones: list[dict[str, str]] = list(data["milestones"])
         text = turn.text
         if state.step == "objective":
+            if text.lower() == KEEP and data.get("objective"):
+                text = data["objective"]  # back from the date, objective unchanged
             if not 3 <= len(text) <= 300:
                 problem = "Please write the objective in a few words (3 to 300 characters)."
                 return Outcome([Reply(problem), *self.ask(turn, state)], state, False)
@@ -307,7 +336,7 @@ class PlanFlow(Flow):
             trouble: str | None = None
             if day is None:
                 trouble = (
-                    f"I can't read {text!r} as a date; write it like {end.isoformat()}, "
+                    f"I can't read {quoted(text)} as a date; write it like {end.isoformat()}, "
                     '"in 3 weeks" or "friday".'
                 )
             elif day <= today:
@@ -336,6 +365,25 @@ class PlanFlow(Flow):
             step = FlowState(self.name, "objective", data)
             return Outcome(self.ask(turn, step), step)
         return await self._save(turn, data)
+
+    async def back(self, turn: Turn, state: FlowState) -> Outcome:
+        """Go to the previous question: a milestone's objective, its date, or "another?"."""
+        data = dict(state.data)
+        milestones: list[dict[str, str]] = list(data["milestones"])
+        if state.step == "target":
+            # The objective typed is kept and shown, so it can be kept or retyped.
+            previous = FlowState(self.name, "objective", data)
+        elif state.step == "more":
+            # Reopen the last milestone's date; its objective stays as typed.
+            last = milestones.pop()
+            data.update(milestones=milestones, objective=last["objective"])
+            previous = FlowState(self.name, "target", data)
+        elif milestones:
+            previous = FlowState(self.name, "more", data)
+        else:
+            text = "This is the first question. Type cancel to stop."
+            return Outcome([Reply(text), *self.ask(turn, state)], state, False)
+        return Outcome(self.ask(turn, previous), previous)
 
     async def _save(self, turn: Turn, data: dict[str, Any]) -> Outcome:
         pairing = await turn.session.get(Pairing, data["pairing"])
@@ -452,7 +500,7 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
     )
 
 
-async def _consent(turn: Turn, args: list[str]) -> Outcome:
+async def _consent(turn: Turn, args: list[str], *, summaries: bool) -> Outcome:
     found = await my_pairing(turn, args[:1], "consent")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
@@ -472,6 +520,13 @@ async def _consent(turn: Turn, args: list[str]) -> Outcome:
     turn.session.add(pairing)
     if not agreed:
         text = "Noted: your session notes won't be summarised. Your notes stay private either way."
+    elif not summaries:
+        # No model is configured: keep the answer for when one is, and don't promise anything.
+        text = (
+            "Noted. Summaries are off in this program for now, so your notes won't be "
+            "summarised. I've kept your answer: if summaries are switched on, notes are "
+            "summarised only once both of you agree."
+        )
     elif pairing.mentee_consent and pairing.mentor_consent:
         text = "Thanks! You both agreed, so logged notes will be summarised for the two of you."
     else:
@@ -479,8 +534,18 @@ async def _consent(turn: Turn, args: list[str]) -> Outcome:
     return Outcome([Reply(text)], None)
 
 
-def commands(flow: PlanFlow) -> list[Command]:
-    """The plan's commands: plan, and the buttons confirm-plan, discuss-plan, consent."""
+def commands(flow: PlanFlow, *, summaries: bool = False) -> list[Command]:
+    """The plan's commands: plan, and the buttons confirm-plan, discuss-plan, consent.
+
+    Args:
+        flow: The plan flow.
+        summaries: Whether a model for note summaries is configured, so that ``consent``
+            tells the truth about what agreeing does.
+    """
+
+    async def consent(turn: Turn, args: list[str]) -> Outcome:
+        return await _consent(turn, args, summaries=summaries)
+
     return [
         Command("plan", "write or see your 90-day plan", flow.start, usage="[PAIRING]"),
         Command(
@@ -502,7 +567,7 @@ def commands(flow: PlanFlow) -> list[Command]:
         Command(
             "consent",
             "agree (or not) to summaries of your session notes",
-            _consent,
+            consent,
             usage="PAIRING yes|no",
             mid_flow=r"(?i)^consent\s+\d+\s+(yes|no)$",
         ),

@@ -26,7 +26,16 @@ _KINDS = {
     QuestionType.SCALE: PromptKind.NUMBER,
     QuestionType.DATE: PromptKind.TEXT,
 }
-_SEPARATORS = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.IGNORECASE)
+# Commas and semicolons always separate picks; "and" and "&" only where they are not part
+# of an option's own name ("Influence and stakeholder management").
+_SEPARATORS = re.compile(r"\s*[,;]\s*")
+_JOINERS = re.compile(r"(\s*(?:\band\b|&)\s*)", re.IGNORECASE)
+# A whole number with thousands grouped by commas (1,000 or 12,500), not "1,3".
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+#: How many characters of a wrong answer a re-prompt repeats.
+_SHOWN_CHARACTERS = 60
+#: The word that keeps an earlier answer where a flow offers one (intake, forms).
+KEEP = "keep"
 
 Answer = str | int | list[str]
 
@@ -99,6 +108,10 @@ def parse_answer(
     text = text.strip()
     if not text:
         raise InvalidAnswer(f"I didn't catch an answer. {expectation(question)}")
+    if text.casefold() == KEEP and not _names_an_option(question, text):
+        # A flow that has an earlier answer takes "keep" before asking here; with none, the
+        # word is a request that cannot be met, not an answer to store.
+        raise InvalidAnswer(f"There's no earlier answer to keep. {expectation(question)}")
     if question.type is QuestionType.TEXT:
         if len(text) > MAX_TEXT_LENGTH:
             raise InvalidAnswer(
@@ -117,10 +130,17 @@ def parse_answer(
         pieces = pieces[0].split()
     values: list[str] = []
     for piece in pieces:
-        value = _pick(question, piece)
-        if value not in values:
-            values.append(value)
+        for value in _picks(question, piece):
+            if value not in values:
+                values.append(value)
     return _within_bounds(question, values)
+
+
+def quoted(text: str) -> str:
+    """A wrong answer as a re-prompt repeats it: quoted, and shortened when it is long."""
+    if len(text) <= _SHOWN_CHARACTERS:
+        return repr(text)
+    return repr(text[:_SHOWN_CHARACTERS]) + "…"
 
 
 def format_answer(question: Question, value: Any) -> str:
@@ -140,7 +160,7 @@ def _from_values(question: Question, values: list[str], today: date | None) -> A
         unknown = [v for v in values if v not in known]
         if unknown:
             raise InvalidAnswer(
-                f"{unknown[0]!r} is not one of the options. {expectation(question)}"
+                f"{quoted(unknown[0])} is not one of the options. {expectation(question)}"
             )
         if question.type is QuestionType.SINGLE_CHOICE:
             if len(values) != 1:
@@ -167,19 +187,20 @@ def _date(text: str, today: date | None) -> str:
         try:
             return date.fromisoformat(text.strip()).isoformat()
         except ValueError:
-            raise InvalidAnswer(f"{text!r} is not a date; use the form YYYY-MM-DD.") from None
+            raise InvalidAnswer(f"{quoted(text)} is not a date; use the form YYYY-MM-DD.") from None
     day = parse_day(text, today, past=True)
     if day is None:
         raise InvalidAnswer(
-            f"I can't read {text!r} as a date; try 2026-12-03, today, yesterday or tuesday."
+            f"I can't read {quoted(text)} as a date; try 2026-12-03, today, yesterday or tuesday."
         )
     return day.isoformat()
 
 
 def _number(question: Question, text: str) -> int:
-    cleaned = text.replace(",", "").strip()
+    # Commas only group thousands: "1,3" is two numbers (or a typo), never 13.
+    cleaned = text.replace(",", "") if _GROUPED.fullmatch(text) else text
     if not re.fullmatch(r"[+-]?\d+", cleaned):
-        raise InvalidAnswer(f"{text!r} is not a whole number. {expectation(question)}")
+        raise InvalidAnswer(f"{quoted(text)} is not a whole number. {expectation(question)}")
     number = stored_number(cleaned)
     if number is None:
         # Beyond what a column holds; say the bounds that apply, the question's or ours.
@@ -211,7 +232,33 @@ def _pick(question: Question, text: str) -> str:
     starts = [c for c in choices if c.label.casefold().startswith(wanted)]
     if len(starts) == 1 and len(wanted) >= 3:
         return starts[0].value
-    raise InvalidAnswer(f"{piece!r} is not one of the options. {expectation(question)}")
+    raise InvalidAnswer(f"{quoted(piece)} is not one of the options. {expectation(question)}")
+
+
+def _names_an_option(question: Question, text: str) -> bool:
+    wanted = text.strip().casefold()
+    return any(wanted in (c.label.casefold(), c.value.casefold()) for c in question.choices)
+
+
+def _picks(question: Question, piece: str) -> list[str]:
+    """The options one comma-separated piece names: one, or several joined by "and"/"&".
+
+    From each word onward the longest run that is an option's exact name wins, so a name
+    that contains "and" is one pick while "Coaching and Vision" is two.
+    """
+    parts = _JOINERS.split(piece)  # names at even indexes, the joiners between them
+    names = parts[::2]
+    values: list[str] = []
+    start = 0
+    while start < len(names):
+        for end in range(len(names), start, -1):
+            run = "".join(parts[2 * start : 2 * end - 1])
+            if end == start + 1 or _names_an_option(question, run):
+                break
+        if run.strip():  # "Coaching and" leaves an empty name behind
+            values.append(_pick(question, run))
+        start = end
+    return values
 
 
 def pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[str, str]]) -> str:

@@ -89,8 +89,9 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
     [plan] = world.take()
     assert "Lee Park's plan" in plan.text and "Confirm the plan" in plan.text
     await ana_chat.expect(f"confirm-plan {n}", "Confirmed; I've told your mentee.")
-    await lee_chat.expect(f"consent {n} yes", "Notes are summarised only once both of you agree")
-    await ana_chat.expect(f"consent {n} yes", "You both agreed")
+    # No model is configured in this world: the answers are kept, and the reply says so.
+    await lee_chat.expect(f"consent {n} yes", "Summaries are off in this program for now")
+    await ana_chat.expect(f"consent {n} yes", "I've kept your answer")
     stored = await current(world.database, pairing)
     assert stored.plan_confirmed_at is not None
     assert (stored.mentee_consent, stored.mentor_consent) == (True, True)
@@ -449,7 +450,7 @@ async def test_a_mentor_who_leaves_frees_the_mentee_kindly(world: World) -> None
     chat = world.chat(ana)
     asked = await chat.send("leave")
     assert "It ends your pairing with Lee Park, and they'll be told kindly." in asked
-    await chat.expect("2", "You're staying; nothing changed.")
+    await chat.expect("2", "OK, you're staying in Leadership Mentoring Program 2027")
     await chat.send("leave")
     await chat.expect("1", "You've left Leadership Mentoring Program 2027", "Your 1 pairing ended")
     ended = await current(world.database, pairing)

@@ -77,7 +77,11 @@ def test_clicked_values_are_checked_against_the_options(competencies: Question) 
 
 def test_number_accepts_thousands_separators_and_bounds(program: Program) -> None:
     hours = question(program, "mentee", "hours_per_month")
-    assert parse_answer(hours, text="1,0") == 10
+    # A comma groups thousands; "1,0" is not 10.
+    with pytest.raises(InvalidAnswer, match=r"'1,0' is not a whole number"):
+        parse_answer(hours, text="1,0")
+    with pytest.raises(InvalidAnswer, match=r"^1000 is out of range"):
+        parse_answer(hours, text="1,000")
     with pytest.raises(
         InvalidAnswer, match=r"0 is out of range\. Please enter a whole number from 1 to 20\."
     ):
