@@ -25,7 +25,6 @@ from bot.logs import LogFormatError, configure_logging
 from bot.shell import run_shell
 from handlers import Engine, Program, build_engine
 from handlers.directory import CsvFormatError, import_people, is_email
-from handlers.ports import SystemClock
 from handlers.privacy import NotALead, export_person, forget_person
 from handlers.refs import NotASelection, parse_selection
 from storage import Database, StorageError
@@ -58,7 +57,10 @@ async def open_app(env: Environment) -> AsyncIterator[App]:
     try:
         await database.ensure_schema()
         engine = build_engine(
-            program=program, database=database, summaries=bool(env.openai_api_key)
+            program=program,
+            database=database,
+            clock=env.clock(),
+            summaries=bool(env.openai_api_key),
         )
         yield App(env, program, database, engine)
     finally:
@@ -109,7 +111,7 @@ async def _people_import(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
         try:
             report = await import_people(
-                session, text, now=SystemClock().now(), skip_invalid=args.skip_invalid
+                session, text, now=app.engine.clock.now(), skip_invalid=args.skip_invalid
             )
         except CsvFormatError as exc:
             raise CliError(f"{path}: {exc}") from None
@@ -164,7 +166,7 @@ async def _privacy_forget(args: argparse.Namespace, env: Environment) -> int:
                 app.database,
                 app.program,
                 args.email,
-                now=datetime.now(UTC),
+                now=app.engine.clock.now(),
                 requested_by=args.as_email,
             )
         except NotALead as exc:
@@ -198,7 +200,7 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
                     app.program,
                     actor=args.as_email.strip().lower(),
                     kind=args.kind,
-                    now=datetime.now(UTC),
+                    now=app.engine.clock.now(),
                     channel="cli",
                     output=args.format,
                 )
@@ -261,6 +263,12 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
     from bot.slack.app import SlackSettings
     from bot.teams.app import TeamsSettings
 
+    if env.fixed_now is not None and not args.allow_fake_clock:
+        # A live bot on a stopped clock would never send a check-in or lapse a proposal.
+        raise CliError(
+            f"MENTORBOT_NOW is set ({env.fixed_now.isoformat()}), and serving on a clock that "
+            "stands still is for demos only; unset it, or pass --allow-fake-clock"
+        )
     problem = env.slack_problem() or env.teams_problem(args.host, loopback=is_loopback(args.host))
     if problem:
         raise CliError(problem)
@@ -290,7 +298,12 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
     try:
         await database.ensure_schema()
         runtime = build_runtime(
-            program=program, database=database, slack=slack, teams=teams, summarizer=summarizer
+            program=program,
+            database=database,
+            slack=slack,
+            teams=teams,
+            clock=env.clock(),
+            summarizer=summarizer,
         )
         try:
             await serve_forever(
@@ -486,10 +499,10 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def _instant(text: str | None) -> datetime:
-    """``--now``: an ISO-8601 instant (UTC when no offset is given), or the present."""
+def _instant(text: str | None, env: Environment) -> datetime:
+    """``--now``: an ISO-8601 instant (UTC when no offset is given), or the command's clock."""
     if text is None:
-        return SystemClock().now()
+        return env.clock().now()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -504,7 +517,7 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
     from scheduler.due import run_due
     from scheduler.summaries import SummaryReport, summarize_due
 
-    now = _instant(args.now)
+    now = _instant(args.now, env)
     summaries: SummaryReport | None = None
     async with open_app(env) as app:
         report = await run_due(app.database, app.program, now)
@@ -553,7 +566,7 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
 
 async def _demo(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
-        summary = await load_demo(session, app.program, now=SystemClock().now())
+        summary = await load_demo(session, app.program, now=app.engine.clock.now())
     if not summary.loaded:
         print(f"The directory already has {summary.people} people; demo data not loaded.")
     else:
@@ -573,7 +586,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mentorbot",
         description="Run a mentorship program in Slack, Teams, or a terminal.",
-        epilog="Settings come from MENTORBOT_DATABASE_URL and MENTORBOT_CONFIG (see README).",
+        epilog="Settings come from MENTORBOT_DATABASE_URL and MENTORBOT_CONFIG (see README); "
+        "MENTORBOT_NOW=2026-12-01T09:30 runs a command at that instant.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -694,7 +708,8 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument(
         "--now",
         metavar="ISO-8601",
-        help="the instant to run at (default: now), e.g. 2026-12-01T09:30",
+        help="the instant to run at, e.g. 2026-12-01T09:30 (default: MENTORBOT_NOW if set, "
+        "else now)",
     )
 
     add("demo", _demo, "load a demo organisation into an empty directory")
@@ -703,6 +718,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = add("serve", _serve, "serve Slack (and /healthz, /metrics) over HTTP and run the tick")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3978, help="port to bind (default 3978)")
+    serve.add_argument(
+        "--allow-fake-clock",
+        action="store_true",
+        help="serve even though MENTORBOT_NOW is set (demos, training): time then stands "
+        "still at that instant, so nothing new falls due and a delayed retry never comes",
+    )
 
     manifest = add(
         "slack-manifest", _slack_manifest, "print a Slack app manifest (YAML) for this bot"

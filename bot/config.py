@@ -12,12 +12,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from handlers.ports import Clock, FixedClock, SystemClock
 from handlers.program import Location, Problem, Program, check_program
 from storage import DEFAULT_DATABASE_URL
 
@@ -60,6 +62,8 @@ class Environment:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     summary_model: str | None = None
+    #: ``MENTORBOT_NOW``: the instant every command takes as "now", or None for the real clock.
+    fixed_now: datetime | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -97,7 +101,12 @@ class Environment:
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             summary_model=env.get("MENTORBOT_SUMMARY_MODEL") or None,
+            fixed_now=parse_now(env.get("MENTORBOT_NOW") or ""),
         )
+
+    def clock(self) -> Clock:
+        """Where every command takes time from: ``MENTORBOT_NOW`` when set, else the real clock."""
+        return FixedClock(self.fixed_now) if self.fixed_now is not None else SystemClock()
 
     def teams_problem(self, host: str, *, loopback: bool) -> str | None:
         """Why the Teams settings cannot work on this host, or None."""
@@ -158,6 +167,28 @@ def parse_tenants(text: str) -> frozenset[str]:
         text: ``MENTORBOT_TEAMS_TENANTS``, e.g. ``"72f988bf-..., 9188040d-..."``.
     """
     return frozenset(item.strip().lower() for item in text.split(",") if item.strip())
+
+
+def parse_now(text: str) -> datetime | None:
+    """``MENTORBOT_NOW`` as an aware instant (UTC when no offset is given), or None when unset.
+
+    Args:
+        text: The variable's value, e.g. ``"2026-12-01T09:30"`` or ``"2026-12-01T09:30+01:00"``.
+
+    Raises:
+        SettingsError: the value is not an ISO-8601 time.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(
+            f"MENTORBOT_NOW={text!r} is not an ISO-8601 time; write e.g. 2026-12-01T09:30 or "
+            "2026-12-01T09:30+01:00, or unset it for the real clock"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SettingsError(Exception):

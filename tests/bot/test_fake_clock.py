@@ -1,0 +1,123 @@
+"""``MENTORBOT_NOW``: every command runs at the instant it names; ``serve`` only on request."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.bot.cli_helpers import ROOT, mentorbot
+from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS
+
+LEAD = "priya.shah@example.com"
+MENTEE = "lee.park@example.com"
+MENTOR = "ana.lima@example.com"
+
+
+@pytest.fixture
+def bare_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The real command line, in this process, without mentorbot's settings from outside."""
+    for name in list(os.environ):
+        if name.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MENTORBOT_CONFIG", str(ROOT / "app.yaml"))
+    return Cli(monkeypatch, capsys)
+
+
+@pytest.fixture
+def cli(bare_cli: Cli, database_url: str) -> Cli:
+    """The real command line, in this process, against the test's database."""
+    bare_cli.monkeypatch.setenv("MENTORBOT_DATABASE_URL", database_url)
+    return bare_cli
+
+
+class Cli:
+    """Runs ``mentorbot`` commands in-process at a chosen ``MENTORBOT_NOW``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+
+    def at(self, instant: str) -> Cli:
+        """Set ``MENTORBOT_NOW`` for the commands that follow."""
+        self.monkeypatch.setenv("MENTORBOT_NOW", instant)
+        return self
+
+    def run(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
+        """Run one command; returns its exit code, standard output and standard error."""
+        self.capsys.readouterr()
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        captured = self.capsys.readouterr()
+        return code, captured.out, captured.err
+
+    def shell(self, email: str, *lines: str) -> str:
+        """Type ``lines`` into ``mentorbot shell --as EMAIL``; returns what it printed."""
+        code, out, err = self.run("shell", "--as", email, stdin="\n".join(lines) + "\n")
+        assert code == 0, err
+        return out
+
+
+def enroll_both(cli: Cli) -> None:
+    cli.shell(MENTEE, "join mentee", *MENTEE_ANSWERS, "yes")
+    cli.shell(MENTOR, "join mentor", *MENTOR_ANSWERS, "yes")
+
+
+def test_the_shell_dates_a_pairing_on_mentorbot_now(cli: Cli) -> None:
+    cli.at("2031-03-14T09:00")
+    enroll_both(cli)
+    cli.shell(LEAD, "match", "1")
+    cli.shell(MENTOR, "accept 1")
+    status = cli.shell(MENTEE, "accept 1", "status")
+    assert "You're paired with Ana Lima, your mentor, since Fri 14 Mar 2031." in status
+
+
+def test_run_due_runs_at_mentorbot_now_when_no_now_is_given(cli: Cli) -> None:
+    cli.at("2031-03-14T09:00")
+    enroll_both(cli)
+    assert cli.run("match")[0] == 0
+    code, out, err = cli.at("2031-04-14T09:00").run("run-due")
+    assert code == 0, err
+    assert out.startswith("run-due at 2031-04-14T09:00:00+00:00:\n")
+    assert "1 unanswered proposal(s) lapsed (1)" in out
+    # --now, when given, still wins.
+    code, out, err = cli.run("run-due", "--now", "2031-05-01T08:00")
+    assert code == 0, err
+    assert out.startswith("run-due at 2031-05-01T08:00:00+00:00:\n")
+
+
+def test_a_malformed_mentorbot_now_is_one_clear_line(bare_cli: Cli) -> None:
+    code, out, err = bare_cli.at("next tuesday").run("run-due")
+    assert (code, out) == (1, "")
+    assert err == (
+        "mentorbot: MENTORBOT_NOW='next tuesday' is not an ISO-8601 time; write e.g. "
+        "2026-12-01T09:30 or 2026-12-01T09:30+01:00, or unset it for the real clock\n"
+    )
+
+
+def test_serve_refuses_mentorbot_now_without_allow_fake_clock(tmp_path: Path) -> None:
+    result = mentorbot(
+        "serve",
+        "--port",
+        "0",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/serve.db",
+        extra_env={"MENTORBOT_NOW": "2031-03-14T09:00"},
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "mentorbot: MENTORBOT_NOW is set (2031-03-14T09:00:00+00:00), and serving on a clock "
+        "that stands still is for demos only; unset it, or pass --allow-fake-clock\n"
+    )
+
+
+def test_serve_help_says_a_fake_clock_stands_still(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--help"])
+    assert exited.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--allow-fake-clock serve even though MENTORBOT_NOW is set" in help_text
+    assert "time then stands still at that instant" in help_text
