@@ -26,6 +26,21 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class FixedClock:
+    """A clock that stands still at one instant (MENTORBOT_NOW: demos, training, tests).
+
+    Args:
+        instant: The time it always says; an aware datetime.
+    """
+
+    def __init__(self, instant: datetime) -> None:
+        self.instant = instant
+
+    def now(self) -> datetime:
+        """The instant this clock stands at."""
+        return self.instant
+
+
 class Unreachable(Exception):
     """This channel cannot reach this person at all (no account, never opened a chat).
 
