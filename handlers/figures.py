@@ -103,17 +103,30 @@ def as_json(report: Report) -> str:
     return json.dumps(report.as_dict(), indent=2, ensure_ascii=False)
 
 
+#: Report kinds whose CSV is a data file for a spreadsheet: their first table alone.
+TABLE_ONLY_CSV = frozenset({"export"})
+
+
 def as_csv(report: Report) -> str:
-    """The report's first table as CSV (headline figures when it has no table)."""
+    """The report as CSV: its headline figures, then its first table.
+
+    The figures come first as ``figure,value`` rows, and a blank row separates them from
+    the table (its column headings, then its rows), so the CSV says what the text does.
+    A kind in :data:`TABLE_ONLY_CSV` (the per-pair export) is its table alone.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    table_only = report.kind in TABLE_ONLY_CSV and report.tables
+    figures: tuple[tuple[str, str], ...] = () if table_only else report.figures
+    if figures or not report.tables:
+        writer.writerow(("figure", "value"))
+        writer.writerows(figures)
     if report.tables:
+        if figures:
+            writer.writerow(())
         table = report.tables[0]
         writer.writerow(table.columns)
         writer.writerows(["" if c is None else c for c in row] for row in table.rows)
-    else:
-        writer.writerow(("figure", "value"))
-        writer.writerows(report.figures)
     return out.getvalue()
 
 
@@ -170,10 +183,21 @@ def as_text(report: Report, *, heading: bool = True) -> str:
     return "\n".join(lines)
 
 
+def suppressed(count: int, min_group_size: int) -> Cell:
+    """A count as shown to leads: the number, or "fewer than N" for a small group.
+
+    Every report hides small counts through this one rule. None is not a small group: no
+    one can be singled out of nobody, and "fewer than 5" would hide that nothing happened,
+    so 0 shows as 0.
+    """
+    if count == 0 or count >= min_group_size:
+        return count
+    return f"fewer than {min_group_size}"
+
+
 def small(count: int, program: Program) -> Cell:
-    """A count as shown to leads: the number, or "fewer than N" for a small group."""
-    threshold = program.program.min_group_size
-    return count if count >= threshold else f"fewer than {threshold}"
+    """A count as shown to leads, under the program's ``min_group_size`` (:func:`suppressed`)."""
+    return suppressed(count, program.program.min_group_size)
 
 
 Builder = Callable[[AsyncSession, Program, datetime], Awaitable[Report]]

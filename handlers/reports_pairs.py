@@ -12,8 +12,9 @@ What leads see, and what they never see:
   readiness averages are shown only when at least ``program.min_group_size`` answers make
   them up, else "fewer than N answers";
 * a count of a group of people or pairs smaller than ``program.min_group_size`` reads
-  "fewer than N" (:func:`handlers.figures.small`), and a share (a percentage) is shown only
-  where its count is, so it never gives a hidden count away;
+  "fewer than N" (:func:`handlers.figures.small`; none is not a small group and reads 0),
+  and a share (a percentage) is shown only where its count is, so it never gives a
+  hidden count away;
 * pairs are named where a lead must act on them (at-risk, inactive mentors), as the
   at-risk alerts already name them.
 
@@ -128,9 +129,9 @@ def _share(part: int, whole: int, program: Program) -> str | None:
     """``part`` of ``whole`` as a percentage; None when ``part`` is a small group.
 
     A share is shown only where the count it is made of would be, so it never gives away
-    a count that reads "fewer than N".
+    a count that reads "fewer than N" (none is not a small group: its share is 0%).
     """
-    if part < program.program.min_group_size or not whole:
+    if not whole or isinstance(small(part, program), str):
         return None
     return f"{_percent(part, whole)}%"
 
@@ -206,7 +207,7 @@ def _small_note(program: Program) -> str:
     size = program.program.min_group_size
     return (
         f"Groups of fewer than {size} people or pairs are shown as 'fewer than {size}', and "
-        "so are their shares."
+        "so are their shares; none is shown as 0."
     )
 
 
@@ -277,8 +278,10 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
     if waiting >= size:
         median_since = middle[0] + (middle[-1] - middle[0]) / 2
         median_wait = _days((now - median_since).total_seconds() / 86400)
-    else:
+    elif waiting:
         median_wait = f"fewer than {size} waiting"
+    else:
+        median_wait = "nobody waiting"
 
     # Each mentee's first pairing to become active since they (last) enrolled.
     first = (
@@ -310,8 +313,10 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
     )
     if matched >= size:
         median_match = _days(sum(float(v) for v in middle) / len(middle))
-    else:
+    elif matched:
         median_match = f"fewer than {size} matched"
+    else:
+        median_match = "nobody matched yet"
 
     free = await _free_places(conn, program_id)
     figures = (
@@ -874,6 +879,8 @@ def _average(value: Any, respondents: int, size: int) -> Cell:
     The threshold counts the mentees behind the average, not their answers: one mentee
     answering at every checkpoint must not make up a mentor's average on their own.
     """
+    if not respondents:
+        return "no mentee answered"
     if respondents < size:
         return f"fewer than {size} mentees answered"
     return None if value is None else round(float(value), 1)

@@ -93,11 +93,6 @@ def withheld(counts: Sequence[tuple[Key, int]], threshold: int) -> tuple[set[Key
     return under, protecting
 
 
-def _count(count: int, program: Program) -> Cell:
-    """How many, as shown: none is 0, a few are "fewer than N"."""
-    return 0 if count == 0 else small(count, program)
-
-
 def _fewer(program: Program, what: str) -> str:
     return f"fewer than {program.program.min_group_size} {what}"
 
@@ -258,7 +253,7 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
             (
                 name,
                 question.id,
-                _count(overall.count, program),
+                small(overall.count, program),
                 None if overall.count == 0 else _shown_average(overall, threshold, few),
             )
         )
@@ -275,14 +270,14 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
                 average = tally.average
                 if main is not None and name == PULSE and question.id == main.id:
                     chart_points.append((month, tally.average))
-            trend.append((month, name, question.id, _count(tally.count, program), average))
+            trend.append((month, name, question.id, small(tally.count, program), average))
     trend.sort(key=lambda row: str(row[0]))
 
     shares: list[tuple[Cell, ...]] = []
     for name, question in _single_choices(program):
         picks = found.choices.get((name, question.id), _Choices())
         if picks.count < threshold:
-            shares.append((name, question.id, _count(picks.count, program), "", few))
+            shares.append((name, question.id, small(picks.count, program), "", few))
             continue
         for choice in question.choices:
             picked = picks.by_option.get(choice.value, 0)
@@ -530,15 +525,17 @@ class _Protected:
 
 
 def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Protected:
-    """One dimension's rows: small groups shown as "fewer than N" and folded into "other".
+    """One dimension's rows: small groups are not named, only counted in "other".
 
-    The groups under the threshold go into one "other" row; if that row would itself be
-    under the threshold, the smallest groups above it join it (so nothing can be worked
-    out from the total). Mean days to match is shown where at least the threshold of
-    matched mentees make it up, with the same protection.
+    The groups under the threshold go into one "other" row and get no row of their own:
+    a group's name next to "fewer than N" already says that someone in it enrolled. If
+    "other" would itself be under the threshold, the smallest groups above it join it (so
+    nothing can be worked out from the total); they are large enough to be named, so they
+    are, marked "in other". "Other" obeys the rule too: its count may read "fewer than N".
+    Mean days to match is shown where at least the threshold of matched mentees make it
+    up, with the same protection.
     """
     threshold = program.program.min_group_size
-    few = small(0, program)
     labels = _order(dimension, groups)
     under, protecting = withheld([(label, groups[label].mentees) for label in labels], threshold)
     other_label = f"other (groups under {threshold})"
@@ -559,7 +556,7 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
     def row(label: str) -> tuple[Cell, ...]:
         group = figures[label]
         if group.mentees < threshold:
-            return (dimension, label, few, None, None)
+            return (dimension, label, small(group.mentees, program), None, None)
         days: Cell
         if group.timed == 0:
             days = None
@@ -574,8 +571,8 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
     rows: list[tuple[Cell, ...]] = []
     for label in labels:
         if label in under:
-            rows.append((dimension, label, few, None, None))
-        elif label in protecting:
+            continue
+        if label in protecting:
             rows.append((dimension, label, "in other", None, None))
         else:
             rows.append(row(label))
@@ -628,7 +625,9 @@ async def equity_report(session: AsyncSession, program: Program, now: datetime) 
             "Mean days to match",
             f"{everyone.days / everyone.timed:.1f}"
             if everyone.timed >= threshold
-            else _fewer(program, "matched"),
+            else _fewer(program, "matched")
+            if everyone.timed
+            else "none matched yet",
         ),
         ("Mentors enrolled", str(small(mentors, program))),
     ]
@@ -636,9 +635,9 @@ async def equity_report(session: AsyncSession, program: Program, now: datetime) 
         "Mentees: everyone who enrolled as a mentee, including those who left or finished. "
         "Matched: has had an active pairing (active now or ended). Days to match: from "
         "enrolling to the first pairing becoming active, for those matched.",
-        f'A group of fewer than {threshold} mentees is shown as "fewer than {threshold}" and '
-        f'counted in "other (groups under {threshold})". Attributes are only those people '
-        "chose to give; each value is a group.",
+        f"A group of fewer than {threshold} mentees is not shown by name: it is counted only "
+        f'in "other (groups under {threshold})", itself shown as "fewer than {threshold}" '
+        "when small. Attributes are only those people chose to give; each value is a group.",
     ]
     if folded_larger:
         notes.append(

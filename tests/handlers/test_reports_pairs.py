@@ -425,6 +425,39 @@ async def test_overview_hides_small_groups_and_medians_of_few(
     )
 
 
+async def test_overview_of_an_empty_program_shows_none_as_zero(
+    database: Database, program: Program
+) -> None:
+    async with database.session() as session:
+        report = await overview(session, program, NOW)
+    assert figures(report) == {
+        "Mentees (not left)": "0",
+        "Mentors (not left)": "0",
+        "Active pairs": "0",
+        "Proposals waiting for an answer": "0",
+        "Waitlist": "0",
+        "Median wait on the waitlist": "nobody waiting",
+        "Median time from enrollment to first match": "nobody matched yet",
+        "Free mentor places": "0",
+    }
+
+
+async def test_overview_as_csv_carries_its_headline_figures(
+    database: Database, program: Program
+) -> None:
+    report = await build(database, overview, program)
+    parsed = list(csv.reader(io.StringIO(as_csv(report))))
+    assert parsed[:4] == [
+        ["figure", "value"],
+        ["Mentees (not left)", "14"],
+        ["Mentors (not left)", "fewer than 5"],
+        ["Active pairs", "6"],
+    ]
+    assert ["Median time from enrollment to first match", "11 days"] in parsed
+    assert ["role", "status", "people"] in parsed
+    assert ["mentee", "waiting", "7"] in parsed
+
+
 # --- cadence -------------------------------------------------------------------------------
 
 
@@ -455,12 +488,13 @@ async def test_cadence_shares_rates_and_distribution(
     # 90 days ago, outside), Xan–Ben and Yara–Dev none.
     assert spread.rows == (
         ("0", 2, "40%"),
-        ("1", "fewer than 2", None),
+        # None is not a small group: 0 shows as 0, and its share as 0%.
+        ("1", 0, "0%"),
         ("2", "fewer than 2", None),
         ("3", "fewer than 2", None),
         ("4", "fewer than 2", None),
-        ("5", "fewer than 2", None),
-        ("6 or more", "fewer than 2", None),
+        ("5", 0, "0%"),
+        ("6 or more", 0, "0%"),
     )
     assert report.chart is not None
     assert report.chart.kind == "line"
@@ -614,15 +648,7 @@ async def test_milestones_progress_across_active_pairs(
             2,
             None,
         ),
-        (
-            "milestone 3",
-            "fewer than 2",
-            "fewer than 2",
-            "fewer than 2",
-            "fewer than 2",
-            "fewer than 2",
-            None,
-        ),
+        ("milestone 3", "fewer than 2", 0, 0, "fewer than 2", 0, "0%"),
     )
     assert by_progress.rows == (
         ("no plan yet", 2, "33%"),
@@ -648,7 +674,7 @@ async def test_mentors_load_inactivity_and_readiness(
         "Load": "75% of capacity",
         "Free places (available mentors)": "1",
         "Available mentors with no free place": "2",  # Ana, Dev
-        "Mentors with no mentee or proposal": "fewer than 2",
+        "Mentors with no mentee or proposal": "0",
         "Inactive mentors (no session for 30 days)": "fewer than 2",  # Dev
         # All six answers, Eve's mentee's included.
         "Readiness: coaching (average)": "3.8 from 6 answers",
@@ -697,10 +723,11 @@ async def test_mentors_load_inactivity_and_readiness(
             0,
             2,
             "2026-12-20",
-            "fewer than 2",
-            few,
-            few,
-            few,
+            # No answers is none, not a small group.
+            0,
+            "no mentee answered",
+            "no mentee answered",
+            "no mentee answered",
         ),
         (
             "Dev Rao",
@@ -711,10 +738,10 @@ async def test_mentors_load_inactivity_and_readiness(
             2,
             0,
             None,
-            "fewer than 2",
-            few,
-            few,
-            few,
+            0,
+            "no mentee answered",
+            "no mentee answered",
+            "no mentee answered",
         ),
     )
     # Dev's pairing with Yara has been active 35 days without a session; Cara (80 days
@@ -764,7 +791,10 @@ async def test_a_report_on_an_empty_program_shows_nothing_to_count(
     assert report.kind == kind
     assert report.tables
     json.loads(as_json(report))
-    assert as_csv(report).splitlines()[0] == ",".join(report.tables[0].columns)
+    lines = as_csv(report).splitlines()
+    # The headline figures lead the CSV; the first table follows after a blank row.
+    assert lines[0] == "figure,value"
+    assert lines[len(report.figures) + 2] == ",".join(report.tables[0].columns)
 
 
 async def test_a_lead_asks_for_a_report_in_chat(database: Database, program: Program) -> None:
@@ -794,8 +824,10 @@ async def test_csv_and_json_parse_back_and_hold_no_private_text(
     assert report.kind == kind
     parsed = list(csv.reader(io.StringIO(as_csv(report))))
     first = report.tables[0]
-    assert parsed[0] == list(first.columns)
-    assert parsed[1:] == [["" if c is None else str(c) for c in row] for row in first.rows]
+    count = len(report.figures)
+    assert parsed[: count + 2] == [["figure", "value"], *map(list, report.figures), []]
+    assert parsed[count + 2] == list(first.columns)
+    assert parsed[count + 3 :] == [["" if c is None else str(c) for c in row] for row in first.rows]
     data = json.loads(as_json(report))
     assert data["kind"] == kind
     assert data["figures"] == dict(report.figures)
