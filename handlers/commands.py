@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from handlers.calendar import day_label, local_date
 from handlers.cycle import LeaveFlow, RescheduleFlow, cycle_lines
 from handlers.cycle import commands as cycle_commands
 from handlers.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
@@ -12,7 +15,7 @@ from handlers.intake import IntakeFlow, describe_enrollment
 from handlers.messages import Inbound, Option, Reply
 from handlers.pairing import MatchReviewFlow, pairing_lines
 from handlers.pairing import commands as pairing_commands
-from handlers.plans import PlanFlow
+from handlers.plans import PlanFlow, zone_of
 from handlers.plans import commands as plan_commands
 from handlers.ports import Clock, SystemClock
 from handlers.privacy import commands as privacy_commands
@@ -80,6 +83,8 @@ async def standing(turn: Turn) -> tuple[str, bool]:
     for enrollment in active:
         since = enrollment.enrolled_at.strftime("%-d %b %Y")
         phrase = describe_enrollment(enrollment.status, enrollment.role, enrollment.capacity)
+        if enrollment.status == EnrollmentStatus.PAUSED:
+            phrase += _pause_end(turn, enrollment.paused_until)
         lines.append(f"You're {phrase} (since {since}).")
     lines += await pairing_lines(turn)
     lines += await cycle_lines(turn)
@@ -90,6 +95,14 @@ async def standing(turn: Turn) -> tuple[str, bool]:
         )
     lines.append("Type join to update your answers.")
     return "\n".join(lines), True
+
+
+def _pause_end(turn: Turn, paused_until: datetime | None) -> str:
+    """When a pause ends, as the tail of the paused phrase: ``until Sun 10 Jan``."""
+    if paused_until is None:
+        return " until you type resume"
+    zone = zone_of(turn.person, turn.program.program.default_timezone)
+    return f" until {day_label(local_date(paused_until, zone))}"
 
 
 async def _status(turn: Turn, args: list[str]) -> Outcome:

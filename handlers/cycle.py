@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,8 +43,8 @@ from handlers.outbox import enqueue, outbox_row
 from handlers.pairing import program_leads
 from handlers.people import pairings_of, people_by_id
 from handlers.plans import (
-    MILESTONE_STATUS_LABELS,
     active_pairings,
+    milestone_progress,
     my_pairing,
     role_in,
     zone_of,
@@ -70,6 +71,7 @@ from storage import (
     DueStatus,
     Enrollment,
     EnrollmentStatus,
+    Feedback,
     Milestone,
     Outbox,
     Pairing,
@@ -311,6 +313,29 @@ async def _lock_in(
     return mine
 
 
+async def _later_activity(conn: AsyncConnection, pairs: dict[int, _Pair], ids: list[int]) -> None:
+    """Move each pair's last activity to its latest survey answer or plan change.
+
+    A pairing that answers surveys or works on its plan is not silent, even with no
+    session logged, so these count as activity when inactivity is judged.
+    """
+    feedback = Feedback.__table__  # type: ignore[attr-defined]
+    milestone = Milestone.__table__  # type: ignore[attr-defined]
+    for query in (
+        sa.select(feedback.c.pairing_id, sa.func.max(feedback.c.answered_at))
+        .where(among(conn, feedback.c.pairing_id, ids))
+        .group_by(feedback.c.pairing_id),
+        sa.select(milestone.c.pairing_id, sa.func.max(milestone.c.updated_at))
+        .where(among(conn, milestone.c.pairing_id, ids))
+        .group_by(milestone.c.pairing_id),
+        sa.select(PAIRING.c.id, PAIRING.c.plan_confirmed_at).where(among(conn, PAIRING.c.id, ids)),
+    ):
+        for pairing_id, at in (await conn.execute(query)).all():
+            pair = pairs.get(pairing_id)
+            if pair is not None and at is not None and at > pair.last_activity:
+                pair.last_activity = at
+
+
 async def _load(
     session: AsyncSession, program: Program, pairing_ids: list[int], now: datetime
 ) -> _Context:
@@ -358,6 +383,7 @@ async def _load(
             mentor=row[12],
             mentor_zone=row[13] or fallback,
         )
+    await _later_activity(conn, pairs, ids)
     people = {p.mentee_id for p in pairs.values()} | {p.mentor_id for p in pairs.values()}
     paused = await conn.execute(
         sa.select(ENROLLMENT.c.person_id).where(
@@ -408,10 +434,12 @@ async def _load(
 
 
 def _plan_fields(context: _Context, pair: _Pair) -> tuple[tuple[str, str], ...]:
+    # Judged on the day the review is queued: it goes out within working hours.
+    today = local_date(context.now, pair.mentee_zone)
     return tuple(
         (
             f"{position}. {objective}",
-            f"by {day_label(target)} · {MILESTONE_STATUS_LABELS.get(status, status)}",
+            f"by {day_label(target)} · {milestone_progress(status, target, today)}",
         )
         for position, objective, target, status in context.milestones.get(pair.id, [])
     )
@@ -1049,6 +1077,31 @@ async def _keep(turn: Turn, args: list[str]) -> Outcome:
     )
 
 
+async def _nudge_unanswered(session: AsyncSession, pairing_id: int) -> bool:
+    """Whether a check-in reminder went out for the pairing and no session was logged since."""
+    nudged = await session.scalar(
+        sa.select(DUE.c.done_at)
+        .where(
+            DUE.c.pairing_id == pairing_id,
+            DUE.c.kind.in_((DueKind.CHECKIN.value, DueKind.REMINDER.value)),
+            DUE.c.outcome == "sent",
+            DUE.c.done_at.is_not(None),
+        )
+        .order_by(DUE.c.done_at.desc())
+        .limit(1)
+    )
+    if nudged is None:
+        return False
+    log = SessionLog.__table__  # type: ignore[attr-defined]
+    logged = await session.scalar(
+        sa.select(log.c.created_at)
+        .where(log.c.pairing_id == pairing_id)
+        .order_by(log.c.created_at.desc())
+        .limit(1)
+    )
+    return logged is None or logged < nudged
+
+
 async def _snooze(turn: Turn, args: list[str]) -> Outcome:
     found = await _pair_and_people(turn, args, "snooze")
     if isinstance(found, Reply):
@@ -1057,6 +1110,17 @@ async def _snooze(turn: Turn, args: list[str]) -> Outcome:
     zone = zone_of(turn.person, turn.program.program.default_timezone)
     at = turn.now + SNOOZE
     assert pairing.id is not None
+    if not await _nudge_unanswered(turn.session, pairing.id):
+        return Outcome(
+            [
+                Reply(
+                    f"There's no check-in reminder waiting for pairing {pairing.id}, so there's "
+                    "nothing to snooze. I'll remind you when the next check-in falls due."
+                )
+            ],
+            None,
+            changed=False,
+        )
     await insert_due(
         turn.session,
         [
@@ -1212,6 +1276,7 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
         datetime.combine(until, datetime.min.time(), tzinfo=ZoneInfo(zone)) if until else None
     )
     already = all(e.status == EnrollmentStatus.PAUSED for e in enrollments)
+    moved = already and any(e.paused_until != paused_until for e in enrollments)
     for enrollment in enrollments:
         if enrollment.status != EnrollmentStatus.PAUSED:
             enrollment.status_before_pause = enrollment.status
@@ -1229,6 +1294,19 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
                 f"{turn.person.name} is taking a break from mentoring {when}. Check-ins for "
                 "your pairing are on hold; I'll let you know when they're back.",
                 f"pause:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
+                turn.now,
+                turn.program,
+            )
+    elif moved:
+        # A pause made shorter (or longer) changes when the other side can expect them back.
+        for pairing in await active_pairings(turn):
+            other = pairing.mentor_id if pairing.mentee_id == turn.person.id else pairing.mentee_id
+            await _tell(
+                turn.session,
+                other,
+                f"{turn.person.name}'s break from mentoring now lasts {when}. Check-ins for "
+                "your pairing stay on hold until then; I'll let you know when they're back.",
+                f"pause-change:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
                 turn.now,
                 turn.program,
             )
@@ -1556,6 +1634,21 @@ async def cycle_lines(turn: Turn) -> list[str]:
         )
         if checkin is not None:
             parts.append(f"next check-in {day_label(local_date(checkin, zone))}")
+        conn = await turn.session.connection()
+        planned = await conn.execute(
+            sa.select(DUE.c.due_at, DUE.c.answers)
+            .where(
+                DUE.c.pairing_id == pairing.id,
+                DUE.c.kind == DueKind.REMINDER.value,
+                DUE.c.status == DueStatus.PENDING.value,
+            )
+            .order_by(DUE.c.due_at)
+        )
+        for due_at, answers in planned.all():
+            # A rescheduled meeting is a check-in the person chose, so status names its day.
+            if (answers or {}).get("why") == "rescheduled":
+                parts.append(f"meeting rescheduled to {day_label(local_date(due_at, zone))}")
+                break
         milestones = await turn.session.scalar(
             sa.select(sa.func.count())
             .select_from(Milestone)

@@ -228,12 +228,27 @@ async def milestones_of(session: AsyncSession, pairing: Pairing) -> list[Milesto
     return list(result.all())
 
 
-def plan_fields(milestones: list[Milestone]) -> tuple[tuple[str, str], ...]:
+def milestone_progress(status: str, target: date, today: date | None) -> str:
+    """A milestone's progress in words; one past its date and not done is overdue.
+
+    Args:
+        status: The progress last logged (a :class:`MilestoneStatus` value).
+        target: The milestone's target date.
+        today: The reader's today; None where no day is known (the date is not judged).
+    """
+    if today is not None and status != MilestoneStatus.DONE.value and target < today:
+        return "overdue"
+    return MILESTONE_STATUS_LABELS.get(status, status)
+
+
+def plan_fields(
+    milestones: list[Milestone], today: date | None = None
+) -> tuple[tuple[str, str], ...]:
     """Milestones as label/value pairs: ``1. Objective`` → ``by Tue 8 Dec · on track``."""
     return tuple(
         (
             f"{m.position}. {m.objective}",
-            f"by {day_label(m.target_date)} · {MILESTONE_STATUS_LABELS.get(m.status, m.status)}",
+            f"by {day_label(m.target_date)} · {milestone_progress(m.status, m.target_date, today)}",
         )
         for m in milestones
     )
@@ -260,7 +275,12 @@ class PlanFlow(Flow):
                     None,
                     changed=False,
                 )
-            return Outcome([plan_for_mentor(pairing, mentee, milestones)], None, changed=False)
+            today = local_date(
+                turn.now, zone_of(turn.person, turn.program.program.default_timezone)
+            )
+            return Outcome(
+                [plan_for_mentor(pairing, mentee, milestones, today=today)], None, changed=False
+            )
         end = self._end(turn, pairing)
         data: dict[str, Any] = {"pairing": pairing.id, "end": end.isoformat(), "milestones": []}
         lines = [
@@ -269,7 +289,10 @@ class PlanFlow(Flow):
         ]
         if milestones:
             lines.append("This replaces your current plan:")
-            lines += [f"• {label}: {value}" for label, value in plan_fields(milestones)]
+            today = local_date(
+                turn.now, zone_of(turn.person, turn.program.program.default_timezone)
+            )
+            lines += [f"• {label}: {value}" for label, value in plan_fields(milestones, today)]
         state = FlowState(self.name, "objective", data)
         return Outcome([Reply("\n".join(lines)), *self.ask(turn, state)], state)
 
@@ -433,14 +456,21 @@ class PlanFlow(Flow):
         )
 
 
-def plan_for_mentor(pairing: Pairing, mentee: Person, milestones: list[Milestone]) -> Reply:
-    """The plan as the mentor sees it, with Confirm while it is unconfirmed."""
+def plan_for_mentor(
+    pairing: Pairing, mentee: Person, milestones: list[Milestone], *, today: date | None = None
+) -> Reply:
+    """The plan as the mentor sees it, with Confirm while it is unconfirmed.
+
+    Args:
+        today: The mentor's today, so milestones past their date read as overdue; None when
+            the plan waits in the outbox.
+    """
     confirmed = pairing.plan_confirmed_at is not None
     return Reply(
         f"{mentee.name}'s plan for this cycle"
         + (" (you confirmed it)." if confirmed else ". Does it look right to you?"),
         title=f"{mentee.name}'s plan",
-        fields=plan_fields(milestones),
+        fields=plan_fields(milestones, today),
         actions=()
         if confirmed
         else (

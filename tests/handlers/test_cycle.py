@@ -150,10 +150,11 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
         ("Thu 14 Jan 14:00", "priya.shah", "A pairing at risk"),
         ("Thu 28 Jan 09:00", "ana", "Check-in with Lee Park"),
         ("Thu 11 Feb 09:00", "ana", "Check-in with Lee Park"),
-        ("Mon 15 Feb 09:00", "ana", "Close this pairing?"),
-        ("Mon 15 Feb 14:00", "lee", "Close this pairing?"),
-        ("Mon 15 Feb 14:00", "marcus.lee", "A silent pairing"),
-        ("Mon 15 Feb 14:00", "priya.shah", "A silent pairing"),
+        # Sixty days after Lee's pulse answer (Fri 18 Dec), the pairing's last activity.
+        ("Tue 16 Feb 09:00", "ana", "Close this pairing?"),
+        ("Tue 16 Feb 14:00", "lee", "Close this pairing?"),
+        ("Tue 16 Feb 14:00", "marcus.lee", "A silent pairing"),
+        ("Tue 16 Feb 14:00", "priya.shah", "A silent pairing"),
         # Due on Sunday 21 Feb: delivered on the Monday.
         ("Mon 22 Feb 09:00", "lee", "Your cycle is complete"),
         ("Mon 22 Feb 09:00", "ana", "Your cycle is complete"),
