@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Environment, ProgramFileError, SettingsError, load_program
+from bot.config import (
+    INSTANT_EXAMPLES,
+    Environment,
+    ProgramFileError,
+    SettingsError,
+    load_program,
+    parse_instant,
+)
 from bot.demo import DEMO_EMPLOYEE, load_demo
 from bot.logs import LogFormatError, configure_logging
 from bot.shell import run_shell
@@ -503,14 +510,10 @@ def _instant(text: str | None, env: Environment) -> datetime:
     """``--now``: an ISO-8601 instant (UTC when no offset is given), or the command's clock."""
     if text is None:
         return env.clock().now()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise CliError(
-            f"--now {text!r} is not an ISO-8601 time; write e.g. 2026-12-01T09:30 or "
-            "2026-12-01T09:30+01:00"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = parse_instant(text)
+    if moment is None:
+        raise CliError(f"--now {text!r} is not an ISO-8601 time; write e.g. {INSTANT_EXAMPLES}")
+    return moment
 
 
 async def _run_due(args: argparse.Namespace, env: Environment) -> int:

@@ -181,13 +181,28 @@ def parse_now(text: str) -> datetime | None:
     text = text.strip()
     if not text:
         return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+    moment = parse_instant(text)
+    if moment is None:
         raise SettingsError(
-            f"MENTORBOT_NOW={text!r} is not an ISO-8601 time; write e.g. 2026-12-01T09:30 or "
-            "2026-12-01T09:30+01:00, or unset it for the real clock"
-        ) from None
+            f"MENTORBOT_NOW={text!r} is not an ISO-8601 time; write e.g. {INSTANT_EXAMPLES}, "
+            "or unset it for the real clock"
+        )
+    return moment
+
+
+#: Examples of an instant, for the messages that refuse one.
+INSTANT_EXAMPLES = "2026-12-01T09:30 or 2026-12-01T09:30+01:00"
+
+
+def parse_instant(text: str) -> datetime | None:
+    """An ISO-8601 instant (UTC when it names no offset), or None when it is not one.
+
+    For MENTORBOT_NOW and ``run-due --now``.
+    """
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -219,11 +234,7 @@ def parse_program(text: str, *, source: str = "app.yaml") -> Program:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise ProgramFileError(
-            [f"{where}: not valid YAML: {exc.problem or exc}; check indentation and quoting"]
-        ) from None
+        raise ProgramFileError([_yaml_problem(exc, text, source)]) from None
     except yaml.YAMLError as exc:
         raise ProgramFileError([f"{source}: not valid YAML: {exc}"]) from None
     if data is None:
@@ -241,6 +252,49 @@ def parse_program(text: str, *, source: str = "app.yaml") -> Program:
     if problems:
         raise ProgramFileError(_format(problems, root, source))
     return program
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, source: str) -> str:
+    """One line locating a YAML syntax error at the line that is broken.
+
+    PyYAML marks the token where it gave up, which is often a line after the mistake: an
+    unclosed ``[`` is noticed at the next ``key:``, an over-indented line at the line
+    after it. Point at the line a person has to fix instead.
+    """
+    mark, context = exc.problem_mark, exc.context_mark
+    problem = exc.problem or str(exc)
+    if mark is None:
+        return f"{source}: not valid YAML: {problem}; check indentation and quoting"
+    lines = text.splitlines()
+    if context is not None and (exc.context or "").startswith("while parsing a flow"):
+        # The bracket opened on the context line was never closed.
+        opener = "[" if "sequence" in (exc.context or "") else "{"
+        closer = "]" if opener == "[" else "}"
+        return (
+            f"{source}:{context.line + 1}:{context.column + 1}: not valid YAML: this "
+            f"{opener} is not closed; add the {closer} at the end of the list"
+        )
+    if problem.startswith("expected <block end>"):
+        # A line indented differently from the one before it: the odd line comes before
+        # the token PyYAML stopped at (the first line back that is indented more deeply).
+        here = mark.line
+        indent = mark.column
+        for number in range(here - 1, -1, -1):
+            line = lines[number] if number < len(lines) else ""
+            stripped = line.lstrip(" ")
+            if not stripped or stripped.startswith("#"):
+                continue
+            if len(line) - len(stripped) > indent:
+                return (
+                    f"{source}:{number + 1}:{len(line) - len(stripped) + 1}: not valid YAML: "
+                    f"this line is indented differently from line {here + 1}; check "
+                    "indentation"
+                )
+            break
+    return (
+        f"{source}:{mark.line + 1}:{mark.column + 1}: not valid YAML: {problem}; "
+        "check indentation and quoting"
+    )
 
 
 def _format(problems: list[Problem], root: yaml.Node | None, source: str) -> list[str]:

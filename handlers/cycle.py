@@ -1285,28 +1285,24 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
         enrollment.updated_at = turn.now
         turn.session.add(enrollment)
     when = f"until {day_label(until)}" if until else "until you type resume"
-    if not already:
-        for pairing in await active_pairings(turn):
-            other = pairing.mentor_id if pairing.mentee_id == turn.person.id else pairing.mentee_id
-            await _tell(
-                turn.session,
-                other,
-                f"{turn.person.name} is taking a break from mentoring {when}. Check-ins for "
-                "your pairing are on hold; I'll let you know when they're back.",
-                f"pause:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
-                turn.now,
-                turn.program,
+    if not already or moved:
+        # A new pause, or one made shorter (or longer): the other side hears when to expect
+        # them back.
+        if already:
+            told, key = (
+                f"{turn.person.name}'s break from mentoring now lasts {when}",
+                "pause-change",
             )
-    elif moved:
-        # A pause made shorter (or longer) changes when the other side can expect them back.
+        else:
+            told, key = f"{turn.person.name} is taking a break from mentoring {when}", "pause"
         for pairing in await active_pairings(turn):
             other = pairing.mentor_id if pairing.mentee_id == turn.person.id else pairing.mentee_id
             await _tell(
                 turn.session,
                 other,
-                f"{turn.person.name}'s break from mentoring now lasts {when}. Check-ins for "
-                "your pairing stay on hold until then; I'll let you know when they're back.",
-                f"pause-change:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
+                f"{told}. Check-ins for your pairing are on hold; I'll let you know when "
+                "they're back.",
+                f"{key}:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
                 turn.now,
                 turn.program,
             )
