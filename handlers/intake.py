@@ -1,9 +1,10 @@
 """Intake by chat: the program's questionnaire for a role, one question at a time.
 
 Steps: ``role`` (when the person did not say which) → ``update`` (already enrolled: update
-the answers?) → ``question:<id>`` for each question → ``confirm`` (summary; save, discard,
-or ``change`` an answer). ``back`` returns to the previous step; when a question already
-has an answer (going back, updating, changing) ``keep`` keeps it.
+the answers?) or ``rejoin`` (a mentee whose pairing ended: keep the answers and wait for a
+new mentor, or update them) → ``question:<id>`` for each question → ``confirm`` (summary;
+save, discard, or ``change`` an answer). ``back`` returns to the previous step; when a
+question already has an answer (going back, updating, changing) ``keep`` keeps it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from handlers.engine import Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
 from handlers.messages import Option, Prompt, PromptKind, Reply
+from handlers.people import pairings_of
 from handlers.program import Meaning, Question, QuestionType
 from handlers.questions import (
     expectation,
@@ -21,7 +23,7 @@ from handlers.questions import (
     pick_option,
     prompt_for,
 )
-from storage import EnrollmentStatus, Role
+from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, PairingStatus, Role
 from storage.queries import enrollments_of, save_enrollment, with_role
 
 ROLE_LABELS = {
@@ -29,6 +31,11 @@ ROLE_LABELS = {
     Role.MENTOR: "Mentor: I'd like to mentor someone",
 }
 YES, NO, CHANGE = "yes", "no", "change"
+KEEP, UPDATE = "keep", "update"
+REJOIN_LABELS = {
+    KEEP: "Keep my answers and find me a new mentor",
+    UPDATE: "Update my answers",
+}
 _YES_WORDS = {"yes", "y", "yeah", "yep", "ok", "okay", "sure", "save", "confirm"}
 _NO_WORDS = {"no", "n", "nope", "discard"}
 FLOW_HINT = "Type back, skip, cancel or help."
@@ -111,6 +118,8 @@ class IntakeFlow(Flow):
                     hint="Type cancel to stop.",
                 )
             ]
+        if step == "rejoin":
+            return [self._rejoin_question(turn, state)]
         if step == "confirm":
             return [self._summary(turn, state)]
         if step == "change":
@@ -150,6 +159,8 @@ class IntakeFlow(Flow):
             if choice == NO:
                 return Outcome([Reply("OK, your answers stay as they are.")], None)
             return self._go(turn, state, self._first_step(turn, state))
+        if step == "rejoin":
+            return await self._rejoin(turn, state)
         if step == "confirm":
             return await self._confirm(turn, state)
         if step == "change":
@@ -231,6 +242,12 @@ class IntakeFlow(Flow):
         }
         enrollments = await enrollments_of(turn.session, _id(turn), turn.program.program.id)
         existing = with_role(enrollments, role)
+        if existing is not None and await _pairing_ended(turn, existing, data["order"]):
+            data["answers"] = {k: v for k, v in existing.answers.items() if k in data["order"]}
+            data["updating"] = True
+            data["standing"] = existing.status
+            next_state = FlowState(self.name, "rejoin", data)
+            return Outcome(self.ask(turn, next_state), next_state)
         if existing is not None and existing.status not in (
             EnrollmentStatus.LEFT,
             EnrollmentStatus.COMPLETED,
@@ -249,6 +266,57 @@ class IntakeFlow(Flow):
             "later."
         )
         return Outcome([intro, *self.ask(turn, first)], first)
+
+    async def _rejoin(self, turn: Turn, state: FlowState) -> Outcome:
+        """Keep the answers and go back to the waitlist, or walk the questions again."""
+        inbound = turn.inbound
+        try:
+            choice = pick_option(
+                turn.text,
+                inbound.action.values if inbound.action else None,
+                list(REJOIN_LABELS.items()),
+            )
+        except InvalidAnswer as problem:
+            return self._reask(turn, state, str(problem))
+        if choice == UPDATE:
+            note = Reply("Here are the questions again with your answers so far.")
+            return self._go(turn, state, self._first_step(turn, state), note=note)
+        questions = self._questions(turn, state)
+        answers = state.data.get("answers", {})
+        missing = [q for q in questions if q.required and answers.get(q.id) in (None, "", [])]
+        if missing:
+            # The program file gained a required question since they last answered: ask
+            # only that, then show the summary.
+            data = {**state.data, "editing": True}
+            return self._go(
+                turn,
+                FlowState(self.name, state.step, data),
+                f"question:{missing[0].id}",
+                note=Reply("One new question before I can find you a mentor:"),
+            )
+        await save_enrollment(
+            turn.session,
+            person_id=_id(turn),
+            program=turn.program.program.id,
+            role=Role.MENTEE,
+            answers={q.id: answers.get(q.id) for q in questions},
+            capacity=None,
+            now=turn.now,
+        )
+        if state.data.get("standing") == EnrollmentStatus.WAITING:
+            place = "Your answers stay as they are and you keep your place on the waitlist"
+        else:
+            place = "I've kept your answers and put you back on the waitlist"
+        return Outcome(
+            [
+                Reply(
+                    f"{place}: the next match round will look for a new mentor for you, and "
+                    "I'll message you as soon as there's a proposal. Type status any time to "
+                    "see where you stand."
+                )
+            ],
+            None,
+        )
 
     def _first_step(self, turn: Turn, state: FlowState) -> str:
         return f"question:{self._questions(turn, state)[0].id}"
@@ -327,6 +395,29 @@ class IntakeFlow(Flow):
             text += f"\n{how_many[0].upper()}{how_many[1:]}"
         return Reply(text, prompt=prompt_for(question), hint=hint)
 
+    def _rejoin_question(self, turn: Turn, state: FlowState) -> Reply:
+        answers = state.data.get("answers", {})
+        # Someone who left the program may never have been paired.
+        ended = (
+            ""
+            if state.data.get("standing") == EnrollmentStatus.LEFT
+            else " Your last pairing has ended."
+        )
+        return Reply(
+            f"Welcome back!{ended} Shall I keep the answers you gave before and find you a "
+            "new mentor, or would you like to update them first?",
+            title="Your mentee answers",
+            fields=tuple(
+                (q.prompt, format_answer(q, answers[q.id]))
+                for q in self._questions(turn, state)
+                if answers.get(q.id) not in (None, "", [])
+            ),
+            prompt=Prompt(
+                PromptKind.SINGLE, tuple(Option(v, label) for v, label in REJOIN_LABELS.items())
+            ),
+            hint="Type cancel to stop.",
+        )
+
     def _summary(self, turn: Turn, state: FlowState) -> Reply:
         answers = state.data.get("answers", {})
         fields = tuple(
@@ -355,6 +446,29 @@ class IntakeFlow(Flow):
 def _id(turn: Turn) -> int:
     assert turn.person.id is not None
     return turn.person.id
+
+
+async def _pairing_ended(turn: Turn, enrollment: Enrollment, question_ids: list[str]) -> bool:
+    """Whether a mentee with answers comes back after a pairing ended, with none open now."""
+    if enrollment.role != Role.MENTEE.value or not any(
+        enrollment.answers.get(qid) not in (None, "", []) for qid in question_ids
+    ):
+        return False
+    if enrollment.status in (EnrollmentStatus.COMPLETED, EnrollmentStatus.LEFT):
+        statuses: tuple[PairingStatus, ...] = OPEN_PAIRING
+    elif enrollment.status == EnrollmentStatus.WAITING:
+        # Back on the waitlist because their mentor left: only if nothing is proposed yet.
+        statuses = (*OPEN_PAIRING, PairingStatus.ENDED)
+    else:
+        return False
+    pairings = [
+        p
+        for p in await pairings_of(turn.session, turn.program, _id(turn), statuses)
+        if p.mentee_id == _id(turn)
+    ]
+    if any(p.status != PairingStatus.ENDED for p in pairings):
+        return False
+    return enrollment.status != EnrollmentStatus.WAITING or bool(pairings)
 
 
 def _yes_no() -> Prompt:
