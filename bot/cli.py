@@ -24,6 +24,7 @@ from bot.config import (
     Environment,
     ProgramFileError,
     SettingsError,
+    check_program_file,
     load_program,
     parse_instant,
 )
@@ -100,7 +101,9 @@ async def _db_upgrade(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _check_config(args: argparse.Namespace, env: Environment) -> int:
-    load_program(args.file or env.config_path)
+    _, notes = check_program_file(args.file or env.config_path)
+    for note in notes:
+        print(f"note: {note}")
     print("ok")
     return 0
 
@@ -125,20 +128,16 @@ async def _people_import(args: argparse.Namespace, env: Environment) -> int:
     for rejection in report.rejected:
         who = f" ({rejection.email})" if rejection.email else ""
         print(f"{path}:{rejection.line}{who}: {rejection.reason}", file=sys.stderr)
-    counts = (
-        f"created {report.created}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, rejected {len(report.rejected)}"
-    )
     if not report.applied:
         n = len(report.rejected)
-        print(f"{counts}; nothing imported", file=sys.stderr)
+        print(report.summary(), file=sys.stderr)
         print(
             f"Nothing was imported because {n} row{'s are' if n != 1 else ' is'} invalid. Fix "
             f"{'them' if n != 1 else 'it'}, or re-run with --skip-invalid to import the rest.",
             file=sys.stderr,
         )
         return 1
-    print(counts)
+    print(report.summary())
     return 0
 
 

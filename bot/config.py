@@ -7,6 +7,7 @@ for any command that starts with a bad file.
 
 from __future__ import annotations
 
+import copy as copy_module
 import difflib
 import os
 import re
@@ -20,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from handlers.ports import Clock, FixedClock, SystemClock
-from handlers.program import Location, Problem, Program, check_program
+from handlers.program import Location, Problem, Program, check_program, program_notes
 from storage import DEFAULT_DATABASE_URL
 
 DEFAULT_CONFIG_PATH = "./app.yaml"
@@ -228,6 +229,23 @@ def load_program(path: str | Path) -> Program:
     return parse_program(text, source=str(path))
 
 
+def check_program_file(path: str | Path) -> tuple[Program, list[str]]:
+    """Load a program file as :func:`load_program` does, with notes on what was adjusted.
+
+    Returns:
+        The program, and one located line per note (e.g. weights that were scaled).
+
+    Raises:
+        ProgramFileError: the file is missing, not YAML, or not a valid program.
+    """
+    path = Path(path)
+    program = load_program(path)
+    # The file was just read successfully; reading it again for locations is cheap.
+    text = path.read_text(encoding="utf-8")
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    return program, _format(program_notes(program), root, str(path))
+
+
 def parse_program(text: str, *, source: str = "app.yaml") -> Program:
     """Validate program-file text; see :func:`load_program`."""
     try:
@@ -247,11 +265,115 @@ def parse_program(text: str, *, source: str = "app.yaml") -> Program:
         program = Program.model_validate(data)
     except ValidationError as exc:
         problems = [_from_pydantic(error) for error in exc.errors()]
+        problems += _cross_field_problems_despite(data, exc, already=problems)
         raise ProgramFileError(_format(problems, root, source)) from None
     problems = check_program(program)
     if problems:
         raise ProgramFileError(_format(problems, root, source))
     return program
+
+
+def _cross_field_problems_despite(
+    data: dict[str, Any], exc: ValidationError, *, already: list[Problem]
+) -> list[Problem]:
+    """The cross-field problems of a file that also has schema errors.
+
+    So that one pass of ``check-config`` shows everything (a bad question type *and* a
+    choice question with no options), the settings the schema refused are cut out of a
+    copy of the file until the rest validates, and :func:`check_program` runs on that.
+    Problems at or around a cut-out setting are dropped: they could be artefacts of the
+    cut (e.g. "no competencies question" when it is that question whose type was wrong).
+    """
+    copy = copy_module.deepcopy(data)
+    # Where each list's surviving items were in the file, keyed by the list's own path.
+    origins: dict[Location, list[int]] = {}
+    cut: list[Location] = []
+    errors = exc.errors()
+    for _ in range(50):
+        for error in errors:
+            loc = _real_loc(tuple(error["loc"]))
+            if error["type"] == "missing" or (
+                error["type"] == "too_short" and not _exists(copy, loc)
+            ):
+                loc = loc[:-1]  # a required setting: cut what holds it
+            if not _cut(copy, loc, origins, cut):
+                return []
+        try:
+            program = Program.model_validate(copy)
+        except ValidationError as again:
+            errors = again.errors()
+            continue
+        break
+    else:
+        return []
+    seen = {p.loc for p in already}
+    found = []
+    for problem in check_program(program):
+        loc = _original(problem.loc, origins)
+        near = any(loc[: len(c)] == c or c[: len(loc)] == loc for c in cut)
+        if not near and loc not in seen:
+            found.append(Problem(loc=loc, message=problem.message))
+    return found
+
+
+def _real_loc(loc: tuple[Any, ...]) -> Location:
+    # Pydantic names union members as path parts ("list[str]", "literal[...]"); drop them.
+    return tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("literal")))
+    )
+
+
+_ABSENT = object()
+
+
+def _at(data: Any, loc: Location) -> Any:
+    """The value at ``loc`` in parsed YAML, or ``_ABSENT``."""
+    node = data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int):
+            node = node[part] if 0 <= part < len(node) else _ABSENT
+        else:
+            node = node.get(part, _ABSENT) if isinstance(node, dict) else _ABSENT
+        if node is _ABSENT:
+            break
+    return node
+
+
+def _exists(data: Any, loc: Location) -> bool:
+    return _at(data, loc) is not _ABSENT
+
+
+def _cut(data: Any, loc: Location, origins: dict[Location, list[int]], cut: list[Location]) -> bool:
+    """Remove the setting at ``loc`` (in the copy's current indices); False at the root."""
+    if not loc:
+        return False
+    parent = _at(data, loc[:-1])
+    if parent is _ABSENT:
+        return True  # already cut with something that held it
+    last = loc[-1]
+    original = _original(loc, origins)
+    if isinstance(parent, dict) and last in parent:
+        del parent[last]
+    elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+        list_loc = _original(loc[:-1], origins)
+        indices = origins.setdefault(list_loc, list(range(len(parent))))
+        del parent[last]
+        del indices[last]
+    else:
+        return True
+    cut.append(original)
+    return True
+
+
+def _original(loc: Location, origins: dict[Location, list[int]]) -> Location:
+    """A location in the cut-down copy, as it is in the file."""
+    result: list[str | int] = []
+    for part in loc:
+        indices = origins.get(tuple(result))
+        if isinstance(part, int) and indices is not None and part < len(indices):
+            part = indices[part]
+        result.append(part)
+    return tuple(result)
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, source: str) -> str:
@@ -273,6 +395,11 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, source: str) -> str:
         return (
             f"{source}:{context.line + 1}:{context.column + 1}: not valid YAML: this "
             f"{opener} is not closed; add the {closer} at the end of the list"
+        )
+    if "'\\t'" in problem:
+        return (
+            f"{source}:{mark.line + 1}:{mark.column + 1}: not valid YAML: a tab character; "
+            "YAML indents with spaces only"
         )
     if problem.startswith("expected <block end>"):
         # A line indented differently from the one before it: the odd line comes before

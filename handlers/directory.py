@@ -70,6 +70,30 @@ class ImportReport:
     rejected: list[Rejection] = field(default_factory=list)
     applied: bool = False
 
+    def summary(self) -> str:
+        """One line of counts that says only what is true of this import.
+
+        When bad rows stopped the import nothing was created, so the counts are said as
+        what the rows *would* have done rather than as "created 2".
+        """
+        rejected = len(self.rejected)
+        if self.applied:
+            return (
+                f"created {self.created}, updated {self.updated}, "
+                f"unchanged {self.unchanged}, rejected {rejected}"
+            )
+        rows = f"{rejected} row{'s' if rejected != 1 else ''} rejected"
+        would = [
+            f"{count} would have been {verb}"
+            for count, verb in (
+                (self.created, "created"),
+                (self.updated, "updated"),
+                (self.unchanged, "left unchanged"),
+            )
+            if count
+        ]
+        return f"nothing imported: {', '.join([rows, *would])}"
+
 
 @dataclass
 class _Row:

@@ -141,7 +141,11 @@ class Cadence(_Strict):
 
 
 class MatchingWeights(_Strict):
-    """How much each part of the fit counts; they need not add up to 1."""
+    """How much each part of the fit counts.
+
+    They need not add up to 1: matching divides by their total, so each counts as its
+    share of it, and ``check-config`` says so (see :func:`program_notes`).
+    """
 
     competencies: Annotated[float, Field(ge=0)] = 0.35
     goals: Annotated[float, Field(ge=0)] = 0.15
@@ -440,6 +444,31 @@ def check_program(program: Program) -> list[Problem]:
                 questions = program.intake.for_role(Role(owner))
             questions[index]._choices = choices
     return problems
+
+
+def program_notes(program: Program) -> list[Problem]:
+    """What a sound program file means that its author may not expect.
+
+    Weights that do not add up to 1 are normalised, not refused: matching has always
+    scored with each weight's share of the total, and relative weights ("3, 1, 1") are a
+    natural way to write them; refusing would break working files for no gain. But a
+    typo (0.9 for 0.09) would silently shift every match, so the note spells out the
+    share each part really gets.
+    """
+    weights = program.matching.weights.model_dump()
+    total = sum(weights.values())
+    if total <= 0 or abs(total - 1) < 1e-6:
+        return []
+    shares = ", ".join(f"{name} {value / total:.0%}" for name, value in weights.items())
+    return [
+        Problem(
+            loc=("matching", "weights"),
+            message=(
+                f"add up to {total:g}, not 1; normalised, so each counts as its share of "
+                f"the total: {shares}"
+            ),
+        )
+    ]
 
 
 def _is_timezone(name: str) -> bool:

@@ -39,6 +39,29 @@ def test_check_config_lists_every_problem_with_its_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_check_config_says_weights_that_do_not_add_up_are_normalised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    text = (ROOT / "app.yaml").read_text()
+    assert "    seniority: 0.10\n" in text
+    path = tmp_path / "app.yaml"
+    path.write_text(text.replace("    seniority: 0.10\n", "    seniority: 0.90\n"))
+    monkeypatch.delenv("MENTORBOT_CONFIG", raising=False)
+
+    assert main(["check-config", str(path)]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    line = text.splitlines().index("  weights:") + 1
+    assert out == [
+        f"note: {path}:{line}: matching.weights: add up to 1.8, not 1; normalised, so each "
+        "counts as its share of the total: competencies 19%, goals 8%, formats 6%, "
+        "timezone 8%, cross_function 8%, seniority 50%",
+        "ok",
+    ]
+
+
 def test_check_config_on_a_missing_file() -> None:
     result = mentorbot("check-config", "/nonexistent/app.yaml")
     assert result.returncode == 1

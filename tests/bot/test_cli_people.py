@@ -133,7 +133,7 @@ async def test_bad_rows_are_listed_by_line_and_nothing_is_imported(
         f"{path}:4 (not-an-email): 'not-an-email' is not a valid email address",
         f"{path}:5 (cy@example.com): manager bob@example.com is on line 3, which was "
         "rejected; fix that line first",
-        "created 1, updated 0, unchanged 0, rejected 3; nothing imported",
+        "nothing imported: 3 rows rejected, 1 would have been created",
         "Nothing was imported because 3 rows are invalid. Fix them, or re-run with "
         "--skip-invalid to import the rest.",
     ]
@@ -148,10 +148,26 @@ async def test_one_bad_row_is_named_in_the_singular(run: Run, tmp_path: Path) ->
     assert result.code == 1
     assert result.stderr.splitlines() == [
         f"{path}:4 (ana@example.com): duplicate email; first seen on line 2",
-        "created 2, updated 0, unchanged 0, rejected 1; nothing imported",
+        "nothing imported: 1 row rejected, 2 would have been created",
         "Nothing was imported because 1 row is invalid. Fix it, or re-run with "
         "--skip-invalid to import the rest.",
     ]
+
+
+async def test_a_stopped_import_never_says_it_created_anyone(
+    run: Run, tmp_path: Path, database: Database
+) -> None:
+    await make_person(database, "ana@example.com", name="A. Lopez")
+    path = write_csv(tmp_path, ANA, BOB, "not-an-email,Nobody,,,,,,")
+
+    result = await run(path)
+
+    assert result.code == 1
+    summary = result.stderr.splitlines()[-2]
+    assert summary == (
+        "nothing imported: 1 row rejected, 1 would have been created, 1 would have been updated"
+    )
+    assert await emails(database) == {"ana@example.com"}
 
 
 async def test_a_row_without_an_email_is_listed_without_one(run: Run, tmp_path: Path) -> None:

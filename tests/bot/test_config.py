@@ -119,7 +119,8 @@ def test_rules_across_settings(change: tuple[str, str], expected: str) -> None:
 
 def test_yaml_syntax_errors_give_line_and_column() -> None:
     [message] = problems("program:\n  id: x\n  name: [unclosed\n")
-    assert message.startswith("app.yaml:4:1: not valid YAML:")
+    # The line with the unclosed bracket, at the bracket; not the end of the file.
+    assert message.startswith("app.yaml:3:9: not valid YAML:")
 
 
 def test_an_empty_file_says_so() -> None:
@@ -155,3 +156,44 @@ def test_a_program_without_a_feedback_section_asks_the_default_surveys() -> None
     assert [q.id for q in pulse] == ["usefulness", "next_step", "comment"]
     assert [c.label for c in pulse[1].choices] == ["Yes", "No"]
     assert program.feedback.share_with_pair is False
+
+
+def test_schema_errors_do_not_hide_the_other_problems() -> None:
+    text = SAMPLE.replace("type: multi_choice", "type: checkbox", 1).replace(
+        "      options:\n        - Talking things through\n        - Watching someone do it\n"
+        "        - Trying it myself with feedback\n        - Reading and reflecting\n",
+        "",
+        1,
+    )
+    lines = problems(text)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"app.yaml:{line_of(text, 'type: checkbox')}: ")
+    assert "intake.mentee[1].type" in lines[0] and "'checkbox'" in lines[0]
+    assert lines[1] == (
+        f"app.yaml:{line_of(text, 'id: learning_style')}: intake.mentee[2].options: "
+        "a single_choice question needs options: a list, or competencies"
+    )
+
+
+@pytest.mark.parametrize(
+    ("broken", "fixed", "needle", "says"),
+    [
+        ("  cycle_days: 90", "   cycle_days: 90", "   cycle_days", "indented differently"),
+        (
+            "options: [One-on-one, Group, Shadowing, Project-based]",
+            "options: [One-on-one, Group, Shadowing, Project-based",
+            "Shadowing, Project-based\n",
+            "this [ is not closed",
+        ),
+        ("  cycle_days: 90", "\tcycle_days: 90", "\tcycle_days", "a tab character"),
+    ],
+    ids=["indentation", "unclosed-bracket", "tab"],
+)
+def test_a_yaml_error_points_at_the_broken_line(
+    broken: str, fixed: str, needle: str, says: str
+) -> None:
+    text = SAMPLE.replace(broken, fixed, 1)
+    [message] = problems(text)
+    line = line_of(text, needle.rstrip("\n"))
+    assert message.startswith(f"app.yaml:{line}:"), message
+    assert says in message
