@@ -23,8 +23,8 @@ from bot.teams.cards import FILE_CONSENT_TYPE, FILE_INFO_TYPE
 from handlers import build_engine
 from handlers.program import Program
 from storage import Database
-from tests.bot.slack_harness import SlackHarness, slack_server
-from tests.bot.teams_harness import LEAD, TeamsHarness, teams_server
+from tests.bot.slack_harness import SlackHarness
+from tests.bot.teams_harness import LEAD, TeamsHarness
 from tests.fakes import serve_on_loopback
 from tests.helpers import FakeClock
 
@@ -51,18 +51,6 @@ class FileStore:
             "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C9D",
             "fileType": "json",
         }
-
-
-@pytest.fixture
-async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarness]:
-    async with slack_server(database, program) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
-    async with teams_server(database, program) as harness:
-        yield harness
 
 
 @pytest.fixture

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from handlers.pairing import approve, plan_round, round_data
 from handlers.program import Program
 from storage import Database, Pairing
-from tests.bot.slack_harness import SlackHarness, fixture, slack_server
+from tests.bot.slack_harness import SlackHarness, fixture
 from tests.bot.teams_harness import teams_server
 from tests.helpers import mentee, mentor, rows
 
@@ -31,12 +28,6 @@ async def propose_all(database: Database, program: Program, runtime: Any) -> Pai
         )
     (pairing,) = await rows(database, Pairing)
     return pairing
-
-
-@pytest.fixture
-async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarness]:
-    async with slack_server(database, program) as harness:
-        yield harness
 
 
 async def press(slack: SlackHarness, post: dict[str, Any], label: str, user: str) -> None:

@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import struct
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -27,11 +26,10 @@ from bot.teams.cards import CARD_BUDGET, render_card
 from handlers.figures import Chart, Kind, Report, Table, as_csv
 from handlers.program import Program
 from handlers.reports import CATALOGUE, report_reply
-from storage import Database
 from tests.bot.slack_harness import LEAD as SLACK_LEAD
-from tests.bot.slack_harness import SlackHarness, slack_server
+from tests.bot.slack_harness import SlackHarness
 from tests.bot.teams_harness import LEAD as TEAMS_LEAD
-from tests.bot.teams_harness import TeamsHarness, teams_server
+from tests.bot.teams_harness import TeamsHarness
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LEAD_DM = f"D{SLACK_LEAD}"
@@ -132,18 +130,6 @@ def catalogue(monkeypatch: pytest.MonkeyPatch) -> dict[str, Report]:
     for name in ("probe", "export"):
         offer(name)
     return offered  # monkeypatch takes the kinds back out after the test
-
-
-@pytest.fixture
-async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarness]:
-    async with slack_server(database, program) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
-    async with teams_server(database, program) as harness:
-        yield harness
 
 
 # -- charts ---------------------------------------------------------------------------------

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from handlers.program import Program
 from storage import ConversationState, Database, Enrollment, PlatformAccount, ProcessedEvent
-from tests.bot.slack_harness import SlackHarness, fixture, slack_server
+from tests.bot.slack_harness import SlackHarness, fixture
 from tests.helpers import MENTEE_STORED, rows
-
-
-@pytest.fixture
-async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarness]:
-    async with slack_server(database, program) as harness:
-        yield harness
-
 
 # -- conversations --------------------------------------------------------------------------
 

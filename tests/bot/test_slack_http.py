@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
@@ -16,12 +15,6 @@ from handlers.program import Program
 from storage import Database, ProcessedEvent
 from tests.bot.slack_harness import FIXTURES, SlackHarness, fixture, slack_server
 from tests.helpers import rows
-
-
-@pytest.fixture
-async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarness]:
-    async with slack_server(database, program) as harness:
-        yield harness
 
 
 def slash_command(text: str, *, trigger: str) -> str:

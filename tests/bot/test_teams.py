@@ -4,7 +4,6 @@ Bot Connector, tokens validated by botbuilder against a locally published signin
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,12 +23,6 @@ from storage import (
 )
 from tests.bot.teams_harness import BOT_TOKEN, TeamsHarness, teams_server
 from tests.helpers import MENTEE_STORED, make_person, rows
-
-
-@pytest.fixture
-async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
-    async with teams_server(database, program) as harness:
-        yield harness
 
 
 async def test_a_message_is_answered_with_a_card(teams: TeamsHarness) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -24,12 +23,6 @@ def nested(depth: int) -> bytes:
         + b"]" * depth
         + b"}"
     )
-
-
-@pytest.fixture
-async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
-    async with teams_server(database, program) as harness:
-        yield harness
 
 
 def noisy(caplog: pytest.LogCaptureFixture) -> list[str]:

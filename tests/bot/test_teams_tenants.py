@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import signal
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,12 +43,6 @@ STRANGER_TENANT = "0b0b0b0b-1111-4222-8333-444444444444"
 OTHER_SERVED = "5e5e5e5e-6666-4777-8888-999999999999"
 PRIVATE_TEXT = "report summary — my private note about my manager"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
-    async with teams_server(database, program) as harness:
-        yield harness
 
 
 async def _nothing_kept(database: Database) -> None:

@@ -7,7 +7,7 @@ a real CommonMark parser as Teams reads it) and the shell exactly as it was type
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -23,8 +23,8 @@ from handlers.outbox import take_waiting
 from handlers.program import Program
 from handlers.summaries import ActionItem, Owner, Summary, summary_reply
 from storage import Database, Pairing, Person
-from tests.bot.slack_harness import SlackHarness, slack_server
-from tests.bot.teams_harness import TeamsHarness, teams_server
+from tests.bot.slack_harness import SlackHarness
+from tests.bot.teams_harness import TeamsHarness
 from tests.handlers.cycle_world import LEAD, World
 from tests.helpers import make_person, mentee, mentor, rows
 
@@ -220,18 +220,6 @@ async def test_goals_bios_names_milestones_and_notes_are_text_on_every_channel(
 
 
 # -- end to end: through each platform's real HTTP edge ---------------------------------------
-
-
-@pytest.fixture
-async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarness]:
-    async with slack_server(database, program) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
-    async with teams_server(database, program) as harness:
-        yield harness
 
 
 async def test_an_intake_answer_comes_back_as_text_in_slack(slack: SlackHarness) -> None:
