@@ -11,7 +11,8 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic_core import PydanticCustomError
 
 from storage import Role
 
@@ -155,11 +156,29 @@ class MatchingWeights(_Strict):
     seniority: Annotated[float, Field(ge=0)] = 0.1
 
 
+def _a_fit(value: float) -> float:
+    """A fit as matching scores it, between 0 and 1.
+
+    Raises:
+        PydanticCustomError: the value is outside [0, 1], e.g. 40 written for 40 %; the
+            schema's own "less than or equal to 1" would not say what a fit looks like.
+    """
+    if not 0 <= value <= 1:
+        raise PydanticCustomError(
+            "fit_range",
+            "must be a fit between 0 and 1, as a match review shows it (e.g. 0.4 keeps "
+            'every pair below "fit 0.40" out of a round)',
+        )
+    return value
+
+
 class Matching(_Strict):
     """Matching weights and the rules no proposal may break."""
 
     weights: MatchingWeights = Field(default_factory=MatchingWeights)
     min_level_gap: Annotated[int, Field(ge=0, le=10)] = 1
+    #: The least fit a pair needs to be proposed in a round (0: any fit will do).
+    min_fit: Annotated[float, AfterValidator(_a_fit)] = 0.0
     max_timezone_gap_hours: Annotated[int, Field(ge=0, le=26)] = 8
     blind_review: bool = False
     proposal_expiry_days: Annotated[int, Field(ge=1, le=60)] = 7

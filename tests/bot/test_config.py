@@ -197,3 +197,29 @@ def test_a_yaml_error_points_at_the_broken_line(
     line = line_of(text, needle.rstrip("\n"))
     assert message.startswith(f"app.yaml:{line}:"), message
     assert says in message
+
+
+@pytest.mark.parametrize("value", ["40", "-0.1"])
+def test_check_config_says_what_a_min_fit_outside_0_to_1_should_be(
+    value: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.cli import main
+
+    assert "  min_fit: 0\n" in SAMPLE
+    text = SAMPLE.replace("  min_fit: 0\n", f"  min_fit: {value}\n")
+    path = tmp_path / "app.yaml"
+    path.write_text(text)
+    monkeypatch.delenv("MENTORBOT_CONFIG", raising=False)
+
+    assert main(["check-config", str(path)]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"{path}:{line_of(text, 'min_fit:')}: matching.min_fit: must be a fit between 0 and 1, "
+        'as a match review shows it (e.g. 0.4 keeps every pair below "fit 0.40" out of a '
+        f"round) (got {value})\n"
+    )
