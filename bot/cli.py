@@ -466,6 +466,7 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
                         }
                     ),
                     "score": e["score"],
+                    "weak": e["weak"],
                     "reasons": [r["lead"] for r in e["reasons"]],
                 }
                 for n, (e, p) in enumerate(zip(entries, plan.proposals, strict=True), start=1)

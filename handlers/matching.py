@@ -15,10 +15,15 @@ The hard rules (never broken):
 * never two people who were paired, proposed or declined before;
 * never further apart than ``max_timezone_gap_hours``;
 * nobody paused (paused enrollments are not in the pool at all).
+
+Nor is a pair proposed whose fit is below ``matching.min_fit``; a mentee left over for
+that reason is told so. A proposal whose mentor offers none of the competencies its
+mentee wants is marked weak, for the lead to look at twice.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -51,6 +56,7 @@ __all__ = [
     "Waiting",
     "load_pool",
     "plan_matches",
+    "shown_fit",
     "solve",
 ]
 
@@ -131,20 +137,32 @@ class Reason:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A mentee and the mentor the round found for them."""
+    """A mentee and the mentor the round found for them.
+
+    Attributes:
+        weak: Why the lead should look twice before approving it (the mentor offers none
+            of the competencies the mentee wants), or None; worded without names.
+    """
 
     mentee: Profile
     mentor: Profile
     score: float
     reasons: tuple[Reason, ...]
+    weak: str | None = None
 
 
 @dataclass(frozen=True)
 class Waiting:
-    """A mentee the round could not match, and why, in words."""
+    """A mentee the round could not match, and why, in words.
+
+    Attributes:
+        below_min_fit: True when mentors had a place the rules allowed, but every one of
+            them fits the mentee below ``matching.min_fit``.
+    """
 
     mentee: Profile
     why: str
+    below_min_fit: bool = False
 
 
 @dataclass
@@ -678,11 +696,19 @@ def plan_matches(program: Program, pool: Pool, now: datetime) -> MatchPlan:
             + ". Nothing was proposed."
         )
         return plan
+    fits = _fits(program, scores)
+    if not fits.any():
+        plan.problem = _none_fit_enough(program, scores)
+        plan.waiting = [
+            _waiting(program, scores, fits, mentee, mentors, row)
+            for row, mentee in enumerate(mentees)
+        ]
+        return plan
     weighted = scores.total + _wait_bonus(mentees, now)[:, None]
     pairs = solve(
         np.clip(weighted, 0.0, 1.0 + WAIT_PRIORITY) / (1.0 + WAIT_PRIORITY),
         [m.free for m in mentors],
-        scores.allowed,
+        fits,
     )
     matched: set[int] = set()
     for row, column in pairs:
@@ -694,15 +720,80 @@ def plan_matches(program: Program, pool: Pool, now: datetime) -> MatchPlan:
                 mentor=mentor,
                 score=float(scores.total[row, column]),
                 reasons=explain(program, scores, mentee, mentor, row=row, column=column, now=now),
+                weak=_weakness(program, scores, mentee, row=row, column=column),
             )
         )
     plan.proposals.sort(key=lambda p: (-p.score, p.mentee.name))
     for row, mentee in enumerate(mentees):
         if row not in matched:
-            plan.waiting.append(
-                Waiting(mentee, _why_waiting(program, scores, mentee, mentors, row))
-            )
+            plan.waiting.append(_waiting(program, scores, fits, mentee, mentors, row))
     return plan
+
+
+def _fits(program: Program, scores: Scores) -> npt.NDArray[np.bool_]:
+    """The pairs a round may propose: allowed by the hard rules and fit at least min_fit."""
+    return scores.allowed & (scores.total >= program.matching.min_fit)
+
+
+def shown_fit(value: float) -> str:
+    """A fit as a review shows it ("0.40"), with more places only when it has them."""
+    return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
+
+
+def _best_below(program: Program, fits: npt.NDArray[np.float64]) -> str:
+    """The best of some fits below min_fit, as a review shows a fit, yet never reaching it."""
+    best = float(fits.max())
+    shown = round(best, 2)
+    if shown >= program.matching.min_fit:  # 0.397 would show as 0.40 next to a minimum of 0.40
+        shown = math.floor(best * 100) / 100
+    return f"{shown:.2f}"
+
+
+def _none_fit_enough(program: Program, scores: Scores) -> str:
+    """The round's problem when the rules allow some pairs but none reaches min_fit."""
+    minimum = shown_fit(program.matching.min_fit)
+    return (
+        f"No mentee–mentor pair reaches the program's minimum fit of {minimum} "
+        f"(matching.min_fit); the best pair the rules allow fits "
+        f"{_best_below(program, scores.total[scores.allowed])}. Nothing was proposed. Lower "
+        "matching.min_fit in the program file, or invite mentors who offer what the "
+        "waiting mentees want to develop."
+    )
+
+
+def _weakness(
+    program: Program, scores: Scores, mentee: Profile, *, row: int, column: int
+) -> str | None:
+    """Why a proposed pair is weak, without names, or None when it is not.
+
+    A pair is weak when the mentee named competencies they want to develop and the mentor
+    offers none of them. A mentee who named none scores 0.5 on the part (unknown), never
+    0, so they are never weak for this reason.
+    """
+    if scores.parts["competencies"][row, column] > 0:
+        return None
+    known = {c.id for c in program.competencies}
+    wanted = _names(program, [k for k in mentee.competencies if k in known])
+    if not wanted:
+        return None
+    if len(wanted) == 1:
+        return f"the mentor doesn't offer {wanted[0]}, the competency the mentee wants"
+    return f"the mentor offers none of {', '.join(wanted)}, the competencies the mentee wants"
+
+
+def _waiting(
+    program: Program,
+    scores: Scores,
+    fits: npt.NDArray[np.bool_],
+    mentee: Profile,
+    mentors: Sequence[Profile],
+    row: int,
+) -> Waiting:
+    """A mentee the round leaves over, with why."""
+    below = bool(scores.allowed[row].any() and not fits[row].any())
+    return Waiting(
+        mentee, _why_waiting(program, scores, fits, mentee, mentors, row), below_min_fit=below
+    )
 
 
 def _count(number: int, word: str) -> str:
@@ -735,7 +826,12 @@ def _blocked_summary(scores: Scores, program: Program) -> str:
 
 
 def _why_waiting(
-    program: Program, scores: Scores, mentee: Profile, mentors: Sequence[Profile], row: int
+    program: Program,
+    scores: Scores,
+    fits: npt.NDArray[np.bool_],
+    mentee: Profile,
+    mentors: Sequence[Profile],
+    row: int,
 ) -> str:
     """Why one mentee was left unmatched, in words they can act on."""
     allowed = np.flatnonzero(scores.allowed[row])
@@ -751,6 +847,21 @@ def _why_waiting(
             f"none of the {len(mentors)} mentor{'s' if len(mentors) != 1 else ''} with a "
             f"free place can mentor you ({listed})"
         )
+    if not fits[row].any():
+        if len(allowed) == len(mentors):
+            who = "the mentor" if len(mentors) == 1 else f"all {len(mentors)} mentors"
+            who += " with a free place"
+        else:
+            who = "the only mentor" if len(allowed) == 1 else f"the {len(allowed)} mentors"
+            who += " with a free place who could mentor you"
+        closest = _best_below(program, scores.total[row][allowed])
+        return (
+            f"{who} {'fits' if len(allowed) == 1 else 'fit'} you below the program's minimum "
+            f"fit of {shown_fit(program.matching.min_fit)} (your closest fit is {closest}), so "
+            "none was proposed; new mentors may fit you better, and you can type join to "
+            "update the competencies and goals you gave"
+        )
+    allowed = np.flatnonzero(fits[row])
     coverage = scores.parts["competencies"][row]
     if mentee.competencies and not (coverage[allowed] > 0).any():
         missing = ", ".join(_names(program, mentee.competencies))

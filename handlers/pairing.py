@@ -36,6 +36,7 @@ from handlers.matching import (
     load_pool,
     plan_matches,
     reasons_from,
+    shown_fit,
 )
 from handlers.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.outbox import enqueue
@@ -88,11 +89,13 @@ def _review_line(number: int, proposal: Proposal, program: Program) -> str:
     else:
         who = f"{proposal.mentee.name} → {proposal.mentor.name}"
     why = " · ".join(r.lead for r in proposal.reasons) or "no particular strengths"
-    return f"{number}. {who} · fit {proposal.score:.2f} · {why}"
+    weak = f"weak: {proposal.weak} · " if proposal.weak else ""
+    return f"{number}. {who} · fit {proposal.score:.2f} · {weak}{why}"
 
 
 def _choice_label(number: int, entry: dict[str, Any]) -> str:
-    return f"{number}. {entry['label']} (fit {entry['score']:.2f})"
+    weak = ", weak" if entry.get("weak") else ""
+    return f"{number}. {entry['label']} (fit {entry['score']:.2f}{weak})"
 
 
 def _accept_decline(pairing_id: int) -> tuple[Option, ...]:
@@ -113,6 +116,7 @@ def round_data(program: Program, plan: MatchPlan) -> dict[str, Any]:
                 "mentor": proposal.mentor.person_id,
                 "score": round(proposal.score, 4),
                 "reasons": [r.as_dict() for r in proposal.reasons],
+                "weak": proposal.weak,
                 "line": _review_line(number, proposal, program),
                 "label": (
                     f"Mentee {number} → Mentor {number}"
@@ -124,8 +128,12 @@ def round_data(program: Program, plan: MatchPlan) -> dict[str, Any]:
     return {
         "batch": secrets.token_hex(6),
         "proposals": entries,
-        "waiting": [{"mentee": w.mentee.person_id, "why": w.why} for w in plan.waiting],
+        "waiting": [
+            {"mentee": w.mentee.person_id, "why": w.why, "below_min_fit": w.below_min_fit}
+            for w in plan.waiting
+        ],
         "mentees": plan.mentees,
+        "min_fit": program.matching.min_fit,
     }
 
 
@@ -162,8 +170,9 @@ class MatchReviewFlow(Flow):
         lines = [
             f"Matching round: {plural(len(entries), 'proposal')} for "
             f"{state.data['mentees']} waiting mentee{'s' if state.data['mentees'] != 1 else ''}"
-            f"; {len(waiting)} would stay on the waitlist."
+            f"; {len(waiting)} would stay on the waitlist{_below_min_fit(state.data)}."
         ]
+        lines += _weak_note(entries)
         lines += [e["line"] for e in entries[:LISTED]]
         if len(entries) > LISTED:
             lines.append(
@@ -270,6 +279,29 @@ class MatchReviewFlow(Flow):
                 f"{'was' if result.told_waiting == 1 else 'were'} told why and where they stand."
             )
         return Outcome([Reply("\n".join(lines))], None)
+
+
+def _below_min_fit(data: dict[str, Any]) -> str:
+    """How many of the mentees left over fit every mentor below matching.min_fit."""
+    below = sum(1 for w in data["waiting"] if w.get("below_min_fit"))
+    if not below:
+        return ""
+    return (
+        f" ({below} of them because every mentor who could mentor them fits them below "
+        f"the minimum fit of {shown_fit(data['min_fit'])}, matching.min_fit)"
+    )
+
+
+def _weak_note(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """A line saying how many proposals are weak and what the lead can do, if any are."""
+    weak = sum(1 for e in entries if e.get("weak"))
+    if not weak:
+        return []
+    which = "1 proposal is" if weak == 1 else f"{weak} proposals are"
+    return [
+        f"{which} marked weak: the mentor offers none of the competencies the mentee "
+        "wants. To hold a weak one back, choose which to approve."
+    ]
 
 
 def _pick_numbers(text: str, values: tuple[str, ...] | None, count: int) -> list[int]:
