@@ -112,7 +112,9 @@ def as_csv(report: Report) -> str:
 
     The figures come first as ``figure,value`` rows, and a blank row separates them from
     the table (its column headings, then its rows), so the CSV says what the text does.
-    A kind in :data:`TABLE_ONLY_CSV` (the per-pair export) is its table alone.
+    A kind in :data:`TABLE_ONLY_CSV` (the per-pair export) is its table alone. A table's
+    note follows its rows after an empty row, as one cell starting ``Note:``: the headings
+    stay the first row a spreadsheet or a script reads, and the note stays in the file.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -127,6 +129,11 @@ def as_csv(report: Report) -> str:
         table = report.tables[0]
         writer.writerow(table.columns)
         writer.writerows(["" if c is None else c for c in row] for row in table.rows)
+        if table.note:
+            # As wide as the table, so every record has the same number of fields.
+            padding = [""] * (len(table.columns) - 1)
+            writer.writerow(["", *padding])
+            writer.writerow([f"Note: {table.note}", *padding])
     return out.getvalue()
 
 

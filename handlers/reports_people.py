@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.anonymity import Bands, Groups, Hierarchy, k_anonymous
 from handlers.figures import Cell, Chart, Kind, Report, Table, small
 from handlers.program import SURVEYS, Program, Question, QuestionType
 from handlers.report_sql import ReportSql
@@ -698,6 +699,17 @@ EXPORT_COLUMNS = (
     "milestones_total",
     "pulse_responses",
 )
+#: The columns that could point at a person (by their index), and how each is generalised
+#: so that every combination covers ``min_group_size`` pairings (k-anonymity).
+EXPORT_QUASI_IDENTIFIERS: dict[int, Hierarchy] = {
+    EXPORT_COLUMNS.index(hierarchy.column): hierarchy
+    for hierarchy in (
+        Groups("mentee_department"),
+        Bands("mentee_level"),
+        Groups("mentor_department"),
+        Bands("mentor_level"),
+    )
+}
 
 
 def _export_query(program: Program) -> sa.Select[Any]:
@@ -789,7 +801,9 @@ async def export_report(session: AsyncSession, program: Program, now: datetime) 
     """Per-pair figures as one table (``report export --format csv`` writes it as CSV).
 
     No notes, summaries or ratings: only counts, dates and the two sides' department
-    and level.
+    and level, generalised until every combination of them covers at least
+    ``min_group_size`` pairings (:func:`handlers.anonymity.k_anonymous`; the table's note
+    says how).
     """
     conn = await session.connection()
     rows: list[tuple[Cell, ...]] = []
@@ -835,22 +849,28 @@ async def export_report(session: AsyncSession, program: Program, now: datetime) 
                 pulses or 0,
             )
         )
-    active = sum(1 for row in rows if row[6] == PairingStatus.ACTIVE.value)
+    threshold = program.program.min_group_size
+    shown = k_anonymous(rows, EXPORT_QUASI_IDENTIFIERS, threshold)
+    active = sum(1 for row in shown.rows if row[6] == PairingStatus.ACTIVE.value)
+    figures = [
+        ("Pairings", f"{len(shown.rows):,}"),
+        ("Active", f"{active:,}"),
+        ("Ended", f"{len(shown.rows) - active:,}"),
+    ]
+    if shown.left_out:
+        figures.append(("Left out so that no one stands out", str(small(shown.left_out, program))))
+    note = shown.note("pairings")
     return Report(
         "export",
         "Export: figures per pairing",
-        (
-            ("Pairings", f"{len(rows):,}"),
-            ("Active", f"{active:,}"),
-            ("Ended", f"{len(rows) - active:,}"),
-        ),
-        (Table("Figures per pairing", EXPORT_COLUMNS, tuple(rows)),),
+        tuple(figures),
+        (Table("Figures per pairing", EXPORT_COLUMNS, shown.rows, note),),
         None,
         (
             "One row per pairing that became active (active now, or ended). Days active run "
             "to the end of an ended pairing, or to now. Milestones are those of the current "
             "(or last) cycle's plan. At risk: an active pairing flagged for missed check-ins.",
-            "No session notes, summaries, comments or ratings are included.",
+            "No names, session notes, summaries, comments or ratings are included.",
         ),
     )
 

@@ -329,7 +329,10 @@ def _table(kind: str, table: Table, *, first: bool, rows: int) -> list[dict[str,
 
 
 def _csv_block(report: Report, rows: int) -> list[dict[str, Any]]:
-    """The export's table as CSV in a monospaced block, cut to fit, to copy into a file."""
+    """The export's table as CSV in a monospaced block, cut to fit, to copy into a file.
+
+    When the cut leaves out the table's note (the last line), the note follows the block.
+    """
     lines = as_csv(report).splitlines()
     budget = CSV_CHARS_PER_ROW * rows
     kept: list[str] = []
@@ -347,9 +350,13 @@ def _csv_block(report: Report, rows: int) -> list[dict[str, Any]]:
         ),
         _said("\n".join(kept), fontType="Monospace", size="Small", spacing="Small"),
     ]
-    hidden = len(lines) - len(kept)
+    table = report.tables[0]
+    # The headings come first; the note (after an empty line) is not a row.
+    hidden = len(table.rows) - min(len(table.rows), len(kept) - 1)
     if hidden:
         elements.append(_text(more_rows(report.kind, hidden, first_table=True), size="Small"))
+    if table.note and len(kept) < len(lines):
+        elements.append(_said(table.note, isSubtle=True, size="Small"))
     return elements
 
 

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import struct
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -452,6 +453,20 @@ def test_a_huge_report_card_stays_within_teams_message_size() -> None:
     assert "more rows, run `mentorbot report export --format csv --as EMAIL` for all" in (
         json.dumps(big_export)
     )
+
+
+def test_a_cut_export_in_teams_counts_the_rows_left_and_still_says_what_was_generalised() -> None:
+    """The note is the CSV's last line: when the block is cut before it, it follows the block."""
+    export = export_report(rows=2_000)
+    note = "So that no one can be picked out, levels are in bands of 3."
+    table = replace(export.tables[0], note=note)
+    card = render_card([report_reply(replace(export, tables=(table,)))])
+    [block] = [e for e in card["body"] if e.get("fontType") == "Monospace"]
+    shown = len(block["text"].splitlines()) - 1  # under the headings
+    body = json.dumps(card["body"], ensure_ascii=False)
+    assert f"… {2_000 - shown} more rows, run `mentorbot report export" in body
+    assert note not in block["text"]
+    assert note in body
 
 
 def test_a_chart_that_could_not_be_drawn_is_mentioned_on_the_card() -> None:
