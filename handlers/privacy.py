@@ -68,9 +68,9 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
     Returns:
         A JSON-ready document: the profile, every enrollment with its intake answers keyed
         by question id, every proposal and pairing the person was part of with its plan's
-        milestones and its sessions (notes and summaries included: they belong to the
-        pair), the feedback the person gave (not what others said about them), and any
-        conversation in progress.
+        milestones, every version of its plan, and its sessions (notes and summaries
+        included: they belong to the pair), the feedback the person gave (not what others
+        said about them), and any conversation in progress.
     """
     person = await person_by_email(session, email)
     if person is None:

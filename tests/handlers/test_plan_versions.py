@@ -7,6 +7,7 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
+from handlers.privacy import export_person, forget_person
 from handlers.program import Program
 from storage import Database, Outbox, Pairing, PlanVersion
 from tests.handlers.cycle_world import World
@@ -231,3 +232,30 @@ async def _until_waiting_for_a_lock(database: Database) -> None:
                 return
         await asyncio.sleep(0.01)
     raise AssertionError("the confirmation never reached its UPDATE")
+
+
+async def test_my_data_holds_every_version_of_the_plan(world: World) -> None:
+    lee, ana, pairing = await world.pair()
+    lee_chat = world.chat(lee)
+    await write_plan(lee_chat, "Run my first team retrospective")
+    await world.chat(ana).expect(f"confirm-plan {pairing.id} 1", "Confirmed")
+    await write_plan(lee_chat, "Lead the team offsite")
+    async with world.database.session() as session:
+        document = await export_person(session, "lee@x.com")
+    assert document is not None
+    [mine] = document["pairings"]
+    assert [
+        (v["version"], [m["objective"] for m in v["milestones"]], v["written_by_me"])
+        for v in mine["plan_versions"]
+    ] == [(1, ["Run my first team retrospective"], True), (2, ["Lead the team offsite"], True)]
+    assert [v["confirmed_at"] is not None for v in mine["plan_versions"]] == [True, False]
+
+
+async def test_forgetting_someone_scrubs_their_name_from_old_versions(world: World) -> None:
+    lee, _ana, _pairing = await world.pair()
+    lee_chat = world.chat(lee)
+    await write_plan(lee_chat, "Shadow Ana Lima at the offsite")
+    await write_plan(lee_chat, "Lead the team offsite")
+    await forget_person(world.database, world.program, "ana@x.com", now=world.clock.now())
+    v1, _v2 = await versions(world)
+    assert [m["objective"] for m in v1.milestones] == ["Shadow a former participant at the offsite"]
