@@ -34,7 +34,7 @@ from handlers.plan_versions import (
 )
 from handlers.program import Program
 from handlers.questions import KEEP, pick_option, quoted
-from handlers.refs import fetch, parse_ref
+from handlers.refs import Ref, fetch, parse_ref
 from handlers.schedule import cycle_end, schedule_cycle
 from storage import (
     Enrollment,
@@ -586,20 +586,17 @@ async def _confirm_plan(turn: Turn, args: list[str]) -> Outcome:
         return Outcome(
             [Reply("This pairing has ended, so there's no plan to confirm.")], None, changed=False
         )
-    wanted: int | None = None
-    if len(args) > 1:
-        ref = parse_ref(args[1])
-        if ref is None:
-            text = f"Type confirm-plan {pairing.id} and the version number the plan card shows."
-            return Outcome([Reply(text)], None, changed=False)
-        wanted = ref.id if ref.id is not None else -1  # a number no version can have
+    wanted = parse_ref(args[1]) if len(args) > 1 else None
+    if len(args) > 1 and wanted is None:
+        text = f"Type confirm-plan {pairing.id} and the version number the plan card shows."
+        return Outcome([Reply(text)], None, changed=False)
     return await _confirm(turn, pairing, wanted, may_confirm=True)
 
 
 async def _confirm(
-    turn: Turn, pairing: Pairing, wanted: int | None, *, may_confirm: bool
+    turn: Turn, pairing: Pairing, wanted: Ref | None, *, may_confirm: bool
 ) -> Outcome:
-    """Confirm version ``wanted`` (None: the current one, if it reached the mentor).
+    """Confirm the version ``wanted`` names (None: the current one, if it reached the mentor).
 
     Args:
         may_confirm: False after a confirmation lost a race: only say what holds now.
@@ -610,7 +607,7 @@ async def _confirm(
         return Outcome([Reply("There's no plan to confirm yet.")], None, changed=False)
     people = await people_by_id(turn.session, [pairing.mentee_id])
     mentee = people[pairing.mentee_id]
-    if wanted is not None and wanted != current.version:
+    if wanted is not None and wanted.id != current.version:
         return await _show_to_mentor(
             turn, pairing, mentee, milestones, why=await _why_not(turn, pairing, mentee, wanted)
         )
@@ -633,7 +630,8 @@ async def _confirm(
         if may_confirm:
             # Something changed at the same moment (a new version, a double click).
             return await _confirm(turn, pairing, wanted, may_confirm=False)
-        return await _show_to_mentor(turn, pairing, mentee, milestones)
+        why = "The plan changed at the same moment, so I haven't confirmed anything:"
+        return await _show_to_mentor(turn, pairing, mentee, milestones, why=why)
     # Version 1 goes unnamed: a mentee who wrote one version knows which was confirmed.
     which = f" (version {current.version})" if current.version > 1 else ""
     await enqueue(
@@ -655,13 +653,13 @@ async def _confirm(
     )
 
 
-async def _why_not(turn: Turn, pairing: Pairing, mentee: Person, wanted: int) -> str:
+async def _why_not(turn: Turn, pairing: Pairing, mentee: Person, wanted: Ref) -> str:
     """Why a card's version was not confirmed: the plan changed since, or no such version."""
-    shown = await version_of(turn.session, pairing, wanted) if wanted > 0 else None
-    if shown is None or shown.version > pairing.plan_version:
-        return f"There's no version {wanted} of this plan, so I haven't confirmed anything."
+    older = await version_of(turn.session, pairing, wanted.id) if wanted.id else None
+    if older is None:
+        return f"There's no version {wanted.shown} of this plan, so I haven't confirmed anything."
     return (
-        f"{mentee.name} has changed the plan since the version you saw (version {wanted}), "
+        f"{mentee.name} has changed the plan since the version you saw (version {older.version}), "
         "so I haven't confirmed anything. Here is the plan as it stands:"
     )
 

@@ -259,3 +259,18 @@ async def test_forgetting_someone_scrubs_their_name_from_old_versions(world: Wor
     await forget_person(world.database, world.program, "ana@x.com", now=world.clock.now())
     v1, _v2 = await versions(world)
     assert [m["objective"] for m in v1.milestones] == ["Shadow a former participant at the offsite"]
+
+
+async def test_a_version_no_plan_has_confirms_nothing(world: World) -> None:
+    lee, ana, pairing = await world.pair()
+    n = pairing.id
+    await write_plan(world.chat(lee), "Run my first team retrospective")
+    ana_chat = world.chat(ana)
+    for typed in ("0", "99999999999999999999"):
+        await ana_chat.expect(
+            f"confirm-plan {n} {typed}",
+            f"There's no version {typed} of this plan, so I haven't confirmed anything.",
+            "Run my first team retrospective",
+        )
+    await ana_chat.expect(f"confirm-plan {n} first", f"Type confirm-plan {n} and the version")
+    assert (await stored(world, pairing)).plan_confirmed_at is None
