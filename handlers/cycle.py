@@ -1657,7 +1657,8 @@ async def cycle_lines(turn: Turn) -> list[str]:
             parts.append("no plan yet (type plan)")
         else:
             confirmed = "confirmed" if pairing.plan_confirmed_at else "not yet confirmed"
-            parts.append(f"plan of {plural(int(milestones), 'milestone')}, {confirmed}")
+            version = f" (version {pairing.plan_version})" if pairing.plan_version else ""
+            parts.append(f"plan of {plural(int(milestones), 'milestone')}{version}, {confirmed}")
         if pairing.at_risk_since is not None:
             parts.append("no session logged for a while: type log after you meet")
         lines.append("; ".join(parts) + ".")

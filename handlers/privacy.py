@@ -44,6 +44,7 @@ from storage import (
     Pairing,
     PairingStatus,
     Person,
+    PlanVersion,
     PlatformAccount,
     SessionLog,
 )
@@ -67,9 +68,9 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
     Returns:
         A JSON-ready document: the profile, every enrollment with its intake answers keyed
         by question id, every proposal and pairing the person was part of with its plan's
-        milestones and its sessions (notes and summaries included: they belong to the
-        pair), the feedback the person gave (not what others said about them), and any
-        conversation in progress.
+        milestones, every version of its plan, and its sessions (notes and summaries
+        included: they belong to the pair), the feedback the person gave (not what others
+        said about them), and any conversation in progress.
     """
     person = await person_by_email(session, email)
     if person is None:
@@ -115,6 +116,13 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
             select(Milestone)
             .where(Milestone.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
             .order_by(Milestone.cycle, Milestone.position)  # type: ignore[arg-type]
+        )
+    ).all()
+    versions = (
+        await session.exec(
+            select(PlanVersion)
+            .where(PlanVersion.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+            .order_by(PlanVersion.version)  # type: ignore[arg-type]
         )
     ).all()
     given = (
@@ -176,6 +184,19 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
                     }
                     for m in milestones
                     if m.pairing_id == p.id
+                ],
+                # Every version of the plan as written: what was agreed, and when.
+                "plan_versions": [
+                    {
+                        "cycle": v.cycle,
+                        "version": v.version,
+                        "milestones": v.milestones,
+                        "written_at": _when(v.written_at),
+                        "written_by_me": v.written_by == person.id,
+                        "confirmed_at": _when(v.confirmed_at),
+                    }
+                    for v in versions
+                    if v.pairing_id == p.id
                 ],
                 "sessions": [
                     {
@@ -279,6 +300,7 @@ _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (ConversationState, ("data",)),
     (Pairing, ("reasons",)),
     (Milestone, ("objective",)),
+    (PlanVersion, ("milestones",)),
     (Feedback, ("answers",)),
     (SessionLog, ("notes", "summary")),
     (DueItem, ("answers",)),

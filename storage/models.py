@@ -292,7 +292,13 @@ class Pairing(SQLModel, table=True):
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
     )
     at_risk_since: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: When the mentor confirmed the plan's current version (None: not confirmed yet).
     plan_confirmed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: The number of the plan's current version (0: none written yet). Each save of the
+    #: plan adds one, so a card that shows an older version cannot confirm a newer one.
+    plan_version: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     #: Whether each side agreed to LLM summaries of their session notes (None: not asked).
     mentee_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     mentor_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
@@ -391,6 +397,48 @@ class Milestone(SQLModel, table=True):
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+
+
+class PlanVersion(SQLModel, table=True):
+    """One version of a pairing's plan as the mentee wrote it: what was agreed, and when.
+
+    Each save of the plan adds a version, numbered 1, 2, ... across the pairing's cycles;
+    the ``milestone`` rows hold the current version with its progress. A mentor confirms a
+    version, never "the plan", so a card showing an older version cannot confirm a newer.
+
+    Attributes:
+        milestones: The objectives and target dates as written, in order:
+            ``[{"objective": "...", "target": "2027-01-15"}]``.
+        shown_to_mentor_at: When a reply to the mentor showed this version (``plan``, or
+            the answer to a card of an older one); with a delivered card, this is what
+            lets a ``confirm-plan`` typed without a version confirm it.
+    """
+
+    __tablename__ = "plan_version"
+    __table_args__ = (sa.UniqueConstraint("pairing_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    cycle: int = Field(nullable=False)
+    version: int = Field(nullable=False)
+    milestones: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    written_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    written_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    shown_to_mentor_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    confirmed_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    confirmed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class SessionLog(SQLModel, table=True):

@@ -544,4 +544,4 @@ async def test_status_shows_where_the_pairing_is_in_its_cycle(world: World) -> N
     await chat.send("in 2 weeks")
     await chat.send("2")
     status = await world.chat(lee).send("status")
-    assert "plan of 1 milestone, not yet confirmed." in status
+    assert "plan of 1 milestone (version 1), not yet confirmed." in status
