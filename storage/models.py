@@ -445,6 +445,9 @@ class SessionLog(SQLModel, table=True):
     """A mentoring session a pair held. Notes are private to the pair and never logged.
 
     ``(pairing, held_on)`` is unique: both sides logging the same meeting count it once.
+    The first to log it gives the session its minutes, format and notes; the other side's
+    answers are added to the same row (``second_*``), their notes kept apart from the
+    first side's, so neither overwrites the other. Topics are those of both sides.
     """
 
     __tablename__ = "session_log"
@@ -475,6 +478,20 @@ class SessionLog(SQLModel, table=True):
     )
     summary_next_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
     summary_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    #: The other side of the pair, when they added their answers to this session.
+    second_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    #: When the other side added theirs; set once, so "already added" survives an erasure.
+    second_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: The minutes the other side gave; the session counts the first side's ``minutes``.
+    second_minutes: int | None = Field(default=None)
+    second_format: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    #: The other side's own notes: private to the pair, like ``notes``.
+    second_notes: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    #: Each milestone's progress as the other side saw it, by position.
+    second_progress: dict[str, str] | None = Field(default=None, sa_column=sa.Column(JSONType))
 
 
 class SummaryStatus(StrEnum):

@@ -11,7 +11,7 @@ confirmation (by its mentor); earlier cycles' confirmations were never stored. C
 before this migration carry no version: confirming from one shows the current version
 with its own button first.
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-14
 """
@@ -26,7 +26,7 @@ from alembic import op
 
 from storage.types import JSONType, UTCDateTime
 
-revision: str = "0011"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
