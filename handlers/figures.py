@@ -124,10 +124,20 @@ def as_csv(report: Report) -> str:
     if report.tables:
         if figures:
             writer.writerow(())
-        table = report.tables[0]
-        writer.writerow(table.columns)
-        writer.writerows(["" if c is None else c for c in row] for row in table.rows)
+        _write_table(writer, report.tables[0])
     return out.getvalue()
+
+
+def table_csv(table: Table) -> str:
+    """One table as CSV: its column headings, then every row (an empty cell left empty)."""
+    out = io.StringIO()
+    _write_table(csv.writer(out, lineterminator="\n"), table)
+    return out.getvalue()
+
+
+def _write_table(writer: Any, table: Table) -> None:
+    writer.writerow(table.columns)
+    writer.writerows(["" if c is None else c for c in row] for row in table.rows)
 
 
 def cell_text(value: Cell) -> str:

@@ -540,15 +540,16 @@ class _Flagged:
     actions: tuple[str, ...]
 
     def row(self) -> tuple[Cell, ...]:
+        """The pair's row: who it is about first, its id last (for the CSV, not for chat)."""
         return (
-            # As text: an id, not a quantity (no thousands separator in the text table).
-            str(self.pairing_id),
             self.mentee,
             self.mentor,
             self.status,
             _iso(self.last_session),
             "; ".join(self.reasons),
             "; ".join(self.actions),
+            # As text: an id, not a quantity (no thousands separator in the text table).
+            str(self.pairing_id),
         )
 
 
@@ -717,7 +718,7 @@ async def at_risk(session: AsyncSession, program: Program, now: datetime) -> Rep
     )
     table = Table(
         "Pairs needing attention (most reasons first)",
-        ("pairing", "mentee", "mentor", "status", "last session", "reasons", "suggested actions"),
+        ("mentee", "mentor", "status", "last session", "reasons", "suggested actions", "pairing"),
         tuple(f.row() for f in flagged),
     )
     notes = (
