@@ -418,7 +418,7 @@ async def test_feedback_averages_each_rated_question_where_enough_answered(
     assert dict(report.figures) == {
         "Surveys answered": "33 of 36 asked",
         "Response rate": "91.7%",
-        "Average pulse usefulness": "3.85 (of 5)",
+        "Average answer to “How useful was the session?”": "3.85 (of 5)",
     }
     assert _table(report, "Responses per survey") == [
         ("pulse", 24, 22, 91.7),
@@ -438,18 +438,24 @@ async def test_feedback_trend_hides_small_months_and_one_more_that_would_reveal_
         row for row in _table(report, "Average rating per question by month") if row[1] == "pulse"
     ]
     assert pulse == [
-        ("2026-08", "pulse", "usefulness", 7, 4.0),
+        ("Aug 2026", "pulse", "usefulness", 7, 4.0),
         # September has enough answers, but with November (2 answers) hidden alone the
         # overall average would give November's away: September is withheld with it.
-        ("2026-09", "pulse", "usefulness", 5, "withheld"),
-        ("2026-10", "pulse", "usefulness", 6, 4.33),
-        ("2026-11", "pulse", "usefulness", "fewer than 5", "fewer than 5 answers"),
+        ("Sep 2026", "pulse", "usefulness", 5, "withheld"),
+        ("Oct 2026", "pulse", "usefulness", 6, 4.33),
+        ("Nov 2026", "pulse", "usefulness", "fewer than 5", "fewer than 5 answers"),
     ]
     assert any("withheld" in note for note in report.notes)
     assert report.chart is not None
     assert report.chart.kind == "line"
-    assert report.chart.labels == ("2026-08", "2026-10")
-    assert report.chart.series == (("usefulness", (4.0, 4.33)),)
+    # Every month from the first answered to the last, on a time axis; hidden ones are gaps.
+    assert report.chart.months == ("2026-08", "2026-09", "2026-10", "2026-11")
+    assert report.chart.labels == ("Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026")
+    assert report.chart.series == (("average answer", (4.0, None, 4.33, None)),)
+    # In the question's words, never its id; the y-axis runs over the whole scale.
+    assert report.chart.title == "“How useful was the session?”: average answer by month"
+    assert report.chart.y_label == "average answer (1 = not at all, 5 = very useful)"
+    assert report.chart.scale == (1.0, 5.0)
 
 
 async def test_feedback_leaves_no_small_month_to_work_out_from_a_questions_total(
@@ -627,8 +633,11 @@ async def test_equity_never_names_a_small_group_and_counts_it_in_other(
         ("location", "Paris", 7, 0.0, None),
         ("location", "other (groups under 5)", 8, 0.0, None),
     ]
-    assert report.chart is not None
-    assert report.chart.labels == ("Sales", "other (groups under 5)")
+    # Every rate shown is 0%: a chart of nothing but zeros is not drawn, and a note says why.
+    assert report.chart is None
+    assert report.notes[0] == (
+        "No chart of match rates by department: no mentee has been matched yet."
+    )
     for rendering in (as_text(report), as_csv(report), as_json(report), *report.notes):
         assert "Tokyo" not in rendering and "Design" not in rendering
     # None of the 15 is matched yet: none is not a small group.
