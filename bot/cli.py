@@ -418,7 +418,8 @@ def _numbers(text: str, count: int) -> list[int]:
 
 async def _match(args: argparse.Namespace, env: Environment) -> int:
     from handlers.directory import find_or_create_person
-    from handlers.pairing import approve, plan_round, round_data, waitlist_positions
+    from handlers.pairing import approve, plan_round, remember_round, round_data
+    from handlers.waitlist import waitlist_positions
 
     async with open_app(env) as app, app.database.session() as session:
         lead_id = None
@@ -435,6 +436,8 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
         chosen = _numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
         positions = await waitlist_positions(session, app.program)
         result = None
+        if not args.dry_run and not entries:
+            await remember_round(session, app.program, plan, now)
         if not args.dry_run and entries:
             result = await approve(
                 session,
@@ -538,6 +541,7 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
             if report.lapsed
             else ""
         ),
+        f"  {len(report.reminded)} reminder(s) queued for proposals about to lapse",
         f"  {len(report.resumed)} pause(s) ran out; those people were welcomed back",
         f"  {cycle.processed} due item(s): {cycle.sent} sent, {cycle.suppressed} not needed "
         f"(a session was logged), {cycle.folded} folded into catch-up messages, "
