@@ -13,6 +13,7 @@ from handlers.feedback import commands as feedback_commands
 from handlers.forms import FormFlow
 from handlers.intake import IntakeFlow, describe_enrollment
 from handlers.lapses import paused_for_lapses
+from handlers.manual_pairing import commands as manual_pairing_commands
 from handlers.messages import Inbound, Option, Reply
 from handlers.pairing import MatchReviewFlow, pairing_lines
 from handlers.pairing import commands as pairing_commands
@@ -178,6 +179,7 @@ def build_engine(
         ),
         Command("status", "where you stand in the program", _status),
         *pairing_commands(review, summaries=summaries),
+        *manual_pairing_commands(),
         *plan_commands(plan, summaries=summaries),
         *session_commands(LogCommand(log_form, form_flow)),
         *feedback_commands(FeedbackCommand(feedback_form, form_flow)),

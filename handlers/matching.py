@@ -216,13 +216,14 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 def _profile(
     program: Program,
     person: Person,
-    enrollment: Enrollment,
+    enrollment: Enrollment | None,
     *,
     role: Role,
     taken: int = 0,
 ) -> Profile:
+    """A person's side of a pairing (with no enrollment: the directory's facts only)."""
     meanings = _by_meaning(program.intake.for_role(role))
-    answers = enrollment.answers or {}
+    answers = (enrollment.answers if enrollment else None) or {}
 
     def answer(meaning: Meaning) -> Any:
         key = meanings.get(meaning)
@@ -230,7 +231,7 @@ def _profile(
 
     assert person.id is not None
     text_meaning = Meaning.GOALS if role is Role.MENTEE else Meaning.BIO
-    capacity = enrollment.capacity or 0
+    capacity = (enrollment.capacity if enrollment else None) or 0
     return Profile(
         person_id=person.id,
         name=person.name,
@@ -245,7 +246,7 @@ def _profile(
         text=str(answer(text_meaning) or ""),
         free=max(0, capacity - taken) if role is Role.MENTOR else 0,
         capacity=capacity,
-        waiting_since=enrollment.waiting_since or enrollment.enrolled_at,
+        waiting_since=(enrollment.waiting_since or enrollment.enrolled_at) if enrollment else None,
         answers=dict(answers),
     )
 
@@ -255,10 +256,11 @@ async def load_pool(session: AsyncSession, program: Program) -> Pool:
     program_id = program.program.id
     open_statuses = [s.value for s in OPEN_PAIRING]
     pairings = (await session.exec(select(Pairing).where(Pairing.program == program_id))).all()
-    together = {(p.mentee_id, p.mentor_id) for p in pairings if p.status != PairingStatus.EXPIRED}
-    lapsed = {
-        (p.mentee_id, p.mentor_id) for p in pairings if p.status == PairingStatus.EXPIRED
-    } - together
+    # A proposal a program lead lifted (``unexclude``) keeps nobody apart.
+    kept = [p for p in pairings if p.unexcluded_at is None]
+    together = {(p.mentee_id, p.mentor_id) for p in kept if p.status != PairingStatus.EXPIRED}
+    lapsed = {(p.mentee_id, p.mentor_id) for p in kept if p.status == PairingStatus.EXPIRED}
+    lapsed -= together
     busy_mentees = {p.mentee_id for p in pairings if p.status in open_statuses}
     taken: dict[int, int] = {}
     for pairing in pairings:
@@ -303,8 +305,7 @@ async def load_pool(session: AsyncSession, program: Program) -> Pool:
             )
     mentees.sort(key=lambda p: (p.waiting_since or datetime.max.replace(tzinfo=UTC), p.person_id))
     mentors.sort(key=lambda p: p.person_id)
-    result = await session.exec(select(Person.id, Person.manager_id))
-    managers = {int(pid): mid for pid, mid in result.all() if pid is not None}
+    managers = await load_managers(session)
     return Pool(
         mentees=mentees,
         mentors=mentors,
@@ -313,6 +314,12 @@ async def load_pool(session: AsyncSession, program: Program) -> Pool:
         paused_mentors=paused,
         lapsed=lapsed,
     )
+
+
+async def load_managers(session: AsyncSession) -> dict[int, int | None]:
+    """Each directory person's manager, by person id: the management chains."""
+    result = await session.exec(select(Person.id, Person.manager_id))
+    return {int(pid): mid for pid, mid in result.all() if pid is not None}
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -583,6 +590,48 @@ def hard_rules(
         if person_id in mentor_at:
             blocked[i, mentor_at[person_id]] = RULES.index("self")
     return blocked, lapsed
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """One mentee–mentor pair as a round would see it, for a pair proposed by hand.
+
+    Attributes:
+        score: The fit in [0, 1].
+        reasons: The top reasons it fits, for each reader.
+        rule: The first rule in :data:`RULES` that forbids the pair, not counting their
+            past pairings ("" when none does). A chain hides a timezone gap: see ``gap``.
+        gap: How many hours apart their timezones are.
+    """
+
+    score: float
+    reasons: tuple[Reason, ...]
+    rule: str
+    gap: float
+
+
+def check_pair(
+    program: Program,
+    *,
+    mentee: tuple[Person, Enrollment | None],
+    mentor: tuple[Person, Enrollment | None],
+    managers: dict[int, int | None],
+    now: datetime,
+) -> PairCheck:
+    """Score one pair and apply the rules a round applies (self, chain, timezone gap).
+
+    Past pairings, enrollments and free places are the caller's to check: this looks at
+    the two people only, so it also works for someone not (yet) enrolled.
+    """
+    left = _profile(program, mentee[0], mentee[1], role=Role.MENTEE)
+    right = _profile(program, mentor[0], mentor[1], role=Role.MENTOR)
+    scores = score_pool(program, Pool([left], [right], set(), managers), now)
+    return PairCheck(
+        score=float(scores.total[0, 0]),
+        reasons=explain(program, scores, left, right, row=0, column=0, now=now),
+        rule=RULES[int(scores.blocked[0, 0])],
+        gap=timezone_gap(left.timezone, right.timezone, now),
+    )
 
 
 def other_mentors(program: Program, pool: Pool, mentee: Profile, now: datetime) -> int:

@@ -58,6 +58,8 @@ from storage import (
 
 #: How many proposals a chat review lists one by one; the CLI's --json has them all.
 LISTED = 25
+#: How the batch of a pair a program lead proposed by hand begins (``pair``).
+MANUAL = "manual-"
 APPROVE_ALL, CHOOSE, DISCARD = "all", "choose", "none"
 
 
@@ -347,7 +349,6 @@ async def approve(
         now: The moment of approval.
     """
     result = Approval([], [], 0)
-    expiry = now + timedelta(days=program.matching.proposal_expiry_days)
     people = await people_by_id(
         session, [e["mentee"] for e in approved] + [e["mentor"] for e in approved]
     )
@@ -357,39 +358,20 @@ async def approve(
         if problem is not None:
             result.skipped.append(f"{mentee.name} → {mentor.name}: {problem}")
             continue
-        pairing = Pairing(
-            program=program.program.id,
-            mentee_id=entry["mentee"],
-            mentor_id=entry["mentor"],
-            status=PairingStatus.PROPOSED.value,
+        pairing = await propose(
+            session,
+            program=program,
+            mentee=mentee,
+            mentor=mentor,
             score=float(entry["score"]),
             reasons=list(entry["reasons"]),
             batch=batch,
-            proposed_by=lead_id,
-            proposed_at=now,
-            expires_at=expiry,
+            lead_id=lead_id,
+            now=now,
         )
-        try:
-            async with session.begin_nested():
-                session.add(pairing)
-                await session.flush()
-        except IntegrityError:
-            # Another round proposed a mentor to this mentee a moment ago.
+        if pairing is None:
             result.skipped.append(f"{mentee.name} → {mentor.name}: already has a proposal")
             continue
-        assert pairing.id is not None
-        enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
-        answers = enrollment.answers if enrollment else {}
-        await enqueue(
-            session,
-            person_id=entry["mentor"],
-            replies=[
-                _proposal(program, pairing, reader=Role.MENTOR, other=mentee, answers=answers)
-            ],
-            dedupe_key=f"pairing:{pairing.id}:proposed",
-            now=now,
-            program=program,
-        )
         result.sent.append(pairing)
     left_over = [(w["mentee"], str(w["why"])) for w in waiting]
     left_over += [
@@ -427,6 +409,70 @@ async def approve(
     return result
 
 
+async def propose(
+    session: AsyncSession,
+    *,
+    program: Program,
+    mentee: Person,
+    mentor: Person,
+    score: float,
+    reasons: list[dict[str, Any]],
+    batch: str,
+    lead_id: int | None,
+    now: datetime,
+) -> Pairing | None:
+    """Propose a mentee to a mentor: the mentor is asked first, with Accept / Decline.
+
+    The one way a proposal goes out, from a round (:func:`approve`) or by hand
+    (handlers.manual_pairing). The caller has checked the rules.
+
+    Args:
+        batch: The round's id, or a :data:`MANUAL` one for a pair proposed by hand.
+        lead_id: The program lead who proposed it (None: the command line).
+
+    Returns:
+        The proposal; None when the mentee got another proposal a moment ago.
+    """
+    assert mentee.id is not None
+    assert mentor.id is not None
+    pairing = Pairing(
+        program=program.program.id,
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
+        status=PairingStatus.PROPOSED.value,
+        score=score,
+        reasons=reasons,
+        batch=batch,
+        proposed_by=lead_id,
+        proposed_at=now,
+        expires_at=now + timedelta(days=program.matching.proposal_expiry_days),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(pairing)
+            await session.flush()
+    except IntegrityError:
+        return None  # the unique index: one open pairing per mentee
+    enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
+    await enqueue(
+        session,
+        person_id=mentor.id,
+        replies=[
+            _proposal(
+                program,
+                pairing,
+                reader=Role.MENTOR,
+                other=mentee,
+                answers=enrollment.answers if enrollment else {},
+            )
+        ],
+        dedupe_key=f"pairing:{pairing.id}:proposed",
+        now=now,
+        program=program,
+    )
+    return pairing
+
+
 async def _still_possible(
     session: AsyncSession, program: Program, mentee: Person, mentor: Person
 ) -> str | None:
@@ -456,10 +502,12 @@ async def _still_possible(
             Pairing.program == program.program.id,  # type: ignore[arg-type]
             Pairing.mentee_id == mentee.id,  # type: ignore[arg-type]
             sa.or_(
-                # A lapsed proposal does not keep the two apart (see handlers.lapses).
+                # A lapsed proposal does not keep the two apart (see handlers.lapses), nor
+                # one a program lead lifted (handlers.manual_pairing).
                 sa.and_(
                     Pairing.mentor_id == mentor.id,  # type: ignore[arg-type]
                     Pairing.status != PairingStatus.EXPIRED.value,  # type: ignore[arg-type]
+                    Pairing.unexcluded_at.is_(None),  # type: ignore[union-attr]
                 ),
                 Pairing.status.in_(open_statuses),  # type: ignore[attr-defined]
             ),
@@ -483,7 +531,13 @@ def _proposal(
     """A proposal as its reader sees it: the other side's profile, why, Accept / Decline."""
     assert pairing.id is not None
     stored = reasons_from(pairing.reasons)
-    if reader is Role.MENTOR:
+    if reader is Role.MENTOR and pairing.batch.startswith(MANUAL):
+        opening = (
+            f"Would you mentor {other.name}? The program lead suggests you "
+            f"(fit {pairing.score:.2f}). Why:"
+        )
+        reasons, title, lapse = [r.mentor for r in stored], f"A mentee for you: {other.name}", ""
+    elif reader is Role.MENTOR:
         opening = (
             f"Would you mentor {other.name}? In this round you're the best fit for them "
             f"(fit {pairing.score:.2f}). Why:"

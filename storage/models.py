@@ -232,7 +232,8 @@ class PairingStatus(StrEnum):
     ``proposed`` waits for the mentor, ``accepted`` (by the mentor) waits for the mentee;
     both accepting makes it ``active``. A ``declined`` proposal and an ``ended`` pairing keep
     the two apart in every later matching round; an ``expired`` one (nobody answered in
-    time) only puts the pair after the mentee's other options.
+    time) only puts the pair after the mentee's other options. A program lead can lift a
+    declined or expired one (``Pairing.unexcluded_at``).
     """
 
     PROPOSED = "proposed"
@@ -310,6 +311,9 @@ class Pairing(SQLModel, table=True):
     mentor_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     #: Why an active pairing ended: ``completed``, ``closed``, ``rematch``, ``left``.
     end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    #: When a program lead lifted this declined or lapsed proposal (``unexclude``): it no
+    #: longer keeps the two apart, nor puts them after the mentee's other options.
+    unexcluded_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class DueStatus(StrEnum):

@@ -10,6 +10,9 @@ pause (set when the bot pauses a mentor, so a resumed mentor starts afresh).
 ``enrollment.waiting_reason`` and ``waiting_reason_at``: why the last matching round (or a
 lapse, or a decline) left a mentee without a proposal, and when, for ``status``.
 
+``pairing.unexcluded_at``: when a program lead lifted a declined or lapsed proposal
+(``unexclude``), so it no longer keeps the two apart.
+
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-08
@@ -34,9 +37,13 @@ def upgrade() -> None:
         table.add_column(sa.Column("lapses_counted_from", UTCDateTime))
         table.add_column(sa.Column("waiting_reason", sa.Text))
         table.add_column(sa.Column("waiting_reason_at", UTCDateTime))
+    with op.batch_alter_table("pairing") as table:
+        table.add_column(sa.Column("unexcluded_at", UTCDateTime))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("pairing") as table:
+        table.drop_column("unexcluded_at")
     with op.batch_alter_table("enrollment") as table:
         table.drop_column("waiting_reason_at")
         table.drop_column("waiting_reason")
