@@ -182,6 +182,9 @@ class Matching(_Strict):
     max_timezone_gap_hours: Annotated[int, Field(ge=0, le=26)] = 8
     blind_review: bool = False
     proposal_expiry_days: Annotated[int, Field(ge=1, le=60)] = 7
+    #: A mentor who lets this many proposals in a row lapse unanswered is paused as a
+    #: mentor (no new proposals until they type ``resume``); 0 never pauses anyone.
+    lapses_before_pause: Annotated[int, Field(ge=0, le=10)] = 2
 
 
 def _scale(qid: str, prompt: str, help: str | None = None) -> Question:

@@ -258,7 +258,7 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
     ).one()
     active, proposals = int(pairs[0]), int(pairs[1])
 
-    # The waitlist as matching sees it (handlers.pairing.waitlist_positions): waiting
+    # The waitlist as matching sees it (handlers.waitlist.waitlist_positions): waiting
     # mentees with no open proposal, their place kept from when they first joined it.
     busy = sa.exists().where(
         PAIRING.c.program == ENROLLMENT.c.program,

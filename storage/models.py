@@ -94,6 +94,16 @@ class Enrollment(SQLModel, table=True):
     paused_until: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
     #: The status a pause put aside, restored by ``resume``.
     status_before_pause: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    #: Why the bot paused this enrollment by itself (``lapses``: a mentor let proposals
+    #: lapse); None for a pause the person asked for. Such a pause stops new proposals only.
+    paused_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    #: Lapses before this moment no longer count towards ``matching.lapses_before_pause``
+    #: (set when the bot pauses a mentor for lapses, so a resumed mentor starts afresh).
+    lapses_counted_from: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: Why the last matching round left this mentee without a proposal, in their words.
+    waiting_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    #: When ``waiting_reason`` was written (the round, a lapse or a decline).
+    waiting_reason_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class ConversationState(SQLModel, table=True):
@@ -220,8 +230,10 @@ class PairingStatus(StrEnum):
     """Where a pairing stands.
 
     ``proposed`` waits for the mentor, ``accepted`` (by the mentor) waits for the mentee;
-    both accepting makes it ``active``. A ``declined`` or ``expired`` proposal, and an
-    ``ended`` pairing, keep the two apart in every later matching round.
+    both accepting makes it ``active``. A ``declined`` proposal and an ``ended`` pairing keep
+    the two apart in every later matching round; an ``expired`` one (nobody answered in
+    time) only puts the pair after the mentee's other options. A program lead can lift a
+    declined or expired one (``Pairing.unexcluded_at``).
     """
 
     PROPOSED = "proposed"
@@ -244,8 +256,9 @@ class Pairing(SQLModel, table=True):
         reasons: The top reasons, each as ``{"part", "points", "mentee", "mentor", "lead"}``:
             the same reason worded for the mentee, the mentor and the program lead.
         batch: The matching round that proposed it.
-        declined_by: ``mentee`` or ``mentor`` for a declined proposal.
-        expires_at: When an unanswered proposal counts as declined.
+        declined_by: ``mentee`` or ``mentor``: who declined a declined proposal, or who
+            did not answer a lapsed (``expired``) one.
+        expires_at: When an unanswered proposal lapses.
     """
 
     __tablename__ = "pairing"
@@ -304,6 +317,9 @@ class Pairing(SQLModel, table=True):
     mentor_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     #: Why an active pairing ended: ``completed``, ``closed``, ``rematch``, ``left``.
     end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    #: When a program lead lifted this declined or lapsed proposal (``unexclude``): it no
+    #: longer keeps the two apart, nor puts them after the mentee's other options.
+    unexcluded_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class DueStatus(StrEnum):
