@@ -429,7 +429,8 @@ async def test_an_export_in_teams_is_a_csv_block_to_copy(
     await teams.say("report export", sender=TEAMS_LEAD)
     card = teams.last_card()
     [csv_block] = [e for e in card["body"] if e.get("fontType") == "Monospace"]
-    assert csv_block["text"] == as_csv(catalogue["export"]).rstrip("\n")
+    # One paragraph per row: Teams joins lines split by a single newline (issue 17, item 5).
+    assert csv_block["text"] == "\n\n".join(as_csv(catalogue["export"]).splitlines())
     assert "Table" not in [e["type"] for e in card["body"]]
     assert "export.csv" in json.dumps(card["body"])
 
