@@ -14,48 +14,51 @@ Slack (Block Kit)
     limit holds even where slack_sdk has no validator for it:
 
     - a message holds at most 50 blocks, a modal or Home tab 100
-      (https://docs.slack.dev/reference/block-kit/blocks);
+      (https://docs.slack.dev/reference/block-kit/blocks,
+      https://docs.slack.dev/surfaces/modals/, https://docs.slack.dev/surfaces/app-home/);
     - a message's ``text`` is what notifications and screen readers show; Slack
       truncates it at 40,000 characters and advises staying under 4,000
       (https://docs.slack.dev/reference/methods/chat.postMessage); it is mrkdwn, so
       ``&``, ``<`` and ``>`` must be escaped
-      (https://docs.slack.dev/messaging/formatting-message-text#escaping);
+      (https://docs.slack.dev/messaging/formatting-message-text/);
     - section: ``text`` up to 3,000 characters, up to 10 ``fields`` of up to 2,000 each;
       header: up to 150; context: up to 10 elements; actions: up to 25 elements; a
       ``block_id`` up to 255 characters and unique in its message or view
-      (https://docs.slack.dev/reference/block-kit/blocks/section-block and the pages of
-      the other blocks);
+      (https://docs.slack.dev/reference/block-kit/blocks/section-block, .../header-block,
+      .../context-block, .../actions-block);
     - button: ``text`` up to 75, ``value`` up to 2,000, ``url`` up to 3,000; every
       ``action_id`` up to 255 and unique in its block
-      (https://docs.slack.dev/reference/block-kit/block-elements/button-element);
+      (https://docs.slack.dev/reference/block-kit/block-elements/button-element/);
     - option: ``text`` up to 75, ``value`` up to 150, ``description`` up to 75; a static
       select up to 100 options, checkboxes and radio buttons up to 10, an overflow menu
       up to 5; a ``placeholder`` up to 150
-      (https://docs.slack.dev/reference/block-kit/composition-objects/option-object);
+      (https://docs.slack.dev/reference/block-kit/composition-objects/option-object and
+      the pages of those elements under .../block-kit/block-elements/);
     - input: ``label`` and ``hint`` up to 2,000; a plain-text input's ``max_length`` up to
       3,000 (https://docs.slack.dev/reference/block-kit/blocks/input-block);
     - table: up to 100 rows of up to 20 cells
       (https://docs.slack.dev/reference/block-kit/blocks/table-block);
     - view: ``title``, ``submit`` and ``close`` up to 24 characters, ``private_metadata``
-      up to 3,000, ``callback_id`` up to 255
-      (https://docs.slack.dev/reference/views/modal-views and
-      https://docs.slack.dev/surfaces/app-home).
+      up to 3,000, ``callback_id`` up to 255 (https://docs.slack.dev/reference/views/).
 
     Text a person typed never reaches mrkdwn, where ``*not*`` would show bold.
 
 Teams (Adaptive Cards)
     Each card is validated against the official JSON schema of the version it declares,
     vendored unchanged in tests/fixtures/adaptive_cards (see its README). One exception
-    is made, and only it: ``msteams: {"width": "Full"}`` on a report card. It is Teams'
-    own extension, documented by Teams and not part of the Adaptive Card schema (whose
-    ``AdaptiveCard`` allows no other property); report tables need the whole width of
-    the conversation, and nothing shows that Teams draws them well without it, so it is
-    kept and taken off before the schema check. Then what the official ``adaptivecards``
+    is made, and only it: ``msteams: {"width": "Full"}``, which mentorbot sets on report
+    cards. It is Teams' own extension ("Full width Adaptive Card",
+    https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-format),
+    not part of the Adaptive Card schema, whose ``AdaptiveCard`` allows no property it
+    does not list; report tables need the whole width of the conversation, and nothing
+    shows that Teams draws them well without it, so it is kept, and taken off before the
+    schema check (any other value, or any other extra property, fails). Then what the official ``adaptivecards``
     renderer asks of inputs (its validation events RequiredInputsShouldHaveLabel and
     RequiredInputsShouldHaveErrorMessage): every input has a ``label`` and every
     required input an ``errorMessage``; input ids are unique; a compact single choice
     has a placeholder. And every line of text shows as its own line: Teams reads a
-    TextBlock as Markdown, where a single newline joins two lines into one paragraph.
+    TextBlock as Markdown, where a single newline joins two lines into one paragraph
+    (Teams asks for ``\n\n``; "Newlines for Adaptive Cards", on the same page).
 
 A change that breaks a limit fails here; the last tests show the checks themselves catch
 each kind of break.
