@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.config import parse_program
+from bot.teams.app import problems
 from handlers.commands import home
 from handlers.engine import Engine
 from handlers.errors import FORM_FAILED, TURN_FAILED
@@ -139,9 +141,9 @@ class _Talker:
     def who(self) -> str:
         return self.person.email.split("@")[0]
 
-    def _inbound(self, **turn: object) -> Inbound:
+    def _inbound(self, **turn: Any) -> Inbound:
         assert self.person.id is not None
-        return Inbound("slack", f"T1/{self.person.email}", self.person.id, forms=True, **turn)  # type: ignore[arg-type]
+        return Inbound("slack", f"T1/{self.person.email}", self.person.id, forms=True, **turn)
 
     async def say(self, text: str) -> list[Reply]:
         result = await self.engine.turn(self._inbound(text=text))
@@ -160,9 +162,9 @@ class _Talker:
         result = await self.engine.submit(self._inbound(form=sent))
         if result.form is not None and result.errors:
             # What Teams sends back after a refused form: the problems, then the form again.
-            problems = Reply("Nothing was saved: " + " ".join(result.errors.values()))
-            again = Reply(result.form.intro or result.form.title, title=result.form.title)
-            self.corpus.add(f"{self.who}'s {form.name} form refused", [problems])
+            refused = result.form
+            again = Reply(refused.intro or refused.title, title=refused.title, form=refused)
+            self.corpus.add(f"{self.who}'s {form.name} form refused", [Reply(problems(result))])
             self.corpus.add(f"{self.who}'s {form.name} form again", [again])
         self.last = self.corpus.add(f"{self.who} submitted {form.name}", result.replies)
         return self.last
