@@ -19,6 +19,13 @@ from storage import Role
 SLUG = r"^[a-z][a-z0-9_-]*$"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: Most characters of an option's label: what every channel can show on a button or in a
+#: menu (Slack takes 75 for an option's text and a button's).
+OPTION_LABEL_LIMIT = 75
+#: Most characters of an option's stored value. Slack takes 150 for an option's value,
+#: and a chat question's options carry the question's token in front of theirs (see
+#: bot.slack.blocks.encode), for which 20 are kept.
+OPTION_VALUE_LIMIT = 130
 
 
 class _Strict(BaseModel):
@@ -379,6 +386,9 @@ def check_program(program: Program) -> list[Problem]:
             problem(("competencies", i, "name"), f"{competency.name!r} is used twice")
         seen_ids[competency.id] = i
         seen_names[competency.name.casefold()] = i
+        # A competency is an option of the questions that offer competencies.
+        for part, message in _option_problems(competency.name, competency.id):
+            problem(("competencies", i, "name" if part == "label" else "id"), message)
 
     resolved: dict[tuple[str, int], tuple[Choice, ...]] = {}
     for role in (Role.MENTEE, Role.MENTOR):
@@ -503,6 +513,33 @@ def _is_timezone(name: str) -> bool:
     return True
 
 
+def _option_problems(label: str, value: str) -> list[tuple[str, str]]:
+    """What keeps an option from working on every channel: ("label" or "value", why).
+
+    A value that is its label (a listed option) is only checked as a label.
+    """
+    problems = []
+    if value != label and len(value) > OPTION_VALUE_LIMIT:
+        problems.append(
+            (
+                "value",
+                f"{value[:30]!r}… is {len(value)} characters; an option's stored value can "
+                f"have at most {OPTION_VALUE_LIMIT} (Slack takes 150 for an option's value, "
+                "and 20 of them carry the question's reference): shorten it",
+            )
+        )
+    if len(label) > OPTION_LABEL_LIMIT:
+        problems.append(
+            (
+                "label",
+                f"{label[:30]!r}… is {len(label)} characters; an option shows at most "
+                f"{OPTION_LABEL_LIMIT} (Slack's limit for a button or a menu option): "
+                "shorten it",
+            )
+        )
+    return problems
+
+
 def _check_question(
     question: Question,
     loc: Location,
@@ -538,6 +575,9 @@ def _check_question(
             if len(set(labels)) != len(labels):
                 problem((*loc, "options"), "an option is listed twice")
             for i, choice in enumerate(choices):
+                if question.options_from != "competencies":  # competencies are checked once
+                    for _, message in _option_problems(choice.label, choice.value):
+                        problem((*loc, "options", i), message)
                 if choice.label.strip().isdigit():
                     problem(
                         (*loc, "options", i),

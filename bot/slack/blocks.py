@@ -187,7 +187,11 @@ def prompt_blocks(prompt: Prompt) -> list[Block]:
             "value": prompt.token,
         }
         return [{"type": "actions", "block_id": PROMPT_BLOCK, "elements": [chooser, done]}]
-    how = "a number" if prompt.kind is PromptKind.NUMBER else "your answer"
+    how = {
+        PromptKind.NUMBER: "a number",
+        PromptKind.SCALE: "a number",
+        PromptKind.DATE: "a date",
+    }.get(prompt.kind, "your answer")
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"Type {how} here."}]}]
 
 

@@ -87,12 +87,23 @@ NO_CHART = "The chart could not be drawn; the figures are all here."
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
     """A text block of our own wording: its Markdown is ours and renders."""
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    return {"type": "TextBlock", "text": lines(text), "wrap": True, **style}
 
 
 def _said(text: str, **style: Any) -> dict[str, Any]:
     """A text block showing ``text`` exactly as written (see :func:`said`)."""
     return _text(said(text), **style)
+
+
+def lines(text: str) -> str:
+    """Text whose every line shows as a line of its own in Teams.
+
+    Teams reads a TextBlock (and a fact) as Markdown, where a single newline is a soft
+    break that joins two lines into one paragraph; Teams asks for ``\n\n`` for a new
+    line. Each line becomes a paragraph; blank lines and a line's surrounding spaces add
+    nothing (Markdown drops them, and four leading spaces would start a code block).
+    """
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 #: What CommonMark can read as markup anywhere in a line: a backslash, code, emphasis,
@@ -127,38 +138,108 @@ def said(text: str) -> str:
     return _LINE_MARKUP.sub(line_start, text)
 
 
-def _input(prompt: Prompt) -> dict[str, Any]:
+#: The most points of a scale shown as a list of choices (0 to 10); a wider one is a number.
+SCALE_CHOICES = 11
+#: What an answer field is called when its prompt has no label, by kind.
+_FIELD_NAMES = {
+    PromptKind.SINGLE: "Your choice",
+    PromptKind.MULTI: "Your choices",
+    PromptKind.TEXT: "Your answer",
+    PromptKind.NUMBER: "A whole number",
+    PromptKind.SCALE: "Your rating",
+    PromptKind.DATE: "A date",
+}
+
+
+def _input(prompt: Prompt, label: str) -> dict[str, Any]:
+    """The answer field of a chat question: labelled, and saying what a required one needs.
+
+    A scale is a list of its points to pick from, a date a date picker; Teams checks a
+    required field before sending and shows ``errorMessage`` under it.
+    """
+    field = _field(prompt)
+    field.update(id=ANSWER, label=label or _FIELD_NAMES[prompt.kind])
+    field["isRequired"] = not prompt.optional
+    field["errorMessage"] = _prompt_error(prompt)
+    return field
+
+
+def _field(prompt: Prompt) -> dict[str, Any]:
+    low, high = prompt.min, prompt.max
     if prompt.kind in (PromptKind.SINGLE, PromptKind.MULTI):
-        choice: dict[str, Any] = {
+        return {
             "type": "Input.ChoiceSet",
-            "id": ANSWER,
             "style": "expanded",
             "isMultiSelect": prompt.kind is PromptKind.MULTI,
             "choices": [{"title": o.label, "value": str(i)} for i, o in enumerate(prompt.options)],
-            "isRequired": not prompt.optional,
         }
-        if prompt.kind is PromptKind.SINGLE:
-            choice["errorMessage"] = "Please pick one option."
-        return choice
-    if prompt.kind is PromptKind.NUMBER:
-        number: dict[str, Any] = {
-            "type": "Input.Number",
-            "id": ANSWER,
-            "isRequired": not prompt.optional,
+    points = _points(prompt)
+    if points:
+        return {
+            "type": "Input.ChoiceSet",
+            "style": "expanded",
+            "choices": [{"title": point, "value": point} for point in points],
         }
-        if prompt.min is not None:
-            number["min"] = prompt.min
-        if prompt.max is not None:
-            number["max"] = prompt.max
+    if prompt.kind in (PromptKind.NUMBER, PromptKind.SCALE):
+        number: dict[str, Any] = {"type": "Input.Number"}
+        if low is not None:
+            number["min"] = low
+        if high is not None:
+            number["max"] = high
         return number
+    if prompt.kind is PromptKind.DATE:
+        return {"type": "Input.Date"}
     return {
         "type": "Input.Text",
-        "id": ANSWER,
         "isMultiline": True,
         "maxLength": TEXT_LIMIT,
-        "isRequired": not prompt.optional,
         "placeholder": "Type your answer",
     }
+
+
+def _points(prompt: Prompt) -> list[str]:
+    """The points of a scale to pick from; none for a wide scale (typed as a number)."""
+    low, high = prompt.min, prompt.max
+    if prompt.kind is not PromptKind.SCALE or low is None or high is None:
+        return []
+    if not 0 < high - low + 1 <= SCALE_CHOICES:
+        return []
+    return [str(n) for n in range(low, high + 1)]
+
+
+def _prompt_error(prompt: Prompt) -> str:
+    """What Teams shows under a chat question's field it will not send as it is."""
+    low, high = prompt.min, prompt.max
+    if prompt.kind is PromptKind.SINGLE:
+        return "Please pick one option."
+    if prompt.kind is PromptKind.MULTI:
+        return "Please pick at least one option."
+    if prompt.kind is PromptKind.DATE:
+        return "Please pick a date."
+    if _points(prompt):
+        return f"Please pick a number from {low} to {high}."
+    if prompt.kind in (PromptKind.NUMBER, PromptKind.SCALE):
+        if low is not None and high is not None:
+            return f"Please enter a whole number from {low} to {high}."
+        return "Please enter a whole number."
+    return "Please type your answer."
+
+
+def _asked(reply: Reply) -> tuple[str, str, str]:
+    """A question's text around the line that asks it: (before, that line, after).
+
+    The line holding the prompt's label labels the answer field, so a screen reader
+    says the question when the field has focus; the lines after it (help, the answer so
+    far) follow the field, as a form card shows a question's help. Without a prompt or a
+    label, or with no line holding it, all the text comes first (and a field is named
+    after its kind).
+    """
+    label = reply.prompt.label if reply.prompt is not None else ""
+    text_lines = reply.text.split("\n")
+    for i, line in enumerate(text_lines):
+        if label and label in line:
+            return "\n".join(text_lines[:i]), line.strip(), "\n".join(text_lines[i + 1 :])
+    return reply.text, "", ""
 
 
 def render_card(
@@ -216,17 +297,21 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
     body: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     for reply in replies:
+        before, question, after = _asked(reply)
         if reply.report is not None:
             body.extend(report_elements(reply.report, pictures=pictures, rows=rows))
         else:
             if reply.title:
                 body.append(_said(reply.title, weight="Bolder", size="Medium"))
-            body.append(_said(reply.text))
+            if before.strip():
+                body.append(_said(before))
         if reply.fields:
             body.append(_facts(reply.fields))
         if reply.prompt is not None:
             prompt = reply.prompt
-            body.append(_input(prompt))
+            body.append(_input(prompt, question))
+            if after.strip():
+                body.append(_said(after, isSubtle=True, size="Small", spacing="Small"))
             actions.append(
                 {
                     "type": "Action.Submit",
@@ -266,7 +351,10 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
 
 def _facts(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     """Label/value pairs as a fact set; a label can hold what a person wrote (a milestone)."""
-    return {"type": "FactSet", "facts": [{"title": said(k), "value": said(v)} for k, v in pairs]}
+    return {
+        "type": "FactSet",
+        "facts": [{"title": lines(said(k)), "value": lines(said(v))} for k, v in pairs],
+    }
 
 
 def _clipped(reply: Reply) -> Reply:
@@ -462,6 +550,9 @@ def _form_input(question: Question, current: Any) -> dict[str, Any]:
                 {"title": c.label, "value": str(i)} for i, c in enumerate(question.choices)
             ],
         }
+        if not multi:
+            # Shown in the closed list until something is picked (compact style only).
+            element["placeholder"] = "Choose one"
         if chosen:
             element["value"] = ",".join(chosen if multi else chosen[:1])
         return element
