@@ -423,16 +423,16 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
     from handlers.waitlist import waitlist_positions
 
     async with open_app(env) as app, app.database.session() as session:
-        lead_id = None
+        lead_id, reader_zone = None, None
         now = app.engine.clock.now()
         if args.as_email:
             email = args.as_email.strip().lower()
             if not app.program.is_lead(email):
                 raise CliError(f"{args.as_email} is not a program lead (program.leads in app.yaml)")
             lead, _ = await find_or_create_person(session, email=email, now=now)
-            lead_id = lead.id
+            lead_id, reader_zone = lead.id, lead.timezone or app.program.program.default_timezone
         plan = await plan_round(session, app.program, now)
-        data = round_data(app.program, plan)
+        data = round_data(app.program, plan, reader_zone=reader_zone, now=now)
         entries = data["proposals"]
         chosen = _numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
         positions = await waitlist_positions(session, app.program)

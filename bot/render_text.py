@@ -34,6 +34,10 @@ def render_text(reply: Reply, *, first_button: int | None = None) -> str:
     lines.append(reply.text)
     for label, value in reply.fields:
         lines.append(f"  • {label}\n      {value}")
+    for profile in reply.profiles:
+        # A terminal shows a profile whole: there is no "More" to open.
+        lines.append(f"  {profile.heading}")
+        lines.extend(f"    {label}: {value}" for label, value in profile.whole())
     prompt = reply.prompt
     if prompt is not None and prompt.options:
         width = len(str(len(prompt.options)))

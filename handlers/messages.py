@@ -197,6 +197,50 @@ class Attachment:
     media_type: str
 
 
+#: Most people a message shows side by side (a pair's introduction shows both).
+MOST_PROFILES = 2
+#: Most lines of a profile's short part, its heading included; the rest is behind "More".
+PROFILE_LINES = 6
+
+
+@dataclass(frozen=True)
+class PersonProfile:
+    """A person as a message introduces them: a few lines at once, the rest behind "More".
+
+    Two profiles in one reply are shown side by side (Slack section fields, a Teams
+    ``ColumnSet``); what is in ``more`` opens on demand (a Slack button, a Teams
+    ``Action.ShowCard``); the shell prints both parts.
+
+    Attributes:
+        heading: Whom it is about (their name).
+        short: Label/value pairs shown at once: at most :data:`PROFILE_LINES` - 1, each
+            value one line (handlers.people cuts them).
+        more: The rest of the profile, and the whole of a value ``short`` had to cut.
+    """
+
+    heading: str
+    short: tuple[tuple[str, str], ...]
+    more: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.short) >= PROFILE_LINES:
+            raise ValueError(f"a profile shows at most {PROFILE_LINES - 1} facts at once")
+
+    def whole(self) -> tuple[tuple[str, str], ...]:
+        """Every fact once, in full: for a channel that shows everything (the shell).
+
+        A short value that was cut is given whole, where it stands in the short part.
+        """
+        rest = list(self.more)
+        facts = []
+        for label, value in self.short:
+            full = next((fact for fact in rest if fact[0] == label), None)
+            if full is not None:
+                rest.remove(full)
+            facts.append(full or (label, value))
+        return (*facts, *rest)
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message to a person.
@@ -215,6 +259,7 @@ class Reply:
             ``text`` holds its plain rendering.
         attachment: A file sent with the message (see :class:`Attachment`); ``text`` says
             what it is, since it answers a person directly and is never queued.
+        profiles: People introduced (see :class:`PersonProfile`): one, or two side by side.
     """
 
     text: str
@@ -226,6 +271,11 @@ class Reply:
     form: Form | None = None
     report: Report | None = None
     attachment: Attachment | None = None
+    profiles: tuple[PersonProfile, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.profiles) > MOST_PROFILES:
+            raise ValueError(f"a message shows at most {MOST_PROFILES} profiles side by side")
 
 
 def _option(option: Option) -> dict[str, Any]:
@@ -260,7 +310,24 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         },
         "hint": reply.hint,
         "actions": [_option(o) for o in reply.actions],
+        "profiles": [_profile_to_dict(p) for p in reply.profiles],
     }
+
+
+def _profile_to_dict(profile: PersonProfile) -> dict[str, Any]:
+    return {
+        "heading": profile.heading,
+        "short": [[label, value] for label, value in profile.short],
+        "more": [[label, value] for label, value in profile.more],
+    }
+
+
+def _profile_from_dict(data: dict[str, Any]) -> PersonProfile:
+    return PersonProfile(
+        heading=data["heading"],
+        short=tuple((label, value) for label, value in data["short"]),
+        more=tuple((label, value) for label, value in data.get("more", ())),
+    )
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:
@@ -283,6 +350,7 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         else None,
         hint=data.get("hint"),
         actions=tuple(Option(**o) for o in data.get("actions", ())),
+        profiles=tuple(_profile_from_dict(p) for p in data.get("profiles", ())),
     )
 
 

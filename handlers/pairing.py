@@ -41,13 +41,14 @@ from handlers.matching import (
 )
 from handlers.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.outbox import enqueue
-from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
+from handlers.people import enrollment_of, pairings_of, people_by_id, person_profile
 from handlers.people import move_pairing as _move
 from handlers.plans import begin_pairing, zone_of
 from handlers.program import Program
 from handlers.questions import pick_option
 from handlers.refs import NotASelection, fetch, parse_ref, parse_selection
 from handlers.waitlist import remember_why, round_reason, waitlist_positions, why_waiting_line
+from handlers.words import city_of, fit_in_words, utc_offset, zone_in_words
 from storage import (
     OPEN_PAIRING,
     EnrollmentStatus,
@@ -71,23 +72,43 @@ def _day(moment: datetime) -> str:
 # --- profiles and messages -----------------------------------------------------------------
 
 
-def _blind(profile: Profile, program: Program, tag: str) -> str:
+@dataclass(frozen=True)
+class _ReaderClock:
+    """Whom a review is for, to say a time zone as they read it.
+
+    Attributes:
+        reader_zone: The reader's time zone; None when no one in particular reads it (the command
+            line), and a zone is then its city and offset from UTC.
+        at: When the review is made.
+    """
+
+    reader_zone: str | None
+    at: datetime
+
+    def zone(self, zone: str) -> str:
+        """A time zone in words: ``London, 1 h behind you`` (or ``London, UTC+0``)."""
+        if self.reader_zone is None:
+            return f"{city_of(zone, self.at)}, {utc_offset(zone, self.at)}"
+        return zone_in_words(zone, reader_zone=self.reader_zone, at=self.at)
+
+
+def _blind(profile: Profile, program: Program, tag: str, clock: _ReaderClock) -> str:
     """A profile with the name left out, for a lead's blind review."""
     bits = [profile.department or "department not given"]
     if profile.level is not None:
         bits.append(f"level {profile.level}")
-    bits.append(profile.timezone)
+    bits.append(clock.zone(profile.timezone))
     if profile.role is Role.MENTEE and profile.competencies:
         names = [c.name for k in profile.competencies if (c := program.competency(k))]
         bits.append("wants " + ", ".join(names))
     return f"{tag} ({'; '.join(bits)})"
 
 
-def _review_line(number: int, proposal: Proposal, program: Program) -> str:
+def _review_line(number: int, proposal: Proposal, program: Program, clock: _ReaderClock) -> str:
     if program.matching.blind_review:
         who = (
-            f"{_blind(proposal.mentee, program, f'Mentee {number}')} → "
-            f"{_blind(proposal.mentor, program, f'Mentor {number}')}"
+            f"{_blind(proposal.mentee, program, f'Mentee {number}', clock)} → "
+            f"{_blind(proposal.mentor, program, f'Mentor {number}', clock)}"
         )
     else:
         who = f"{proposal.mentee.name} → {proposal.mentor.name}"
@@ -108,9 +129,18 @@ def _accept_decline(pairing_id: int) -> tuple[Option, ...]:
 # --- the lead's review ---------------------------------------------------------------------
 
 
-def round_data(program: Program, plan: MatchPlan) -> dict[str, Any]:
-    """A planned round as JSON-ready data: what the review shows and approval needs."""
+def round_data(
+    program: Program, plan: MatchPlan, *, reader_zone: str | None, now: datetime
+) -> dict[str, Any]:
+    """A planned round as JSON-ready data: what the review shows and approval needs.
+
+    Args:
+        reader_zone: The time zone of the lead who reviews it, for the time zones a blind
+            review shows ("London, 1 h behind you"); None on the command line.
+        now: When the round is planned.
+    """
     blind = program.matching.blind_review
+    clock = _ReaderClock(reader_zone, now)
     entries = []
     for number, proposal in enumerate(plan.proposals, start=1):
         entries.append(
@@ -120,7 +150,7 @@ def round_data(program: Program, plan: MatchPlan) -> dict[str, Any]:
                 "score": round(proposal.score, 4),
                 "reasons": [r.as_dict() for r in proposal.reasons],
                 "weak": proposal.weak,
-                "line": _review_line(number, proposal, program),
+                "line": _review_line(number, proposal, program, clock),
                 "label": (
                     f"Mentee {number} → Mentor {number}"
                     if blind
@@ -173,7 +203,9 @@ class MatchReviewFlow(Flow):
             ]
             lines += [f"• {w.mentee.name}: {w.why}" for w in plan.waiting[:LISTED]]
             return Outcome([Reply("\n".join(lines))], None, changed=False)
-        state = FlowState(self.name, "review", round_data(turn.program, plan))
+        reader_zone = zone_of(turn.person, turn.program.program.default_timezone)
+        data = round_data(turn.program, plan, reader_zone=reader_zone, now=turn.now)
+        state = FlowState(self.name, "review", data)
         return Outcome(self.ask_review(state), state)
 
     def ask_review(self, state: FlowState) -> list[Reply]:
@@ -493,9 +525,10 @@ async def propose(
             _proposal(
                 program,
                 pairing,
-                reader=Role.MENTOR,
+                reader=mentor,
                 other=mentee,
                 answers=enrollment.answers if enrollment else {},
+                now=now,
             )
         ],
         dedupe_key=f"pairing:{pairing.id}:proposed",
@@ -558,37 +591,47 @@ def _why_lines(reasons: Sequence[str]) -> str:
 
 
 def _proposal(
-    program: Program, pairing: Pairing, *, reader: Role, other: Person, answers: dict[str, Any]
+    program: Program,
+    pairing: Pairing,
+    *,
+    reader: Person,
+    other: Person,
+    answers: dict[str, Any],
+    now: datetime,
 ) -> Reply:
-    """A proposal as its reader sees it: the other side's profile, why, Accept / Decline."""
+    """A proposal as its reader sees it: the other side's profile, why, Accept / Decline.
+
+    The fit is said in words (handlers.words.fit_in_words): the number is for leads.
+    """
     assert pairing.id is not None
     stored = reasons_from(pairing.reasons)
-    if reader is Role.MENTOR and pairing.batch.startswith(MANUAL):
+    fit = fit_in_words(pairing.score)
+    if pairing.mentor_id == reader.id and pairing.batch.startswith(MANUAL):
         opening = (
-            f"Would you mentor {other.name}? The program lead suggests you "
-            f"(fit {pairing.score:.2f}). Why:"
+            f"Would you mentor {other.name}? The program lead suggests you: {fit} for "
+            f"{other.name.split()[0]}. Why:"
         )
         reasons, title, lapse = [r.mentor for r in stored], f"A mentee for you: {other.name}", ""
-    elif reader is Role.MENTOR:
+    elif pairing.mentor_id == reader.id:
         opening = (
-            f"Would you mentor {other.name}? In this round you're the best fit for them "
-            f"(fit {pairing.score:.2f}). Why:"
+            f"Would you mentor {other.name}? In this round you're the best match for them, "
+            f"{fit}. Why:"
         )
         reasons, title, lapse = [r.mentor for r in stored], f"A mentee for you: {other.name}", ""
     else:
-        opening = (
-            f"{other.name} would like to be your mentor (fit {pairing.score:.2f}). "
-            "Why we matched you:"
-        )
+        opening = f"{other.name} would like to be your mentor: {fit} for you. Why we matched you:"
         reasons, title = [r.mentee for r in stored], f"Your mentor proposal: {other.name}"
         lapse = " and you keep your place on the waitlist"
+    fallback = program.program.default_timezone
+    time_zone = zone_in_words(
+        zone_of(other, fallback), reader_zone=zone_of(reader, fallback), at=now
+    )
+    role = Role.MENTEE if pairing.mentor_id == reader.id else Role.MENTOR
     return Reply(
         f"{opening}\n{_why_lines(reasons)}\nPlease answer by {_day(pairing.expires_at)}; "
         f"after that the proposal lapses{lapse}.",
         title=title,
-        fields=profile_fields(
-            program, other, Role.MENTEE if reader is Role.MENTOR else Role.MENTOR, answers
-        ),
+        profiles=(person_profile(program, other, role, answers, time_zone=time_zone),),
         actions=_accept_decline(pairing.id),
         hint=f"Or type accept {pairing.id} or decline {pairing.id}.",
     )
@@ -707,9 +750,10 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
                 _proposal(
                     turn.program,
                     pairing,
-                    reader=Role.MENTEE,
+                    reader=mentee,
                     other=mentor,
                     answers=enrollment.answers if enrollment else {},
+                    now=now,
                 )
             ],
             dedupe_key=f"pairing:{pairing.id}:offered",

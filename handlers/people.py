@@ -11,7 +11,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.directory import find_or_create_person
-from handlers.program import Meaning, Program
+from handlers.messages import PROFILE_LINES, PersonProfile
+from handlers.program import Meaning, Program, Question
 from handlers.questions import format_answer
 from storage import Enrollment, Pairing, PairingStatus, Person, Role
 from storage.queries import person_by_email
@@ -25,30 +26,89 @@ _MEANING_LABELS = {
     Meaning.BIO: "About",
 }
 _MENTOR_LABELS = {Meaning.COMPETENCIES: "Can help with", Meaning.CAPACITY: "Mentees at a time"}
+#: The answers a profile shows first, after the job and the time zone: what the other
+#: side most wants to know about a mentee (what for) and a mentor (what with).
+_FIRST_MEANINGS = {
+    Role.MENTEE: (Meaning.GOALS, Meaning.COMPETENCIES),
+    Role.MENTOR: (Meaning.COMPETENCIES, Meaning.BIO),
+}
+#: Characters of a value in a profile's short part: one line in half a message's width. A
+#: longer value is cut there, and shown whole under "More".
+SHORT_VALUE = 60
 
 
-def profile_fields(
-    program: Program, person: Person, role: Role, answers: dict[str, Any]
-) -> tuple[tuple[str, str], ...]:
-    """A person's profile as label/value pairs: job, then what their intake said."""
-    title, department = person.title or "", person.department or ""
-    if department and department.casefold() in title.casefold():
-        department = ""  # "Associate, Engineering" already says it
-    job = ", ".join(x for x in (title, department) if x) or "not given"
-    fields: list[tuple[str, str]] = [("Role", job)]
+def profile_facts(
+    program: Program, person: Person, role: Role, answers: dict[str, Any], *, time_zone: str
+) -> list[tuple[str, str]]:
+    """A person's profile as label/value pairs, the most useful first.
+
+    Their job (title and department, each under its own label), their time zone, the
+    answers the other side most wants to know (a mentee's goals and wanted competencies,
+    a mentor's competencies and bio), their level, then the rest of their intake.
+
+    Args:
+        time_zone: Where their clock is, in words (handlers.words.zone_in_words).
+    """
+    facts: list[tuple[str, str]] = [
+        (label, value)
+        for label, value in (("Title", person.title), ("Department", person.department))
+        if value
+    ]
+    facts.append(("Time zone", time_zone))
+    first = _FIRST_MEANINGS[role]
+    answered = [
+        question
+        for question in program.intake.for_role(role)
+        if answers.get(question.id) not in (None, "", [])
+    ]
+    leading = sorted(
+        (q for q in answered if q.meaning in first),
+        key=lambda q: first.index(q.meaning),
+    )
+    facts += [_answer(question, role, answers[question.id]) for question in leading]
     if person.level is not None:
-        fields.append(("Level", str(person.level)))
-    fields.append(("Timezone", person.timezone or program.program.default_timezone))
-    for question in program.intake.for_role(role):
-        value = answers.get(question.id)
-        if value in (None, "", []):
-            continue
-        label = question.prompt
-        if question.meaning is not None:
-            labels = _MENTOR_LABELS if role is Role.MENTOR else {}
-            label = labels.get(question.meaning) or _MEANING_LABELS.get(question.meaning, label)
-        fields.append((label, format_answer(question, value)))
-    return tuple(fields)
+        facts.append(("Level", str(person.level)))
+    facts += [_answer(q, role, answers[q.id]) for q in answered if q.meaning not in first]
+    return facts
+
+
+def _answer(question: Question, role: Role, value: Any) -> tuple[str, str]:
+    """An intake answer as a profile shows it, under a label the other side understands."""
+    label = question.prompt
+    if question.meaning is not None:
+        labels = _MENTOR_LABELS if role is Role.MENTOR else {}
+        label = labels.get(question.meaning) or _MEANING_LABELS.get(question.meaning, label)
+    return label, format_answer(question, value)
+
+
+def person_profile(
+    program: Program, person: Person, role: Role, answers: dict[str, Any], *, time_zone: str
+) -> PersonProfile:
+    """A person's profile as a message shows it: a few short lines, the rest behind "More".
+
+    The short part is the first :data:`~handlers.messages.PROFILE_LINES` - 1 facts of
+    :func:`profile_facts`, each value on one line of at most :data:`SHORT_VALUE`
+    characters; a value cut there is shown whole under "More", before the other facts.
+    """
+    facts = profile_facts(program, person, role, answers, time_zone=time_zone)
+    shown = facts[: PROFILE_LINES - 1]
+    short = [(label, _one_line(value)) for label, value in shown]
+    cut = [fact for fact, brief in zip(shown, short, strict=True) if fact != brief]
+    return PersonProfile(
+        heading=person.name,
+        short=tuple(short),
+        more=tuple(cut + facts[PROFILE_LINES - 1 :]),
+    )
+
+
+def _one_line(value: str) -> str:
+    """A value on one line of at most :data:`SHORT_VALUE` characters, cut at a word."""
+    line = " ".join(value.split())
+    if len(line) <= SHORT_VALUE:
+        return line
+    cut = line[: SHORT_VALUE - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > SHORT_VALUE // 2 else cut).rstrip(" ,;:") + "…"
 
 
 async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:

@@ -20,9 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.calendar import day_label, local_date, next_delivery, parse_day
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
-from handlers.messages import Option, Prompt, PromptKind, Reply
+from handlers.messages import Option, PersonProfile, Prompt, PromptKind, Reply
 from handlers.outbox import enqueue
-from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
+from handlers.people import enrollment_of, pairings_of, people_by_id, person_profile
 from handlers.plan_versions import (
     card_key,
     confirm_version,
@@ -36,6 +36,7 @@ from handlers.program import Program
 from handlers.questions import KEEP, pick_option, quoted
 from handlers.refs import Ref, fetch, parse_ref
 from handlers.schedule import cycle_end, schedule_cycle
+from handlers.words import zone_in_words
 from storage import (
     Enrollment,
     Milestone,
@@ -94,23 +95,16 @@ async def begin_pairing(
         for line in AGENDA
     )
     why = "\n".join(f"• {r['lead']}" for r in pairing.reasons if r.get("lead"))
-    fields = [
-        *(
-            (f"{mentee.name}: {k}", v)
-            for k, v in _profile(program, mentee, Role.MENTEE, mentee_enrollment)
-        ),
-        *(
-            (f"{mentor.name}: {k}", v)
-            for k, v in _profile(program, mentor, Role.MENTOR, mentor_enrollment)
-        ),
-    ]
     intro = Reply(
         f"{mentee.name}, meet {mentor.name}, your mentor for the next {cadence.cycle_days} "
         f"days. {mentor.name}, meet {mentee.name}.\n"
         + (f"Why you were matched:\n{why}\n" if why else "")
         + f"Suggested agenda for your first meeting:\n{agenda}",
         title=f"Meet your mentoring partner: {mentee.name} and {mentor.name}",
-        fields=tuple(fields),
+        profiles=(
+            _profile(program, mentee, Role.MENTEE, mentee_enrollment, other=mentor, now=now),
+            _profile(program, mentor, Role.MENTOR, mentor_enrollment, other=mentee, now=now),
+        ),
     )
     # One moment for both, inside working hours for each where their days overlap, so a
     # group conversation can carry it.
@@ -161,10 +155,29 @@ async def begin_pairing(
 
 
 def _profile(
-    program: Program, person: Person, role: Role, enrollment: Enrollment | None
-) -> tuple[tuple[str, str], ...]:
+    program: Program,
+    person: Person,
+    role: Role,
+    enrollment: Enrollment | None,
+    *,
+    other: Person,
+    now: datetime,
+) -> PersonProfile:
+    """One side's profile in the introduction, their clock told against the other's.
+
+    The introduction is one message both read (a group conversation where there is one),
+    so a time zone is said against the other side by name ("London, 5 h ahead of Ana"),
+    not against "you".
+    """
     answers = enrollment.answers if enrollment is not None else {}
-    return profile_fields(program, person, role, answers)
+    fallback = program.program.default_timezone
+    time_zone = zone_in_words(
+        zone_of(person, fallback),
+        reader_zone=zone_of(other, fallback),
+        at=now,
+        reader=other.name.split()[0] if other.name else other.email,
+    )
+    return person_profile(program, person, role, answers, time_zone=time_zone)
 
 
 def consent_question(pairing: Pairing, other: Person, *, summaries: bool | None = None) -> Reply:

@@ -8,8 +8,9 @@ recorded in the database and a retry is answered once.
 Slack shows whole forms, so every turn says so (``Inbound.forms``). A reply's form opens
 as a modal when the turn came from a click or a slash command (their ``trigger_id`` is
 good for a few seconds); a typed message gets a button that runs the form's command
-instead. A submitted modal goes to :meth:`handlers.engine.Engine.submit`, and its problems
-are shown next to the fields (``response_action: errors``).
+instead. A "More about NAME" button under a profile opens the rest of it as a modal. A
+submitted modal goes to :meth:`handlers.engine.Engine.submit`, and its problems are shown
+next to the fields (``response_action: errors``).
 
 A lead's report is posted as messages with native table blocks (bot.slack.reports); then
 its chart is drawn (off the event loop) and uploaded to the same DM as a PNG with
@@ -525,6 +526,18 @@ class SlackChannel:
                 text=str(action.get("value", "")),
                 trigger_id=_trigger(body),
             )
+
+        @app.action(re.compile(f"^{blocks.MORE}:\\d+$"))
+        async def on_more_button(
+            ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
+        ) -> None:
+            """The "More about NAME" button under profiles: the rest, in a modal."""
+            await ack()
+            view = blocks.profile_modal(str(action.get("value", "")))
+            try:
+                await self.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
+            except SlackApiError as exc:
+                log.warning("slack: could not show a profile: %s", exc.response.get("error"))
 
         @app.action(re.compile(f"^{blocks.FORM}:"))
         async def on_form_button(

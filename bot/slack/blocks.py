@@ -8,6 +8,10 @@ A whole form (:class:`~handlers.messages.Form`) is a modal (:func:`form_modal`).
 can only open in answer to a click or a slash command (they carry a ``trigger_id``), so in
 a message a form is its text and a button that runs the form's ``reopen`` command.
 
+People a reply introduces (:class:`~handlers.messages.PersonProfile`) are a section whose
+``fields`` (two columns) hold their short profiles, with a "More about NAME" button each
+that opens the rest as a modal (:func:`profile_blocks`, :func:`profile_modal`).
+
 A lead's report (:class:`~handlers.figures.Report`) is rendered by bot.slack.reports: a
 message per table, each a native table block; its chart and CSVs are files that
 bot.slack.app uploads after the messages.
@@ -26,7 +30,7 @@ import re
 from datetime import date
 from typing import Any
 
-from handlers.messages import Form, Option, Prompt, PromptKind, Reply
+from handlers.messages import Form, Option, PersonProfile, Prompt, PromptKind, Reply
 from handlers.program import Question, QuestionType
 
 Block = dict[str, Any]
@@ -38,6 +42,8 @@ MULTI = "mb_multi"
 DONE = "mb_done"
 COMMAND = "mb_cmd"
 FORM = "mb_form"
+#: The "More about NAME" button under profiles: it opens the rest of one profile.
+MORE = "mb_more"
 FORM_CALLBACK = "mb_intake_form"
 #: The callback id of every modal showing a neutral form (the intake has its own).
 FORM_VIEW = "mb_form_view"
@@ -53,6 +59,8 @@ MESSAGE_BLOCKS = 50
 #: Slack's most fields in one section, and characters in one field.
 SECTION_FIELDS = 10
 FIELD_LIMIT = 2000
+#: Slack's most characters in a button's value.
+BUTTON_VALUE_LIMIT = 2000
 #: Slack's most elements in one context block.
 CONTEXT_ELEMENTS = 10
 
@@ -122,6 +130,74 @@ def _pairs(fields: tuple[tuple[str, str], ...]) -> list[Block]:
 
 def _rich_text(elements: list[dict[str, Any]]) -> Block:
     return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
+
+
+def profile_blocks(profiles: tuple[PersonProfile, ...]) -> list[Block]:
+    """People side by side, each in a few lines; a "More about NAME" button opens the rest.
+
+    A section's ``fields`` show in two columns: one field a person, their name then a line
+    a fact, in plain text (what they wrote stays literal). The rest of a profile travels
+    in its button's value and opens as a modal (:func:`profile_modal`): a message cannot
+    fold anything away, and a modal can only open in answer to a click.
+    """
+    fields = [
+        {"type": "plain_text", "text": _cut(_short_profile(profile), FIELD_LIMIT), "emoji": True}
+        for profile in profiles
+    ]
+    found: list[Block] = [{"type": "section", "fields": fields}]
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{MORE}:{i}",
+            "text": _plain(f"More about {profile.heading}"),
+            "value": more_value(profile),
+        }
+        for i, profile in enumerate(profiles)
+        if profile.more
+    ]
+    if buttons:
+        found.append({"type": "actions", "elements": buttons})
+    return found
+
+
+def _short_profile(profile: PersonProfile) -> str:
+    return "\n".join([profile.heading, *(f"{k}: {v}" for k, v in profile.short)])
+
+
+def more_value(profile: PersonProfile) -> str:
+    """The rest of a profile as a button's value: JSON within Slack's 2,000 characters.
+
+    Over that, the longest value is cut (with "…") until it fits; a profile's values are
+    short answers, so this only trims an unusually long bio.
+    """
+    facts = [[label, value] for label, value in profile.more]
+    while True:
+        value = json.dumps({"heading": profile.heading, "facts": facts}, ensure_ascii=False)
+        if len(value) <= BUTTON_VALUE_LIMIT:
+            return value
+        longest = max(facts, key=lambda fact: len(fact[1]), default=None)
+        if longest is None or len(longest[1]) <= 1:
+            return json.dumps({"heading": _cut(profile.heading, 200), "facts": []})
+        longest[1] = _cut(longest[1], max(1, len(longest[1]) - (len(value) - BUTTON_VALUE_LIMIT)))
+
+
+def profile_modal(value: str) -> dict[str, Any]:
+    """The modal a "More about NAME" button opens: the rest of that person's profile."""
+    try:
+        shown = json.loads(value)
+        heading = str(shown["heading"])
+        facts = tuple((str(label), str(text)) for label, text in shown["facts"])
+    except (ValueError, KeyError, TypeError):
+        return notice_modal("Profile", "This profile can't be shown any more.")
+    return {
+        "type": "modal",
+        "title": _plain("Profile", MODAL_TEXT_LIMIT),
+        "close": _plain("Close"),
+        "blocks": [
+            {"type": "header", "text": _plain(f"More about {heading}", 150)},
+            *(_pairs(facts) or _words("Nothing more to show.")),
+        ],
+    }
 
 
 def encode(token: str, value: str) -> str:
@@ -205,6 +281,8 @@ def render_message(replies: list[Reply]) -> tuple[str, list[Block]]:
         blocks.extend(_words(reply.text))
         if reply.fields:
             blocks.extend(_pairs(reply.fields))
+        if reply.profiles:
+            blocks.extend(profile_blocks(reply.profiles))
         if reply.prompt is not None:
             blocks.extend(prompt_blocks(reply.prompt))
         buttons = reply.actions
@@ -233,6 +311,10 @@ def _cut_escaped(text: str, limit: int) -> str:
 
 def _fallback(reply: Reply) -> str:
     lines = [reply.text, *(f"{label}: {value}" for label, value in reply.fields)]
+    for profile in reply.profiles:
+        # Notifications and screen readers read the fallback: the whole profile.
+        lines.append(profile.heading)
+        lines.extend(f"{label}: {value}" for label, value in profile.whole())
     if reply.prompt is not None:
         lines.extend(f"{i}. {o.label}" for i, o in enumerate(reply.prompt.options, start=1))
     return "\n".join(lines)

@@ -11,6 +11,10 @@ A whole form (:class:`~handlers.messages.Form`) is one card with an input per qu
 carries each choice question's option values, so choices travel by index here too.
 :func:`read_form` turns its submission into a neutral :class:`Submission`.
 
+People a reply introduces (:class:`~handlers.messages.PersonProfile`) are a ``ColumnSet``,
+a column each with their short profile, and an ``Action.ShowCard`` "More" that unfolds the
+rest in the same columns (:func:`profile_columns`, :func:`more_about`).
+
 A lead's report (:func:`report_elements`) is its title, a ``FactSet`` of the headline
 figures, the chart as an ``Image`` whose url is a ``data:image/png;base64`` URI, each table
 as a ``Table`` (schema 1.5, so a card holding a report says version 1.5) with a header row,
@@ -41,7 +45,16 @@ from typing import Any
 from bot import charts
 from bot.render_text import EXPORT_KIND, TableView, render_all, table_filename
 from handlers.figures import Chart, Report, Table, cell_text, numeric_columns
-from handlers.messages import Action, Attachment, Form, Prompt, PromptKind, Reply, Submission
+from handlers.messages import (
+    Action,
+    Attachment,
+    Form,
+    PersonProfile,
+    Prompt,
+    PromptKind,
+    Reply,
+    Submission,
+)
 from handlers.program import Question, QuestionType
 from handlers.refs import option_index
 
@@ -307,6 +320,8 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
                 body.append(_said(before))
         if reply.fields:
             body.append(_facts(reply.fields))
+        if reply.profiles:
+            body.append(profile_columns(reply.profiles))
         if reply.prompt is not None:
             prompt = reply.prompt
             body.append(_input(prompt, question))
@@ -333,6 +348,8 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
             {"type": "Action.Submit", "title": o.label, "data": {COMMAND: o.value}}
             for o in reply.actions
         )
+        if any(profile.more for profile in reply.profiles):
+            actions.append(more_about(reply.profiles))
     reports = any(reply.report is not None for reply in replies)
     card: Card = {
         "type": "AdaptiveCard",
@@ -354,6 +371,48 @@ def _facts(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     return {
         "type": "FactSet",
         "facts": [{"title": lines(said(k)), "value": lines(said(v))} for k, v in pairs],
+    }
+
+
+# -- profiles ----------------------------------------------------------------------------------
+
+#: The title of the button that opens the rest of two profiles on a card (of one, it
+#: names the person: "More about Ana Lima").
+MORE = "More"
+
+
+def profile_columns(profiles: tuple[PersonProfile, ...]) -> dict[str, Any]:
+    """People side by side, a column each: their name, then their short profile's facts."""
+    return _columns([(p.heading, p.short) for p in profiles])
+
+
+def more_about(profiles: tuple[PersonProfile, ...]) -> dict[str, Any]:
+    """The "More" button that unfolds the rest of the profiles, in the same columns."""
+    return {
+        "type": "Action.ShowCard",
+        "title": MORE if len(profiles) > 1 else f"{MORE} about {profiles[0].heading}",
+        "card": {
+            "type": "AdaptiveCard",
+            "body": [_columns([(p.heading, p.more) for p in profiles])],
+        },
+    }
+
+
+def _columns(people: list[tuple[str, tuple[tuple[str, str], ...]]]) -> dict[str, Any]:
+    """A column a person: their name in bold, then a fact set (labels bold, values literal)."""
+    return {
+        "type": "ColumnSet",
+        "columns": [
+            {
+                "type": "Column",
+                "width": "stretch",
+                "items": [
+                    _said(heading, weight="Bolder"),
+                    *([_facts(facts) | {"spacing": "Small"}] if facts else []),
+                ],
+            }
+            for heading, facts in people
+        ],
     }
 
 

@@ -131,6 +131,10 @@ def slack_payloads(corpus: Corpus) -> list[Payload]:
             if reply.form is not None:
                 view = slack_blocks.form_modal(reply.form)
                 payloads.append(Payload(f"modal: {kind}", view))
+            for profile in reply.profiles:
+                # What its "More about NAME" button opens.
+                view = slack_blocks.profile_modal(slack_blocks.more_value(profile))
+                payloads.append(Payload(f"profile modal: {kind}", view))
     for home in corpus.homes:
         # As bot.slack.app's app_home_opened listener publishes it.
         _, blocks = slack_blocks.render_message(list(home.replies))
@@ -217,6 +221,7 @@ def test_the_corpus_holds_every_kind_of_message(corpus: Corpus) -> None:
     assert reports == set(CATALOGUE.kinds), reports
     assert {name for _, form in corpus.forms for name in [form.name]} >= {"log", "feedback"}
     assert any(r.attachment is not None for r in replies)  # my-data
+    assert any(len(r.profiles) == 2 for r in replies)  # the kickoff, side by side
     for expected in (
         "Question 1 of",  # the intake
         "Here is what you told me",  # its confirmation

@@ -15,7 +15,8 @@ from tests.helpers import mentee, mentor, rows
 async def propose_all(database: Database, program: Program, runtime: Any) -> Pairing:
     async with database.session() as session:
         now = runtime.clock.now()
-        data = round_data(program, await plan_round(session, program, now))
+        plan = await plan_round(session, program, now)
+        data = round_data(program, plan, reader_zone=None, now=now)
         await approve(
             session,
             program=program,
@@ -51,10 +52,12 @@ async def test_a_proposal_goes_through_slack_buttons_to_an_active_pairing(
     assert offer["channel"] == "DU0ANA"
     assert "Would you mentor Ben Kim?" in offer["text"]
     buttons = [e for b in offer["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [(b["text"]["text"], b["value"]) for b in buttons] == [
+    # Under Ben's profile, the button that shows the rest of it; then the answers.
+    assert [(b["text"]["text"], b["value"]) for b in buttons[1:]] == [
         ("Accept", f"accept {proposal.id}"),
         ("Decline", f"decline {proposal.id}"),
     ]
+    assert buttons[0]["text"]["text"] == "More about Ben Kim"
 
     await press(slack, offer, "Accept", "U0ANA")
     posts = await slack.fake.wait_for("chat.postMessage", 2)
@@ -86,8 +89,9 @@ async def test_a_proposal_reaches_teams_as_a_card_whose_buttons_answer_it(
         assert (await teams.runtime.worker.run_once()).sent == 1
         card = teams.last_card()
         assert "Would you mentor Ben Kim?" in teams.last_text()
-        commands = [a["data"].get("mb_command") for a in card["actions"]]
+        commands = [a["data"].get("mb_command") for a in card["actions"] if "data" in a]
         assert commands == [f"accept {proposal.id}", f"decline {proposal.id}"]
+        assert card["actions"][-1]["type"] == "Action.ShowCard"  # the rest of Ben's profile
         submit = teams.activity(
             "card_submit.json",
             value={"mb_command": f"decline {proposal.id}"},

@@ -15,7 +15,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bot.render_text import render_all
-from bot.slack.blocks import answered, escape, render_message
+from bot.slack.blocks import answered, escape, more_value, profile_modal, render_message
 from bot.teams.cards import answered_card, render_card
 from handlers.figures import Report, Table
 from handlers.messages import Reply
@@ -60,7 +60,10 @@ def teams_markdown(node: Any) -> Iterator[str]:
                 yield fact["title"]
                 yield fact["value"]
         for key, value in node.items():
-            if key not in ("actions", "data"):
+            if key == "actions":
+                # What a "More" button unfolds (Action.ShowCard) is shown too.
+                yield from teams_markdown([a["card"] for a in value if "card" in a])
+            elif key != "data":
                 yield from teams_markdown(value)
 
 
@@ -80,7 +83,8 @@ def shown_by_teams(markdown: str) -> str:
 
 def card_shows(card: dict[str, Any]) -> list[str]:
     """The texts of a card as Teams shows them, each checked to render as plain text."""
-    return [shown_by_teams(text) for text in teams_markdown(card["body"])]
+    shown = {"body": card["body"], "actions": card.get("actions", [])}
+    return [shown_by_teams(text) for text in teams_markdown(shown)]
 
 
 def slack_texts(node: Any, kind: str) -> Iterator[str]:
@@ -101,8 +105,17 @@ def literal_slack_texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def assert_slack_shows_as_text(replies: list[Reply], typed: str) -> None:
-    """On Slack: the person's text is never mrkdwn, and the fallback is escaped."""
+    """On Slack: the person's text is never mrkdwn, and the fallback is escaped.
+
+    What a "More about NAME" button opens (the rest of a profile, in a modal) counts as shown.
+    """
     fallback, blocks = render_message(replies)
+    blocks += [
+        block
+        for reply in replies
+        for profile in reply.profiles
+        for block in profile_modal(more_value(profile))["blocks"]
+    ]
     for mrkdwn in slack_texts(blocks, "mrkdwn"):
         assert not [w for w in PERSONS_WORDS if w in mrkdwn], mrkdwn
     assert any(typed in text for text in literal_slack_texts(blocks)), blocks
@@ -210,8 +223,10 @@ async def test_goals_bios_names_milestones_and_notes_are_text_on_every_channel(
     }
     for what, replies in conversations.items():
         assert replies, what
-        # Each holds what a person wrote in a label or value.
-        assert any(TYPED in f"{k} {v}" for r in replies for k, v in r.fields), what
+        # Each holds what a person wrote in a label or value (of a profile, too).
+        pairs = [(k, v) for r in replies for p in r.profiles for k, v in p.whole()]
+        pairs += [(k, v) for r in replies for k, v in r.fields]
+        assert any(TYPED in f"{k} {v}" for k, v in pairs), what
         assert TYPED in render_all(replies), what
         assert_slack_shows_as_text(replies, TYPED)
         assert_teams_shows_as_text(replies, TYPED)

@@ -73,7 +73,7 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
     assert "Lee Park, meet Ana Lima, your mentor for the next 90 days." in intro
     assert "Why you were matched:" in intro
     assert "Suggested agenda for your first meeting:" in intro
-    assert "Ana Lima: About" in intro and "Lee Park: Goals" in intro
+    assert "About: Fifteen years leading teams" in intro and "Goals: Get ready to lead" in intro
 
     # The plan: the mentee writes it, the mentor confirms it.
     await lee_chat.expect("plan", "Milestone 1: what do you want to achieve?")

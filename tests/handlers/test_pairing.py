@@ -120,7 +120,7 @@ async def test_the_whole_lifecycle_from_match_to_an_active_pairing(world: Progra
     offer = await world.inbox(ana)
     assert "== A mentee for you: Lee Park ==" in offer
     assert "Would you mentor Lee Park?" in offer
-    assert "Goals\n      Get ready to lead a team" in offer
+    assert "Goals: Get ready to lead a team" in offer
     assert "1. Accept" in offer and "2. Decline" in offer
     assert await world.inbox(lee) == ""  # the mentee hears only once the mentor accepts
 
@@ -129,7 +129,7 @@ async def test_the_whole_lifecycle_from_match_to_an_active_pairing(world: Progra
     offered = await world.inbox(lee)
     assert "Ana Lima would like to be your mentor" in offered
     assert "Sales → Product, a new function" in offered
-    assert "About\n      Fifteen years leading teams" in offered
+    assert "About: Fifteen years leading teams" in offered
 
     mentee_chat = await world.chat(lee)
     await mentee_chat.expect("status", "Ana Lima has offered to mentor you")
@@ -284,8 +284,8 @@ async def test_blind_review_hides_names_behind_profiles(world: Program5, program
     review = await lead.send("match")
     assert "Lee Park" not in review and "Ana Lima" not in review
     assert (
-        "1. Mentee 1 (Sales; level 3; Europe/London; wants Coaching) → Mentor 1 (Product; level 6; Europe/London)"
-        in review
+        "1. Mentee 1 (Sales; level 3; London, same time as you; wants Coaching) → "
+        "Mentor 1 (Product; level 6; London, same time as you) · fit 0." in review
     )
 
 
