@@ -40,7 +40,7 @@ from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.feedback import CHECKPOINTS, checkpoint_rows, give_feedback, insert_requests
 from handlers.lapses import LAPSES
 from handlers.messages import Option, Prompt, PromptKind, Reply, plural
-from handlers.outbox import enqueue, outbox_row
+from handlers.outbox import enqueue, outbox_row, withdraw
 from handlers.people import pairings_of, people_by_id, program_leads
 from handlers.plans import (
     active_pairings,
@@ -188,6 +188,8 @@ class _Message:
     key: str
     stale: bool
     item_id: int
+    #: The pairing the message is about, so it is withdrawn if the pairing ends first.
+    pairing_id: int | None = None
 
 
 @dataclass
@@ -242,6 +244,7 @@ async def process_due(
         stale = item.due_at < stale_before
         for message in produced:
             message.stale = stale
+            message.pairing_id = item.pairing_id
         messages += produced
         if outcome == "sent" and stale:
             outcome = "folded"
@@ -691,24 +694,35 @@ async def _queue(
             when[zone] = next_delivery(now, zone=zone, hours=hours)
         return when[zone]
 
-    def row(person_id: int, zone: str, replies: list[Reply], key: str) -> dict[str, Any]:
+    def row(
+        person_id: int, zone: str, replies: list[Reply], key: str, pairing_id: int | None
+    ) -> dict[str, Any]:
         return outbox_row(
             person_id=person_id,
             replies=replies,
             dedupe_key=key,
             now=now,
             not_before=deliver_at(zone),
+            pairing_id=pairing_id,
         )
 
     for message in messages:
         if message.stale:
             late[message.person_id].append(message)
         else:
-            rows.append(row(message.person_id, message.zone, [message.reply], message.key))
+            rows.append(
+                row(
+                    message.person_id,
+                    message.zone,
+                    [message.reply],
+                    message.key,
+                    message.pairing_id,
+                )
+            )
     for person_id, folded in late.items():
         if len(folded) == 1:
             only = folded[0]
-            rows.append(row(person_id, only.zone, [only.reply], only.key))
+            rows.append(row(person_id, only.zone, [only.reply], only.key, only.pairing_id))
             continue
         lines = ["Some things fell due while I was offline; here they are in one go:"]
         actions: list[Option] = []
@@ -720,7 +734,11 @@ async def _queue(
                     actions.append(action)
         reply = Reply("\n".join(lines), title="While I was away", actions=tuple(actions))
         key = f"catch-up:{person_id}:{min(m.item_id for m in folded)}"
-        rows.append(row(person_id, folded[0].zone, [reply], key))
+        # About one pairing only when everything folded into it is: one that speaks of
+        # several is not withdrawn when one of them ends.
+        about = {m.pairing_id for m in folded}
+        one = about.pop() if len(about) == 1 else None
+        rows.append(row(person_id, folded[0].zone, [reply], key, one))
     if not rows:
         return 0
     conn = await session.connection()
@@ -750,6 +768,10 @@ async def end_pairing(
 ) -> bool:
     """End an open pairing: cancel what it owes, free the mentor's place, settle the mentee.
 
+    What it owes is cancelled twice over: its due items (so no new nudge or review is
+    queued) and the messages about it that have not gone out (a "continue?" question, a
+    nudge, a survey invitation), so the other side hears only the notice queued after.
+
     Args:
         reason: ``completed``, ``closed``, ``rematch`` or ``left``, kept on the pairing.
         rematch: Put the mentee back on the waitlist; their wait still counts from when they
@@ -770,6 +792,7 @@ async def end_pairing(
         return False
     await session.refresh(pairing)
     await cancel_due(session, [pairing.id], now)
+    await withdraw(session, pairing_id=pairing.id, reason=f"pairing ended ({reason})", now=now)
     status = EnrollmentStatus.WAITING if rematch else EnrollmentStatus.COMPLETED
     values: dict[str, Any] = {"status": status.value, "updated_at": now}
     await conn.execute(
@@ -794,6 +817,8 @@ async def _tell(
     key: str,
     now: datetime,
     program: Program,
+    *,
+    pairing_id: int | None = None,
     **extra: Any,
 ) -> None:
     await enqueue(
@@ -803,6 +828,7 @@ async def _tell(
         dedupe_key=key,
         now=now,
         program=program,
+        pairing_id=pairing_id,
     )
 
 
@@ -978,6 +1004,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
             f"pairing:{pairing.id}:continue-asked:{pairing.cycle}",
             turn.now,
             turn.program,
+            pairing_id=pairing.id,
             actions=(
                 Option(f"continue {pairing.id}", "Continue another cycle"),
                 Option(f"close {pairing.id}", "Close the pairing"),
@@ -1010,6 +1037,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
         f"pairing:{pairing.id}:cycle:{pairing.cycle}",
         turn.now,
         turn.program,
+        pairing_id=pairing.id,
     )
     mine = "Type plan to set fresh milestones." if turn.person.id == mentee.id else ""
     return Outcome(
@@ -1312,6 +1340,7 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
                 f"{key}:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
                 turn.now,
                 turn.program,
+                pairing_id=pairing.id,
             )
     return Outcome(
         [
@@ -1398,6 +1427,7 @@ async def resume_person(
             f"resume:{person.id}:{now.isoformat()}:{pairing.id}",
             now,
             program,
+            pairing_id=pairing.id,
         )
     return True
 

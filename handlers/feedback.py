@@ -159,6 +159,7 @@ async def ask_pulse(
         dedupe_key=f"feedback:{key}",
         now=now,
         program=program,
+        pairing_id=pairing.id,
     )
 
 
@@ -280,6 +281,7 @@ class FeedbackForm(FormHandler):
             dedupe_key=f"feedback-shared:{request.id}",
             now=turn.now,
             program=turn.program,
+            pairing_id=pairing.id,
         )
 
 

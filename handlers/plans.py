@@ -126,6 +126,7 @@ async def begin_pairing(
             person_id=person.id,
             replies=[intro],
             dedupe_key=f"pairing:{pairing.id}:kickoff:{person.id}",
+            pairing_id=pairing.id,
             group_key=f"pairing:{pairing.id}:kickoff",
             now=now,
             not_before=together,
@@ -145,6 +146,7 @@ async def begin_pairing(
             )
         ],
         dedupe_key=f"pairing:{pairing.id}:plan-asked",
+        pairing_id=pairing.id,
         now=now,
         not_before=together,
     )
@@ -155,6 +157,7 @@ async def begin_pairing(
             person_id=person.id,
             replies=[consent_question(pairing, other, summaries=summaries)],
             dedupe_key=f"pairing:{pairing.id}:consent-asked:{person.id}",
+            pairing_id=pairing.id,
             now=now,
             not_before=together,
         )
@@ -464,6 +467,7 @@ class PlanFlow(Flow):
             person_id=pairing.mentor_id,
             replies=[plan_for_mentor(pairing, mentee, milestones, earlier=replaced)],
             dedupe_key=card_key(pairing.id, version.version),
+            pairing_id=pairing.id,
             now=turn.now,
             program=turn.program,
         )
@@ -639,6 +643,7 @@ async def _confirm(
         person_id=pairing.mentee_id,
         replies=[Reply(f"{turn.person.name} confirmed your plan{which}. Off you go!")],
         dedupe_key=f"pairing:{pairing.id}:plan-confirmed:v{current.version}",
+        pairing_id=pairing.id,
         now=turn.now,
         program=turn.program,
     )
@@ -682,6 +687,7 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
             )
         ],
         dedupe_key=f"pairing:{pairing.id}:plan-discuss:{turn.now.isoformat()}",
+        pairing_id=pairing.id,
         now=turn.now,
         program=turn.program,
     )
