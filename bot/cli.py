@@ -39,6 +39,7 @@ from storage import Database, StorageError
 
 if TYPE_CHECKING:
     from bot.summarizer import OpenAISummarizer
+    from handlers.manual_pairing import LeadResult
 
 log = logging.getLogger("mentorbot")
 
@@ -418,7 +419,8 @@ def _numbers(text: str, count: int) -> list[int]:
 
 async def _match(args: argparse.Namespace, env: Environment) -> int:
     from handlers.directory import find_or_create_person
-    from handlers.pairing import approve, plan_round, round_data, waitlist_positions
+    from handlers.pairing import approve, plan_round, remember_round, round_data
+    from handlers.waitlist import waitlist_positions
 
     async with open_app(env) as app, app.database.session() as session:
         lead_id = None
@@ -435,6 +437,8 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
         chosen = _numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
         positions = await waitlist_positions(session, app.program)
         result = None
+        if not args.dry_run and not entries:
+            await remember_round(session, app.program, plan, now)
         if not args.dry_run and entries:
             result = await approve(
                 session,
@@ -466,6 +470,7 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
                         }
                     ),
                     "score": e["score"],
+                    "weak": e["weak"],
                     "reasons": [r["lead"] for r in e["reasons"]],
                 }
                 for n, (e, p) in enumerate(zip(entries, plan.proposals, strict=True), start=1)
@@ -505,6 +510,68 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
+async def _pair(args: argparse.Namespace, env: Environment) -> int:
+    from handlers.manual_pairing import pair_by_hand
+
+    return await _by_hand(args, env, "pair", pair_by_hand)
+
+
+async def _unexclude(args: argparse.Namespace, env: Environment) -> int:
+    from handlers.manual_pairing import lift_exclusion
+
+    return await _by_hand(args, env, "unexclude", lift_exclusion)
+
+
+async def _by_hand(
+    args: argparse.Namespace,
+    env: Environment,
+    action: str,
+    act: Callable[..., Awaitable[LeadResult]],
+) -> int:
+    """``pair`` and ``unexclude``: a program lead's action on one mentee and one mentor."""
+    from handlers.audit import record
+    from handlers.directory import find_or_create_person
+    from handlers.manual_pairing import one_person
+    from storage import Role
+
+    email = args.as_email.strip().lower()
+    async with open_app(env) as app:
+        now = app.engine.clock.now()
+        result: LeadResult | None = None
+        async with app.database.session() as session:
+            if not app.program.is_lead(email):
+                # The attempt is audited: the transaction commits before the refusal.
+                await record(
+                    session,
+                    actor=email,
+                    action=action,
+                    target=args.mentee[:200],
+                    allowed=False,
+                    now=now,
+                    detail={"channel": "cli"},
+                )
+            else:
+                mentee = await one_person(session, app.program, args.mentee, Role.MENTEE)
+                mentor = await one_person(session, app.program, args.mentor, Role.MENTOR)
+                if isinstance(mentee, str):
+                    raise CliError(mentee)
+                if isinstance(mentor, str):
+                    raise CliError(mentor)
+                lead, _ = await find_or_create_person(session, email=email, now=now)
+                result = await act(
+                    session, app.program, mentee=mentee, mentor=mentor, lead=lead, now=now
+                )
+        if result is None:
+            raise CliError(
+                f"{args.as_email} is not a program lead of {app.program.program.name}; "
+                f"{action} is for the leads listed in program.leads"
+            )
+    if not result.done:
+        raise CliError(result.as_line())
+    print(result.as_line())
+    return 0
+
+
 def _instant(text: str | None, env: Environment) -> datetime:
     """``--now``: an ISO-8601 instant (UTC when no offset is given), or the command's clock."""
     if text is None:
@@ -538,6 +605,7 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
             if report.lapsed
             else ""
         ),
+        f"  {len(report.reminded)} reminder(s) queued for proposals about to lapse",
         f"  {len(report.resumed)} pause(s) ran out; those people were welcomed back",
         f"  {cycle.processed} due item(s): {cycle.sent} sent, {cycle.suppressed} not needed "
         f"(a session was logged), {cycle.folded} folded into catch-up messages, "
@@ -690,6 +758,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--as", dest="as_email", metavar="EMAIL", help="the program lead approving (recorded)"
     )
 
+    for name, handler, help_text in (
+        ("pair", _pair, "propose one mentee to one mentor outside a round (program leads)"),
+        (
+            "unexclude",
+            _unexclude,
+            "let a mentee and a mentor be proposed again after a declined or lapsed proposal "
+            "(program leads)",
+        ),
+    ):
+        by_hand = add(name, handler, help_text)
+        by_hand.add_argument("mentee", metavar="MENTEE_EMAIL", help="the mentee")
+        by_hand.add_argument("mentor", metavar="MENTOR_EMAIL", help="the mentor")
+        by_hand.add_argument(
+            "--as", dest="as_email", required=True, metavar="EMAIL", help="the program lead"
+        )
+
     report = add(
         "report",
         _report,
@@ -702,7 +786,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="default: table"
     )
-    audit = add("audit", _audit, "list who did what and when: reports, approvals, erasures")
+    audit = add(
+        "audit", _audit, "list who did what and when: reports, approvals, pairs by hand, erasures"
+    )
     audit.add_argument("--since", metavar="DATE", help="only entries from this day on")
     audit.add_argument("--json", action="store_true", help="print the entries as JSON")
 

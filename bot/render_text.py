@@ -7,10 +7,17 @@ question is waiting, so that typing the number presses the button.
 
 from __future__ import annotations
 
-from handlers.messages import Option, Reply, plural
+import re
+from dataclasses import dataclass
 
-#: The report kind whose table goes out as a file (a CSV) rather than as a picture.
+from handlers.figures import Report, Table, as_json, table_csv
+from handlers.messages import Attachment, Option, Reply, plural
+
+#: The report kind whose table is a data file: its CSV always goes with it.
 EXPORT_KIND = "export"
+CSV_TYPE = "text/csv"
+#: Characters of a table's title in its CSV's name.
+FILENAME_SLUG = 40
 
 
 def render_text(reply: Reply, *, first_button: int | None = None) -> str:
@@ -66,16 +73,97 @@ def render_all(replies: list[Reply]) -> str:
 # -- reports: what the rich renderers (Block Kit, Adaptive Cards) share -----------------------
 
 
-def more_rows(kind: str, hidden: int, *, first_table: bool) -> str:
-    """The line under a cut table: how many rows are missing and how to get them all.
+def table_filename(report: Report, index: int) -> str:
+    """The name of the CSV holding a report's table: ``at-risk.csv`` for its first table,
+    ``feedback-responses-per-survey.csv`` for another (its title, in lower case and dashes)."""
+    if index == 0:
+        return f"{report.kind}.csv"
+    slug = re.sub(r"[^a-z0-9]+", "-", report.tables[index].title.lower()).strip("-")
+    return f"{report.kind}-{slug[:FILENAME_SLUG] or index + 1}.csv"
 
-    ``--format csv`` holds a report's first table only; JSON holds every table. The CLI
-    also needs ``--as`` (the lead asking), so the command says so.
+
+@dataclass(frozen=True)
+class TableView:
+    """How much of a report table a chat message shows, and the CSV that holds all of it.
+
+    A message or card shows the first ``rows`` rows and the first ``columns`` columns (the
+    first column is what a row is about, so it always stays). Whatever is left out is in
+    the CSV, sent with the report; the caption says what is shown and what the file holds.
+
+    Attributes:
+        table: The whole table.
+        rows: Rows shown.
+        columns: Columns shown.
+        filename: The CSV's name (:func:`table_filename`).
+        always_file: Send the CSV even when the table is shown whole (the export: its CSV is
+            the point of it).
     """
-    return f"… {plural(hidden, 'more row')}, run `{report_command(kind, first_table)}` for all"
+
+    table: Table
+    rows: int
+    columns: int
+    filename: str
+    always_file: bool = False
+
+    @property
+    def whole(self) -> bool:
+        """Whether every row and column is shown."""
+        return self.rows >= len(self.table.rows) and self.columns >= len(self.table.columns)
+
+    @property
+    def needs_file(self) -> bool:
+        """Whether the CSV goes with the report (not for columns of a table without rows)."""
+        return self.always_file or (not self.whole and bool(self.table.rows))
+
+    def shown(self) -> Table:
+        """The part of the table that is shown."""
+        table, width = self.table, self.columns
+        return Table(
+            table.title,
+            table.columns[:width],
+            tuple(row[:width] for row in table.rows[: self.rows]),
+            table.note,
+        )
+
+    def caption(self, delivered: str) -> str:
+        """What is shown and what the CSV holds, or "" when the table is whole and alone.
+
+        Args:
+            delivered: Where the CSV is (``attached below``).
+        """
+        if not self.needs_file:
+            return ""
+        total = len(self.table.rows)
+        hidden = self.table.columns[self.columns :]
+        parts = []
+        if self.rows < total:
+            parts.append(f"the first {self.rows:,} of {total:,} rows")
+        if hidden:
+            parts.append(
+                f"{self.columns} of {len(self.table.columns)} columns "
+                f"(not shown: {', '.join(hidden)})"
+            )
+        if not total:
+            return f"{self.filename}, {delivered}, has the column headings and no rows yet."
+        every = f"All {total:,} rows" if total > 1 else "The one row"
+        verb = "are" if total > 1 else "is"
+        if not parts:
+            return f"{every} {verb} also in {self.filename}, {delivered}, for a spreadsheet."
+        with_columns = ", with every column," if hidden else ""
+        return (
+            f"Shown here: {' and '.join(parts)}. "
+            f"{every}{with_columns} {verb} in {self.filename}, {delivered}."
+        )
+
+    def attachment(self) -> Attachment:
+        """The whole table as a CSV file."""
+        return Attachment(self.filename, table_csv(self.table), CSV_TYPE)
+
+    def comment(self) -> str:
+        """A line to go with the file: which table it is and how many rows it holds."""
+        return f"{self.table.title}, as CSV: {plural(len(self.table.rows), 'row')}."
 
 
-def report_command(kind: str, first_table: bool = True) -> str:
-    """The CLI command that prints all of a report's rows."""
-    output = "csv" if first_table else "json"
-    return f"mentorbot report {kind} --format {output} --as EMAIL"
+def all_tables_file(report: Report) -> Attachment:
+    """Every table of a report, as JSON (for tables a message had no room for)."""
+    return Attachment(f"{report.kind}.json", as_json(report), "application/json")

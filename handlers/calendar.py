@@ -63,6 +63,23 @@ def next_delivery(moment: datetime, *, zone: str, hours: WorkingHours) -> dateti
     raise AssertionError("working hours name at least one day of the week")  # pragma: no cover
 
 
+def last_opening(moment: datetime, *, zone: str, hours: WorkingHours) -> datetime:
+    """The start of the last working period in ``zone`` that began at or before ``moment``.
+
+    The other way round from :func:`next_delivery`: for a message that must arrive before
+    a deadline which falls outside working hours.
+    """
+    tz = ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    start = clock_time(hours.start)
+    working = {WEEKDAYS.index(day) for day in hours.days}
+    for offset in range(8):
+        day = local.date() - timedelta(days=offset)
+        if day.weekday() in working and (opens := _at(day, start, tz)) <= local:
+            return opens
+    raise AssertionError("working hours name at least one day of the week")  # pragma: no cover
+
+
 def local_date(moment: datetime, zone: str) -> date:
     """The calendar day ``moment`` falls on in ``zone``."""
     return moment.astimezone(ZoneInfo(zone)).date()

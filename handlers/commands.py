@@ -12,6 +12,8 @@ from handlers.feedback import FeedbackCommand, FeedbackForm
 from handlers.feedback import commands as feedback_commands
 from handlers.forms import FormFlow
 from handlers.intake import IntakeFlow, describe_enrollment
+from handlers.lapses import paused_for_lapses
+from handlers.manual_pairing import commands as manual_pairing_commands
 from handlers.messages import Inbound, Option, Reply
 from handlers.pairing import MatchReviewFlow, pairing_lines
 from handlers.pairing import commands as pairing_commands
@@ -86,6 +88,7 @@ async def standing(turn: Turn) -> tuple[str, bool]:
         if enrollment.status == EnrollmentStatus.PAUSED:
             phrase += _pause_end(turn, enrollment.paused_until)
         lines.append(f"You're {phrase} (since {since}).")
+    lines += paused_for_lapses(active)
     lines += await pairing_lines(turn)
     lines += await cycle_lines(turn)
     if any(e.status == EnrollmentStatus.WAITING for e in active):
@@ -176,6 +179,7 @@ def build_engine(
         ),
         Command("status", "where you stand in the program", _status),
         *pairing_commands(review, summaries=summaries),
+        *manual_pairing_commands(),
         *plan_commands(plan, summaries=summaries),
         *session_commands(LogCommand(log_form, form_flow)),
         *feedback_commands(FeedbackCommand(feedback_form, form_flow)),

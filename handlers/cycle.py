@@ -42,6 +42,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.calendar import WEEKDAYS, day_label, local_date, next_delivery, parse_day
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.feedback import CHECKPOINTS, checkpoint_rows, give_feedback, insert_requests
+from handlers.lapses import LAPSES
 from handlers.messages import (
     DaysSince,
     Option,
@@ -54,8 +55,7 @@ from handlers.messages import (
     plural,
 )
 from handlers.outbox import enqueue, outbox_row
-from handlers.pairing import program_leads
-from handlers.people import pairings_of, people_by_id
+from handlers.people import pairings_of, people_by_id, program_leads
 from handlers.plans import (
     active_pairings,
     milestone_progress,
@@ -415,6 +415,9 @@ async def _load(
         sa.select(ENROLLMENT.c.person_id).where(
             ENROLLMENT.c.program == program.program.id,
             ENROLLMENT.c.status == EnrollmentStatus.PAUSED.value,
+            # A mentor the bot paused for letting proposals lapse gets no new proposals,
+            # but their pairings carry on (handlers.lapses).
+            ENROLLMENT.c.paused_reason.is_(None),
             among(conn, ENROLLMENT.c.person_id, sorted(people)),
         )
     )
@@ -1362,12 +1365,16 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
     paused_until = (
         datetime.combine(until, datetime.min.time(), tzinfo=ZoneInfo(zone)) if until else None
     )
-    already = all(e.status == EnrollmentStatus.PAUSED for e in enrollments)
+    # A pause for lapsed proposals held no pairings, so pausing now is news to the other side.
+    already = all(
+        e.status == EnrollmentStatus.PAUSED and e.paused_reason is None for e in enrollments
+    )
     moved = already and any(e.paused_until != paused_until for e in enrollments)
     for enrollment in enrollments:
         if enrollment.status != EnrollmentStatus.PAUSED:
             enrollment.status_before_pause = enrollment.status
             enrollment.status = EnrollmentStatus.PAUSED.value
+        enrollment.paused_reason = None  # their own pause now, whatever paused them before
         enrollment.paused_until = paused_until
         enrollment.updated_at = turn.now
         turn.session.add(enrollment)
@@ -1425,6 +1432,9 @@ async def resume_person(
     enrollments = list(result.all())
     if not enrollments:
         return False
+    # Only a pause the person asked for held their pairings; one for lapsed proposals
+    # (handlers.lapses) stopped new proposals only, so their pairings need no restart.
+    held = any(e.paused_reason is None for e in enrollments)
     conn = await session.connection()
     for enrollment in enrollments:
         restored = await conn.execute(
@@ -1437,11 +1447,14 @@ async def resume_person(
                 status=enrollment.status_before_pause or _unpaused(enrollment),
                 status_before_pause=None,
                 paused_until=None,
+                paused_reason=None,
                 updated_at=now,
             )
         )
         if not restored.rowcount:
             return False
+    if not held:
+        return True
     every = timedelta(days=program.cadence.checkin_every_days)
     quiet = timedelta(days=program.cadence.auto_close_after_days)
     for pairing in await pairings_of(session, program, person.id, [PairingStatus.ACTIVE]):
@@ -1483,8 +1496,14 @@ def _unpaused(enrollment: Enrollment) -> str:
 
 
 async def _resume(turn: Turn, args: list[str]) -> Outcome:
+    paused = [e for e in await _enrollments(turn) if e.status == EnrollmentStatus.PAUSED]
     if not await resume_person(turn.session, turn.program, turn.person, turn.now):
         return Outcome([Reply("You're not paused; nothing to resume.")], None, changed=False)
+    if all(e.paused_reason == LAPSES for e in paused):
+        return Outcome(
+            [Reply("Welcome back! The next match round can propose mentees to you again.")],
+            None,
+        )
     every = turn.program.cadence.checkin_every_days
     return Outcome(
         [Reply(f"Welcome back! Check-ins start again: the next one is in {every} days.")], None
@@ -1744,7 +1763,8 @@ async def cycle_lines(turn: Turn) -> list[str]:
             parts.append("no plan yet (type plan)")
         else:
             confirmed = "confirmed" if pairing.plan_confirmed_at else "not yet confirmed"
-            parts.append(f"plan of {plural(int(milestones), 'milestone')}, {confirmed}")
+            version = f" (version {pairing.plan_version})" if pairing.plan_version else ""
+            parts.append(f"plan of {plural(int(milestones), 'milestone')}{version}, {confirmed}")
         if pairing.at_risk_since is not None:
             parts.append("no session logged for a while: type log after you meet")
         lines.append("; ".join(parts) + ".")

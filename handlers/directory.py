@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -389,6 +390,32 @@ def _cycle_from(email: str, graph: dict[str, str | None]) -> list[str] | None:
         seen.add(current)
         current = graph.get(current)
     return None
+
+
+async def people_called(session: AsyncSession, typed: str, *, limit: int = 6) -> list[Person]:
+    """The directory people someone means by ``typed``: an email, a full name or a first name.
+
+    An email finds its person only. A name is compared without regard to case: the full
+    name first, and when nobody has it, the first name ("Lee" finds Lee Park).
+
+    Returns:
+        Up to ``limit`` people, by name: none when nobody matches, several when the name is
+        ambiguous.
+    """
+    typed = " ".join(typed.split())
+    if is_email(typed):
+        person = await person_by_email(session, typed)
+        return [person] if person is not None else []
+    lowered = typed.lower()
+    name = sa.func.lower(Person.name)
+    for matches in (name == lowered, name.startswith(f"{lowered} ", autoescape=True)):
+        found = await session.exec(
+            select(Person).where(matches).order_by(Person.name, Person.id).limit(limit)  # type: ignore[arg-type]
+        )
+        people = list(found.all())
+        if people:
+            return people
+    return []
 
 
 def name_from_email(email: str) -> str:

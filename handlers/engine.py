@@ -156,6 +156,14 @@ class FormHandler(ABC):
         """
         return None
 
+    async def notice(self, turn: Turn, ref: str, question_id: str, answer: Any) -> str | None:
+        """Something to tell about an answer :meth:`check` let through, if anything.
+
+        The chat shows it before the next question (the day someone else already logged:
+        what happens to it, and that ``back`` picks another); whole forms say it on saving.
+        """
+        return None
+
     @abstractmethod
     async def save(self, turn: Turn, ref: str, answers: dict[str, Any]) -> FormResult:
         """Save answers already checked against each question (``check_form``).

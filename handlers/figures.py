@@ -10,8 +10,8 @@ import csv
 import io
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -47,6 +47,11 @@ class Table:
         }
 
 
+#: A value of a chart's series: a number, or None where there is none to show (a month
+#: without answers, a group too small to show).
+Point = float | None
+
+
 @dataclass(frozen=True)
 class Chart:
     """A picture of one series or a few: a bar chart, a line over time, a histogram.
@@ -54,17 +59,70 @@ class Chart:
     Attributes:
         kind: ``bar`` (categories), ``line`` (a trend over ``labels`` in order) or
             ``histogram`` (counts per bucket, the buckets in ``labels``).
-        title: The chart's heading.
-        labels: The x-axis categories or moments.
-        series: Named series of values, one value per label.
+        title: The chart's heading, in the words people read (a question's prompt, never
+            its id).
+        labels: The x-axis categories or moments (a month as :func:`month_label` writes it).
+        series: Named series of values, one value per label; None where there is no value
+            (a line then has a gap there, a bar chart no bar).
         y_label: What the values are.
+        months: For a line over time: each label's month as ``YYYY-MM``. The x-axis is then
+            real time, so a month missing from the labels is a gap, not a closer point.
+        scale: The lowest value the measure can take, and the highest if it has one: the
+            y-axis runs from there (``(0, None)`` for a count or a rate, ``(1, 5)`` for a
+            rating from 1 to 5, ``(0, 100)`` for a percentage), never from the data's
+            minimum, so a small change does not look like a large one.
     """
 
     kind: Literal["bar", "line", "histogram"]
     title: str
     labels: tuple[str, ...]
-    series: tuple[tuple[str, tuple[float, ...]], ...]
+    series: tuple[tuple[str, tuple[Point, ...]], ...]
     y_label: str = ""
+    months: tuple[str, ...] = ()
+    scale: tuple[float, float | None] = (0.0, None)
+
+
+def shown_series(chart: Chart) -> tuple[tuple[str, tuple[Point, ...]], ...]:
+    """The chart's series worth drawing: those with a value other than zero.
+
+    A series that is all zero says nothing a line along the axis could, and one that is all
+    None (every value too few to show) has nothing to draw.
+    """
+    return tuple((name, values) for name, values in chart.series if any(values))
+
+
+def checked_chart(chart: Chart, *, all_zero: str, all_hidden: str) -> tuple[Chart | None, str]:
+    """The chart with only the series worth drawing, or no chart and the sentence saying why.
+
+    Args:
+        chart: The chart as built.
+        all_zero: Why there is no chart when every value is zero (or hidden), in words for
+            the report's notes ("No chart: no sessions were logged in these months.").
+        all_hidden: Why there is no chart when every value is hidden or missing.
+
+    Returns:
+        The chart (its empty series left out) and "", or None and the reason.
+    """
+    kept = shown_series(chart)
+    if kept and chart.labels:
+        return replace(chart, series=kept), ""
+    values = [v for _, series in chart.series for v in series]
+    return None, all_zero if any(v is not None for v in values) else all_hidden
+
+
+def month_label(month: str) -> str:
+    """A ``YYYY-MM`` month as every report writes it: ``Sep 2026``."""
+    return f"{date.fromisoformat(month + '-01'):%b %Y}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` (``YYYY-MM``, both included), in order."""
+    year, month = int(first[:4]), int(first[5:7])
+    months: list[str] = []
+    while (current := f"{year:04d}-{month:02d}") <= last:
+        months.append(current)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 @dataclass(frozen=True)
@@ -112,7 +170,9 @@ def as_csv(report: Report) -> str:
 
     The figures come first as ``figure,value`` rows, and a blank row separates them from
     the table (its column headings, then its rows), so the CSV says what the text does.
-    A kind in :data:`TABLE_ONLY_CSV` (the per-pair export) is its table alone.
+    A kind in :data:`TABLE_ONLY_CSV` (the per-pair export) is its table alone. A table's
+    note follows its rows after an empty row, as one cell starting ``Note:``: the headings
+    stay the first row a spreadsheet or a script reads, and the note stays in the file.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -124,10 +184,26 @@ def as_csv(report: Report) -> str:
     if report.tables:
         if figures:
             writer.writerow(())
-        table = report.tables[0]
-        writer.writerow(table.columns)
-        writer.writerows(["" if c is None else c for c in row] for row in table.rows)
+        _write_table(writer, report.tables[0])
     return out.getvalue()
+
+
+def table_csv(table: Table) -> str:
+    """One table as CSV: its column headings, then every row (an empty cell left empty)."""
+    out = io.StringIO()
+    _write_table(csv.writer(out, lineterminator="\n"), table)
+    return out.getvalue()
+
+
+def _write_table(writer: Any, table: Table) -> None:
+    """The headings, every row, then the table's note (if any) after an empty record."""
+    writer.writerow(table.columns)
+    writer.writerows(["" if c is None else c for c in row] for row in table.rows)
+    if table.note:
+        # As wide as the table, so every record has the same number of fields.
+        padding = [""] * (len(table.columns) - 1)
+        writer.writerow(["", *padding])
+        writer.writerow([f"Note: {table.note}", *padding])
 
 
 def cell_text(value: Cell) -> str:

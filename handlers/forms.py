@@ -104,11 +104,16 @@ class FormFlow(Flow):
         except InvalidAnswer as problem:
             return Outcome([Reply(str(problem)), *self.ask(turn, state)], state, False)
         handler = self.handlers.get(state.data["form"])
+        notice = None
         if handler is not None:
             trouble = await handler.check(turn, state.data["ref"], question.id, value)
             if trouble is not None:
                 return Outcome([Reply(trouble), *self.ask(turn, state)], state, False)
-        return await self._next(turn, state, question.id, value)
+            notice = await handler.notice(turn, state.data["ref"], question.id, value)
+        outcome = await self._next(turn, state, question.id, value)
+        if notice is not None:
+            outcome.replies.insert(0, Reply(notice))
+        return outcome
 
     async def skip(self, turn: Turn, state: FlowState) -> Outcome:
         question = self._question(state)

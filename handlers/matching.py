@@ -12,13 +12,22 @@ The hard rules (never broken):
 * a mentor takes no more mentees than their capacity minus their open pairings;
 * never the mentee's manager or anyone above them, nor anyone below them;
 * never themselves;
-* never two people who were paired, proposed or declined before;
+* never two people who were paired before, or whose proposal was declined;
 * never further apart than ``max_timezone_gap_hours``;
 * nobody paused (paused enrollments are not in the pool at all).
+
+Nor is a pair proposed whose fit is below ``matching.min_fit``; a mentee left over for
+that reason is told so. A proposal whose mentor offers none of the competencies its
+mentee wants is marked weak, for the lead to look at twice.
+
+A proposal that lapsed (nobody answered in time) is not a decline: the pair may be
+proposed again, but only after the mentee's other options. Its score is pushed below every
+other allowed pair's (see :data:`LAPSED_AT_MOST`), and its explanation says it lapsed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +48,7 @@ from storage import (
     Enrollment,
     EnrollmentStatus,
     Pairing,
+    PairingStatus,
     Person,
     Role,
 )
@@ -51,6 +61,7 @@ __all__ = [
     "Waiting",
     "load_pool",
     "plan_matches",
+    "shown_fit",
     "solve",
 ]
 
@@ -62,6 +73,13 @@ PARTS = ("competencies", "goals", "formats", "timezone", "cross_function", "seni
 #: Goal fit: cosine similarity at which the part counts fully (TF-IDF cosines of short,
 #: different texts rarely go above this).
 GOAL_FULL_AT = 0.5
+#: When a pool holds pairs whose proposal lapsed, the solver sees those pairs' scores
+#: squeezed into [0, LAPSED_AT_MOST] and every other allowed pair's into
+#: [OTHERS_AT_LEAST, 1]. Among pairings that match as many mentees, moving a mentee from a
+#: lapsed mentor to another mentor with a free place always gains, so a lapsed pair is
+#: proposed only when no other mentor with a free place is left for the mentee.
+LAPSED_AT_MOST = 0.25
+OTHERS_AT_LEAST = 0.5
 
 
 @dataclass(frozen=True)
@@ -131,20 +149,32 @@ class Reason:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A mentee and the mentor the round found for them."""
+    """A mentee and the mentor the round found for them.
+
+    Attributes:
+        weak: Why the lead should look twice before approving it (the mentor offers none
+            of the competencies the mentee wants), or None; worded without names.
+    """
 
     mentee: Profile
     mentor: Profile
     score: float
     reasons: tuple[Reason, ...]
+    weak: str | None = None
 
 
 @dataclass(frozen=True)
 class Waiting:
-    """A mentee the round could not match, and why, in words."""
+    """A mentee the round could not match, and why, in words.
+
+    Attributes:
+        below_min_fit: True when mentors had a place the rules allowed, but every one of
+            them fits the mentee below ``matching.min_fit``.
+    """
 
     mentee: Profile
     why: str
+    below_min_fit: bool = False
 
 
 @dataclass
@@ -154,8 +184,12 @@ class Pool:
     Attributes:
         mentees: Mentees waiting for a match, longest-waiting first.
         mentors: Mentors available in the program, whether or not they have free places.
-        together: (mentee, mentor) person ids that were ever proposed or paired.
+        together: (mentee, mentor) person ids kept apart for good: paired before, or a
+            proposal declined.
         managers: Each person's manager (person id to person id).
+        paused_mentors: How many enrolled mentors are paused.
+        lapsed: (mentee, mentor) person ids whose proposal lapsed unanswered, and not kept
+            apart otherwise: allowed, after the mentee's other options.
     """
 
     mentees: list[Profile]
@@ -163,6 +197,7 @@ class Pool:
     together: set[tuple[int, int]]
     managers: dict[int, int | None]
     paused_mentors: int = 0
+    lapsed: set[tuple[int, int]] = field(default_factory=set)
 
 
 @dataclass
@@ -199,13 +234,14 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 def _profile(
     program: Program,
     person: Person,
-    enrollment: Enrollment,
+    enrollment: Enrollment | None,
     *,
     role: Role,
     taken: int = 0,
 ) -> Profile:
+    """A person's side of a pairing (with no enrollment: the directory's facts only)."""
     meanings = _by_meaning(program.intake.for_role(role))
-    answers = enrollment.answers or {}
+    answers = (enrollment.answers if enrollment else None) or {}
 
     def answer(meaning: Meaning) -> Any:
         key = meanings.get(meaning)
@@ -213,7 +249,7 @@ def _profile(
 
     assert person.id is not None
     text_meaning = Meaning.GOALS if role is Role.MENTEE else Meaning.BIO
-    capacity = enrollment.capacity or 0
+    capacity = (enrollment.capacity if enrollment else None) or 0
     return Profile(
         person_id=person.id,
         name=person.name,
@@ -228,7 +264,7 @@ def _profile(
         text=str(answer(text_meaning) or ""),
         free=max(0, capacity - taken) if role is Role.MENTOR else 0,
         capacity=capacity,
-        waiting_since=enrollment.waiting_since or enrollment.enrolled_at,
+        waiting_since=(enrollment.waiting_since or enrollment.enrolled_at) if enrollment else None,
         answers=dict(answers),
     )
 
@@ -238,7 +274,11 @@ async def load_pool(session: AsyncSession, program: Program) -> Pool:
     program_id = program.program.id
     open_statuses = [s.value for s in OPEN_PAIRING]
     pairings = (await session.exec(select(Pairing).where(Pairing.program == program_id))).all()
-    together = {(p.mentee_id, p.mentor_id) for p in pairings}
+    # A proposal a program lead lifted (``unexclude``) keeps nobody apart.
+    kept = [p for p in pairings if p.unexcluded_at is None]
+    together = {(p.mentee_id, p.mentor_id) for p in kept if p.status != PairingStatus.EXPIRED}
+    lapsed = {(p.mentee_id, p.mentor_id) for p in kept if p.status == PairingStatus.EXPIRED}
+    lapsed -= together
     busy_mentees = {p.mentee_id for p in pairings if p.status in open_statuses}
     taken: dict[int, int] = {}
     for pairing in pairings:
@@ -283,15 +323,21 @@ async def load_pool(session: AsyncSession, program: Program) -> Pool:
             )
     mentees.sort(key=lambda p: (p.waiting_since or datetime.max.replace(tzinfo=UTC), p.person_id))
     mentors.sort(key=lambda p: p.person_id)
-    result = await session.exec(select(Person.id, Person.manager_id))
-    managers = {int(pid): mid for pid, mid in result.all() if pid is not None}
+    managers = await load_managers(session)
     return Pool(
         mentees=mentees,
         mentors=mentors,
         together=together,
         managers=managers,
         paused_mentors=paused,
+        lapsed=lapsed,
     )
+
+
+async def load_managers(session: AsyncSession) -> dict[int, int | None]:
+    """Each directory person's manager, by person id: the management chains."""
+    result = await session.exec(select(Person.id, Person.manager_id))
+    return {int(pid): mid for pid, mid in result.all() if pid is not None}
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -354,6 +400,7 @@ class Scores:
             (0: allowed).
         goal_vectors: The TF-IDF vectors of mentees' goals and mentors' texts, and the
             words they stand for (None when every text was empty).
+        lapsed: True where an allowed pair's earlier proposal lapsed unanswered.
     """
 
     parts: dict[str, npt.NDArray[np.float64]]
@@ -361,6 +408,7 @@ class Scores:
     allowed: npt.NDArray[np.bool_]
     blocked: npt.NDArray[np.int8]
     goal_vectors: tuple[Any, Any, list[str]]
+    lapsed: npt.NDArray[np.bool_]
 
     def goal_terms(self, row: int, column: int, top: int = 3) -> list[str]:
         """The words a mentee's goals and a mentor's text share most, strongest first."""
@@ -482,27 +530,7 @@ def score_pool(program: Program, pool: Pool, now: datetime) -> Scores:
     needed = max(rules.min_level_gap, 1)
     seniority = np.where(np.isnan(rise), 0.5, np.clip(np.nan_to_num(rise) / needed, 0.0, 1.0))
 
-    blocked = np.zeros((n, m), dtype=np.int8)
-    if n and m:
-        # Later rules overwrite earlier ones, so the first rule in RULES is the one reported.
-        blocked[gap[rows, columns] > rules.max_timezone_gap_hours] = RULES.index("timezone")
-        mentee_at = {p.person_id: i for i, p in enumerate(mentees)}
-        mentor_at = {p.person_id: j for j, p in enumerate(mentors)}
-        for mentee_id, mentor_id in pool.together:
-            if mentee_id in mentee_at and mentor_id in mentor_at:
-                blocked[mentee_at[mentee_id], mentor_at[mentor_id]] = RULES.index("before")
-        chain = RULES.index("chain")
-        for i, mentee in enumerate(mentees):
-            for boss in _ancestors(mentee.person_id, pool.managers):
-                if boss in mentor_at:
-                    blocked[i, mentor_at[boss]] = chain
-        for j, mentor in enumerate(mentors):
-            for boss in _ancestors(mentor.person_id, pool.managers):
-                if boss in mentee_at:
-                    blocked[mentee_at[boss], j] = chain
-        for person_id, i in mentee_at.items():
-            if person_id in mentor_at:
-                blocked[i, mentor_at[person_id]] = RULES.index("self")
+    blocked, lapsed = hard_rules(program, pool, now, gap=gap[rows, columns] if n and m else None)
     allowed = blocked == 0
     parts = {
         "competencies": competencies,
@@ -525,7 +553,115 @@ def score_pool(program: Program, pool: Pool, now: datetime) -> Scores:
         allowed=allowed,
         blocked=blocked,
         goal_vectors=(left, right, terms),
+        lapsed=lapsed & allowed,
     )
+
+
+def hard_rules(
+    program: Program,
+    pool: Pool,
+    now: datetime,
+    *,
+    gap: npt.NDArray[np.float64] | None = None,
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
+    """Which hard rule forbids each mentee–mentor pair of the pool, and which pairs lapsed.
+
+    Args:
+        program: The program (``max_timezone_gap_hours``).
+        pool: The mentees (rows) and mentors (columns) to check.
+        now: The moment timezone gaps are taken at.
+        gap: The hours between each pair's timezones, when the caller has them already.
+
+    Returns:
+        For each pair, the index in :data:`RULES` of the first rule that forbids it (0:
+        allowed); and True where the pair's earlier proposal lapsed unanswered.
+    """
+    mentees, mentors = pool.mentees, pool.mentors
+    blocked = np.zeros((len(mentees), len(mentors)), dtype=np.int8)
+    lapsed = np.zeros((len(mentees), len(mentors)), dtype=np.bool_)
+    if not mentees or not mentors:
+        return blocked, lapsed
+    if gap is None:
+        gap = np.array(
+            [[timezone_gap(a.timezone, b.timezone, now) for b in mentors] for a in mentees]
+        )
+    # Later rules overwrite earlier ones, so the first rule in RULES is the one reported.
+    blocked[gap > program.matching.max_timezone_gap_hours] = RULES.index("timezone")
+    mentee_at = {p.person_id: i for i, p in enumerate(mentees)}
+    mentor_at = {p.person_id: j for j, p in enumerate(mentors)}
+    for mentee_id, mentor_id in pool.lapsed:
+        if mentee_id in mentee_at and mentor_id in mentor_at:
+            lapsed[mentee_at[mentee_id], mentor_at[mentor_id]] = True
+    for mentee_id, mentor_id in pool.together:
+        if mentee_id in mentee_at and mentor_id in mentor_at:
+            blocked[mentee_at[mentee_id], mentor_at[mentor_id]] = RULES.index("before")
+    chain = RULES.index("chain")
+    for i, mentee in enumerate(mentees):
+        for boss in _ancestors(mentee.person_id, pool.managers):
+            if boss in mentor_at:
+                blocked[i, mentor_at[boss]] = chain
+    for j, mentor in enumerate(mentors):
+        for boss in _ancestors(mentor.person_id, pool.managers):
+            if boss in mentee_at:
+                blocked[mentee_at[boss], j] = chain
+    for person_id, i in mentee_at.items():
+        if person_id in mentor_at:
+            blocked[i, mentor_at[person_id]] = RULES.index("self")
+    return blocked, lapsed
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """One mentee–mentor pair as a round would see it, for a pair proposed by hand.
+
+    Attributes:
+        score: The fit in [0, 1].
+        reasons: The top reasons it fits, for each reader.
+        rule: The first rule in :data:`RULES` that forbids the pair, not counting their
+            past pairings ("" when none does). A chain hides a timezone gap: see ``gap``.
+        gap: How many hours apart their timezones are.
+    """
+
+    score: float
+    reasons: tuple[Reason, ...]
+    rule: str
+    gap: float
+
+
+def check_pair(
+    program: Program,
+    *,
+    mentee: tuple[Person, Enrollment | None],
+    mentor: tuple[Person, Enrollment | None],
+    managers: dict[int, int | None],
+    now: datetime,
+) -> PairCheck:
+    """Score one pair and apply the rules a round applies (self, chain, timezone gap).
+
+    Past pairings, enrollments and free places are the caller's to check: this looks at
+    the two people only, so it also works for someone not (yet) enrolled.
+    """
+    left = _profile(program, mentee[0], mentee[1], role=Role.MENTEE)
+    right = _profile(program, mentor[0], mentor[1], role=Role.MENTOR)
+    scores = score_pool(program, Pool([left], [right], set(), managers), now)
+    return PairCheck(
+        score=float(scores.total[0, 0]),
+        reasons=explain(program, scores, left, right, row=0, column=0, now=now),
+        rule=RULES[int(scores.blocked[0, 0])],
+        gap=timezone_gap(left.timezone, right.timezone, now),
+    )
+
+
+def other_mentors(program: Program, pool: Pool, mentee: Profile, now: datetime) -> int:
+    """How many mentors with a free place could mentor this mentee, not counting lapses.
+
+    The hard rules only, with no scoring: cheap enough to say, when a proposal lapses,
+    whether the next round has anyone else to offer.
+    """
+    free = [m for m in pool.mentors if m.free > 0]
+    one = Pool([mentee], free, pool.together, pool.managers, lapsed=pool.lapsed)
+    blocked, lapsed = hard_rules(program, one, now)
+    return int(((blocked == 0) & ~lapsed).sum())
 
 
 # --- explanations --------------------------------------------------------------------------
@@ -656,6 +792,7 @@ def plan_matches(program: Program, pool: Pool, now: datetime) -> MatchPlan:
             "Every enrolled mentor is paused right now, so the "
             f"{_count(len(mentees), 'waiting mentee')} can't be matched until one resumes."
         )
+        plan.waiting = [Waiting(m, "every mentor is taking a break right now") for m in mentees]
         return plan
     if not pool.mentors:
         plan.problem = (
@@ -663,55 +800,162 @@ def plan_matches(program: Program, pool: Pool, now: datetime) -> MatchPlan:
             f"mentee{'s' if len(mentees) != 1 else ''} can't be matched. Ask senior "
             "colleagues to type join and enroll as mentors."
         )
+        plan.waiting = [Waiting(m, "no mentors have enrolled yet") for m in mentees]
         return plan
     if not mentors:
         plan.problem = (
             "Every mentor's places are taken, so nobody can be matched this round. "
             "Ask mentors to take one more mentee, or invite new mentors."
         )
+        plan.waiting = [Waiting(m, "every mentor's places are taken right now") for m in mentees]
         return plan
-    scores = score_pool(program, Pool(mentees, mentors, pool.together, pool.managers), now)
+    scores = score_pool(
+        program, Pool(mentees, mentors, pool.together, pool.managers, lapsed=pool.lapsed), now
+    )
     if not scores.allowed.any():
         plan.problem = (
             "No mentee–mentor pair is allowed by the matching rules: "
             + _blocked_summary(scores, program)
             + ". Nothing was proposed."
         )
+        plan.waiting = [
+            _waiting(program, scores, scores.allowed, mentee, mentors, row)
+            for row, mentee in enumerate(mentees)
+        ]
+        return plan
+    fits = _fits(program, scores)
+    if not fits.any():
+        plan.problem = _none_fit_enough(program, scores)
+        plan.waiting = [
+            _waiting(program, scores, fits, mentee, mentors, row)
+            for row, mentee in enumerate(mentees)
+        ]
         return plan
     weighted = scores.total + _wait_bonus(mentees, now)[:, None]
-    pairs = solve(
-        np.clip(weighted, 0.0, 1.0 + WAIT_PRIORITY) / (1.0 + WAIT_PRIORITY),
-        [m.free for m in mentors],
-        scores.allowed,
-    )
+    weighted = np.clip(weighted, 0.0, 1.0 + WAIT_PRIORITY) / (1.0 + WAIT_PRIORITY)
+    if scores.lapsed.any():
+        weighted = np.where(
+            scores.lapsed,
+            LAPSED_AT_MOST * weighted,
+            OTHERS_AT_LEAST + (1.0 - OTHERS_AT_LEAST) * weighted,
+        )
+    pairs = solve(weighted, [m.free for m in mentors], fits)
     matched: set[int] = set()
     for row, column in pairs:
         matched.add(row)
         mentee, mentor = mentees[row], mentors[column]
+        reasons = explain(program, scores, mentee, mentor, row=row, column=column, now=now)
+        if scores.lapsed[row, column]:
+            reasons += (_lapsed_before(mentee),)
         plan.proposals.append(
             Proposal(
                 mentee=mentee,
                 mentor=mentor,
                 score=float(scores.total[row, column]),
-                reasons=explain(program, scores, mentee, mentor, row=row, column=column, now=now),
+                reasons=reasons,
+                weak=_weakness(program, scores, mentee, row=row, column=column),
             )
         )
     plan.proposals.sort(key=lambda p: (-p.score, p.mentee.name))
     for row, mentee in enumerate(mentees):
         if row not in matched:
-            plan.waiting.append(
-                Waiting(mentee, _why_waiting(program, scores, mentee, mentors, row))
-            )
+            plan.waiting.append(_waiting(program, scores, fits, mentee, mentors, row))
     return plan
+
+
+def _fits(program: Program, scores: Scores) -> npt.NDArray[np.bool_]:
+    """The pairs a round may propose: allowed by the hard rules and fit at least min_fit."""
+    return scores.allowed & (scores.total >= program.matching.min_fit)
+
+
+def shown_fit(value: float) -> str:
+    """A fit as a review shows it ("0.40"), with more places only when it has them."""
+    return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
+
+
+def _best_below(program: Program, fits: npt.NDArray[np.float64]) -> str:
+    """The best of some fits below min_fit, as a review shows a fit, yet never reaching it."""
+    best = float(fits.max())
+    shown = round(best, 2)
+    if shown >= program.matching.min_fit:  # 0.397 would show as 0.40 next to a minimum of 0.40
+        shown = math.floor(best * 100) / 100
+    return f"{shown:.2f}"
+
+
+def _none_fit_enough(program: Program, scores: Scores) -> str:
+    """The round's problem when the rules allow some pairs but none reaches min_fit."""
+    minimum = shown_fit(program.matching.min_fit)
+    return (
+        f"No mentee–mentor pair reaches the program's minimum fit of {minimum} "
+        f"(matching.min_fit); the best pair the rules allow fits "
+        f"{_best_below(program, scores.total[scores.allowed])}. Nothing was proposed. Lower "
+        "matching.min_fit in the program file, or invite mentors who offer what the "
+        "waiting mentees want to develop."
+    )
+
+
+def _weakness(
+    program: Program, scores: Scores, mentee: Profile, *, row: int, column: int
+) -> str | None:
+    """Why a proposed pair is weak, without names, or None when it is not.
+
+    A pair is weak when the mentee named competencies they want to develop and the mentor
+    offers none of them. A mentee who named none scores 0.5 on the part (unknown), never
+    0, so they are never weak for this reason.
+    """
+    if scores.parts["competencies"][row, column] > 0:
+        return None
+    known = {c.id for c in program.competencies}
+    wanted = _names(program, [k for k in mentee.competencies if k in known])
+    if not wanted:
+        return None
+    if len(wanted) == 1:
+        return f"the mentor doesn't offer {wanted[0]}, the competency the mentee wants"
+    return f"the mentor offers none of {', '.join(wanted)}, the competencies the mentee wants"
+
+
+def _waiting(
+    program: Program,
+    scores: Scores,
+    fits: npt.NDArray[np.bool_],
+    mentee: Profile,
+    mentors: Sequence[Profile],
+    row: int,
+) -> Waiting:
+    """A mentee the round leaves over, with why."""
+    below = bool(scores.allowed[row].any() and not fits[row].any())
+    return Waiting(
+        mentee, _why_waiting(program, scores, fits, mentee, mentors, row), below_min_fit=below
+    )
 
 
 def _count(number: int, word: str) -> str:
     return f"{number} {word}{'' if number == 1 else 's'}"
 
 
+def _lapsed_before(mentee: Profile) -> Reason:
+    """Why a pair whose proposal lapsed is proposed again, for each reader."""
+    return Reason(
+        part="lapsed",
+        points=0.0,
+        mentee=(
+            "proposed to you before, when the proposal lapsed without an answer; no other "
+            "mentor with a free place was left for you"
+        ),
+        mentor=(
+            f"you were proposed to {mentee.first_name} before and that proposal lapsed without "
+            f"an answer; no other mentor with a free place was left for {mentee.first_name}"
+        ),
+        lead=(
+            "proposed before and lapsed unanswered; no other mentor with a free place was "
+            "left for them"
+        ),
+    )
+
+
 _RULE_WORDS = {
     "chain": "in your management chain",
-    "before": "proposed to you or paired with you before",
+    "before": "kept apart from you (paired before, or a proposal declined)",
     "timezone": "too many hours from your timezone",
     "self": "yourself",
 }
@@ -727,7 +971,7 @@ def _blocked_summary(scores: Scores, program: Program) -> str:
     counts = _rule_counts(scores.blocked)
     words = {
         "chain": "pairs within a management chain",
-        "before": "pairs that were proposed or paired before",
+        "before": "pairs that were paired or declined before",
         "timezone": f"pairs more than {program.matching.max_timezone_gap_hours} h apart",
         "self": "people enrolled on both sides",
     }
@@ -735,7 +979,12 @@ def _blocked_summary(scores: Scores, program: Program) -> str:
 
 
 def _why_waiting(
-    program: Program, scores: Scores, mentee: Profile, mentors: Sequence[Profile], row: int
+    program: Program,
+    scores: Scores,
+    fits: npt.NDArray[np.bool_],
+    mentee: Profile,
+    mentors: Sequence[Profile],
+    row: int,
 ) -> str:
     """Why one mentee was left unmatched, in words they can act on."""
     allowed = np.flatnonzero(scores.allowed[row])
@@ -751,6 +1000,21 @@ def _why_waiting(
             f"none of the {len(mentors)} mentor{'s' if len(mentors) != 1 else ''} with a "
             f"free place can mentor you ({listed})"
         )
+    if not fits[row].any():
+        if len(allowed) == len(mentors):
+            who = "the mentor" if len(mentors) == 1 else f"all {len(mentors)} mentors"
+            who += " with a free place"
+        else:
+            who = "the only mentor" if len(allowed) == 1 else f"the {len(allowed)} mentors"
+            who += " with a free place who could mentor you"
+        closest = _best_below(program, scores.total[row][allowed])
+        return (
+            f"{who} {'fits' if len(allowed) == 1 else 'fit'} you below the program's minimum "
+            f"fit of {shown_fit(program.matching.min_fit)} (your closest fit is {closest}), so "
+            "none was proposed; new mentors may fit you better, and you can type join to "
+            "update the competencies and goals you gave"
+        )
+    allowed = np.flatnonzero(fits[row])
     coverage = scores.parts["competencies"][row]
     if mentee.competencies and not (coverage[allowed] > 0).any():
         missing = ", ".join(_names(program, mentee.competencies))

@@ -109,6 +109,10 @@ class PromptKind(StrEnum):
     MULTI = "multi"
     TEXT = "text"
     NUMBER = "number"
+    #: A whole number from ``min`` to ``max``: a rating.
+    SCALE = "scale"
+    #: A calendar day, answered as ``YYYY-MM-DD`` (or typed as a channel's words allow).
+    DATE = "date"
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,10 @@ class Prompt:
         min: Fewest choices (multiple choice) or lowest number.
         max: Most choices (multiple choice) or highest number.
         optional: Whether ``skip`` is allowed.
+        label: The question in a few words, as a form labels its field (the question's
+            prompt); a channel that labels answer fields (Teams) shows it there, and a
+            line of the reply's text that holds it becomes that label. Empty: the channel
+            names the field after its kind ("Your answer").
         token: Set by the engine: identifies this exact prompt so a stale click is refused.
     """
 
@@ -137,6 +145,7 @@ class Prompt:
     min: int | None = None
     max: int | None = None
     optional: bool = False
+    label: str = ""
     token: str = ""
 
 
@@ -331,6 +340,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
             "min": prompt.min,
             "max": prompt.max,
             "optional": prompt.optional,
+            "label": prompt.label,
             "token": prompt.token,
         },
         "hint": reply.hint,
@@ -354,6 +364,7 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
             min=prompt.get("min"),
             max=prompt.get("max"),
             optional=prompt.get("optional", False),
+            label=prompt.get("label", ""),
             token=prompt.get("token", ""),
         )
         if prompt

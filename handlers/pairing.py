@@ -4,9 +4,10 @@ A round goes like this. A program lead types ``match``: the round's proposals ar
 (behind profiles when ``matching.blind_review`` is on) and the lead approves all, some or
 none. Each approved proposal goes to the mentor first, with Accept / Decline; once the
 mentor accepts, it goes to the mentee; when both have accepted, the pairing is active. A
-decline, or no answer within ``matching.proposal_expiry_days``, returns the mentee to the
-pool with that mentor excluded for good. Every mentee left over is told why and where they
-stand on the waitlist.
+decline returns the mentee to the pool with that mentor excluded for good; no answer within
+``matching.proposal_expiry_days`` lapses the proposal (handlers.lapses), which is not a
+decline. Every mentee left over is told why and where they stand on the waitlist, and the
+reason is kept for ``status`` (handlers.waitlist).
 
 Every status change is a conditional ``UPDATE ... WHERE status = <expected>``, so a double
 click, a stale button or an answer racing the expiry changes a pairing once at most.
@@ -26,9 +27,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.audit import record
-from handlers.directory import find_or_create_person
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.errors import InvalidAnswer
+from handlers.lapses import expire_proposals
 from handlers.matching import (
     MatchPlan,
     Profile,
@@ -36,27 +37,30 @@ from handlers.matching import (
     load_pool,
     plan_matches,
     reasons_from,
+    shown_fit,
 )
 from handlers.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.outbox import enqueue
 from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
-from handlers.plans import begin_pairing
+from handlers.people import move_pairing as _move
+from handlers.plans import begin_pairing, zone_of
 from handlers.program import Program
 from handlers.questions import pick_option
 from handlers.refs import NotASelection, fetch, parse_ref, parse_selection
+from handlers.waitlist import remember_why, round_reason, waitlist_positions, why_waiting_line
 from storage import (
     OPEN_PAIRING,
-    Enrollment,
     EnrollmentStatus,
     Pairing,
     PairingStatus,
     Person,
     Role,
 )
-from storage.queries import person_by_email
 
 #: How many proposals a chat review lists one by one; the CLI's --json has them all.
 LISTED = 25
+#: How the batch of a pair a program lead proposed by hand begins (``pair``).
+MANUAL = "manual-"
 APPROVE_ALL, CHOOSE, DISCARD = "all", "choose", "none"
 
 
@@ -88,11 +92,13 @@ def _review_line(number: int, proposal: Proposal, program: Program) -> str:
     else:
         who = f"{proposal.mentee.name} → {proposal.mentor.name}"
     why = " · ".join(r.lead for r in proposal.reasons) or "no particular strengths"
-    return f"{number}. {who} · fit {proposal.score:.2f} · {why}"
+    weak = f"weak: {proposal.weak} · " if proposal.weak else ""
+    return f"{number}. {who} · fit {proposal.score:.2f} · {weak}{why}"
 
 
 def _choice_label(number: int, entry: dict[str, Any]) -> str:
-    return f"{number}. {entry['label']} (fit {entry['score']:.2f})"
+    weak = ", weak" if entry.get("weak") else ""
+    return f"{number}. {entry['label']} (fit {entry['score']:.2f}{weak})"
 
 
 def _accept_decline(pairing_id: int) -> tuple[Option, ...]:
@@ -113,6 +119,7 @@ def round_data(program: Program, plan: MatchPlan) -> dict[str, Any]:
                 "mentor": proposal.mentor.person_id,
                 "score": round(proposal.score, 4),
                 "reasons": [r.as_dict() for r in proposal.reasons],
+                "weak": proposal.weak,
                 "line": _review_line(number, proposal, program),
                 "label": (
                     f"Mentee {number} → Mentor {number}"
@@ -124,8 +131,12 @@ def round_data(program: Program, plan: MatchPlan) -> dict[str, Any]:
     return {
         "batch": secrets.token_hex(6),
         "proposals": entries,
-        "waiting": [{"mentee": w.mentee.person_id, "why": w.why} for w in plan.waiting],
+        "waiting": [
+            {"mentee": w.mentee.person_id, "why": w.why, "below_min_fit": w.below_min_fit}
+            for w in plan.waiting
+        ],
         "mentees": plan.mentees,
+        "min_fit": program.matching.min_fit,
     }
 
 
@@ -133,6 +144,14 @@ async def plan_round(session: AsyncSession, program: Program, now: datetime) -> 
     """Lapse overdue proposals, then plan a matching round over the whole pool."""
     await expire_proposals(session, program, now)
     return plan_matches(program, await load_pool(session, program), now)
+
+
+async def remember_round(
+    session: AsyncSession, program: Program, plan: MatchPlan, now: datetime
+) -> None:
+    """Keep why a round with nothing to approve left each mentee waiting, for ``status``."""
+    reasons = {w.mentee.person_id: round_reason(w.why) for w in plan.waiting}
+    await remember_why(session, program, reasons, now)
 
 
 class MatchReviewFlow(Flow):
@@ -143,6 +162,8 @@ class MatchReviewFlow(Flow):
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
         """The ``match`` command: expire lapsed proposals, plan a round, list it for review."""
         plan = await plan_round(turn.session, turn.program, turn.now)
+        if plan.problem is not None or not plan.proposals:
+            await remember_round(turn.session, turn.program, plan, turn.now)
         if plan.problem is not None:
             return Outcome([Reply(plan.problem)], None, changed=False)
         if not plan.proposals:
@@ -162,8 +183,9 @@ class MatchReviewFlow(Flow):
         lines = [
             f"Matching round: {plural(len(entries), 'proposal')} for "
             f"{state.data['mentees']} waiting mentee{'s' if state.data['mentees'] != 1 else ''}"
-            f"; {len(waiting)} would stay on the waitlist."
+            f"; {len(waiting)} would stay on the waitlist{_below_min_fit(state.data)}."
         ]
+        lines += _weak_note(entries)
         lines += [e["line"] for e in entries[:LISTED]]
         if len(entries) > LISTED:
             lines.append(
@@ -272,6 +294,29 @@ class MatchReviewFlow(Flow):
         return Outcome([Reply("\n".join(lines))], None)
 
 
+def _below_min_fit(data: dict[str, Any]) -> str:
+    """How many of the mentees left over fit every mentor below matching.min_fit."""
+    below = sum(1 for w in data["waiting"] if w.get("below_min_fit"))
+    if not below:
+        return ""
+    return (
+        f" ({below} of them because every mentor who could mentor them fits them below "
+        f"the minimum fit of {shown_fit(data['min_fit'])}, matching.min_fit)"
+    )
+
+
+def _weak_note(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """A line saying how many proposals are weak and what the lead can do, if any are."""
+    weak = sum(1 for e in entries if e.get("weak"))
+    if not weak:
+        return []
+    which = "1 proposal is" if weak == 1 else f"{weak} proposals are"
+    return [
+        f"{which} marked weak: the mentor offers none of the competencies the mentee "
+        "wants. To hold a weak one back, choose which to approve."
+    ]
+
+
 def _pick_numbers(text: str, values: tuple[str, ...] | None, count: int) -> list[int]:
     """Proposal numbers chosen by click, or typed as ``1, 3, 4`` or ``2-5``."""
     raw = (
@@ -336,7 +381,6 @@ async def approve(
         now: The moment of approval.
     """
     result = Approval([], [], 0)
-    expiry = now + timedelta(days=program.matching.proposal_expiry_days)
     people = await people_by_id(
         session, [e["mentee"] for e in approved] + [e["mentor"] for e in approved]
     )
@@ -346,45 +390,27 @@ async def approve(
         if problem is not None:
             result.skipped.append(f"{mentee.name} → {mentor.name}: {problem}")
             continue
-        pairing = Pairing(
-            program=program.program.id,
-            mentee_id=entry["mentee"],
-            mentor_id=entry["mentor"],
-            status=PairingStatus.PROPOSED.value,
+        pairing = await propose(
+            session,
+            program=program,
+            mentee=mentee,
+            mentor=mentor,
             score=float(entry["score"]),
             reasons=list(entry["reasons"]),
             batch=batch,
-            proposed_by=lead_id,
-            proposed_at=now,
-            expires_at=expiry,
+            lead_id=lead_id,
+            now=now,
         )
-        try:
-            async with session.begin_nested():
-                session.add(pairing)
-                await session.flush()
-        except IntegrityError:
-            # Another round proposed a mentor to this mentee a moment ago.
+        if pairing is None:
             result.skipped.append(f"{mentee.name} → {mentor.name}: already has a proposal")
             continue
-        assert pairing.id is not None
-        enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
-        answers = enrollment.answers if enrollment else {}
-        await enqueue(
-            session,
-            person_id=entry["mentor"],
-            replies=[
-                _proposal(program, pairing, reader=Role.MENTOR, other=mentee, answers=answers)
-            ],
-            dedupe_key=f"pairing:{pairing.id}:proposed",
-            now=now,
-            program=program,
-        )
         result.sent.append(pairing)
     left_over = [(w["mentee"], str(w["why"])) for w in waiting]
     left_over += [
         (mentee_id, "the program lead held back this round's proposal for you")
         for mentee_id in held
     ]
+    await remember_why(session, program, {m: round_reason(why) for m, why in left_over}, now)
     positions = await waitlist_positions(session, program)
     for mentee_id, why in left_over:
         position = positions.get(mentee_id)
@@ -413,6 +439,70 @@ async def approve(
         },
     )
     return result
+
+
+async def propose(
+    session: AsyncSession,
+    *,
+    program: Program,
+    mentee: Person,
+    mentor: Person,
+    score: float,
+    reasons: list[dict[str, Any]],
+    batch: str,
+    lead_id: int | None,
+    now: datetime,
+) -> Pairing | None:
+    """Propose a mentee to a mentor: the mentor is asked first, with Accept / Decline.
+
+    The one way a proposal goes out, from a round (:func:`approve`) or by hand
+    (handlers.manual_pairing). The caller has checked the rules.
+
+    Args:
+        batch: The round's id, or a :data:`MANUAL` one for a pair proposed by hand.
+        lead_id: The program lead who proposed it (None: the command line).
+
+    Returns:
+        The proposal; None when the mentee got another proposal a moment ago.
+    """
+    assert mentee.id is not None
+    assert mentor.id is not None
+    pairing = Pairing(
+        program=program.program.id,
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
+        status=PairingStatus.PROPOSED.value,
+        score=score,
+        reasons=reasons,
+        batch=batch,
+        proposed_by=lead_id,
+        proposed_at=now,
+        expires_at=now + timedelta(days=program.matching.proposal_expiry_days),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(pairing)
+            await session.flush()
+    except IntegrityError:
+        return None  # the unique index: one open pairing per mentee
+    enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
+    await enqueue(
+        session,
+        person_id=mentor.id,
+        replies=[
+            _proposal(
+                program,
+                pairing,
+                reader=Role.MENTOR,
+                other=mentee,
+                answers=enrollment.answers if enrollment else {},
+            )
+        ],
+        dedupe_key=f"pairing:{pairing.id}:proposed",
+        now=now,
+        program=program,
+    )
+    return pairing
 
 
 async def _still_possible(
@@ -444,13 +534,22 @@ async def _still_possible(
             Pairing.program == program.program.id,  # type: ignore[arg-type]
             Pairing.mentee_id == mentee.id,  # type: ignore[arg-type]
             sa.or_(
-                Pairing.mentor_id == mentor.id,  # type: ignore[arg-type]
+                # A lapsed proposal does not keep the two apart (see handlers.lapses), nor
+                # one a program lead lifted (handlers.manual_pairing).
+                sa.and_(
+                    Pairing.mentor_id == mentor.id,  # type: ignore[arg-type]
+                    Pairing.status != PairingStatus.EXPIRED.value,  # type: ignore[arg-type]
+                    Pairing.unexcluded_at.is_(None),  # type: ignore[union-attr]
+                ),
                 Pairing.status.in_(open_statuses),  # type: ignore[attr-defined]
             ),
         )
     )
     if before:
-        return f"{mentee.name} already has a proposal, or was proposed to {mentor.name} before"
+        return (
+            f"{mentee.name} already has a proposal, was paired with {mentor.name} before, "
+            "or a proposal between them was declined"
+        )
     return None
 
 
@@ -464,7 +563,13 @@ def _proposal(
     """A proposal as its reader sees it: the other side's profile, why, Accept / Decline."""
     assert pairing.id is not None
     stored = reasons_from(pairing.reasons)
-    if reader is Role.MENTOR:
+    if reader is Role.MENTOR and pairing.batch.startswith(MANUAL):
+        opening = (
+            f"Would you mentor {other.name}? The program lead suggests you "
+            f"(fit {pairing.score:.2f}). Why:"
+        )
+        reasons, title, lapse = [r.mentor for r in stored], f"A mentee for you: {other.name}", ""
+    elif reader is Role.MENTOR:
         opening = (
             f"Would you mentor {other.name}? In this round you're the best fit for them "
             f"(fit {pairing.score:.2f}). Why:"
@@ -565,22 +670,6 @@ def _already(pairing: Pairing, me: int | None) -> str:
     if status == PairingStatus.PROPOSED and mine == "mentee":
         return "Your mentor hasn't answered this proposal yet; I'll message you when they do."
     return "This proposal isn't waiting for your answer; nothing changed."
-
-
-async def _move(
-    session: AsyncSession, pairing: Pairing, expected: PairingStatus, **values: Any
-) -> bool:
-    """Change a pairing only if it is still in ``expected`` status; True if it changed."""
-    table = Pairing.__table__  # type: ignore[attr-defined]
-    conn = await session.connection()
-    result = await conn.execute(
-        sa.update(table)
-        .where(table.c.id == pairing.id, table.c.status == expected.value)
-        .values(**values)
-    )
-    if result.rowcount:
-        await session.refresh(pairing)
-    return bool(result.rowcount)
 
 
 async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) -> Outcome:
@@ -695,7 +784,9 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
         mentor_answered_at=now,
         closed_at=now,
     ):
-        # The mentee never saw this proposal, so there is nobody to tell.
+        # The mentee never saw this proposal, so there is nobody to tell; status says it.
+        why = "a mentor proposal for you was declined; the next match round will look again"
+        await remember_why(turn.session, turn.program, {pairing.mentee_id: why}, now)
         return Outcome(
             [
                 Reply(
@@ -726,6 +817,8 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
             now=now,
             program=turn.program,
         )
+        why = f"you declined {mentor.name}'s offer; the next match round will look again"
+        await remember_why(turn.session, turn.program, {pairing.mentee_id: why}, now)
         return Outcome(
             [
                 Reply(
@@ -738,122 +831,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
     return Outcome([Reply(_already(pairing, me))], None, changed=False)
 
 
-# --- expiry and the waitlist ---------------------------------------------------------------
-
-
-async def expire_proposals(session: AsyncSession, program: Program, now: datetime) -> list[int]:
-    """Close proposals nobody answered in time; tell the leads and whoever did answer.
-
-    Returns:
-        The ids of the pairings that lapsed now.
-    """
-    lapsed = (
-        await session.exec(
-            select(Pairing).where(
-                Pairing.program == program.program.id,
-                Pairing.status.in_(  # type: ignore[attr-defined]
-                    [PairingStatus.PROPOSED.value, PairingStatus.ACCEPTED.value]
-                ),
-                Pairing.expires_at <= now,
-            )
-        )
-    ).all()
-    if not lapsed:
-        return []
-    leads = await program_leads(session, program, now)
-    expired: list[int] = []
-    for pairing in lapsed:
-        waited_on = Role.MENTOR if pairing.status == PairingStatus.PROPOSED else Role.MENTEE
-        if not await _move(
-            session,
-            pairing,
-            PairingStatus(pairing.status),
-            status=PairingStatus.EXPIRED.value,
-            declined_by=waited_on.value,
-            closed_at=now,
-        ):
-            continue
-        assert pairing.id is not None
-        expired.append(pairing.id)
-        people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
-        mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
-        silent = mentor if waited_on is Role.MENTOR else mentee
-        for lead in leads:
-            assert lead.id is not None
-            await enqueue(
-                session,
-                person_id=lead.id,
-                replies=[
-                    Reply(
-                        f"The proposal {mentee.name} → {mentor.name} lapsed: {silent.name} "
-                        f"({waited_on.value}) didn't answer within "
-                        f"{plural(program.matching.proposal_expiry_days, 'day')}. "
-                        f"{mentee.name} is back on the waitlist; the next match round "
-                        "will look for someone else."
-                    )
-                ],
-                dedupe_key=f"pairing:{pairing.id}:expired:lead:{lead.id}",
-                now=now,
-                program=program,
-            )
-        if waited_on is Role.MENTEE:
-            await enqueue(
-                session,
-                person_id=pairing.mentor_id,
-                replies=[
-                    Reply(
-                        f"{mentee.name} didn't answer in time, so the proposal lapsed. "
-                        "Thank you for accepting; your place is free again."
-                    )
-                ],
-                dedupe_key=f"pairing:{pairing.id}:expired:mentor",
-                now=now,
-                program=program,
-            )
-    return expired
-
-
-async def program_leads(session: AsyncSession, program: Program, now: datetime) -> list[Person]:
-    """The program leads as directory people (a lead missing from the directory is added)."""
-    leads = []
-    for email in program.program.leads:
-        lead = await person_by_email(session, email)
-        if lead is None:
-            lead, _ = await find_or_create_person(
-                session, email=email, now=now, timezone=program.program.default_timezone
-            )
-        leads.append(lead)
-    return leads
-
-
-async def waitlist_positions(session: AsyncSession, program: Program) -> dict[int, int]:
-    """Every waiting mentee's place on the waitlist (1: next in line), longest wait first.
-
-    The same mentees, in the same order, as a matching round's pool (``load_pool``), read
-    with one query: ``status`` asks for it on every call.
-    """
-    enrollment = Enrollment.__table__  # type: ignore[attr-defined]
-    pairing = Pairing.__table__  # type: ignore[attr-defined]
-    busy = sa.exists().where(
-        pairing.c.program == enrollment.c.program,
-        pairing.c.mentee_id == enrollment.c.person_id,
-        pairing.c.status.in_([s.value for s in OPEN_PAIRING]),
-    )
-    conn = await session.connection()
-    result = await conn.execute(
-        sa.select(enrollment.c.person_id)
-        .where(
-            enrollment.c.program == program.program.id,
-            enrollment.c.role == Role.MENTEE.value,
-            enrollment.c.status == EnrollmentStatus.WAITING.value,
-            ~busy,
-        )
-        .order_by(
-            sa.func.coalesce(enrollment.c.waiting_since, enrollment.c.enrolled_at),
-            enrollment.c.person_id,
-        )
-    )
-    return {int(person_id): n for n, person_id in enumerate(result.scalars(), start=1)}
+# --- the waitlist in status -----------------------------------------------------------------
 
 
 async def pairing_lines(turn: Turn) -> list[str]:
@@ -893,6 +871,10 @@ async def pairing_lines(turn: Turn) -> list[str]:
     if me in waiting:
         assert me is not None
         lines.append(f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a mentor.")
+        enrollment = await enrollment_of(turn.session, turn.program, me, Role.MENTEE)
+        if enrollment is not None:
+            zone = zone_of(turn.person, turn.program.program.default_timezone)
+            lines.append(why_waiting_line(enrollment, zone))
     return lines
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.directory import find_or_create_person
 from handlers.program import Meaning, Program
 from handlers.questions import format_answer
 from storage import Enrollment, Pairing, PairingStatus, Person, Role
+from storage.queries import person_by_email
 
 _MEANING_LABELS = {
     Meaning.GOALS: "Goals",
@@ -94,3 +97,36 @@ async def pairings_of(
         .order_by(Pairing.id)  # type: ignore[arg-type]
     )
     return list(result.all())
+
+
+async def move_pairing(
+    session: AsyncSession, pairing: Pairing, expected: PairingStatus, **values: Any
+) -> bool:
+    """Change a pairing only if it is still in ``expected`` status; True if it changed.
+
+    A conditional ``UPDATE ... WHERE status = <expected>``: a double click, a stale button
+    or an answer racing the expiry changes a pairing once at most.
+    """
+    table = Pairing.__table__  # type: ignore[attr-defined]
+    conn = await session.connection()
+    result = await conn.execute(
+        sa.update(table)
+        .where(table.c.id == pairing.id, table.c.status == expected.value)
+        .values(**values)
+    )
+    if result.rowcount:
+        await session.refresh(pairing)
+    return bool(result.rowcount)
+
+
+async def program_leads(session: AsyncSession, program: Program, now: datetime) -> list[Person]:
+    """The program leads as directory people (a lead missing from the directory is added)."""
+    leads = []
+    for email in program.program.leads:
+        lead = await person_by_email(session, email)
+        if lead is None:
+            lead, _ = await find_or_create_person(
+                session, email=email, now=now, timezone=program.program.default_timezone
+            )
+        leads.append(lead)
+    return leads

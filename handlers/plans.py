@@ -23,12 +23,30 @@ from handlers.errors import InvalidAnswer
 from handlers.messages import Option, Prompt, PromptKind, Reply
 from handlers.outbox import enqueue
 from handlers.people import enrollment_of, pairings_of, people_by_id, profile_fields
+from handlers.plan_versions import (
+    card_key,
+    confirm_version,
+    current_and_earlier,
+    mark_shown,
+    reached_mentor,
+    save_version,
+    version_of,
+)
 from handlers.program import Program
 from handlers.questions import KEEP, pick_option, quoted
-from handlers.refs import fetch, parse_ref
+from handlers.refs import Ref, fetch, parse_ref
 from handlers.reminders import ask_for_plan, plan_saved
 from handlers.schedule import cycle_end, schedule_cycle
-from storage import Enrollment, Milestone, MilestoneStatus, Pairing, PairingStatus, Person, Role
+from storage import (
+    Enrollment,
+    Milestone,
+    MilestoneStatus,
+    Pairing,
+    PairingStatus,
+    Person,
+    PlanVersion,
+    Role,
+)
 
 MAX_MILESTONES = 3
 MILESTONE_STATUS_LABELS = {
@@ -285,12 +303,7 @@ class PlanFlow(Flow):
                     None,
                     changed=False,
                 )
-            today = local_date(
-                turn.now, zone_of(turn.person, turn.program.program.default_timezone)
-            )
-            return Outcome(
-                [plan_for_mentor(pairing, mentee, milestones, today=today)], None, changed=False
-            )
+            return await _show_to_mentor(turn, pairing, mentee, milestones)
         end = self._end(turn, pairing)
         data: dict[str, Any] = {"pairing": pairing.id, "end": end.isoformat(), "milestones": []}
         lines = [
@@ -298,7 +311,9 @@ class PlanFlow(Flow):
             f"with a target date by {day_label(end)}."
         ]
         if milestones:
-            lines.append("This replaces your current plan:")
+            current, _ = await current_and_earlier(turn.session, pairing)
+            standing = _standing(turn, current, people[pairing.mentor_id])
+            lines.append(f"This replaces your current plan{standing}:")
             today = local_date(
                 turn.now, zone_of(turn.person, turn.program.program.default_timezone)
             )
@@ -420,14 +435,23 @@ class PlanFlow(Flow):
 
     async def _save(self, turn: Turn, data: dict[str, Any]) -> Outcome:
         pairing = await turn.session.get(Pairing, data["pairing"])
-        if pairing is None or pairing.status != PairingStatus.ACTIVE:
-            return Outcome([Reply("This pairing has ended, so the plan wasn't saved.")], None)
+        ended = Reply("This pairing has ended, so the plan wasn't saved.")
+        if pairing is None:
+            return Outcome([ended], None)
+        replaced, _ = await current_and_earlier(turn.session, pairing)
+        assert turn.person.id is not None
+        written = [{"objective": m["objective"], "target": m["target"]} for m in data["milestones"]]
+        version = await save_version(
+            turn.session, pairing, written, author_id=turn.person.id, now=turn.now
+        )
+        if version is None:
+            return Outcome([ended], None)
         table = Milestone.__table__  # type: ignore[attr-defined]
         conn = await turn.session.connection()
         await conn.execute(
             sa.delete(table).where(table.c.pairing_id == pairing.id, table.c.cycle == pairing.cycle)
         )
-        for position, entry in enumerate(data["milestones"], start=1):
+        for position, entry in enumerate(written, start=1):
             turn.session.add(
                 Milestone(
                     pairing_id=data["pairing"],
@@ -440,25 +464,31 @@ class PlanFlow(Flow):
                     updated_at=turn.now,
                 )
             )
-        pairing.plan_confirmed_at = None
-        turn.session.add(pairing)
         await turn.session.flush()
         await plan_saved(turn.session, turn.program, pairing_id=data["pairing"], now=turn.now)
         milestones = await milestones_of(turn.session, pairing)
         people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
         mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+        assert pairing.id is not None
         await enqueue(
             turn.session,
             person_id=pairing.mentor_id,
-            replies=[plan_for_mentor(pairing, mentee, milestones)],
-            dedupe_key=f"pairing:{pairing.id}:plan:{turn.now.isoformat()}",
+            replies=[plan_for_mentor(pairing, mentee, milestones, earlier=replaced)],
+            dedupe_key=card_key(pairing.id, version.version),
             now=turn.now,
             program=turn.program,
+        )
+        again = (
+            f" {mentor.name} confirmed version {replaced.version}; a changed plan needs "
+            "their confirmation again."
+            if replaced is not None and replaced.confirmed_at is not None
+            else ""
         )
         return Outcome(
             [
                 Reply(
-                    f"Saved. I've sent your plan to {mentor.name} to confirm.",
+                    f"Saved as version {version.version} of your plan.{again} I've sent "
+                    f"your plan to {mentor.name} to confirm.",
                     title="Your plan",
                     fields=plan_fields(milestones),
                 )
@@ -467,52 +497,182 @@ class PlanFlow(Flow):
         )
 
 
+def _standing(turn: Turn, current: PlanVersion | None, mentor: Person) -> str:
+    """The current version and its confirmation, as the mentee about to replace it reads it."""
+    if current is None:
+        return ""
+    if current.confirmed_at is None:
+        return f" (version {current.version}, not confirmed yet)"
+    zone = zone_of(turn.person, turn.program.program.default_timezone)
+    return (
+        f" (version {current.version}, confirmed by {mentor.name} on "
+        f"{day_label(local_date(current.confirmed_at, zone))}; the new version will need "
+        "their confirmation again)"
+    )
+
+
 def plan_for_mentor(
-    pairing: Pairing, mentee: Person, milestones: list[Milestone], *, today: date | None = None
+    pairing: Pairing,
+    mentee: Person,
+    milestones: list[Milestone],
+    *,
+    today: date | None = None,
+    earlier: PlanVersion | None = None,
 ) -> Reply:
-    """The plan as the mentor sees it, with Confirm while it is unconfirmed.
+    """The plan's current version as the mentor sees it, with Confirm while unconfirmed.
+
+    The Confirm button names the version shown, so it can never confirm a later one.
 
     Args:
         today: The mentor's today, so milestones past their date read as overdue; None when
             the plan waits in the outbox.
+        earlier: The version this one replaced in this cycle, if any, so the card says the
+            plan changed (and that a confirmed plan needs confirming again).
     """
-    confirmed = pairing.plan_confirmed_at is not None
+    number = pairing.plan_version
+    name = mentee.name
+    if pairing.plan_confirmed_at is not None:
+        text = f"{name}'s plan for this cycle, version {number}: you confirmed it."
+    elif earlier is not None and earlier.confirmed_at is not None:
+        text = (
+            f"{name} changed the plan you confirmed (version {earlier.version}). This is "
+            f"version {number}; does it look right to you?"
+        )
+    elif earlier is not None:
+        text = (
+            f"{name} changed their plan: this is version {number}, which replaces version "
+            f"{earlier.version}. Does it look right to you?"
+        )
+    else:
+        text = f"{name}'s plan for this cycle, version {number}. Does it look right to you?"
     return Reply(
-        f"{mentee.name}'s plan for this cycle"
-        + (" (you confirmed it)." if confirmed else ". Does it look right to you?"),
-        title=f"{mentee.name}'s plan",
+        text,
+        title=f"{name}'s plan (version {number})",
         fields=plan_fields(milestones, today),
         actions=()
-        if confirmed
+        if pairing.plan_confirmed_at is not None
         else (
-            Option(f"confirm-plan {pairing.id}", "Confirm the plan"),
+            Option(f"confirm-plan {pairing.id} {number}", "Confirm the plan"),
             Option(f"discuss-plan {pairing.id}", "Let's discuss it first"),
         ),
     )
 
 
+async def _show_to_mentor(
+    turn: Turn,
+    pairing: Pairing,
+    mentee: Person,
+    milestones: list[Milestone],
+    *,
+    why: str | None = None,
+) -> Outcome:
+    """Show the mentor the plan's current version (and remember it was shown).
+
+    Args:
+        why: A sentence before the plan: why it is shown instead of what was asked.
+    """
+    current, earlier = await current_and_earlier(turn.session, pairing)
+    if current is not None:
+        await mark_shown(turn.session, current, turn.now)
+    today = local_date(turn.now, zone_of(turn.person, turn.program.program.default_timezone))
+    card = plan_for_mentor(pairing, mentee, milestones, today=today, earlier=earlier)
+    return Outcome([*([Reply(why)] if why else []), card], None, changed=False)
+
+
 async def _confirm_plan(turn: Turn, args: list[str]) -> Outcome:
-    found = await my_pairing(turn, args, "confirm-plan")
+    """``confirm-plan PAIRING [VERSION]``: the mentor confirms the version they saw.
+
+    With a version (every button carries one) only that version is confirmed; when the
+    mentee changed the plan since, the mentor is told and shown the current version with
+    its own button. Typed without a version, it confirms the current version only if it
+    reached the mentor (its card was delivered, or a reply showed it); otherwise it shows it.
+    """
+    found = await my_pairing(turn, args[:1], "confirm-plan")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found
     if role_in(pairing, turn.person) is not Role.MENTOR:
         return Outcome([Reply("Only the mentor confirms the plan.")], None, changed=False)
-    if not await milestones_of(turn.session, pairing):
+    if pairing.status != PairingStatus.ACTIVE:
+        return Outcome(
+            [Reply("This pairing has ended, so there's no plan to confirm.")], None, changed=False
+        )
+    wanted = parse_ref(args[1]) if len(args) > 1 else None
+    if len(args) > 1 and wanted is None:
+        text = f"Type confirm-plan {pairing.id} and the version number the plan card shows."
+        return Outcome([Reply(text)], None, changed=False)
+    return await _confirm(turn, pairing, wanted, may_confirm=True)
+
+
+async def _confirm(
+    turn: Turn, pairing: Pairing, wanted: Ref | None, *, may_confirm: bool
+) -> Outcome:
+    """Confirm the version ``wanted`` names (None: the current one, if it reached the mentor).
+
+    Args:
+        may_confirm: False after a confirmation lost a race: only say what holds now.
+    """
+    milestones = await milestones_of(turn.session, pairing)
+    current, _ = await current_and_earlier(turn.session, pairing)
+    if current is None or not milestones:
         return Outcome([Reply("There's no plan to confirm yet.")], None, changed=False)
+    people = await people_by_id(turn.session, [pairing.mentee_id])
+    mentee = people[pairing.mentee_id]
+    if wanted is not None and wanted.id != current.version:
+        return await _show_to_mentor(
+            turn, pairing, mentee, milestones, why=await _why_not(turn, pairing, mentee, wanted)
+        )
     if pairing.plan_confirmed_at is not None:
-        return Outcome([Reply("You confirmed this plan already.")], None, changed=False)
-    pairing.plan_confirmed_at = turn.now
-    turn.session.add(pairing)
+        zone = zone_of(turn.person, turn.program.program.default_timezone)
+        day = day_label(local_date(pairing.plan_confirmed_at, zone))
+        text = f"You confirmed version {current.version} of the plan already, on {day}."
+        return Outcome([Reply(text + " Nothing changed.")], None, changed=False)
+    if wanted is None and not await reached_mentor(turn.session, current):
+        why = (
+            f"Here is {mentee.name}'s plan as it stands, version {current.version}. Have a look "
+            f"first: confirm it with the button, or type confirm-plan {pairing.id} "
+            f"{current.version}."
+        )
+        return await _show_to_mentor(turn, pairing, mentee, milestones, why=why)
+    assert turn.person.id is not None
+    if not may_confirm or not await confirm_version(
+        turn.session, pairing, current, mentor_id=turn.person.id, now=turn.now
+    ):
+        if may_confirm:
+            # Something changed at the same moment (a new version, a double click).
+            return await _confirm(turn, pairing, wanted, may_confirm=False)
+        why = "The plan changed at the same moment, so I haven't confirmed anything:"
+        return await _show_to_mentor(turn, pairing, mentee, milestones, why=why)
+    # Version 1 goes unnamed: a mentee who wrote one version knows which was confirmed.
+    which = f" (version {current.version})" if current.version > 1 else ""
     await enqueue(
         turn.session,
         person_id=pairing.mentee_id,
-        replies=[Reply(f"{turn.person.name} confirmed your plan. Off you go!")],
-        dedupe_key=f"pairing:{pairing.id}:plan-confirmed:{turn.now.isoformat()}",
+        replies=[Reply(f"{turn.person.name} confirmed your plan{which}. Off you go!")],
+        dedupe_key=f"pairing:{pairing.id}:plan-confirmed:v{current.version}",
         now=turn.now,
         program=turn.program,
     )
-    return Outcome([Reply("Confirmed; I've told your mentee.")], None)
+    return Outcome(
+        [
+            Reply(
+                f"Confirmed; I've told your mentee. That's version {current.version} of "
+                f"{mentee.name}'s plan."
+            )
+        ],
+        None,
+    )
+
+
+async def _why_not(turn: Turn, pairing: Pairing, mentee: Person, wanted: Ref) -> str:
+    """Why a card's version was not confirmed: the plan changed since, or no such version."""
+    older = await version_of(turn.session, pairing, wanted.id) if wanted.id else None
+    if older is None:
+        return f"There's no version {wanted.shown} of this plan, so I haven't confirmed anything."
+    return (
+        f"{mentee.name} has changed the plan since the version you saw (version {older.version}), "
+        "so I haven't confirmed anything. Here is the plan as it stands:"
+    )
 
 
 async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
@@ -593,9 +753,9 @@ def commands(flow: PlanFlow, *, summaries: bool = False) -> list[Command]:
             "confirm-plan",
             "confirm your mentee's plan",
             _confirm_plan,
-            usage="[PAIRING]",
+            usage="[PAIRING] [VERSION]",
             listed=False,
-            mid_flow=r"(?i)^confirm-plan\s+\d+$",
+            mid_flow=r"(?i)^confirm-plan\s+\d+(\s+\d+)?$",
         ),
         Command(
             "discuss-plan",

@@ -44,6 +44,7 @@ from storage import (
     Pairing,
     PairingStatus,
     Person,
+    PlanVersion,
     PlatformAccount,
     SessionLog,
 )
@@ -67,9 +68,9 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
     Returns:
         A JSON-ready document: the profile, every enrollment with its intake answers keyed
         by question id, every proposal and pairing the person was part of with its plan's
-        milestones and its sessions (notes and summaries included: they belong to the
-        pair), the feedback the person gave (not what others said about them), and any
-        conversation in progress.
+        milestones, every version of its plan, and its sessions (notes and summaries
+        included: they belong to the pair), the feedback the person gave (not what others
+        said about them), and any conversation in progress.
     """
     person = await person_by_email(session, email)
     if person is None:
@@ -115,6 +116,13 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
             select(Milestone)
             .where(Milestone.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
             .order_by(Milestone.cycle, Milestone.position)  # type: ignore[arg-type]
+        )
+    ).all()
+    versions = (
+        await session.exec(
+            select(PlanVersion)
+            .where(PlanVersion.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+            .order_by(PlanVersion.version)  # type: ignore[arg-type]
         )
     ).all()
     given = (
@@ -177,6 +185,19 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
                     for m in milestones
                     if m.pairing_id == p.id
                 ],
+                # Every version of the plan as written: what was agreed, and when.
+                "plan_versions": [
+                    {
+                        "cycle": v.cycle,
+                        "version": v.version,
+                        "milestones": v.milestones,
+                        "written_at": _when(v.written_at),
+                        "written_by_me": v.written_by == person.id,
+                        "confirmed_at": _when(v.confirmed_at),
+                    }
+                    for v in versions
+                    if v.pairing_id == p.id
+                ],
                 "sessions": [
                     {
                         "held_on": s.held_on.isoformat(),
@@ -187,6 +208,17 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
                         "summary": s.summary,
                         "milestone_progress": s.progress,
                         "logged_by_me": s.logged_by == person.id,
+                        # The other side's answers, when both logged the session.
+                        "second_side": None
+                        if s.second_at is None
+                        else {
+                            "minutes": s.second_minutes,
+                            "format": s.second_format,
+                            "notes": s.second_notes,
+                            "milestone_progress": s.second_progress,
+                            "added_by_me": s.second_by == person.id,
+                            "added_at": _when(s.second_at),
+                        },
                     }
                     for s in sessions
                     if s.pairing_id == p.id
@@ -279,8 +311,9 @@ _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (ConversationState, ("data",)),
     (Pairing, ("reasons",)),
     (Milestone, ("objective",)),
+    (PlanVersion, ("milestones",)),
     (Feedback, ("answers",)),
-    (SessionLog, ("notes", "summary")),
+    (SessionLog, ("notes", "second_notes", "summary")),
     (DueItem, ("answers",)),
     (AuditEntry, ("actor", "target", "detail")),
 )
@@ -375,7 +408,13 @@ async def _erase(
     await conn.execute(
         sa.update(sessions)
         .where(sessions.c.pairing_id.in_(pairing_ids))
-        .values(notes=None, summary=sa.null(), summary_status=None, summary_error=None)
+        .values(
+            notes=None,
+            second_notes=None,
+            summary=sa.null(),
+            summary_status=None,
+            summary_error=None,
+        )
     )
     # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
     await _drop_written_answers(session, program, person_id)
@@ -533,9 +572,13 @@ async def expire_notes(session: AsyncSession, program: Program, now: datetime) -
     conn = await session.connection()
     candidates = (
         await conn.execute(
-            sa.select(table.c.id, table.c.notes, table.c.summary).where(
+            sa.select(table.c.id, table.c.notes, table.c.summary, table.c.second_notes).where(
                 table.c.held_on < before,
-                sa.or_(table.c.notes.is_not(None), table.c.summary.is_not(None)),
+                sa.or_(
+                    table.c.notes.is_not(None),
+                    table.c.second_notes.is_not(None),
+                    table.c.summary.is_not(None),
+                ),
             )
         )
     ).all()
@@ -546,9 +589,15 @@ async def expire_notes(session: AsyncSession, program: Program, now: datetime) -
     await conn.execute(
         sa.update(table)
         .where(table.c.id.in_([row[0] for row in candidates]))
-        .values(notes=None, summary=sa.null(), summary_status=None, summary_error=None)
+        .values(
+            notes=None,
+            second_notes=None,
+            summary=sa.null(),
+            summary_status=None,
+            summary_error=None,
+        )
     )
-    return sum(1 for row in candidates if row[1] or row[2])
+    return sum(1 for row in candidates if row[1] or row[2] or row[3])
 
 
 # --- my-data -------------------------------------------------------------------------------

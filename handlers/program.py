@@ -11,13 +11,21 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic_core import PydanticCustomError
 
 from storage import Role
 
 SLUG = r"^[a-z][a-z0-9_-]*$"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: Most characters of an option's label: what every channel can show on a button or in a
+#: menu (Slack takes 75 for an option's text and a button's).
+OPTION_LABEL_LIMIT = 75
+#: Most characters of an option's stored value. Slack takes 150 for an option's value,
+#: and a chat question's options carry the question's token in front of theirs (see
+#: bot.slack.blocks.encode), for which 20 are kept.
+OPTION_VALUE_LIMIT = 130
 
 
 class _Strict(BaseModel):
@@ -160,14 +168,35 @@ class MatchingWeights(_Strict):
     seniority: Annotated[float, Field(ge=0)] = 0.1
 
 
+def _a_fit(value: float) -> float:
+    """A fit as matching scores it, between 0 and 1.
+
+    Raises:
+        PydanticCustomError: the value is outside [0, 1], e.g. 40 written for 40 %; the
+            schema's own "less than or equal to 1" would not say what a fit looks like.
+    """
+    if not 0 <= value <= 1:
+        raise PydanticCustomError(
+            "fit_range",
+            "must be a fit between 0 and 1, as a match review shows it (e.g. 0.4 keeps "
+            'every pair below "fit 0.40" out of a round)',
+        )
+    return value
+
+
 class Matching(_Strict):
     """Matching weights and the rules no proposal may break."""
 
     weights: MatchingWeights = Field(default_factory=MatchingWeights)
     min_level_gap: Annotated[int, Field(ge=0, le=10)] = 1
+    #: The least fit a pair needs to be proposed in a round (0: any fit will do).
+    min_fit: Annotated[float, AfterValidator(_a_fit)] = 0.0
     max_timezone_gap_hours: Annotated[int, Field(ge=0, le=26)] = 8
     blind_review: bool = False
     proposal_expiry_days: Annotated[int, Field(ge=1, le=60)] = 7
+    #: A mentor who lets this many proposals in a row lapse unanswered is paused as a
+    #: mentor (no new proposals until they type ``resume``); 0 never pauses anyone.
+    lapses_before_pause: Annotated[int, Field(ge=0, le=10)] = 2
 
 
 def _scale(qid: str, prompt: str, help: str | None = None) -> Question:
@@ -362,6 +391,9 @@ def check_program(program: Program) -> list[Problem]:
             problem(("competencies", i, "name"), f"{competency.name!r} is used twice")
         seen_ids[competency.id] = i
         seen_names[competency.name.casefold()] = i
+        # A competency is an option of the questions that offer competencies.
+        for part, message in _option_problems(competency.name, competency.id):
+            problem(("competencies", i, "name" if part == "label" else "id"), message)
 
     resolved: dict[tuple[str, int], tuple[Choice, ...]] = {}
     for role in (Role.MENTEE, Role.MENTOR):
@@ -486,6 +518,33 @@ def _is_timezone(name: str) -> bool:
     return True
 
 
+def _option_problems(label: str, value: str) -> list[tuple[str, str]]:
+    """What keeps an option from working on every channel: ("label" or "value", why).
+
+    A value that is its label (a listed option) is only checked as a label.
+    """
+    problems = []
+    if value != label and len(value) > OPTION_VALUE_LIMIT:
+        problems.append(
+            (
+                "value",
+                f"{value[:30]!r}… is {len(value)} characters; an option's stored value can "
+                f"have at most {OPTION_VALUE_LIMIT} (Slack takes 150 for an option's value, "
+                "and 20 of them carry the question's reference): shorten it",
+            )
+        )
+    if len(label) > OPTION_LABEL_LIMIT:
+        problems.append(
+            (
+                "label",
+                f"{label[:30]!r}… is {len(label)} characters; an option shows at most "
+                f"{OPTION_LABEL_LIMIT} (Slack's limit for a button or a menu option): "
+                "shorten it",
+            )
+        )
+    return problems
+
+
 def _check_question(
     question: Question,
     loc: Location,
@@ -521,6 +580,9 @@ def _check_question(
             if len(set(labels)) != len(labels):
                 problem((*loc, "options"), "an option is listed twice")
             for i, choice in enumerate(choices):
+                if question.options_from != "competencies":  # competencies are checked once
+                    for _, message in _option_problems(choice.label, choice.value):
+                        problem((*loc, "options", i), message)
                 if choice.label.strip().isdigit():
                     problem(
                         (*loc, "options", i),

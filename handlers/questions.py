@@ -23,8 +23,8 @@ _KINDS = {
     QuestionType.SINGLE_CHOICE: PromptKind.SINGLE,
     QuestionType.MULTI_CHOICE: PromptKind.MULTI,
     QuestionType.NUMBER: PromptKind.NUMBER,
-    QuestionType.SCALE: PromptKind.NUMBER,
-    QuestionType.DATE: PromptKind.TEXT,
+    QuestionType.SCALE: PromptKind.SCALE,
+    QuestionType.DATE: PromptKind.DATE,
 }
 # Commas and semicolons always separate picks; "and" and "&" only where they are not part
 # of an option's own name ("Influence and stakeholder management").
@@ -52,6 +52,7 @@ def prompt_for(question: Question) -> Prompt:
         min=low,
         max=high,
         optional=not question.required,
+        label=question.prompt,
     )
 
 

@@ -31,10 +31,10 @@ from handlers.messages import DaysSince, Option, Reply, counting
 from handlers.outbox import enqueue
 from handlers.program import Cadence, Program
 from handlers.schedule import insert_due, reminder_check
-from storage import DueKind, FeedbackStatus, Milestone, Pairing, Person, Role
+from storage import DueKind, FeedbackStatus, Pairing, Person, PlanVersion, Role
 
 PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-MILESTONE = Milestone.__table__  # type: ignore[attr-defined]
+PLAN_VERSION = PlanVersion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,8 @@ async def remind_plan(
     conn = await session.connection()
     # When the plan of this cycle was last saved (None: not yet), and whether it's confirmed.
     last_save = (
-        sa.select(sa.func.max(MILESTONE.c.created_at))
-        .where(MILESTONE.c.pairing_id == pair.id, MILESTONE.c.cycle == pair.cycle)
+        sa.select(sa.func.max(PLAN_VERSION.c.written_at))
+        .where(PLAN_VERSION.c.pairing_id == pair.id, PLAN_VERSION.c.cycle == pair.cycle)
         .scalar_subquery()
     )
     found = await conn.execute(

@@ -42,7 +42,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.calendar import local_date
 from handlers.feedback import READINESS
-from handlers.figures import Cell, Chart, Kind, Report, Table, small
+from handlers.figures import Cell, Chart, Kind, Report, Table, checked_chart, month_label, small
 from handlers.program import Program, QuestionType
 from handlers.report_sql import ReportSql
 from storage import (
@@ -258,7 +258,7 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
     ).one()
     active, proposals = int(pairs[0]), int(pairs[1])
 
-    # The waitlist as matching sees it (handlers.pairing.waitlist_positions): waiting
+    # The waitlist as matching sees it (handlers.waitlist.waitlist_positions): waiting
     # mentees with no open proposal, their place kept from when they first joined it.
     busy = sa.exists().where(
         PAIRING.c.program == ENROLLMENT.c.program,
@@ -478,8 +478,10 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
     ).one()
     held = [int(n or 0) for n in sessions_row]
     paired = [int(n or 0) for n in pairs_row]
-    rates = [round(s / p, 2) if p else 0.0 for s, p in zip(held, paired, strict=True)]
-    labels = tuple(f"{start:%b %Y}" for start, _ in months)
+    # A month without an active pair has no rate (a gap in the chart), not a rate of 0.
+    rates = [round(s / p, 2) if p else None for s, p in zip(held, paired, strict=True)]
+    month_ids = tuple(f"{start:%Y-%m}" for start, _ in months)
+    labels = tuple(month_label(month) for month in month_ids)
     monthly = tuple(
         (label, s, small(p, program), rate)
         for label, s, p, rate in zip(labels, held, paired, rates, strict=True)
@@ -506,14 +508,22 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
             distribution,
         ),
     )
-    chart = Chart(
-        "line",
-        "Sessions per active pair, by month",
-        labels,
-        (("sessions per pair", tuple(rates)),),
-        "sessions per pair",
+    chart, no_chart = checked_chart(
+        Chart(
+            "line",
+            "Sessions per active pair, by month",
+            labels,
+            (("sessions per pair", tuple(rates)),),
+            "sessions per pair",
+            months=month_ids,
+        ),
+        all_zero=f"No chart of sessions by month: no session was logged in the last "
+        f"{MONTHS} full months.",
+        all_hidden=f"No chart of sessions by month: no pair was active in the last "
+        f"{MONTHS} full months.",
     )
     notes = (
+        *((no_chart,) if no_chart else ()),
         f"On cadence: an active pair that held a session in the last {every} days (the "
         f"check-in interval), or became active less than {every} days ago. Pairs with a "
         "paused side are left out of the share and of the distribution.",
@@ -540,15 +550,16 @@ class _Flagged:
     actions: tuple[str, ...]
 
     def row(self) -> tuple[Cell, ...]:
+        """The pair's row: who it is about first, its id last (for the CSV, not for chat)."""
         return (
-            # As text: an id, not a quantity (no thousands separator in the text table).
-            str(self.pairing_id),
             self.mentee,
             self.mentor,
             self.status,
             _iso(self.last_session),
             "; ".join(self.reasons),
             "; ".join(self.actions),
+            # As text: an id, not a quantity (no thousands separator in the text table).
+            str(self.pairing_id),
         )
 
 
@@ -717,7 +728,7 @@ async def at_risk(session: AsyncSession, program: Program, now: datetime) -> Rep
     )
     table = Table(
         "Pairs needing attention (most reasons first)",
-        ("pairing", "mentee", "mentor", "status", "last session", "reasons", "suggested actions"),
+        ("mentee", "mentor", "status", "last session", "reasons", "suggested actions", "pairing"),
         tuple(f.row() for f in flagged),
     )
     notes = (

@@ -25,7 +25,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.figures import Cell, Chart, Kind, Report, Table, small
+from handlers.anonymity import Bands, Groups, Hierarchy, k_anonymous
+from handlers.figures import (
+    Cell,
+    Chart,
+    Kind,
+    Report,
+    Table,
+    checked_chart,
+    month_label,
+    months_between,
+    small,
+)
 from handlers.program import SURVEYS, Program, Question, QuestionType
 from handlers.report_sql import ReportSql
 from storage import (
@@ -242,7 +253,8 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
     averages: list[tuple[Cell, ...]] = []
     trend: list[tuple[Cell, ...]] = []
     protected = False
-    chart_points: list[tuple[str, float]] = []
+    #: The main rating's average by month: None where it is hidden.
+    chart_points: dict[str, float | None] = {}
     main = _main_rating(program)
     for name, question in rated:
         months = found.ratings.get((name, question.id), {})
@@ -268,10 +280,12 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
                 average = "withheld"
             else:
                 average = tally.average
-                if main is not None and name == PULSE and question.id == main.id:
-                    chart_points.append((month, tally.average))
+            if main is not None and name == PULSE and question.id == main.id:
+                chart_points[month] = average if isinstance(average, float) else None
             trend.append((month, name, question.id, small(tally.count, program), average))
     trend.sort(key=lambda row: str(row[0]))
+    # Sorted as YYYY-MM, shown as every report writes a month.
+    trend = [(month_label(str(month)), *rest) for month, *rest in trend]
 
     shares: list[tuple[Cell, ...]] = []
     for name, question in _single_choices(program):
@@ -312,18 +326,13 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
             pulse.add(tally.count, tally.total)
         shown = _shown_average(pulse, threshold, few) if pulse.count else "no answers yet"
         scale = f" (of {main.max})" if main.max is not None and isinstance(shown, float) else ""
-        figures.append((f"Average {PULSE} {main.id}", f"{shown}{scale}"))
+        figures.append((f"Average answer to “{main.prompt}”", f"{shown}{scale}"))
 
-    chart = None
-    if main is not None and chart_points:
-        chart = Chart(
-            "line",
-            f"Average {PULSE} {main.id} by month",
-            tuple(month for month, _ in chart_points),
-            ((main.id, tuple(value for _, value in chart_points)),),
-            y_label=f"average ({main.min}–{main.max})" if main.max is not None else "average",
-        )
+    chart, no_chart = (
+        _rating_chart(main, chart_points, threshold) if main is not None else (None, "")
+    )
     notes = [
+        *((no_chart,) if no_chart else ()),
         f"An average or a share is shown only where at least {threshold} answers make it "
         f'up; otherwise "{few}". Text answers are never shown, nor anyone\'s own answers.',
         "Months are calendar months (UTC) of when the survey was answered.",
@@ -369,6 +378,41 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
         ),
         chart,
         tuple(notes),
+    )
+
+
+def _rating_chart(
+    question: Question, points: dict[str, float | None], threshold: int
+) -> tuple[Chart | None, str]:
+    """The main rating's average by month as a line over time, or why there is none.
+
+    Every month from the first answered to the last is on the axis; a month with no
+    answers, or whose average is hidden, is a gap.
+    """
+    months = months_between(min(points), max(points)) if points else []
+    low = float(question.min) if question.min is not None else 0.0
+    high = float(question.max) if question.max is not None else None
+    if question.help:
+        y_label = f"average answer ({question.help})"
+    elif high is not None:
+        y_label = f"average answer ({low:g} to {high:g})"
+    else:
+        y_label = "average answer"
+    about = f"No chart of the answers to “{question.prompt}” by month"
+    return checked_chart(
+        Chart(
+            "line",
+            f"“{question.prompt}”: average answer by month",
+            tuple(month_label(month) for month in months),
+            (("average answer", tuple(points.get(month) for month in months)),),
+            y_label,
+            months=tuple(months),
+            scale=(low, high),
+        ),
+        all_zero=f"{about}: every average is 0.",
+        all_hidden=f"{about}: no month has {threshold} answers or more that can be shown."
+        if points
+        else f"{about}: nobody has answered it yet.",
     )
 
 
@@ -650,17 +694,21 @@ async def equity_report(session: AsyncSession, program: Program, now: datetime) 
             'Days to match marked "withheld" rest on enough mentees, but are hidden so that '
             "a smaller group's cannot be worked out from the overall mean."
         )
-    chart = (
+    chart, no_chart = checked_chart(
         Chart(
             "bar",
             "Match rate by department",
             tuple(label for label, _ in chart_bars),
             (("matched (%)", tuple(rate for _, rate in chart_bars)),),
             y_label="% of mentees matched",
-        )
-        if chart_bars
-        else None
+            scale=(0.0, 100.0),
+        ),
+        all_zero="No chart of match rates by department: no mentee has been matched yet.",
+        all_hidden="No chart of match rates by department: no department has "
+        f"{threshold} mentees or more to show a rate for.",
     )
+    if no_chart:
+        notes.insert(0, no_chart)
     return Report(
         "equity",
         "Equity of access: who gets matched, and how fast",
@@ -698,6 +746,17 @@ EXPORT_COLUMNS = (
     "milestones_total",
     "pulse_responses",
 )
+#: The columns that could point at a person (by their index), and how each is generalised
+#: so that every combination covers ``min_group_size`` pairings (k-anonymity).
+EXPORT_QUASI_IDENTIFIERS: dict[int, Hierarchy] = {
+    EXPORT_COLUMNS.index(hierarchy.column): hierarchy
+    for hierarchy in (
+        Groups("mentee_department"),
+        Bands("mentee_level"),
+        Groups("mentor_department"),
+        Bands("mentor_level"),
+    )
+}
 
 
 def _export_query(program: Program) -> sa.Select[Any]:
@@ -789,7 +848,9 @@ async def export_report(session: AsyncSession, program: Program, now: datetime) 
     """Per-pair figures as one table (``report export --format csv`` writes it as CSV).
 
     No notes, summaries or ratings: only counts, dates and the two sides' department
-    and level.
+    and level, generalised until every combination of them covers at least
+    ``min_group_size`` pairings (:func:`handlers.anonymity.k_anonymous`; the table's note
+    says how).
     """
     conn = await session.connection()
     rows: list[tuple[Cell, ...]] = []
@@ -835,22 +896,28 @@ async def export_report(session: AsyncSession, program: Program, now: datetime) 
                 pulses or 0,
             )
         )
-    active = sum(1 for row in rows if row[6] == PairingStatus.ACTIVE.value)
+    threshold = program.program.min_group_size
+    shown = k_anonymous(rows, EXPORT_QUASI_IDENTIFIERS, threshold)
+    active = sum(1 for row in shown.rows if row[6] == PairingStatus.ACTIVE.value)
+    figures = [
+        ("Pairings", f"{len(shown.rows):,}"),
+        ("Active", f"{active:,}"),
+        ("Ended", f"{len(shown.rows) - active:,}"),
+    ]
+    if shown.left_out:
+        figures.append(("Left out so that no one stands out", str(small(shown.left_out, program))))
+    note = shown.note("pairings")
     return Report(
         "export",
         "Export: figures per pairing",
-        (
-            ("Pairings", f"{len(rows):,}"),
-            ("Active", f"{active:,}"),
-            ("Ended", f"{len(rows) - active:,}"),
-        ),
-        (Table("Figures per pairing", EXPORT_COLUMNS, tuple(rows)),),
+        tuple(figures),
+        (Table("Figures per pairing", EXPORT_COLUMNS, shown.rows, note),),
         None,
         (
             "One row per pairing that became active (active now, or ended). Days active run "
             "to the end of an ended pairing, or to now. Milestones are those of the current "
             "(or last) cycle's plan. At risk: an active pairing flagged for missed check-ins.",
-            "No session notes, summaries, comments or ratings are included.",
+            "No names, session notes, summaries, comments or ratings are included.",
         ),
     )
 

@@ -33,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.cycle import Claimed, CycleReport, process_due, resume_due_pauses
 from handlers.errors import log_failure
-from handlers.pairing import expire_proposals
+from handlers.lapses import expire_proposals, remind_lapsing
 from handlers.privacy import expire_notes
 from handlers.program import Program
 from storage import Database, DueItem, DueStatus
@@ -53,12 +53,14 @@ class DueReport:
 
     Attributes:
         lapsed: Ids of proposals that went unanswered past ``matching.proposal_expiry_days``.
+        reminded: Ids of proposals whose answer was asked for again, a day before they lapse.
         resumed: People whose pause ran out.
         cycle: What the pairings' due items produced.
         failed_batches: Batches that raised; their items return after the lease.
     """
 
     lapsed: list[int] = field(default_factory=list)
+    reminded: list[int] = field(default_factory=list)
     resumed: list[int] = field(default_factory=list)
     cycle: CycleReport = field(default_factory=CycleReport)
     failed_batches: int = 0
@@ -68,12 +70,13 @@ class DueReport:
     @property
     def total(self) -> int:
         """How many things the pass changed."""
-        return len(self.lapsed) + len(self.resumed) + self.cycle.processed
+        return len(self.lapsed) + len(self.reminded) + len(self.resumed) + self.cycle.processed
 
     def as_dict(self) -> dict[str, object]:
         """The counts, for logs and ``--json``."""
         return {
             "lapsed": len(self.lapsed),
+            "reminded": len(self.reminded),
             "resumed": len(self.resumed),
             "sent": self.cycle.sent,
             "suppressed": self.cycle.suppressed,
@@ -173,6 +176,8 @@ async def run_due(
     report = DueReport()
     async with database.session() as session:
         report.lapsed = await expire_proposals(session, program, now)
+    async with database.session() as session:
+        report.reminded = await remind_lapsing(session, program, now)
     async with database.session() as session:
         report.resumed = await resume_due_pauses(session, program, now)
     async with database.session() as session:

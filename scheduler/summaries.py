@@ -47,6 +47,7 @@ from handlers.summaries import (
     SummaryContext,
     SummaryError,
     SummaryUnavailable,
+    both_sides_notes,
     gave_up_reply,
     redact,
     summary_reply,
@@ -116,6 +117,9 @@ class _Claimed:
     notes: str
     attempts: int
     lease: datetime
+    #: Both sides logged the session: its summary goes out under keys of its own, so one
+    #: written before the second side's notes came does not stop this one.
+    both_sides: bool = False
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -206,8 +210,10 @@ async def _drop_unwanted(session: AsyncSession, now: datetime) -> int:
             _due(now),
             sa.or_(
                 SESSION_LOG.c.pairing_id.in_(unwanted.scalar_subquery()),
-                SESSION_LOG.c.notes.is_(None),
-                SESSION_LOG.c.notes == "",
+                sa.and_(
+                    sa.func.coalesce(SESSION_LOG.c.notes, "") == "",
+                    sa.func.coalesce(SESSION_LOG.c.second_notes, "") == "",
+                ),
             ),
         )
         .values(summary_status=None, summary_next_at=None, summary_error=None)
@@ -243,21 +249,48 @@ async def _claim(
             SESSION_LOG.c.topics,
             SESSION_LOG.c.notes,
             SESSION_LOG.c.summary_attempts,
+            SESSION_LOG.c.second_notes,
+            SESSION_LOG.c.logged_by,
+            SESSION_LOG.c.second_at,
         )
     )
-    return [
-        _Claimed(
-            id=row[0],
-            pairing_id=row[1],
-            held_on=row[2],
-            minutes=row[3],
-            topics=tuple(str(t) for t in row[4] or ()),
-            notes=row[5] or "",
-            attempts=row[6],
-            lease=lease_until,
+    claimed = sorted(rows.all(), key=lambda r: r[0])
+    if not claimed:
+        return []
+    mentees: dict[int, int] = dict(
+        (
+            await conn.execute(
+                sa.select(PAIRING.c.id, PAIRING.c.mentee_id).where(
+                    PAIRING.c.id.in_({row[1] for row in claimed})
+                )
+            )
+        ).all()
+    )
+    items = []
+    for row in claimed:
+        log_id, pairing_id, held_on, minutes, topics, notes, attempts = row[:7]
+        second_notes, logged_by, second_at = row[7:]
+        if second_at is not None:
+            # Each side's notes under their own heading; the first to log is either side.
+            mentee_first = logged_by == mentees.get(pairing_id)
+            notes = both_sides_notes(
+                mentee=notes if mentee_first else second_notes,
+                mentor=second_notes if mentee_first else notes,
+            )
+        items.append(
+            _Claimed(
+                id=log_id,
+                pairing_id=pairing_id,
+                held_on=held_on,
+                minutes=minutes,
+                topics=tuple(str(t) for t in topics or ()),
+                notes=notes or "",
+                attempts=attempts,
+                lease=lease_until,
+                both_sides=second_at is not None,
+            )
         )
-        for row in sorted(rows.all(), key=lambda r: r[0])
-    ]
+    return items
 
 
 async def _ask(summarizer: Summarizer, item: _Claimed, seconds: float) -> Summary | SummaryError:
@@ -392,6 +425,8 @@ async def _store(
         else:
             reply = gave_up_reply(session_id=item.id, held_on=item.held_on)
             key = f"summary-failed:{item.id}:{person_id}"
+        if item.both_sides:
+            key += ":both-sides"
         await _tell(session, program, person_id, reply, key, now)
     if isinstance(result, Summary):
         report.written += 1

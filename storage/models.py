@@ -94,6 +94,16 @@ class Enrollment(SQLModel, table=True):
     paused_until: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
     #: The status a pause put aside, restored by ``resume``.
     status_before_pause: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    #: Why the bot paused this enrollment by itself (``lapses``: a mentor let proposals
+    #: lapse); None for a pause the person asked for. Such a pause stops new proposals only.
+    paused_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    #: Lapses before this moment no longer count towards ``matching.lapses_before_pause``
+    #: (set when the bot pauses a mentor for lapses, so a resumed mentor starts afresh).
+    lapses_counted_from: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: Why the last matching round left this mentee without a proposal, in their words.
+    waiting_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    #: When ``waiting_reason`` was written (the round, a lapse or a decline).
+    waiting_reason_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class ConversationState(SQLModel, table=True):
@@ -220,8 +230,10 @@ class PairingStatus(StrEnum):
     """Where a pairing stands.
 
     ``proposed`` waits for the mentor, ``accepted`` (by the mentor) waits for the mentee;
-    both accepting makes it ``active``. A ``declined`` or ``expired`` proposal, and an
-    ``ended`` pairing, keep the two apart in every later matching round.
+    both accepting makes it ``active``. A ``declined`` proposal and an ``ended`` pairing keep
+    the two apart in every later matching round; an ``expired`` one (nobody answered in
+    time) only puts the pair after the mentee's other options. A program lead can lift a
+    declined or expired one (``Pairing.unexcluded_at``).
     """
 
     PROPOSED = "proposed"
@@ -244,8 +256,9 @@ class Pairing(SQLModel, table=True):
         reasons: The top reasons, each as ``{"part", "points", "mentee", "mentor", "lead"}``:
             the same reason worded for the mentee, the mentor and the program lead.
         batch: The matching round that proposed it.
-        declined_by: ``mentee`` or ``mentor`` for a declined proposal.
-        expires_at: When an unanswered proposal counts as declined.
+        declined_by: ``mentee`` or ``mentor``: who declined a declined proposal, or who
+            did not answer a lapsed (``expired``) one.
+        expires_at: When an unanswered proposal lapses.
     """
 
     __tablename__ = "pairing"
@@ -292,12 +305,21 @@ class Pairing(SQLModel, table=True):
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
     )
     at_risk_since: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: When the mentor confirmed the plan's current version (None: not confirmed yet).
     plan_confirmed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: The number of the plan's current version (0: none written yet). Each save of the
+    #: plan adds one, so a card that shows an older version cannot confirm a newer one.
+    plan_version: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     #: Whether each side agreed to LLM summaries of their session notes (None: not asked).
     mentee_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     mentor_consent: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     #: Why an active pairing ended: ``completed``, ``closed``, ``rematch``, ``left``.
     end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    #: When a program lead lifted this declined or lapsed proposal (``unexclude``): it no
+    #: longer keeps the two apart, nor puts them after the mentee's other options.
+    unexcluded_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class DueStatus(StrEnum):
@@ -397,10 +419,55 @@ class Milestone(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
 
 
+class PlanVersion(SQLModel, table=True):
+    """One version of a pairing's plan as the mentee wrote it: what was agreed, and when.
+
+    Each save of the plan adds a version, numbered 1, 2, ... across the pairing's cycles;
+    the ``milestone`` rows hold the current version with its progress. A mentor confirms a
+    version, never "the plan", so a card showing an older version cannot confirm a newer.
+
+    Attributes:
+        milestones: The objectives and target dates as written, in order:
+            ``[{"objective": "...", "target": "2027-01-15"}]``.
+        shown_to_mentor_at: When a reply to the mentor showed this version (``plan``, or
+            the answer to a card of an older one); with a delivered card, this is what
+            lets a ``confirm-plan`` typed without a version confirm it.
+    """
+
+    __tablename__ = "plan_version"
+    __table_args__ = (sa.UniqueConstraint("pairing_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    cycle: int = Field(nullable=False)
+    version: int = Field(nullable=False)
+    milestones: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    written_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    written_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    shown_to_mentor_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    confirmed_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    confirmed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+
+
 class SessionLog(SQLModel, table=True):
     """A mentoring session a pair held. Notes are private to the pair and never logged.
 
     ``(pairing, held_on)`` is unique: both sides logging the same meeting count it once.
+    The first to log it gives the session its minutes, format and notes; the other side's
+    answers are added to the same row (``second_*``), their notes kept apart from the
+    first side's, so neither overwrites the other. Topics are those of both sides.
     """
 
     __tablename__ = "session_log"
@@ -431,6 +498,20 @@ class SessionLog(SQLModel, table=True):
     )
     summary_next_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
     summary_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    #: The other side of the pair, when they added their answers to this session.
+    second_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    #: When the other side added theirs; set once, so "already added" survives an erasure.
+    second_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: The minutes the other side gave; the session counts the first side's ``minutes``.
+    second_minutes: int | None = Field(default=None)
+    second_format: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    #: The other side's own notes: private to the pair, like ``notes``.
+    second_notes: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    #: Each milestone's progress as the other side saw it, by position.
+    second_progress: dict[str, str] | None = Field(default=None, sa_column=sa.Column(JSONType))
 
 
 class SummaryStatus(StrEnum):

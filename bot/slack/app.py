@@ -11,11 +11,12 @@ good for a few seconds); a typed message gets a button that runs the form's comm
 instead. A submitted modal goes to :meth:`handlers.engine.Engine.submit`, and its problems
 are shown next to the fields (``response_action: errors``).
 
-A lead's report is posted as blocks; then its chart is drawn (off the event loop) and
-uploaded to the same DM as a PNG with ``files_upload_v2`` (scope ``files:write``), or, for
-the export, its CSV. If the upload fails the report stays, and the person is told the
-picture or file could not be attached. A reply's attachment (a person's data export) is
-uploaded the same way, after the message that announces it.
+A lead's report is posted as messages with native table blocks (bot.slack.reports); then
+its chart is drawn (off the event loop) and uploaded to the same DM as a PNG with
+``files_upload_v2`` (scope ``files:write``), and so is the CSV of each table a message
+could not show whole (the export's always). If an upload fails the report stays, and the
+person is told the picture or file could not be attached. A reply's attachment (a person's
+data export) is uploaded the same way, after the message that announces it.
 """
 
 from __future__ import annotations
@@ -39,14 +40,13 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import charts
-from bot.render_text import EXPORT_KIND, report_command
-from bot.slack import blocks
+from bot.slack import blocks, reports
 from handlers import Action, Engine, Inbound, Reply, UserError
 from handlers.commands import home
 from handlers.directory import find_or_create_person
 from handlers.engine import FormResult, Turn, TurnResult
 from handlers.errors import FORM_FAILED, TURN_FAILED, error_type, log_failure
-from handlers.figures import Report, as_csv
+from handlers.figures import Report
 from handlers.intake import enroll
 from handlers.messages import Attachment, Form, Submission
 from handlers.questions import check_form
@@ -66,10 +66,7 @@ OUTDATED_FORM = (
     "This form is out of date or damaged, so nothing was saved. Type help in our DM to start again."
 )
 NO_CHART = "Sorry, I couldn't attach the chart; the figures above are complete."
-NO_CSV = (
-    f"Sorry, I couldn't attach {EXPORT_KIND}.csv. Run `{report_command(EXPORT_KIND)}` "
-    "to get the file."
-)
+NO_FILE = "Sorry, I couldn't attach {filename}. Type report {kind} here to try again."
 #: A Slack user, team or enterprise id (U123ABC, W123, T123, E123).
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{1,40}")
 #: Re-read the account from the database after this long, to refresh last_seen_at.
@@ -347,11 +344,14 @@ class SlackChannel:
             log_failure(log, "slack: could not tell a person their turn failed", exc, user=user)
 
     async def post(self, channel: str, replies: list[Reply]) -> None:
-        """Post replies as one message, then any report's chart or CSV, or attachment, as a file."""
+        """Post replies, then any report's chart and CSVs or a reply's attachment, as files.
+
+        A report is a message per table (bot.slack.reports); other replies share one.
+        """
         if not replies:
             return
-        text, message_blocks = blocks.render_message(replies)
-        await self.client.chat_postMessage(channel=channel, text=text, blocks=message_blocks)
+        for text, message_blocks in reports.render_messages(replies):
+            await self.client.chat_postMessage(channel=channel, text=text, blocks=message_blocks)
         for reply in replies:
             if reply.report is not None:
                 await self._attach(channel, reply.report)
@@ -359,15 +359,19 @@ class SlackChannel:
                 await self._upload(channel, _upload_of_attachment(reply.attachment), "a reply")
 
     async def _attach(self, channel: str, report: Report) -> None:
-        """Upload a report's chart (or the export's CSV) to the conversation, if it has one."""
+        """Upload a report's chart, if it has one, then the files its messages point to."""
+        purpose = f"the {report.kind} report"
         try:
-            upload = await _upload_of(report)
+            upload = await _chart_upload(report)
         except Exception as exc:
             log_failure(log, "slack: could not draw a report's chart", exc, report=report.kind)
             await self._not_attached(channel, NO_CHART)
-            return
-        if upload is not None:
-            await self._upload(channel, upload, f"the {report.kind} report")
+        else:
+            if upload is not None:
+                await self._upload(channel, upload, purpose)
+        for file, comment in reports.report_files(report):
+            missing = NO_FILE.format(filename=file.filename, kind=report.kind)
+            await self._upload(channel, _upload_of_file(file, comment, missing), purpose)
 
     async def _upload(self, channel: str, upload: _Upload, purpose: str) -> None:
         """Upload a file to the conversation; the message above it is already posted.
@@ -665,18 +669,8 @@ class SlackChannel:
         return text
 
 
-async def _upload_of(report: Report) -> _Upload | None:
-    """What to attach under a report: the export's CSV, a drawn chart, or nothing."""
-    if report.kind == EXPORT_KIND:
-        rows = len(report.tables[0].rows) if report.tables else len(report.figures)
-        return _Upload(
-            data=as_csv(report).encode(),
-            filename=f"{EXPORT_KIND}.csv",
-            title=report.title,
-            comment=f"{report.title}: all {rows:,} rows as CSV, for a spreadsheet.",
-            alt=None,
-            missing=NO_CSV,
-        )
+async def _chart_upload(report: Report) -> _Upload | None:
+    """A report's chart drawn as a PNG to upload, or None when it has none to draw."""
     chart = report.chart
     if chart is None:
         return None
@@ -690,6 +684,18 @@ async def _upload_of(report: Report) -> _Upload | None:
         comment=f"{report.title}: {chart.title}",
         alt=charts.alt_text(chart),
         missing=NO_CHART,
+    )
+
+
+def _upload_of_file(file: Attachment, comment: str, missing: str) -> _Upload:
+    """A report's file (a table's CSV, its JSON), with the line that says what it holds."""
+    return _Upload(
+        data=file.content.encode(),
+        filename=file.filename,
+        title=file.filename,
+        comment=comment,
+        alt=None,
+        missing=missing,
     )
 
 

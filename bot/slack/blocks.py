@@ -8,10 +8,9 @@ A whole form (:class:`~handlers.messages.Form`) is a modal (:func:`form_modal`).
 can only open in answer to a click or a slash command (they carry a ``trigger_id``), so in
 a message a form is its text and a button that runs the form's ``reopen`` command.
 
-A lead's report (:class:`~handlers.figures.Report`) is a header, its headline figures as
-section fields, each table as an aligned code block (cut to fit, saying how to get the
-rest) and its notes as context (:func:`report_blocks`). Its chart, or the export's CSV, is
-not a block: bot.slack.app uploads it to the DM after the message.
+A lead's report (:class:`~handlers.figures.Report`) is rendered by bot.slack.reports: a
+message per table, each a native table block; its chart and CSVs are files that
+bot.slack.app uploads after the messages.
 
 Text a person wrote is shown as written. mrkdwn has no escape for ``*``, ``_``, ``~`` or a
 backtick, so a reply's words are ``plain_text`` (:func:`_words`) and its label/value pairs
@@ -27,8 +26,6 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.render_text import EXPORT_KIND, more_rows
-from handlers.figures import Report, Table, as_text
 from handlers.messages import Form, Option, Prompt, PromptKind, Reply
 from handlers.program import Question, QuestionType
 
@@ -58,10 +55,6 @@ SECTION_FIELDS = 10
 FIELD_LIMIT = 2000
 #: Slack's most elements in one context block.
 CONTEXT_ELEMENTS = 10
-#: Most rows of a report table shown in a message (fewer when they would not fit).
-TABLE_ROWS = 25
-#: Rows of the export's table shown above the attached CSV.
-EXPORT_PREVIEW_ROWS = 5
 
 
 def escape(text: str) -> str:
@@ -194,7 +187,11 @@ def prompt_blocks(prompt: Prompt) -> list[Block]:
             "value": prompt.token,
         }
         return [{"type": "actions", "block_id": PROMPT_BLOCK, "elements": [chooser, done]}]
-    how = "a number" if prompt.kind is PromptKind.NUMBER else "your answer"
+    how = {
+        PromptKind.NUMBER: "a number",
+        PromptKind.SCALE: "a number",
+        PromptKind.DATE: "a date",
+    }.get(prompt.kind, "your answer")
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"Type {how} here."}]}]
 
 
@@ -202,13 +199,10 @@ def render_message(replies: list[Reply]) -> tuple[str, list[Block]]:
     """Replies as one Slack message: its fallback text and its blocks."""
     blocks: list[Block] = []
     for reply in replies:
-        if reply.report is not None:
-            # The report's own blocks say what its plain text says, and more clearly.
-            blocks.extend(report_blocks(reply.report))
-        else:
-            if reply.title:
-                blocks.append({"type": "header", "text": _plain(reply.title, 150)})
-            blocks.extend(_words(reply.text))
+        # A report is rendered by bot.slack.reports; here it would be its plain text.
+        if reply.title:
+            blocks.append({"type": "header", "text": _plain(reply.title, 150)})
+        blocks.extend(_words(reply.text))
         if reply.fields:
             blocks.extend(_pairs(reply.fields))
         if reply.prompt is not None:
@@ -238,97 +232,14 @@ def _cut_escaped(text: str, limit: int) -> str:
 
 
 def _fallback(reply: Reply) -> str:
-    if reply.report is not None:
-        # The notification and screen-reader text: the title and the headline figures (the
-        # whole report as text could be thousands of rows, cut mid-line).
-        report = reply.report
-        return "\n".join([report.title, *(f"{label}: {value}" for label, value in report.figures)])
     lines = [reply.text, *(f"{label}: {value}" for label, value in reply.fields)]
     if reply.prompt is not None:
         lines.extend(f"{i}. {o.label}" for i, o in enumerate(reply.prompt.options, start=1))
     return "\n".join(lines)
 
 
-# -- reports --------------------------------------------------------------------------------
-
-
-def report_blocks(report: Report) -> list[Block]:
-    """A lead's report as blocks, within Slack's limits (50 blocks, 3000 characters a text).
-
-    A header; the headline figures as section fields, ten to a section; each table as an
-    aligned code block, cut to fit with a line saying how many rows are missing and how to
-    get them all; the notes as context. Tables that would pass the block limit are left out,
-    and a last line says so.
-    """
-    blocks: list[Block] = [{"type": "header", "text": _plain(report.title, 150)}]
-    fields = [_field(label, value) for label, value in report.figures]
-    blocks.extend(
-        {"type": "section", "fields": fields[i : i + SECTION_FIELDS]}
-        for i in range(0, len(fields), SECTION_FIELDS)
-    )
-    notes = _notes(report.notes)
-    room = MESSAGE_BLOCKS - len(blocks) - len(notes)
-    tables = report.tables
-    if len(tables) > room:
-        tables = tables[: max(0, room - 1)]
-    rows = EXPORT_PREVIEW_ROWS if report.kind == EXPORT_KIND else TABLE_ROWS
-    for i, table in enumerate(tables):
-        blocks.append(_table_section(report.kind, table, first=i == 0, rows=rows))
-    left_out = len(report.tables) - len(tables)
-    if left_out:
-        more = f"… {left_out} more table{'s' if left_out > 1 else ''} did not fit"
-        blocks.append(_context(f"{more}; run `mentorbot report {report.kind}` for all of them"))
-    return blocks + notes
-
-
-def _field(label: str, value: str) -> dict[str, Any]:
-    text = f"*{escape(label)}*\n{escape(value)}"
-    return {"type": "mrkdwn", "text": _cut(text, FIELD_LIMIT)}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text, SECTION_LIMIT)}]}
-
-
-def _notes(notes: tuple[str, ...]) -> list[Block]:
-    """The notes as one context block (one element each; the last takes any overflow)."""
-    if not notes:
-        return []
-    kept = [*notes[: CONTEXT_ELEMENTS - 1], "\n".join(notes[CONTEXT_ELEMENTS - 1 :])]
-    elements = [
-        {"type": "mrkdwn", "text": _cut(escape(note), SECTION_LIMIT)} for note in kept if note
-    ]
-    return [{"type": "context", "elements": elements}] if elements else []
-
-
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _table_section(kind: str, table: Table, *, first: bool, rows: int) -> Block:
-    """A table as a code block under its title: as many rows as fit in one section."""
-    shown = min(len(table.rows), rows)
-    while True:
-        text = _table_text(kind, table, shown=shown, first=first)
-        if len(text) <= SECTION_LIMIT or shown <= 1:
-            break
-        shown -= 1
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, SECTION_LIMIT)}}
-
-
-def _table_text(kind: str, table: Table, *, shown: int, first: bool) -> str:
-    """The table's title, its first ``shown`` rows aligned in a code block, its note."""
-    head = Table("", table.columns, table.rows[:shown])
-    aligned = as_text(Report(kind, "", tables=(head,)), heading=False).strip("\n")
-    # Three backticks inside a cell would close the code block early.
-    aligned = escape(aligned).replace("```", "`\u200b``")
-    lines = [f"*{escape(table.title)}*", f"```\n{aligned}\n```"]
-    hidden = len(table.rows) - shown
-    if hidden:
-        lines.append(more_rows(kind, hidden, first_table=first))
-    if table.note:
-        lines.append(f"_{escape(table.note)}_")
-    return "\n".join(lines)
 
 
 def command_buttons(actions: tuple[Option, ...]) -> Block:

@@ -14,7 +14,8 @@ card with all its inputs, and the card's submission goes to
 followed by the card again, filled in with what was sent.
 
 A lead's report is one card (bot.teams.cards.report_elements); its chart is drawn off the
-event loop first and travels inside the card as a PNG data URI.
+event loop first and travels inside the card as a PNG data URI. The CSV of each table the
+card could not show whole is then offered as a file, as below.
 
 A reply's attachment (a person's data export) goes through Teams' file-consent flow: after
 the reply, a file-consent card offers the file; the content waits in memory under a random
@@ -64,11 +65,24 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 OUTDATED_FORM = (
     "That form is out of date or damaged, so nothing was saved. Type help to start again."
 )
-NO_OFFER = (
-    "That file offer has expired or is no longer known (perhaps I restarted), so nothing was "
-    "sent. Type my-data to get a new one."
-)
-NOT_UPLOADED = "Sorry, I couldn't save the file to your OneDrive. Type my-data to try again."
+#: What a person types to be offered their own data again (what an unknown offer suggests).
+MY_DATA = "my-data"
+
+
+def no_offer(again: str = MY_DATA) -> str:
+    """What a person is told when the file offer they answered is unknown or expired."""
+    return (
+        "That file offer has expired or is no longer known (perhaps I restarted), so nothing "
+        f"was sent. Type {again} to get a new one."
+    )
+
+
+def not_uploaded(again: str = MY_DATA) -> str:
+    """What a person is told when their file could not be saved to their OneDrive."""
+    return f"Sorry, I couldn't save the file to your OneDrive. Type {again} to try again."
+
+
+NO_OFFER = no_offer()
 DECLINED = "OK, not sent."
 #: How long an offered file waits for the person to allow it.
 OFFER_SECONDS = 3600.0
@@ -132,6 +146,8 @@ class _Offer:
     user_key: str
     attachment: FileAttachment
     expires_at: float
+    #: What the person types to be offered the file again (``my-data``, ``report at-risk``).
+    again: str = MY_DATA
 
 
 class _BotConfig:
@@ -175,7 +191,11 @@ def card_activity(
         pictures: Reports' charts already drawn (see :func:`draw_charts`); any other chart
             is drawn here, on the caller's thread.
     """
-    card = cards.render_card(replies, pictures=pictures)
+    return _card_activity(cards.render_card(replies, pictures=pictures), replies)
+
+
+def _card_activity(card: cards.Card, replies: list[Reply]) -> Activity:
+    """A card already rendered from ``replies``, as a message activity."""
     activity = MessageFactory.attachment(Attachment(content_type=CARD_TYPE, content=card))
     first = replies[0] if replies else None
     if first is not None:
@@ -399,7 +419,8 @@ class TeamsChannel:
         if not result.replies:
             return
         pictures = await draw_charts(result.replies)
-        if not await self._send(context, card_activity(result.replies, pictures=pictures)):
+        card, report_files = cards.fitted_card(result.replies, pictures=pictures)
+        if not await self._send(context, _card_activity(card, result.replies)):
             undone = await self.engine.undo(inbound, result)
             log.warning(
                 "teams: a reply could not be sent; conversation %s",
@@ -411,22 +432,30 @@ class TeamsChannel:
         for reply in result.replies:
             if reply.attachment is not None:
                 await self._offer(context, user_key, reply.attachment)
+        for kind, file in report_files:
+            await self._offer(context, user_key, file, again=f"report {kind}")
 
     # -- files --------------------------------------------------------------------------
 
-    async def _offer(self, context: TurnContext, user_key: str, file: FileAttachment) -> None:
-        """Send a file-consent card for ``file`` and keep its content until it is answered."""
+    async def _offer(
+        self, context: TurnContext, user_key: str, file: FileAttachment, *, again: str = MY_DATA
+    ) -> None:
+        """Send a file-consent card for ``file`` and keep its content until it is answered.
+
+        Args:
+            again: What the person types to be offered the file again, if this offer fails.
+        """
         now = self.engine.clock.now().timestamp()
         for key in [k for k, offer in self._offers.items() if offer.expires_at <= now]:
             del self._offers[key]
         while len(self._offers) >= OFFER_LIMIT:
             self._offers.pop(next(iter(self._offers)))
         key = secrets.token_urlsafe(16)
-        self._offers[key] = _Offer(user_key, file, now + OFFER_SECONDS)
+        self._offers[key] = _Offer(user_key, file, now + OFFER_SECONDS, again)
         card = Attachment(
             content_type=cards.FILE_CONSENT_TYPE,
             name=file.filename,
-            content=cards.file_consent(file, key),
+            content=cards.file_consent(file, key, again=again),
         )
         if not await self._send(context, MessageFactory.attachment(card)):
             self._offers.pop(key, None)
@@ -451,7 +480,8 @@ class TeamsChannel:
         offer = self._take_offer(context, answer)
         info = answer.upload_info
         if offer is None or info is None or not info.upload_url:
-            await self._send(context, card_activity([Reply(NO_OFFER)]))
+            again = offer.again if offer else cards.consent_again(answer.context) or MY_DATA
+            await self._send(context, card_activity([Reply(no_offer(again))]))
             return
         data = offer.attachment.content.encode()
         try:
@@ -461,7 +491,7 @@ class TeamsChannel:
             log.warning(
                 "teams: could not upload %s (%s)", offer.attachment.filename, type(exc).__name__
             )
-            await self._send(context, card_activity([Reply(NOT_UPLOADED)]))
+            await self._send(context, card_activity([Reply(not_uploaded(offer.again))]))
             return
         shown = Attachment(
             content_type=cards.FILE_INFO_TYPE,
@@ -474,7 +504,9 @@ class TeamsChannel:
     async def file_declined(self, context: TurnContext, answer: FileConsentCardResponse) -> None:
         """The person declined a file: forget it and say so."""
         offer = self._take_offer(context, answer)
-        await self._send(context, card_activity([Reply(DECLINED if offer else NO_OFFER)]))
+        again = cards.consent_again(answer.context) or MY_DATA
+        text = DECLINED if offer else no_offer(again)
+        await self._send(context, card_activity([Reply(text)]))
 
     async def _submit(self, context: TurnContext, inbound: Inbound) -> None:
         """A submitted form card: saved, or its problems listed and the card sent again."""

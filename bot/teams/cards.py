@@ -14,18 +14,19 @@ carries each choice question's option values, so choices travel by index here to
 A lead's report (:func:`report_elements`) is its title, a ``FactSet`` of the headline
 figures, the chart as an ``Image`` whose url is a ``data:image/png;base64`` URI, each table
 as a ``Table`` (schema 1.5, so a card holding a report says version 1.5) with a header row,
-and the notes as subtle text. The export's table is a CSV in a monospaced block to copy:
-Teams shows only images from data URIs, and a bot can hand a person a real file only
-through a file-consent card and their OneDrive (mentorbot does so for a person's own data
-export, :func:`file_consent`, not for a lead's reports). Teams
-refuses a message over about 100 KB (counted without base64 images), so tables are cut to
-fit within :data:`CARD_BUDGET`, each saying how many rows are missing and how to get them.
+and the notes as subtle text. A table shows at most :data:`TABLE_COLUMNS` columns, each as
+wide as its content asks (:func:`column_widths`), so headings and emails do not break
+mid-word. Teams refuses a message over about 100 KB (counted without base64 images), so
+rows are cut to fit within :data:`CARD_BUDGET` (:func:`fitted_card`). A table not shown
+whole says so, and its CSV is offered after the card on a file-consent card (the only way
+a bot hands a person a file in Teams: saved to their OneDrive, :func:`file_consent`); the
+export's CSV always is.
 
 Teams reads a ``TextBlock``'s text and a ``FactSet``'s titles and values as Markdown (a
 CommonMark subset). What people wrote (and everything else a neutral reply carries: it is
 plain words) goes through :func:`said`, which escapes that Markdown, so a milestone typed
 as ``[Sign in](https://evil.example)`` shows as those characters, not as a link. Our own
-wording (the line under a cut table, with a command in backticks) keeps its Markdown.
+wording keeps its Markdown.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot import charts
-from bot.render_text import EXPORT_KIND, more_rows, render_all
-from handlers.figures import Chart, Report, Table, as_csv, cell_text, numeric_columns
+from bot.render_text import EXPORT_KIND, TableView, render_all, table_filename
+from handlers.figures import Chart, Report, Table, cell_text, numeric_columns
 from handlers.messages import Action, Attachment, Form, Prompt, PromptKind, Reply, Submission
 from handlers.program import Question, QuestionType
 from handlers.refs import option_index
@@ -66,8 +67,19 @@ CARD_BUDGET = 38_000
 #: Most rows of a report table, and most cells (rows × columns), before the budget cuts more.
 TABLE_ROWS = 20
 TABLE_CELLS = 240
-#: Characters of the export's CSV shown per row allowed (so the CSV shrinks with the tables).
-CSV_CHARS_PER_ROW = 600
+#: Most columns of a table on a card; the rest are in the table's CSV, offered with it.
+TABLE_COLUMNS = 6
+#: Rows of the export's table shown above its CSV.
+EXPORT_PREVIEW_ROWS = 5
+#: A column's weight (see :func:`column_widths`), in characters: its content's, never under
+#: NARROWEST, and past its longest word never over WIDE; a bold heading needs HEADING_PAD
+#: more than its letters; every column adds CELL_PADDING for the space around its text.
+NARROWEST = 4
+WIDE = 40
+HEADING_PAD = 2
+CELL_PADDING = 3
+#: Where a cut table's CSV is, as its caption says.
+DELIVERED = "offered below: choose Allow to save it to your OneDrive"
 #: Characters of a report's plain text in the card's fallback.
 FALLBACK_REPORT = 3000
 NO_CHART = "The chart could not be drawn; the figures are all here."
@@ -75,12 +87,23 @@ NO_CHART = "The chart could not be drawn; the figures are all here."
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
     """A text block of our own wording: its Markdown is ours and renders."""
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    return {"type": "TextBlock", "text": lines(text), "wrap": True, **style}
 
 
 def _said(text: str, **style: Any) -> dict[str, Any]:
     """A text block showing ``text`` exactly as written (see :func:`said`)."""
     return _text(said(text), **style)
+
+
+def lines(text: str) -> str:
+    """Text whose every line shows as a line of its own in Teams.
+
+    Teams reads a TextBlock (and a fact) as Markdown, where a single newline is a soft
+    break that joins two lines into one paragraph; Teams asks for ``\n\n`` for a new
+    line. Each line becomes a paragraph; blank lines and a line's surrounding spaces add
+    nothing (Markdown drops them, and four leading spaces would start a code block).
+    """
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 #: What CommonMark can read as markup anywhere in a line: a backslash, code, emphasis,
@@ -115,38 +138,108 @@ def said(text: str) -> str:
     return _LINE_MARKUP.sub(line_start, text)
 
 
-def _input(prompt: Prompt) -> dict[str, Any]:
+#: The most points of a scale shown as a list of choices (0 to 10); a wider one is a number.
+SCALE_CHOICES = 11
+#: What an answer field is called when its prompt has no label, by kind.
+_FIELD_NAMES = {
+    PromptKind.SINGLE: "Your choice",
+    PromptKind.MULTI: "Your choices",
+    PromptKind.TEXT: "Your answer",
+    PromptKind.NUMBER: "A whole number",
+    PromptKind.SCALE: "Your rating",
+    PromptKind.DATE: "A date",
+}
+
+
+def _input(prompt: Prompt, label: str) -> dict[str, Any]:
+    """The answer field of a chat question: labelled, and saying what a required one needs.
+
+    A scale is a list of its points to pick from, a date a date picker; Teams checks a
+    required field before sending and shows ``errorMessage`` under it.
+    """
+    field = _field(prompt)
+    field.update(id=ANSWER, label=label or _FIELD_NAMES[prompt.kind])
+    field["isRequired"] = not prompt.optional
+    field["errorMessage"] = _prompt_error(prompt)
+    return field
+
+
+def _field(prompt: Prompt) -> dict[str, Any]:
+    low, high = prompt.min, prompt.max
     if prompt.kind in (PromptKind.SINGLE, PromptKind.MULTI):
-        choice: dict[str, Any] = {
+        return {
             "type": "Input.ChoiceSet",
-            "id": ANSWER,
             "style": "expanded",
             "isMultiSelect": prompt.kind is PromptKind.MULTI,
             "choices": [{"title": o.label, "value": str(i)} for i, o in enumerate(prompt.options)],
-            "isRequired": not prompt.optional,
         }
-        if prompt.kind is PromptKind.SINGLE:
-            choice["errorMessage"] = "Please pick one option."
-        return choice
-    if prompt.kind is PromptKind.NUMBER:
-        number: dict[str, Any] = {
-            "type": "Input.Number",
-            "id": ANSWER,
-            "isRequired": not prompt.optional,
+    points = _points(prompt)
+    if points:
+        return {
+            "type": "Input.ChoiceSet",
+            "style": "expanded",
+            "choices": [{"title": point, "value": point} for point in points],
         }
-        if prompt.min is not None:
-            number["min"] = prompt.min
-        if prompt.max is not None:
-            number["max"] = prompt.max
+    if prompt.kind in (PromptKind.NUMBER, PromptKind.SCALE):
+        number: dict[str, Any] = {"type": "Input.Number"}
+        if low is not None:
+            number["min"] = low
+        if high is not None:
+            number["max"] = high
         return number
+    if prompt.kind is PromptKind.DATE:
+        return {"type": "Input.Date"}
     return {
         "type": "Input.Text",
-        "id": ANSWER,
         "isMultiline": True,
         "maxLength": TEXT_LIMIT,
-        "isRequired": not prompt.optional,
         "placeholder": "Type your answer",
     }
+
+
+def _points(prompt: Prompt) -> list[str]:
+    """The points of a scale to pick from; none for a wide scale (typed as a number)."""
+    low, high = prompt.min, prompt.max
+    if prompt.kind is not PromptKind.SCALE or low is None or high is None:
+        return []
+    if not 0 < high - low + 1 <= SCALE_CHOICES:
+        return []
+    return [str(n) for n in range(low, high + 1)]
+
+
+def _prompt_error(prompt: Prompt) -> str:
+    """What Teams shows under a chat question's field it will not send as it is."""
+    low, high = prompt.min, prompt.max
+    if prompt.kind is PromptKind.SINGLE:
+        return "Please pick one option."
+    if prompt.kind is PromptKind.MULTI:
+        return "Please pick at least one option."
+    if prompt.kind is PromptKind.DATE:
+        return "Please pick a date."
+    if _points(prompt):
+        return f"Please pick a number from {low} to {high}."
+    if prompt.kind in (PromptKind.NUMBER, PromptKind.SCALE):
+        if low is not None and high is not None:
+            return f"Please enter a whole number from {low} to {high}."
+        return "Please enter a whole number."
+    return "Please type your answer."
+
+
+def _asked(reply: Reply) -> tuple[str, str, str]:
+    """A question's text around the line that asks it: (before, that line, after).
+
+    The line holding the prompt's label labels the answer field, so a screen reader
+    says the question when the field has focus; the lines after it (help, the answer so
+    far) follow the field, as a form card shows a question's help. Without a prompt or a
+    label, or with no line holding it, all the text comes first (and a field is named
+    after its kind).
+    """
+    label = reply.prompt.label if reply.prompt is not None else ""
+    text_lines = reply.text.split("\n")
+    for i, line in enumerate(text_lines):
+        if label and label in line:
+            return "\n".join(text_lines[:i]), line.strip(), "\n".join(text_lines[i + 1 :])
+    return reply.text, "", ""
 
 
 def render_card(
@@ -159,12 +252,35 @@ def render_card(
         pictures: Reports' charts already drawn as PNGs (None: could not be drawn), by
             chart; the channel draws them off the event loop. A chart not here is drawn now.
     """
+    return fitted_card(replies, pictures=pictures)[0]
+
+
+def fitted_card(
+    replies: list[Reply], *, pictures: Mapping[Chart, bytes | None] | None = None
+) -> tuple[Card, list[tuple[str, Attachment]]]:
+    """Replies as one Adaptive Card, and the CSVs of the report tables it could not show whole.
+
+    Tables are cut to fit the card within :data:`CARD_BUDGET`; each file comes with the
+    kind of its report (what to type for it again).
+
+    Args:
+        replies: What to show.
+        pictures: As for :func:`render_card`.
+    """
     rows = TABLE_ROWS
     while True:
         card = _card(replies, pictures or {}, rows)
         if rows <= 1 or _size(card) <= CARD_BUDGET:
-            return card
+            break
         rows //= 2
+    files = [
+        (reply.report.kind, view.attachment())
+        for reply in replies
+        if reply.report is not None
+        for view in table_views(reply.report, rows)
+        if view.needs_file
+    ]
+    return card, files
 
 
 def _size(card: Card) -> int:
@@ -181,17 +297,21 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
     body: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     for reply in replies:
+        before, question, after = _asked(reply)
         if reply.report is not None:
             body.extend(report_elements(reply.report, pictures=pictures, rows=rows))
         else:
             if reply.title:
                 body.append(_said(reply.title, weight="Bolder", size="Medium"))
-            body.append(_said(reply.text))
+            if before.strip():
+                body.append(_said(before))
         if reply.fields:
             body.append(_facts(reply.fields))
         if reply.prompt is not None:
             prompt = reply.prompt
-            body.append(_input(prompt))
+            body.append(_input(prompt, question))
+            if after.strip():
+                body.append(_said(after, isSubtle=True, size="Small", spacing="Small"))
             actions.append(
                 {
                     "type": "Action.Submit",
@@ -231,7 +351,10 @@ def _card(replies: list[Reply], pictures: Mapping[Chart, bytes | None], rows: in
 
 def _facts(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     """Label/value pairs as a fact set; a label can hold what a person wrote (a milestone)."""
-    return {"type": "FactSet", "facts": [{"title": said(k), "value": said(v)} for k, v in pairs]}
+    return {
+        "type": "FactSet",
+        "facts": [{"title": lines(said(k)), "value": lines(said(v))} for k, v in pairs],
+    }
 
 
 def _clipped(reply: Reply) -> Reply:
@@ -270,12 +393,9 @@ def report_elements(
             elements.append(_text(NO_CHART, isSubtle=True, size="Small"))
         else:
             elements.append(chart_image(chart, png))
-    for i, table in enumerate(report.tables):
-        elements.append(_said(table.title, weight="Bolder", spacing="Medium"))
-        if report.kind == EXPORT_KIND and i == 0:
-            elements.extend(_csv_block(report, rows))
-            continue
-        elements.extend(_table(report.kind, table, first=i == 0, rows=rows))
+    for view in table_views(report, rows):
+        elements.append(_said(view.table.title, weight="Bolder", spacing="Medium"))
+        elements.extend(_table(view))
     elements.extend(
         _said(note, isSubtle=True, size="Small", spacing="Small") for note in report.notes
     )
@@ -293,63 +413,87 @@ def chart_image(chart: Chart, png: bytes) -> dict[str, Any]:
     }
 
 
+def table_views(report: Report, rows: int = TABLE_ROWS) -> list[TableView]:
+    """How much of each of a report's tables a card shows, at most ``rows`` rows each.
+
+    At most :data:`TABLE_COLUMNS` columns, the first ones (the first is what a row is
+    about); the export shows a few rows only, and its CSV always goes with it.
+    """
+    views = []
+    for i, table in enumerate(report.tables):
+        preview = report.kind == EXPORT_KIND and i == 0
+        columns = min(len(table.columns), TABLE_COLUMNS)
+        shown = max(1, min(rows, TABLE_CELLS // max(1, columns)))
+        if preview:
+            shown = min(shown, EXPORT_PREVIEW_ROWS)
+        views.append(
+            TableView(
+                table,
+                min(shown, len(table.rows)),
+                columns,
+                table_filename(report, i),
+                always_file=preview,
+            )
+        )
+    return views
+
+
+def column_widths(table: Table) -> list[int]:
+    """Each column's weight in the table's width, from what the column holds.
+
+    A column is at least as wide as its longest word, its heading's included (bold, so a
+    little wider than its letters), so no word breaks in the middle ("capacit y") and an
+    email stays on one line; past that it grows with its longest cell, up to :data:`WIDE`,
+    so a column of sentences wraps rather than squeezing the others. Each column also
+    counts the padding around its text, the same for a narrow column as for a wide one.
+    (A weight is a share of the card's width: on a full-width card in Teams on a desktop,
+    six columns fit this way; a phone's screen is narrower than any table.)
+    """
+    widths = []
+    for i, heading in enumerate(table.columns):
+        cells = [cell_text(row[i]) for row in table.rows]
+        heading_word = max((len(word) for word in heading.split()), default=0) + HEADING_PAD
+        cell_word = max((len(word) for cell in cells for word in cell.split()), default=0)
+        longest = max((len(cell) for cell in cells), default=0)
+        content = max(heading_word, min(max(cell_word, longest), WIDE), NARROWEST)
+        widths.append(content + CELL_PADDING)
+    return widths
+
+
 def _cell(text: str, *, header: bool = False) -> dict[str, Any]:
     block = _said(text, weight="Bolder") if header else _said(text)
     return {"type": "TableCell", "items": [block]}
 
 
-def _table(kind: str, table: Table, *, first: bool, rows: int) -> list[dict[str, Any]]:
-    """A table with a header row, as many rows as the limits allow, and its notes."""
+def _table(view: TableView) -> list[dict[str, Any]]:
+    """A table with a header row, the rows and columns that fit, what is left out, its note."""
+    table = view.shown()
     numeric = numeric_columns(table)
-    shown = max(1, min(rows, TABLE_CELLS // max(1, len(table.columns))))
-    body = table.rows[:shown]
     element: dict[str, Any] = {
         "type": "Table",
         "firstRowAsHeader": True,
         "showGridLines": True,
         "gridStyle": "accent",
         "columns": [
-            {"width": 1, "horizontalCellContentAlignment": "Right" if right else "Left"}
-            for right in numeric
+            {"width": width, "horizontalCellContentAlignment": "Right" if right else "Left"}
+            for width, right in zip(column_widths(table), numeric, strict=True)
         ],
         "rows": [
             {"type": "TableRow", "cells": [_cell(c, header=True) for c in table.columns]},
-            *({"type": "TableRow", "cells": [_cell(cell_text(c)) for c in row]} for row in body),
+            *(
+                {"type": "TableRow", "cells": [_cell(cell_text(c)) for c in row]}
+                for row in table.rows
+            ),
         ],
     }
     elements = [element]
     if not table.rows:
         elements.append(_text("(none)", isSubtle=True, size="Small"))
-    hidden = len(table.rows) - len(body)
-    if hidden:
-        elements.append(_text(more_rows(kind, hidden, first_table=first), size="Small"))
+    caption = view.caption(DELIVERED)
+    if caption:
+        elements.append(_said(caption, size="Small"))
     if table.note:
         elements.append(_said(table.note, isSubtle=True, size="Small"))
-    return elements
-
-
-def _csv_block(report: Report, rows: int) -> list[dict[str, Any]]:
-    """The export's table as CSV in a monospaced block, cut to fit, to copy into a file."""
-    lines = as_csv(report).splitlines()
-    budget = CSV_CHARS_PER_ROW * rows
-    kept: list[str] = []
-    used = 0
-    for line in lines:
-        if kept and used + len(line) + 1 > budget:
-            break
-        kept.append(line)
-        used += len(line) + 1
-    elements = [
-        _text(
-            f"As CSV: copy the lines below into a file named {EXPORT_KIND}.csv.",
-            size="Small",
-            spacing="Small",
-        ),
-        _said("\n".join(kept), fontType="Monospace", size="Small", spacing="Small"),
-    ]
-    hidden = len(lines) - len(kept)
-    if hidden:
-        elements.append(_text(more_rows(report.kind, hidden, first_table=True), size="Small"))
     return elements
 
 
@@ -406,6 +550,9 @@ def _form_input(question: Question, current: Any) -> dict[str, Any]:
                 {"title": c.label, "value": str(i)} for i, c in enumerate(question.choices)
             ],
         }
+        if not multi:
+            # Shown in the closed list until something is picked (compact style only).
+            element["placeholder"] = "Choose one"
         if chosen:
             element["value"] = ",".join(chosen if multi else chosen[:1])
         return element
@@ -549,18 +696,21 @@ FILE_CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO_TYPE = "application/vnd.microsoft.teams.card.file.info"
 
 
-def file_consent(attachment: Attachment, key: str) -> dict[str, Any]:
+def file_consent(attachment: Attachment, key: str, *, again: str = "my-data") -> dict[str, Any]:
     """The content of a file-consent card offering ``attachment``.
 
     Args:
         attachment: The file offered.
         key: Names the pending offer; Teams hands it back when the person accepts or declines.
+        again: What the person types to be offered the file again; handed back too, so even
+            an offer this process no longer knows can say what to do.
     """
+    context = {"key": key, "again": again}
     return {
         "description": f"{attachment.filename}: from mentorbot, for you only.",
         "sizeInBytes": len(attachment.content.encode()),
-        "acceptContext": {"key": key},
-        "declineContext": {"key": key},
+        "acceptContext": context,
+        "declineContext": context,
     }
 
 
@@ -575,3 +725,15 @@ def consent_key(context: Any) -> str | None:
         return None
     key = context.get("key")
     return key if isinstance(key, str) and key else None
+
+
+#: What a consent card may say to type again: only the bot's own commands.
+_AGAIN = re.compile(r"my-data|report [a-z][a-z0-9-]{0,40}")
+
+
+def consent_again(context: Any) -> str | None:
+    """What a file-consent answer says to type for the file again, or None if nothing usable."""
+    if not isinstance(context, dict):
+        return None
+    again = context.get("again")
+    return again if isinstance(again, str) and _AGAIN.fullmatch(again) else None

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,3 +73,33 @@ async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+class Cli:
+    """Runs ``mentorbot`` commands in-process at a chosen ``MENTORBOT_NOW``.
+
+    The ``cli`` and ``bare_cli`` fixtures (tests/bot/conftest.py) hand one out.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+
+    def at(self, instant: str) -> Cli:
+        """Set ``MENTORBOT_NOW`` for the commands that follow."""
+        self.monkeypatch.setenv("MENTORBOT_NOW", instant)
+        return self
+
+    def run(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
+        """Run one command; returns its exit code, standard output and standard error."""
+        self.capsys.readouterr()
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        captured = self.capsys.readouterr()
+        return code, captured.out, captured.err
+
+    def shell(self, email: str, *lines: str) -> str:
+        """Type ``lines`` into ``mentorbot shell --as EMAIL``; returns what it printed."""
+        code, out, err = self.run("shell", "--as", email, stdin="\n".join(lines) + "\n")
+        assert code == 0, err
+        return out

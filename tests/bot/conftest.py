@@ -1,4 +1,5 @@
-"""The real HTTP server with Slack or Teams on, for any test of tests/bot that asks for one.
+"""Fixtures for any test of tests/bot: the real HTTP server with Slack or Teams on, and the
+real command line run in this process.
 
 A module that needs a different server (an engine with extra forms) defines its own
 ``slack`` or ``teams`` fixture, which takes precedence.
@@ -6,12 +7,14 @@ A module that needs a different server (an engine with extra forms) defines its 
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
 
 from handlers.program import Program
 from storage import Database
+from tests.bot.cli_helpers import ROOT, Cli
 from tests.bot.slack_harness import SlackHarness, slack_server
 from tests.bot.teams_harness import TeamsHarness, teams_server
 
@@ -26,3 +29,20 @@ async def slack(database: Database, program: Program) -> AsyncIterator[SlackHarn
 async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarness]:
     async with teams_server(database, program) as harness:
         yield harness
+
+
+@pytest.fixture
+def bare_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The real command line, in this process, without mentorbot's settings from outside."""
+    for name in list(os.environ):
+        if name.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MENTORBOT_CONFIG", str(ROOT / "app.yaml"))
+    return Cli(monkeypatch, capsys)
+
+
+@pytest.fixture
+def cli(bare_cli: Cli, database_url: str) -> Cli:
+    """The real command line, in this process, against the test's database."""
+    bare_cli.monkeypatch.setenv("MENTORBOT_DATABASE_URL", database_url)
+    return bare_cli

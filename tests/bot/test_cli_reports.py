@@ -6,7 +6,11 @@ import csv
 import io
 import json
 
+from handlers.reports_people import EXPORT_COLUMNS
+from storage import Database
 from tests.bot.cli_helpers import mentorbot
+from tests.handlers import export_world
+from tests.handlers.export_world import seed_small_program
 
 LEAD = "priya.shah@example.com"
 
@@ -61,3 +65,28 @@ def test_anyone_else_is_refused_and_every_attempt_is_audited(database_url: str) 
     bad = mentorbot("audit", "--since", "last tuesday", database_url=database_url)
     assert bad.returncode == 1
     assert bad.stderr == "mentorbot: --since 'last tuesday' is not a date; use YYYY-MM-DD\n"
+
+
+async def test_the_export_as_csv_does_not_pick_out_a_lone_at_risk_pair(database: Database) -> None:
+    """``report export --format csv``: rows k-anonymous, the note last, the csv module reads it."""
+    small = await seed_small_program(database)
+
+    result = mentorbot(
+        "report", "export", "--as", LEAD, "--format", "csv",
+        database_url=database.url,
+        extra_env={"MENTORBOT_NOW": export_world.NOW.isoformat()},
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "Legal" not in result.stdout
+    records = list(csv.reader(io.StringIO(result.stdout)))
+    header, *rows, empty, note = records
+    assert header == list(EXPORT_COLUMNS)
+    assert [tuple(row[2:6]) for row in rows] == [
+        (department, level, mentor, str(mentor_level))
+        for department, level, mentor, mentor_level in export_world.SHOWN
+    ]
+    assert [int(row[0]) for row in rows] == small.pairings[:10]
+    assert {row[13] for row in rows} == {"no"}
+    assert empty == [""] * len(EXPORT_COLUMNS)
+    assert note == [f"Note: {export_world.NOTE}"] + [""] * (len(EXPORT_COLUMNS) - 1)

@@ -197,3 +197,66 @@ def test_a_yaml_error_points_at_the_broken_line(
     line = line_of(text, needle.rstrip("\n"))
     assert message.startswith(f"app.yaml:{line}:"), message
     assert says in message
+
+
+@pytest.mark.parametrize("value", ["40", "-0.1"])
+def test_check_config_says_what_a_min_fit_outside_0_to_1_should_be(
+    value: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.cli import main
+
+    assert "  min_fit: 0\n" in SAMPLE
+    text = SAMPLE.replace("  min_fit: 0\n", f"  min_fit: {value}\n")
+    path = tmp_path / "app.yaml"
+    path.write_text(text)
+    monkeypatch.delenv("MENTORBOT_CONFIG", raising=False)
+
+    assert main(["check-config", str(path)]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"{path}:{line_of(text, 'min_fit:')}: matching.min_fit: must be a fit between 0 and 1, "
+        'as a match review shows it (e.g. 0.4 keeps every pair below "fit 0.40" out of a '
+        f"round) (got {value})\n"
+    )
+
+
+def test_an_option_label_too_long_for_a_button_is_refused_with_the_limit_and_where() -> None:
+    long_label = "Reading and reflecting on long books about leadership and long books about it"
+    text = SAMPLE.replace("        - Reading and reflecting\n", f"        - {long_label}\n", 1)
+    [message] = problems(text)
+    assert message == (
+        f"app.yaml:{line_of(text, long_label)}: intake.mentee[2].options[3]: "
+        f"{long_label[:30]!r}… is {len(long_label)} characters; an option shows at most 75 "
+        "(Slack's limit for a button or a menu option): shorten it"
+    )
+
+
+def test_an_option_label_of_75_characters_is_fine() -> None:
+    label = "Reading" + "!" * 68
+    assert len(label) == 75
+    parse_program(
+        SAMPLE.replace("- Reading and reflecting\n", f"- {label}\n", 1), source="app.yaml"
+    )
+
+
+def test_a_competency_too_long_for_an_option_is_refused_by_name_and_id() -> None:
+    long_name = "Communicating a vision to every team, partner and board in plain words" + "!" * 8
+    long_id = "vision-" + "x" * 130
+    text = SAMPLE.replace("name: Communicating a vision", f"name: {long_name}", 1).replace(
+        "id: vision", f"id: {long_id}", 1
+    )
+    lines = problems(text)
+    assert lines == [
+        f"app.yaml:{line_of(text, long_id)}: competencies[1].id: {long_id[:30]!r}… is "
+        f"{len(long_id)} characters; an option's stored value can have at most 130 (Slack "
+        "takes 150 for an option's value, and 20 of them carry the question's reference): "
+        "shorten it",
+        f"app.yaml:{line_of(text, long_name)}: competencies[1].name: {long_name[:30]!r}… is "
+        f"{len(long_name)} characters; an option shows at most 75 (Slack's limit for a button "
+        "or a menu option): shorten it",
+    ]

@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-import io
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.bot.cli_helpers import ROOT, mentorbot
+from tests.bot.cli_helpers import Cli, mentorbot
 from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS
 
 LEAD = "priya.shah@example.com"
 MENTEE = "lee.park@example.com"
 MENTOR = "ana.lima@example.com"
-
-
-@pytest.fixture
-def bare_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """The real command line, in this process, without mentorbot's settings from outside."""
-    for name in list(os.environ):
-        if name.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("MENTORBOT_CONFIG", str(ROOT / "app.yaml"))
-    return Cli(monkeypatch, capsys)
-
-
-@pytest.fixture
-def cli(bare_cli: Cli, database_url: str) -> Cli:
-    """The real command line, in this process, against the test's database."""
-    bare_cli.monkeypatch.setenv("MENTORBOT_DATABASE_URL", database_url)
-    return bare_cli
-
-
-class Cli:
-    """Runs ``mentorbot`` commands in-process at a chosen ``MENTORBOT_NOW``."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-        self.monkeypatch = monkeypatch
-        self.capsys = capsys
-
-    def at(self, instant: str) -> Cli:
-        """Set ``MENTORBOT_NOW`` for the commands that follow."""
-        self.monkeypatch.setenv("MENTORBOT_NOW", instant)
-        return self
-
-    def run(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
-        """Run one command; returns its exit code, standard output and standard error."""
-        self.capsys.readouterr()
-        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(list(args))
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def shell(self, email: str, *lines: str) -> str:
-        """Type ``lines`` into ``mentorbot shell --as EMAIL``; returns what it printed."""
-        code, out, err = self.run("shell", "--as", email, stdin="\n".join(lines) + "\n")
-        assert code == 0, err
-        return out
 
 
 def enroll_both(cli: Cli) -> None:

@@ -157,9 +157,10 @@ async def test_invalid_answers_are_listed_then_the_card_comes_back_filled_in(
     assert probe.saved == []
     *_, problems, again = teams.connector.sent()
     listed = problems["attachments"][0]["content"]
+    # One line per problem: Teams needs a blank line between lines (issue 17, item 5).
     assert listed["body"][0]["text"] == (
-        "Nothing was saved yet; please fix this and send the form again:\n"
-        "• How useful was it?: 9 is out of range. Please enter a whole number from 1 to 5.\n"
+        "Nothing was saved yet; please fix this and send the form again:\n\n"
+        "• How useful was it?: 9 is out of range. Please enter a whole number from 1 to 5.\n\n"
         "• What did you cover?: This question is required."
     )
     assert "actions" not in listed

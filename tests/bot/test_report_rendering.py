@@ -9,10 +9,12 @@ KIND``, answers go to the fake Slack Web API (including the three steps of
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
 import logging
 import struct
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import charts
 from bot.slack.app import NO_CHART
-from bot.slack.blocks import MESSAGE_BLOCKS, SECTION_LIMIT, render_message, report_blocks
-from bot.teams.cards import CARD_BUDGET, render_card
+from bot.slack.blocks import MESSAGE_BLOCKS
+from bot.slack.reports import render_messages, report_messages
+from bot.teams.cards import CARD_BUDGET, FILE_CONSENT_TYPE, render_card
 from handlers.figures import Chart, Kind, Report, Table, as_csv
 from handlers.program import Program
 from handlers.reports import CATALOGUE, report_reply
@@ -173,76 +176,48 @@ def test_the_alt_text_says_what_the_chart_shows() -> None:
 # -- Block Kit ------------------------------------------------------------------------------
 
 
-def test_a_report_is_a_header_figure_fields_a_code_block_per_table_and_context_notes() -> None:
-    text, blocks = render_message([report_reply(probe_report())])
-    assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
+def test_a_report_is_a_header_figure_fields_context_notes_and_a_table_block() -> None:
+    [(text, blocks)] = render_messages([report_reply(probe_report())])
+    assert [b["type"] for b in blocks] == [
+        "header",
+        "section",  # the figures
+        "context",  # the notes
+        "section",  # the table's title
+        "context",  # the table's note
+        "table",
+    ]
     assert blocks[0]["text"]["text"] == "Probe: a small report"
     assert blocks[1]["fields"][2] == {
         "type": "mrkdwn",
         "text": "*Sessions &lt;this month&gt;*\n9",
     }
-    table = blocks[2]["text"]["text"]
-    assert table == (
-        "*Pairs by department*\n"
-        "```\n"
-        "department         pairs  share\n"
-        "-----------------  -----  -----\n"
-        "Engineering            7   58.3\n"
-        "Sales &amp; Marketing      5   41.7\n"
-        "Legal                  –      –\n"
-        "```\n"
-        "_Departments with fewer than 5 pairs are not shown._"
-    )
-    assert blocks[3]["elements"] == [{"type": "mrkdwn", "text": "Counted over active pairs only."}]
+    assert blocks[2]["elements"] == [{"type": "mrkdwn", "text": "Counted over active pairs only."}]
+    assert blocks[3]["text"]["text"] == "*Pairs by department*"
+    assert blocks[4]["elements"][0]["text"] == "Departments with fewer than 5 pairs are not shown."
+    cells = [[cell.get("text") for cell in row] for row in blocks[5]["rows"][1:]]
+    assert cells == [
+        ["Engineering", "7", "58.3"],
+        ["Sales & Marketing", "5", "41.7"],
+        ["Legal", "–", "–"],
+    ]
     # The notification text is the title and the headline figures.
     assert text.startswith("Probe: a small report\nActive pairs: 12\n")
 
 
 def test_more_than_ten_figures_take_several_sections() -> None:
     figures = tuple((f"Figure {i}", str(i)) for i in range(23))
-    blocks = report_blocks(Report("probe", "Many figures", figures))
+    [(_, blocks)] = report_messages(Report("probe", "Many figures", figures))
     assert [len(b["fields"]) for b in blocks if b["type"] == "section"] == [10, 10, 3]
 
 
-def test_a_long_table_is_cut_to_fit_and_says_how_to_get_every_row() -> None:
-    rows = tuple((f"Person number {i}", f"person{i}@example.com", i) for i in range(400))
-    report = Report(
-        "ops",
-        "Operations",
-        tables=(
-            Table("Everyone", ("person", "email", "messages"), rows),
-            Table("Everyone again", ("person", "email", "messages"), rows),
-        ),
-    )
-    blocks = report_blocks(report)
-    first, second = blocks[1]["text"]["text"], blocks[2]["text"]["text"]
-    assert len(first) <= SECTION_LIMIT and len(second) <= SECTION_LIMIT
-    assert first.count("Person number") == 25
-    assert first.endswith(
-        "```\n… 375 more rows, run `mentorbot report ops --format csv --as EMAIL` for all"
-    )
-    # CSV holds the first table only; JSON holds them all.
-    assert second.endswith("run `mentorbot report ops --format json --as EMAIL` for all")
-
-
-def test_wide_rows_are_cut_sooner_to_stay_within_a_section() -> None:
-    rows = tuple((f"{'x' * 200} {i}", i) for i in range(25))
-    [_, section] = report_blocks(Report("ops", "Wide", tables=(Table("Wide", ("a", "n"), rows),)))
-    text = section["text"]["text"]
-    assert len(text) <= SECTION_LIMIT
-    assert "more rows, run `mentorbot report ops" in text
-
-
-def test_a_report_never_passes_the_block_limit() -> None:
-    tables = tuple(Table(f"Table {i}", ("a",), (("x",),)) for i in range(80))
-    figures = tuple((f"Figure {i}", str(i)) for i in range(15))
-    blocks = report_blocks(Report("probe", "Huge", figures, tables, None, ("a note",)))
-    assert len(blocks) == MESSAGE_BLOCKS
-    assert blocks[-1]["type"] == "context"  # the notes stay
-    left_out = blocks[-2]["elements"][0]["text"]
-    assert left_out.endswith(
-        "more tables did not fit; run `mentorbot report probe` for all of them"
-    )
+def test_a_report_message_never_passes_the_block_limit() -> None:
+    figures = tuple((f"Figure {i}", str(i)) for i in range(600))
+    table = Table("Table", ("a",), (("x",),))
+    messages = report_messages(Report("probe", "Huge", figures, (table,), None, ("a note",)))
+    [(_, blocks)] = messages
+    assert len(blocks) <= MESSAGE_BLOCKS
+    assert blocks[-1]["type"] == "table"  # the table stays, and so do the notes
+    assert any(b["type"] == "context" and b["elements"][0]["text"] == "a note" for b in blocks)
 
 
 # -- Slack, end to end ----------------------------------------------------------------------
@@ -309,14 +284,15 @@ async def test_an_export_uploads_its_csv_instead_of_a_chart(
         "pairing,mentee department,sessions",
         "1,Engineering,2",
     ]
-    assert (
-        upload.initial_comment
-        == "Export: figures per pairing: all 40 rows as CSV, for a spreadsheet."
-    )
-    # Above the file, the blocks show a preview of the table.
+    assert upload.initial_comment == "Figures per pairing, as CSV: 40 rows."
+    # Above the file, a table block shows a preview of the table, and says where the rest is.
     [post] = slack.fake.posts()
-    table = post.args["blocks"][2]["text"]["text"]
-    assert "… 35 more rows, run `mentorbot report export --format csv --as EMAIL` for all" in table
+    blocks = post.args["blocks"]
+    assert len(blocks[-1]["rows"]) == 1 + 5
+    assert (
+        "Shown here: the first 5 of 40 rows. All 40 rows are in export.csv, attached below."
+        in json.dumps(blocks)
+    )
 
 
 @pytest.mark.parametrize(
@@ -422,16 +398,18 @@ async def test_ordinary_replies_stay_on_card_version_1_4(teams: TeamsHarness) ->
     assert "msteams" not in card
 
 
-async def test_an_export_in_teams_is_a_csv_block_to_copy(
+async def test_an_export_in_teams_is_a_preview_and_its_csv_offered_as_a_file(
     teams: TeamsHarness, catalogue: dict[str, Report]
 ) -> None:
-    catalogue["export"] = export_report(rows=3)
+    catalogue["export"] = export_report(rows=30)
     await teams.say("report export", sender=TEAMS_LEAD)
+    offer = teams.last_attachment(FILE_CONSENT_TYPE)
+    assert offer["name"] == "export.csv"
+    assert offer["content"]["sizeInBytes"] == len(as_csv(catalogue["export"]).encode())
     card = teams.last_card()
-    [csv_block] = [e for e in card["body"] if e.get("fontType") == "Monospace"]
-    assert csv_block["text"] == as_csv(catalogue["export"]).rstrip("\n")
-    assert "Table" not in [e["type"] for e in card["body"]]
-    assert "export.csv" in json.dumps(card["body"])
+    [table] = [e for e in card["body"] if e["type"] == "Table"]
+    assert len(table["rows"]) == 1 + 5
+    assert "All 30 rows are in export.csv, offered below" in json.dumps(card["body"])
 
 
 def test_a_huge_report_card_stays_within_teams_message_size() -> None:
@@ -444,14 +422,28 @@ def test_a_huge_report_card_stays_within_teams_message_size() -> None:
     assert len(data) - len(image["url"]) <= CARD_BUDGET
     shown = [e for e in card["body"] if e["type"] == "Table"]
     assert len(shown) == 6 and all(len(t["rows"]) > 1 for t in shown)
-    assert "more rows, run `mentorbot report ops --format csv --as EMAIL` for all" in data
+    assert "of 2,000 rows. All 2,000 rows are in ops.csv, offered below" in data
     assert len(card["fallbackText"]) < 4_000
 
     big_export = render_card([report_reply(export_report(rows=20_000))])
     assert len(json.dumps(big_export, ensure_ascii=False)) <= CARD_BUDGET
-    assert "more rows, run `mentorbot report export --format csv --as EMAIL` for all" in (
-        json.dumps(big_export)
-    )
+    assert "All 20,000 rows are in export.csv" in json.dumps(big_export, ensure_ascii=False)
+
+
+def test_a_cut_export_in_teams_counts_the_rows_left_and_still_says_what_was_generalised() -> None:
+    """The card shows a preview, says how many rows the CSV holds, and keeps the table's note."""
+    export = export_report(rows=2_000)
+    note = "So that no one can be picked out, levels are in bands of 3."
+    table = replace(export.tables[0], note=note)
+    report = replace(export, tables=(table,))
+    card = render_card([report_reply(report)])
+    [shown] = [e for e in card["body"] if e["type"] == "Table"]
+    body = json.dumps(card["body"], ensure_ascii=False)
+    assert len(shown["rows"]) - 1 < 2_000
+    assert "All 2,000 rows are in export.csv" in body
+    assert note in body
+    *_, last = csv.reader(io.StringIO(as_csv(report)))
+    assert last[0] == f"Note: {note}"
 
 
 def test_a_chart_that_could_not_be_drawn_is_mentioned_on_the_card() -> None:

@@ -217,3 +217,24 @@ def test_serve_refuses_half_configured_teams(tmp_path: object) -> None:
     )
     assert result.returncode == 1
     assert "MicrosoftAppPassword is unset" in result.stderr
+
+
+def test_the_readme_says_what_the_teams_command_list_holds(tmp_path: object) -> None:
+    import zipfile
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "mentorbot.zip"
+    result = mentorbot(
+        "teams-manifest", "--out", str(out), "--bot-id", "00000000-1111-2222-3333-444444444444"
+    )
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    titles = [c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    said = re.search(
+        r"The command list holds (\d+) commands, the most Teams takes: ([^.]+)\.", readme
+    )
+    assert said is not None
+    assert int(said.group(1)) == len(titles)
+    assert re.findall(r"`([^`]+)`", said.group(2)) == titles

@@ -208,3 +208,43 @@ async def test_the_feedback_pulse_on_each_channel(world: World, channel: str) ->
     assert "already answered" in again.replies[0].text
     [answered] = await rows(world.database, Feedback)
     assert answered.answers is not None and answered.answers["usefulness"] == 4
+
+
+@pytest.mark.parametrize("channel", ["slack", "teams"])
+async def test_the_other_side_adds_to_a_logged_day_from_the_offer(
+    world: World, channel: str
+) -> None:
+    lee, ana, pairing = await world.pair()
+    await log_session(world.chat(ana), minutes="50", notes="Ana's notes.")
+    # Lee types log: before any form, Ana's day is offered, as buttons that run commands.
+    assert lee.id is not None
+    inbound = Inbound(channel, f"T1/{lee.email}", lee.id, text="log", forms=True)
+    [offer] = await world.engine.handle(inbound)
+    assert offer.text == "Ana already logged Mon 23 Nov — add your notes to that session?"
+    if channel == "slack":
+        _text, shown = blocks.render_message([offer])
+        [buttons] = [b for b in shown if b["type"] == "actions"]
+        values = {e["text"]["text"]: e["value"] for e in buttons["elements"]}
+    else:
+        card = cards.render_card([offer])
+        values = {a["title"]: a["data"][cards.COMMAND] for a in card["actions"]}
+    assert values == {
+        "Add my notes to it": f"log {pairing.id} 2026-11-23",
+        "Pick another date": f"log {pairing.id} new",
+    }
+    # The click opens the additions form: no date, minutes or format to give again.
+    form = await form_of(world, lee, values["Add my notes to it"], channel)
+    assert [q.id for q in form.questions] == ["notes"]
+    picks = {"notes": "Lee's notes."}
+    if channel == "slack":
+        modal = blocks.form_modal(form)
+        sent = Submission(form.name, form.ref, blocks.submitted_values(slack_state(modal, picks)))
+    else:
+        card = cards.render_card([Reply(form.intro, title=form.title, form=form)])
+        found = cards.read_form(teams_data(card, picks))
+        assert found is not None
+        sent = found
+    saved = await submit(world, lee, channel, sent)
+    assert "Added to the session Ana logged on Mon 23 Nov" in saved.replies[0].text
+    [log] = await rows(world.database, SessionLog)
+    assert (log.notes, log.second_notes, log.second_by) == ("Ana's notes.", "Lee's notes.", lee.id)

@@ -71,6 +71,8 @@ def shown_by_teams(markdown: str) -> str:
     assert kinds <= PLAIN_TOKENS, f"{markdown!r} renders as {sorted(kinds - PLAIN_TOKENS)}"
     shown = []
     for token in tokens:
+        if token.type == "paragraph_open" and shown:
+            shown.append("\n")  # each paragraph shows on a line of its own
         for child in token.children or []:
             shown.append(child.content if child.type == "text" else "\n")
     return "".join(shown)

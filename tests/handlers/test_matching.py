@@ -204,7 +204,7 @@ async def test_never_themselves(database: Database, program: Program) -> None:
     assert "both sides" in (result.problem or "")
 
 
-@pytest.mark.parametrize("status", ["ended", "declined", "expired"])
+@pytest.mark.parametrize("status", ["ended", "declined"])
 async def test_never_a_pair_that_was_together_or_declined_before(
     database: Database, program: Program, status: str
 ) -> None:

@@ -532,18 +532,18 @@ async def test_at_risk_lists_each_pair_with_reasons_and_actions(
         "Proposals unanswered near or past expiry": "2",
     }
     [table] = report.tables
+    # The pair first (what each row is about), its id last.
     assert table.columns == (
-        "pairing",
         "mentee",
         "mentor",
         "status",
         "last session",
         "reasons",
         "suggested actions",
+        "pairing",
     )
     assert table.rows == (
         (
-            "2",
             "Mia Chen",
             "Ana Lima",
             "active",
@@ -551,42 +551,43 @@ async def test_at_risk_lists_each_pair_with_reasons_and_actions(
             "2 check-ins in a row missed; no session for 49 days",
             "Ask Ana whether they need help finding time; suggest a re-match if it isn't "
             "working; Ask both how it's going before closing is proposed at 60 days",
+            "2",
         ),
         (
-            "3",
             "Noa Levi",
             "Ben Okafor",
             "active",
             "2027-03-01",
             "calibration: the mentee said it isn't working",
             "Talk to them both; offer a re-match",
+            "3",
         ),
         (
-            "5",
             "Pia Berg",
             "Dev Rao",
             "proposed",
             None,
             "proposal unanswered by the mentor; it lapses on 2027-03-11",
             "Remind Dev to accept or decline",
+            "5",
         ),
         (
-            "12",
             "Yara Kim",
             "Dev Rao",
             "active",
             None,
             "no session since pairing, 35 days ago",
             "Ask both how it's going before closing is proposed at 60 days",
+            "12",
         ),
         (
-            "13",
             "Zed Fox",
             "Ben Okafor",
             "accepted",
             None,
             "proposal unanswered by the mentee; it lapsed on 2027-03-09",
             "It lapses at the bot's next run: ask Zed whether they still want to take part",
+            "13",
         ),
     )
 
@@ -600,9 +601,9 @@ async def test_at_risk_suggests_a_close_after_the_auto_close_days(
     report = await build(database, at_risk, quick)
     # Silent after 20 days now: Mia–Ana (49 days) is past the 40 at which closing was
     # proposed; Omar–Cara stays out (Cara is paused).
-    rows = {row[0]: row for row in report.tables[0].rows}
-    assert rows["2"][5] == "2 check-ins in a row missed; no session for 49 days"
-    assert str(rows["2"][6]).endswith(
+    rows = {row[-1]: row for row in report.tables[0].rows}
+    assert rows["2"][4] == "2 check-ins in a row missed; no session for 49 days"
+    assert str(rows["2"][5]).endswith(
         "Past the 40 days after which closing is proposed: ask both whether to keep going or close"
     )
     assert "4" not in rows

@@ -37,6 +37,8 @@ from storage import (
     Person,
     SessionLog,
 )
+from tests.handlers import export_world
+from tests.handlers.export_world import seed_small_program
 from tests.helpers import Chat, FakeClock, make_person
 
 PROGRAM = "leadership-2027"
@@ -416,7 +418,7 @@ async def test_feedback_averages_each_rated_question_where_enough_answered(
     assert dict(report.figures) == {
         "Surveys answered": "33 of 36 asked",
         "Response rate": "91.7%",
-        "Average pulse usefulness": "3.85 (of 5)",
+        "Average answer to “How useful was the session?”": "3.85 (of 5)",
     }
     assert _table(report, "Responses per survey") == [
         ("pulse", 24, 22, 91.7),
@@ -436,18 +438,24 @@ async def test_feedback_trend_hides_small_months_and_one_more_that_would_reveal_
         row for row in _table(report, "Average rating per question by month") if row[1] == "pulse"
     ]
     assert pulse == [
-        ("2026-08", "pulse", "usefulness", 7, 4.0),
+        ("Aug 2026", "pulse", "usefulness", 7, 4.0),
         # September has enough answers, but with November (2 answers) hidden alone the
         # overall average would give November's away: September is withheld with it.
-        ("2026-09", "pulse", "usefulness", 5, "withheld"),
-        ("2026-10", "pulse", "usefulness", 6, 4.33),
-        ("2026-11", "pulse", "usefulness", "fewer than 5", "fewer than 5 answers"),
+        ("Sep 2026", "pulse", "usefulness", 5, "withheld"),
+        ("Oct 2026", "pulse", "usefulness", 6, 4.33),
+        ("Nov 2026", "pulse", "usefulness", "fewer than 5", "fewer than 5 answers"),
     ]
     assert any("withheld" in note for note in report.notes)
     assert report.chart is not None
     assert report.chart.kind == "line"
-    assert report.chart.labels == ("2026-08", "2026-10")
-    assert report.chart.series == (("usefulness", (4.0, 4.33)),)
+    # Every month from the first answered to the last, on a time axis; hidden ones are gaps.
+    assert report.chart.months == ("2026-08", "2026-09", "2026-10", "2026-11")
+    assert report.chart.labels == ("Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026")
+    assert report.chart.series == (("average answer", (4.0, None, 4.33, None)),)
+    # In the question's words, never its id; the y-axis runs over the whole scale.
+    assert report.chart.title == "“How useful was the session?”: average answer by month"
+    assert report.chart.y_label == "average answer (1 = not at all, 5 = very useful)"
+    assert report.chart.scale == (1.0, 5.0)
 
 
 async def test_feedback_leaves_no_small_month_to_work_out_from_a_questions_total(
@@ -625,8 +633,11 @@ async def test_equity_never_names_a_small_group_and_counts_it_in_other(
         ("location", "Paris", 7, 0.0, None),
         ("location", "other (groups under 5)", 8, 0.0, None),
     ]
-    assert report.chart is not None
-    assert report.chart.labels == ("Sales", "other (groups under 5)")
+    # Every rate shown is 0%: a chart of nothing but zeros is not drawn, and a note says why.
+    assert report.chart is None
+    assert report.notes[0] == (
+        "No chart of match rates by department: no mentee has been matched yet."
+    )
     for rendering in (as_text(report), as_csv(report), as_json(report), *report.notes):
         assert "Tokyo" not in rendering and "Design" not in rendering
     # None of the 15 is matched yet: none is not a small group.
@@ -663,29 +674,69 @@ async def test_export_csv_has_one_row_per_pairing_that_became_active(
         "milestones_total",
         "pulse_responses",
     )
-    body = {row[0]: row for row in parsed[1:]}
-    # Mentee 1's two pairings and the 10 other matched mentees'; no proposal, no decline,
-    # nothing from the other program.
-    assert len(body) == 12
+    # Every record is as wide as the table; the note follows the rows after an empty one.
+    assert {len(row) for row in parsed} == {len(EXPORT_COLUMNS)}
+    *table, empty, note = parsed
+    assert empty == [""] * len(EXPORT_COLUMNS)
+    assert note[0].startswith("Note: So that no one can be picked out, every combination of")
+    body = {row[0]: row for row in table[1:]}
+    # Mentee 1's two pairings and the 9 other matched mentees'; no proposal, no decline,
+    # nothing from the other program. Mentee 16 (Engineering, no level given) is the only
+    # one of their combination, so their pairing is left out; Sales (4) and Legal (1) read
+    # "other" together, and levels read in bands of 6 (k-anonymity, k = 5).
+    assert len(body) == 11
+    assert str(world.pairings[16]) not in body
     assert body[str(world.first)] == [
-        str(world.first), PROGRAM, "Engineering", "3", "Operations", "7", "ended",
+        str(world.first), PROGRAM, "Engineering", "0–6", "Operations", "7", "ended",
         "2026-08-11T00:00:00+00:00", "40", "2", "90", "2026-09-20", "1",
         # Ended pairings are no longer at risk.
         "no", "2", "3", "2",
     ]  # fmt: skip
     assert body[str(world.second)] == [
-        str(world.second), PROGRAM, "Engineering", "3", "Operations", "7", "active",
+        str(world.second), PROGRAM, "Engineering", "0–6", "Operations", "7", "active",
         "2026-09-30T00:00:00+00:00", "62", "0", "0", "", "0", "no", "0", "0", "20",
     ]  # fmt: skip
     # Second cycle: its own plan only (1 of 2 done), not the first cycle's.
     assert body[str(world.at_risk)] == [
-        str(world.at_risk), PROGRAM, "Engineering", "3", "Operations", "7", "active",
+        str(world.at_risk), PROGRAM, "Engineering", "0–6", "Operations", "7", "active",
         "2026-08-11T00:00:00+00:00", "112", "1", "45", "2026-11-03", "2", "yes", "1", "2", "0",
     ]  # fmt: skip
     legal = body[str(world.pairings[12])]
-    assert legal[2:4] == ["Legal", "5"]
+    assert legal[2:4] == ["other", "0–6"]
     assert legal[7:9] == ["2026-09-20T00:00:00+00:00", "72"]
-    assert dict(report.figures) == {"Pairings": "12", "Active": "11", "Ended": "1"}
+    assert dict(report.figures) == {
+        "Pairings": "11",
+        "Active": "10",
+        "Ended": "1",
+        "Left out so that no one stands out": "fewer than 5",
+    }
+
+
+async def test_a_lone_department_and_level_does_not_pick_out_an_at_risk_pair(
+    database: Database, program: Program
+) -> None:
+    """The only Legal mentee's pairing is at risk: the export must not say whose it is."""
+    small = await seed_small_program(database)
+    lead = await make_person(database, export_world.LEAD, name="Priya Shah")
+    engine = build_engine(program=program, database=database, clock=FakeClock(export_world.NOW))
+    chat = Chat(engine, lead)
+
+    text = await chat.expect("report export", export_world.NOTE)
+
+    assert "Legal" not in text
+    [reply] = chat.last
+    assert reply.report is not None
+    [table] = reply.report.tables
+    assert [row[2:6] for row in table.rows] == export_world.SHOWN
+    assert [row[0] for row in table.rows] == small.pairings[:10]
+    assert all(row[13] == "no" for row in table.rows)
+    assert dict(reply.report.figures)["Left out so that no one stands out"] == "fewer than 5"
+    for rendering in (as_text(reply.report), as_csv(reply.report), as_json(reply.report)):
+        assert "Legal" not in rendering and "yes" not in rendering
+    records = list(csv.reader(io.StringIO(as_csv(reply.report))))
+    assert records[0] == list(EXPORT_COLUMNS)
+    assert records[-1][0] == f"Note: {export_world.NOTE}"
+    assert {len(record) for record in records} == {len(EXPORT_COLUMNS)}
 
 
 # -- confidentiality -------------------------------------------------------------------------

@@ -71,7 +71,11 @@ async def test_on_slack_and_teams_log_answers_with_the_whole_form(world: World) 
     assert [c.label for c in topics.choices][:2] == ["Strategic judgment", "Communicating a vision"]
     assert form.initial_of("date") == "2026-11-23"
     assert form.initial_of("milestone_1") == "not_started"
-    assert (form.ref, form.reopen) == (str(pairing.id), f"log {pairing.id}")
+    # The ref carries when the form was shown; its button skips the offer of a logged day.
+    assert (form.ref, form.reopen) == (
+        f"{pairing.id} @2026-11-23T10:00:00+00:00",
+        f"log {pairing.id} new",
+    )
     assert "Progress on “Run my first team retrospective”" in form.questions[5].prompt
     # The notes say who can read them.
     notes = next(q for q in form.questions if q.id == "notes")
@@ -126,7 +130,8 @@ async def test_a_submitted_log_saves_everything_and_asks_the_other_side(world: W
     [current] = [p for p in await rows(world.database, type(pairing)) if p.id == pairing.id]
     assert (current.missed_checkins, current.at_risk_since) == (0, None)
 
-    # Lee logs the same meeting from his side: it counts once, and the first log stays.
+    # Lee logs the same meeting from his side: it counts once, as Ana's, and his answers
+    # are added to it (tests/handlers/test_same_day_logs.py has the whole story).
     again = await world.engine.submit(
         inbound(
             lee,
@@ -135,9 +140,14 @@ async def test_a_submitted_log_saves_everything_and_asks_the_other_side(world: W
             ),
         )
     )
-    assert "was already logged for this pairing, so it counts once" in again.replies[0].text
+    assert "Added to the session Ana logged on Wed 25 Nov" in again.replies[0].text
     [log] = await rows(world.database, SessionLog)
-    assert (log.minutes, log.format) == (50, "Shadowing")
+    assert (log.minutes, log.format, log.second_minutes, log.second_by) == (
+        50,
+        "Shadowing",
+        45,
+        lee.id,
+    )
     assert len(await rows(world.database, Feedback)) == 1
 
 
@@ -246,7 +256,8 @@ async def test_a_session_with_notes_waits_for_its_summary_only_with_both_consent
     await world.chat(ana).expect(f"consent {pairing.id} yes", "")
     world.clock.advance(days=1)
     await log_session(world.chat(ana), notes="Second talk.")
-    await log_session(world.chat(lee), day="yesterday", notes=None)  # the first day: once
+    # The first day, from Lee's side: added to it, counted once.
+    await log_session(world.chat(lee), f"log {pairing.id} new", day="yesterday", notes=None)
     logs = sorted(await rows(world.database, SessionLog), key=lambda s: s.held_on)
     # Without a model configured nothing waits for a summary.
     assert [(s.notes, s.summary_status) for s in logs] == [
@@ -353,4 +364,6 @@ async def test_a_platform_retry_of_a_submission_is_answered_once(world: World) -
         },
     )
     retried = await world.engine.submit(inbound(ana, form=fixed, event_id="activity-2"))
-    assert "already logged" in retried.replies[0].text
+    # Handled, not taken for the retry of the first: Ana's own day again is refused, the
+    # form kept, so she can pick another date (the answers are not dropped).
+    assert "You already logged a session on Mon 23 Nov" in retried.errors["date"]
