@@ -83,8 +83,12 @@ async def test_the_plan_is_sent_confirmed_and_discussed_as_the_replies_say(world
         f"discuss-plan {pairing.id}", "I've asked your mentee to bring the plan"
     )
     assert any("would like to talk your plan through" in t for t in await waiting_for(world, lee))
-    await mentor_chat.expect(f"confirm-plan {pairing.id}", "I've told your mentee")
-    assert "Ana Lima confirmed your plan. Off you go!" in await waiting_for(world, lee)
+    # The card's button names the version it showed (issue 16, item 5).
+    await mentor_chat.expect(f"confirm-plan {pairing.id} 1", "I've told your mentee")
+    assert any(
+        "Ana Lima confirmed your plan" in t and "Off you go!" in t
+        for t in await waiting_for(world, lee)
+    )
 
 
 async def test_a_logged_session_asks_the_other_side_for_a_pulse(world: World) -> None:
