@@ -1,7 +1,9 @@
 """Queueing messages for people who are not the one typing.
 
-Messages wait in the outbox table until a sender delivers them (scheduler.outbox). The
-dedupe key is unique, so queueing the same message twice queues it once.
+Messages wait in the outbox table until a sender delivers them (scheduler.outbox) or the
+shell hands them over (:func:`take_waiting`). The dedupe key is unique, so queueing the
+same message twice queues it once. Whatever delivers a message reads it with
+:func:`delivered`, at the moment it goes out, so a count of days in it is that day's.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.calendar import next_delivery
-from handlers.messages import Reply, reply_from_dict, reply_to_dict
+from handlers.messages import Reply, at_delivery, reply_from_dict, reply_to_dict
 from handlers.program import Program
 from storage import Outbox, OutboxStatus, Person
 from storage.queries import insert_for
@@ -46,6 +48,16 @@ def outbox_row(
         "group_key": group_key,
         "pairing_id": pairing_id,
     }
+
+
+def delivered(payload: list[dict[str, Any]], now: datetime) -> list[Reply]:
+    """A queued message's replies as they read when delivered at ``now``.
+
+    Every delivery path (the platform senders, the shell) reads the outbox through this, so
+    text that counts days is worked out with the delivery clock (see
+    :class:`handlers.messages.DaysSince`), not the clock of the moment it was queued.
+    """
+    return [at_delivery(reply_from_dict(r), now) for r in payload]
 
 
 async def enqueue(
@@ -167,7 +179,7 @@ async def take_waiting(
             .values(status=OutboxStatus.SENT.value, channel=channel, sent_at=now, last_error=None)
         )
         if taken.rowcount:
-            replies.extend(reply_from_dict(r) for r in payload)
+            replies.extend(delivered(payload, now))
     return replies
 
 

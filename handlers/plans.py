@@ -35,6 +35,7 @@ from handlers.plan_versions import (
 from handlers.program import Program
 from handlers.questions import KEEP, pick_option, quoted
 from handlers.refs import Ref, fetch, parse_ref
+from handlers.reminders import ask_for_plan, plan_saved
 from handlers.schedule import cycle_end, schedule_cycle
 from storage import (
     Enrollment,
@@ -291,8 +292,17 @@ class PlanFlow(Flow):
         mentee = people[pairing.mentee_id]
         if role_in(pairing, turn.person) is Role.MENTOR:
             if not milestones:
+                asked = await ask_for_plan(
+                    turn.session,
+                    turn.program,
+                    pairing=pairing,
+                    mentee=mentee,
+                    mentor=turn.person,
+                    now=turn.now,
+                )
+                asked_when = "I've asked them to" if asked else "I asked them to earlier today"
                 return Outcome(
-                    [Reply(f"{mentee.name} hasn't written your plan yet; I've asked them to.")],
+                    [Reply(f"{mentee.name} hasn't written your plan yet; {asked_when}.")],
                     None,
                     changed=False,
                 )
@@ -458,6 +468,7 @@ class PlanFlow(Flow):
                 )
             )
         await turn.session.flush()
+        await plan_saved(turn.session, turn.program, pairing_id=data["pairing"], now=turn.now)
         milestones = await milestones_of(turn.session, pairing)
         people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
         mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]

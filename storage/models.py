@@ -361,6 +361,10 @@ class DueKind(StrEnum):
     END_REVIEW = "end_review"
     QUARTERLY_REVIEW = "quarterly_review"
     INACTIVITY = "inactivity"
+    #: Look whether the plan is still owed (unwritten, or unconfirmed) and remind who owes it.
+    PLAN_REMINDER = "plan_reminder"
+    #: Look for surveys still unanswered and remind each person who owes one.
+    SURVEY_REMINDER = "survey_reminder"
 
 
 class DueItem(SQLModel, table=True):
