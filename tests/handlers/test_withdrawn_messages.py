@@ -158,11 +158,12 @@ async def test_withdrawn_messages_stay_with_the_reason_and_ops_counts_them(
 async def test_nothing_falls_due_for_a_pairing_after_its_mentee_left(world: World) -> None:
     mentoring = await the_sunday_the_cycles_end(world)
     owed = await due_items_of(world, mentoring.with_lee)
-    assert [d.kind for d in owed if d.status == "pending"] == ["inactivity"]
+    pending = sorted(d.kind for d in owed if d.status == "pending")
+    assert "inactivity" in pending
     await leave(world.chat(mentoring.lee))
     owed = await due_items_of(world, mentoring.with_lee)
-    assert [(d.kind, d.status, d.outcome) for d in owed if d.status != "done"] == [
-        ("inactivity", "cancelled", "closed")
+    assert sorted((d.kind, d.status, d.outcome) for d in owed if d.status != "done") == [
+        (kind, "cancelled", "closed") for kind in pending
     ]
     before = {o.id for o in await outbox_of(world, mentoring.with_lee)}
     world.clock.advance(days=120)  # past everything the pairing would have owed
