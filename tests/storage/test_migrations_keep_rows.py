@@ -8,17 +8,14 @@ database down to the revision before this work and back, on both databases.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from handlers.program import Program
-from storage.database import MIGRATIONS_DIR, Database
+from storage.database import Database
 from tests.handlers.cycle_world import World, log_session
 from tests.helpers import make_person
+from tests.storage.migrating import migrate
 
 #: The revision before plan versions, session sides and lapses (0010–0012).
 BEFORE = "0009"
@@ -52,14 +49,7 @@ async def test_a_downgrade_and_upgrade_keep_every_row(world: World) -> None:
     before = await _counts(world.database)
     assert before["session_log"] and before["feedback"] and before["milestone"]
 
-    def downgrade(connection: Any) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = connection
-        command.downgrade(config, BEFORE)
-
-    async with world.database.engine.begin() as conn:
-        await conn.run_sync(downgrade)
+    await migrate(world.database, "downgrade", BEFORE)
     between = await _counts(world.database)
     await world.database.upgrade()
     after = await _counts(world.database)

@@ -6,14 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.config import Config
-from alembic.script import Script, ScriptDirectory
 
 from storage import Database, Outbox
-from storage.database import MIGRATIONS_DIR
 from storage.types import JSONType, UTCDateTime
 from tests.helpers import rows
-from tests.storage.test_plan_versions_migration import PAIRING, PERSON, migrate, pairing
+from tests.storage.migrating import migrate, migration_named
+from tests.storage.test_plan_versions_migration import PAIRING, PERSON, pairing
 
 QUEUED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -40,14 +38,6 @@ DUE_ITEM = sa.table(
 )
 
 
-def withdrawn_migration() -> Script:
-    """The migration that adds withdrawn messages, by its file name (numbers get re-chained)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    scripts = ScriptDirectory.from_config(config).walk_revisions()
-    return next(s for s in scripts if s.path.endswith("_outbox_withdrawn.py"))
-
-
 def message(key: str, status: str = "pending") -> dict[str, Any]:
     return {
         "dedupe_key": key,
@@ -61,7 +51,7 @@ def message(key: str, status: str = "pending") -> dict[str, Any]:
 
 
 async def test_waiting_messages_learn_their_pairing_from_their_key(database: Database) -> None:
-    script = withdrawn_migration()
+    script = migration_named("_outbox_withdrawn.py")
     assert isinstance(script.down_revision, str)
     await migrate(database, "downgrade", script.down_revision)
     async with database.engine.begin() as conn:
