@@ -4,16 +4,20 @@
 scheduler claims them, see scheduler.due) and does everything for the batch in one
 transaction with a handful of queries, so a tick keeps up with a large program:
 
-* a **check-in** with no session logged in its window nudges the mentor (Log session /
-  Snooze 3 days / Reschedule); ``escalate_after_missed`` misses in a row put the pair at
-  risk and tell the program leads; a logged session suppresses it;
+* a **check-in** with no session logged in its window nudges both sides, since either
+  may book the meeting or log it (Log session / Snooze 3 days / Reschedule); a snoozed or
+  rescheduled reminder goes to whoever asked for it; ``escalate_after_missed`` misses in a
+  row put the pair at risk and tell the program leads; a logged session suppresses it;
 * the **calibration** asks both "Is this pairing working for you?" (Yes / Not really);
 * the **mid-point**, the **quarterly reviews** and the **end-of-cycle review** (continue or
   close) go to both with the plan's milestones;
 * the **inactivity** check proposes closing a pairing with no activity for
-  ``auto_close_after_days`` to both and to the leads.
+  ``auto_close_after_days`` to both and to the leads;
+* the **plan** and **survey reminders** remind whoever still owes a step (see
+  handlers.reminders).
 
-Each message is delivered inside its recipient's working hours, in their timezone. A
+Each message is delivered inside its recipient's working hours, in their timezone, and a
+count of days in it is worked out when it is delivered (handlers.messages.DaysSince). A
 paused pairing's items are held until the pause ends. Items more than ``stale_after_days``
 late (the bot was down) are folded into one catch-up message per person.
 
@@ -24,7 +28,7 @@ keep, snooze, reschedule) and a person's own pause, resume and leave.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,8 +43,18 @@ from handlers.calendar import WEEKDAYS, day_label, local_date, next_delivery, pa
 from handlers.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.feedback import CHECKPOINTS, checkpoint_rows, give_feedback, insert_requests
 from handlers.lapses import LAPSES
-from handlers.messages import Option, Prompt, PromptKind, Reply, plural
-from handlers.outbox import enqueue, outbox_row
+from handlers.messages import (
+    DaysSince,
+    Option,
+    Pieces,
+    Prompt,
+    PromptKind,
+    Reply,
+    counting,
+    first_sentence,
+    plural,
+)
+from handlers.outbox import enqueue, outbox_row, withdraw
 from handlers.people import pairings_of, people_by_id, program_leads
 from handlers.plans import (
     active_pairings,
@@ -50,6 +64,7 @@ from handlers.plans import (
     zone_of,
 )
 from handlers.program import Program
+from handlers.reminders import LOOKS, PairSides, Side
 from handlers.schedule import (
     DUE,
     cancel_due,
@@ -60,6 +75,7 @@ from handlers.schedule import (
     insert_due,
     move_checkin,
     release_held,
+    reminder_check,
     schedule_cycle,
     start_of,
 )
@@ -179,6 +195,16 @@ class _Pair:
     mentor_zone: str
     changed: bool = False
 
+    def sides(self) -> PairSides:
+        """The pairing as the reminders of owed steps see it."""
+        return PairSides(
+            id=self.id,
+            cycle=self.cycle,
+            start=self.start,
+            mentee=Side(self.mentee_id, self.mentee, self.mentee_zone),
+            mentor=Side(self.mentor_id, self.mentor, self.mentor_zone),
+        )
+
 
 @dataclass
 class _Message:
@@ -188,6 +214,8 @@ class _Message:
     key: str
     stale: bool
     item_id: int
+    #: The pairing the message is about, so it is withdrawn if the pairing ends first.
+    pairing_id: int | None = None
 
 
 @dataclass
@@ -242,6 +270,7 @@ async def process_due(
         stale = item.due_at < stale_before
         for message in produced:
             message.stale = stale
+            message.pairing_id = item.pairing_id
         messages += produced
         if outcome == "sent" and stale:
             outcome = "folded"
@@ -470,16 +499,78 @@ def _to_both(pair: _Pair, item: Claimed, build: Any, produced: list[_Message]) -
 
 
 async def _to_leads(
-    session: AsyncSession, context: _Context, item: Claimed, reply: Reply, produced: list[_Message]
+    session: AsyncSession,
+    context: _Context,
+    item: Claimed,
+    build: Callable[[str], Reply],
+    produced: list[_Message],
 ) -> None:
+    """A message to each program lead; ``build(zone)`` words it for a lead in that zone."""
     if context.leads is None:
         context.leads = await program_leads(session, context.program, context.now)
     for lead in context.leads:
         assert lead.id is not None
         zone = lead.timezone or context.program.program.default_timezone
         produced.append(
-            _Message(lead.id, zone, reply, f"due:{item.id}:lead:{lead.id}", False, item.id)
+            _Message(lead.id, zone, build(zone), f"due:{item.id}:lead:{lead.id}", False, item.id)
         )
+
+
+def _checkin_readers(pair: _Pair, item: Claimed) -> list[tuple[int, str, str]]:
+    """Who a check-in nudges, as (person, zone, the other's name).
+
+    A check-in nudges both sides: either may book the meeting or log it. A snoozed or
+    rescheduled reminder goes to whoever asked for it (the mentor, for reminders set before
+    it was recorded who asked).
+    """
+    mentee = (pair.mentee_id, pair.mentee_zone, pair.mentor)
+    mentor = (pair.mentor_id, pair.mentor_zone, pair.mentee)
+    if item.kind == DueKind.CHECKIN:
+        return [mentee, mentor]
+    return [mentee] if item.answers.get("by") == pair.mentee_id else [mentor]
+
+
+def _checkin_nudge(
+    context: _Context, pair: _Pair, item: Claimed, *, zone: str, other: str
+) -> Reply:
+    """The check-in nudge as one side reads it, counting the days since they last met."""
+    last = context.last_session.get(pair.id)
+    if item.answers.get("why") == "rescheduled":
+        text: Pieces = (
+            f"Today's the day you planned to meet {_first(other)}. Once you have, log the "
+            "session so your check-ins stay on track.",
+        )
+    else:
+        if last is not None:
+            since = DaysSince(last, zone)
+            gap = f" since your last session with {_first(other)}"
+        else:
+            since = DaysSince(local_date(pair.activated, zone), zone)
+            gap = f" since you were paired with {_first(other)}, and no session is logged yet"
+        text = (
+            "It's been ",
+            since,
+            f"{gap}. A short conversation keeps the momentum going: book a time, or log a "
+            "session you've had.",
+        )
+    return counting(
+        text,
+        now=context.now,
+        title=f"Check-in with {other}",
+        fields=_action_item_fields(context, pair),
+        actions=nudge_actions(pair.id),
+    )
+
+
+def _survey_check(context: _Context, pair: _Pair) -> list[dict[str, Any]]:
+    """The look at the surveys a checkpoint just asked, to remind whoever leaves one open."""
+    return reminder_check(
+        context.program,
+        pairing_id=pair.id,
+        kind=DueKind.SURVEY_REMINDER,
+        owed_since=context.now,
+        now=context.now,
+    )
 
 
 async def _handle(
@@ -519,40 +610,17 @@ async def _handle(
             if kind == DueKind.CHECKIN and pair.missed:
                 pair.missed, pair.changed = 0, True
             return "suppressed"
-        today = local_date(now, pair.mentor_zone)
-        if last is not None:
-            gap = f"since your last session with {_first(pair.mentee)}"
-            days = (today - last).days
-            tail = ""
-        else:
-            gap = f"since you were paired with {_first(pair.mentee)}"
-            days = (today - local_date(pair.activated, pair.mentor_zone)).days
-            tail = ", and no session is logged yet"
-        if item.answers.get("why") == "rescheduled":
-            text = (
-                f"Today's the day you planned to meet {_first(pair.mentee)}. Once you have, "
-                "log the session so your check-ins stay on track."
+        for person_id, zone, other in _checkin_readers(pair, item):
+            produced.append(
+                _Message(
+                    person_id,
+                    zone,
+                    _checkin_nudge(context, pair, item, zone=zone, other=other),
+                    f"due:{item.id}:{person_id}",
+                    False,
+                    item.id,
+                )
             )
-        else:
-            text = (
-                f"It's been {plural(days, 'day')} {gap}{tail}. A short conversation keeps "
-                "the momentum going: book a time, or log a session you've had."
-            )
-        produced.append(
-            _Message(
-                pair.mentor_id,
-                pair.mentor_zone,
-                Reply(
-                    text,
-                    title=f"Check-in with {pair.mentee}",
-                    fields=_action_item_fields(context, pair),
-                    actions=nudge_actions(pair.id),
-                ),
-                f"due:{item.id}:{pair.mentor_id}",
-                False,
-                item.id,
-            )
-        )
         if kind == DueKind.CHECKIN:
             pair.missed += 1
             pair.changed = True
@@ -560,20 +628,14 @@ async def _handle(
                 pair.at_risk_since = now
                 report.at_risk.append(pair.id)
                 when = day_label(last) if last is not None else "none yet"
-                await _to_leads(
-                    session,
-                    context,
-                    item,
-                    Reply(
-                        f"{pair.mentee} and {pair.mentor} are at risk: "
-                        f"{plural(pair.missed, 'check-in')} in a row passed with no session "
-                        f"logged (last session: {when}). I've nudged {_first(pair.mentor)} "
-                        "each time; a word from you may help, or a re-match if it isn't "
-                        "working.",
-                        title="A pairing at risk",
-                    ),
-                    produced,
+                at_risk = Reply(
+                    f"{pair.mentee} and {pair.mentor} are at risk: "
+                    f"{plural(pair.missed, 'check-in')} in a row passed with no session "
+                    f"logged (last session: {when}). I've nudged both of them each time; a "
+                    "word from you may help, or a re-match if it isn't working.",
+                    title="A pairing at risk",
                 )
+                await _to_leads(session, context, item, lambda zone: at_risk, produced)
         return "sent"
     if kind == DueKind.CALIBRATION:
 
@@ -593,6 +655,7 @@ async def _handle(
         context.surveys += checkpoint_rows(
             pair.id, pair.cycle, pair.mentee_id, pair.mentor_id, kind, now
         )
+        follow_ups.extend(_survey_check(context, pair))
         return "sent"
     if kind in (DueKind.MIDPOINT, DueKind.QUARTERLY_REVIEW, DueKind.END_REVIEW):
         fields = _plan_fields(context, pair)
@@ -639,6 +702,7 @@ async def _handle(
             context.surveys += checkpoint_rows(
                 pair.id, pair.cycle, pair.mentee_id, pair.mentor_id, kind, now
             )
+            follow_ups.extend(_survey_check(context, pair))
         return "sent"
     if kind == DueKind.INACTIVITY:
         quiet = timedelta(days=cadence.auto_close_after_days)
@@ -646,13 +710,20 @@ async def _handle(
             follow_ups.append(due_row(pair.id, DueKind.INACTIVITY, pair.last_activity + quiet, now))
             return "suppressed"
         follow_ups.append(due_row(pair.id, DueKind.INACTIVITY, now + quiet, now))
-        days = (now - pair.last_activity).days
+
+        def silent(zone: str) -> DaysSince:
+            return DaysSince(local_date(pair.last_activity, zone), zone)
 
         def closing(other: str, role: Role) -> Reply:
-            return Reply(
-                f"There's been no session or other activity between you and {other} for "
-                f"{plural(days, 'day')}. Shall we close the pairing? If you're still "
-                "meeting, keep going and log your next session.",
+            zone = pair.mentee_zone if role is Role.MENTEE else pair.mentor_zone
+            return counting(
+                (
+                    f"There's been no session or other activity between you and {other} for ",
+                    silent(zone),
+                    ". Shall we close the pairing? If you're still meeting, keep going and "
+                    "log your next session.",
+                ),
+                now=now,
                 title="Close this pairing?",
                 actions=(
                     Option(f"close {pair.id}", "Close it"),
@@ -660,20 +731,32 @@ async def _handle(
                 ),
             )
 
+        def to_lead(zone: str) -> Reply:
+            return counting(
+                (
+                    f"{pair.mentee} and {pair.mentor} have shown no activity for ",
+                    silent(zone),
+                    ". I've suggested to both that they close the pairing.",
+                ),
+                now=now,
+                title="A silent pairing",
+            )
+
         _to_both(pair, item, closing, produced)
         report.close_proposed.append(pair.id)
-        await _to_leads(
-            session,
-            context,
-            item,
-            Reply(
-                f"{pair.mentee} and {pair.mentor} have shown no activity for "
-                f"{plural(days, 'day')}. I've suggested to both that they close the pairing.",
-                title="A silent pairing",
-            ),
-            produced,
-        )
+        await _to_leads(session, context, item, to_lead, produced)
         return "sent"
+    look = LOOKS.get(kind)
+    if look is not None:
+        looked = await look(session, context.program, pair.sides(), now)
+        for reminder in looked.reminders:
+            to = reminder.to
+            produced.append(
+                _Message(to.person_id, to.zone, reminder.reply, reminder.key, False, item.id)
+            )
+        if looked.again is not None:
+            follow_ups.append(due_row(pair.id, kind, looked.again, now))
+        return "sent" if looked.reminders else "suppressed"
     return "suppressed"  # a kind this version does not know: nothing to send
 
 
@@ -691,36 +774,54 @@ async def _queue(
             when[zone] = next_delivery(now, zone=zone, hours=hours)
         return when[zone]
 
-    def row(person_id: int, zone: str, replies: list[Reply], key: str) -> dict[str, Any]:
+    def row(
+        person_id: int, zone: str, replies: list[Reply], key: str, pairing_id: int | None
+    ) -> dict[str, Any]:
         return outbox_row(
             person_id=person_id,
             replies=replies,
             dedupe_key=key,
             now=now,
             not_before=deliver_at(zone),
+            pairing_id=pairing_id,
         )
 
     for message in messages:
         if message.stale:
             late[message.person_id].append(message)
         else:
-            rows.append(row(message.person_id, message.zone, [message.reply], message.key))
+            rows.append(
+                row(
+                    message.person_id,
+                    message.zone,
+                    [message.reply],
+                    message.key,
+                    message.pairing_id,
+                )
+            )
     for person_id, folded in late.items():
         if len(folded) == 1:
             only = folded[0]
-            rows.append(row(person_id, only.zone, [only.reply], only.key))
+            rows.append(row(person_id, only.zone, [only.reply], only.key, only.pairing_id))
             continue
-        lines = ["Some things fell due while I was offline; here they are in one go:"]
+        lines: list[str | DaysSince] = [
+            "Some things fell due while I was offline; here they are in one go:"
+        ]
         actions: list[Option] = []
         for message in folded:
-            first = message.reply.text.split(". ")[0].rstrip(".")
-            lines.append(f"• {message.reply.title or 'Reminder'}: {first}.")
+            # Day counts stay counted at delivery, in the catch-up as in the message itself.
+            said = message.reply.counted or (message.reply.text,)
+            lines += [f"\n• {message.reply.title or 'Reminder'}: ", *first_sentence(said), "."]
             for action in message.reply.actions:
                 if action not in actions and len(actions) < CATCH_UP_ACTIONS:
                     actions.append(action)
-        reply = Reply("\n".join(lines), title="While I was away", actions=tuple(actions))
+        reply = counting(lines, now=now, title="While I was away", actions=tuple(actions))
         key = f"catch-up:{person_id}:{min(m.item_id for m in folded)}"
-        rows.append(row(person_id, folded[0].zone, [reply], key))
+        # About one pairing only when everything folded into it is: one that speaks of
+        # several is not withdrawn when one of them ends.
+        about = {m.pairing_id for m in folded}
+        one = about.pop() if len(about) == 1 else None
+        rows.append(row(person_id, folded[0].zone, [reply], key, one))
     if not rows:
         return 0
     conn = await session.connection()
@@ -750,6 +851,10 @@ async def end_pairing(
 ) -> bool:
     """End an open pairing: cancel what it owes, free the mentor's place, settle the mentee.
 
+    What it owes is cancelled twice over: its due items (so no new nudge or review is
+    queued) and the messages about it that have not gone out (a "continue?" question, a
+    nudge, a survey invitation), so the other side hears only the notice queued after.
+
     Args:
         reason: ``completed``, ``closed``, ``rematch`` or ``left``, kept on the pairing.
         rematch: Put the mentee back on the waitlist; their wait still counts from when they
@@ -770,6 +875,7 @@ async def end_pairing(
         return False
     await session.refresh(pairing)
     await cancel_due(session, [pairing.id], now)
+    await withdraw(session, pairing_id=pairing.id, reason=f"pairing ended ({reason})", now=now)
     status = EnrollmentStatus.WAITING if rematch else EnrollmentStatus.COMPLETED
     values: dict[str, Any] = {"status": status.value, "updated_at": now}
     await conn.execute(
@@ -794,6 +900,8 @@ async def _tell(
     key: str,
     now: datetime,
     program: Program,
+    *,
+    pairing_id: int | None = None,
     **extra: Any,
 ) -> None:
     await enqueue(
@@ -803,6 +911,7 @@ async def _tell(
         dedupe_key=key,
         now=now,
         program=program,
+        pairing_id=pairing_id,
     )
 
 
@@ -978,6 +1087,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
             f"pairing:{pairing.id}:continue-asked:{pairing.cycle}",
             turn.now,
             turn.program,
+            pairing_id=pairing.id,
             actions=(
                 Option(f"continue {pairing.id}", "Continue another cycle"),
                 Option(f"close {pairing.id}", "Close the pairing"),
@@ -1010,6 +1120,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
         f"pairing:{pairing.id}:cycle:{pairing.cycle}",
         turn.now,
         turn.program,
+        pairing_id=pairing.id,
     )
     mine = "Type plan to set fresh milestones." if turn.person.id == mentee.id else ""
     return Outcome(
@@ -1132,7 +1243,11 @@ async def _snooze(turn: Turn, args: list[str]) -> Outcome:
                 DueKind.REMINDER,
                 at,
                 turn.now,
-                {"why": "snoozed", "since": local_date(turn.now, zone).isoformat()},
+                {
+                    "why": "snoozed",
+                    "since": local_date(turn.now, zone).isoformat(),
+                    "by": turn.person.id,
+                },
             )
         ],
     )
@@ -1228,7 +1343,7 @@ class RescheduleFlow(Flow):
                     DueKind.REMINDER,
                     at,
                     turn.now,
-                    {"why": "rescheduled", "since": today.isoformat()},
+                    {"why": "rescheduled", "since": today.isoformat(), "by": turn.person.id},
                 )
             ],
         )
@@ -1312,6 +1427,7 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
                 f"{key}:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
                 turn.now,
                 turn.program,
+                pairing_id=pairing.id,
             )
     return Outcome(
         [
@@ -1398,6 +1514,7 @@ async def resume_person(
             f"resume:{person.id}:{now.isoformat()}:{pairing.id}",
             now,
             program,
+            pairing_id=pairing.id,
         )
     return True
 

@@ -2,7 +2,8 @@
 
 After a session is logged, the other side is asked the ``pulse`` survey. The calibration,
 mid-point and end-of-cycle messages ask both sides that checkpoint's survey; mentees also
-rate their mentor's readiness (coaching, availability, domain credibility) then. Every
+rate their mentor's readiness (coaching, availability, domain credibility) then. A survey
+left unanswered reminds the person who owes it, and only them (handlers.reminders). Every
 survey's questions come from ``feedback.surveys`` in ``app.yaml`` (the intake's schema).
 
 A request is a :class:`storage.Feedback` row, created when asked (its unique key makes
@@ -28,7 +29,8 @@ from handlers.people import people_by_id
 from handlers.program import Program
 from handlers.questions import format_answer
 from handlers.refs import fetch, parse_ref
-from storage import Feedback, FeedbackStatus, Pairing, Person, Role
+from handlers.schedule import insert_due, reminder_check
+from storage import DueKind, Feedback, FeedbackStatus, Pairing, Person, Role
 from storage.queries import insert_for
 
 PULSE = "pulse"
@@ -123,7 +125,7 @@ async def ask_pulse(
     session_log_id: int,
     now: datetime,
 ) -> None:
-    """Ask the side that did not log the session how it went."""
+    """Ask the side that did not log the session how it went (reminded if unanswered)."""
     assert pairing.id is not None
     if logger.id == pairing.mentee_id:
         respondent, role = pairing.mentor_id, Role.MENTOR
@@ -159,6 +161,17 @@ async def ask_pulse(
         dedupe_key=f"feedback:{key}",
         now=now,
         program=program,
+        pairing_id=pairing.id,
+    )
+    await insert_due(
+        session,
+        reminder_check(
+            program,
+            pairing_id=pairing.id,
+            kind=DueKind.SURVEY_REMINDER,
+            owed_since=now,
+            now=now,
+        ),
     )
 
 
@@ -280,6 +293,7 @@ class FeedbackForm(FormHandler):
             dedupe_key=f"feedback-shared:{request.id}",
             now=turn.now,
             program=turn.program,
+            pairing_id=pairing.id,
         )
 
 

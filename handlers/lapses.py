@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.calendar import day_label, last_opening, next_delivery
 from handlers.matching import Pool, load_pool, other_mentors
 from handlers.messages import Option, Reply, plural
-from handlers.outbox import enqueue
+from handlers.outbox import enqueue, withdraw
 from handlers.people import move_pairing, people_by_id, program_leads
 from handlers.program import Program
 from handlers.waitlist import remember_why, waitlist_positions
@@ -172,6 +172,7 @@ async def remind_lapsing(session: AsyncSession, program: Program, now: datetime)
             dedupe_key=keys[pairing_id],
             now=now,
             not_before=arrives,
+            pairing_id=pairing_id,
         )
         reminded.append(pairing_id)
     return reminded
@@ -235,6 +236,8 @@ async def expire_proposals(session: AsyncSession, program: Program, now: datetim
             closed_at=now,
         ):
             lapsed.append(pairing)
+            # The reminder that it lapses soon, if still waiting, would now arrive late.
+            await withdraw(session, pairing_id=pairing.id, reason="proposal lapsed", now=now)
     if not lapsed:
         return []
     paused: dict[int, int] = {}

@@ -19,7 +19,7 @@ ana@example.com``, ``pair Lee Park Ana Lima`` or ``pair Lee Park with Ana Lima``
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -390,26 +390,24 @@ async def lift_exclusion(
 # --- the chat commands ----------------------------------------------------------------------
 
 
-async def _pair(turn: Turn, args: list[str]) -> Outcome:
-    found = await two_people(turn.session, turn.program, args, "pair")
-    if isinstance(found, str):
-        return Outcome([Reply(found)], None, changed=False)
-    mentee, mentor = found
-    result = await pair_by_hand(
-        turn.session, turn.program, mentee=mentee, mentor=mentor, lead=turn.person, now=turn.now
-    )
-    return Outcome([Reply(result.as_text())], None, changed=result.done)
+#: What a lead does by hand to two people: propose them, or lift their exclusion.
+_LeadAction = Callable[..., Awaitable[LeadResult]]
 
 
-async def _unexclude(turn: Turn, args: list[str]) -> Outcome:
-    found = await two_people(turn.session, turn.program, args, "unexclude")
-    if isinstance(found, str):
-        return Outcome([Reply(found)], None, changed=False)
-    mentee, mentor = found
-    result = await lift_exclusion(
-        turn.session, turn.program, mentee=mentee, mentor=mentor, lead=turn.person, now=turn.now
-    )
-    return Outcome([Reply(result.as_text())], None, changed=result.done)
+def _by_hand(word: str, action: _LeadAction) -> Callable[[Turn, list[str]], Awaitable[Outcome]]:
+    """The chat command ``WORD MENTEE MENTOR`` that runs ``action`` for the two people."""
+
+    async def run(turn: Turn, args: list[str]) -> Outcome:
+        found = await two_people(turn.session, turn.program, args, word)
+        if isinstance(found, str):
+            return Outcome([Reply(found)], None, changed=False)
+        mentee, mentor = found
+        result = await action(
+            turn.session, turn.program, mentee=mentee, mentor=mentor, lead=turn.person, now=turn.now
+        )
+        return Outcome([Reply(result.as_text())], None, changed=result.done)
+
+    return run
 
 
 def commands() -> list[Command]:
@@ -418,14 +416,14 @@ def commands() -> list[Command]:
         Command(
             "pair",
             "propose one mentee to one mentor outside a round (program leads)",
-            _pair,
+            _by_hand("pair", pair_by_hand),
             usage="MENTEE MENTOR",
             lead_only=True,
         ),
         Command(
             "unexclude",
             "let a mentee and a mentor be proposed again after a decline or lapse (program leads)",
-            _unexclude,
+            _by_hand("unexclude", lift_exclusion),
             usage="MENTEE MENTOR",
             lead_only=True,
         ),

@@ -1007,12 +1007,12 @@ def _why_waiting(
         else:
             who = "the only mentor" if len(allowed) == 1 else f"the {len(allowed)} mentors"
             who += " with a free place who could mentor you"
-        closest = _best_below(program, scores.total[row][allowed])
+        # In words: the mentee reads this, and a fit's number is for leads (the round's
+        # header and problem give them the minimum and the best fit).
         return (
-            f"{who} {'fits' if len(allowed) == 1 else 'fit'} you below the program's minimum "
-            f"fit of {shown_fit(program.matching.min_fit)} (your closest fit is {closest}), so "
-            "none was proposed; new mentors may fit you better, and you can type join to "
-            "update the competencies and goals you gave"
+            f"{who} {'fits' if len(allowed) == 1 else 'fit'} you less closely than this "
+            "program asks of a proposal, so none was proposed; new mentors may fit you better, "
+            "and you can type join to update the competencies and goals you gave"
         )
     allowed = np.flatnonzero(fits[row])
     coverage = scores.parts["competencies"][row]

@@ -7,10 +7,13 @@ knows which channel a person is on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from handlers.calendar import local_date
 from handlers.figures import Report
 from handlers.program import Question
 
@@ -242,6 +245,51 @@ class PersonProfile:
 
 
 @dataclass(frozen=True)
+class DaysSince:
+    """A number of days in a message, counted when it is delivered, not when it is queued.
+
+    A queued message can wait hours or days before it goes out (working hours, a busy
+    platform, an outage), so "It's been 12 days" would be stale by then. Such a message
+    keeps the day it counts from instead, and :func:`at_delivery` writes the count in at
+    the moment of delivery.
+
+    Attributes:
+        since: The day the count starts from, in the reader's calendar.
+        zone: The reader's timezone, whose today the count runs to.
+    """
+
+    since: date
+    zone: str
+
+    def words(self, now: datetime) -> str:
+        """The count at ``now`` in words: ``1 day``, ``12 days``."""
+        return plural(max(0, (local_date(now, self.zone) - self.since).days), "day")
+
+
+#: The text of a reply that counts days, as pieces: words, and counts worked out later.
+Pieces = tuple[str | DaysSince, ...]
+
+
+def join_pieces(pieces: Sequence[str | DaysSince], now: datetime) -> str:
+    """The text that ``pieces`` read as at ``now``."""
+    return "".join(p if isinstance(p, str) else p.words(now) for p in pieces)
+
+
+def first_sentence(pieces: Sequence[str | DaysSince]) -> Pieces:
+    """The pieces up to the end of the first sentence (its full stop left out)."""
+    found: list[str | DaysSince] = []
+    for piece in pieces:
+        if isinstance(piece, str) and ". " in piece:
+            found.append(piece.split(". ", 1)[0])
+            break
+        found.append(piece)
+    last = found[-1] if found else ""
+    if isinstance(last, str):
+        found[-1:] = [last.rstrip(".")]
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to a person.
 
@@ -260,6 +308,10 @@ class Reply:
         attachment: A file sent with the message (see :class:`Attachment`); ``text`` says
             what it is, since it answers a person directly and is never queued.
         profiles: People introduced (see :class:`PersonProfile`): one, or two side by side.
+        counted: The text as pieces when it counts days (see :class:`DaysSince`): then
+            ``text`` is how it read when it was written, and delivery writes it anew from
+            these pieces with the delivery clock (:func:`at_delivery`). Build such a reply
+            with :func:`counting`.
     """
 
     text: str
@@ -272,10 +324,43 @@ class Reply:
     report: Report | None = None
     attachment: Attachment | None = None
     profiles: tuple[PersonProfile, ...] = ()
+    counted: Pieces = ()
 
     def __post_init__(self) -> None:
         if len(self.profiles) > MOST_PROFILES:
             raise ValueError(f"a message shows at most {MOST_PROFILES} profiles side by side")
+
+
+def counting(pieces: Sequence[str | DaysSince], *, now: datetime, **fields: Any) -> Reply:
+    """A reply whose text counts days: it reads right at ``now`` and again when delivered.
+
+    Args:
+        pieces: The text as words and :class:`DaysSince` counts, in order.
+        now: The moment it is written.
+        fields: The reply's other attributes (title, actions, ...).
+    """
+    kept = tuple(pieces)
+    counts = any(isinstance(p, DaysSince) for p in kept)
+    return Reply(join_pieces(kept, now), counted=kept if counts else (), **fields)
+
+
+def at_delivery(reply: Reply, now: datetime) -> Reply:
+    """The reply as it reads at ``now``, the moment it is delivered: its day counts redone."""
+    if not reply.counted:
+        return reply
+    return replace(reply, text=join_pieces(reply.counted, now))
+
+
+def _piece_to_dict(piece: str | DaysSince) -> str | dict[str, str]:
+    if isinstance(piece, str):
+        return piece
+    return {"days_since": piece.since.isoformat(), "zone": piece.zone}
+
+
+def _piece_from_dict(data: str | dict[str, str]) -> str | DaysSince:
+    if isinstance(data, str):
+        return data
+    return DaysSince(date.fromisoformat(data["days_since"]), data["zone"])
 
 
 def _option(option: Option) -> dict[str, Any]:
@@ -293,7 +378,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
             "forms, reports and attachments answer a person directly; they are not queued"
         )
     prompt = reply.prompt
-    return {
+    data: dict[str, Any] = {
         "text": reply.text,
         "title": reply.title,
         "fields": [[label, value] for label, value in reply.fields],
@@ -312,6 +397,9 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         "actions": [_option(o) for o in reply.actions],
         "profiles": [_profile_to_dict(p) for p in reply.profiles],
     }
+    if reply.counted:
+        data["counted"] = [_piece_to_dict(p) for p in reply.counted]
+    return data
 
 
 def _profile_to_dict(profile: PersonProfile) -> dict[str, Any]:
@@ -351,6 +439,7 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         hint=data.get("hint"),
         actions=tuple(Option(**o) for o in data.get("actions", ())),
         profiles=tuple(_profile_from_dict(p) for p in data.get("profiles", ())),
+        counted=tuple(_piece_from_dict(p) for p in data.get("counted", ())),
     )
 
 

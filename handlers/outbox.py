@@ -1,11 +1,14 @@
 """Queueing messages for people who are not the one typing.
 
-Messages wait in the outbox table until a sender delivers them (scheduler.outbox). The
-dedupe key is unique, so queueing the same message twice queues it once.
+Messages wait in the outbox table until a sender delivers them (scheduler.outbox) or the
+shell hands them over (:func:`take_waiting`). The dedupe key is unique, so queueing the
+same message twice queues it once. Whatever delivers a message reads it with
+:func:`delivered`, at the moment it goes out, so a count of days in it is that day's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.calendar import next_delivery
-from handlers.messages import Reply, reply_from_dict, reply_to_dict
+from handlers.messages import Reply, at_delivery, reply_from_dict, reply_to_dict
 from handlers.program import Program
 from storage import Outbox, OutboxStatus, Person
 from storage.queries import insert_for
@@ -27,8 +30,13 @@ def outbox_row(
     now: datetime,
     not_before: datetime | None = None,
     group_key: str | None = None,
+    pairing_id: int | None = None,
 ) -> dict[str, Any]:
-    """One pending ``outbox`` row, for :func:`enqueue` or a bulk insert of many."""
+    """One pending ``outbox`` row, for :func:`enqueue` or a bulk insert of many.
+
+    ``pairing_id`` is the pairing the message is about: when it ends, the message is
+    withdrawn if it has not gone out (:func:`withdraw`).
+    """
     return {
         "dedupe_key": dedupe_key,
         "person_id": person_id,
@@ -38,7 +46,18 @@ def outbox_row(
         "next_attempt_at": not_before or now,
         "created_at": now,
         "group_key": group_key,
+        "pairing_id": pairing_id,
     }
+
+
+def delivered(payload: list[dict[str, Any]], now: datetime) -> list[Reply]:
+    """A queued message's replies as they read when delivered at ``now``.
+
+    Every delivery path (the platform senders, the shell) reads the outbox through this, so
+    text that counts days is worked out with the delivery clock (see
+    :class:`handlers.messages.DaysSince`), not the clock of the moment it was queued.
+    """
+    return [at_delivery(reply_from_dict(r), now) for r in payload]
 
 
 async def enqueue(
@@ -51,6 +70,7 @@ async def enqueue(
     not_before: datetime | None = None,
     group_key: str | None = None,
     program: Program | None = None,
+    pairing_id: int | None = None,
 ) -> bool:
     """Queue replies for a person, once per dedupe key.
 
@@ -59,6 +79,9 @@ async def enqueue(
 
     Messages queued with the same ``group_key`` (the same replies for each recipient) are
     delivered as one message to all of them where the platform has group conversations.
+
+    A message about a pairing names it (``pairing_id``), so it is withdrawn, not sent, if
+    the pairing ends before it goes out.
 
     Returns:
         True when queued now, False when a message with this key was already queued.
@@ -82,6 +105,7 @@ async def enqueue(
                 now=now,
                 not_before=not_before,
                 group_key=group_key,
+                pairing_id=pairing_id,
             )
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
@@ -155,7 +179,7 @@ async def take_waiting(
             .values(status=OutboxStatus.SENT.value, channel=channel, sent_at=now, last_error=None)
         )
         if taken.rowcount:
-            replies.extend(reply_from_dict(r) for r in payload)
+            replies.extend(delivered(payload, now))
     return replies
 
 
@@ -180,3 +204,63 @@ async def failed_messages(
         .limit(limit)
     )
     return [(str(n), str(e), str(r or ""), int(a), c) for n, e, r, a, c in result.all()]
+
+
+#: Messages that have not gone out and that no sender holds: these can still be withdrawn.
+#: An undeliverable one waits for the person to open the shell (:func:`take_waiting`).
+WITHDRAWABLE = (OutboxStatus.PENDING.value, OutboxStatus.UNDELIVERABLE.value)
+
+
+async def withdraw(
+    session: AsyncSession,
+    *,
+    reason: str,
+    now: datetime,
+    pairing_id: int | None = None,
+    person_id: int | None = None,
+    dedupe_keys: Sequence[str] | None = None,
+) -> int:
+    """Take back messages that have not gone out, because what they say stopped being true.
+
+    Call it when a pairing or proposal ends (a person leaves or is erased, a pairing is
+    closed, a proposal is declined or lapses), before the notice that says so is queued:
+    the other side then gets the notice, not a "would you continue?" first. The rows stay,
+    ``withdrawn`` with the reason, so ``report ops`` counts them and their dedupe keys keep
+    them from being queued again.
+
+    Each filter given narrows the choice; at least one is needed. A message a sender has
+    claimed is on its way and stays as it is: the UPDATE is conditional on the status.
+
+    Args:
+        reason: Why, in a few words (``left``, ``plan replaced``), kept on each row.
+        pairing_id: Only messages about this pairing.
+        person_id: Only messages to this person.
+        dedupe_keys: Only these messages.
+
+    Returns:
+        How many messages were withdrawn.
+    """
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    where = [table.c.status.in_(WITHDRAWABLE)]
+    if pairing_id is not None:
+        where.append(table.c.pairing_id == pairing_id)
+    if person_id is not None:
+        where.append(table.c.person_id == person_id)
+    if dedupe_keys is not None:
+        if not dedupe_keys:
+            return 0
+        where.append(table.c.dedupe_key.in_(list(dedupe_keys)))
+    if len(where) == 1:
+        raise ValueError("withdraw needs a pairing, a person or dedupe keys to choose by")
+    conn = await session.connection()
+    result = await conn.execute(
+        sa.update(table)
+        .where(*where)
+        .values(
+            status=OutboxStatus.WITHDRAWN.value,
+            withdrawn_at=now,
+            withdrawn_reason=reason[:200],
+            lease_until=None,
+        )
+    )
+    return int(result.rowcount or 0)

@@ -40,7 +40,7 @@ from handlers.matching import (
     shown_fit,
 )
 from handlers.messages import Option, Prompt, PromptKind, Reply, plural
-from handlers.outbox import enqueue
+from handlers.outbox import enqueue, withdraw
 from handlers.people import enrollment_of, pairings_of, people_by_id, person_profile
 from handlers.people import move_pairing as _move
 from handlers.plans import begin_pairing, zone_of
@@ -534,6 +534,7 @@ async def propose(
         dedupe_key=f"pairing:{pairing.id}:proposed",
         now=now,
         program=program,
+        pairing_id=pairing.id,
     )
     return pairing
 
@@ -715,6 +716,20 @@ def _already(pairing: Pairing, me: int | None) -> str:
     return "This proposal isn't waiting for your answer; nothing changed."
 
 
+async def _answered(turn: Turn, pairing: Pairing) -> None:
+    """Withdraw what still asks this person to answer the proposal they just answered.
+
+    The proposal itself if it has not reached them yet, and the reminder that it lapses.
+    """
+    await withdraw(
+        turn.session,
+        pairing_id=pairing.id,
+        person_id=turn.person.id,
+        reason="proposal answered",
+        now=turn.now,
+    )
+
+
 async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) -> Outcome:
     """The ``accept`` command (and button): say yes to a proposal.
 
@@ -742,6 +757,7 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
         mentor_answered_at=now,
         expires_at=now + timedelta(days=turn.program.matching.proposal_expiry_days),
     ):
+        await _answered(turn, pairing)
         enrollment = await enrollment_of(turn.session, turn.program, mentor.id, Role.MENTOR)
         await enqueue(
             turn.session,
@@ -759,6 +775,7 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
             dedupe_key=f"pairing:{pairing.id}:offered",
             now=now,
             program=turn.program,
+            pairing_id=pairing.id,
         )
         return Outcome(
             [
@@ -778,6 +795,7 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
         cycle_started_at=now,
         last_activity_at=now,
     ):
+        await _answered(turn, pairing)
         enrollment = await enrollment_of(turn.session, turn.program, mentee.id, Role.MENTEE)
         if enrollment is not None:
             enrollment.status = EnrollmentStatus.MATCHED.value
@@ -796,6 +814,7 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
             dedupe_key=f"pairing:{pairing.id}:active",
             now=now,
             program=turn.program,
+            pairing_id=pairing.id,
         )
         await begin_pairing(turn.session, turn.program, pairing, now, summaries=summaries)
         return Outcome(
@@ -829,6 +848,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
         closed_at=now,
     ):
         # The mentee never saw this proposal, so there is nobody to tell; status says it.
+        await withdraw(turn.session, pairing_id=pairing.id, reason="proposal declined", now=now)
         why = "a mentor proposal for you was declined; the next match round will look again"
         await remember_why(turn.session, turn.program, {pairing.mentee_id: why}, now)
         return Outcome(
@@ -848,6 +868,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
         declined_by=Role.MENTEE.value,
         closed_at=now,
     ):
+        await withdraw(turn.session, pairing_id=pairing.id, reason="proposal declined", now=now)
         await enqueue(
             turn.session,
             person_id=pairing.mentor_id,
@@ -860,6 +881,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
             dedupe_key=f"pairing:{pairing.id}:declined",
             now=now,
             program=turn.program,
+            pairing_id=pairing.id,
         )
         why = f"you declined {mentor.name}'s offer; the next match round will look again"
         await remember_why(turn.session, turn.program, {pairing.mentee_id: why}, now)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.outbox import withdraw
 from storage import Outbox, OutboxStatus, Pairing, PairingStatus, PlanVersion
 
 PAIRING = Pairing.__table__  # type: ignore[attr-defined]
@@ -99,11 +100,11 @@ async def save_version(
         written_at=now,
     )
     session.add(version)
-    await conn.execute(
-        sa.delete(OUTBOX).where(
-            OUTBOX.c.dedupe_key == card_key(pairing.id, pairing.plan_version - 1),
-            OUTBOX.c.status == OutboxStatus.PENDING.value,
-        )
+    await withdraw(
+        session,
+        dedupe_keys=[card_key(pairing.id, pairing.plan_version - 1)],
+        reason="plan replaced",
+        now=now,
     )
     await session.flush()
     return version

@@ -35,6 +35,7 @@ from handlers.plan_versions import (
 from handlers.program import Program
 from handlers.questions import KEEP, pick_option, quoted
 from handlers.refs import Ref, fetch, parse_ref
+from handlers.reminders import ask_for_plan, plan_saved
 from handlers.schedule import cycle_end, schedule_cycle
 from handlers.words import zone_in_words
 from storage import (
@@ -120,6 +121,7 @@ async def begin_pairing(
             person_id=person.id,
             replies=[intro],
             dedupe_key=f"pairing:{pairing.id}:kickoff:{person.id}",
+            pairing_id=pairing.id,
             group_key=f"pairing:{pairing.id}:kickoff",
             now=now,
             not_before=together,
@@ -139,6 +141,7 @@ async def begin_pairing(
             )
         ],
         dedupe_key=f"pairing:{pairing.id}:plan-asked",
+        pairing_id=pairing.id,
         now=now,
         not_before=together,
     )
@@ -149,6 +152,7 @@ async def begin_pairing(
             person_id=person.id,
             replies=[consent_question(pairing, other, summaries=summaries)],
             dedupe_key=f"pairing:{pairing.id}:consent-asked:{person.id}",
+            pairing_id=pairing.id,
             now=now,
             not_before=together,
         )
@@ -301,8 +305,17 @@ class PlanFlow(Flow):
         mentee = people[pairing.mentee_id]
         if role_in(pairing, turn.person) is Role.MENTOR:
             if not milestones:
+                asked = await ask_for_plan(
+                    turn.session,
+                    turn.program,
+                    pairing=pairing,
+                    mentee=mentee,
+                    mentor=turn.person,
+                    now=turn.now,
+                )
+                asked_when = "I've asked them to" if asked else "I asked them to earlier today"
                 return Outcome(
-                    [Reply(f"{mentee.name} hasn't written your plan yet; I've asked them to.")],
+                    [Reply(f"{mentee.name} hasn't written your plan yet; {asked_when}.")],
                     None,
                     changed=False,
                 )
@@ -468,6 +481,7 @@ class PlanFlow(Flow):
                 )
             )
         await turn.session.flush()
+        await plan_saved(turn.session, turn.program, pairing_id=data["pairing"], now=turn.now)
         milestones = await milestones_of(turn.session, pairing)
         people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
         mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
@@ -477,6 +491,7 @@ class PlanFlow(Flow):
             person_id=pairing.mentor_id,
             replies=[plan_for_mentor(pairing, mentee, milestones, earlier=replaced)],
             dedupe_key=card_key(pairing.id, version.version),
+            pairing_id=pairing.id,
             now=turn.now,
             program=turn.program,
         )
@@ -652,6 +667,7 @@ async def _confirm(
         person_id=pairing.mentee_id,
         replies=[Reply(f"{turn.person.name} confirmed your plan{which}. Off you go!")],
         dedupe_key=f"pairing:{pairing.id}:plan-confirmed:v{current.version}",
+        pairing_id=pairing.id,
         now=turn.now,
         program=turn.program,
     )
@@ -695,6 +711,7 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
             )
         ],
         dedupe_key=f"pairing:{pairing.id}:plan-discuss:{turn.now.isoformat()}",
+        pairing_id=pairing.id,
         now=turn.now,
         program=turn.program,
     )

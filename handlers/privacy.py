@@ -392,6 +392,7 @@ async def _erase(
             dedupe_key=f"pairing:{pairing.id}:erased",
             now=now,
             program=program,
+            pairing_id=pairing.id,
         )
     conn = await session.connection()
     pairing_table = Pairing.__table__  # type: ignore[attr-defined]

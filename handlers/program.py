@@ -146,6 +146,11 @@ class Cadence(_Strict):
     escalate_after_missed: Annotated[int, Field(ge=1, le=20)] = 2
     auto_close_after_days: Annotated[int, Field(ge=1, le=730)] = 60
     stale_after_days: Annotated[int, Field(ge=1, le=90)] = 7
+    #: A step someone owes (writing the plan, confirming it, answering a survey) is
+    #: reminded this many days after it fell to them, and again as often, to whoever owes
+    #: it, at most ``max_reminders`` times (0: no such reminders).
+    remind_after_days: Annotated[int, Field(ge=1, le=90)] = 5
+    max_reminders: Annotated[int, Field(ge=0, le=10)] = 2
 
 
 class MatchingWeights(_Strict):

@@ -28,7 +28,10 @@ from handlers.reports_people import KINDS as PEOPLE_KINDS
 
 
 async def ops_report(session: AsyncSession, program: Program, now: datetime) -> Report:
-    """Outbox backlog, messages given up on (with why), and people the bot cannot reach."""
+    """Outbox backlog, messages given up on (with why), and people the bot cannot reach.
+
+    Withdrawn messages (about a pairing that ended before they went out) are counted too.
+    """
     counts = await count_by_status(session)
     failed = await failed_messages(session)
     unreachable = await unreachable_people(session)
@@ -37,6 +40,8 @@ async def ops_report(session: AsyncSession, program: Program, now: datetime) -> 
         ("Sent", str(counts["sent"])),
         ("Failed", str(counts["failed"])),
         ("Undeliverable", str(counts["undeliverable"])),
+        # Taken back before they went out: what they said stopped being true.
+        ("Withdrawn", str(counts["withdrawn"])),
     )
     tables = []
     if failed:

@@ -5,7 +5,8 @@ another one). It owes: a check-in every ``checkin_every_days`` (rolling: each ch
 schedules the next, and a logged session moves it), a calibration at ``calibration_day``
 of the first cycle, a mid-point at half the cycle, the end-of-cycle review at
 ``cycle_days``, a quarterly review on the first day of each of ``review_months`` inside the
-cycle, and an inactivity check ``auto_close_after_days`` after the last sign of life.
+cycle, an inactivity check ``auto_close_after_days`` after the last sign of life, and a
+look ``remind_after_days`` in at whether the plan is still owed (see handlers.reminders).
 
 Rows are inserted with ON CONFLICT DO NOTHING on ``(pairing, kind, due_at)``, so
 scheduling the same thing twice, from two replicas or a retried request, schedules it once.
@@ -81,6 +82,9 @@ def cycle_items(program: Program, start: datetime, cycle: int) -> list[tuple[Due
     ]
     if cycle == 1:
         items.append((DueKind.CALIBRATION, start + cadence.calibration_day * days))
+    if cadence.max_reminders:
+        # The mentee owes the plan from the cycle's first day.
+        items.append((DueKind.PLAN_REMINDER, start + cadence.remind_after_days * days))
     items += [
         (DueKind.QUARTERLY_REVIEW, moment)
         for moment in review_days(cadence, start, program.program.default_timezone)
@@ -133,6 +137,22 @@ async def schedule_cycle(
             for kind, moment in cycle_items(program, start, pairing.cycle)
         ],
     )
+
+
+def reminder_check(
+    program: Program, *, pairing_id: int, kind: DueKind, owed_since: datetime, now: datetime
+) -> list[dict[str, Any]]:
+    """The look at a step owed since ``owed_since``, to remind whoever owes it then.
+
+    A ``plan_reminder`` or ``survey_reminder`` falls due ``remind_after_days`` after the
+    step fell to someone (see handlers.reminders); none when reminders are switched off.
+    Returns the rows for :func:`insert_due`.
+    """
+    cadence = program.cadence
+    if not cadence.max_reminders:
+        return []
+    at = owed_since + timedelta(days=cadence.remind_after_days)
+    return [due_row(pairing_id, kind, at, now)]
 
 
 async def cancel_due(

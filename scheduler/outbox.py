@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from handlers.errors import log_failure
-from handlers.messages import reply_from_dict
+from handlers.outbox import delivered
 from handlers.ports import (
     Clock,
     GroupSender,
@@ -205,7 +205,7 @@ class OutboxWorker:
                 await self._deliver(item, report)
             return
         sender, recipients = target
-        replies = [reply_from_dict(r) for r in members[0].payload]
+        replies = delivered(members[0].payload, now)
         platform = sender.platform
         try:
             async with asyncio.timeout(self.send_timeout):
@@ -373,7 +373,7 @@ class OutboxWorker:
             await self._finish(item, OutboxStatus.UNDELIVERABLE, error="the person was removed")
             report.undeliverable += 1
             return
-        replies = [reply_from_dict(r) for r in item.payload]
+        replies = delivered(item.payload, self.clock.now())
         by_platform = {a.platform: a for a in accounts}
         order = [a.platform for a in accounts if a.platform in self.platforms]
         order += [p for p in self.platforms if p not in order]

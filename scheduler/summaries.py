@@ -427,7 +427,7 @@ async def _store(
             key = f"summary-failed:{item.id}:{person_id}"
         if item.both_sides:
             key += ":both-sides"
-        await _tell(session, program, person_id, reply, key, now)
+        await _tell(session, program, person_id, reply, key, now, pairing_id=item.pairing_id)
     if isinstance(result, Summary):
         report.written += 1
     else:
@@ -435,8 +435,22 @@ async def _store(
 
 
 async def _tell(
-    session: AsyncSession, program: Program, person_id: int, reply: Reply, key: str, now: datetime
+    session: AsyncSession,
+    program: Program,
+    person_id: int,
+    reply: Reply,
+    key: str,
+    now: datetime,
+    *,
+    pairing_id: int,
 ) -> None:
+    # About the pairing: if it ends first (a side leaves or is erased), it is withdrawn.
     await enqueue(
-        session, person_id=person_id, replies=[reply], dedupe_key=key, now=now, program=program
+        session,
+        person_id=person_id,
+        replies=[reply],
+        dedupe_key=key,
+        now=now,
+        program=program,
+        pairing_id=pairing_id,
     )

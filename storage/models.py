@@ -178,6 +178,9 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNDELIVERABLE = "undeliverable"
+    #: Taken back before it went out: what it said stopped being true (the pairing it is
+    #: about ended, a newer plan replaced the one it shows). ``withdrawn_reason`` says why.
+    WITHDRAWN = "withdrawn"
 
 
 class Outbox(SQLModel, table=True):
@@ -207,6 +210,17 @@ class Outbox(SQLModel, table=True):
     group_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), index=True))
     #: The id the platform gave the delivered message (Slack ``ts``, Teams activity id).
     platform_message_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    #: The pairing (or proposal) the message is about, if any: when it ends, what is still
+    #: waiting about it is withdrawn (handlers.outbox.withdraw).
+    pairing_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("pairing.id", ondelete="SET NULL"), index=True
+        ),
+    )
+    #: When and why a withdrawn message was taken back (``left``, ``plan replaced`` ...).
+    withdrawn_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    withdrawn_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
 
 
 class ConversationRef(SQLModel, table=True):
@@ -347,6 +361,10 @@ class DueKind(StrEnum):
     END_REVIEW = "end_review"
     QUARTERLY_REVIEW = "quarterly_review"
     INACTIVITY = "inactivity"
+    #: Look whether the plan is still owed (unwritten, or unconfirmed) and remind who owes it.
+    PLAN_REMINDER = "plan_reminder"
+    #: Look for surveys still unanswered and remind each person who owes one.
+    SURVEY_REMINDER = "survey_reminder"
 
 
 class DueItem(SQLModel, table=True):

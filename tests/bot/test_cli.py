@@ -275,7 +275,7 @@ def test_outbox_lists_who_cannot_be_reached(database_url: str) -> None:
     result = mentorbot("outbox", database_url=database_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "pending 1  sending 0  sent 0  failed 0  undeliverable 2"
+    assert lines[0] == "pending 1  sending 0  sent 0  failed 0  undeliverable 2  withdrawn 0"
     assert lines[-1] == (
         "  Ben Kim <ben.kim@example.com>: 2 messages; teams: has never opened a chat with the bot "
         "in Teams; invite them to install the app"

@@ -77,8 +77,7 @@ async def test_match_says_which_mentees_min_fit_kept_on_the_waitlist(
     [waiting] = report["waiting"]
     assert waiting["mentee"] == "lee@x.com"
     assert waiting["why"].startswith(
-        "all 2 mentors with a free place fit you below the program's minimum fit of 0.50 "
-        "(your closest fit is 0."
+        "all 2 mentors with a free place fit you less closely than this program asks of a proposal"
     )
 
     assert await match(monkeypatch, database, config, "--dry-run") == 0

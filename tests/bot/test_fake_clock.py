@@ -29,6 +29,19 @@ def test_the_shell_dates_a_pairing_on_mentorbot_now(cli: Cli) -> None:
     assert "You're paired with Ana Lima, your mentor, since Fri 14 Mar 2031." in status
 
 
+def test_the_shell_counts_a_nudges_days_on_the_day_it_shows_it(cli: Cli) -> None:
+    cli.at("2031-03-14T09:00")
+    enroll_both(cli)
+    cli.shell(LEAD, "match", "1")
+    cli.shell(MENTOR, "accept 1")
+    cli.shell(MENTEE, "accept 1")
+    code, _out, err = cli.at("2031-03-28T09:00").run("run-due")  # the check-in is queued
+    assert code == 0, err
+    shown = cli.at("2031-03-31T09:00").shell(MENTOR, "status")  # and read three days later
+    assert "It's been 17 days since you were paired with Lee" in shown
+    assert "It's been 14 days" not in shown
+
+
 def test_run_due_runs_at_mentorbot_now_when_no_now_is_given(cli: Cli) -> None:
     cli.at("2031-03-14T09:00")
     enroll_both(cli)

@@ -106,10 +106,13 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
     assert seen(first) == [
         ("Tue 1 Dec 09:00", "lee", "Quarterly review"),
         ("Tue 1 Dec 09:00", "ana", "Quarterly review"),
+        # Either may book the meeting or log it, so the check-in nudges both.
+        ("Mon 7 Dec 10:00", "lee", "Check-in with Ana Lima"),
         ("Mon 7 Dec 09:00", "ana", "Check-in with Lee Park"),
     ]
-    nudge = first[2].text
+    nudge = first[3].text
     assert "It's been 14 days since you were paired with Lee, and no session is logged yet" in nudge
+    assert "It's been 14 days since you were paired with Ana" in first[2].text
     assert "1. Log session\n  2. Snooze 3 days\n  3. Reschedule" in nudge
     assert "1. Run my first team retrospective" in first[0].text  # the plan, in the review
     done = await log_session(ana_chat, f"log {n}")
@@ -141,15 +144,29 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
     assert seen(rest) == [
         ("Wed 23 Dec 10:00", "lee", "One month in"),
         ("Wed 23 Dec 09:00", "ana", "One month in"),
+        # Neither answered the calibration survey: each is reminded of their own, twice.
+        ("Mon 28 Dec 10:00", "lee", "Your feedback, please"),
+        ("Mon 28 Dec 09:00", "ana", "Your feedback, please"),
         # Check-ins now count from the session (logged at 14:00 UTC).
         ("Thu 31 Dec 09:00", "ana", "Check-in with Lee Park"),
+        ("Thu 31 Dec 14:00", "lee", "Check-in with Ana Lima"),
+        # Due on Saturday 2 Jan: delivered on the Monday.
+        ("Mon 4 Jan 09:00", "lee", "Your feedback, please"),
+        ("Mon 4 Jan 09:00", "ana", "Your feedback, please"),
         ("Thu 7 Jan 10:00", "lee", "Halfway there"),
         ("Thu 7 Jan 09:00", "ana", "Halfway there"),
+        ("Tue 12 Jan 10:00", "lee", "Your feedback, please"),
+        ("Tue 12 Jan 09:00", "ana", "Your feedback, please"),
         ("Thu 14 Jan 09:00", "ana", "Check-in with Lee Park"),
+        ("Thu 14 Jan 14:00", "lee", "Check-in with Ana Lima"),
         ("Thu 14 Jan 14:00", "marcus.lee", "A pairing at risk"),
         ("Thu 14 Jan 14:00", "priya.shah", "A pairing at risk"),
+        ("Mon 18 Jan 09:00", "lee", "Your feedback, please"),
+        ("Mon 18 Jan 09:00", "ana", "Your feedback, please"),
         ("Thu 28 Jan 09:00", "ana", "Check-in with Lee Park"),
+        ("Thu 28 Jan 14:00", "lee", "Check-in with Ana Lima"),
         ("Thu 11 Feb 09:00", "ana", "Check-in with Lee Park"),
+        ("Thu 11 Feb 14:00", "lee", "Check-in with Ana Lima"),
         # Sixty days after Lee's pulse answer (Fri 18 Dec), the pairing's last activity.
         ("Tue 16 Feb 09:00", "ana", "Close this pairing?"),
         ("Tue 16 Feb 14:00", "lee", "Close this pairing?"),
@@ -159,11 +176,18 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
         ("Mon 22 Feb 09:00", "lee", "Your cycle is complete"),
         ("Mon 22 Feb 09:00", "ana", "Your cycle is complete"),
     ]
-    assert "It's been 14 days since your last session with Lee" in rest[2].text
-    assert "2 check-ins in a row passed with no session logged" in rest[6].text
-    assert "last session: Thu 17 Dec" in rest[6].text
-    assert "for 60 days" in rest[11].text
-    assert "1. Continue another cycle\n  2. Close the pairing\n  3. Give feedback" in rest[14].text
+    assert "It's been 14 days since your last session with Lee" in rest[4].text
+    assert "It's been 14 days since your last session with Ana" in rest[5].text
+    assert "2 check-ins in a row passed with no session logged" in rest[14].text
+    assert "last session: Thu 17 Dec" in rest[14].text
+    assert "I've nudged both of them each time" in rest[14].text
+    assert '"One month in", about your pairing with Lee' in rest[3].text
+    assert "I asked you 5 days ago (Wed 23 Dec)" in rest[3].text
+    # Queued on Sunday 17 Jan, delivered on the Monday: the count is the Monday's.
+    assert '"Halfway there", about your pairing with Ana' in rest[16].text
+    assert "I asked you 11 days ago (Thu 7 Jan)" in rest[16].text
+    assert "for 60 days" in rest[22].text
+    assert "1. Continue another cycle\n  2. Close the pairing\n  3. Give feedback" in rest[27].text
 
     # The checkpoints asked both sides their surveys; Lee, the mentee, also rates Ana's
     # readiness as a mentor.
@@ -198,6 +222,7 @@ async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
         "end_review",
         "inactivity",
         "midpoint",
+        "plan_reminder",  # the new cycle's plan is owed from its first day
         "quarterly_review",
     ]
 
@@ -226,7 +251,10 @@ async def test_a_logged_session_suppresses_the_check_in_it_covers(world: World) 
     assert [m for m in world.take() if "Check-in" in m.text] == []
     await world.walk(14)  # 16 Dec: 14 days after the session
     nudges = [m for m in world.take() if "Check-in" in m.text]
-    assert seen(nudges) == [("Wed 16 Dec 10:00", "ana", "Check-in with Lee Park")]
+    assert seen(nudges) == [
+        ("Wed 16 Dec 10:00", "ana", "Check-in with Lee Park"),
+        ("Wed 16 Dec 10:00", "lee", "Check-in with Ana Lima"),
+    ]
 
 
 async def test_logging_twice_for_one_day_counts_once(world: World) -> None:
@@ -287,7 +315,7 @@ async def test_a_nudge_waits_for_the_mentors_working_hours(
     await world.tick()
     world.take()
     await world.walk(15)
-    [nudge] = [m for m in world.take() if "Check-in" in m.text]
+    [nudge] = [m for m in world.take() if "Check-in with Lee" in m.text]
     due = (world.clock.now() - timedelta(days=1)).astimezone(nudge.local.tzinfo)
     assert due.strftime("%a %-d %b") == due_local.rsplit(" ", 1)[0]
     assert nudge.local.strftime("%a %-d %b %H:%M") == delivered
@@ -299,7 +327,10 @@ async def test_weekend_due_dates_wait_for_monday(database: Database, program: Pr
     await world.pair()
     await world.walk(17)
     nudges = [m for m in world.take() if "Check-in" in m.text]
-    assert seen(nudges) == [("Mon 14 Dec 09:00", "ana", "Check-in with Lee Park")]
+    assert seen(nudges) == [
+        ("Mon 14 Dec 09:00", "ana", "Check-in with Lee Park"),
+        ("Mon 14 Dec 09:00", "lee", "Check-in with Ana Lima"),
+    ]
     kickoff = [m for m in world.recorder.received]
     assert_working_hours(kickoff)
 
@@ -312,7 +343,7 @@ async def test_nine_in_the_morning_stays_nine_across_daylight_saving(
     await world.pair(mentee_zone="Europe/London", mentor_zone="America/New_York")
     await world.walk(45)
     got = world.take()
-    nudges = [m for m in got if "Check-in" in m.text]
+    nudges = [m for m in got if "Check-in with Lee" in m.text]
     assert [(m.local.strftime("%-d %b %H:%M %Z"), m.at.strftime("%H:%M")) for m in nudges] == [
         ("15 Mar 09:00 EDT", "13:00"),  # after the US change: 13:00 UTC, not 14:00
         ("29 Mar 09:00 EDT", "13:00"),
@@ -323,7 +354,7 @@ async def test_nine_in_the_morning_stays_nine_across_daylight_saving(
         "1 Mar 14:00 GMT",  # before either change: 09:00 in New York is 14:00 in London
         "1 Mar 09:00 EST",
     ]
-    calibration = [m for m in got if "One month in" in m.text]
+    calibration = [m for m in got if m.text.startswith("== One month in")]
     assert [m.local.strftime("%-d %b %H:%M %Z") for m in calibration] == [
         "31 Mar 11:00 BST",  # due 10:00 UTC, after the UK change: 11:00 in London
         "31 Mar 09:00 EDT",
@@ -361,7 +392,7 @@ async def test_snooze_and_reschedule_move_the_reminder(world: World) -> None:
     _lee, ana, pairing = await world.pair()
     n = pairing.id
     await world.walk(14)
-    assert "Check-in with Lee Park" in world.take()[-1].text
+    assert any("Check-in with Lee Park" in m.text for m in world.take() if m.email == "ana@x.com")
     chat = world.chat(ana)
     await chat.expect(f"snooze {n}", "Snoozed: I'll remind you on Thu 10 Dec")
     await world.walk(3)
@@ -400,7 +431,7 @@ async def test_pause_holds_everything_and_resume_starts_again_from_today(world: 
     await world.walk(35)  # past the check-in (7 Dec) and the calibration (23 Dec)
     assert world.take() == []
     held = sorted(d.kind for d in await rows(world.database, DueItem) if d.status == "held")
-    assert held == ["calibration", "checkin", "quarterly_review"]
+    assert held == ["calibration", "checkin", "plan_reminder", "quarterly_review"]
     await chat.expect("resume", "Welcome back! Check-ins start again: the next one is in 14 days.")
     await world.tick()
     back = in_order(world.take())
@@ -412,12 +443,17 @@ async def test_pause_holds_everything_and_resume_starts_again_from_today(world: 
             "lee",
             "Ana Lima is back from their break, so check-ins for your pairing start again.",
         ),
+        # The plan is still Lee's to write: the reminder the pause held goes out now.
+        ("Mon 28 Dec 10:00", "lee", "Your plan is still to write"),
         ("Mon 28 Dec 10:00", "lee", "Quarterly review"),
         ("Mon 28 Dec 10:00", "lee", "One month in"),
     ]
     await world.walk(14)
     nudges = [m for m in world.take() if "Check-in" in m.text]
-    assert seen(nudges) == [("Mon 11 Jan 10:00", "ana", "Check-in with Lee Park")]
+    assert seen(nudges) == [
+        ("Mon 11 Jan 10:00", "ana", "Check-in with Lee Park"),
+        ("Mon 11 Jan 10:00", "lee", "Check-in with Ana Lima"),
+    ]
     await chat.expect("resume", "You're not paused")
 
 

@@ -14,9 +14,6 @@ import logging
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from handlers.messages import Form, Inbound, Submission
 from handlers.privacy import expire_notes, export_person, forget_person
@@ -34,9 +31,9 @@ from storage import (
     Person,
     SessionLog,
 )
-from storage.database import MIGRATIONS_DIR
 from tests.handlers.cycle_world import LEAD, World, log_session
 from tests.helpers import Chat, make_person, rows
+from tests.storage.migrating import migrate, migration_named
 
 ANA_NOTES = "Ana: we planned the retro; Lee drafts the agenda by Friday."
 LEE_NOTES = "Lee: I'll book the room and ask two peers for feedback."
@@ -453,18 +450,8 @@ async def test_a_session_logged_before_the_upgrade_takes_the_other_sides_notes(
     lee, ana, pairing = await world.pair()
     await ana_logs_tuesday(world, ana)
     # Back to the schema before this change, as a program running the older version had it.
-    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
-    [sides] = [s for s in scripts.walk_revisions() if s.path.endswith("_session_sides.py")]
-    earlier = str(sides.down_revision)
-
-    def downgrade(connection: Any) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = connection
-        command.downgrade(config, earlier)
-
-    async with world.database.engine.begin() as conn:
-        await conn.run_sync(downgrade)
+    sides = migration_named("_session_sides.py")
+    await migrate(world.database, "downgrade", str(sides.down_revision))
     await world.database.upgrade()
 
     [pulse] = await rows(world.database, Feedback)

@@ -177,8 +177,8 @@ async def test_a_mentee_who_fits_every_mentor_below_min_fit_stays_on_the_waitlis
     assert proposed.mentee_id != kim.id
     told = await world.inbox(kim)
     assert (
-        "No mentor for you in this round: all 2 mentors with a free place fit you below the "
-        "program's minimum fit of 0.40 (your closest fit is 0.33), so none was proposed; new "
+        "No mentor for you in this round: all 2 mentors with a free place fit you less "
+        "closely than this program asks of a proposal, so none was proposed; new "
         "mentors may fit you better, and you can type join to update the competencies and "
         "goals you gave. You're number 1 of 1 on the waitlist" in told
     )
@@ -237,8 +237,7 @@ def test_plan_matches_never_proposes_a_pair_below_min_fit(program: Program) -> N
     [waiting] = plan.waiting
     assert (waiting.mentee.email, waiting.below_min_fit) == ("kim@x.com", True)
     assert waiting.why.startswith(
-        "the mentor with a free place fits you below the program's minimum fit of 0.50 "
-        "(your closest fit is 0.00)"
+        "the mentor with a free place fits you less closely than this program asks of a proposal"
     )
     # The same pool with the default min_fit of 0 proposes both.
     everyone = plan_matches(by_competencies_only(program), Pool([LEE, KIM], [ANA], set(), {}), NOW)
@@ -261,7 +260,8 @@ def test_the_closest_fit_is_never_shown_as_reaching_min_fit(program: Program) ->
     )
     assert plan.problem is not None and "the best pair the rules allow fits 0.66." in plan.problem
     [waiting] = plan.waiting
-    assert "minimum fit of 0.67 (your closest fit is 0.66)" in waiting.why
+    # The mentee reads words; the numbers are the lead's (issue 17, item 7).
+    assert "0.6" not in waiting.why and "less closely than this program asks" in waiting.why
 
 
 def test_min_fit_counts_only_the_mentors_the_rules_allow(program: Program) -> None:
@@ -273,8 +273,8 @@ def test_min_fit_counts_only_the_mentors_the_rules_allow(program: Program) -> No
     )
     [waiting] = plan.waiting
     assert waiting.why.startswith(
-        "the only mentor with a free place who could mentor you fits you below the program's "
-        "minimum fit of 0.50"
+        "the only mentor with a free place who could mentor you fits you less closely than "
+        "this program asks of a proposal"
     )
 
 

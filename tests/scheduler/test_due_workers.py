@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from handlers.cycle import Claimed, CycleReport, process_due
 from handlers.messages import Reply, reply_to_dict
+from handlers.outbox import delivered as read_at
 from handlers.ports import Recipient
 from handlers.program import Program
 from handlers.schedule import cycle_items, due_row, insert_due
@@ -68,8 +69,6 @@ ZONES = (
     "Asia/Kolkata",
     None,
 )
-#: Who hears of each kind of item: the mentor alone, or both sides.
-MENTOR_ONLY = {DueKind.CHECKIN.value}
 
 
 # -- seeding --------------------------------------------------------------------------------
@@ -87,14 +86,16 @@ class Seeded:
     future: set[int]
 
     def expected_keys(self, items: Sequence[int] | None = None) -> set[str]:
-        """The outbox dedupe keys that processing these due-now items must queue, once each."""
+        """The outbox dedupe keys that processing these due-now items must queue, once each.
+
+        A check-in and a calibration each reach both sides of the pairing.
+        """
         keys: set[str] = set()
         for item_id in self.due_now if items is None else items:
-            pairing_id, kind = self.due_now[item_id]
+            pairing_id, _kind = self.due_now[item_id]
             mentee_id, mentor_id = self.pairs[pairing_id]
             keys.add(f"due:{item_id}:{mentor_id}")
-            if kind not in MENTOR_ONLY:
-                keys.add(f"due:{item_id}:{mentee_id}")
+            keys.add(f"due:{item_id}:{mentee_id}")
         return keys
 
 
@@ -296,7 +297,7 @@ async def test_several_workers_send_each_due_message_exactly_once(
     seeded = await seed(pg, program, pairings)
     assert len(seeded.due_now) == 2 * pairings
     expected = seeded.expected_keys()
-    assert len(expected) == 3 * pairings  # a check-in to the mentor, a calibration to both
+    assert len(expected) == 4 * pairings  # a check-in and a calibration, each to both sides
 
     # Record every batch handed to processing, to show the claims were disjoint.
     claimed: Counter[int] = Counter()
@@ -328,11 +329,19 @@ async def test_several_workers_send_each_due_message_exactly_once(
         assert all(items[i].status == DueStatus.PENDING for i in seeded.future)
         known = set(seeded.due_now) | seeded.future
         follow_ups = [row for i, row in items.items() if i not in known]
+        # The next check-in, and a look at the calibration's surveys in case one stays open.
+        reminder = timedelta(days=program.cadence.remind_after_days)
         assert sorted(
             (row.pairing_id, row.kind, row.due_at, row.status) for row in follow_ups
         ) == sorted(
-            (p, DueKind.CHECKIN.value, NOW + timedelta(days=14), DueStatus.PENDING.value)
-            for p in seeded.pairs
+            [
+                (p, DueKind.CHECKIN.value, NOW + timedelta(days=14), DueStatus.PENDING.value)
+                for p in seeded.pairs
+            ]
+            + [
+                (p, DueKind.SURVEY_REMINDER.value, NOW + reminder, DueStatus.PENDING.value)
+                for p in seeded.pairs
+            ]
         )
         assert await missed_checkins(pg) == {1: pairings}  # each check-in counted once
         queued = await outbox_rows(pg)
@@ -375,7 +384,11 @@ async def test_several_workers_send_each_due_message_exactly_once(
     assert sum(1 for h in handled if h) >= 2, "the outbox workers did not overlap"
     assert sum(delivered.values()) == len(rows)
     assert [key for key, n in delivered.items() if n != 1] == []
-    assert set(delivered) == {payload_key(row.person_id, row.payload) for row in rows}
+    # Each as it reads on the day it went out (a nudge's count of days is that day's).
+    assert set(delivered) == {
+        payload_key(row.person_id, [reply_to_dict(r) for r in read_at(row.payload, DELIVERY_TIME)])
+        for row in rows
+    }
 
 
 # -- separate processes ---------------------------------------------------------------------

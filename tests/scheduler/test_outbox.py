@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
 
 from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
-from handlers.messages import Reply
+from handlers.messages import DaysSince, Reply, counting
 from handlers.outbox import enqueue
 from scheduler.outbox import OutboxWorker
 from storage import Database, Outbox, Person, PlatformAccount
@@ -85,6 +85,27 @@ async def test_a_queued_message_reaches_someone_who_never_talked_to_the_bot(
     async with database.session() as session:
         [account] = (await session.exec(select(PlatformAccount))).all()
     assert (account.external_id, account.dm_channel) == ("T0MENTOR/U0ANA", "DU0ANA")
+
+
+async def test_slack_is_sent_the_count_of_days_of_the_moment_it_goes_out(
+    delivery: Delivery, database: Database
+) -> None:
+    ana = await make_person(database, "ana@example.com")
+    assert ana.id is not None
+    queued_at = delivery.clock.now()  # Mon 23 Nov
+    last_met = DaysSince(date(2026, 11, 9), "Europe/London")
+    async with database.session() as session:
+        await enqueue(
+            session,
+            person_id=ana.id,
+            replies=[counting(("It's been ", last_met, " since your session."), now=queued_at)],
+            dedupe_key="nudge",
+            now=queued_at,
+        )
+    delivery.clock.advance(days=3)  # delivered three days after it was queued
+    assert (await delivery.worker.run_once()).sent == 1
+    [post] = delivery.fake.of("chat.postMessage")
+    assert post["text"] == "It's been 17 days since your session."
 
 
 async def test_the_same_message_is_queued_once(delivery: Delivery, database: Database) -> None:

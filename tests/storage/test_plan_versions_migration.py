@@ -6,15 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import Script, ScriptDirectory
-from sqlalchemy.engine import Connection
 
 from storage import Database, Pairing, PlanVersion
-from storage.database import MIGRATIONS_DIR
 from storage.types import JSONType, UTCDateTime
 from tests.helpers import rows
+from tests.storage.migrating import migrate, migration_named
 
 #: When the old plans were written, and when the first was confirmed.
 WRITTEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -58,27 +54,6 @@ MILESTONE = sa.table(
 )
 
 
-def plan_versions_migration() -> Script:
-    """The migration that adds plan versions, found by its file name (numbers get re-chained)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    scripts = ScriptDirectory.from_config(config).walk_revisions()
-    return next(s for s in scripts if s.path.endswith("_plan_versions.py"))
-
-
-async def migrate(database: Database, how: str, revision: str) -> None:
-    """Run ``alembic upgrade|downgrade REVISION`` on the database."""
-
-    def run(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = connection
-        getattr(command, how)(config, revision)
-
-    async with database.engine.begin() as conn:
-        await conn.run_sync(run)
-
-
 def pairing(pairing_id: int, *, cycle: int, confirmed: datetime | None) -> dict[str, Any]:
     return {
         "id": pairing_id,
@@ -110,7 +85,7 @@ def milestone(pairing_id: int, cycle: int, position: int, objective: str) -> dic
 
 
 async def test_plans_written_before_versions_become_versions(database: Database) -> None:
-    script = plan_versions_migration()
+    script = migration_named("_plan_versions.py")
     assert isinstance(script.down_revision, str)
     await migrate(database, "downgrade", script.down_revision)
     async with database.engine.begin() as conn:

@@ -130,6 +130,7 @@ def _existing_plans_become_versions(table: sa.Table) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pairing") as batch:
-        batch.drop_column("plan_version")
+    # In place: a batch rebuild of pairing on SQLite would drop the table, and with foreign
+    # keys on, every row that points at a pairing (sessions, surveys, milestones) with it.
+    op.execute("ALTER TABLE pairing DROP COLUMN plan_version")
     op.drop_table("plan_version")

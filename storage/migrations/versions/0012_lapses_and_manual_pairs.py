@@ -42,10 +42,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pairing") as table:
-        table.drop_column("unexcluded_at")
-    with op.batch_alter_table("enrollment") as table:
-        table.drop_column("waiting_reason_at")
-        table.drop_column("waiting_reason")
-        table.drop_column("lapses_counted_from")
-        table.drop_column("paused_reason")
+    # In place: a batch rebuild on SQLite would drop each table, and with foreign keys on,
+    # every row that points at an enrollment's person or a pairing with it.
+    op.execute("ALTER TABLE pairing DROP COLUMN unexcluded_at")
+    for column in ("waiting_reason_at", "waiting_reason", "lapses_counted_from", "paused_reason"):
+        op.execute(f"ALTER TABLE enrollment DROP COLUMN {column}")
