@@ -33,7 +33,6 @@ from handlers.refs import parse_ref
 from storage import ConversationState, Database, Person
 from storage.queries import first_delivery
 
-FLOW_WORDS = ("back", "skip", "cancel", "help")
 #: Usage placeholders for the number of a row (``plan 2``): typed mid-flow, a command word
 #: followed by one of these is a command, not an answer.
 _ROW_SLOTS = frozenset({"PAIRING", "SESSION", "NUMBER"})

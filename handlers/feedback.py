@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -341,26 +340,3 @@ def commands(feedback: FeedbackCommand) -> list[Command]:
             usage="[PAIRING SURVEY]",
         )
     ]
-
-
-async def answered_by(session: AsyncSession, person_id: int) -> list[Feedback]:
-    """The feedback a person gave (for their privacy export)."""
-    result = await session.exec(
-        select(Feedback)
-        .where(Feedback.respondent_id == person_id, Feedback.status == FeedbackStatus.ANSWERED)
-        .order_by(Feedback.answered_at)  # type: ignore[arg-type]
-    )
-    return list(result.all())
-
-
-async def count_open(session: AsyncSession, person_id: int) -> int:
-    """How many surveys wait for this person."""
-    conn = await session.connection()
-    found = await conn.scalar(
-        sa.select(sa.func.count()).where(
-            FEEDBACK.c.respondent_id == person_id,
-            FEEDBACK.c.status == FeedbackStatus.ASKED.value,
-            FEEDBACK.c.survey != READINESS,
-        )
-    )
-    return int(found or 0)

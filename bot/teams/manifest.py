@@ -44,12 +44,6 @@ def png(size: int, pixel: Callable[[int, int], Pixel]) -> bytes:
     )
 
 
-def _ring(size: int, x: int, y: int) -> float:
-    """Distance of a pixel from the centre, as a share of the radius."""
-    centre = (size - 1) / 2
-    return float(((x - centre) ** 2 + (y - centre) ** 2) ** 0.5 / (size / 2))
-
-
 def color_icon() -> bytes:
     """192x192: two linked circles (mentor and mentee) on the accent colour."""
 
