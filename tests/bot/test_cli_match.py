@@ -1,13 +1,18 @@
-"""The pairing lifecycle walked through the real ``mentorbot shell`` and ``mentorbot match``."""
+"""The pairing lifecycle walked through the real ``mentorbot shell`` and ``mentorbot match``.
+
+The command line runs in this process (``bot.cli.main``): tests/bot/test_cli.py keeps the
+few true subprocess runs of the entry point itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from storage import Database, Outbox
-from tests.bot.cli_helpers import mentorbot
+from tests.bot.cli_helpers import Cli
 from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, rows
 
 LEAD = "priya.shah@example.com"
@@ -21,31 +26,41 @@ async def outbox(database_url: str) -> list[Outbox]:
         await database.dispose()
 
 
-def shell(database_url: str, email: str, *lines: str) -> str:
-    result = mentorbot(
-        "shell", "--as", email, database_url=database_url, stdin="\n".join(lines) + "\n"
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    return result.stdout
+@dataclass(frozen=True)
+class Ran:
+    """What one command did: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def enroll_both(database_url: str) -> None:
-    shell(database_url, "lee.park@example.com", "join mentee", *MENTEE_ANSWERS, "yes")
-    shell(database_url, "ana.lima@example.com", "join mentor", *MENTOR_ANSWERS, "yes")
+def mentorbot(cli: Cli, *args: str) -> Ran:
+    return Ran(*cli.run(*args))
 
 
-def test_the_whole_lifecycle_in_the_shell(database_url: str) -> None:
-    enroll_both(database_url)
-    refused = shell(database_url, "lee.park@example.com", "match")
+def shell(cli: Cli, email: str, *lines: str) -> str:
+    out = cli.shell(email, *lines)
+    assert "Traceback" not in out
+    return out
+
+
+def enroll_both(cli: Cli) -> None:
+    shell(cli, "lee.park@example.com", "join mentee", *MENTEE_ANSWERS, "yes")
+    shell(cli, "ana.lima@example.com", "join mentor", *MENTOR_ANSWERS, "yes")
+
+
+def test_the_whole_lifecycle_in_the_shell(cli: Cli) -> None:
+    enroll_both(cli)
+    refused = shell(cli, "lee.park@example.com", "match")
     assert "Sorry, match is for the program leads only." in refused
 
-    review = shell(database_url, LEAD, "match", "1", "status")
+    review = shell(cli, LEAD, "match", "1", "status")
     assert "1. Lee Park → Ana Lima · fit 0." in review
     assert "covers 1 of the 2 wanted competencies (People leadership)" in review
     assert "Sent 1 proposal to the mentors" in review
 
-    mentor_view = shell(database_url, "ana.lima@example.com", "1", "status")
+    mentor_view = shell(cli, "ana.lima@example.com", "1", "status")
     assert mentor_view.startswith("You have 1 new message(s):")
     assert "Would you mentor Lee Park?" in mentor_view
     assert (
@@ -56,27 +71,27 @@ def test_the_whole_lifecycle_in_the_shell(database_url: str) -> None:
     assert "I've asked Lee Park to confirm" in mentor_view
     assert "You accepted Lee Park; waiting for them to confirm." in mentor_view
 
-    mentee_view = shell(database_url, "lee.park@example.com", "1", "status")
+    mentee_view = shell(cli, "lee.park@example.com", "1", "status")
     assert "Ana Lima would like to be your mentor" in mentee_view
     assert "covers 1 of the 2 competencies you want to develop (People leadership)" in mentee_view
     assert "Wonderful, you're paired with Ana Lima!" in mentee_view
     assert "You're paired with Ana Lima, your mentor, since" in mentee_view
 
-    told = shell(database_url, "ana.lima@example.com", "status")
+    told = shell(cli, "ana.lima@example.com", "status")
     assert "Lee Park accepted: you're now paired as their mentor." in told
     assert "You're mentoring Lee Park since" in told
     # Messages are shown once.
-    assert "new message" not in shell(database_url, "ana.lima@example.com", "status")
+    assert "new message" not in shell(cli, "ana.lima@example.com", "status")
 
-    export = mentorbot("privacy", "export", "lee.park@example.com", database_url=database_url)
+    export = mentorbot(cli, "privacy", "export", "lee.park@example.com")
     [pairing] = json.loads(export.stdout)["pairings"]
     assert (pairing["role"], pairing["with"], pairing["status"]) == ("mentee", "Ana Lima", "active")
     assert pairing["reasons"][0].startswith("covers 1 of the 2 competencies you want to develop")
 
 
-def test_match_dry_run_json_saves_nothing_then_match_sends(database_url: str) -> None:
-    enroll_both(database_url)
-    dry = mentorbot("match", "--dry-run", "--json", database_url=database_url)
+def test_match_dry_run_json_saves_nothing_then_match_sends(cli: Cli) -> None:
+    enroll_both(cli)
+    dry = mentorbot(cli, "match", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     report = json.loads(dry.stdout)
     assert report["dry_run"] is True and report["sent"] == 0
@@ -86,45 +101,47 @@ def test_match_dry_run_json_saves_nothing_then_match_sends(database_url: str) ->
     assert 0 < proposal["score"] <= 1
     assert "covers 1 of the 2 wanted competencies (People leadership)" in proposal["reasons"]
     assert report["waiting"] == []
-    assert "new message" not in shell(database_url, "ana.lima@example.com", "status")
+    assert "new message" not in shell(cli, "ana.lima@example.com", "status")
 
-    sent = mentorbot("match", "--as", LEAD, database_url=database_url)
+    sent = mentorbot(cli, "match", "--as", LEAD)
     assert sent.returncode == 0, sent.stderr
     assert "1. Lee Park → Ana Lima" in sent.stdout
     assert "Sent 1 proposal(s) to mentors." in sent.stdout
-    assert "Would you mentor Lee Park?" in shell(database_url, "ana.lima@example.com", "status")
+    assert "Would you mentor Lee Park?" in shell(cli, "ana.lima@example.com", "status")
     # The approval is in the audit log: who, which round, how many; the dry run is not.
-    [entry] = json.loads(mentorbot("audit", "--json", database_url=database_url).stdout)
+    [entry] = json.loads(mentorbot(cli, "audit", "--json").stdout)
     assert (entry["actor"], entry["action"], entry["allowed"]) == (LEAD, "match-approve", True)
     assert entry["detail"] == {"approved": 1, "sent": 1, "skipped": 0, "held": 0}
-    again = mentorbot("match", database_url=database_url)
+    again = mentorbot(cli, "match")
     assert again.stdout == (
         "There are no mentees waiting for a match, so there is nothing to propose.\n"
     )
 
 
-def test_match_on_the_command_line_refuses_a_non_lead_and_bad_numbers(database_url: str) -> None:
-    enroll_both(database_url)
-    not_lead = mentorbot("match", "--as", "ana.lima@example.com", database_url=database_url)
+def test_match_on_the_command_line_refuses_a_non_lead_and_bad_numbers(cli: Cli) -> None:
+    enroll_both(cli)
+    not_lead = mentorbot(cli, "match", "--as", "ana.lima@example.com")
     assert not_lead.returncode == 1
     assert not_lead.stderr == (
         "mentorbot: ana.lima@example.com is not a program lead (program.leads in app.yaml)\n"
     )
-    bad = mentorbot("match", "--only", "3", database_url=database_url)
+    bad = mentorbot(cli, "match", "--only", "3")
     assert bad.returncode == 1
     assert bad.stderr == "mentorbot: --only: there is no proposal 3; they go from 1 to 1\n"
     assert "Traceback" not in bad.stderr
-    assert "new message" not in shell(database_url, "ana.lima@example.com", "status")
+    assert "new message" not in shell(cli, "ana.lima@example.com", "status")
 
 
-def test_run_due_lapses_an_unanswered_proposal_once_and_tells_the_lead(database_url: str) -> None:
-    enroll_both(database_url)
-    assert mentorbot("match", database_url=database_url).returncode == 0
+def test_run_due_lapses_an_unanswered_proposal_once_and_tells_the_lead(
+    cli: Cli, database_url: str
+) -> None:
+    enroll_both(cli)
+    assert mentorbot(cli, "match").returncode == 0
     later = "2099-01-01T09:00"
-    first = mentorbot("run-due", "--now", later, database_url=database_url)
+    first = mentorbot(cli, "run-due", "--now", later)
     assert first.returncode == 0, first.stderr
     assert "1 unanswered proposal(s) lapsed (1); the program leads were told" in first.stdout
-    again = mentorbot("run-due", "--now", later, database_url=database_url)
+    again = mentorbot(cli, "run-due", "--now", later)
     assert "0 unanswered proposal(s) lapsed\n" in again.stdout
     # The lead's note waits in the outbox from that (future) instant on.
     notes = [o for o in asyncio.run(outbox(database_url)) if "expired:lead" in o.dedupe_key]
@@ -134,12 +151,12 @@ def test_run_due_lapses_an_unanswered_proposal_once_and_tells_the_lead(database_
             "The proposal Lee Park → Ana Lima lapsed: Ana Lima (mentor) didn't answer within "
             "7 days."
         )
-    late = shell(database_url, "ana.lima@example.com", "accept 1")
+    late = shell(cli, "ana.lima@example.com", "accept 1")
     assert "This proposal lapsed without an answer in time; nothing changed." in late
 
 
-def test_run_due_with_a_bad_instant_says_how_to_write_one(database_url: str) -> None:
-    bad = mentorbot("run-due", "--now", "next tuesday", database_url=database_url)
+def test_run_due_with_a_bad_instant_says_how_to_write_one(cli: Cli) -> None:
+    bad = mentorbot(cli, "run-due", "--now", "next tuesday")
     assert bad.returncode == 1
     assert bad.stderr == (
         "mentorbot: --now 'next tuesday' is not an ISO-8601 time; write e.g. "
@@ -147,9 +164,9 @@ def test_run_due_with_a_bad_instant_says_how_to_write_one(database_url: str) -> 
     )
 
 
-def test_a_lead_can_match_the_demo_company(database_url: str) -> None:
-    assert mentorbot("demo", database_url=database_url).returncode == 0
-    result = mentorbot("match", "--dry-run", "--json", database_url=database_url)
+def test_a_lead_can_match_the_demo_company(cli: Cli) -> None:
+    assert mentorbot(cli, "demo").returncode == 0
+    result = mentorbot(cli, "match", "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["mentees_waiting"] == 12
@@ -160,20 +177,20 @@ def test_a_lead_can_match_the_demo_company(database_url: str) -> None:
         assert proposal["mentee"] != proposal["mentor"]
 
 
-def test_run_due_sends_what_fell_due_once(database_url: str) -> None:
-    enroll_both(database_url)
-    shell(database_url, LEAD, "match", "1")
-    shell(database_url, "ana.lima@example.com", "accept 1")
-    assert "you're paired with" in shell(database_url, "lee.park@example.com", "accept 1")
+def test_run_due_sends_what_fell_due_once(cli: Cli, database_url: str) -> None:
+    enroll_both(cli)
+    shell(cli, LEAD, "match", "1")
+    shell(cli, "ana.lima@example.com", "accept 1")
+    assert "you're paired with" in shell(cli, "lee.park@example.com", "accept 1")
     later = (datetime.now(UTC) + timedelta(days=15)).strftime("%Y-%m-%dT%H:%M")
-    first = mentorbot("run-due", "--now", later, database_url=database_url)
+    first = mentorbot(cli, "run-due", "--now", later)
     assert first.returncode == 0, first.stderr
     due = next(line for line in first.stdout.splitlines() if "due item(s)" in line)
     assert not due.strip().startswith("0 due item(s)"), first.stdout
     nudges = [o for o in asyncio.run(outbox(database_url)) if o.dedupe_key.startswith("due:")]
     assert any("It's been 1" in o.payload[0]["text"] for o in nudges)  # 14 or 15 days
     queued = len(asyncio.run(outbox(database_url)))
-    again = mentorbot("run-due", "--now", later, database_url=database_url)
+    again = mentorbot(cli, "run-due", "--now", later)
     assert "  0 due item(s): 0 sent" in again.stdout
     assert "  0 message(s) queued" in again.stdout
     assert len(asyncio.run(outbox(database_url))) == queued
