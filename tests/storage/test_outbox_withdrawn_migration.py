@@ -11,7 +11,7 @@ from storage import Database, Outbox
 from storage.types import JSONType, UTCDateTime
 from tests.helpers import rows
 from tests.storage.migrating import migrate, migration_named
-from tests.storage.test_plan_versions_migration import PAIRING, PERSON, pairing
+from tests.storage.test_plan_versions_migration import PAIRING, PERSON, pairing, people
 
 QUEUED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -55,20 +55,7 @@ async def test_waiting_messages_learn_their_pairing_from_their_key(database: Dat
     assert isinstance(script.down_revision, str)
     await migrate(database, "downgrade", script.down_revision)
     async with database.engine.begin() as conn:
-        await conn.execute(
-            sa.insert(PERSON),
-            [
-                {
-                    "id": n,
-                    "email": f"p{n}@x.com",
-                    "name": f"Person {n}",
-                    "attributes": {},
-                    "created_at": QUEUED,
-                    "updated_at": QUEUED,
-                }
-                for n in range(1, 5)
-            ],
-        )
+        await conn.execute(sa.insert(PERSON), people(4, at=QUEUED))
         await conn.execute(
             sa.insert(PAIRING),
             [pairing(1, cycle=1, confirmed=None), pairing(2, cycle=1, confirmed=None)],

@@ -54,6 +54,21 @@ MILESTONE = sa.table(
 )
 
 
+def people(count: int, *, at: datetime) -> list[dict[str, Any]]:
+    """``count`` bare directory rows (ids 1..count), as an older schema takes them."""
+    return [
+        {
+            "id": n,
+            "email": f"p{n}@x.com",
+            "name": f"Person {n}",
+            "attributes": {},
+            "created_at": at,
+            "updated_at": at,
+        }
+        for n in range(1, count + 1)
+    ]
+
+
 def pairing(pairing_id: int, *, cycle: int, confirmed: datetime | None) -> dict[str, Any]:
     return {
         "id": pairing_id,
@@ -89,20 +104,7 @@ async def test_plans_written_before_versions_become_versions(database: Database)
     assert isinstance(script.down_revision, str)
     await migrate(database, "downgrade", script.down_revision)
     async with database.engine.begin() as conn:
-        await conn.execute(
-            sa.insert(PERSON),
-            [
-                {
-                    "id": n,
-                    "email": f"p{n}@x.com",
-                    "name": f"Person {n}",
-                    "attributes": {},
-                    "created_at": WRITTEN,
-                    "updated_at": WRITTEN,
-                }
-                for n in range(1, 7)
-            ],
-        )
+        await conn.execute(sa.insert(PERSON), people(6, at=WRITTEN))
         await conn.execute(
             sa.insert(PAIRING),
             [
