@@ -53,8 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.* when run as `python bench/delivery.py`
 
-from handlers.messages import Reply  # noqa: E402
-from handlers.outbox import outbox_row  # noqa: E402
+from handlers.core.messages import Reply  # noqa: E402
+from handlers.core.outbox import outbox_row  # noqa: E402
 from storage import (  # noqa: E402
     ConversationRef,
     Database,
@@ -220,7 +220,7 @@ async def drain(
     from bot.slack.app import SlackSettings, make_client
     from bot.slack.sender import SlackSender
     from bot.teams.app import TeamsChannel, TeamsSettings
-    from handlers.ports import Sender, SystemClock
+    from handlers.core.ports import Sender, SystemClock
     from scheduler.outbox import OutboxWorker
     from tests.bot.teams_harness import StaticCredentialsFactory
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import load_program
-from handlers.matching import Pool, Profile, plan_matches
+from handlers.matching.score import Pool, Profile, plan_matches
 from storage import Role
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 
 For each scenario, a fresh process builds a seeded random pool (``--mentees`` × ``--mentors``
 float64 scores, capacities 1..``--max-capacity``) and times
-:func:`handlers.matching_solver.solve` on it with time.perf_counter, then the peak resident
+:func:`handlers.matching.solver.solve` on it with time.perf_counter, then the peak resident
 set size of the process (resource.getrusage ru_maxrss, which includes the input matrix
 itself; the table also shows the peak before the solve). Then it runs a greedy baseline on
 the same pool: every allowed pair in descending order of score, each taken while its mentee
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for handlers when run as `python bench/matching.py`
 
-from handlers.matching_solver import solve  # noqa: E402
+from handlers.matching.solver import solve  # noqa: E402
 
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 2048.0

@@ -11,7 +11,7 @@ rows (each activated pairing's first-cycle checkpoint surveys with mentor readin
 pulses after sessions; most answered); a three-milestone plan for most pairings; and
 each active pairing's current cycle of due items (calibration answers included).
 
-It then runs each kind in ``handlers.reports.CATALOGUE`` (whoever wrote it) through
+It then runs each kind in ``handlers.reports.catalogue.CATALOGUE`` (whoever wrote it) through
 ``run_report``, as a lead, ``--runs`` times (default 3), each in its own transaction, and
 prints the first run's seconds (statements compiled, caches cold) and the best run's, per
 report and backend, and whether every run came in under the 1-second target. After
@@ -50,10 +50,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.postgres when run as `python bench/reports.py`
 
 from bot.config import load_program  # noqa: E402
-from handlers.feedback import READINESS  # noqa: E402
-from handlers.program import Program, QuestionType  # noqa: E402
-from handlers.reports import CATALOGUE, run_report  # noqa: E402
-from handlers.schedule import cycle_items, due_row  # noqa: E402
+from handlers.core.program import Program, QuestionType  # noqa: E402
+from handlers.cycle.schedule import cycle_items, due_row  # noqa: E402
+from handlers.reports.catalogue import CATALOGUE, run_report  # noqa: E402
+from handlers.sessions.feedback import READINESS  # noqa: E402
 from storage import (  # noqa: E402
     Database,
     DueItem,
@@ -248,7 +248,7 @@ def _mentor_status(mentor_id: int) -> str:
 
 def people_rows(sizes: Sizes, program: Program, rng: random.Random) -> Iterator[dict[str, Any]]:
     created = NOW - timedelta(days=1000)
-    leads = {sizes.people - n: email for n, email in enumerate(program.program.leads)}
+    leads = {sizes.people - n: email for n, email in enumerate(program.leads)}
     for person_id in range(1, sizes.people + 1):
         yield {
             "id": person_id,
@@ -269,7 +269,7 @@ def people_rows(sizes: Sizes, program: Program, rng: random.Random) -> Iterator[
 def enrollment_rows(
     sizes: Sizes, program: Program, planned: list[PlannedPairing], rng: random.Random
 ) -> Iterator[dict[str, Any]]:
-    program_id = program.program.id
+    program_id = program.id
     for mentor_id in range(1, sizes.mentors + 1):
         enrolled = NOW - timedelta(days=950)
         yield {
@@ -341,7 +341,7 @@ def pairing_rows(
         cycle, started = _cycle(p, program) if p.activated else (1, None)
         yield {
             "id": p.id,
-            "program": program.program.id,
+            "program": program.id,
             "mentee_id": p.mentee_id,
             "mentor_id": p.mentor_id,
             "status": p.status.value,
@@ -641,7 +641,7 @@ async def seed(db: Database, program: Program, sizes: Sizes, seed_value: int) ->
 
 async def time_reports(db: Database, program: Program, runs: int) -> list[Timing]:
     """Each kind in the catalogue, ``runs`` times, each run in its own transaction."""
-    lead = program.program.leads[0]
+    lead = program.leads[0]
     timings: list[Timing] = []
     for kind in CATALOGUE.names():
         timing = Timing(kind)

@@ -4,7 +4,7 @@ Builds a fresh database (SQLite in a temporary file; PostgreSQL as a throwaway d
 the server in MENTORBOT_TEST_POSTGRES_URL, dropped afterwards), migrates it, and bulk-inserts
 a program of N active pairings (default 100,000): 2N people across five timezones and the
 two program leads, their enrollments, the pairings (activated at staggered times), each
-pairing's whole first-cycle schedule of due items (``handlers.schedule.cycle_items`` and
+pairing's whole first-cycle schedule of due items (``handlers.cycle.schedule.cycle_items`` and
 ``due_row``), a logged session for a quarter of the pairings (their check-in is suppressed),
 a three-milestone plan for a third, and one paused side in 2% (their items are held).
 
@@ -61,8 +61,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.postgres when run as `python bench/scheduler.py`
 
 from bot.config import load_program  # noqa: E402
-from handlers.program import Program  # noqa: E402
-from handlers.schedule import cycle_items, due_row  # noqa: E402
+from handlers.core.program import Program  # noqa: E402
+from handlers.cycle.schedule import cycle_items, due_row  # noqa: E402
 from scheduler.due import BATCH, DueReport, run_due  # noqa: E402
 from storage import (  # noqa: E402
     Database,
@@ -220,7 +220,7 @@ def chunks(program: Program, count: int, seed: int) -> Iterator[Chunk]:
     Pairing ``i`` (id ``i + 1``) pairs mentee ``i + 1`` with mentor ``count + i + 1``.
     """
     rng = random.Random(seed)
-    program_id = program.program.id
+    program_id = program.id
     for first in range(0, count, CHUNK):
         chunk = Chunk([], [], [], [], [], [])
         for i in range(first, min(first + CHUNK, count)):
@@ -324,8 +324,8 @@ async def seed(db: Database, program: Program, count: int, seed_value: int) -> i
     """
     rng = random.Random(seed_value + 1)
     leads = [
-        _person(2 * count + n + 1, email, f"Lead {n + 1}", program.program.default_timezone, rng)
-        for n, email in enumerate(program.program.leads)
+        _person(2 * count + n + 1, email, f"Lead {n + 1}", program.default_timezone, rng)
+        for n, email in enumerate(program.leads)
     ]
     async with db.session() as session:
         conn = await session.connection()

@@ -18,7 +18,7 @@ import textwrap
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from handlers.figures import Chart, Point, shown_series
+from handlers.core.figures import Chart, Point, shown_series
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,7 +55,7 @@ def render_png(chart: Chart) -> bytes | None:
 
     Returns:
         The PNG, or None when the chart has no labels, or no series with a value other than
-        zero (see :func:`handlers.figures.shown_series`).
+        zero (see :func:`handlers.core.figures.shown_series`).
 
     Raises:
         ValueError: a series does not have one value per label.

@@ -32,14 +32,14 @@ from bot.demo import DEMO_EMPLOYEE, load_demo
 from bot.logs import LogFormatError, configure_logging
 from bot.shell import run_shell
 from handlers import Engine, Program, build_engine
-from handlers.directory import CsvFormatError, import_people, is_email
-from handlers.privacy import NotALead, export_person, forget_person
-from handlers.refs import NotASelection, parse_selection
+from handlers.core.refs import NotASelection, parse_selection
+from handlers.people.directory import CsvFormatError, import_people, is_email
+from handlers.people.privacy import NotALead, export_person, forget_person
 from storage import Database, StorageError
 
 if TYPE_CHECKING:
     from bot.summarizer import OpenAISummarizer
-    from handlers.manual_pairing import LeadResult
+    from handlers.matching.by_hand import LeadResult
 
 log = logging.getLogger("mentorbot")
 
@@ -193,8 +193,8 @@ async def _privacy_forget(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _report(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.figures import as_csv, as_json, as_text
-    from handlers.reports import CATALOGUE, NotALead, run_report
+    from handlers.core.figures import as_csv, as_json, as_text
+    from handlers.reports.catalogue import CATALOGUE, NotALead, run_report
 
     if args.kind not in CATALOGUE.kinds:
         known = ", ".join(CATALOGUE.names())
@@ -215,7 +215,7 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
                 report = None  # the attempt is audited: the transaction still commits
         if report is None:
             raise CliError(
-                f"{args.as_email} is not a program lead of {app.program.program.name}; "
+                f"{args.as_email} is not a program lead of {app.program.name}; "
                 "reports are for the leads listed in program.leads"
             )
     rendered = {"table": as_text, "csv": as_csv, "json": as_json}[args.format](report)
@@ -224,7 +224,7 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _audit(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.audit import entries
+    from handlers.core.audit import entries
 
     since = None
     if args.since:
@@ -367,7 +367,7 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
         manifest = teams_manifest(
             bot_id=bot_id,
             name=args.name,
-            program_name=program.program.name,
+            program_name=program.name,
             commands=commands,
             website=args.website,
         )
@@ -385,7 +385,7 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _outbox(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.outbox import count_by_status, failed_messages, unreachable_people
+    from handlers.core.outbox import count_by_status, failed_messages, unreachable_people
 
     async with open_app(env) as app, app.database.session() as session:
         counts = await count_by_status(session)
@@ -418,9 +418,9 @@ def _numbers(text: str, count: int) -> list[int]:
 
 
 async def _match(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.directory import find_or_create_person
-    from handlers.pairing import approve, plan_round, remember_round, round_data
-    from handlers.waitlist import waitlist_positions
+    from handlers.matching.proposals import approve, plan_round, remember_round, round_data
+    from handlers.matching.waitlist import waitlist_positions
+    from handlers.people.directory import find_or_create_person
 
     async with open_app(env) as app, app.database.session() as session:
         lead_id, reader_zone = None, None
@@ -430,7 +430,7 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
             if not app.program.is_lead(email):
                 raise CliError(f"{args.as_email} is not a program lead (program.leads in app.yaml)")
             lead, _ = await find_or_create_person(session, email=email, now=now)
-            lead_id, reader_zone = lead.id, lead.timezone or app.program.program.default_timezone
+            lead_id, reader_zone = lead.id, lead.timezone or app.program.default_timezone
         plan = await plan_round(session, app.program, now)
         data = round_data(app.program, plan, reader_zone=reader_zone, now=now)
         entries = data["proposals"]
@@ -511,13 +511,13 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _pair(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.manual_pairing import pair_by_hand
+    from handlers.matching.by_hand import pair_by_hand
 
     return await _by_hand(args, env, "pair", pair_by_hand)
 
 
 async def _unexclude(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.manual_pairing import lift_exclusion
+    from handlers.matching.by_hand import lift_exclusion
 
     return await _by_hand(args, env, "unexclude", lift_exclusion)
 
@@ -529,9 +529,9 @@ async def _by_hand(
     act: Callable[..., Awaitable[LeadResult]],
 ) -> int:
     """``pair`` and ``unexclude``: a program lead's action on one mentee and one mentor."""
-    from handlers.audit import record
-    from handlers.directory import find_or_create_person
-    from handlers.manual_pairing import one_person
+    from handlers.core.audit import record
+    from handlers.matching.by_hand import one_person
+    from handlers.people.directory import find_or_create_person
     from storage import Role
 
     email = args.as_email.strip().lower()
@@ -563,7 +563,7 @@ async def _by_hand(
                 )
         if result is None:
             raise CliError(
-                f"{args.as_email} is not a program lead of {app.program.program.name}; "
+                f"{args.as_email} is not a program lead of {app.program.name}; "
                 f"{action} is for the leads listed in program.leads"
             )
     if not result.done:

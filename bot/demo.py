@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.program import Meaning, Program, Question, QuestionType
+from handlers.core.program import Meaning, Program, Question, QuestionType
 from storage import Enrollment, EnrollmentStatus, Person, Role
 
 DEMO_EMPLOYEE = "sam.okafor@example.com"
@@ -283,7 +283,7 @@ async def load_demo(session: AsyncSession, program: Program, *, now: datetime) -
         session.add(
             Enrollment(
                 person_id=person.id,
-                program=program.program.id,
+                program=program.id,
                 role=Role.MENTOR.value,
                 status=EnrollmentStatus.AVAILABLE.value,
                 answers=answers,
@@ -301,7 +301,7 @@ async def load_demo(session: AsyncSession, program: Program, *, now: datetime) -
         session.add(
             Enrollment(
                 person_id=person.id,
-                program=program.program.id,
+                program=program.id,
                 role=Role.MENTEE.value,
                 status=EnrollmentStatus.WAITING.value,
                 answers=answers,

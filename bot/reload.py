@@ -89,8 +89,8 @@ class ProgramWatcher:
         log.warning(
             "program file %s reloaded: %s (%d leads%s)",
             self.path,
-            program.program.name,
-            len(program.program.leads),
+            program.name,
+            len(program.leads),
             _lead_change(before, program),
         )
         return True
@@ -120,7 +120,7 @@ def _digest(content: bytes) -> str:
 
 def _lead_change(before: Program, after: Program) -> str:
     """How many leads came and went, for the log (counts, not addresses)."""
-    old, new = set(before.program.leads), set(after.program.leads)
+    old, new = set(before.leads), set(after.leads)
     added, removed = len(new - old), len(old - new)
     if not added and not removed:
         return ""

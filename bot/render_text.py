@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.figures import Report, Table, as_json, table_csv
-from handlers.messages import Attachment, Option, Reply, plural
+from handlers.core.figures import Report, Table, as_json, table_csv
+from handlers.core.messages import Attachment, Option, Reply, plural
 
 #: The report kind whose table is a data file: its CSV always goes with it.
 EXPORT_KIND = "export"

@@ -32,10 +32,10 @@ from bot.teams.app import TeamsChannel, TeamsSettings
 from bot.teams.sender import TeamsSender
 from bot.web import problem
 from handlers import Engine, Program, build_engine
-from handlers.errors import log_failure
-from handlers.outbox import backlog, count_by_status
-from handlers.ports import Clock, Sender, SystemClock
-from handlers.summaries import Summarizer
+from handlers.core.errors import log_failure
+from handlers.core.outbox import backlog, count_by_status
+from handlers.core.ports import Clock, Sender, SystemClock
+from handlers.sessions.summaries import Summarizer
 from scheduler.due import run_due
 from scheduler.outbox import OutboxWorker
 from scheduler.summaries import summarize_due

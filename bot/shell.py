@@ -13,11 +13,11 @@ from typing import TextIO
 from bot.render_text import buttons, render_all
 from handlers import Engine, Inbound, Reply, UserError
 from handlers.commands import welcome
-from handlers.directory import find_or_create_person
-from handlers.errors import TURN_FAILED, log_failure
-from handlers.messages import Option
-from handlers.outbox import take_waiting
-from handlers.refs import parse_ref
+from handlers.core.errors import TURN_FAILED, log_failure
+from handlers.core.messages import Option
+from handlers.core.outbox import take_waiting
+from handlers.core.refs import parse_ref
+from handlers.people.directory import find_or_create_person
 from storage import Database
 
 CHANNEL = "shell"
@@ -39,7 +39,7 @@ async def run_shell(
             session,
             email=email,
             now=engine.clock.now(),
-            timezone=engine.program.program.default_timezone,
+            timezone=engine.program.default_timezone,
         )
     assert person.id is not None
     person_id = person.id

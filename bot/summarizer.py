@@ -1,10 +1,11 @@
 """The summarizer client: any OpenAI-compatible chat completions server.
 
-The only module that imports ``openai``. It sends what :func:`handlers.summaries.chat_messages`
-builds (redacted notes, passed as data) and turns the server's failures into
-:class:`~handlers.summaries.SummaryUnavailable` (try again later: timeouts, connection
-failures, 429 with its Retry-After, 5xx) or :class:`~handlers.summaries.SummaryError` (a
-refused request, an unusable answer). Reasons are our own words: a server's error body may
+The only module that imports ``openai``. It sends what
+:func:`handlers.sessions.summaries.chat_messages` builds (redacted notes, passed as data)
+and turns the server's failures into :class:`~handlers.sessions.summaries.SummaryUnavailable`
+(try again later: timeouts, connection failures, 429 with its Retry-After, 5xx) or
+:class:`~handlers.sessions.summaries.SummaryError` (a refused request, an unusable answer).
+Reasons are our own words: a server's error body may
 echo the request, so it is never quoted, chained or logged.
 """
 
@@ -20,7 +21,7 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from bot.config import Environment
-from handlers.summaries import (
+from handlers.sessions.summaries import (
     Summarizer,
     Summary,
     SummaryContext,

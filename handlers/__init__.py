@@ -5,10 +5,10 @@ the :class:`Reply` objects it returns.
 """
 
 from handlers.commands import build_engine, greeting
-from handlers.engine import Engine
-from handlers.errors import InvalidAnswer, MentorbotError, UserError
-from handlers.messages import Action, Inbound, Option, Prompt, PromptKind, Reply
-from handlers.program import Program
+from handlers.core.engine import Engine
+from handlers.core.errors import InvalidAnswer, MentorbotError, UserError
+from handlers.core.messages import Action, Inbound, Option, Prompt, PromptKind, Reply
+from handlers.core.program import Program
 
 __all__ = [
     "Action",

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.calendar import day_label, local_date
-from handlers.cycle import LeaveFlow, RescheduleFlow, cycle_lines
-from handlers.cycle import commands as cycle_commands
-from handlers.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
-from handlers.feedback import FeedbackCommand, FeedbackForm
-from handlers.feedback import commands as feedback_commands
-from handlers.forms import FormFlow
-from handlers.intake import IntakeFlow, describe_enrollment
-from handlers.lapses import paused_for_lapses
-from handlers.manual_pairing import commands as manual_pairing_commands
-from handlers.messages import Inbound, Option, Reply
-from handlers.pairing import MatchReviewFlow, pairing_lines
-from handlers.pairing import commands as pairing_commands
-from handlers.plans import PlanFlow, zone_of
-from handlers.plans import commands as plan_commands
-from handlers.ports import Clock, SystemClock
-from handlers.privacy import commands as privacy_commands
-from handlers.program import Program
-from handlers.reports import commands as report_commands
-from handlers.sessions import LogCommand, LogForm
-from handlers.sessions import commands as session_commands
-from handlers.summaries import commands as summary_commands
+from handlers.core.calendar import day_label, local_date
+from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
+from handlers.core.forms import FormFlow
+from handlers.core.messages import Inbound, Option, Reply
+from handlers.core.ports import Clock, SystemClock
+from handlers.core.program import Program
+from handlers.cycle.running import LeaveFlow, RescheduleFlow, cycle_lines
+from handlers.cycle.running import commands as cycle_commands
+from handlers.intake.chat import IntakeFlow, describe_enrollment
+from handlers.matching.by_hand import commands as manual_pairing_commands
+from handlers.matching.lapses import paused_for_lapses
+from handlers.matching.proposals import MatchReviewFlow, pairing_lines
+from handlers.matching.proposals import commands as pairing_commands
+from handlers.people.privacy import commands as privacy_commands
+from handlers.plans.chat import PlanFlow, zone_of
+from handlers.plans.chat import commands as plan_commands
+from handlers.reports.catalogue import commands as report_commands
+from handlers.sessions.feedback import FeedbackCommand, FeedbackForm
+from handlers.sessions.feedback import commands as feedback_commands
+from handlers.sessions.log import LogCommand, LogForm
+from handlers.sessions.log import commands as session_commands
+from handlers.sessions.summaries import commands as summary_commands
 from storage import Database, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
@@ -39,7 +39,7 @@ def greeting(program: Program, first_name: str, standing: str | None = None) -> 
         standing: Where an enrolled person stands (see :func:`standing`); None for someone
             not enrolled, who is invited to join.
     """
-    hello = f"Hi {first_name}! I'm mentorbot, the assistant for {program.program.name}."
+    hello = f"Hi {first_name}! I'm mentorbot, the assistant for {program.name}."
     if standing is not None:
         return f"{hello}\n{standing}\nType help for everything I can do."
     return (
@@ -73,9 +73,9 @@ async def _hello(turn: Turn, args: list[str]) -> Outcome:
 async def standing(turn: Turn) -> tuple[str, bool]:
     """Where the person stands, in sentences, and whether they are enrolled at all."""
     assert turn.person.id is not None
-    enrollments = await enrollments_of(turn.session, turn.person.id, turn.program.program.id)
+    enrollments = await enrollments_of(turn.session, turn.person.id, turn.program.id)
     active = [e for e in enrollments if e.status != EnrollmentStatus.LEFT]
-    name = turn.program.program.name
+    name = turn.program.name
     if not active:
         return (
             f"You're not enrolled in {name} yet. Type join to start; it takes about two minutes.",
@@ -104,7 +104,7 @@ def _pause_end(turn: Turn, paused_until: datetime | None) -> str:
     """When a pause ends, as the tail of the paused phrase: ``until Sun 10 Jan``."""
     if paused_until is None:
         return " until you type resume"
-    zone = zone_of(turn.person, turn.program.program.default_timezone)
+    zone = zone_of(turn.person, turn.program.default_timezone)
     return f" until {day_label(local_date(paused_until, zone))}"
 
 
@@ -121,7 +121,7 @@ async def home(engine: Engine, inbound: Inbound) -> list[Reply]:
             return [Reply("I can't find you in the company directory; ask the program lead.")]
         turn = Turn(session, engine.program, person, inbound, engine.clock.now())
         text, enrolled = await standing(turn)
-    program = engine.program.program
+    program = engine.program
     actions = [Option("status", "Status"), Option("help", "Help")]
     actions.insert(0, Option("join", "Update my answers" if enrolled else "Join the program"))
     return [
@@ -156,7 +156,7 @@ def build_engine(
     engine: Engine
 
     async def _help(turn: Turn, args: list[str]) -> Outcome:
-        lines = [f"Here's what I can do in {turn.program.program.name}:"]
+        lines = [f"Here's what I can do in {turn.program.name}:"]
         for command in engine.commands_for(turn.person):
             if not command.listed:
                 continue

@@ -2,7 +2,7 @@
 
 The tick of ``mentorbot serve`` and ``mentorbot run-due`` both call :func:`run_due`. A pass
 lapses unanswered proposals, ends pauses that ran out, then claims due items in batches
-and hands each batch to :func:`handlers.cycle.process_due`.
+and hands each batch to :func:`handlers.cycle.running.process_due`.
 
 A claim is a committed ``UPDATE ... SET status='claimed', lease_until=...`` of rows that
 are due (or whose earlier claim's lease ran out). On PostgreSQL the rows are chosen with
@@ -31,11 +31,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.cycle import Claimed, CycleReport, process_due, resume_due_pauses
-from handlers.errors import log_failure
-from handlers.lapses import expire_proposals, remind_lapsing
-from handlers.privacy import expire_notes
-from handlers.program import Program
+from handlers.core.errors import log_failure
+from handlers.core.program import Program
+from handlers.cycle.running import Claimed, CycleReport, process_due, resume_due_pauses
+from handlers.matching.lapses import expire_proposals, remind_lapsing
+from handlers.people.privacy import expire_notes
 from storage import Database, DueItem, DueStatus
 
 log = logging.getLogger(__name__)

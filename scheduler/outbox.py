@@ -39,9 +39,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from handlers.errors import log_failure
-from handlers.outbox import delivered
-from handlers.ports import (
+from handlers.core.errors import log_failure
+from handlers.core.outbox import delivered
+from handlers.core.ports import (
     Clock,
     GroupSender,
     Recipient,

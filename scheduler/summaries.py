@@ -37,10 +37,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.messages import Reply
-from handlers.outbox import enqueue
-from handlers.program import Program
-from handlers.summaries import (
+from handlers.core.messages import Reply
+from handlers.core.outbox import enqueue
+from handlers.core.program import Program
+from handlers.sessions.summaries import (
     Owner,
     Summarizer,
     Summary,

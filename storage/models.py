@@ -194,7 +194,7 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
     person_id: int = Field(sa_column=_person_id())
-    #: The neutral replies, serialised (see handlers.messages).
+    #: The neutral replies, serialised (see handlers.core.messages).
     payload: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONType, nullable=False))
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     #: The channel that delivered (or last tried to deliver) it.
@@ -211,7 +211,7 @@ class Outbox(SQLModel, table=True):
     #: The id the platform gave the delivered message (Slack ``ts``, Teams activity id).
     platform_message_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     #: The pairing (or proposal) the message is about, if any: when it ends, what is still
-    #: waiting about it is withdrawn (handlers.outbox.withdraw).
+    #: waiting about it is withdrawn (handlers.core.outbox.withdraw).
     pairing_id: int | None = Field(
         default=None,
         sa_column=sa.Column(

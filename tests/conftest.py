@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import load_program
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import Database
 from storage.models import METADATA
 from tests import postgres

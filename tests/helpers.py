@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.render_text import render_all
 from handlers import Action, Engine, Inbound, Reply
-from handlers.directory import find_or_create_person
+from handlers.people.directory import find_or_create_person
 from storage import Database, Person
 
 

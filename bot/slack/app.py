@@ -9,7 +9,7 @@ Slack shows whole forms, so every turn says so (``Inbound.forms``). A reply's fo
 as a modal when the turn came from a click or a slash command (their ``trigger_id`` is
 good for a few seconds); a typed message gets a button that runs the form's command
 instead. A "More about NAME" button under a profile opens the rest of it as a modal. A
-submitted modal goes to :meth:`handlers.engine.Engine.submit`, and its problems are shown
+submitted modal goes to :meth:`handlers.core.engine.Engine.submit`, and its problems are shown
 next to the fields (``response_action: errors``).
 
 A lead's report is posted as messages with native table blocks (bot.slack.reports); then
@@ -44,13 +44,13 @@ from bot import charts
 from bot.slack import blocks, reports
 from handlers import Action, Engine, Inbound, Reply, UserError
 from handlers.commands import home
-from handlers.directory import find_or_create_person
-from handlers.engine import FormResult, Turn, TurnResult
-from handlers.errors import FORM_FAILED, TURN_FAILED, error_type, log_failure
-from handlers.figures import Report
-from handlers.intake import enroll
-from handlers.messages import Attachment, Form, Submission
-from handlers.questions import check_form
+from handlers.core.engine import FormResult, Turn, TurnResult
+from handlers.core.errors import FORM_FAILED, TURN_FAILED, error_type, log_failure
+from handlers.core.figures import Report
+from handlers.core.messages import Attachment, Form, Submission
+from handlers.core.questions import check_form
+from handlers.intake.chat import enroll
+from handlers.people.directory import find_or_create_person
 from storage import Database, Person, Role
 from storage.queries import (
     ANY_TENANT,
@@ -475,7 +475,7 @@ class SlackChannel:
             word = text.split()[0].lower()
             in_dm = command.get("channel_name") == "directmessage"
             if word in ("join", "enroll", "enrol", "signup"):
-                roles = [r.value for r in self.engine.program.program.roles]
+                roles = [r.value for r in self.engine.program.roles]
                 wanted = text.split()[1:2]
                 if wanted and wanted[0].lower().rstrip("s") in roles:
                     roles = [wanted[0].lower().rstrip("s")]
@@ -579,7 +579,7 @@ class SlackChannel:
     async def _open_form(self, body: dict[str, Any], role_name: str) -> None:
         team, user = _team(body), str((body.get("user") or {}).get("id", ""))
         program = self.engine.program
-        role = next((r for r in program.program.roles if r.value == role_name), None)
+        role = next((r for r in program.roles if r.value == role_name), None)
         if role is None:
             return
         try:
@@ -592,21 +592,19 @@ class SlackChannel:
             role=role.value,
             questions=program.intake.for_role(role),
             answers=answers,
-            program_name=program.program.name,
+            program_name=program.name,
         )
         await self.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
 
     async def _saved_answers(self, person_id: int, role: Role) -> dict[str, Any]:
         async with self.database.session() as session:
-            enrollments = await enrollments_of(session, person_id, self.engine.program.program.id)
+            enrollments = await enrollments_of(session, person_id, self.engine.program.id)
         existing = with_role(enrollments, role)
         return dict(existing.answers) if existing is not None else {}
 
     async def _submit_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         program = self.engine.program
-        role = next(
-            (r for r in program.program.roles if r.value == view.get("private_metadata")), None
-        )
+        role = next((r for r in program.roles if r.value == view.get("private_metadata")), None)
         if role is None:
             await ack(response_action="update", view=blocks.notice_modal("Form", OUTDATED_FORM))
             return

@@ -4,15 +4,15 @@ A single choice is buttons (a static select past five options); a multiple choic
 checkboxes (a multi-select past ten) with a Done button; a text or number question is asked
 in words and answered by typing in the DM. Every message has a plain-text fallback.
 
-A whole form (:class:`~handlers.messages.Form`) is a modal (:func:`form_modal`). A modal
+A whole form (:class:`~handlers.core.messages.Form`) is a modal (:func:`form_modal`). A modal
 can only open in answer to a click or a slash command (they carry a ``trigger_id``), so in
 a message a form is its text and a button that runs the form's ``reopen`` command.
 
-People a reply introduces (:class:`~handlers.messages.PersonProfile`) are a section whose
+People a reply introduces (:class:`~handlers.core.messages.PersonProfile`) are a section whose
 ``fields`` (two columns) hold their short profiles, with a "More about NAME" button each
 that opens the rest as a modal (:func:`profile_blocks`, :func:`profile_modal`).
 
-A lead's report (:class:`~handlers.figures.Report`) is rendered by bot.slack.reports: a
+A lead's report (:class:`~handlers.core.figures.Report`) is rendered by bot.slack.reports: a
 message per table, each a native table block; its chart and CSVs are files that
 bot.slack.app uploads after the messages.
 
@@ -30,8 +30,8 @@ import re
 from datetime import date
 from typing import Any
 
-from handlers.messages import Form, Option, PersonProfile, Prompt, PromptKind, Reply
-from handlers.program import Question, QuestionType
+from handlers.core.messages import Form, Option, PersonProfile, Prompt, PromptKind, Reply
+from handlers.core.program import Question, QuestionType
 
 Block = dict[str, Any]
 
@@ -464,7 +464,7 @@ def intake_modal(
 
 
 def form_values(view: dict[str, Any], questions: list[Question]) -> dict[str, tuple[str, ...]]:
-    """What a submitted modal holds, by question id (see handlers.questions.check_form)."""
+    """What a submitted modal holds, by question id (see handlers.core.questions.check_form)."""
     submitted = submitted_values(view)
     return {q.id: submitted[q.id] for q in questions if q.id in submitted}
 

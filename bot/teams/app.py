@@ -10,7 +10,7 @@ stored or sent.
 
 Teams shows whole forms, so every turn says so (``Inbound.forms``): a reply's form is a
 card with all its inputs, and the card's submission goes to
-:meth:`handlers.engine.Engine.submit`. Problems come back as one message listing them,
+:meth:`handlers.core.engine.Engine.submit`. Problems come back as one message listing them,
 followed by the card again, filled in with what was sent.
 
 A lead's report is one card (bot.teams.cards.report_elements); its chart is drawn off the
@@ -52,11 +52,11 @@ from bot.teams.connector import KeptConnectors
 from bot.teams.http import activity_tenant
 from bot.web import problem
 from handlers import Engine, Inbound, Reply, UserError
-from handlers.directory import find_or_create_person, is_email
-from handlers.engine import FormResult
-from handlers.errors import TURN_FAILED, log_failure
-from handlers.figures import Chart
-from handlers.messages import Attachment as FileAttachment
+from handlers.core.engine import FormResult
+from handlers.core.errors import TURN_FAILED, log_failure
+from handlers.core.figures import Chart
+from handlers.core.messages import Attachment as FileAttachment
+from handlers.people.directory import find_or_create_person, is_email
 from storage import Database
 from storage.queries import account_of, link_account, save_reference
 
@@ -615,7 +615,7 @@ class _MentorBot(TeamsActivityHandler):  # type: ignore[misc]
     ) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id != bot_id for m in members_added):
-            program = self.channel.engine.program.program
+            program = self.channel.engine.program
             await self.channel._send(
                 turn_context,
                 card_activity(

@@ -6,12 +6,12 @@ a text question an ``Input.Text``, a number an ``Input.Number``; each with an
 options (choices travel by index, so labels with commas are safe). ``fallbackText`` is
 the plain-text rendering for clients without cards.
 
-A whole form (:class:`~handlers.messages.Form`) is one card with an input per question
+A whole form (:class:`~handlers.core.messages.Form`) is one card with an input per question
 (``q_<question id>``) and one ``Action.Submit`` whose data names the form and its ref and
 carries each choice question's option values, so choices travel by index here too.
 :func:`read_form` turns its submission into a neutral :class:`Submission`.
 
-People a reply introduces (:class:`~handlers.messages.PersonProfile`) are a ``ColumnSet``,
+People a reply introduces (:class:`~handlers.core.messages.PersonProfile`) are a ``ColumnSet``,
 a column each with their short profile, and an ``Action.ShowCard`` "More" that unfolds the
 rest in the same columns (:func:`profile_columns`, :func:`more_about`).
 
@@ -44,8 +44,8 @@ from typing import Any
 
 from bot import charts
 from bot.render_text import EXPORT_KIND, TableView, render_all, table_filename
-from handlers.figures import Chart, Report, Table, cell_text, numeric_columns
-from handlers.messages import (
+from handlers.core.figures import Chart, Report, Table, cell_text, numeric_columns
+from handlers.core.messages import (
     Action,
     Attachment,
     Form,
@@ -55,8 +55,8 @@ from handlers.messages import (
     Reply,
     Submission,
 )
-from handlers.program import Question, QuestionType
-from handlers.refs import option_index
+from handlers.core.program import Question, QuestionType
+from handlers.core.refs import option_index
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

@@ -23,8 +23,8 @@ from botbuilder.schema import ConversationReference
 from sqlmodel import select
 
 from bot.teams.app import PLATFORM, TeamsChannel, card_activity
-from handlers.messages import Reply
-from handlers.ports import Clock, Recipient, TransientDeliveryError, Unreachable
+from handlers.core.messages import Reply
+from handlers.core.ports import Clock, Recipient, TransientDeliveryError, Unreachable
 from scheduler.pacing import Pacing, retry_after
 from storage import PlatformAccount
 from storage.queries import reference_of

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import Database
 from tests.bot.cli_helpers import ROOT, Cli
 from tests.bot.slack_harness import SlackHarness, slack_server

@@ -26,13 +26,13 @@ from typing import Any
 from bot.config import parse_program
 from bot.teams.app import problems
 from handlers.commands import home
-from handlers.engine import Engine
-from handlers.errors import FORM_FAILED, TURN_FAILED
-from handlers.messages import Action, Form, Inbound, Reply, Submission
-from handlers.outbox import take_waiting
-from handlers.ports import Recipient
-from handlers.program import Program
-from handlers.reports import CATALOGUE
+from handlers.core.engine import Engine
+from handlers.core.errors import FORM_FAILED, TURN_FAILED
+from handlers.core.messages import Action, Form, Inbound, Reply, Submission
+from handlers.core.outbox import take_waiting
+from handlers.core.ports import Recipient
+from handlers.core.program import Program
+from handlers.reports.catalogue import CATALOGUE
 from scheduler.outbox import OutboxWorker
 from storage import Database, Pairing, Person
 from tests.conftest import ROOT
@@ -327,7 +327,7 @@ async def build_corpus(database: Database) -> Corpus:
     for person in (lee, ana, priya, sam_person):
         await walk.waiting(person)
 
-    # What the edges say when something breaks (see handlers.errors).
+    # What the edges say when something breaks (see handlers.core.errors).
     corpus.add("a turn that failed", [Reply(TURN_FAILED.format(reference="3f9a1c"))])
     corpus.add("a form that failed", [Reply(FORM_FAILED.format(reference="3f9a1c"))])
     corpus.answers["mentee"] = {

@@ -17,8 +17,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.server import Runtime, build_runtime, running
 from bot.slack.app import SlackSettings
-from handlers.engine import Engine
-from handlers.program import Program
+from handlers.core.engine import Engine
+from handlers.core.program import Program
 from storage import Database
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack
 from tests.helpers import FakeClock

@@ -15,8 +15,8 @@ from botframework.connector.auth import MicrosoftAppCredentials, ServiceClientCr
 
 from bot.server import Runtime, build_runtime, running
 from bot.teams.app import TeamsSettings
-from handlers.engine import Engine
-from handlers.program import Program
+from handlers.core.engine import Engine
+from handlers.core.program import Program
 from storage import Database
 from tests.fakes.bot_connector import APP_ID, FakeConnector, fake_connector
 from tests.helpers import FakeClock

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from bot import charts
-from handlers.figures import Chart
-from handlers.program import Program
+from handlers.core.figures import Chart
+from handlers.core.program import Program
 from storage import Database, Feedback, Pairing, Person
 from tests.bot.slack_harness import LEAD as SLACK_LEAD
 from tests.bot.slack_harness import SlackHarness
@@ -113,7 +113,7 @@ def test_every_month_is_written_the_same_way() -> None:
     figure.canvas.draw()
     ticks = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
     assert ticks == ["Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026"]
-    from handlers.figures import month_label, months_between
+    from handlers.core.figures import month_label, months_between
 
     assert months_between("2026-11", "2027-02") == ["2026-11", "2026-12", "2027-01", "2027-02"]
     assert month_label("2026-09") == "Sep 2026"
@@ -165,7 +165,7 @@ async def seed_pair(database: Database, program: Program, *, activated: datetime
         session.add_all(people)
         await session.flush()
         pair = Pairing(
-            program=program.program.id,
+            program=program.id,
             mentee_id=people[0].id,
             mentor_id=people[1].id,
             status="active",

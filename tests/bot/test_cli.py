@@ -241,8 +241,8 @@ def test_outbox_lists_who_cannot_be_reached(database_url: str) -> None:
     import asyncio
     from datetime import UTC, datetime
 
-    from handlers.messages import Reply
-    from handlers.outbox import enqueue
+    from handlers.core.messages import Reply
+    from handlers.core.outbox import enqueue
     from storage import Database
     from storage.models import Outbox, OutboxStatus
     from tests.helpers import make_person

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ProgramFileError, load_program, parse_program
-from handlers.program import Meaning
+from handlers.core.program import Meaning
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = (ROOT / "app.yaml").read_text()
@@ -47,7 +47,7 @@ def test_the_shipped_program_is_complete() -> None:
     assert program.cadence.cycle_days == 90
     assert program.cadence.checkin_every_days == 14
     assert program.cadence.calibration_day == 30
-    assert program.program.leads
+    assert program.leads
 
 
 def test_an_option_that_is_not_a_competency_is_named_with_the_known_ones() -> None:

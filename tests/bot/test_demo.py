@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from bot.demo import DEMO_EMPLOYEE, DEMO_MENTEES, load_demo
 from handlers import Action
-from handlers.program import Program
-from handlers.questions import parse_answer
+from handlers.core.program import Program
+from handlers.core.questions import parse_answer
 from storage import Database, Enrollment, Person
 
 

@@ -18,9 +18,9 @@ from sqlmodel import select
 from bot.server import tick
 from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
-from handlers.messages import Reply
-from handlers.outbox import enqueue
-from handlers.program import Program
+from handlers.core.messages import Reply
+from handlers.core.outbox import enqueue
+from handlers.core.program import Program
 from scheduler.outbox import OutboxWorker
 from storage import Database, Outbox
 from tests.bot.slack_harness import SlackHarness, slack_server

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.server import build_runtime, running
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import Database, ProcessedEvent
 from tests.helpers import rows
 

@@ -28,7 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.cli import main
 from bot.logs import JsonFormatter, RedactionFilter, Redactor, configure_logging
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import Database, SessionLog
 from tests.bot.cli_helpers import ROOT
 from tests.bot.slack_harness import SECRET, fixture

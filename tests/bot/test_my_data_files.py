@@ -21,7 +21,7 @@ from bot.shell import run_shell
 from bot.teams.app import DECLINED, NO_OFFER
 from bot.teams.cards import FILE_CONSENT_TYPE, FILE_INFO_TYPE
 from handlers import build_engine
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import Database
 from tests.bot.slack_harness import SlackHarness
 from tests.bot.teams_harness import LEAD, TeamsHarness

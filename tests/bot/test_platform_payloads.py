@@ -78,9 +78,9 @@ from bot.slack import blocks as slack_blocks
 from bot.slack.app import OUTDATED_FORM
 from bot.teams import app as teams_app
 from bot.teams.cards import answered_card
-from handlers.figures import Chart
-from handlers.messages import Reply
-from handlers.reports import CATALOGUE
+from handlers.core.figures import Chart
+from handlers.core.messages import Reply
+from handlers.reports.catalogue import CATALOGUE
 from storage import Database, Role
 from tests.bot.payload_corpus import TYPED, Corpus, build_corpus
 from tests.bot.platform_checks import Payload, card_problems, slack_problems
@@ -140,14 +140,14 @@ def slack_payloads(corpus: Corpus) -> list[Payload]:
         _, blocks = slack_blocks.render_message(list(home.replies))
         payloads.append(Payload(f"home: {home.kind}", {"type": "home", "blocks": blocks}))
     program = corpus.program
-    roles = [r.value for r in program.program.roles]
-    for role in program.program.roles:
+    roles = [r.value for r in program.roles]
+    for role in program.roles:
         for answers in ({}, corpus.answers.get(role.value, {})):
             view = slack_blocks.intake_modal(
                 role=role.value,
                 questions=program.intake.for_role(Role(role)),
                 answers=answers,
-                program_name=program.program.name,
+                program_name=program.name,
             )
             payloads.append(Payload(f"intake modal: {role.value}", view))
     offer = slack_blocks.form_offer(roles)

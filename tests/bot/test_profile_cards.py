@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import Block, SectionBlock
 from bot.render_text import render_all
 from bot.slack import blocks as slack_blocks
 from bot.teams.cards import render_card
-from handlers.messages import PROFILE_LINES, PersonProfile, Reply
-from handlers.program import Program
+from handlers.core.messages import PROFILE_LINES, PersonProfile, Reply
+from handlers.core.program import Program
 from storage import Database
 from tests.bot.platform_checks import Payload, card_problems, slack_problems
 from tests.bot.slack_harness import SlackHarness, fixture

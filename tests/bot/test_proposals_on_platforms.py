@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.pairing import approve, plan_round, round_data
-from handlers.program import Program
+from handlers.core.program import Program
+from handlers.matching.proposals import approve, plan_round, round_data
 from storage import Database, Pairing
 from tests.bot.slack_harness import SlackHarness, fixture
 from tests.bot.teams_harness import teams_server

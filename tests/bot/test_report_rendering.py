@@ -26,9 +26,9 @@ from bot.slack.app import NO_CHART
 from bot.slack.blocks import MESSAGE_BLOCKS
 from bot.slack.reports import render_messages, report_messages
 from bot.teams.cards import CARD_BUDGET, FILE_CONSENT_TYPE, render_card
-from handlers.figures import Chart, Kind, Report, Table, as_csv
-from handlers.program import Program
-from handlers.reports import CATALOGUE, report_reply
+from handlers.core.figures import Chart, Kind, Report, Table, as_csv
+from handlers.core.program import Program
+from handlers.reports.catalogue import CATALOGUE, report_reply
 from tests.bot.slack_harness import LEAD as SLACK_LEAD
 from tests.bot.slack_harness import SlackHarness
 from tests.bot.teams_harness import LEAD as TEAMS_LEAD
@@ -457,7 +457,7 @@ def test_a_chart_that_could_not_be_drawn_is_mentioned_on_the_card() -> None:
 def test_a_label_that_reads_as_mathtext_is_drawn_as_text() -> None:
     """A department named with dollar signs is a name, not a formula to typeset."""
     from bot import charts
-    from handlers.figures import Chart
+    from handlers.core.figures import Chart
 
     chart = Chart(
         kind="bar",

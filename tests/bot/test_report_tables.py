@@ -21,10 +21,10 @@ from slack_sdk.models.blocks import Block, RawTextObject, RichTextBlock, TableBl
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.teams.cards import FILE_CONSENT_TYPE, render_card
-from handlers.figures import Kind, Report, Table, as_json
-from handlers.messages import Attachment
-from handlers.program import Program
-from handlers.reports import CATALOGUE, report_reply
+from handlers.core.figures import Kind, Report, Table, as_json
+from handlers.core.messages import Attachment
+from handlers.core.program import Program
+from handlers.reports.catalogue import CATALOGUE, report_reply
 from storage import Database
 from tests.bot.slack_harness import LEAD as SLACK_LEAD
 from tests.bot.slack_harness import SlackHarness

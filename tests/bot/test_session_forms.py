@@ -1,10 +1,10 @@
 """The session log and the feedback survey on each channel's renderer, submitted back.
 
-The real forms (``handlers.sessions.LogForm``, ``handlers.feedback.FeedbackForm``) are
+The real forms (``handlers.sessions.log.LogForm``, ``handlers.sessions.feedback.FeedbackForm``) are
 rendered as a Slack modal and as a Teams card, filled in the way each client fills them
 in, read back by the channel's own parser and saved through ``Engine.submit``. The HTTP
 round trips of forms are in test_forms_slack.py and test_forms_teams.py; the shell's one
-question at a time is in tests/handlers/test_cycle.py.
+question at a time is in tests/handlers/cycle/test_cycle.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 
 from bot.slack import blocks
 from bot.teams import cards
-from handlers.messages import Form, Inbound, Reply, Submission
-from handlers.program import Program
+from handlers.core.messages import Form, Inbound, Reply, Submission
+from handlers.core.program import Program
 from storage import Database, Feedback, Person, SessionLog
 from tests.handlers.cycle_world import World, log_session
 from tests.helpers import rows

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.shell import run_shell
 from handlers import build_engine
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import ConversationState, Database
 from tests.helpers import FakeClock, make_person
 
@@ -63,7 +63,7 @@ async def test_an_unexpected_failure_apologises_and_resets_the_flow(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from handlers.intake import IntakeFlow
+    from handlers.intake.chat import IntakeFlow
 
     async def broken(self: IntakeFlow, turn: object, state: object) -> object:
         raise RuntimeError("disk on fire")

@@ -17,11 +17,11 @@ from markdown_it import MarkdownIt
 from bot.render_text import render_all
 from bot.slack.blocks import answered, escape, more_value, profile_modal, render_message
 from bot.teams.cards import answered_card, render_card
-from handlers.figures import Report, Table
-from handlers.messages import Reply
-from handlers.outbox import take_waiting
-from handlers.program import Program
-from handlers.summaries import ActionItem, Owner, Summary, summary_reply
+from handlers.core.figures import Report, Table
+from handlers.core.messages import Reply
+from handlers.core.outbox import take_waiting
+from handlers.core.program import Program
+from handlers.sessions.summaries import ActionItem, Owner, Summary, summary_reply
 from storage import Database, Pairing, Person
 from tests.bot.slack_harness import SlackHarness
 from tests.bot.teams_harness import TeamsHarness
@@ -281,7 +281,7 @@ async def test_an_intake_answer_comes_back_as_text_in_teams(teams: TeamsHarness)
 def test_a_name_in_a_form_or_a_notice_is_text_in_slack_modals(typed: str) -> None:
     """A form's intro names the other person; a notice can repeat what was typed."""
     from bot.slack.blocks import form_modal, notice_modal
-    from handlers.messages import Form
+    from handlers.core.messages import Form
 
     form = Form(name="log", ref="1", title="Session log", questions=(), intro=f"With {typed}")
     for view in (form_modal(form), notice_modal("Not saved", f"About {typed}")):

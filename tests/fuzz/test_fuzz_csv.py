@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from handlers.directory import COLUMNS, CsvFormatError, import_people, parse_people_csv
+from handlers.people.directory import COLUMNS, CsvFormatError, import_people, parse_people_csv
 from storage import Database, Person
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

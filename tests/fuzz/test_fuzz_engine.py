@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import Database
 from tests.handlers.cycle_world import LEAD, World
 from tests.helpers import Chat, make_person

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.program import Program
+from handlers.core.program import Program
 from storage import Database
 from tests.bot.teams_harness import TeamsHarness, teams_server
 from tests.fuzz.payloads import json_values, mutations, stored_rows

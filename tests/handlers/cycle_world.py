@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from bot.render_text import render_all
 from handlers import build_engine
-from handlers.engine import Engine
-from handlers.messages import Reply
-from handlers.outbox import take_waiting
-from handlers.ports import Recipient
-from handlers.program import Program
+from handlers.core.engine import Engine
+from handlers.core.messages import Reply
+from handlers.core.outbox import take_waiting
+from handlers.core.ports import Recipient
+from handlers.core.program import Program
 from scheduler.due import DueReport, run_due
 from scheduler.outbox import OutboxWorker
 from storage import Database, DueItem, Outbox, Pairing, Person

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.messages import Reply
-from handlers.outbox import take_waiting
+from handlers.core.messages import Reply
+from handlers.core.outbox import take_waiting
 from storage import Pairing, Person
 from tests.handlers.cycle_world import LEAD, World
 from tests.helpers import make_person, mentee, mentor, rows

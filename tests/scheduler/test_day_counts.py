@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import pytest
 
-from handlers.messages import (
+from handlers.core.messages import (
     DaysSince,
     Reply,
     at_delivery,
@@ -19,7 +19,7 @@ from handlers.messages import (
     reply_from_dict,
     reply_to_dict,
 )
-from handlers.program import Program
+from handlers.core.program import Program
 from scheduler.due import run_due
 from storage import Database, Outbox
 from tests.handlers.cycle_world import LEAD, World

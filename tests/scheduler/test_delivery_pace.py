@@ -15,10 +15,10 @@ import pytest
 
 from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
-from handlers.messages import Reply
-from handlers.outbox import enqueue
-from handlers.ports import Recipient, TransientDeliveryError
-from handlers.program import Program
+from handlers.core.messages import Reply
+from handlers.core.outbox import enqueue
+from handlers.core.ports import Recipient, TransientDeliveryError
+from handlers.core.program import Program
 from scheduler.outbox import DeliveryReport, OutboxWorker
 from storage import Database, Outbox, Person
 from storage.queries import link_account, save_reference

@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from handlers.cycle import Claimed, CycleReport, process_due
-from handlers.messages import Reply, reply_to_dict
-from handlers.outbox import delivered as read_at
-from handlers.ports import Recipient
-from handlers.program import Program
-from handlers.schedule import cycle_items, due_row, insert_due
+from handlers.core.messages import Reply, reply_to_dict
+from handlers.core.outbox import delivered as read_at
+from handlers.core.ports import Recipient
+from handlers.core.program import Program
+from handlers.cycle.running import Claimed, CycleReport, process_due
+from handlers.cycle.schedule import cycle_items, due_row, insert_due
 from scheduler.due import LEASE, DueReport, claim_due, run_due
 from scheduler.outbox import OutboxWorker
 from storage import (
@@ -107,7 +107,7 @@ async def seed(
     kinds: Sequence[DueKind] = (DueKind.CHECKIN, DueKind.CALIBRATION),
 ) -> Seeded:
     """``count`` active one-to-one pairings, each owing ``kinds`` at NOW (plus its future)."""
-    program_id = program.program.id
+    program_id = program.id
     people: list[dict[str, Any]] = []
     for i in range(count):
         for role in (Role.MENTEE, Role.MENTOR):

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
-from handlers.messages import Reply
-from handlers.outbox import enqueue, take_waiting
-from handlers.ports import Recipient, Sender, Unreachable, group_sender
+from handlers.core.messages import Reply
+from handlers.core.outbox import enqueue, take_waiting
+from handlers.core.ports import Recipient, Sender, Unreachable, group_sender
 from scheduler.outbox import OutboxWorker
 from storage import Database, Outbox, Person
 from storage.queries import link_account

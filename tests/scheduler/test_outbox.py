@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
-from handlers.messages import DaysSince, Reply, counting
-from handlers.outbox import enqueue
+from handlers.core.messages import DaysSince, Reply, counting
+from handlers.core.outbox import enqueue
 from scheduler.outbox import OutboxWorker
 from storage import Database, Outbox, Person, PlatformAccount
 from tests.fakes.slack_api import FakeSlack, fake_slack

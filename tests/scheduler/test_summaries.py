@@ -23,8 +23,8 @@ from bot.config import Environment
 from bot.server import build_runtime, tick
 from bot.summarizer import DEFAULT_MODEL, OpenAISummarizer, retry_after, summarizer_from_env
 from handlers import build_engine
-from handlers.program import Program
-from handlers.summaries import (
+from handlers.core.program import Program
+from handlers.sessions.summaries import (
     MAX_ACTION_CHARS,
     MAX_ACTION_ITEMS,
     MAX_TOPICS,
@@ -91,7 +91,7 @@ async def make_pair(
     assert lee.id is not None and ana.id is not None
     async with database.session() as session:
         pairing = Pairing(
-            program=program.program.id,
+            program=program.id,
             mentee_id=lee.id,
             mentor_id=ana.id,
             status="active",

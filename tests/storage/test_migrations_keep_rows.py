@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from handlers.program import Program
+from handlers.core.program import Program
 from storage.database import Database
 from tests.handlers.cycle_world import World, log_session
 from tests.helpers import make_person

@@ -1,0 +1,98 @@
+"""The waitlist: each waiting mentee's place, and why they have no proposal yet.
+
+A matching round, a lapsed proposal and a declined one each leave a mentee waiting for a
+reason. The reason is stored on the mentee's enrollment when it happens (a round stores
+the same words ``match`` gives the lead), so ``status`` can say it with no matching work:
+``status`` is asked far more often than rounds are run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.core.calendar import day_label, local_date
+from handlers.core.program import Program
+from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, Role
+
+ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
+
+
+async def waitlist_positions(session: AsyncSession, program: Program) -> dict[int, int]:
+    """Every waiting mentee's place on the waitlist (1: next in line), longest wait first.
+
+    The same mentees, in the same order, as a matching round's pool (``load_pool``), read
+    with one query: ``status`` asks for it on every call.
+    """
+    pairing = Pairing.__table__  # type: ignore[attr-defined]
+    busy = sa.exists().where(
+        pairing.c.program == ENROLLMENT.c.program,
+        pairing.c.mentee_id == ENROLLMENT.c.person_id,
+        pairing.c.status.in_([s.value for s in OPEN_PAIRING]),
+    )
+    conn = await session.connection()
+    result = await conn.execute(
+        sa.select(ENROLLMENT.c.person_id)
+        .where(
+            ENROLLMENT.c.program == program.id,
+            ENROLLMENT.c.role == Role.MENTEE.value,
+            ENROLLMENT.c.status == EnrollmentStatus.WAITING.value,
+            ~busy,
+        )
+        .order_by(
+            sa.func.coalesce(ENROLLMENT.c.waiting_since, ENROLLMENT.c.enrolled_at),
+            ENROLLMENT.c.person_id,
+        )
+    )
+    return {int(person_id): n for n, person_id in enumerate(result.scalars(), start=1)}
+
+
+def round_reason(why: str) -> str:
+    """A matching round's reason for a mentee, as :func:`remember_why` stores it."""
+    return f"the match round found no mentor for you: {why}"
+
+
+async def remember_why(
+    session: AsyncSession, program: Program, reasons: Mapping[int, str], now: datetime
+) -> None:
+    """Store why each of these mentees has no proposal, for ``status`` to say.
+
+    Args:
+        session: The open transaction.
+        program: The program.
+        reasons: Mentee person id to a clause that reads after "On <day>, ", e.g.
+            ``round_reason("no mentor with a free place offers Coaching yet")``.
+        now: When it happened.
+    """
+    if not reasons:
+        return
+    conn = await session.connection()
+    await conn.execute(
+        sa.update(ENROLLMENT)
+        .where(
+            ENROLLMENT.c.program == program.id,
+            ENROLLMENT.c.role == Role.MENTEE.value,
+            ENROLLMENT.c.person_id == sa.bindparam("mentee"),
+        )
+        .values(waiting_reason=sa.bindparam("why"), waiting_reason_at=now),
+        [{"mentee": mentee, "why": why} for mentee, why in reasons.items()],
+    )
+
+
+def why_waiting_line(enrollment: Enrollment, zone: str) -> str:
+    """Why a waiting mentee has no proposal, in one sentence for ``status``.
+
+    A reason stored before the mentee's current wait began (they joined again since) is
+    out of date, so it is not repeated.
+    """
+    joined = enrollment.waiting_since or enrollment.enrolled_at
+    at = enrollment.waiting_reason_at
+    if enrollment.waiting_reason and at is not None and at >= joined:
+        return f"On {day_label(local_date(at, zone))}, {enrollment.waiting_reason}."
+    return (
+        "No match round has run since you joined the waitlist on "
+        f"{day_label(local_date(joined, zone))}, so there's no proposal for you yet."
+    )

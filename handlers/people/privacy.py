@@ -1,0 +1,632 @@
+"""A person's data rights and the program's retention of personal data.
+
+* :func:`export_person`: everything stored about a person, as one document (``privacy
+  export`` on the command line, ``my-data`` in chat);
+* :func:`forget_person`: erasure (``privacy forget``). The person's row becomes an
+  anonymous tombstone, so the pairings and feedback that point at it still count in the
+  program's figures, while everything that says who they were or what they said goes;
+* :func:`expire_notes`: session notes and summaries past ``privacy.retain_notes_days``,
+  deleted by the scheduler's tick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.core.audit import record
+from handlers.core.engine import Command, Outcome, Turn
+from handlers.core.messages import Attachment, Reply
+from handlers.core.outbox import enqueue
+from handlers.core.program import Program, QuestionType
+from handlers.cycle.running import end_pairing
+from handlers.people.lookups import pairings_of
+from storage import (
+    OPEN_PAIRING,
+    AuditEntry,
+    ConversationRef,
+    ConversationState,
+    Database,
+    DueItem,
+    Enrollment,
+    Feedback,
+    FeedbackStatus,
+    Milestone,
+    Outbox,
+    Pairing,
+    PairingStatus,
+    Person,
+    PlanVersion,
+    PlatformAccount,
+    SessionLog,
+)
+from storage.queries import person_by_email
+
+log = logging.getLogger(__name__)
+
+#: What an erased person's row says instead of their name.
+ERASED_NAME = "Former participant"
+#: What replaces the erased person's name wherever others' records mention it.
+ERASED_MENTION = "a former participant"
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | None:
+    """Everything stored about the person with this email, or None if there is no such person.
+
+    Returns:
+        A JSON-ready document: the profile, every enrollment with its intake answers keyed
+        by question id, every proposal and pairing the person was part of with its plan's
+        milestones, every version of its plan, and its sessions (notes and summaries
+        included: they belong to the pair), the feedback the person gave (not what others
+        said about them), and any conversation in progress.
+    """
+    person = await person_by_email(session, email)
+    if person is None:
+        return None
+    manager = await session.get(Person, person.manager_id) if person.manager_id else None
+    enrollments = (
+        await session.exec(select(Enrollment).where(Enrollment.person_id == person.id))
+    ).all()
+    conversations = (
+        await session.exec(
+            select(ConversationState).where(ConversationState.person_id == person.id)
+        )
+    ).all()
+    pairings = (
+        await session.exec(
+            select(Pairing)
+            .where(sa.or_(Pairing.mentee_id == person.id, Pairing.mentor_id == person.id))  # type: ignore[arg-type]
+            .order_by(Pairing.proposed_at)  # type: ignore[arg-type]
+        )
+    ).all()
+    others = {
+        p.id: p.name
+        for p in (
+            await session.exec(
+                select(Person).where(
+                    Person.id.in_(  # type: ignore[union-attr]
+                        {x.mentor_id for x in pairings} | {x.mentee_id for x in pairings}
+                    )
+                )
+            )
+        ).all()
+    }
+    pairing_ids = [p.id for p in pairings]
+    sessions = (
+        await session.exec(
+            select(SessionLog)
+            .where(SessionLog.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+            .order_by(SessionLog.held_on)  # type: ignore[arg-type]
+        )
+    ).all()
+    milestones = (
+        await session.exec(
+            select(Milestone)
+            .where(Milestone.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+            .order_by(Milestone.cycle, Milestone.position)  # type: ignore[arg-type]
+        )
+    ).all()
+    versions = (
+        await session.exec(
+            select(PlanVersion)
+            .where(PlanVersion.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+            .order_by(PlanVersion.version)  # type: ignore[arg-type]
+        )
+    ).all()
+    given = (
+        await session.exec(
+            select(Feedback)
+            .where(
+                Feedback.respondent_id == person.id,
+                Feedback.status == FeedbackStatus.ANSWERED,
+            )
+            .order_by(Feedback.answered_at)  # type: ignore[arg-type]
+        )
+    ).all()
+    return {
+        "profile": {
+            "email": person.email,
+            "name": person.name,
+            "department": person.department,
+            "title": person.title,
+            "level": person.level,
+            "manager_email": manager.email if manager else None,
+            "timezone": person.timezone,
+            "location": person.location,
+            "attributes": person.attributes,
+            "created_at": _when(person.created_at),
+            "updated_at": _when(person.updated_at),
+        },
+        "enrollments": [
+            {
+                "program": e.program,
+                "role": e.role,
+                "status": e.status,
+                "capacity": e.capacity,
+                "enrolled_at": _when(e.enrolled_at),
+                "updated_at": _when(e.updated_at),
+                "answers": e.answers,
+            }
+            for e in sorted(enrollments, key=lambda e: (e.program, e.role))
+        ],
+        "pairings": [
+            {
+                "program": p.program,
+                "role": "mentee" if p.mentee_id == person.id else "mentor",
+                "with": others.get(p.mentor_id if p.mentee_id == person.id else p.mentee_id),
+                "status": p.status,
+                "score": p.score,
+                "reasons": [
+                    r.get("mentee" if p.mentee_id == person.id else "mentor") for r in p.reasons
+                ],
+                "proposed_at": _when(p.proposed_at),
+                "activated_at": _when(p.activated_at),
+                "closed_at": _when(p.closed_at),
+                "declined_by": p.declined_by,
+                "milestones": [
+                    {
+                        "cycle": m.cycle,
+                        "objective": m.objective,
+                        "target_date": m.target_date.isoformat(),
+                        "status": m.status,
+                    }
+                    for m in milestones
+                    if m.pairing_id == p.id
+                ],
+                # Every version of the plan as written: what was agreed, and when.
+                "plan_versions": [
+                    {
+                        "cycle": v.cycle,
+                        "version": v.version,
+                        "milestones": v.milestones,
+                        "written_at": _when(v.written_at),
+                        "written_by_me": v.written_by == person.id,
+                        "confirmed_at": _when(v.confirmed_at),
+                    }
+                    for v in versions
+                    if v.pairing_id == p.id
+                ],
+                "sessions": [
+                    {
+                        "held_on": s.held_on.isoformat(),
+                        "minutes": s.minutes,
+                        "format": s.format,
+                        "topics": s.topics,
+                        "notes": s.notes,
+                        "summary": s.summary,
+                        "milestone_progress": s.progress,
+                        "logged_by_me": s.logged_by == person.id,
+                        # The other side's answers, when both logged the session.
+                        "second_side": None
+                        if s.second_at is None
+                        else {
+                            "minutes": s.second_minutes,
+                            "format": s.second_format,
+                            "notes": s.second_notes,
+                            "milestone_progress": s.second_progress,
+                            "added_by_me": s.second_by == person.id,
+                            "added_at": _when(s.second_at),
+                        },
+                    }
+                    for s in sessions
+                    if s.pairing_id == p.id
+                ],
+            }
+            for p in pairings
+        ],
+        "feedback_given": [
+            {
+                "survey": f.survey,
+                "pairing_with": next(
+                    (
+                        others.get(p.mentor_id if p.mentee_id == person.id else p.mentee_id)
+                        for p in pairings
+                        if p.id == f.pairing_id
+                    ),
+                    None,
+                ),
+                "answers": f.answers,
+                "answered_at": _when(f.answered_at),
+            }
+            for f in given
+        ],
+        "conversations_in_progress": [
+            {
+                "channel": c.channel,
+                "flow": c.flow,
+                "step": c.step,
+                "answers_so_far": c.data.get("answers", {}),
+                "updated_at": _when(c.updated_at),
+            }
+            for c in conversations
+        ],
+    }
+
+
+# --- erasure -------------------------------------------------------------------------------
+
+
+class NotALead(Exception):
+    """The person named as asking for an erasure is not a program lead."""
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did, in counts (never what was erased).
+
+    Attributes:
+        reference: The opaque reference the audit log and others' records now use.
+        pairings_ended: Open pairings and proposals that ended; the other side was told.
+        compacted: On SQLite, whether the file was rewritten so deleted pages are gone
+            (False when another process kept the write-ahead log busy).
+    """
+
+    reference: str
+    pairings_ended: int
+    compacted: bool
+
+
+def _erased_email(person_id: int) -> str:
+    # ``.invalid`` is reserved (RFC 2606): no one can ever sign in with it.
+    return f"erased-{person_id}@erased.invalid"
+
+
+def _scrubbed(value: Any, patterns: list[tuple[re.Pattern[str], str]]) -> Any:
+    """The value with every mention replaced, through nested lists and dicts."""
+    if isinstance(value, str):
+        for pattern, replacement in patterns:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, list):
+        return [_scrubbed(v, patterns) for v in value]
+    if isinstance(value, dict):
+        return {_scrubbed(k, patterns): _scrubbed(v, patterns) for k, v in value.items()}
+    return value
+
+
+def _mentions(column: Any, needles: list[str]) -> Any:
+    """SQL: the column's text mentions a needle (as typed, or as JSON escapes it)."""
+    text = sa.func.lower(sa.cast(column, sa.Text))
+    forms = {form for needle in needles for form in (needle, json.dumps(needle)[1:-1])}
+    return sa.or_(*(text.contains(form.lower(), autoescape=True) for form in sorted(forms)))
+
+
+#: Columns where others' records may mention a person by name or email: the messages
+#: queued for others, others' flows in progress, plans, surveys, notes of other pairings,
+#: due items' answers and the audit log.
+_MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Outbox, ("payload", "last_error")),
+    (ConversationState, ("data",)),
+    (Pairing, ("reasons",)),
+    (Milestone, ("objective",)),
+    (PlanVersion, ("milestones",)),
+    (Feedback, ("answers",)),
+    (SessionLog, ("notes", "second_notes", "summary")),
+    (DueItem, ("answers",)),
+    (AuditEntry, ("actor", "target", "detail")),
+)
+
+
+async def _scrub_mentions(
+    session: AsyncSession, patterns: list[tuple[re.Pattern[str], str]], needles: list[str]
+) -> None:
+    conn = await session.connection()
+    for model, names in _MENTIONING:
+        table = model.__table__
+        columns = [table.c[name] for name in names]
+        found = await conn.execute(
+            sa.select(table.c.id, *columns).where(
+                sa.or_(*(_mentions(column, needles) for column in columns))
+            )
+        )
+        for row in found.all():
+            values = {name: _scrubbed(row[i + 1], patterns) for i, name in enumerate(names)}
+            await conn.execute(sa.update(table).where(table.c.id == row[0]).values(**values))
+
+
+def _farewell(pairing: Pairing, erased_is_mentor: bool) -> str:
+    """What the other side of an ended pairing is told; the erased person is not named."""
+    active = pairing.status == PairingStatus.ACTIVE
+    if erased_is_mentor:
+        if active:
+            return (
+                "Your mentor has left the mentoring program, so your pairing has ended. "
+                "It's no reflection on you: you're back on the waitlist with the place you "
+                "had before, and the next match round will find you someone new."
+            )
+        return (
+            "The mentor proposed to you has left the mentoring program, so the proposal is "
+            "withdrawn. You keep your place on the waitlist."
+        )
+    if active:
+        return (
+            "Your mentee has left the mentoring program, so your pairing has ended. Thank "
+            "you for everything you gave them; your place is free for a new mentee."
+        )
+    return (
+        "The mentee proposed to you has left the mentoring program, so the proposal is "
+        "withdrawn and your place is free again."
+    )
+
+
+async def _erase(
+    session: AsyncSession, program: Program, person: Person, actor: str, now: datetime
+) -> tuple[str, int]:
+    """Erase one person in the caller's transaction; returns the reference and pairings ended."""
+    assert person.id is not None
+    person_id = person.id
+    reference = f"person:{person_id}"
+    needles = [n for n in {person.email.lower(), person.name.strip().lower()} if n]
+    patterns = [
+        (re.compile(re.escape(person.email), re.IGNORECASE), reference),
+        (re.compile(re.escape(person.name.strip()), re.IGNORECASE), ERASED_MENTION),
+    ]
+    ended = 0
+    # The other side of each open pairing is told kindly, without the name, and the pairing
+    # ends as if the person had left (a mentor's mentee keeps their waitlist place).
+    for pairing in await pairings_of(session, program, person_id, OPEN_PAIRING):
+        erased_is_mentor = pairing.mentor_id == person_id
+        status_before = pairing.model_copy()
+        if not await end_pairing(
+            session, program, pairing, now, reason="left", rematch=erased_is_mentor
+        ):
+            continue
+        ended += 1
+        other = pairing.mentee_id if erased_is_mentor else pairing.mentor_id
+        await enqueue(
+            session,
+            person_id=other,
+            replies=[Reply(_farewell(status_before, erased_is_mentor), title="Pairing ended")],
+            dedupe_key=f"pairing:{pairing.id}:erased",
+            now=now,
+            program=program,
+            pairing_id=pairing.id,
+        )
+    conn = await session.connection()
+    pairing_table = Pairing.__table__  # type: ignore[attr-defined]
+    theirs = sa.or_(pairing_table.c.mentee_id == person_id, pairing_table.c.mentor_id == person_id)
+    pairing_ids = sa.select(pairing_table.c.id).where(theirs).scalar_subquery()
+    # Their pairings stay, as anonymous records: the reasons quote intake answers.
+    await conn.execute(sa.update(pairing_table).where(theirs).values(reasons=[]))
+    await conn.execute(
+        sa.update(pairing_table)
+        .where(pairing_table.c.proposed_by == person_id)
+        .values(proposed_by=None)
+    )
+    sessions = SessionLog.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(sessions)
+        .where(sessions.c.pairing_id.in_(pairing_ids))
+        .values(
+            notes=None,
+            second_notes=None,
+            summary=sa.null(),
+            summary_status=None,
+            summary_error=None,
+        )
+    )
+    # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
+    await _drop_written_answers(session, program, person_id)
+    for model in (Enrollment, ConversationState, PlatformAccount, ConversationRef, Outbox):
+        table = model.__table__  # type: ignore[union-attr]
+        await conn.execute(sa.delete(table).where(table.c.person_id == person_id))
+    people = Person.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(people).where(people.c.manager_id == person_id).values(manager_id=None)
+    )
+    # The row stays as a tombstone: pairings, sessions and feedback point at it, so the
+    # program's counts (pairs, respondents) stay true, and nothing in it says who it was.
+    await conn.execute(
+        sa.update(people)
+        .where(people.c.id == person_id)
+        .values(
+            email=_erased_email(person_id),
+            name=ERASED_NAME,
+            department=None,
+            title=None,
+            level=None,
+            manager_id=None,
+            timezone=None,
+            location=None,
+            attributes={},
+            updated_at=now,
+        )
+    )
+    await _scrub_mentions(session, patterns, needles)
+    await record(
+        session,
+        actor=reference if actor.strip().lower() == person.email.lower() else actor,
+        action="forget",
+        now=now,
+        target=reference,
+    )
+    return reference, ended
+
+
+async def _drop_written_answers(session: AsyncSession, program: Program, person_id: int) -> None:
+    given = (await session.exec(select(Feedback).where(Feedback.respondent_id == person_id))).all()
+    table = Feedback.__table__  # type: ignore[attr-defined]
+    conn = await session.connection()
+    for feedback in given:
+        if not feedback.answers:
+            continue
+        try:
+            questions = program.feedback.surveys.of(feedback.survey)
+        except (AttributeError, KeyError, ValueError):
+            questions = []
+        known = {q.id: q.type for q in questions}
+        kept = {
+            key: value
+            for key, value in feedback.answers.items()
+            if key in known and known[key] is not QuestionType.TEXT
+        }
+        await conn.execute(sa.update(table).where(table.c.id == feedback.id).values(answers=kept))
+
+
+async def forget_person(
+    database: Database,
+    program: Program,
+    email: str,
+    *,
+    now: datetime,
+    requested_by: str | None = None,
+) -> Erasure | None:
+    """Erase a person: who they were, what they answered and wrote, and how to reach them.
+
+    Deleted: their enrollments (intake answers), conversations in progress, platform
+    accounts and proactive references, messages waiting for them, and the notes and
+    summaries of every session of their pairings. Their row stays as an anonymous
+    tombstone (``Former participant``, an ``.invalid`` email, nothing else) so pairings and
+    feedback still count; their feedback keeps only its ratings. Their open pairings end
+    and the other side is told, without their name; mentions of their name or email in
+    others' records become an opaque reference. On SQLite the erasure runs with
+    ``secure_delete`` and the file is then checkpointed and vacuumed, so the old bytes are
+    gone from the database file and its write-ahead log.
+
+    Args:
+        requested_by: The program lead who asked, recorded in the audit log; None for the
+            operator (``cli``).
+
+    Returns:
+        What was done, or None when no one in the directory has this email.
+
+    Raises:
+        NotALead: ``requested_by`` is not one of the program's leads (the refusal is
+            audited).
+    """
+    actor = requested_by.strip().lower() if requested_by else "cli"
+    async with database.session() as session:
+        if requested_by is not None and not program.is_lead(actor):
+            await record(session, actor=actor, action="forget", now=now, allowed=False)
+            refused = True
+        else:
+            refused = False
+    if refused:
+        raise NotALead(f"{actor} is not a lead of {program.name}")
+    async with database.session() as session:
+        if database.is_sqlite:
+            # Deleted and overwritten cells are zeroed instead of left in free space.
+            await (await session.connection()).exec_driver_sql("PRAGMA secure_delete=ON")
+        person = await person_by_email(session, email)
+        if person is None:
+            return None
+        reference, ended = await _erase(session, program, person, actor, now)
+    compacted = await _compact(database) if database.is_sqlite else True
+    return Erasure(reference=reference, pairings_ended=ended, compacted=compacted)
+
+
+async def _compact(database: Database) -> bool:
+    """Rewrite a SQLite file so no freed page, and no old log frame, keeps erased bytes.
+
+    VACUUM cannot run inside a transaction, and the engine begins every transaction with
+    ``BEGIN IMMEDIATE``; so this talks to the driver's connection directly.
+    """
+    async with database.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        busy = False
+        for statement in (
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+            "VACUUM",
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ):
+            cursor = await driver.execute(statement)
+            result = await cursor.fetchone()
+            await cursor.close()
+            if statement.startswith("PRAGMA") and result is not None and result[0]:
+                busy = True
+        await driver.execute("PRAGMA secure_delete=OFF")
+    if busy:
+        log.warning("erasure: another process kept the SQLite log busy; it is cleared later")
+    return not busy
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+async def expire_notes(session: AsyncSession, program: Program, now: datetime) -> int:
+    """Delete session notes and summaries older than ``privacy.retain_notes_days``.
+
+    The session itself (date, minutes, format, topics) stays for the program's figures.
+
+    Returns:
+        How many sessions lost their notes or summary.
+    """
+    days = program.privacy.retain_notes_days
+    if days is None:
+        return 0
+    table = SessionLog.__table__  # type: ignore[attr-defined]
+    before = (now - timedelta(days=days)).date()
+    conn = await session.connection()
+    candidates = (
+        await conn.execute(
+            sa.select(table.c.id, table.c.notes, table.c.summary, table.c.second_notes).where(
+                table.c.held_on < before,
+                sa.or_(
+                    table.c.notes.is_not(None),
+                    table.c.second_notes.is_not(None),
+                    table.c.summary.is_not(None),
+                ),
+            )
+        )
+    ).all()
+    if not candidates:
+        return 0
+    # A summary written as JSON null is nothing to expire, but is made a real NULL so the
+    # next tick does not look at it again.
+    await conn.execute(
+        sa.update(table)
+        .where(table.c.id.in_([row[0] for row in candidates]))
+        .values(
+            notes=None,
+            second_notes=None,
+            summary=sa.null(),
+            summary_status=None,
+            summary_error=None,
+        )
+    )
+    return sum(1 for row in candidates if row[1] or row[2] or row[3])
+
+
+# --- my-data -------------------------------------------------------------------------------
+
+
+#: The name a person's export is saved under.
+MY_DATA_FILE = "mentorbot-my-data.json"
+
+
+async def _my_data(turn: Turn, args: list[str]) -> Outcome:
+    document = await export_person(turn.session, turn.person.email)
+    if document is None:  # the person is the one typing, so this is only a race with erasure
+        return Outcome([Reply("I have no data about you.")], None, changed=False)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return Outcome(
+        [
+            Reply(
+                f"Here's everything mentorbot stores about you, as a file: {MY_DATA_FILE}. "
+                "To have it erased, ask a program lead.",
+                title="Your data",
+                attachment=Attachment(MY_DATA_FILE, text, "application/json"),
+            )
+        ],
+        None,
+        changed=False,
+    )
+
+
+def commands() -> list[Command]:
+    """The data-rights command: ``my-data``."""
+    return [Command("my-data", "everything I store about you", _my_data, aliases=("mydata",))]
