@@ -259,23 +259,6 @@ def as_text(report: Report, *, heading: bool = True) -> str:
     return "\n".join(lines)
 
 
-def suppressed(count: int, min_group_size: int) -> Cell:
-    """A count as shown to leads: the number, or "fewer than N" for a small group.
-
-    Every report hides small counts through this one rule. None is not a small group: no
-    one can be singled out of nobody, and "fewer than 5" would hide that nothing happened,
-    so 0 shows as 0.
-    """
-    if count == 0 or count >= min_group_size:
-        return count
-    return f"fewer than {min_group_size}"
-
-
-def small(count: int, program: Program) -> Cell:
-    """A count as shown to leads, under the program's ``min_group_size`` (:func:`suppressed`)."""
-    return suppressed(count, program.min_group_size)
-
-
 Builder = Callable[[AsyncSession, Program, datetime], Awaitable[Report]]
 
 

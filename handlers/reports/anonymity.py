@@ -31,7 +31,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from handlers.core.figures import Cell, suppressed
+from handlers.core.figures import Cell
+from handlers.reports.suppression import count_figure
 
 #: What every quasi-identifier of a suppressed row reads.
 SUPPRESSED = "suppressed"
@@ -187,14 +188,14 @@ class Anonymised:
             return f"There are no {unit} to list."
         if self.left_out and not self.rows:
             return (
-                f"There are {suppressed(self.left_out, self.k)} {unit}: too few to list any "
+                f"There are {count_figure(self.left_out, self.k)} {unit}: too few to list any "
                 f"without {names} picking someone out, so none is listed."
             )
         done = [step.meaning.replace(UNIT, unit) for step in self.steps if step.meaning]
         if self.suppressed:
             done.append(f'{self.suppressed:,} {unit} read "{SUPPRESSED}" in all of these')
         if self.left_out:
-            shown = suppressed(self.left_out, self.k)
+            shown = count_figure(self.left_out, self.k)
             done.append(f"{shown} {unit} that would still stand out are left out")
         if not done:
             return (

@@ -12,7 +12,7 @@ What leads see, and what they never see:
   readiness averages are shown only when at least ``program.min_group_size`` answers make
   them up, else "fewer than N answers";
 * a count of a group of people or pairs smaller than ``program.min_group_size`` reads
-  "fewer than N" (:func:`handlers.core.figures.small`; none is not a small group and reads 0),
+  "fewer than N" (:mod:`handlers.reports.suppression`; none is not a small group: it reads 0),
   and a share (a percentage) is shown only where its count is, so it never gives a
   hidden count away;
 * pairs are named where a lead must act on them (at-risk, inactive mentors), as the
@@ -29,7 +29,6 @@ Definitions every report shares (each report repeats the ones it uses in its not
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -49,10 +48,18 @@ from handlers.core.figures import (
     Table,
     checked_chart,
     month_label,
-    small,
 )
 from handlers.core.program import Program, QuestionType
 from handlers.reports.sql import ReportSql
+from handlers.reports.suppression import (
+    average_cell,
+    count_cell,
+    count_figure,
+    number,
+    percent,
+    share_figure,
+    small_groups_note,
+)
 from handlers.sessions.feedback import READINESS
 from storage import (
     DueItem,
@@ -116,33 +123,6 @@ def _midnight(day: date, program: Program) -> datetime:
     """The instant a day begins in the program's timezone (as UTC)."""
     zone = ZoneInfo(program.default_timezone)
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-
-
-def _number(count: int) -> str:
-    """A count as a headline figure: ``12,345``."""
-    return f"{count:,}"
-
-
-def _count(count: int, program: Program) -> str:
-    """A group's size as a headline figure (``12,345``, or "fewer than N" when small)."""
-    shown = small(count, program)
-    return _number(shown) if isinstance(shown, int) else str(shown)
-
-
-def _percent(part: float, whole: float) -> int:
-    """``part`` of ``whole`` as a whole percentage, halves rounded up."""
-    return math.floor(100 * part / whole + 0.5)
-
-
-def _share(part: int, whole: int, program: Program) -> str | None:
-    """``part`` of ``whole`` as a percentage; None when ``part`` is a small group.
-
-    A share is shown only where the count it is made of would be, so it never gives away
-    a count that reads "fewer than N" (none is not a small group: its share is 0%).
-    """
-    if not whole or isinstance(small(part, program), str):
-        return None
-    return f"{_percent(part, whole)}%"
 
 
 def _days(value: float) -> str:
@@ -212,14 +192,6 @@ def _sessions_since(pairing: Any, since: date) -> Any:
     return sa.exists().where(SESSION.c.pairing_id == pairing.c.id, SESSION.c.held_on >= since)
 
 
-def _small_note(program: Program) -> str:
-    size = program.min_group_size
-    return (
-        f"Groups of fewer than {size} people or pairs are shown as 'fewer than {size}', and "
-        "so are their shares; none is shown as 0."
-    )
-
-
 # --- overview ------------------------------------------------------------------------------
 
 
@@ -227,7 +199,7 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
     """Participants by role and status, pairs, the waitlist, and how long matching takes."""
     conn = await session.connection()
     program_id = program.id
-    size = program.min_group_size
+    k = program.min_group_size
 
     counted = await _rows(
         conn,
@@ -246,7 +218,7 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
         )
 
     participants = tuple(
-        (role, status, small(by_role_status[role, status], program))
+        (role, status, count_cell(by_role_status[role, status], k))
         for role, status in sorted(by_role_status, key=order)
     )
 
@@ -275,7 +247,7 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
         PAIRING.c.status.in_(OPEN),
     )
     since = sa.func.coalesce(ENROLLMENT.c.waiting_since, ENROLLMENT.c.enrolled_at)
-    waiting, middle = await _middle(
+    waiting, longest = await _middle(
         conn,
         sa.select(since.label("since")).where(
             ENROLLMENT.c.program == program_id,
@@ -284,13 +256,14 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
             ~busy,
         ),
     )
-    if waiting >= size:
-        median_since = middle[0] + (middle[-1] - middle[0]) / 2
-        median_wait = _days((now - median_since).total_seconds() / 86400)
-    elif waiting:
-        median_wait = f"fewer than {size} waiting"
-    else:
-        median_wait = "nobody waiting"
+
+    def median_waited() -> str:
+        median_since = longest[0] + (longest[-1] - longest[0]) / 2
+        return _days((now - median_since).total_seconds() / 86400)
+
+    median_wait = str(
+        average_cell(waiting, k, average=median_waited, unit="waiting", none="nobody waiting")
+    )
 
     # Each mentee's first pairing to become active since they (last) enrolled.
     first = (
@@ -320,23 +293,26 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
         conn,
         sa.select(ReportSql.of(conn).days(first.c.matched_at, first.c.enrolled_at).label("days")),
     )
-    if matched >= size:
-        median_match = _days(sum(float(v) for v in middle) / len(middle))
-    elif matched:
-        median_match = f"fewer than {size} matched"
-    else:
-        median_match = "nobody matched yet"
+    median_match = str(
+        average_cell(
+            matched,
+            k,
+            average=lambda: _days(sum(float(v) for v in middle) / len(middle)),
+            unit="matched",
+            none="nobody matched yet",
+        )
+    )
 
     free = await _free_places(conn, program_id)
     figures = (
-        ("Mentees (not left)", _count(enrolled(Role.MENTEE), program)),
-        ("Mentors (not left)", _count(enrolled(Role.MENTOR), program)),
-        ("Active pairs", _count(active, program)),
-        ("Proposals waiting for an answer", _count(proposals, program)),
-        ("Waitlist", _count(waiting, program)),
+        ("Mentees (not left)", count_figure(enrolled(Role.MENTEE), k)),
+        ("Mentors (not left)", count_figure(enrolled(Role.MENTOR), k)),
+        ("Active pairs", count_figure(active, k)),
+        ("Proposals waiting for an answer", count_figure(proposals, k)),
+        ("Waitlist", count_figure(waiting, k)),
         ("Median wait on the waitlist", median_wait),
         ("Median time from enrollment to first match", median_match),
-        ("Free mentor places", _number(free)),
+        ("Free mentor places", number(free)),
     )
     table = Table(
         "Participants by role and status",
@@ -349,7 +325,7 @@ async def overview(session: AsyncSession, program: Program, now: datetime) -> Re
         "Time to first match: from a mentee's enrollment to the moment their first pairing "
         "since then became active (both accepted).",
         "Free mentor places: available mentors' capacity minus their open pairings and proposals.",
-        _small_note(program),
+        small_groups_note(k),
     )
     return Report("overview", "Program overview", figures, (table,), None, notes)
 
@@ -393,6 +369,7 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
     """The share of pairs on cadence, sessions per pair per month, and their distribution."""
     conn = await session.connection()
     program_id = program.id
+    k = program.min_group_size
     today = _today(program, now)
     every = program.cadence.checkin_every_days
 
@@ -441,8 +418,8 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
     distribution = tuple(
         (
             f"{n} or more" if n == TOP_BUCKET else str(n),
-            small(spread.get(n, 0), program),
-            _share(spread.get(n, 0), counted, program),
+            count_cell(spread.get(n, 0), k),
+            share_figure(spread.get(n, 0), counted, k),
         )
         for n in range(TOP_BUCKET + 1)
     )
@@ -492,17 +469,17 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
     month_ids = tuple(f"{start:%Y-%m}" for start, _ in months)
     labels = tuple(month_label(month) for month in month_ids)
     monthly = tuple(
-        (label, s, small(p, program), rate)
+        (label, s, count_cell(p, k), rate)
         for label, s, p, rate in zip(labels, held, paired, rates, strict=True)
     )
     rate_sessions, rate_pairs = sum(held[-RATE_MONTHS:]), sum(paired[-RATE_MONTHS:])
     rate = f"{rate_sessions / rate_pairs:.1f}" if rate_pairs else "–"
-    share = _share(on, counted, program)
+    share = share_figure(on, counted, k)
 
     figures = (
-        ("Active pairs", _count(active, program)),
-        ("Paused (either side; not counted below)", _count(paused, program)),
-        ("On cadence", f"{share or small(on, program)} of {_count(counted, program)} pairs"),
+        ("Active pairs", count_figure(active, k)),
+        ("Paused (either side; not counted below)", count_figure(paused, k)),
+        ("On cadence", f"{share or count_cell(on, k)} of {count_figure(counted, k)} pairs"),
         (f"Sessions per pair per month (last {RATE_MONTHS} full months)", rate),
     )
     tables = (
@@ -538,7 +515,7 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
         "paused side are left out of the share and of the distribution.",
         "Sessions per pair per month: sessions held in a month over the pairs active at any "
         "time in it (a pair active for part of a month counts as one).",
-        _small_note(program),
+        small_groups_note(k),
     )
     return Report("cadence", "Cadence: are pairs meeting?", figures, tables, chart, notes)
 
@@ -580,6 +557,7 @@ async def at_risk(session: AsyncSession, program: Program, now: datetime) -> Rep
     """Pairs that need a lead: missed check-ins, silence, a "no" at calibration, proposals."""
     conn = await session.connection()
     program_id = program.id
+    k = program.min_group_size
     cadence_ = program.cadence
     today = _today(program, now)
     quiet = quiet_days(program)
@@ -724,14 +702,14 @@ async def at_risk(session: AsyncSession, program: Program, now: datetime) -> Rep
         )
     flagged.sort(key=lambda f: (-len(f.reasons), f.pairing_id))
     figures = (
-        ("Pairs needing attention", _count(len(flagged), program)),
+        ("Pairs needing attention", count_figure(len(flagged), k)),
         (
             f"Missed {cadence_.escalate_after_missed} or more check-ins in a row",
-            _count(counts["missed"], program),
+            count_figure(counts["missed"], k),
         ),
-        (f"No session for {quiet} days or more", _count(counts["silent"], program)),
-        ("Said at calibration it isn't working", _count(counts["calibration"], program)),
-        ("Proposals unanswered near or past expiry", _count(counts["proposal"], program)),
+        (f"No session for {quiet} days or more", count_figure(counts["silent"], k)),
+        ("Said at calibration it isn't working", count_figure(counts["calibration"], k)),
+        ("Proposals unanswered near or past expiry", count_figure(counts["proposal"], k)),
     )
     table = Table(
         "Pairs needing attention (most reasons first)",
@@ -748,7 +726,7 @@ async def at_risk(session: AsyncSession, program: Program, now: datetime) -> Rep
         "no survey ratings are shown.",
         f"Proposals: waiting for an answer and lapsing within {PROPOSAL_NEAR.days} days, or "
         "already past their expiry.",
-        _small_note(program),
+        small_groups_note(k),
     )
     return Report("at-risk", "Pairs at risk", figures, (table,), None, notes)
 
@@ -760,6 +738,7 @@ async def milestones(session: AsyncSession, program: Program, now: datetime) -> 
     """Milestone progress across active pairs' current plans."""
     conn = await session.connection()
     program_id = program.id
+    k = program.min_group_size
     today = _today(program, now)
     done = MILESTONE.c.status == MilestoneStatus.DONE.value
     overdue = sa.and_(~done, MILESTONE.c.target_date < today)
@@ -821,36 +800,36 @@ async def milestones(session: AsyncSession, program: Program, now: datetime) -> 
     positions = tuple(
         (
             f"milestone {position}",
-            small(int(n), program),
-            small(int(d), program),
-            small(int(t), program),
-            small(int(s), program),
-            small(int(o), program),
-            _share(int(d), int(n), program),
+            count_cell(int(n), k),
+            count_cell(int(d), k),
+            count_cell(int(t), k),
+            count_cell(int(s), k),
+            count_cell(int(o), k),
+            share_figure(int(d), int(n), k),
         )
         for position, n, d, t, s, o in by_position
     )
     progress_rows = tuple(
         (
             label,
-            small(by_progress.get(label, 0), program),
-            _share(by_progress.get(label, 0), active, program),
+            count_cell(by_progress.get(label, 0), k),
+            share_figure(by_progress.get(label, 0), active, k),
         )
         for label in ("no plan yet", "none done yet", "some done", "all done")
     )
 
     def of(n: int, whole: int) -> str:
-        share = _share(n, whole, program)
-        return f"{_number(n)} ({share})" if share else _count(n, program)
+        share = share_figure(n, whole, k)
+        return f"{number(n)} ({share})" if share else count_figure(n, k)
 
     def of_total(n: int) -> str:
         return of(n, total)
 
     figures = (
-        ("Active pairs", _count(active, program)),
+        ("Active pairs", count_figure(active, k)),
         ("With a plan this cycle", of(planned, active)),
-        ("Plan confirmed by the mentor", _count(confirmed, program)),
-        ("Milestones in current plans", _count(total, program)),
+        ("Plan confirmed by the mentor", count_figure(confirmed, k)),
+        ("Milestones in current plans", count_figure(total, k)),
         ("Done", of_total(done_n)),
         ("On track", of_total(on_track)),
         ("Not started", of_total(not_started)),
@@ -867,7 +846,7 @@ async def milestones(session: AsyncSession, program: Program, now: datetime) -> 
     notes = (
         "Only active pairs' plans for their current cycle count; objectives are not shown.",
         "Overdue: not done and its target date is before today.",
-        _small_note(program),
+        small_groups_note(k),
     )
     return Report("milestones", "Milestone progress", figures, tables, None, notes)
 
@@ -891,24 +870,26 @@ def _readiness_columns(questions: Sequence[str]) -> list[Any]:
     ]
 
 
-def _average(value: Any, respondents: int, size: int) -> Cell:
+def _average(value: Any, respondents: int, k: int) -> Cell:
     """A readiness average to a tenth, or why it is not shown.
 
     The threshold counts the mentees behind the average, not their answers: one mentee
     answering at every checkpoint must not make up a mentor's average on their own.
     """
-    if not respondents:
-        return "no mentee answered"
-    if respondents < size:
-        return f"fewer than {size} mentees answered"
-    return None if value is None else round(float(value), 1)
+    return average_cell(
+        respondents,
+        k,
+        average=lambda: None if value is None else round(float(value), 1),
+        unit="mentees answered",
+        none="no mentee answered",
+    )
 
 
 async def mentors(session: AsyncSession, program: Program, now: datetime) -> Report:
     """Mentors' load against capacity, inactive mentors, and readiness averages."""
     conn = await session.connection()
     program_id = program.id
-    size = program.min_group_size
+    k = program.min_group_size
     today = _today(program, now)
     quiet = quiet_days(program)
     questions = _readiness_questions(program)
@@ -998,7 +979,7 @@ async def mentors(session: AsyncSession, program: Program, now: datetime) -> Rep
         idle += int(open_ == 0)
         answers = int(row.answers)
         respondents = int(row.respondents)
-        averages = [_average(row[9 + n], respondents, size) for n in range(len(questions))]
+        averages = [_average(row[9 + n], respondents, k) for n in range(len(questions))]
         last_day: date | None = row.last
         rows.append(
             (
@@ -1010,7 +991,7 @@ async def mentors(session: AsyncSession, program: Program, now: datetime) -> Rep
                 int(row.proposed),
                 places,
                 _iso(last_day),
-                small(answers, program),
+                count_cell(answers, k),
                 *averages,
             )
         )
@@ -1033,24 +1014,24 @@ async def mentors(session: AsyncSession, program: Program, now: datetime) -> Rep
     program_answers = int(overall[0])
     program_respondents = int(overall[-1])
     figures: list[tuple[str, Any]] = [
-        ("Mentors (not left)", _count(mentors_n, program)),
-        ("Available", _count(available, program)),
-        ("Paused", _count(paused, program)),
-        ("Places (capacity)", _number(capacity)),
-        ("Places taken (active pairs and proposals)", _number(taken)),
+        ("Mentors (not left)", count_figure(mentors_n, k)),
+        ("Available", count_figure(available, k)),
+        ("Paused", count_figure(paused, k)),
+        ("Places (capacity)", number(capacity)),
+        ("Places taken (active pairs and proposals)", number(taken)),
         (
             "Load",
-            f"{_percent(taken, capacity)}% of capacity" if capacity else "–",
+            f"{percent(taken, capacity)}% of capacity" if capacity else "–",
         ),
-        ("Free places (available mentors)", _number(free)),
-        ("Available mentors with no free place", _count(full, program)),
-        ("Mentors with no mentee or proposal", _count(idle, program)),
-        (f"Inactive mentors (no session for {quiet} days)", _count(len(inactive), program)),
+        ("Free places (available mentors)", number(free)),
+        ("Available mentors with no free place", count_figure(full, k)),
+        ("Mentors with no mentee or proposal", count_figure(idle, k)),
+        (f"Inactive mentors (no session for {quiet} days)", count_figure(len(inactive), k)),
     ]
     for n, question in enumerate(questions):
-        average = _average(overall[1 + n], program_respondents, size)
+        average = _average(overall[1 + n], program_respondents, k)
         shown = (
-            f"{average:.1f} from {_number(program_answers)} answers"
+            f"{average:.1f} from {number(program_answers)} answers"
             if isinstance(average, float)
             else average
         )
@@ -1086,8 +1067,8 @@ async def mentors(session: AsyncSession, program: Program, now: datetime) -> Rep
         f"session logged in any of their pairings in the last {quiet} days (paused mentors "
         "are on a break, so not listed).",
         f"Readiness: mentees' answers to the mentor-readiness survey, averaged per mentor "
-        f"only when at least {size} different mentees answered; no one answer is shown.",
-        _small_note(program),
+        f"only when at least {k} different mentees answered; no one answer is shown.",
+        small_groups_note(k),
     )
     return Report("mentors", "Mentors: load and readiness", tuple(figures), tables, None, notes)
 

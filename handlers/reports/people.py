@@ -10,7 +10,7 @@ where at least ``program.min_group_size`` answers make it up, and a group of peo
 where it holds at least that many. A hidden figure must not come back by subtraction
 from a shown total either, so when the hidden cells of a table add up to fewer than the
 threshold, the smallest shown cells are hidden (or folded into "other") with them
-(:func:`withheld`).
+(:func:`handlers.reports.suppression.withheld`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,11 +34,19 @@ from handlers.core.figures import (
     checked_chart,
     month_label,
     months_between,
-    small,
 )
 from handlers.core.program import SURVEYS, Program, Question, QuestionType
 from handlers.reports.anonymity import Bands, Groups, Hierarchy, k_anonymous
 from handlers.reports.sql import ReportSql
+from handlers.reports.suppression import (
+    average_cell,
+    count_cell,
+    count_figure,
+    enough,
+    fewer_than,
+    too_few,
+    withheld,
+)
 from storage import (
     Enrollment,
     Feedback,
@@ -67,46 +75,6 @@ NOT_GIVEN = "(not given)"
 #: The question types that have an average.
 RATED = (QuestionType.SCALE, QuestionType.NUMBER)
 
-Key = TypeVar("Key")
-
-
-# -- small numbers ---------------------------------------------------------------------------
-
-
-def withheld(counts: Sequence[tuple[Key, int]], threshold: int) -> tuple[set[Key], set[Key]]:
-    """Which cells of a table to hide so that none under ``threshold`` can be learnt.
-
-    A cell made up of fewer than ``threshold`` people (or answers) is hidden. Every cell of
-    the table adds up to a total that is shown elsewhere, so if the hidden cells together
-    hold fewer than ``threshold``, subtracting the shown cells from the total would give
-    them back: the smallest shown cells (the earliest first among equals) are hidden too,
-    until the hidden ones hold at least ``threshold`` or none is left.
-
-    Args:
-        counts: Each cell's key and how many it is made of, in the table's order.
-        threshold: The smallest number of people or answers a shown figure may rest on.
-
-    Returns:
-        The cells under the threshold, and the larger ones hidden to protect them.
-    """
-    under = {key for key, count in counts if 0 < count < threshold}
-    hidden = sum(count for key, count in counts if key in under)
-    shown = sorted(
-        ((count, index, key) for index, (key, count) in enumerate(counts) if count >= threshold),
-        key=lambda cell: (cell[0], cell[1]),
-    )
-    protecting: set[Key] = set()
-    for count, _, key in shown:
-        if not 0 < hidden < threshold:
-            break
-        protecting.add(key)
-        hidden += count
-    return under, protecting
-
-
-def _fewer(program: Program, what: str) -> str:
-    return f"fewer than {program.min_group_size} {what}"
-
 
 def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1)
@@ -129,6 +97,10 @@ class _Tally:
     @property
     def average(self) -> float:
         return round(self.total / self.count, 2)
+
+    def mean(self) -> Cell:
+        """The average, for :func:`~handlers.reports.suppression.average_cell` to call."""
+        return self.average
 
 
 @dataclass
@@ -244,11 +216,11 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
     ``min_group_size`` answers make it up, a single choice's shares only where at least
     that many answered it; text answers are never shown.
     """
-    threshold = program.min_group_size
+    k = program.min_group_size
     conn = await session.connection()
     found = await _read_answers(conn, program)
     rated = _rated(program)
-    few = _fewer(program, "answers")
+    few = fewer_than(k, "answers")
 
     averages: list[tuple[Cell, ...]] = []
     trend: list[tuple[Cell, ...]] = []
@@ -265,12 +237,12 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
             (
                 name,
                 question.id,
-                small(overall.count, program),
-                None if overall.count == 0 else _shown_average(overall, threshold, few),
+                count_cell(overall.count, k),
+                average_cell(overall.count, k, average=overall.mean, unit="answers"),
             )
         )
         ordered = sorted(months.items())
-        under, protecting = withheld([(m, t.count) for m, t in ordered], threshold)
+        under, protecting = withheld([(m, t.count) for m, t in ordered], k)
         protected = protected or bool(protecting)
         for month, tally in ordered:
             average: Cell
@@ -282,7 +254,7 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
                 average = tally.average
             if main is not None and name == PULSE and question.id == main.id:
                 chart_points[month] = average if isinstance(average, float) else None
-            trend.append((month, name, question.id, small(tally.count, program), average))
+            trend.append((month, name, question.id, count_cell(tally.count, k), average))
     trend.sort(key=lambda row: str(row[0]))
     # Sorted as YYYY-MM, shown as every report writes a month.
     trend = [(month_label(str(month)), *rest) for month, *rest in trend]
@@ -290,8 +262,9 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
     shares: list[tuple[Cell, ...]] = []
     for name, question in _single_choices(program):
         picks = found.choices.get((name, question.id), _Choices())
-        if picks.count < threshold:
-            shares.append((name, question.id, small(picks.count, program), "", few))
+        if not enough(picks.count, k):
+            hidden = too_few(picks.count, k, unit="answers")
+            shares.append((name, question.id, count_cell(picks.count, k), "", hidden))
             continue
         for choice in question.choices:
             picked = picks.by_option.get(choice.value, 0)
@@ -324,16 +297,16 @@ async def feedback_report(session: AsyncSession, program: Program, now: datetime
         pulse = _Tally()
         for tally in found.ratings.get((PULSE, main.id), {}).values():
             pulse.add(tally.count, tally.total)
-        shown = _shown_average(pulse, threshold, few) if pulse.count else "no answers yet"
+        shown = average_cell(
+            pulse.count, k, average=pulse.mean, unit="answers", none="no answers yet"
+        )
         scale = f" (of {main.max})" if main.max is not None and isinstance(shown, float) else ""
         figures.append((f"Average answer to “{main.prompt}”", f"{shown}{scale}"))
 
-    chart, no_chart = (
-        _rating_chart(main, chart_points, threshold) if main is not None else (None, "")
-    )
+    chart, no_chart = _rating_chart(main, chart_points, k) if main is not None else (None, "")
     notes = [
         *((no_chart,) if no_chart else ()),
-        f"An average or a share is shown only where at least {threshold} answers make it "
+        f"An average or a share is shown only where at least {k} answers make it "
         f'up; otherwise "{few}". Text answers are never shown, nor anyone\'s own answers.',
         "Months are calendar months (UTC) of when the survey was answered.",
     ]
@@ -414,10 +387,6 @@ def _rating_chart(
         if points
         else f"{about}: nobody has answered it yet.",
     )
-
-
-def _shown_average(tally: _Tally, threshold: int, few: str) -> Cell:
-    return tally.average if tally.count >= threshold else few
 
 
 # -- equity of access ------------------------------------------------------------------------
@@ -599,13 +568,13 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
 
     def row(label: str) -> tuple[Cell, ...]:
         group = figures[label]
-        if group.mentees < threshold:
-            return (dimension, label, small(group.mentees, program), None, None)
+        if not enough(group.mentees, threshold):
+            return (dimension, label, count_cell(group.mentees, threshold), None, None)
         days: Cell
         if group.timed == 0:
             days = None
         elif label in slow:
-            days = _fewer(program, "matched")
+            days = fewer_than(threshold, "matched")
         elif label in guarded:
             days = "withheld"
         else:
@@ -658,22 +627,27 @@ async def equity_report(session: AsyncSession, program: Program, now: datetime) 
                 if isinstance(rate, float)
             ]
 
-    enough = everyone.mentees >= threshold
     figures = [
-        ("Mentees enrolled", str(small(everyone.mentees, program))),
+        ("Mentees enrolled", count_figure(everyone.mentees, threshold)),
         (
             "Matched",
-            f"{_percent(everyone.matched, everyone.mentees)}%" if enough else "–",
+            f"{_percent(everyone.matched, everyone.mentees)}%"
+            if enough(everyone.mentees, threshold)
+            else "–",
         ),
         (
             "Mean days to match",
-            f"{everyone.days / everyone.timed:.1f}"
-            if everyone.timed >= threshold
-            else _fewer(program, "matched")
-            if everyone.timed
-            else "none matched yet",
+            str(
+                average_cell(
+                    everyone.timed,
+                    threshold,
+                    average=lambda: f"{everyone.days / everyone.timed:.1f}",
+                    unit="matched",
+                    none="none matched yet",
+                )
+            ),
         ),
-        ("Mentors enrolled", str(small(mentors, program))),
+        ("Mentors enrolled", count_figure(mentors, threshold)),
     ]
     notes = [
         "Mentees: everyone who enrolled as a mentee, including those who left or finished. "
@@ -905,7 +879,9 @@ async def export_report(session: AsyncSession, program: Program, now: datetime) 
         ("Ended", f"{len(shown.rows) - active:,}"),
     ]
     if shown.left_out:
-        figures.append(("Left out so that no one stands out", str(small(shown.left_out, program))))
+        figures.append(
+            ("Left out so that no one stands out", count_figure(shown.left_out, threshold))
+        )
     note = shown.note("pairings")
     return Report(
         "export",

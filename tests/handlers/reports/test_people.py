@@ -26,8 +26,8 @@ from handlers.reports.people import (
     equity_report,
     export_report,
     feedback_report,
-    withheld,
 )
+from handlers.reports.suppression import withheld
 from storage import (
     Database,
     Enrollment,
