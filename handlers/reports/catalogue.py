@@ -1,13 +1,14 @@
-"""Reports for program leads: the figures, platform-neutral.
+"""Reports for program leads: the catalogue of kinds, running one, and the ``report`` command.
 
 A report is data (:class:`Report`: headline figures, tables, an optional chart), built by
-one function per kind from aggregate queries. Channels render it: an aligned text table in
-the shell and the CLI (or CSV, JSON), Block Kit sections and a PNG chart in Slack, an
-Adaptive Card with the chart in Teams.
+one module per kind (overview.py, cadence.py, at_risk.py ...) from aggregate queries.
+Channels render it: an aligned text table in the shell and the CLI (or CSV, JSON), Block
+Kit sections and a PNG chart in Slack, an Adaptive Card with the chart in Teams.
 
 Only program leads may run a report. Every run, and every refused attempt, is written to
 the audit log. No report holds session note text, summaries or one person's ratings, and
-any group smaller than ``program.min_group_size`` is shown as "fewer than N".
+any group smaller than ``program.min_group_size`` is shown as "fewer than N"
+(:mod:`handlers.reports.suppression`).
 """
 
 from __future__ import annotations
@@ -19,52 +20,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
-from handlers.core.figures import Kind, Report, Table, as_text
+from handlers.core.figures import Kind, Report, as_text
 from handlers.core.messages import Reply
-from handlers.core.outbox import backlog, count_by_status, failed_messages, unreachable_people
 from handlers.core.program import Program
-from handlers.reports.pairs import KINDS as PAIR_KINDS
-from handlers.reports.people import KINDS as PEOPLE_KINDS
-
-
-async def ops_report(session: AsyncSession, program: Program, now: datetime) -> Report:
-    """Outbox backlog, messages given up on (with why), and people the bot cannot reach.
-
-    Withdrawn messages (about a pairing that ended before they went out) are counted too.
-    """
-    counts = await count_by_status(session)
-    failed = await failed_messages(session)
-    unreachable = await unreachable_people(session)
-    figures = (
-        ("Waiting to go out", str(backlog(counts))),
-        ("Sent", str(counts["sent"])),
-        ("Failed", str(counts["failed"])),
-        ("Undeliverable", str(counts["undeliverable"])),
-        # Taken back before they went out: what they said stopped being true.
-        ("Withdrawn", str(counts["withdrawn"])),
-    )
-    tables = []
-    if failed:
-        tables.append(
-            Table(
-                "Messages given up on (newest first)",
-                ("person", "email", "queued (UTC)", "why"),
-                tuple(
-                    (name, email, f"{queued:%-d %b %H:%M}", reason)
-                    for name, email, reason, _, queued in failed
-                ),
-            )
-        )
-    if unreachable:
-        tables.append(
-            Table(
-                "People I cannot reach (invite them, or check their account)",
-                ("person", "email", "messages", "why"),
-                tuple((name, email, count, reason) for name, email, reason, count in unreachable),
-            )
-        )
-    notes = () if tables else ("Every message so far was delivered or is on its way.",)
-    return Report("ops", "Operations: message delivery", figures, tuple(tables), None, notes)
+from handlers.reports import (
+    at_risk,
+    cadence,
+    equity,
+    export,
+    feedback,
+    mentors,
+    milestones,
+    ops,
+    overview,
+)
 
 
 @dataclass
@@ -83,12 +52,18 @@ class Catalogue:
 
 
 CATALOGUE = Catalogue()
-for _kind in (
-    *PAIR_KINDS,
-    *PEOPLE_KINDS,
-    Kind("ops", "outbox backlog, failed and undeliverable messages", ops_report),
+for _offered in (
+    overview,
+    cadence,
+    at_risk,
+    milestones,
+    mentors,
+    feedback,
+    equity,
+    export,
+    ops,
 ):
-    CATALOGUE.add(_kind)
+    CATALOGUE.add(_offered.KIND)
 
 
 class NotALead(Exception):

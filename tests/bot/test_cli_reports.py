@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from handlers.reports.people import EXPORT_COLUMNS
+from handlers.reports.export import EXPORT_COLUMNS
 from storage import Database
 from tests.bot.cli_helpers import mentorbot
 from tests.handlers import export_world

@@ -21,8 +21,17 @@ import pytest
 from handlers import build_engine
 from handlers.core.figures import Report, as_csv, as_json, as_text
 from handlers.core.program import Program
+from handlers.reports.at_risk import KIND as AT_RISK
+from handlers.reports.at_risk import at_risk
+from handlers.reports.cadence import KIND as CADENCE
+from handlers.reports.cadence import cadence
 from handlers.reports.catalogue import CATALOGUE
-from handlers.reports.pairs import KINDS, at_risk, cadence, mentors, milestones, overview
+from handlers.reports.mentors import KIND as MENTORS
+from handlers.reports.mentors import mentors
+from handlers.reports.milestones import KIND as MILESTONES
+from handlers.reports.milestones import milestones
+from handlers.reports.overview import KIND as OVERVIEW
+from handlers.reports.overview import overview
 from storage import (
     Database,
     DueItem,
@@ -34,6 +43,9 @@ from storage import (
     SessionLog,
 )
 from tests.helpers import Chat, FakeClock
+
+#: The reports about pairs, in the order the catalogue lists them.
+KINDS = [OVERVIEW, CADENCE, AT_RISK, MILESTONES, MENTORS]
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 PROGRAM_ID = "leadership-2027"
@@ -814,6 +826,7 @@ def test_every_kind_is_in_the_catalogue() -> None:
     names = [kind.name for kind in KINDS]
     assert names == ["overview", "cadence", "at-risk", "milestones", "mentors"]
     assert all(CATALOGUE.kinds[name] is kind for name, kind in zip(names, KINDS, strict=True))
+    assert CATALOGUE.names()[: len(names)] == names
 
 
 @pytest.mark.parametrize("kind", [kind.name for kind in KINDS])

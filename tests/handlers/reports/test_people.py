@@ -20,13 +20,12 @@ from handlers import build_engine
 from handlers.core.figures import Report, as_csv, as_json, as_text
 from handlers.core.program import Program, Question, QuestionType
 from handlers.reports.catalogue import CATALOGUE
-from handlers.reports.people import (
-    EXPORT_COLUMNS,
-    KINDS,
-    equity_report,
-    export_report,
-    feedback_report,
-)
+from handlers.reports.equity import KIND as EQUITY
+from handlers.reports.equity import equity_report
+from handlers.reports.export import EXPORT_COLUMNS, export_report
+from handlers.reports.export import KIND as EXPORT
+from handlers.reports.feedback import KIND as FEEDBACK
+from handlers.reports.feedback import feedback_report
 from handlers.reports.suppression import withheld
 from storage import (
     Database,
@@ -40,6 +39,9 @@ from storage import (
 from tests.handlers import export_world
 from tests.handlers.export_world import seed_small_program
 from tests.helpers import Chat, FakeClock, make_person
+
+#: The reports about people, in the order the catalogue lists them.
+KINDS = [FEEDBACK, EQUITY, EXPORT]
 
 PROGRAM = "leadership-2027"
 ENROLLED = datetime(2026, 8, 1, tzinfo=UTC)

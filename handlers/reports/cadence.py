@@ -1,0 +1,200 @@
+"""``report cadence``: the share of pairs on cadence, sessions per pair per month."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.core.figures import Chart, Kind, Report, Table, checked_chart, month_label
+from handlers.core.program import Program
+from handlers.reports.queries import (
+    ACTIVE,
+    PAIRING,
+    SESSION,
+    fetch_tally,
+    met_since,
+    midnight,
+    paused_side,
+    program_today,
+)
+from handlers.reports.suppression import count_cell, count_figure, share_figure, small_groups_note
+
+#: The window of the sessions-per-pair distribution, in days.
+RECENT_DAYS = 90
+#: Full months the cadence report's monthly table and chart cover.
+MONTHS = 6
+#: Full months the headline "sessions per pair per month" averages over.
+RATE_MONTHS = 3
+#: The sessions-per-pair distribution's last bucket holds this many sessions or more.
+TOP_BUCKET = 6
+
+
+def _months(today: date, count: int) -> list[tuple[date, date]]:
+    """The last ``count`` full months before today's month, oldest first, as [start, end)."""
+    months: list[tuple[date, date]] = []
+    end = today.replace(day=1)
+    for _ in range(count):
+        start = (end - timedelta(days=1)).replace(day=1)
+        months.insert(0, (start, end))
+        end = start
+    return months
+
+
+async def cadence(session: AsyncSession, program: Program, now: datetime) -> Report:
+    """The share of pairs on cadence, sessions per pair per month, and their distribution."""
+    conn = await session.connection()
+    program_id = program.id
+    k = program.min_group_size
+    today = program_today(program, now)
+    every = program.cadence.checkin_every_days
+
+    # One row per active pair, aggregated again below: never returned whole.
+    pair = PAIRING.alias("pair")
+    recent = (
+        sa.select(sa.func.count())
+        .where(
+            SESSION.c.pairing_id == pair.c.id,
+            SESSION.c.held_on > today - timedelta(days=RECENT_DAYS),
+        )
+        .scalar_subquery()
+    )
+    on_cadence = sa.or_(
+        met_since(pair, today - timedelta(days=every)),
+        pair.c.activated_at > now - timedelta(days=every),
+    )
+    per_pair = (
+        sa.select(
+            paused_side(pair, program_id).label("paused"),
+            on_cadence.label("on_cadence"),
+            recent.label("recent"),
+        )
+        .where(pair.c.program == program_id, pair.c.status == ACTIVE)
+        .subquery()
+    )
+    totals = (
+        await conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.count().filter(per_pair.c.paused),
+                sa.func.count().filter(~per_pair.c.paused, per_pair.c.on_cadence),
+            ).select_from(per_pair)
+        )
+    ).one()
+    active, paused, on = int(totals[0]), int(totals[1] or 0), int(totals[2] or 0)
+    counted = active - paused
+    bucket = sa.case((per_pair.c.recent >= TOP_BUCKET, TOP_BUCKET), else_=per_pair.c.recent)
+    spread = await fetch_tally(
+        conn,
+        sa.select(bucket, sa.func.count())
+        .select_from(per_pair)
+        .where(~per_pair.c.paused)
+        .group_by(bucket),
+    )
+    distribution = tuple(
+        (
+            f"{n} or more" if n == TOP_BUCKET else str(n),
+            count_cell(spread.get(n, 0), k),
+            share_figure(spread.get(n, 0), counted, k),
+        )
+        for n in range(TOP_BUCKET + 1)
+    )
+
+    months = _months(today, MONTHS)
+    first, last = months[0][0], months[-1][1]
+    sessions_row = (
+        await conn.execute(
+            sa.select(
+                *(
+                    sa.func.count().filter(SESSION.c.held_on >= start, SESSION.c.held_on < end)
+                    for start, end in months
+                )
+            )
+            .select_from(SESSION.join(PAIRING, PAIRING.c.id == SESSION.c.pairing_id))
+            .where(
+                PAIRING.c.program == program_id,
+                SESSION.c.held_on >= first,
+                SESSION.c.held_on < last,
+            )
+        )
+    ).one()
+    pairs_row = (
+        await conn.execute(
+            sa.select(
+                *(
+                    sa.func.count().filter(
+                        PAIRING.c.activated_at < midnight(end, program),
+                        sa.or_(
+                            PAIRING.c.closed_at.is_(None),
+                            PAIRING.c.closed_at >= midnight(start, program),
+                        ),
+                    )
+                    for start, end in months
+                )
+            ).where(
+                PAIRING.c.program == program_id,
+                PAIRING.c.activated_at.is_not(None),
+                PAIRING.c.activated_at < midnight(last, program),
+            )
+        )
+    ).one()
+    held = [int(n or 0) for n in sessions_row]
+    paired = [int(n or 0) for n in pairs_row]
+    # A month without an active pair has no rate (a gap in the chart), not a rate of 0.
+    rates = [round(s / p, 2) if p else None for s, p in zip(held, paired, strict=True)]
+    month_ids = tuple(f"{start:%Y-%m}" for start, _ in months)
+    labels = tuple(month_label(month) for month in month_ids)
+    monthly = tuple(
+        (label, s, count_cell(p, k), rate)
+        for label, s, p, rate in zip(labels, held, paired, rates, strict=True)
+    )
+    rate_sessions, rate_pairs = sum(held[-RATE_MONTHS:]), sum(paired[-RATE_MONTHS:])
+    rate = f"{rate_sessions / rate_pairs:.1f}" if rate_pairs else "–"
+    share = share_figure(on, counted, k)
+
+    figures = (
+        ("Active pairs", count_figure(active, k)),
+        ("Paused (either side; not counted below)", count_figure(paused, k)),
+        ("On cadence", f"{share or count_cell(on, k)} of {count_figure(counted, k)} pairs"),
+        (f"Sessions per pair per month (last {RATE_MONTHS} full months)", rate),
+    )
+    tables = (
+        Table(
+            "Sessions per active pair, by month",
+            ("month", "sessions", "active pairs", "sessions per pair"),
+            monthly,
+        ),
+        Table(
+            f"Sessions in the last {RECENT_DAYS} days, per active pair",
+            ("sessions", "pairs", "share"),
+            distribution,
+        ),
+    )
+    chart, no_chart = checked_chart(
+        Chart(
+            "line",
+            "Sessions per active pair, by month",
+            labels,
+            (("sessions per pair", tuple(rates)),),
+            "sessions per pair",
+            months=month_ids,
+        ),
+        all_zero=f"No chart of sessions by month: no session was logged in the last "
+        f"{MONTHS} full months.",
+        all_hidden=f"No chart of sessions by month: no pair was active in the last "
+        f"{MONTHS} full months.",
+    )
+    notes = (
+        *((no_chart,) if no_chart else ()),
+        f"On cadence: an active pair that held a session in the last {every} days (the "
+        f"check-in interval), or became active less than {every} days ago. Pairs with a "
+        "paused side are left out of the share and of the distribution.",
+        "Sessions per pair per month: sessions held in a month over the pairs active at any "
+        "time in it (a pair active for part of a month counts as one).",
+        small_groups_note(k),
+    )
+    return Report("cadence", "Cadence: are pairs meeting?", figures, tables, chart, notes)
+
+
+KIND = Kind("cadence", "share of pairs on cadence, sessions per pair per month", cadence)
