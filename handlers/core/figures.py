@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -259,7 +259,14 @@ def as_text(report: Report, *, heading: bool = True) -> str:
     return "\n".join(lines)
 
 
-Builder = Callable[[AsyncSession, Program, datetime], Awaitable[Report]]
+class Builder(Protocol):
+    """Builds one kind of report: ``await build(session, program, now=now)``."""
+
+    def __call__(
+        self, session: AsyncSession, program: Program, /, *, now: datetime
+    ) -> Awaitable[Report]:
+        """The report on ``program`` as it stands at ``now``."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -283,8 +283,8 @@ def _outliers(sizes: Counter[Row], k: int) -> int:
 def k_anonymous(
     rows: Sequence[Row],
     quasi: Mapping[int, Hierarchy],
-    k: int,
     *,
+    k: int,
     limit: int | None = None,
 ) -> Anonymised:
     """Generalise, then suppress, until every combination of ``quasi`` covers ``k`` rows.

@@ -66,7 +66,7 @@ def _first_name(name: str) -> str:
     return name.split()[0] if name else name
 
 
-async def at_risk(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Pairs that need a lead: missed check-ins, silence, a "no" at calibration, proposals."""
     conn = await session.connection()
     program_id = program.id

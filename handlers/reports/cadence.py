@@ -42,7 +42,7 @@ def _months(today: date, count: int) -> list[tuple[date, date]]:
     return months
 
 
-async def cadence(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """The share of pairs on cadence, sessions per pair per month, and their distribution."""
     conn = await session.connection()
     program_id = program.id
@@ -96,7 +96,7 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
         (
             f"{n} or more" if n == TOP_BUCKET else str(n),
             count_cell(spread.get(n, 0), k),
-            share_figure(spread.get(n, 0), counted, k),
+            share_figure(spread.get(n, 0), counted, k=k),
         )
         for n in range(TOP_BUCKET + 1)
     )
@@ -151,7 +151,7 @@ async def cadence(session: AsyncSession, program: Program, now: datetime) -> Rep
     )
     rate_sessions, rate_pairs = sum(held[-RATE_MONTHS:]), sum(paired[-RATE_MONTHS:])
     rate = f"{rate_sessions / rate_pairs:.1f}" if rate_pairs else "–"
-    share = share_figure(on, counted, k)
+    share = share_figure(on, counted, k=k)
 
     figures = (
         ("Active pairs", count_figure(active, k)),

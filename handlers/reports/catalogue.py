@@ -99,7 +99,7 @@ async def run_report(
         )
         raise NotALead(actor)
     found = CATALOGUE.kinds[kind]
-    report = await found.build(session, program, now)
+    report = await found.build(session, program, now=now)
     await record(session, actor=actor, action="report", target=kind, now=now, detail=detail)
     return report
 

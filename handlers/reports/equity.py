@@ -242,7 +242,7 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
     return _Protected(rows, bool(protecting), bool(guarded))
 
 
-async def equity_report(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def equity_report(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Mentees, match rate and days to match by department, level, location and attributes.
 
     Self-identified attributes are those people chose to give (``Person.attributes``),

@@ -136,7 +136,7 @@ def _moment(value: datetime | None) -> str:
     return "" if value is None else value.isoformat(timespec="seconds")
 
 
-async def export_report(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def export_report(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Per-pair figures as one table (``report export --format csv`` writes it as CSV).
 
     No notes, summaries or ratings: only counts, dates and the two sides' department
@@ -189,7 +189,7 @@ async def export_report(session: AsyncSession, program: Program, now: datetime) 
             )
         )
     threshold = program.min_group_size
-    shown = k_anonymous(rows, EXPORT_QUASI_IDENTIFIERS, threshold)
+    shown = k_anonymous(rows, EXPORT_QUASI_IDENTIFIERS, k=threshold)
     active = sum(1 for row in shown.rows if row[6] == PairingStatus.ACTIVE.value)
     figures = [
         ("Pairings", f"{len(shown.rows):,}"),

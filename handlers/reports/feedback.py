@@ -171,7 +171,7 @@ def _main_rating(program: Program) -> Question | None:
     return first[0] if first else None
 
 
-async def feedback_report(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def feedback_report(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Average ratings per question and their monthly trend; shares of single choices.
 
     An average (per question, and per question and month) is shown only where at least

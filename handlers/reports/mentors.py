@@ -72,7 +72,7 @@ def _average(value: Any, respondents: int, k: int) -> Cell:
     )
 
 
-async def mentors(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def mentors(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Mentors' load against capacity, inactive mentors, and readiness averages."""
     conn = await session.connection()
     program_id = program.id

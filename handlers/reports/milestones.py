@@ -20,7 +20,7 @@ from handlers.reports.suppression import (
 from storage import MilestoneStatus
 
 
-async def milestones(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def milestones(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Milestone progress across active pairs' current plans."""
     conn = await session.connection()
     program_id = program.id
@@ -91,7 +91,7 @@ async def milestones(session: AsyncSession, program: Program, now: datetime) -> 
             count_cell(int(t), k),
             count_cell(int(s), k),
             count_cell(int(o), k),
-            share_figure(int(d), int(n), k),
+            share_figure(int(d), int(n), k=k),
         )
         for position, n, d, t, s, o in by_position
     )
@@ -99,13 +99,13 @@ async def milestones(session: AsyncSession, program: Program, now: datetime) -> 
         (
             label,
             count_cell(by_progress.get(label, 0), k),
-            share_figure(by_progress.get(label, 0), active, k),
+            share_figure(by_progress.get(label, 0), active, k=k),
         )
         for label in ("no plan yet", "none done yet", "some done", "all done")
     )
 
     def of(n: int, whole: int) -> str:
-        share = share_figure(n, whole, k)
+        share = share_figure(n, whole, k=k)
         return f"{number(n)} ({share})" if share else count_figure(n, k)
 
     def of_total(n: int) -> str:

@@ -11,7 +11,7 @@ from handlers.core.outbox import backlog, count_by_status, failed_messages, unre
 from handlers.core.program import Program
 
 
-async def ops_report(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def ops_report(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Outbox backlog, messages given up on (with why), and people the bot cannot reach.
 
     Withdrawn messages (about a pairing that ended before they went out) are counted too.

@@ -34,7 +34,7 @@ ROLE_ORDER = (Role.MENTEE.value, Role.MENTOR.value)
 STATUS_ORDER = tuple(s.value for s in EnrollmentStatus)
 
 
-async def overview(session: AsyncSession, program: Program, now: datetime) -> Report:
+async def overview(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Participants by role and status, pairs, the waitlist, and how long matching takes."""
     conn = await session.connection()
     program_id = program.id

@@ -64,7 +64,7 @@ def percent(part: float, whole: float) -> int:
     return math.floor(100 * part / whole + 0.5)
 
 
-def share_figure(part: int, whole: int, k: int) -> str | None:
+def share_figure(part: int, whole: int, *, k: int) -> str | None:
     """``part`` of ``whole`` as a percentage (``40%``); None where it must not be shown.
 
     None when ``whole`` is none, or when ``part`` is a small group: the share would give a

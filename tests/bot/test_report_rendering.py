@@ -125,7 +125,7 @@ def catalogue(monkeypatch: pytest.MonkeyPatch) -> dict[str, Report]:
     offered: dict[str, Report] = {}
 
     def offer(name: str) -> None:
-        async def build(session: AsyncSession, program: Program, now: datetime) -> Report:
+        async def build(session: AsyncSession, program: Program, *, now: datetime) -> Report:
             return offered[name]
 
         monkeypatch.setitem(CATALOGUE.kinds, name, Kind(name, "a test-only report", build))

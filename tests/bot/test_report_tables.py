@@ -340,7 +340,7 @@ async def test_every_reports_card_tables_have_short_headings_and_six_columns(
     database: Database, program: Program, kind: str
 ) -> None:
     async with database.session() as session:
-        report = await CATALOGUE.kinds[kind].build(session, program, FakeClock().now())
+        report = await CATALOGUE.kinds[kind].build(session, program, now=FakeClock().now())
     card = render_card([report_reply(report)])
     for table in card_tables(card):
         assert len(table["columns"]) <= 6
@@ -380,7 +380,7 @@ def catalogue(monkeypatch: pytest.MonkeyPatch) -> dict[str, Report]:
     offered: dict[str, Report] = {}
 
     def offer(name: str) -> None:
-        async def build(session: AsyncSession, program: Program, now: datetime) -> Report:
+        async def build(session: AsyncSession, program: Program, *, now: datetime) -> Report:
             return offered[name]
 
         monkeypatch.setitem(CATALOGUE.kinds, name, Kind(name, "a test-only report", build))

@@ -71,7 +71,7 @@ def test_a_department_ladder_folds_small_departments_into_other_then_reads_any()
 
 def test_combinations_that_already_cover_k_rows_are_shown_as_they_are() -> None:
     rows = _rows(*[("Sales", 4)] * 5, *[("Legal", 9)] * 5)
-    result = k_anonymous(rows, QUASI, 5)
+    result = k_anonymous(rows, QUASI, k=5)
     assert result.rows == tuple(rows)
     assert (result.suppressed, result.left_out) == (0, 0)
     assert result.note("pairings") == (
@@ -85,7 +85,7 @@ def test_the_column_with_the_most_distinct_values_is_generalised_first() -> None
     rows = _rows(
         *[("Sales", lv) for lv in (1, 2, 3, 3, 3)], *[("HR", lv) for lv in (4, 5, 6, 6, 6)]
     )
-    result = k_anonymous(rows, QUASI, 5)
+    result = k_anonymous(rows, QUASI, k=5)
     assert _combinations(result) == {("Sales", "0–3"): 5, ("HR", "4–6"): 5}
     assert result.note("pairings") == (
         "So that no one can be picked out, every combination of department and level covers "
@@ -105,14 +105,14 @@ def test_among_equals_the_step_that_keeps_more_is_taken() -> None:
         *[("Sales", level) for level in (2, 3, 3, 4, 6)],
         ("Legal", 8),
     )
-    result = k_anonymous(rows, QUASI, 5)
+    result = k_anonymous(rows, QUASI, k=5)
     assert _combinations(result) == {("Engineering", "0–6"): 6, ("Sales", "0–6"): 5}
     assert result.left_out == 1
 
 
 def test_small_departments_are_folded_into_other_when_that_merges_them() -> None:
     rows = _rows(*[("Sales", 4)] * 5, *[("Legal", 4)] * 2, *[("HR", 4)] * 3)
-    result = k_anonymous(rows, QUASI, 5)
+    result = k_anonymous(rows, QUASI, k=5)
     assert _combinations(result) == {("Sales", 4): 5, (OTHER, 4): 5}
     assert 'in department, a department with fewer than 5 pairings reads "other"' in (
         result.note("pairings")
@@ -121,7 +121,7 @@ def test_small_departments_are_folded_into_other_when_that_merges_them() -> None
 
 def test_fewer_than_k_outliers_are_left_out_since_blanked_they_would_stand_out() -> None:
     rows = _rows(*[("Sales", 4)] * 10, ("Legal", 9))
-    result = k_anonymous(rows, QUASI, 5, limit=1)
+    result = k_anonymous(rows, QUASI, k=5, limit=1)
     assert result.rows == tuple(rows[:10])
     assert (result.suppressed, result.left_out) == (0, 1)
     assert result.note("pairings").endswith(
@@ -132,7 +132,7 @@ def test_fewer_than_k_outliers_are_left_out_since_blanked_they_would_stand_out()
 def test_k_or_more_outliers_read_suppressed_and_keep_their_other_figures() -> None:
     lone = [("Legal", 9), ("HR", 1), ("Finance", 12), ("Design", 30), ("Risk", 15)]
     rows = _rows(*[("Sales", 4)] * 45, *lone)
-    result = k_anonymous(rows, QUASI, 5)
+    result = k_anonymous(rows, QUASI, k=5)
     assert suppression_limit(len(rows)) == 5
     assert result.rows[:45] == tuple(rows[:45])
     assert result.rows[45:] == tuple((n, SUPPRESSED, SUPPRESSED, "no") for n in range(46, 51))
@@ -144,7 +144,7 @@ def test_k_or_more_outliers_read_suppressed_and_keep_their_other_figures() -> No
 
 def test_fewer_than_k_rows_in_all_are_none_listed() -> None:
     rows = _rows(("Sales", 4), ("Sales", 4), ("Sales", 4))
-    result = k_anonymous(rows, QUASI, 5)
+    result = k_anonymous(rows, QUASI, k=5)
     assert result.rows == ()
     assert result.left_out == 3
     assert result.note("pairings") == (
@@ -196,7 +196,7 @@ def _shown_from(original: Sequence[Row], result: Anonymised, k: int) -> None:
 @given(TABLES, st.integers(min_value=2, max_value=10))
 def test_every_combination_shown_covers_at_least_k_rows(drawn: list[Row], k: int) -> None:
     rows = [(*row, n) for n, row in enumerate(drawn)]
-    result = k_anonymous(rows, FOUR, k)
+    result = k_anonymous(rows, FOUR, k=k)
     combinations = Counter(row[:4] for row in result.rows)
     assert all(count >= k for count in combinations.values()), combinations
     # Suppressed rows are a combination of their own, so they too number k or more.
@@ -210,7 +210,7 @@ def test_every_combination_shown_covers_at_least_k_rows(drawn: list[Row], k: int
         len(rows) < k and not result.rows
     )
     _shown_from(rows, result, k)
-    again = k_anonymous(list(rows), FOUR, k)
+    again = k_anonymous(list(rows), FOUR, k=k)
     assert (again.rows, again.note(), again.suppressed) == (
         result.rows,
         result.note(),
@@ -219,5 +219,5 @@ def test_every_combination_shown_covers_at_least_k_rows(drawn: list[Row], k: int
 
 
 def test_an_empty_table_says_there_is_nothing_to_list() -> None:
-    result = k_anonymous([], QUASI, 5)
+    result = k_anonymous([], QUASI, k=5)
     assert (result.rows, result.note("pairings")) == ((), "There are no pairings to list.")

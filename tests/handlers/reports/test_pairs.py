@@ -372,7 +372,7 @@ def pairs_of_two(program: Program) -> Program:
 async def build(database: Database, builder: Any, program: Program) -> Report:
     await seed(database)
     async with database.session() as session:
-        report: Report = await builder(session, program, NOW)
+        report: Report = await builder(session, program, now=NOW)
     return report
 
 
@@ -441,7 +441,7 @@ async def test_overview_of_an_empty_program_shows_none_as_zero(
     database: Database, program: Program
 ) -> None:
     async with database.session() as session:
-        report = await overview(session, program, NOW)
+        report = await overview(session, program, now=NOW)
     assert figures(report) == {
         "Mentees (not left)": "0",
         "Mentors (not left)": "0",
@@ -800,7 +800,7 @@ async def test_a_report_on_an_empty_program_shows_nothing_to_count(
     database: Database, program: Program, kind: str
 ) -> None:
     async with database.session() as session:
-        report = await CATALOGUE.kinds[kind].build(session, program, NOW)
+        report = await CATALOGUE.kinds[kind].build(session, program, now=NOW)
     assert report.kind == kind
     assert report.tables
     json.loads(as_json(report))

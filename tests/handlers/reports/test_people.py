@@ -361,7 +361,7 @@ async def _seed(database: Database, *, number_question: bool = False) -> World:
 
 async def _build(database: Database, program: Program, build: Any) -> Report:
     async with database.session() as session:
-        report: Report = await build(session, program, NOW)
+        report: Report = await build(session, program, now=NOW)
         return report
 
 

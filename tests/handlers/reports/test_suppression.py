@@ -59,7 +59,7 @@ def test_a_headline_count_follows_the_same_rule_with_thousands_separated(
     ],
 )
 def test_a_share_is_shown_only_where_its_count_is(part: int, whole: int, shown: str) -> None:
-    assert share_figure(part, whole, K) == shown
+    assert share_figure(part, whole, k=K) == shown
 
 
 def test_an_average_of_too_few_is_not_worked_out() -> None:
@@ -92,7 +92,7 @@ def test_an_empty_cell_needs_no_protection_from_subtraction() -> None:
 
 async def _report(database: Database, program: Program, kind: str) -> Report:
     async with database.session() as session:
-        return await CATALOGUE.kinds[kind].build(session, program, NOW)
+        return await CATALOGUE.kinds[kind].build(session, program, now=NOW)
 
 
 def _rows(report: Report, title: str) -> list[tuple[Any, ...]]:
