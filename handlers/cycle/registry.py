@@ -32,7 +32,7 @@ def _joined(*tables: Mapping[DueKind, DueHandler]) -> dict[str, DueHandler]:
     for table in tables:
         for kind, handler in table.items():
             if kind in joined:
-                raise ValueError(f"two handlers for the due kind {kind!r}")
+                raise ValueError(f"two handlers for the due kind '{kind}'")
             joined[kind] = handler
     return joined
 
