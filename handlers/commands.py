@@ -10,8 +10,10 @@ from handlers.core.forms import FormFlow
 from handlers.core.messages import Inbound, Option, Reply
 from handlers.core.ports import Clock, SystemClock
 from handlers.core.program import Program
-from handlers.cycle.running import LeaveFlow, RescheduleFlow, cycle_lines
-from handlers.cycle.running import commands as cycle_commands
+from handlers.cycle.commands import commands as cycle_commands
+from handlers.cycle.leave import LeaveFlow
+from handlers.cycle.reschedule import RescheduleFlow
+from handlers.cycle.status import cycle_lines
 from handlers.intake.chat import IntakeFlow, describe_enrollment
 from handlers.matching.by_hand import commands as manual_pairing_commands
 from handlers.matching.lapses import paused_for_lapses

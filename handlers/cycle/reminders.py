@@ -29,7 +29,8 @@ from handlers.core.calendar import day_label, local_date
 from handlers.core.messages import DaysSince, Option, Reply, counting
 from handlers.core.outbox import enqueue
 from handlers.core.program import Cadence, Program
-from handlers.cycle.schedule import insert_due, reminder_check
+from handlers.cycle.batch import Due, DueHandler, Handled, Message, Pair
+from handlers.cycle.schedule import due_row, insert_due, reminder_check
 from handlers.sessions.feedback import FEEDBACK, READINESS, TITLES, give_feedback
 from storage import DueKind, FeedbackStatus, Pairing, Person, PlanVersion, Role
 
@@ -60,6 +61,17 @@ class PairSides:
     start: datetime
     mentee: Side
     mentor: Side
+
+
+def sides_of(pair: Pair) -> PairSides:
+    """The pairing of a due pass as the reminders of owed steps see it."""
+    return PairSides(
+        id=pair.id,
+        cycle=pair.cycle,
+        start=pair.start,
+        mentee=Side(pair.mentee_id, pair.mentee, pair.mentee_zone),
+        mentor=Side(pair.mentor_id, pair.mentor, pair.mentor_zone),
+    )
 
 
 @dataclass(frozen=True)
@@ -295,3 +307,21 @@ LOOKS: dict[str, Callable[[AsyncSession, Program, PairSides, datetime], Awaitabl
     DueKind.PLAN_REMINDER.value: remind_plan,
     DueKind.SURVEY_REMINDER.value: remind_surveys,
 }
+
+
+async def look(session: AsyncSession, due: Due) -> Handled:
+    """A look fell due: remind whoever still owes a step, and schedule the next look."""
+    pair, kind, now = due.pair, due.item.kind, due.batch.now
+    looked = await LOOKS[kind](session, due.batch.program, sides_of(pair), now)
+    for reminder in looked.reminders:
+        to = reminder.to
+        due.messages.append(
+            Message(to.person_id, to.zone, reminder.reply, reminder.key, False, due.item.id)
+        )
+    if looked.again is not None:
+        due.follow_ups.append(due_row(pair.id, kind, looked.again, now))
+    return "sent" if looked.reminders else "suppressed"
+
+
+#: The due kinds this module handles (see handlers.cycle.registry).
+HANDLERS: dict[DueKind, DueHandler] = {DueKind(kind): look for kind in LOOKS}

@@ -27,7 +27,7 @@ from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Attachment, Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program, QuestionType
-from handlers.cycle.running import end_pairing
+from handlers.cycle.ending import end_pairing
 from handlers.people.lookups import pairings_of
 from storage import (
     OPEN_PAIRING,
@@ -380,7 +380,7 @@ async def _erase(
         erased_is_mentor = pairing.mentor_id == person_id
         status_before = pairing.model_copy()
         if not await end_pairing(
-            session, program, pairing, now, reason="left", rematch=erased_is_mentor
+            session, program, pairing=pairing, now=now, reason="left", rematch=erased_is_mentor
         ):
             continue
         ended += 1

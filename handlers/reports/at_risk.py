@@ -85,7 +85,7 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
     )
 
     def said_no(role: Role) -> Any:
-        # The answer to this cycle's calibration (handlers.cycle.running._calibrate).
+        # The answer to this cycle's calibration (handlers.cycle.answers._calibrate).
         return sa.exists().where(
             DUE.c.pairing_id == pair.c.id,
             DUE.c.kind == DueKind.CALIBRATION.value,

@@ -1,4 +1,5 @@
-"""The 90-day cycle in simulated time: what arrives, when, locally; and the words that steer it."""
+"""The 90-day cycle in simulated time: what arrives, when, locally, and what the due pass
+makes of check-ins, reviews and a bot that was down."""
 
 from __future__ import annotations
 
@@ -7,45 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from handlers.core.program import Program
-from storage import Database, DueItem, Enrollment, Feedback, Milestone, Outbox, Pairing, SessionLog
-from tests.handlers.cycle_world import LEAD, Received, World, log_session
-from tests.helpers import make_person, mentee, rows
-
-MARCUS = "marcus.lee@example.com"
-
-
-@pytest.fixture
-async def world(database: Database, program: Program) -> World:
-    return World(database, program)
-
-
-def in_order(messages: list[Received]) -> list[Received]:
-    """Messages by delivery time, then recipient.
-
-    Messages delivered at the same moment to different people go out concurrently, so
-    they are ordered by recipient; one person's messages keep the order they arrived in.
-    """
-    return sorted(messages, key=lambda m: (m.at, m.email))
-
-
-def seen(messages: list[Received]) -> list[tuple[str, str, str]]:
-    """(local day and time, who, title) of each message, in order (see :func:`in_order`)."""
-    out = []
-    for m in in_order(messages):
-        title = m.text.split("\n", 1)[0].strip("= ")
-        out.append((m.local.strftime("%a %-d %b %H:%M"), m.email.split("@")[0], title))
-    return out
-
-
-def assert_working_hours(messages: list[Received]) -> None:
-    for m in messages:
-        local = m.local
-        assert local.weekday() < 5, f"{m.email} got a message on a weekend: {local}"
-        assert "09:00" <= local.strftime("%H:%M") <= "17:30", f"{m.email} at {local}: {m.text}"
-
-
-async def current(database: Database, pairing: Pairing) -> Pairing:
-    return next(p for p in await rows(database, Pairing) if p.id == pairing.id)
+from storage import Database, DueItem, Feedback, Milestone, Outbox, Pairing, SessionLog
+from tests.handlers.cycle.timeline import assert_working_hours, current, in_order, seen
+from tests.handlers.cycle_world import World, log_session
+from tests.helpers import make_person, rows
 
 
 async def test_a_pairing_walks_through_its_whole_90_days(world: World) -> None:
@@ -360,178 +326,6 @@ async def test_nine_in_the_morning_stays_nine_across_daylight_saving(
         "31 Mar 09:00 EDT",
     ]
     assert_working_hours(got)
-
-
-async def test_calibration_not_really_offers_a_rematch_and_tells_the_lead(world: World) -> None:
-    lee, _ana, pairing = await world.pair()
-    n = pairing.id
-    await world.walk(31)
-    world.take()
-    reply = await world.chat(lee).expect(f"calibrate {n} no", "I've let the program lead know")
-    assert "1. Find a new match\n  2. Keep trying" in reply
-    await world.tick()
-    told = world.take()
-    assert {m.email for m in told} == {LEAD, MARCUS}
-    assert "Lee Park (mentee) says the pairing Lee Park → Ana Lima isn't working" in told[0].text
-    [calibration] = [d for d in await rows(world.database, DueItem) if d.kind == "calibration"]
-    assert calibration.answers == {"mentee": "no"}
-
-    await world.chat(lee).expect(f"rematch {n}", "you're back on the waitlist, keeping your place")
-    ended = await current(world.database, pairing)
-    assert (ended.status, ended.end_reason) == ("ended", "rematch")
-    [enrollment] = [e for e in await rows(world.database, Enrollment) if e.person_id == lee.id]
-    assert enrollment.status == "waiting"
-    assert enrollment.waiting_since == datetime(2026, 11, 2, tzinfo=UTC)  # as first joined
-    assert {d.status for d in await rows(world.database, DueItem)} <= {"done", "cancelled"}
-    await world.tick()
-    assert any("Lee Park asked for a different match" in m.text for m in world.take())
-    await world.chat(lee).expect(f"rematch {n}", "isn't active any more")
-
-
-async def test_snooze_and_reschedule_move_the_reminder(world: World) -> None:
-    _lee, ana, pairing = await world.pair()
-    n = pairing.id
-    await world.walk(14)
-    assert any("Check-in with Lee Park" in m.text for m in world.take() if m.email == "ana@x.com")
-    chat = world.chat(ana)
-    await chat.expect(f"snooze {n}", "Snoozed: I'll remind you on Thu 10 Dec")
-    await world.walk(3)
-    [reminder] = world.take()
-    assert "Check-in with Lee Park" in reminder.text
-    assert reminder.local.strftime("%a %-d %b %H:%M") == "Thu 10 Dec 10:00"
-
-    asked = await chat.send(f"reschedule {n}")
-    assert "When will you meet?" in asked and "1. Fri 11 Dec" in asked
-    await chat.expect("saturday", "Got it: I'll check in with you on Sat 12 Dec")
-    await world.walk(4)
-    [rescheduled] = world.take()
-    assert "Today's the day you planned to meet Lee" in rescheduled.text
-    # A Saturday in the mentor's calendar is still not a working day.
-    assert rescheduled.local.strftime("%a %-d %b %H:%M") == "Mon 14 Dec 09:00"
-
-    await chat.expect(f"snooze {n}", "Snoozed")
-    await log_session(chat, minutes="30")
-    await world.walk(4)
-    assert [m for m in world.take() if "Check-in" in m.text] == []
-    await chat.expect(f"reschedule {n} yesterday", "Pick a day after today")
-
-
-async def test_pause_holds_everything_and_resume_starts_again_from_today(world: World) -> None:
-    _lee, ana, _pairing = await world.pair()
-    await world.tick()
-    world.take()
-    chat = world.chat(ana)
-    await chat.expect("pause", "Paused until you type resume")
-    await world.tick()
-    [told] = world.take()
-    assert (told.email, "Ana Lima is taking a break from mentoring") == (
-        "lee@x.com",
-        told.text.split(" until")[0].split("\n")[-1],
-    )
-    await world.walk(35)  # past the check-in (7 Dec) and the calibration (23 Dec)
-    assert world.take() == []
-    held = sorted(d.kind for d in await rows(world.database, DueItem) if d.status == "held")
-    assert held == ["calibration", "checkin", "plan_reminder", "quarterly_review"]
-    await chat.expect("resume", "Welcome back! Check-ins start again: the next one is in 14 days.")
-    await world.tick()
-    back = in_order(world.take())
-    assert seen(back) == [
-        ("Mon 28 Dec 10:00", "ana", "Quarterly review"),
-        ("Mon 28 Dec 10:00", "ana", "One month in"),
-        (
-            "Mon 28 Dec 10:00",
-            "lee",
-            "Ana Lima is back from their break, so check-ins for your pairing start again.",
-        ),
-        # The plan is still Lee's to write: the reminder the pause held goes out now.
-        ("Mon 28 Dec 10:00", "lee", "Your plan is still to write"),
-        ("Mon 28 Dec 10:00", "lee", "Quarterly review"),
-        ("Mon 28 Dec 10:00", "lee", "One month in"),
-    ]
-    await world.walk(14)
-    nudges = [m for m in world.take() if "Check-in" in m.text]
-    assert seen(nudges) == [
-        ("Mon 11 Jan 10:00", "ana", "Check-in with Lee Park"),
-        ("Mon 11 Jan 10:00", "lee", "Check-in with Ana Lima"),
-    ]
-    await chat.expect("resume", "You're not paused")
-
-
-async def test_a_pause_with_an_end_date_ends_by_itself(world: World) -> None:
-    lee, _ana, _pairing = await world.pair()
-    await world.tick()
-    world.take()
-    chat = world.chat(lee)
-    await chat.expect("pause until yesterday", "A pause has to end after today")
-    await chat.expect("pause until the cows come home", "I can't read")
-    await chat.expect("pause for 2 weeks", "Paused until Mon 7 Dec")
-    await world.walk(15)
-    got = world.take()
-    assert any(
-        m.email == "lee@x.com" and "Your break is over, so welcome back" in m.text for m in got
-    )
-    assert any(
-        m.email == "ana@x.com" and "Lee Park is back from their break" in m.text for m in got
-    )
-    [enrollment] = [e for e in await rows(world.database, Enrollment) if e.person_id == lee.id]
-    assert (enrollment.status, enrollment.paused_until) == ("matched", None)
-
-
-async def test_a_mentor_who_leaves_frees_the_mentee_kindly(world: World) -> None:
-    lee, ana, pairing = await world.pair()
-    await world.tick()
-    world.take()
-    # Joined the waitlist on 10 Nov, after Lee (2 Nov).
-    await mentee(
-        world.database, "zed@x.com", name="Zed Later", since=datetime(2026, 11, 10, tzinfo=UTC)
-    )
-    chat = world.chat(ana)
-    asked = await chat.send("leave")
-    assert "It ends your pairing with Lee Park, and they'll be told kindly." in asked
-    await chat.expect("2", "OK, you're staying in Leadership Mentoring Program 2027")
-    await chat.send("leave")
-    await chat.expect("1", "You've left Leadership Mentoring Program 2027", "Your 1 pairing ended")
-    ended = await current(world.database, pairing)
-    assert (ended.status, ended.end_reason) == ("ended", "left")
-    statuses = {(e.person_id, e.role): e.status for e in await rows(world.database, Enrollment)}
-    assert statuses[(ana.id, "mentor")] == "left"
-    assert statuses[(lee.id, "mentee")] == "waiting"
-    assert {d.status for d in await rows(world.database, DueItem)} == {"cancelled"}
-    await world.tick()
-    [told] = world.take()
-    assert told.email == "lee@x.com"
-    assert "It's no reflection on you: you're back on the waitlist with the place" in told.text
-    # Lee keeps the place from 2 Nov: ahead of Zed, who joined later.
-    status = await world.chat(lee).send("status")
-    assert "You're number 1 of 2 on the waitlist for a mentor." in status
-
-
-async def test_a_mentee_who_leaves_frees_the_mentors_place(world: World) -> None:
-    lee, _ana, _pairing = await world.pair()
-    chat = world.chat(lee)
-    await chat.send("leave")
-    await chat.send("yes, leave")
-    await world.tick()
-    told = [m for m in world.take() if m.email == "ana@x.com" and "has left" in m.text]
-    assert "your place is free for a new mentee" in told[0].text
-    await mentee(world.database, "kim@x.com", name="Kim Lo")
-    lead = world.chat(await make_person(world.database, LEAD))
-    assert "1. Kim Lo → Ana Lima" in await lead.send("match")
-    await world.chat(lee).expect("leave", "You're not enrolled, so there's nothing to leave.")
-
-
-async def test_closing_a_pairing_completes_it_and_frees_the_place(world: World) -> None:
-    lee, ana, pairing = await world.pair()
-    n = pairing.id
-    await world.chat(ana).expect(f"close {n}", "Closed. Thank you for taking part")
-    ended = await current(world.database, pairing)
-    assert (ended.status, ended.end_reason) == ("ended", "closed")
-    await world.tick()
-    [told] = [m for m in world.take() if m.email == "lee@x.com" and "closed" in m.text]
-    assert "Type join whenever you'd like a new mentor." in told.text
-    status = await world.chat(lee).send("status")
-    assert "pairing has ended; type join to ask for a new mentor" in status
-    await world.chat(ana).expect(f"keep {n}", "isn't active any more")
 
 
 async def test_what_fell_due_while_the_bot_was_down_goes_out_once_folded(world: World) -> None:

@@ -7,18 +7,10 @@ queued, in the same transaction as the reply.
 
 from __future__ import annotations
 
-import pytest
-
-from handlers.core.program import Program
 from scheduler.due import run_due
-from storage import Database, Outbox, Pairing, Person
+from storage import Outbox, Pairing, Person
 from tests.handlers.cycle_world import LEAD, World, log_session
 from tests.helpers import make_person, mentee, mentor, rows
-
-
-@pytest.fixture
-async def world(database: Database, program: Program) -> World:
-    return World(database, program)
 
 
 async def waiting_for(world: World, person: Person) -> list[str]:

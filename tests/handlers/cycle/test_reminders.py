@@ -9,22 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-import pytest
-
 from handlers.core.program import Program
 from handlers.cycle.schedule import due_row, insert_due
 from storage import Database, DueItem, DueKind, Outbox
-from tests.handlers.cycle.test_cycle import assert_working_hours, seen
+from tests.handlers.cycle.timeline import assert_working_hours, seen
 from tests.handlers.cycle_world import Received, World, log_session
 from tests.helpers import Chat, rows
 
 PLAN_OWED = "Your plan is still to write"
 FEEDBACK_OWED = "Your feedback, please"
-
-
-@pytest.fixture
-async def world(database: Database, program: Program) -> World:
-    return World(database, program)
 
 
 def titled(messages: list[Received], title: str) -> list[Received]:

@@ -1,0 +1,262 @@
+"""A person's break: ``pause [until DATE | for N weeks]``, ``resume``, and pauses that run out.
+
+A pause holds the due items of the person's pairings (the due pass marks them held) and
+keeps them out of new matches; the other side of each pairing is told. Resuming restores
+the person's standing and restarts their pairings' cadence from that day
+(:func:`resume_person`); the due pass resumes whoever's pause has run out
+(:func:`resume_due_pauses`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.core.calendar import day_label, local_date, parse_day
+from handlers.core.engine import Command, Outcome, Turn
+from handlers.core.messages import Reply
+from handlers.core.program import Program
+from handlers.cycle.ending import tell
+from handlers.cycle.schedule import cancel_due, due_row, insert_due, move_checkin, release_held
+from handlers.matching.lapses import LAPSES
+from handlers.people.lookups import pairings_of
+from handlers.plans.chat import active_pairings, zone_of
+from storage import DueKind, Enrollment, EnrollmentStatus, PairingStatus, Person, Role
+from storage.queries import enrollments_of
+
+ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
+
+
+async def enrollments_kept(turn: Turn) -> list[Enrollment]:
+    """The person's enrollments in the program they have not left."""
+    found = await enrollments_of(turn.session, turn.person.id or 0, turn.program.id)
+    return [e for e in found if e.status != EnrollmentStatus.LEFT]
+
+
+def _pause_until(args: list[str], today: date) -> date | str | None:
+    """The end of a pause from ``pause [until DATE | for N days|weeks]``; a str is a problem."""
+    words = [w for w in args if w.lower() not in ("until", "till", "til")]
+    if not words:
+        return None
+    text = " ".join(words).lower()
+    if words[0].lower() == "for":
+        text = "in " + " ".join(words[1:])
+    day = parse_day(text, today)
+    if day is None:
+        return (
+            f"I can't read {' '.join(args)!r} as a date. Type pause, pause until 2027-01-10, "
+            "or pause for 2 weeks."
+        )
+    if day <= today:
+        return "A pause has to end after today. Type pause on its own to pause until resume."
+    if day > today + timedelta(days=366):
+        return "A pause can last a year at most; type pause on its own and resume later."
+    return day
+
+
+async def _pause(turn: Turn, args: list[str]) -> Outcome:
+    enrollments = await enrollments_kept(turn)
+    if not enrollments:
+        return Outcome(
+            [Reply("You're not enrolled, so there's nothing to pause.")], None, changed=False
+        )
+    zone = zone_of(turn.person, turn.program.default_timezone)
+    until = _pause_until(args, local_date(turn.now, zone))
+    if isinstance(until, str):
+        return Outcome([Reply(until)], None, changed=False)
+    paused_until = (
+        datetime.combine(until, datetime.min.time(), tzinfo=ZoneInfo(zone)) if until else None
+    )
+    # A pause for lapsed proposals held no pairings, so pausing now is news to the other side.
+    already = all(
+        e.status == EnrollmentStatus.PAUSED and e.paused_reason is None for e in enrollments
+    )
+    moved = already and any(e.paused_until != paused_until for e in enrollments)
+    for enrollment in enrollments:
+        if enrollment.status != EnrollmentStatus.PAUSED:
+            enrollment.status_before_pause = enrollment.status
+            enrollment.status = EnrollmentStatus.PAUSED.value
+        enrollment.paused_reason = None  # their own pause now, whatever paused them before
+        enrollment.paused_until = paused_until
+        enrollment.updated_at = turn.now
+        turn.session.add(enrollment)
+    when = f"until {day_label(until)}" if until else "until you type resume"
+    if not already or moved:
+        # A new pause, or one made shorter (or longer): the other side hears when to expect
+        # them back.
+        if already:
+            told, key = (
+                f"{turn.person.name}'s break from mentoring now lasts {when}",
+                "pause-change",
+            )
+        else:
+            told, key = f"{turn.person.name} is taking a break from mentoring {when}", "pause"
+        for pairing in await active_pairings(turn):
+            other = pairing.mentor_id if pairing.mentee_id == turn.person.id else pairing.mentee_id
+            await tell(
+                turn.session,
+                turn.program,
+                person_id=other,
+                text=f"{told}. Check-ins for your pairing are on hold; I'll let you know when "
+                "they're back.",
+                key=f"{key}:{turn.person.id}:{turn.now.isoformat()}:{pairing.id}",
+                now=turn.now,
+                pairing_id=pairing.id,
+            )
+    return Outcome(
+        [
+            Reply(
+                f"Paused {when}: no check-ins, reminders or new matches for you meanwhile. "
+                "Your pairings and answers stay as they are."
+            )
+        ],
+        None,
+    )
+
+
+async def resume_person(
+    session: AsyncSession, program: Program, *, person: Person, now: datetime
+) -> bool:
+    """End a person's pause: restore their standing and restart their pairings' cadence.
+
+    Check-ins start again ``checkin_every_days`` from now; reviews held during the pause
+    fall due now. A pairing whose other side is still paused stays on hold.
+
+    Returns:
+        False when the person was not paused (another tick or command resumed them).
+    """
+    result = await session.exec(
+        select(Enrollment).where(
+            Enrollment.person_id == person.id,
+            Enrollment.program == program.id,
+            Enrollment.status == EnrollmentStatus.PAUSED.value,
+        )
+    )
+    enrollments = list(result.all())
+    if not enrollments:
+        return False
+    # Only a pause the person asked for held their pairings; one for lapsed proposals
+    # (handlers.matching.lapses) stopped new proposals only, so their pairings need no restart.
+    held = any(e.paused_reason is None for e in enrollments)
+    conn = await session.connection()
+    for enrollment in enrollments:
+        restored = await conn.execute(
+            sa.update(ENROLLMENT)
+            .where(
+                ENROLLMENT.c.id == enrollment.id,
+                ENROLLMENT.c.status == EnrollmentStatus.PAUSED.value,
+            )
+            .values(
+                status=enrollment.status_before_pause or _unpaused(enrollment),
+                status_before_pause=None,
+                paused_until=None,
+                paused_reason=None,
+                updated_at=now,
+            )
+        )
+        if not restored.rowcount:
+            return False
+    if not held:
+        return True
+    every = timedelta(days=program.cadence.checkin_every_days)
+    quiet = timedelta(days=program.cadence.auto_close_after_days)
+    for pairing in await pairings_of(session, program, person.id, [PairingStatus.ACTIVE]):
+        other = pairing.mentor_id if pairing.mentee_id == person.id else pairing.mentee_id
+        still = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ENROLLMENT)
+            .where(
+                ENROLLMENT.c.person_id == other,
+                ENROLLMENT.c.program == program.id,
+                ENROLLMENT.c.status == EnrollmentStatus.PAUSED.value,
+            )
+        )
+        if still:
+            continue
+        assert pairing.id is not None
+        pairing.last_activity_at = now
+        pairing.missed_checkins = 0
+        session.add(pairing)
+        await release_held(session, pairing.id, now)
+        await move_checkin(session, program, pairing, now + every, now)
+        await cancel_due(session, [pairing.id], now, kinds=[DueKind.INACTIVITY])
+        await insert_due(session, [due_row(pairing.id, DueKind.INACTIVITY, now + quiet, now)])
+        await tell(
+            session,
+            program,
+            person_id=other,
+            text=f"{person.name} is back from their break, so check-ins for your pairing start "
+            "again.",
+            key=f"resume:{person.id}:{now.isoformat()}:{pairing.id}",
+            now=now,
+            pairing_id=pairing.id,
+        )
+    return True
+
+
+def _unpaused(enrollment: Enrollment) -> str:
+    if enrollment.role == Role.MENTOR.value:
+        return EnrollmentStatus.AVAILABLE.value
+    return EnrollmentStatus.WAITING.value
+
+
+async def _resume(turn: Turn, args: list[str]) -> Outcome:
+    paused = [e for e in await enrollments_kept(turn) if e.status == EnrollmentStatus.PAUSED]
+    if not await resume_person(turn.session, turn.program, person=turn.person, now=turn.now):
+        return Outcome([Reply("You're not paused; nothing to resume.")], None, changed=False)
+    if all(e.paused_reason == LAPSES for e in paused):
+        return Outcome(
+            [Reply("Welcome back! The next match round can propose mentees to you again.")],
+            None,
+        )
+    every = turn.program.cadence.checkin_every_days
+    return Outcome(
+        [Reply(f"Welcome back! Check-ins start again: the next one is in {every} days.")], None
+    )
+
+
+# Positional: scheduler.due calls it so (the keyword-only ``now`` waits for that caller).
+async def resume_due_pauses(session: AsyncSession, program: Program, now: datetime) -> list[int]:
+    """Resume everyone whose pause has run out; tell them. Returns their person ids."""
+    result = await session.exec(
+        select(Enrollment.person_id)
+        .where(
+            Enrollment.program == program.id,
+            Enrollment.status == EnrollmentStatus.PAUSED.value,
+            Enrollment.paused_until <= now,  # type: ignore[operator]
+        )
+        .distinct()
+    )
+    resumed = []
+    for person_id in result.all():
+        person = await session.get(Person, person_id)
+        if person is None or not await resume_person(session, program, person=person, now=now):
+            continue
+        resumed.append(person_id)
+        await tell(
+            session,
+            program,
+            person_id=person_id,
+            text="Your break is over, so welcome back: check-ins and reminders start again. "
+            "Type pause if you need more time.",
+            key=f"resumed:{person_id}:{now.isoformat()}",
+            now=now,
+        )
+    return resumed
+
+
+def commands() -> list[Command]:
+    """``pause`` and ``resume``."""
+    return [
+        Command(
+            "pause",
+            "take a break: no check-ins or new matches",
+            _pause,
+            usage="[until DATE | for N weeks]",
+        ),
+        Command("resume", "come back from a break", _resume),
+    ]
