@@ -75,6 +75,17 @@ def share_figure(part: int, whole: int, *, k: int) -> str | None:
     return f"{percent(part, whole)}%"
 
 
+def rate_figure(part: int, whole: int, *, k: int) -> float | None:
+    """``part`` per ``whole`` (sessions per pair), to two places; None where it must not show.
+
+    None when ``whole`` is none, or a small group that the rate, with ``part`` beside it,
+    would give away. A rate of none is 0 and is shown: it tells nothing of ``whole``.
+    """
+    if not whole or (part and is_small(whole, k)):
+        return None
+    return round(part / whole, 2)
+
+
 def too_few(count: int, k: int, *, unit: str, none: Cell = None) -> Cell:
     """What a figure made of too few values reads in its place.
 

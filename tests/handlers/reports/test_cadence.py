@@ -61,5 +61,39 @@ async def test_cadence_shares_rates_and_distribution(
 async def test_cadence_hides_shares_of_small_groups(database: Database, program: Program) -> None:
     report = await build(database, cadence, program)
     assert figures(report)["On cadence"] == "fewer than 5 of 5 pairs"
-    assert report.tables[0].rows[0] == ("Sep 2026", 2, "fewer than 5", 0.67)
+    assert report.tables[0].rows[0] == ("Sep 2026", 2, "fewer than 5", None)
     assert report.tables[1].rows[0] == ("0", "fewer than 5", None)
+
+
+async def test_cadence_shows_no_sessions_per_pair_for_a_month_of_few_pairs(
+    database: Database, program: Program
+) -> None:
+    report = await build(database, cadence, program)
+    # Sessions over sessions per pair would give a month's hidden number of pairs away.
+    assert report.tables[0].rows == (
+        ("Sep 2026", 2, "fewer than 5", None),  # 3 pairs
+        ("Oct 2026", 4, 5, 0.8),
+        ("Nov 2026", 6, 5, 1.2),
+        ("Dec 2026", 4, 5, 0.8),
+        ("Jan 2027", 3, "fewer than 5", None),  # 4 pairs
+        ("Feb 2027", 3, 5, 0.6),
+    )
+    assert report.chart is not None
+    assert report.chart.series == (("sessions per pair", (None, 0.8, 1.2, 0.8, None, 0.6)),)
+    # December to February includes January: 10 sessions over it would give January away.
+    assert figures(report)["Sessions per pair per month (last 3 full months)"] == "withheld"
+    assert any("fewer than 5 active pairs" in note for note in report.notes)
+
+
+async def test_cadence_says_why_no_month_has_a_chart_when_every_month_has_few_pairs(
+    database: Database, program: Program
+) -> None:
+    ten = program.model_copy(
+        update={"info": program.info.model_copy(update={"min_group_size": 10})}
+    )
+    report = await build(database, cadence, ten)
+    assert report.chart is None
+    assert report.notes[0] == (
+        "No chart of sessions by month: no month in the last 6 full months had 10 active "
+        "pairs or more to show a rate for."
+    )
