@@ -37,11 +37,12 @@ async def test_equity_figures_by_every_dimension(database: Database, program: Pr
         ("department", "Sales", *other),
         ("department", "other (groups under 5)", 9, 55.6, 25.0),
         # Levels 4, 5 and none (3 + 2 + 3) make an "other" big enough on its own; its 4
-        # matched mentees are too few for a mean, so level 3's is withheld with it.
-        ("level", "3", 8, 87.5, "withheld"),
-        ("level", "other (groups under 5)", 8, 50.0, "fewer than 5 matched"),
-        ("location", "London", 10, 80.0, "withheld"),
-        ("location", "Paris", 6, 50.0, "fewer than 5 matched"),
+        # matched mentees are too few for a rate or a mean, so level 3's are withheld with
+        # them (the overall rate would give them away).
+        ("level", "3", 8, "withheld", "withheld"),
+        ("level", "other (groups under 5)", 8, "fewer than 5 matched", "fewer than 5 matched"),
+        ("location", "London", 10, "withheld", "withheld"),
+        ("location", "Paris", 6, "fewer than 5 matched", "fewer than 5 matched"),
         ("ethnicity", "(not given)", *other),
         ("ethnicity", "other (groups under 5)", 16, 68.8, 23.6),
         ("gender", "man", *other),
@@ -72,6 +73,25 @@ async def test_equity_leaves_no_small_group_to_work_out_from_the_totals(
         timed = [row for row in shown if isinstance(row[4], float)]
         hidden = matched - sum(round(row[2] * row[3] / 100) for row in timed)
         assert hidden == 0 or hidden >= 5, dimension
+
+
+async def test_equity_shows_no_match_rate_that_would_give_fewer_than_5_matched_away(
+    database: Database, program: Program
+) -> None:
+    await seed(database)
+    report = await build_report(database, program, equity_report)
+    total = int(dict(report.figures)["Mentees enrolled"])
+    matched = round(total * float(dict(report.figures)["Matched"].rstrip("%")) / 100)
+    rows = rows_of(report, "Mentees by group")
+    # Paris: 6 mentees, 3 matched. 50% of 6 would say 3; the lead still reads how few.
+    assert ("location", "Paris", 6, "fewer than 5 matched", "fewer than 5 matched") in rows
+    for dimension in {row[0] for row in rows}:
+        rated = [row for row in rows if row[0] == dimension and isinstance(row[3], float)]
+        # A rate shown says how many are matched: none, or 5 or more; and those it hides,
+        # worked out from the overall rate, are none or 5 or more too.
+        shown = [round(row[2] * row[3] / 100) for row in rated]
+        assert all(n == 0 or n >= 5 for n in shown), dimension
+        assert matched - sum(shown) == 0 or matched - sum(shown) >= 5, dimension
 
 
 async def test_equity_with_too_few_mentees_shows_no_figure(
