@@ -37,9 +37,10 @@ async def test_feedback_averages_each_rated_question_where_enough_answered(
     }
     assert rows_of(report, "Responses per survey") == [
         ("pulse", 24, 22, 91.7),
-        ("calibration", 4, 3, 75.0),
+        # 4 asked, 3 answered: a few read "fewer than 5", and so does their share.
+        ("calibration", "fewer than 5", "fewer than 5", "fewer than 5 answers"),
         ("midpoint", 0, 0, None),
-        ("end_of_cycle", 3, 3, 100.0),
+        ("end_of_cycle", "fewer than 5", "fewer than 5", "fewer than 5 answers"),
         ("mentor_readiness", 5, 5, 100.0),
     ]
 
@@ -117,3 +118,18 @@ async def test_feedback_never_shows_one_persons_number(
     assert ("pulse", "usefulness", 21, 3.86) in rows
     for rendering in (as_text(report), as_csv(report), as_json(report)):
         assert "977" not in rendering
+
+
+async def test_feedback_counts_a_few_surveys_asked_or_answered_as_fewer_than_k(
+    database: Database, program: Program
+) -> None:
+    await seed(database)
+    forty = program.model_copy(
+        update={"info": program.info.model_copy(update={"min_group_size": 40})}
+    )
+    report = await build_report(database, forty, feedback_report)
+    # 33 answered of 36 asked: both under 40, and so is the share they make.
+    assert dict(report.figures)["Surveys answered"] == "fewer than 40 of fewer than 40 asked"
+    assert dict(report.figures)["Response rate"] == "fewer than 40 answers"
+    assert rows_of(report, "Responses per survey")[2] == ("midpoint", 0, 0, None)
+    assert any('1 to 39 read "fewer than 40"' in note for note in report.notes)
