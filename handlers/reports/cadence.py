@@ -19,7 +19,14 @@ from handlers.reports.queries import (
     paused_side,
     program_today,
 )
-from handlers.reports.suppression import count_cell, count_figure, share_figure, small_groups_note
+from handlers.reports.suppression import (
+    count_cell,
+    count_figure,
+    is_small,
+    rate_figure,
+    share_figure,
+    small_groups_note,
+)
 
 #: The window of the sessions-per-pair distribution, in days.
 RECENT_DAYS = 90
@@ -141,8 +148,9 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
     ).one()
     held = [int(n or 0) for n in sessions_row]
     paired = [int(n or 0) for n in pairs_row]
-    # A month without an active pair has no rate (a gap in the chart), not a rate of 0.
-    rates = [round(s / p, 2) if p else None for s, p in zip(held, paired, strict=True)]
+    # A month without an active pair has no rate (a gap in the chart), not a rate of 0; nor
+    # has a month of fewer than k (held over its rate would give their number away).
+    rates = [rate_figure(s, p, k=k) for s, p in zip(held, paired, strict=True)]
     month_ids = tuple(f"{start:%Y-%m}" for start, _ in months)
     labels = tuple(month_label(month) for month in month_ids)
     monthly = tuple(
@@ -150,7 +158,14 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         for label, s, p, rate in zip(labels, held, paired, rates, strict=True)
     )
     rate_sessions, rate_pairs = sum(held[-RATE_MONTHS:]), sum(paired[-RATE_MONTHS:])
-    rate = f"{rate_sessions / rate_pairs:.1f}" if rate_pairs else "–"
+    if not rate_pairs:
+        rate = "–"
+    elif rate_sessions and any(is_small(p, k) for p in paired[-RATE_MONTHS:]):
+        # The months' sessions over it, less the shown months' pairs, would give a hidden
+        # month's pairs away.
+        rate = "withheld"
+    else:
+        rate = f"{rate_sessions / rate_pairs:.1f}"
     share = share_figure(on, counted, k=k)
 
     figures = (
@@ -182,8 +197,10 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         ),
         all_zero=f"No chart of sessions by month: no session was logged in the last "
         f"{MONTHS} full months.",
-        all_hidden=f"No chart of sessions by month: no pair was active in the last "
-        f"{MONTHS} full months.",
+        all_hidden=f"No chart of sessions by month: no month in the last {MONTHS} full months "
+        f"had {k} active pairs or more to show a rate for."
+        if any(paired)
+        else f"No chart of sessions by month: no pair was active in the last {MONTHS} full months.",
     )
     notes = (
         *((no_chart,) if no_chart else ()),
@@ -192,6 +209,17 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         "paused side are left out of the share and of the distribution.",
         "Sessions per pair per month: sessions held in a month over the pairs active at any "
         "time in it (a pair active for part of a month counts as one).",
+        *(
+            (
+                f"Sessions per pair is not shown for a month of fewer than {k} active pairs "
+                "(with the sessions beside it, it would give their number away), and the "
+                f"figure over the last {RATE_MONTHS} full months is withheld when one of them "
+                "is such a month.",
+            )
+            if rate == "withheld"
+            or any(r is None and p for r, p in zip(rates, paired, strict=True))
+            else ()
+        ),
         small_groups_note(k),
     )
     return Report("cadence", "Cadence: are pairs meeting?", figures, tables, chart, notes)

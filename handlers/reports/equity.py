@@ -27,6 +27,7 @@ from handlers.reports.suppression import (
     count_figure,
     enough,
     fewer_than,
+    is_small,
     withheld,
 )
 from storage import Role
@@ -176,7 +177,7 @@ class _Protected:
 
     rows: list[tuple[Cell, ...]]
     folded_larger: bool
-    withheld_time: bool
+    withheld_figure: bool
 
 
 def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Protected:
@@ -187,8 +188,9 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
     "other" would itself be under the threshold, the smallest groups above it join it (so
     nothing can be worked out from the total); they are large enough to be named, so they
     are, marked "in other". "Other" obeys the rule too: its count may read "fewer than N".
-    Mean days to match is shown where at least the threshold of matched mentees make it
-    up, with the same protection.
+    The match rate and mean days to match are shown where at least the threshold of
+    matched mentees make them up (a rate of none is 0%), with the same protection: the
+    rate would give the number matched away, and the overall rate the rest.
     """
     threshold = program.min_group_size
     labels = _order(dimension, groups)
@@ -203,15 +205,23 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
     figures = {label: groups[label] for label in shown}
     if folded:
         figures[other_label] = other
-    slow, guarded = withheld(
-        [(label, figures[label].timed) for label in figured if figures[label].mentees >= threshold],
-        threshold,
+    named = [label for label in figured if figures[label].mentees >= threshold]
+    few_matched, rate_guarded = withheld(
+        [(label, figures[label].matched) for label in named], threshold
     )
+    slow, guarded = withheld([(label, figures[label].timed) for label in named], threshold)
 
     def row(label: str) -> tuple[Cell, ...]:
         group = figures[label]
         if not enough(group.mentees, threshold):
             return (dimension, label, count_cell(group.mentees, threshold), None, None)
+        rate: Cell
+        if label in few_matched:
+            rate = fewer_than(threshold, "matched")
+        elif label in rate_guarded:
+            rate = "withheld"
+        else:
+            rate = percent_to_tenth(group.matched, group.mentees)
         days: Cell
         if group.timed == 0:
             days = None
@@ -225,7 +235,7 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
             dimension,
             label,
             group.mentees,
-            percent_to_tenth(group.matched, group.mentees),
+            rate,
             days,
         )
 
@@ -239,7 +249,16 @@ def _protect(dimension: str, groups: dict[str, _Group], program: Program) -> _Pr
             rows.append(row(label))
     if folded:
         rows.append(row(other_label))
-    return _Protected(rows, bool(protecting), bool(guarded))
+    return _Protected(rows, bool(protecting), bool(guarded or rate_guarded))
+
+
+def _matched_figure(everyone: _Group, threshold: int) -> str:
+    """The headline share matched: none of too few mentees, and no share of too few matched."""
+    if not enough(everyone.mentees, threshold):
+        return "–"
+    if is_small(everyone.matched, threshold):
+        return fewer_than(threshold)
+    return f"{percent_to_tenth(everyone.matched, everyone.mentees)}%"
 
 
 async def equity_report(session: AsyncSession, program: Program, *, now: datetime) -> Report:
@@ -261,13 +280,13 @@ async def equity_report(session: AsyncSession, program: Program, *, now: datetim
     ).scalar_one()
 
     rows: list[tuple[Cell, ...]] = []
-    folded_larger = withheld_time = False
+    folded_larger = withheld_figure = False
     chart_bars: list[tuple[str, float]] = []
     for dimension, groups in dimensions.items():
         protected = _protect(dimension, groups, program)
         rows += protected.rows
         folded_larger = folded_larger or protected.folded_larger
-        withheld_time = withheld_time or protected.withheld_time
+        withheld_figure = withheld_figure or protected.withheld_figure
         if dimension == "department":
             chart_bars = [
                 (str(label), rate)
@@ -277,12 +296,7 @@ async def equity_report(session: AsyncSession, program: Program, *, now: datetim
 
     figures = [
         ("Mentees enrolled", count_figure(everyone.mentees, threshold)),
-        (
-            "Matched",
-            f"{percent_to_tenth(everyone.matched, everyone.mentees)}%"
-            if enough(everyone.mentees, threshold)
-            else "–",
-        ),
+        ("Matched", _matched_figure(everyone, threshold)),
         (
             "Mean days to match",
             str(
@@ -304,6 +318,9 @@ async def equity_report(session: AsyncSession, program: Program, *, now: datetim
         f"A group of fewer than {threshold} mentees is not shown by name: it is counted only "
         f'in "other (groups under {threshold})", itself shown as "fewer than {threshold}" '
         "when small. Attributes are only those people chose to give; each value is a group.",
+        f"A group's match rate and days to match are shown where at least {threshold} of it "
+        f'are matched (none matched is 0%); otherwise they read "fewer than {threshold} '
+        'matched".',
     ]
     if folded_larger:
         notes.append(
@@ -311,10 +328,10 @@ async def equity_report(session: AsyncSession, program: Program, *, now: datetim
             f"because the smaller groups alone would be fewer than {threshold} and could be "
             "worked out from the total."
         )
-    if withheld_time:
+    if withheld_figure:
         notes.append(
-            'Days to match marked "withheld" rest on enough mentees, but are hidden so that '
-            "a smaller group's cannot be worked out from the overall mean."
+            'A match rate or days to match marked "withheld" rests on enough mentees, but is '
+            "hidden so that a smaller group's cannot be worked out from the overall figure."
         )
     chart, no_chart = checked_chart(
         Chart(

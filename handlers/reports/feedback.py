@@ -34,8 +34,10 @@ from handlers.reports.sql import ReportSql
 from handlers.reports.suppression import (
     average_cell,
     count_cell,
+    count_figure,
     enough,
     fewer_than,
+    is_small,
     too_few,
     withheld,
 )
@@ -246,22 +248,27 @@ async def feedback_report(session: AsyncSession, program: Program, *, now: datet
                 (name, question.id, picks.count, "(other)", percent_to_tenth(unlisted, picks.count))
             )
 
+    def response_rate(answered: int, asked: int) -> Cell:
+        """The share answered: none of none asked, and no share of a few answers."""
+        if not asked:
+            return None
+        return few if is_small(answered, k) else percent_to_tenth(answered, asked)
+
     responses = [
         (
             name,
-            found.asked.get(name, 0),
-            found.answered.get(name, 0),
-            percent_to_tenth(found.answered[name], found.asked[name])
-            if found.asked.get(name)
-            else None,
+            count_cell(found.asked.get(name, 0), k),
+            count_cell(found.answered.get(name, 0), k),
+            response_rate(found.answered.get(name, 0), found.asked.get(name, 0)),
         )
         for name in SURVEYS
     ]
     asked = sum(found.asked.values())
     answered = sum(found.answered.values())
+    response = response_rate(answered, asked)
     figures: list[tuple[str, str]] = [
-        ("Surveys answered", f"{answered:,} of {asked:,} asked"),
-        ("Response rate", f"{percent_to_tenth(answered, asked)}%" if asked else "–"),
+        ("Surveys answered", f"{count_figure(answered, k)} of {count_figure(asked, k)} asked"),
+        ("Response rate", f"{response}%" if isinstance(response, float) else str(response or "–")),
     ]
     if main is not None:
         pulse = _Tally()
@@ -278,6 +285,7 @@ async def feedback_report(session: AsyncSession, program: Program, *, now: datet
         *((no_chart,) if no_chart else ()),
         f"An average or a share is shown only where at least {k} answers make it "
         f'up; otherwise "{few}". Text answers are never shown, nor anyone\'s own answers.',
+        f'Surveys asked or answered: 1 to {k - 1} read "fewer than {k}"; none reads 0.',
         "Months are calendar months (UTC) of when the survey was answered.",
     ]
     if protected:

@@ -7,7 +7,9 @@ is shown; ``k`` is the program's ``min_group_size``.
   :func:`count_figure`). None is not a small group: no one can be singled out of nobody,
   and "fewer than 5" would hide that nothing happened, so 0 reads 0.
 * A share (a percentage) of a count is shown only where the count is, so it never gives a
-  hidden count away; the share of none is 0% (:func:`share_figure`).
+  hidden count away; the share of none is 0% (:func:`share_figure`). So is a rate per a
+  count (sessions per pair): shown with what it was worked out from, it would give the
+  count away; a rate of none is 0 (:func:`rate_figure`).
 * An average, a median or a rate over a group is shown only where at least k values
   make it up (:func:`enough`, :func:`average_cell`); otherwise it reads "fewer than k
   answers" (in the figure's own unit), and where nothing makes it up it reads as the
@@ -73,6 +75,17 @@ def share_figure(part: int, whole: int, *, k: int) -> str | None:
     if not whole or is_small(part, k):
         return None
     return f"{percent(part, whole)}%"
+
+
+def rate_figure(part: int, whole: int, *, k: int) -> float | None:
+    """``part`` per ``whole`` (sessions per pair), to two places; None where it must not show.
+
+    None when ``whole`` is none, or a small group that the rate, with ``part`` beside it,
+    would give away. A rate of none is 0 and is shown: it tells nothing of ``whole``.
+    """
+    if not whole or (part and is_small(whole, k)):
+        return None
+    return round(part / whole, 2)
 
 
 def too_few(count: int, k: int, *, unit: str, none: Cell = None) -> Cell:

@@ -20,6 +20,7 @@ from handlers.reports.suppression import (
     count_cell,
     count_figure,
     fewer_than,
+    rate_figure,
     share_figure,
     too_few,
     withheld,
@@ -151,3 +152,27 @@ async def test_the_overview_and_the_equity_report_count_mentees_alike(
     equity = dict((await _report(database, program, "equity")).figures)
     # The equity report used to write "1000" where every other report writes "1,000".
     assert overview["Mentees (not left)"] == equity["Mentees enrolled"] == "1,000"
+
+
+def test_withholding_adds_the_smallest_shown_cells_until_the_hidden_are_enough() -> None:
+    # Hidden alone, "b" (2) could be had from the total: the smallest shown cell goes too.
+    assert withheld([("a", 9), ("b", 2), ("c", 6), ("d", 0)], 5) == ({"b"}, {"c"})
+    # Enough hidden together, or nothing hidden: nothing more to do.
+    assert withheld([("a", 9), ("b", 2), ("c", 3)], 5) == ({"b", "c"}, set())
+    assert withheld([("a", 9), ("b", 5)], 5) == (set(), set())
+    # Among equals, the earliest goes; everything goes when the total itself is small.
+    assert withheld([("a", 6), ("b", 6), ("c", 1)], 5) == ({"c"}, {"a"})
+    assert withheld([("a", 1), ("b", 3)], 5) == ({"a", "b"}, set())
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "shown"),
+    [
+        (12, 6, 2.0),
+        (7, 3, None),  # 7 sessions at 2.33 per pair would give the 3 pairs away
+        (0, 3, 0.0),  # none per a few tells nothing of how few
+        (0, 0, None),  # nothing to be per
+    ],
+)
+def test_a_rate_per_a_hidden_count_is_not_shown(part: int, whole: int, shown: float | None) -> None:
+    assert rate_figure(part, whole, k=K) == shown
