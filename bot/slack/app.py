@@ -1,9 +1,9 @@
 """The Slack channel: a slack-bolt AsyncApp whose listeners hand turns to the engine.
 
-Every kind of Slack request arrives at ``POST /slack/events`` (see bot.server). Listeners
+Every kind of Slack request arrives at ``POST /slack/events`` (see bot.slack.http). Listeners
 translate Slack payloads into neutral :class:`Inbound` turns, and the replies back into
-Block Kit (bot.slack.blocks). Slack re-sends events it thinks failed, so each event id is
-recorded in the database and a retry is answered once.
+Block Kit (bot.slack.blocks). Slack re-sends events it thinks failed; a message's event id
+goes with its turn (``Inbound.event_id``), and the engine answers a retry once.
 
 Slack shows whole forms, so every turn says so (``Inbound.forms``). A reply's form opens
 as a modal when the turn came from a click or a slash command (their ``trigger_id`` is
@@ -403,6 +403,7 @@ class SlackChannel:
             log.warning("slack: could not say an attachment is missing (%s)", type(exc).__name__)
 
     async def _first_time(self, body: dict[str, Any]) -> bool:
+        """Whether an event that is not a turn (a mention) is new, by the engine's record."""
         event_id = body.get("event_id")
         if not isinstance(event_id, str) or not event_id:
             return True
