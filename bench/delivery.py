@@ -216,10 +216,11 @@ async def drain(
 ) -> dict[str, float]:
     """One replica: a worker with the real sender, run until nothing is left to send."""
     from bot.config import load_program
-    from bot.server import build_runtime
+    from bot.runtime import build_runtime
     from bot.slack.app import SlackSettings, make_client
     from bot.slack.sender import SlackSender
-    from bot.teams.app import TeamsChannel, TeamsSettings
+    from bot.teams.app import TeamsChannel
+    from bot.teams.settings import TeamsSettings
     from handlers.core.ports import Sender, SystemClock
     from scheduler.outbox import OutboxWorker
     from tests.bot.teams_harness import StaticCredentialsFactory

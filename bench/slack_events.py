@@ -72,7 +72,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.* when run as `python bench/slack_events.py`
 
 from bot.config import load_program  # noqa: E402
-from bot.server import build_runtime, running  # noqa: E402
+from bot.runtime import build_runtime  # noqa: E402
+from bot.server import running  # noqa: E402
 from bot.slack.app import SlackSettings  # noqa: E402
 from storage import Database  # noqa: E402
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack  # noqa: E402

@@ -266,9 +266,10 @@ async def _audit(args: argparse.Namespace, env: Environment) -> int:
 async def _serve(args: argparse.Namespace, env: Environment) -> int:
     # Imported here: slack_bolt and aiohttp's server take a while to import, and the
     # shell and the other commands should start at once.
-    from bot.server import StartupError, build_runtime, is_loopback, serve_forever
+    from bot.runtime import build_runtime
+    from bot.server import StartupError, is_loopback, serve_forever
     from bot.slack.app import SlackSettings
-    from bot.teams.app import TeamsSettings
+    from bot.teams.settings import TeamsSettings
 
     if env.fixed_now is not None and not args.allow_fake_clock:
         # A live bot on a stopped clock would never send a check-in or lapse a proposal.

@@ -12,13 +12,10 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.config import ProgramFileError, load_program
+from bot.runtime import Runtime
 from handlers import Program
-
-if TYPE_CHECKING:
-    from bot.server import Runtime
 
 log = logging.getLogger(__name__)
 #: How often ``serve`` looks at the program file's size and modification time.

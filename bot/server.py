@@ -1,8 +1,9 @@
-"""The HTTP server behind ``mentorbot serve``, and the wiring of everything it runs.
+"""The HTTP server behind ``mentorbot serve``: its routes, the tick, start and stop.
 
-Routes: ``POST /slack/events`` (every Slack request kind), ``GET /healthz`` and
-``GET /metrics``. APScheduler runs one periodic tick that delivers the outbox; the database,
-not the scheduler, records what is owed.
+What it serves is wired in bot.runtime. Routes: ``POST /slack/events`` (every Slack
+request kind, bot.slack.http), ``POST /api/messages`` (Teams, bot.teams.http),
+``GET /healthz`` and ``GET /metrics``. APScheduler runs one periodic tick that delivers
+the outbox; the database, not the scheduler, records what is owed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,41 +24,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics import Metrics
 from bot.reload import POLL_SECONDS, ProgramWatcher
+from bot.runtime import Runtime
 from bot.slack import http as slack_http
-from bot.slack.app import SlackChannel, SlackSettings
-from bot.slack.sender import SlackSender
 from bot.teams import http as teams_http
-from bot.teams.app import TeamsChannel, TeamsSettings
-from bot.teams.sender import TeamsSender
 from bot.web import problem
-from handlers import Engine, Program, build_engine
 from handlers.core.errors import log_failure
 from handlers.core.outbox import backlog, count_by_status
-from handlers.core.ports import Clock, Sender, SystemClock
-from handlers.sessions.summaries import Summarizer
 from scheduler.due import run_due
-from scheduler.outbox import OutboxWorker
 from scheduler.summaries import summarize_due
 from storage import Database
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
-
-
-@dataclass
-class Runtime:
-    """Everything a running bot holds: the composition root's product."""
-
-    program: Program
-    database: Database
-    engine: Engine
-    clock: Clock
-    metrics: Metrics
-    worker: OutboxWorker
-    slack: SlackChannel | None = None
-    teams: TeamsChannel | None = None
-    #: The model for summaries of session notes; None when they are off.
-    summarizer: Summarizer | None = None
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -95,51 +72,6 @@ class HealthProbe:
 
 
 HEALTH = web.AppKey("health", HealthProbe)
-
-
-def build_runtime(
-    *,
-    program: Program,
-    database: Database,
-    slack: SlackSettings | None,
-    teams: TeamsSettings | None = None,
-    clock: Clock | None = None,
-    sender_sleep: Callable[[float], Awaitable[None]] | None = None,
-    teams_options: dict[str, Any] | None = None,
-    summarizer: Summarizer | None = None,
-) -> Runtime:
-    """Wire the engine, the channels that are configured, and the outbox worker.
-
-    Args:
-        program: The program.
-        database: The database.
-        slack: Slack settings, or None for Slack off.
-        teams: Teams settings, or None for Teams off.
-        clock: Where time comes from.
-        sender_sleep: Replaces asyncio.sleep in senders (tests).
-        teams_options: Extra TeamsChannel arguments (tests: credentials, sleep).
-        summarizer: The model for summaries of session notes, or None for summaries off.
-    """
-    clock = clock or SystemClock()
-    engine = build_engine(
-        program=program, database=database, clock=clock, summaries=summarizer is not None
-    )
-    senders: list[Sender] = []
-    channel = None
-    if slack is not None:
-        channel = SlackChannel(settings=slack, engine=engine, database=database)
-        extra: dict[str, Any] = {"sleep": sender_sleep} if sender_sleep else {}
-        senders.append(SlackSender(client=channel.client, database=database, clock=clock, **extra))
-    teams_channel = None
-    if teams is not None:
-        teams_channel = TeamsChannel(
-            settings=teams, engine=engine, database=database, **(teams_options or {})
-        )
-        senders.append(TeamsSender(teams_channel, clock=clock))
-    worker = OutboxWorker(database=database, senders=senders, clock=clock)
-    return Runtime(
-        program, database, engine, clock, Metrics(), worker, channel, teams_channel, summarizer
-    )
 
 
 def build_web_app(runtime: Runtime) -> web.Application:

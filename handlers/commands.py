@@ -15,6 +15,7 @@ from handlers.cycle.leave import LeaveFlow
 from handlers.cycle.reschedule import RescheduleFlow
 from handlers.cycle.status import cycle_lines
 from handlers.intake.chat import IntakeFlow, describe_enrollment
+from handlers.intake.form import IntakeForm
 from handlers.matching.by_hand import commands as manual_pairing_commands
 from handlers.matching.lapses import paused_for_lapses
 from handlers.matching.proposals import MatchReviewFlow, pairing_lines
@@ -150,8 +151,10 @@ def build_engine(
     review = MatchReviewFlow()
     plan, reschedule, leave = PlanFlow(), RescheduleFlow(), LeaveFlow()
     log_form, feedback_form = LogForm(summaries=summaries), FeedbackForm()
-    forms: dict[str, FormHandler] = {form.name: form for form in (log_form, feedback_form)}
-    form_flow = FormFlow(forms)
+    chat_forms: dict[str, FormHandler] = {form.name: form for form in (log_form, feedback_form)}
+    form_flow = FormFlow(chat_forms)
+    # The intake is asked in chat by its own flow; as a whole form it is Slack's modal.
+    forms = {**chat_forms, IntakeForm.name: IntakeForm()}
     flows: dict[str, Flow] = {
         flow.name: flow for flow in (intake, review, plan, reschedule, leave, form_flow)
     }

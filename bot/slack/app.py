@@ -1,16 +1,17 @@
 """The Slack channel: a slack-bolt AsyncApp whose listeners hand turns to the engine.
 
-Every kind of Slack request arrives at ``POST /slack/events`` (see bot.server). Listeners
+Every kind of Slack request arrives at ``POST /slack/events`` (see bot.slack.http). Listeners
 translate Slack payloads into neutral :class:`Inbound` turns, and the replies back into
-Block Kit (bot.slack.blocks). Slack re-sends events it thinks failed, so each event id is
-recorded in the database and a retry is answered once.
+Block Kit (bot.slack.blocks). Slack re-sends events it thinks failed; a message's event id
+goes with its turn (``Inbound.event_id``), and the engine answers a retry once.
 
 Slack shows whole forms, so every turn says so (``Inbound.forms``). A reply's form opens
 as a modal when the turn came from a click or a slash command (their ``trigger_id`` is
 good for a few seconds); a typed message gets a button that runs the form's command
-instead. A "More about NAME" button under a profile opens the rest of it as a modal. A
-submitted modal goes to :meth:`handlers.core.engine.Engine.submit`, and its problems are shown
-next to the fields (``response_action: errors``).
+instead. A "More about NAME" button under a profile opens the rest of it as a modal. Every
+submitted modal, the intake's "Join as a mentee" included (handlers.intake.form), goes to
+:meth:`handlers.core.engine.Engine.submit`, and its problems are shown next to the fields
+(``response_action: errors``).
 
 A lead's report is posted as messages with native table blocks (bot.slack.reports); then
 its chart is drawn (off the event loop) and uploaded to the same DM as a PNG with
@@ -44,14 +45,13 @@ from bot import charts
 from bot.slack import blocks, reports
 from handlers import Action, Engine, Inbound, Reply, UserError
 from handlers.commands import home
-from handlers.core.engine import FormResult, Turn, TurnResult
+from handlers.core.engine import FormResult, TurnResult
 from handlers.core.errors import FORM_FAILED, TURN_FAILED, error_type, log_failure
 from handlers.core.figures import Report
 from handlers.core.messages import Attachment, Form, Submission
-from handlers.core.questions import check_form
-from handlers.intake.chat import enroll
+from handlers.intake.form import INTAKE_FORM
 from handlers.people.directory import find_or_create_person
-from storage import Database, Person, Role
+from storage import Database, Role
 from storage.queries import (
     ANY_TENANT,
     account_of,
@@ -403,6 +403,7 @@ class SlackChannel:
             log.warning("slack: could not say an attachment is missing (%s)", type(exc).__name__)
 
     async def _first_time(self, body: dict[str, Any]) -> bool:
+        """Whether an event that is not a turn (a mention) is new, by the engine's record."""
         event_id = body.get("event_id")
         if not isinstance(event_id, str) or not event_id:
             return True
@@ -547,14 +548,21 @@ class SlackChannel:
             await self._open_form(body, str(action.get("value", "")))
 
         @app.view(blocks.FORM_CALLBACK)
-        async def on_form_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-            await self._submit_form(ack, body, view)
+        async def on_intake_submit(
+            ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+        ) -> None:
+            """The intake modal: its role travels as the view's metadata."""
+            role = view.get("private_metadata")
+            known = any(r.value == role for r in self.engine.program.roles)
+            metadata = (INTAKE_FORM, str(role)) if known else None
+            await self._submit_view(ack, body, view=view, metadata=metadata)
 
         @app.view(blocks.FORM_VIEW)
         async def on_form_view_submit(
             ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
         ) -> None:
-            await self._submit_view(ack, body, view)
+            metadata = blocks.read_form_metadata(view.get("private_metadata"))
+            await self._submit_view(ack, body, view=view, metadata=metadata)
 
     async def _answer(self, body: dict[str, Any], action: Action, chosen: str) -> None:
         """A click on a question: run the turn; if it counted, show the choice in place."""
@@ -602,35 +610,23 @@ class SlackChannel:
         existing = with_role(enrollments, role)
         return dict(existing.answers) if existing is not None else {}
 
-    async def _submit_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        program = self.engine.program
-        role = next((r for r in program.roles if r.value == view.get("private_metadata")), None)
-        if role is None:
-            await ack(response_action="update", view=blocks.notice_modal("Form", OUTDATED_FORM))
-            return
-        questions = program.intake.for_role(role)
-        answers, errors = check_form(questions, blocks.form_values(view, questions))
-        if errors:
-            by_block = {f"q_{qid}": message for qid, message in errors.items()}
-            await ack(response_action="errors", errors=by_block)
-            return
-        await ack()
-        team, user = _team(body), str((body.get("user") or {}).get("id", ""))
-        try:
-            person_id, _ = await self.identify(team, user)
-            text = await self._enroll(person_id, f"{team}/{user}", role, answers)
-        except UserError as problem:
-            text = str(problem)
-        await self._tell(team, user, None, text)
-
-    async def _submit_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _submit_view(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        *,
+        view: dict[str, Any],
+        metadata: tuple[str, str] | None,
+    ) -> None:
         """A submitted form modal: saved through the engine, or its problems shown inline.
 
         Slack waits three seconds for the answer to a submission, so the form is checked
         and saved before acknowledging; what saving says is posted to the DM afterwards.
+
+        Args:
+            metadata: The form's name and ref the view carries; None if it carries none.
         """
         team, user = _team(body), str((body.get("user") or {}).get("id", ""))
-        metadata = blocks.read_form_metadata(view.get("private_metadata"))
         if metadata is None or metadata[0] not in self.engine.forms:
             log.warning("slack: a form view came back without a known form (user=%s)", user)
             await ack(response_action="update", view=blocks.notice_modal("Form", OUTDATED_FORM))
@@ -665,19 +661,6 @@ class SlackChannel:
             log_failure(
                 log, "slack: could not post what saving a form said", exc, form=name, user=user
             )
-
-    async def _enroll(
-        self, person_id: int, user_key: str, role: Role, answers: dict[str, Any]
-    ) -> str:
-        """Save a form exactly as the chat flow does, and drop any half-finished chat intake."""
-        inbound = Inbound(PLATFORM, user_key, person_id, forms=True)
-        async with self.database.session() as session:
-            person = await session.get(Person, person_id)
-            assert person is not None
-            turn = Turn(session, self.engine.program, person, inbound, self.engine.clock.now())
-            text = await enroll(turn, role=role, answers=answers)
-        await self.engine.reset(inbound)
-        return text
 
 
 async def _chart_upload(report: Report) -> _Upload | None:

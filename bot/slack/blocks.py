@@ -463,12 +463,6 @@ def intake_modal(
     }
 
 
-def form_values(view: dict[str, Any], questions: list[Question]) -> dict[str, tuple[str, ...]]:
-    """What a submitted modal holds, by question id (see handlers.core.questions.check_form)."""
-    submitted = submitted_values(view)
-    return {q.id: submitted[q.id] for q in questions if q.id in submitted}
-
-
 def submitted_values(view: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """Every answer a submitted modal holds, by question id (from its ``q_`` blocks).
 

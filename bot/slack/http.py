@@ -10,6 +10,10 @@ refusal happens before any work and is a 4xx without a traceback:
   already records, but slash commands, button clicks and view submissions do not; every
   signature is therefore recorded for the five minutes it stays valid, in the database, so
   replicas agree, and a second copy is refused with 401.
+
+This is replay protection, not retry handling: Slack signs each retry afresh. Retries (over
+HTTP or Socket Mode) are answered once by their event id, which the engine records in the
+turn's own transaction (``Inbound.event_id``); Bolt de-duplicates nothing itself.
 """
 
 from __future__ import annotations

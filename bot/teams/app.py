@@ -1,12 +1,8 @@
 """The Teams channel: botbuilder's CloudAdapter and a TeamsActivityHandler over the engine.
 
-``POST /api/messages`` is validated here before botbuilder sees it: malformed JSON or an
-activity without a service URL or conversation is a 400; the JWT is checked first and any
-failure (missing, malformed, expired, wrong audience or key) is a 401. Without an app id
-every request is refused unless unauthenticated use was allowed for a loopback-only
-server (the Bot Framework Emulator). Then, in every mode, an activity from a Microsoft 365
-tenant the bot does not serve (:meth:`TeamsSettings.serves`) is a 403, before anything is
-stored or sent.
+Requests reach it through bot.teams.http, which checks the token and the tenant first
+(the settings and the tenant rule: bot.teams.settings); replies are Adaptive Cards
+(bot.teams.cards).
 
 Teams shows whole forms, so every turn says so (``Inbound.forms``): a reply's form is a
 card with all its inputs, and the card's submission goes to
@@ -30,8 +26,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
@@ -46,22 +41,19 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
-from bot import charts
 from bot.teams import cards
 from bot.teams.connector import KeptConnectors
-from bot.teams.http import activity_tenant
+from bot.teams.settings import TeamsSettings
 from bot.web import problem
 from handlers import Engine, Inbound, Reply, UserError
 from handlers.core.engine import FormResult
 from handlers.core.errors import TURN_FAILED, log_failure
-from handlers.core.figures import Chart
 from handlers.core.messages import Attachment as FileAttachment
 from handlers.people.directory import find_or_create_person, is_email
 from storage import Database
 from storage.queries import account_of, link_account, save_reference
 
 PLATFORM = "teams"
-CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 OUTDATED_FORM = (
     "That form is out of date or damaged, so nothing was saved. Type help to start again."
 )
@@ -92,51 +84,6 @@ OFFER_LIMIT = 500
 #: and the activity named none).
 TENANT_KEY = "mentorbot.tenant"
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TeamsSettings:
-    """How Teams reaches the bot. The password is kept out of repr (and so out of logs)."""
-
-    app_id: str | None = None
-    app_password: str | None = field(default=None, repr=False)
-    tenant_id: str | None = None
-    app_type: str | None = None
-    allow_unauthenticated: bool = False
-    #: Where the Bot Framework publishes its token signing keys (tests, sovereign clouds).
-    openid_metadata_url: str | None = None
-    #: Microsoft 365 tenants served besides ``tenant_id`` (MENTORBOT_TEAMS_TENANTS).
-    tenants: frozenset[str] = frozenset()
-    #: Serve every tenant (MENTORBOT_TEAMS_ANY_TENANT=1), an explicit opt-in.
-    any_tenant: bool = False
-
-    def serves(self, tenant: str | None) -> bool:
-        """Whether activities from this tenant (None: the activity names none) are answered."""
-        if self.any_tenant:
-            return True
-        if tenant is None:
-            return False
-        served = {t.lower() for t in self.tenants}
-        if self.tenant_id:
-            served.add(self.tenant_id.lower())
-        return tenant.lower() in served
-
-    def serves_reference(self, reference: dict[str, Any]) -> bool:
-        """Whether a stored conversation reference is in a tenant served now.
-
-        For proactive messages: a reference saved while its tenant was served must not be
-        used once the tenant is taken off the list.
-        """
-        conversation = reference.get("conversation")
-        if not isinstance(conversation, dict):
-            return self.serves(None)
-        try:
-            # References saved before tenants were recorded name none, and are served only
-            # in any-tenant mode: one could be a stranger's, saved for a colleague's person.
-            tenant = activity_tenant(conversation.get("tenantId"), None)
-        except ValueError:
-            return False
-        return self.serves(tenant)
 
 
 @dataclass(frozen=True)
@@ -179,47 +126,6 @@ class _BotConfig:
             )
             self.CALLER_ID = "urn:botframework:azure"
             self.VALIDATE_AUTHORITY = True
-
-
-def card_activity(
-    replies: list[Reply], *, pictures: dict[Chart, bytes | None] | None = None
-) -> Activity:
-    """Replies as one message activity holding an Adaptive Card.
-
-    Args:
-        replies: What to say.
-        pictures: Reports' charts already drawn (see :func:`draw_charts`); any other chart
-            is drawn here, on the caller's thread.
-    """
-    return _card_activity(cards.render_card(replies, pictures=pictures), replies)
-
-
-def _card_activity(card: cards.Card, replies: list[Reply]) -> Activity:
-    """A card already rendered from ``replies``, as a message activity."""
-    activity = MessageFactory.attachment(Attachment(content_type=CARD_TYPE, content=card))
-    first = replies[0] if replies else None
-    if first is not None:
-        activity.summary = (first.report.title if first.report else first.text)[:200]
-    return activity
-
-
-async def draw_charts(replies: list[Reply]) -> dict[Chart, bytes | None]:
-    """The charts of any reports among the replies, drawn on a worker thread.
-
-    A chart that cannot be drawn maps to None (the card then says so) and is logged with
-    its report's kind only.
-    """
-    pictures: dict[Chart, bytes | None] = {}
-    for reply in replies:
-        report = reply.report
-        if report is None or report.chart is None or report.chart in pictures:
-            continue
-        try:
-            pictures[report.chart] = await charts.draw(report.chart)
-        except Exception as exc:
-            log_failure(log, "teams: could not draw a report's chart", exc, report=report.kind)
-            pictures[report.chart] = None
-    return pictures
 
 
 class TeamsChannel:
@@ -387,7 +293,7 @@ class TeamsChannel:
             submission = cards.read_form(activity.value)
         except cards.MalformedForm as problem:
             log.info("teams: a malformed form submission (%s)", problem)
-            await self._send(context, card_activity([Reply(OUTDATED_FORM)]))
+            await self._send(context, cards.card_activity([Reply(OUTDATED_FORM)]))
             return
         if submission is not None:
             sent = Inbound(
@@ -418,9 +324,9 @@ class TeamsChannel:
         result = await self.engine.turn(inbound)
         if not result.replies:
             return
-        pictures = await draw_charts(result.replies)
+        pictures = await cards.draw_charts(result.replies)
         card, report_files = cards.fitted_card(result.replies, pictures=pictures)
-        if not await self._send(context, _card_activity(card, result.replies)):
+        if not await self._send(context, cards.card_activity_of(card, result.replies)):
             undone = await self.engine.undo(inbound, result)
             log.warning(
                 "teams: a reply could not be sent; conversation %s",
@@ -481,7 +387,7 @@ class TeamsChannel:
         info = answer.upload_info
         if offer is None or info is None or not info.upload_url:
             again = offer.again if offer else cards.consent_again(answer.context) or MY_DATA
-            await self._send(context, card_activity([Reply(no_offer(again))]))
+            await self._send(context, cards.card_activity([Reply(no_offer(again))]))
             return
         data = offer.attachment.content.encode()
         try:
@@ -491,7 +397,7 @@ class TeamsChannel:
             log.warning(
                 "teams: could not upload %s (%s)", offer.attachment.filename, type(exc).__name__
             )
-            await self._send(context, card_activity([Reply(not_uploaded(offer.again))]))
+            await self._send(context, cards.card_activity([Reply(not_uploaded(offer.again))]))
             return
         shown = Attachment(
             content_type=cards.FILE_INFO_TYPE,
@@ -506,28 +412,28 @@ class TeamsChannel:
         offer = self._take_offer(context, answer)
         again = cards.consent_again(answer.context) or MY_DATA
         text = DECLINED if offer else no_offer(again)
-        await self._send(context, card_activity([Reply(text)]))
+        await self._send(context, cards.card_activity([Reply(text)]))
 
     async def _submit(self, context: TurnContext, inbound: Inbound) -> None:
         """A submitted form card: saved, or its problems listed and the card sent again."""
         submission = inbound.form
         assert submission is not None
         if submission.form not in self.engine.forms:
-            await self._send(context, card_activity([Reply(OUTDATED_FORM)]))
+            await self._send(context, cards.card_activity([Reply(OUTDATED_FORM)]))
             return
         result = await self.engine.submit(inbound)
         if not result.errors:
-            if result.replies and await self._send(context, card_activity(result.replies)):
+            if result.replies and await self._send(context, cards.card_activity(result.replies)):
                 activity = context.activity
                 if activity.reply_to_id:
                     await self._mark_answered(context, activity, "Sent")
             return
-        if not await self._send(context, card_activity([Reply(problems(result))])):
+        if not await self._send(context, cards.card_activity([Reply(problems(result))])):
             return
         form = result.form
         if form is not None:
             again = Reply(form.intro or form.title, title=form.title, form=form)
-            await self._send(context, card_activity([again]))
+            await self._send(context, cards.card_activity([again]))
 
     async def _send(self, context: TurnContext, activity: Activity) -> bool:
         delay = self.retry_delay
@@ -548,7 +454,8 @@ class TeamsChannel:
             question = str(activity.value.get(cards.QUESTION, ""))
         update = MessageFactory.attachment(
             Attachment(
-                content_type=CARD_TYPE, content=cards.answered_card(question, chosen or "answered")
+                content_type=cards.CARD_TYPE,
+                content=cards.answered_card(question, chosen or "answered"),
             )
         )
         update.id = activity.reply_to_id
@@ -561,7 +468,7 @@ class TeamsChannel:
         """The edge's error boundary: log with context (never the text), apologise, reset."""
         activity = context.activity
         if isinstance(error, UserError):
-            await self._send(context, card_activity([Reply(str(error))]))
+            await self._send(context, cards.card_activity([Reply(str(error))]))
             return
         # Never the text nor the error's message: either may hold a private answer.
         reference = log_failure(
@@ -586,7 +493,7 @@ class TeamsChannel:
                 await self.engine.reset(Inbound(PLATFORM, key, account.person_id))
         await self._send(
             context,
-            card_activity([Reply(TURN_FAILED.format(reference=reference))]),
+            cards.card_activity([Reply(TURN_FAILED.format(reference=reference))]),
         )
 
 
@@ -618,7 +525,7 @@ class _MentorBot(TeamsActivityHandler):  # type: ignore[misc]
             program = self.channel.engine.program
             await self.channel._send(
                 turn_context,
-                card_activity(
+                cards.card_activity(
                     [
                         Reply(
                             f"Hi! I'm mentorbot, the assistant for {program.name}. Type join to "
@@ -664,4 +571,4 @@ async def _put_file(upload_url: str, data: bytes) -> None:
         response.raise_for_status()
 
 
-__all__ = ["TeamsChannel", "TeamsSettings", "card_activity"]
+__all__ = ["TeamsChannel"]

@@ -37,13 +37,19 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from botbuilder.core import MessageFactory
+from botbuilder.schema import Activity
+from botbuilder.schema import Attachment as CardAttachment
+
 from bot import charts
 from bot.render_text import EXPORT_KIND, TableView, render_all, table_filename
+from handlers.core.errors import log_failure
 from handlers.core.figures import Chart, Report, Table, cell_text, numeric_columns
 from handlers.core.messages import (
     Action,
@@ -59,6 +65,9 @@ from handlers.core.program import Question, QuestionType
 from handlers.core.refs import option_index
 
 Card = dict[str, Any]
+log = logging.getLogger(__name__)
+#: The content type of an Adaptive Card attachment.
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ANSWER = "answer"
 TOKEN = "mb_token"
@@ -796,3 +805,47 @@ def consent_again(context: Any) -> str | None:
         return None
     again = context.get("again")
     return again if isinstance(again, str) and _AGAIN.fullmatch(again) else None
+
+
+# -- a card as a message activity ---------------------------------------------------------
+
+
+def card_activity(
+    replies: list[Reply], *, pictures: dict[Chart, bytes | None] | None = None
+) -> Activity:
+    """Replies as one message activity holding an Adaptive Card.
+
+    Args:
+        replies: What to say.
+        pictures: Reports' charts already drawn (see :func:`draw_charts`); any other chart
+            is drawn here, on the caller's thread.
+    """
+    return card_activity_of(render_card(replies, pictures=pictures), replies)
+
+
+def card_activity_of(card: Card, replies: list[Reply]) -> Activity:
+    """A card already rendered from ``replies``, as a message activity."""
+    activity = MessageFactory.attachment(CardAttachment(content_type=CARD_TYPE, content=card))
+    first = replies[0] if replies else None
+    if first is not None:
+        activity.summary = (first.report.title if first.report else first.text)[:200]
+    return activity
+
+
+async def draw_charts(replies: list[Reply]) -> dict[Chart, bytes | None]:
+    """The charts of any reports among the replies, drawn on a worker thread.
+
+    A chart that cannot be drawn maps to None (the card then says so) and is logged with
+    its report's kind only.
+    """
+    pictures: dict[Chart, bytes | None] = {}
+    for reply in replies:
+        report = reply.report
+        if report is None or report.chart is None or report.chart in pictures:
+            continue
+        try:
+            pictures[report.chart] = await charts.draw(report.chart)
+        except Exception as exc:
+            log_failure(log, "teams: could not draw a report's chart", exc, report=report.kind)
+            pictures[report.chart] = None
+    return pictures

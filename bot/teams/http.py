@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from botbuilder.schema import Activity, ActivityTypes
 
+from bot.teams.settings import activity_tenant, channel_data_tenant
 from bot.web import problem
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ async def handle(request: web.Request, channel: TeamsChannel) -> web.Response:
             "teams: refused a %s activity that names no single tenant (%s and %s)",
             _shown(body["type"]),
             _shown(conversation.get("tenantId")),
-            _shown(_channel_data_tenant(body.get("channelData"))),
+            _shown(channel_data_tenant(body.get("channelData"))),
         )
         return problem(403, "the activity does not name one Microsoft 365 tenant")
     if not channel.settings.serves(tenant):
@@ -88,36 +89,6 @@ async def handle(request: web.Request, channel: TeamsChannel) -> web.Response:
         )
         return problem(403, "this bot does not serve your Microsoft 365 tenant")
     return await channel.process(activity=activity, identity=identity, tenant=tenant)
-
-
-def activity_tenant(conversation_tenant: Any, channel_data: Any) -> str | None:
-    """The Microsoft 365 tenant an activity comes from, in lower case; None if it names none.
-
-    Teams names it twice, as ``conversation.tenantId`` and ``channelData.tenant.id``.
-
-    Args:
-        conversation_tenant: ``conversation.tenantId``.
-        channel_data: ``channelData``, whatever it holds.
-
-    Raises:
-        ValueError: The two name different tenants, or a tenant that is not a string.
-    """
-    named: set[str] = set()
-    for value in (conversation_tenant, _channel_data_tenant(channel_data)):
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise ValueError("the activity names a tenant that is not a string")
-        if value.strip():
-            named.add(value.strip().lower())
-    if len(named) > 1:
-        raise ValueError("the activity names two different tenants")
-    return next(iter(named), None)
-
-
-def _channel_data_tenant(channel_data: Any) -> Any:
-    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
-    return tenant.get("id") if isinstance(tenant, dict) else None
 
 
 def _shown(value: Any) -> str:

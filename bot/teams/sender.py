@@ -22,7 +22,8 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
 from sqlmodel import select
 
-from bot.teams.app import PLATFORM, TeamsChannel, card_activity
+from bot.teams.app import PLATFORM, TeamsChannel
+from bot.teams.cards import card_activity
 from handlers.core.messages import Reply
 from handlers.core.ports import Clock, Recipient, TransientDeliveryError, Unreachable
 from scheduler.pacing import Pacing, retry_after

@@ -12,7 +12,7 @@ person, so a new command is covered the day it is added.
 
 What is recorded is the neutral replies of each turn and of each outbox delivery, which
 is exactly what the senders and channel edges hand to :func:`bot.slack.blocks.render_message`
-and :func:`bot.teams.app.card_activity`. Names, goals, bios, milestones and notes hold
+and :func:`bot.teams.cards.card_activity`. Names, goals, bios, milestones and notes hold
 markup a person might type (:data:`TYPED`), so every message also shows where typed text
 lands.
 """

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.server import Runtime, build_runtime, running
+from bot.runtime import Runtime, build_runtime
+from bot.server import running
 from bot.slack.app import SlackSettings
 from handlers.core.engine import Engine
 from handlers.core.program import Program

@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 from botframework.connector.auth import MicrosoftAppCredentials, ServiceClientCredentialsFactory
 
-from bot.server import Runtime, build_runtime, running
-from bot.teams.app import TeamsSettings
+from bot.runtime import Runtime, build_runtime
+from bot.server import running
+from bot.teams.settings import TeamsSettings
 from handlers.core.engine import Engine
 from handlers.core.program import Program
 from storage import Database

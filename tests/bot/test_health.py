@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.server import build_runtime, running
+from bot.runtime import build_runtime
+from bot.server import running
 from handlers.core.program import Program
 from storage import Database, ProcessedEvent
 from tests.helpers import rows

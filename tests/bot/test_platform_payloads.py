@@ -77,7 +77,7 @@ from bot import charts
 from bot.slack import blocks as slack_blocks
 from bot.slack.app import OUTDATED_FORM
 from bot.teams import app as teams_app
-from bot.teams.cards import answered_card
+from bot.teams.cards import answered_card, card_activity
 from handlers.core.figures import Chart
 from handlers.core.messages import Reply
 from handlers.reports.catalogue import CATALOGUE
@@ -182,7 +182,7 @@ def teams_cards(corpus: Corpus) -> list[Payload]:
     cards: list[Payload] = []
 
     def add(what: str, replies: list[Reply], pictures: Any = None) -> None:
-        activity = teams_app.card_activity(replies, pictures=pictures)
+        activity = card_activity(replies, pictures=pictures)
         [attachment] = activity.attachments
         cards.append(Payload(what, attachment.content))
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import load_program
 from bot.reload import ProgramWatcher
-from bot.server import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime
 from storage import Database
 from tests.bot.cli_helpers import ROOT, clean_env, start_serve
 from tests.helpers import Chat, make_person

@@ -20,7 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Environment
-from bot.server import build_runtime, tick
+from bot.runtime import build_runtime
+from bot.server import tick
 from bot.summarizer import DEFAULT_MODEL, OpenAISummarizer, retry_after, summarizer_from_env
 from handlers import build_engine
 from handlers.core.program import Program

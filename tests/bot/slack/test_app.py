@@ -387,7 +387,8 @@ async def test_healthz_and_metrics(slack: SlackHarness) -> None:
 async def test_healthz_is_503_when_the_database_is_unreachable(program: Program) -> None:
     import aiohttp
 
-    from bot.server import build_runtime, running
+    from bot.runtime import build_runtime
+    from bot.server import running
 
     gone = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     runtime = build_runtime(program=program, database=gone, slack=None)

@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
 import pytest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.slack import blocks
 from handlers.core.program import Program
 from storage import Database, ProcessedEvent
-from tests.bot.slack_harness import FIXTURES, SlackHarness, fixture, slack_server
+from tests.bot.slack_harness import FIXTURES, SECRET, SlackHarness, fixture, slack_server
 from tests.helpers import rows
 
 
@@ -142,3 +143,37 @@ async def test_a_malformed_payload_leaves_no_traceback_in_the_log(
     await slack.fake.wait_for("chat.postMessage")
     noisy = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert noisy == [], [r.getMessage() for r in noisy]
+
+
+async def test_a_signed_request_has_its_signature_checked_exactly_once(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bot.slack.http checks it; Bolt's own verification (a second check) stays off."""
+    body = json.dumps({**fixture("event_message_im.json"), "event_id": "Ev0ONCE"})
+    stamp = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    checks: list[str] = []
+    original = SignatureVerifier.generate_signature
+
+    def counted(self: SignatureVerifier, *, timestamp: str, body: str | bytes) -> str | None:
+        checks.append(timestamp)
+        return original(self, timestamp=timestamp, body=body)
+
+    monkeypatch.setattr(SignatureVerifier, "generate_signature", counted)
+    response = await slack.post(body, timestamp=int(stamp), signature=signature)
+    await slack.fake.wait_for("chat.postMessage")
+    assert response.status == 200
+    assert checks == [stamp]
+
+
+async def test_bolt_answers_an_unsigned_request_that_bot_slack_http_let_through(
+    slack: SlackHarness,
+) -> None:
+    """Bolt trusts the edge: with a second check it would answer 401 here."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    assert slack.runtime.slack is not None
+    body = json.dumps({"token": "x", "challenge": "c4ll3ng3", "type": "url_verification"})
+    unsigned = AsyncBoltRequest(body=body, headers={"Content-Type": "application/json"})
+    response = await slack.runtime.slack.app.async_dispatch(unsigned)
+    assert (response.status, "c4ll3ng3" in response.body) == (200, True)

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Environment, parse_tenants
-from bot.teams.app import TeamsSettings
-from bot.teams.http import activity_tenant
+from bot.teams.settings import TeamsSettings, activity_tenant
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program
