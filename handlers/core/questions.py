@@ -303,7 +303,7 @@ def check_form(
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for question in questions:
-        # A Submission arrives cleaned; Slack's intake modal calls this without one.
+        # A Submission arrives cleaned already; cleaning again keeps direct callers safe.
         given = tuple(v for v in map(typeable, values.get(question.id, ())) if v.strip())
         if not given:
             if question.required:
