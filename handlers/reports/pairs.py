@@ -55,28 +55,15 @@ from handlers.core.program import Program, QuestionType
 from handlers.reports.sql import ReportSql
 from handlers.sessions.feedback import READINESS
 from storage import (
-    DueItem,
     DueKind,
-    Enrollment,
     EnrollmentStatus,
-    Feedback,
     FeedbackStatus,
-    Milestone,
     MilestoneStatus,
-    Pairing,
     PairingStatus,
-    Person,
     Role,
-    SessionLog,
 )
-
-PERSON = Person.__table__  # type: ignore[attr-defined]
-ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-SESSION = SessionLog.__table__  # type: ignore[attr-defined]
-MILESTONE = Milestone.__table__  # type: ignore[attr-defined]
-DUE = DueItem.__table__  # type: ignore[attr-defined]
-FEEDBACK = Feedback.__table__  # type: ignore[attr-defined]
+from storage.tables import DUE, ENROLLMENT, FEEDBACK, MILESTONE, PAIRING, PERSON
+from storage.tables import SESSION_LOG as SESSION
 
 #: The window of the sessions-per-pair distribution, in days.
 RECENT_DAYS = 90

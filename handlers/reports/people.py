@@ -40,24 +40,12 @@ from handlers.core.program import SURVEYS, Program, Question, QuestionType
 from handlers.reports.anonymity import Bands, Groups, Hierarchy, k_anonymous
 from handlers.reports.sql import ReportSql
 from storage import (
-    Enrollment,
-    Feedback,
     FeedbackStatus,
-    Milestone,
     MilestoneStatus,
-    Pairing,
     PairingStatus,
-    Person,
     Role,
-    SessionLog,
 )
-
-ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
-FEEDBACK = Feedback.__table__  # type: ignore[attr-defined]
-MILESTONE = Milestone.__table__  # type: ignore[attr-defined]
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
-SESSION_LOG = SessionLog.__table__  # type: ignore[attr-defined]
+from storage.tables import ENROLLMENT, FEEDBACK, MILESTONE, PAIRING, PERSON, SESSION_LOG
 
 #: Pairings that happened: a mentee with one of these has been matched.
 PAIRED = (PairingStatus.ACTIVE.value, PairingStatus.ENDED.value)
