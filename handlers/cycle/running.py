@@ -56,7 +56,7 @@ from handlers.core.outbox import enqueue, outbox_row, withdraw
 from handlers.core.program import Program
 from handlers.cycle.reminders import LOOKS, PairSides, Side
 from handlers.cycle.schedule import (
-    DUE,
+    DueWork,
     cancel_due,
     cycle_day,
     cycle_end,
@@ -97,10 +97,8 @@ from storage import (
     SessionLog,
 )
 from storage.queries import among, enrollments_of, insert_for
+from storage.tables import DUE, ENROLLMENT, PAIRING, PERSON
 
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
-ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
 SNOOZE = timedelta(days=3)
 #: How many actions a catch-up message offers at most.
 CATCH_UP_ACTIONS = 6
@@ -120,22 +118,6 @@ def nudge_actions(pairing_id: int) -> tuple[Option, ...]:
 
 
 # --- processing what fell due --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A due item a tick has claimed, with the lease that makes the claim its own.
-
-    ``lease_until`` is None when the item was chosen inside the very transaction that
-    processes it (SQLite, whose single writer lock makes that transaction the owner).
-    """
-
-    id: int
-    pairing_id: int
-    kind: str
-    due_at: datetime
-    answers: dict[str, Any]
-    lease_until: datetime | None
 
 
 @dataclass
@@ -235,27 +217,24 @@ class _Context:
 
 
 async def process_due(
-    session: AsyncSession, program: Program, items: Sequence[Claimed], now: datetime
+    session: AsyncSession, program: Program, *, items: Sequence[DueWork], now: datetime
 ) -> CycleReport:
-    """Turn claimed due items into messages, follow-ups and pairing changes, once.
+    """Turn due items into messages, follow-ups and pairing changes, once.
 
-    Only the items whose claim is still ours (the lease matches) are processed: a tick
-    that lost its lease to another after a stall processes nothing twice.
-    Everything happens in the caller's transaction, so a crash undoes all of it and the
-    expired lease hands the items to the next tick.
+    The items are the caller's to act on until its transaction ends (the scheduler claimed
+    and locked them in, see scheduler.claims). Everything happens in that transaction, so a
+    crash undoes all of it and the scheduler hands the items to a later tick.
     """
     report = CycleReport()
-    sqlite = (await session.connection()).dialect.name == "sqlite"
-    mine = await _lock_in(session, items, sqlite)
-    if not mine:
+    if not items:
         return report
-    context = await _load(session, program, [i.pairing_id for i in mine], now)
+    context = await _load(session, program, [i.pairing_id for i in items], now)
     messages: list[_Message] = []
     follow_ups: list[dict[str, Any]] = []
     outcomes: dict[str, list[int]] = defaultdict(list)
     held: list[int] = []
     stale_before = now - timedelta(days=program.cadence.stale_after_days)
-    for item in sorted(mine, key=lambda i: (i.due_at, i.id)):
+    for item in sorted(items, key=lambda i: (i.due_at, i.id)):
         pair = context.pairs.get(item.pairing_id)
         if pair is None or pair.status != PairingStatus.ACTIVE:
             outcomes["closed"].append(item.id)
@@ -311,35 +290,6 @@ async def process_due(
             [{"pid": p.id, "missed": p.missed, "risk": p.at_risk_since} for p in changed],
         )
     return report
-
-
-async def _lock_in(
-    session: AsyncSession, items: Sequence[Claimed], database_is_sqlite: bool
-) -> list[Claimed]:
-    """The items whose claim is still ours, locked until the transaction ends.
-
-    SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the rows, so
-    a tick that re-claims them after our lease ran out waits, then finds them done.
-    """
-    conn = await session.connection()
-    by_lease: dict[datetime, list[Claimed]] = defaultdict(list)
-    mine: list[Claimed] = []
-    for item in items:
-        if item.lease_until is None:
-            mine.append(item)  # chosen in this transaction: ours until it ends
-        else:
-            by_lease[item.lease_until].append(item)
-    for lease, group in by_lease.items():
-        query = sa.select(DUE.c.id).where(
-            among(conn, DUE.c.id, [i.id for i in group]),
-            DUE.c.status == DueStatus.CLAIMED.value,
-            DUE.c.lease_until == lease,
-        )
-        if not database_is_sqlite:
-            query = query.with_for_update()
-        kept = set((await conn.execute(query)).scalars())
-        mine += [i for i in group if i.id in kept]
-    return mine
 
 
 async def _later_activity(conn: AsyncConnection, pairs: dict[int, _Pair], ids: list[int]) -> None:
@@ -485,7 +435,7 @@ def _action_item_fields(context: _Context, pair: _Pair) -> tuple[tuple[str, str]
     return (("Action items from your last session", "\n".join(f"• {i}" for i in items)),)
 
 
-def _to_both(pair: _Pair, item: Claimed, build: Any, produced: list[_Message]) -> None:
+def _to_both(pair: _Pair, item: DueWork, build: Any, produced: list[_Message]) -> None:
     """A message to each side; ``build(other_name, role)`` words it for one reader."""
     for person_id, zone, other, role in (
         (pair.mentee_id, pair.mentee_zone, pair.mentor, Role.MENTEE),
@@ -501,7 +451,7 @@ def _to_both(pair: _Pair, item: Claimed, build: Any, produced: list[_Message]) -
 async def _to_leads(
     session: AsyncSession,
     context: _Context,
-    item: Claimed,
+    item: DueWork,
     build: Callable[[str], Reply],
     produced: list[_Message],
 ) -> None:
@@ -516,7 +466,7 @@ async def _to_leads(
         )
 
 
-def _checkin_readers(pair: _Pair, item: Claimed) -> list[tuple[int, str, str]]:
+def _checkin_readers(pair: _Pair, item: DueWork) -> list[tuple[int, str, str]]:
     """Who a check-in nudges, as (person, zone, the other's name).
 
     A check-in nudges both sides: either may book the meeting or log it. A snoozed or
@@ -531,7 +481,7 @@ def _checkin_readers(pair: _Pair, item: Claimed) -> list[tuple[int, str, str]]:
 
 
 def _checkin_nudge(
-    context: _Context, pair: _Pair, item: Claimed, *, zone: str, other: str
+    context: _Context, pair: _Pair, item: DueWork, *, zone: str, other: str
 ) -> Reply:
     """The check-in nudge as one side reads it, counting the days since they last met."""
     last = context.last_session.get(pair.id)
@@ -576,7 +526,7 @@ def _survey_check(context: _Context, pair: _Pair) -> list[dict[str, Any]]:
 async def _handle(
     session: AsyncSession,
     context: _Context,
-    item: Claimed,
+    item: DueWork,
     pair: _Pair,
     produced: list[_Message],
     follow_ups: list[dict[str, Any]],
