@@ -397,13 +397,13 @@ async def tick(
     """One ``run_due``; returns its report and wall seconds (under cProfile if asked)."""
     if not profile:
         started = time.perf_counter()
-        report = await run_due(db, program, now, batch=batch)
+        report = await run_due(db, program, now=now, batch=batch)
         return report, time.perf_counter() - started
     timer = StatementTimer(db)
     profiler = cProfile.Profile()
     profiler.enable()
     started = time.perf_counter()
-    report = await run_due(db, program, now, batch=batch)
+    report = await run_due(db, program, now=now, batch=batch)
     seconds = time.perf_counter() - started
     profiler.disable()
     timer.remove()

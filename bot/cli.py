@@ -590,11 +590,13 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
     now = _instant(args.now, env)
     summaries: SummaryReport | None = None
     async with open_app(env) as app:
-        report = await run_due(app.database, app.program, now)
+        report = await run_due(app.database, app.program, now=now)
         summarizer = _summarizer(env)
         if summarizer is not None:
             try:
-                summaries = await summarize_due(app.database, app.program, summarizer, now)
+                summaries = await summarize_due(
+                    app.database, app.program, summarizer=summarizer, now=now
+                )
             finally:
                 await summarizer.aclose()
     cycle = report.cycle

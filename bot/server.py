@@ -163,7 +163,7 @@ async def tick(runtime: Runtime) -> None:
     holds up other messages; what they queue goes out on the next tick.
     """
     try:
-        due = await run_due(runtime.database, runtime.program, runtime.clock.now())
+        due = await run_due(runtime.database, runtime.program, now=runtime.clock.now())
         if due.total:
             log.info("tick: due work %s", json.dumps(due.as_dict()))
         summaries = asyncio.ensure_future(_summaries(runtime))
@@ -189,7 +189,10 @@ async def _summaries(runtime: Runtime) -> None:
         return
     try:
         report = await summarize_due(
-            runtime.database, runtime.program, runtime.summarizer, runtime.clock.now()
+            runtime.database,
+            runtime.program,
+            summarizer=runtime.summarizer,
+            now=runtime.clock.now(),
         )
     except Exception as exc:
         # By class name only: a database error's text carries its parameters (notes).

@@ -2,16 +2,16 @@
 
 The tick of ``mentorbot serve`` and ``mentorbot run-due`` both call :func:`run_due`. A pass
 lapses unanswered proposals, ends pauses that ran out, then claims due items in batches
-and hands each batch to :func:`handlers.cycle.running.process_due`.
+(scheduler.claims, with :data:`DUE_ITEMS`) and hands each batch to
+:func:`handlers.cycle.running.process_due`.
 
 A claim is a committed ``UPDATE ... SET status='claimed', lease_until=...`` of rows that
-are due (or whose earlier claim's lease ran out). On PostgreSQL the rows are chosen with
-``FOR UPDATE SKIP LOCKED``, so replicas claim disjoint batches; SQLite serialises writers
-(BEGIN IMMEDIATE). Processing then marks only the items whose lease is still the one it
-claimed with, in the same transaction as the messages it queues. So a process that dies
-between claiming and processing loses nothing (the lease runs out and the next pass takes
-the items), and two processes never both act on one item. Every message also has a unique
-outbox key, which stops a second send even if an item were somehow processed twice.
+are due (or whose earlier claim's lease ran out). Processing first locks in the items
+whose lease is still the one it claimed with, in the same transaction as the messages it
+queues. So a process that dies between claiming and processing loses nothing (the lease
+runs out and the next pass takes the items), and two processes never both act on one
+item. Every message also has a unique outbox key, which stops a second send even if an
+item were somehow processed twice.
 
 On SQLite a transaction holds the only write lock from BEGIN IMMEDIATE to its end, so a
 pass chooses a batch and processes it in one transaction instead (a crash rolls back
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,18 +33,38 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.errors import log_failure
 from handlers.core.program import Program
-from handlers.cycle.running import Claimed, CycleReport, process_due, resume_due_pauses
+from handlers.cycle.batch import CycleReport
+from handlers.cycle.pause import resume_due_pauses
+from handlers.cycle.running import process_due
+from handlers.cycle.schedule import DueWork
 from handlers.matching.lapses import expire_proposals, remind_lapsing
 from handlers.people.privacy import expire_notes
-from storage import Database, DueItem, DueStatus
+from scheduler.claims import Claimed, Leases, choose, claim, lease_until, lock_in
+from storage import Database, DueStatus
+from storage.tables import DUE
 
 log = logging.getLogger(__name__)
-DUE = DueItem.__table__  # type: ignore[attr-defined]
 #: How long a claim is a tick's own before another may take the items.
 LEASE = timedelta(minutes=5)
 BATCH = 2000
 #: Batches processed at once on PostgreSQL (see :func:`run_due`).
 WORKERS = 2
+
+#: Due items are claimed by status: ``claimed`` with a lease, ``pending`` until then. Two
+#: queries, not one with OR: each then walks the (status, due_at) index instead of sorting
+#: every due row. Items whose claim's lease ran out (a crashed tick) come first.
+DUE_ITEMS = Leases(
+    table=DUE,
+    lease=DUE.c.lease_until,
+    held=DUE.c.status == DueStatus.CLAIMED.value,
+    claimable=lambda now: (
+        sa.and_(DUE.c.status == DueStatus.CLAIMED.value, DUE.c.lease_until < now),
+        sa.and_(DUE.c.status == DueStatus.PENDING.value, DUE.c.due_at <= now),
+    ),
+    order=(DUE.c.due_at, DUE.c.id),
+    marks={"status": DueStatus.CLAIMED.value},
+)
+_COLUMNS = (DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at, DUE.c.answers)
 
 
 @dataclass
@@ -93,75 +113,45 @@ class DueReport:
 
 async def claim_due(
     database: Database, now: datetime, *, batch: int = BATCH, lease: timedelta = LEASE
-) -> list[Claimed]:
+) -> list[Claimed[DueWork]]:
     """Atomically claim up to ``batch`` due items (and ones whose lease ran out)."""
+    until = lease_until(now, lease)
     async with database.session() as session:
-        return await _claim(session, database.is_sqlite, now, batch, lease)
+        conn = await session.connection()
+        rows = await claim(conn, DUE_ITEMS, now=now, until=until, returning=_COLUMNS, batch=batch)
+    return [Claimed(_due_work(row), until) for row in rows]
 
 
-async def _claim(
-    session: AsyncSession,
-    sqlite: bool,
-    now: datetime,
-    batch: int,
-    lease: timedelta | None,
-) -> list[Claimed]:
-    """Claim due items in the session's transaction.
+async def process_claimed(
+    session: AsyncSession, program: Program, *, claimed: Sequence[Claimed[DueWork]], now: datetime
+) -> CycleReport:
+    """Process the claimed items that are still ours, in the session's transaction.
 
-    With a ``lease`` the items are marked claimed until it runs out (the claim is meant
-    to be committed on its own). Without one they are only chosen: that is for SQLite's
-    single writer, whose transaction then processes them before anyone else can look.
+    Only the items whose claim is still ours (the lease matches) are processed, locked
+    until the transaction ends: a tick that lost its lease to another after a stall
+    processes nothing twice.
     """
-    # A few random microseconds make each claim's lease its own even when two processes
-    # claim at the same instant.
-    lease_until = (
-        None
-        if lease is None
-        else now + lease + timedelta(microseconds=secrets.randbelow(1_000_000))
+    mine = await lock_in(await session.connection(), DUE_ITEMS, claimed=claimed)
+    if not mine:
+        return CycleReport()
+    return await process_due(session, program, items=[c.work for c in mine], now=now)
+
+
+def _due_work(row: sa.Row[*tuple[Any, ...]]) -> DueWork:
+    return DueWork(
+        id=row.id,
+        pairing_id=row.pairing_id,
+        kind=row.kind,
+        due_at=row.due_at,
+        answers=row.answers or {},
     )
-    # Two queries, not one with OR: each then walks the (status, due_at) index instead of
-    # sorting every due row. Items whose claim's lease ran out (a crashed tick) come first.
-    lapsed = sa.and_(DUE.c.status == DueStatus.CLAIMED.value, DUE.c.lease_until < now)
-    pending = sa.and_(DUE.c.status == DueStatus.PENDING.value, DUE.c.due_at <= now)
-    columns = (DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at, DUE.c.answers)
-    rows: list[Any] = []
-    conn = await session.connection()
-    for due in (lapsed, pending):
-        room = batch - len(rows)
-        if room <= 0:
-            break
-        if lease_until is None:
-            chosen = sa.select(*columns).where(due).order_by(DUE.c.due_at, DUE.c.id)
-            rows += (await conn.execute(chosen.limit(room))).all()
-            continue
-        ids = sa.select(DUE.c.id).where(due).order_by(DUE.c.due_at, DUE.c.id).limit(room)
-        if not sqlite:
-            ids = ids.with_for_update(skip_locked=True)
-        statement = (
-            sa.update(DUE)
-            .where(DUE.c.id.in_(ids.scalar_subquery()))
-            .values(status=DueStatus.CLAIMED.value, lease_until=lease_until)
-            .returning(*columns)
-        )
-        rows += (await conn.execute(statement)).all()
-    return [
-        Claimed(
-            id=row[0],
-            pairing_id=row[1],
-            kind=row[2],
-            due_at=row[3],
-            answers=row[4] or {},
-            lease_until=lease_until,
-        )
-        for row in rows
-    ]
 
 
 async def run_due(
     database: Database,
     program: Program,
-    now: datetime,
     *,
+    now: datetime,
     batch: int = BATCH,
     lease: timedelta = LEASE,
     workers: int = WORKERS,
@@ -179,7 +169,7 @@ async def run_due(
     async with database.session() as session:
         report.reminded = await remind_lapsing(session, program, now)
     async with database.session() as session:
-        report.resumed = await resume_due_pauses(session, program, now)
+        report.resumed = await resume_due_pauses(session, program, now=now)
     async with database.session() as session:
         report.notes_expired = await expire_notes(session, program, now)
     loops = 1 if database.is_sqlite else max(1, workers)
@@ -205,16 +195,18 @@ async def _work(
                 # from its start, so choosing and processing the items in one transaction
                 # is just as safe (a crash rolls back both) and writes each item once.
                 async with database.session() as session:
-                    claimed = await _claim(session, True, now, batch, None)
-                    if not claimed:
+                    conn = await session.connection()
+                    rows = await choose(conn, DUE_ITEMS, now=now, returning=_COLUMNS, batch=batch)
+                    if not rows:
                         return
-                    done = await process_due(session, program, claimed, now)
+                    chosen = [Claimed(_due_work(row), None) for row in rows]
+                    done = await process_claimed(session, program, claimed=chosen, now=now)
             else:
                 claimed = await claim_due(database, now, batch=batch, lease=lease)
                 if not claimed:
                     return
                 async with database.session() as session:
-                    done = await process_due(session, program, claimed, now)
+                    done = await process_claimed(session, program, claimed=claimed, now=now)
         except Exception as exc:
             # The items stay claimed until the lease runs out, then a later pass retries.
             # By type and code location only: a database error can quote a note or answer.

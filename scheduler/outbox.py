@@ -1,9 +1,8 @@
 """Delivering the outbox: claim due messages atomically, send them, record the outcome.
 
-A claim sets ``status='sending'`` with a lease. A process that dies mid-send leaves a lease
-that expires, and the message is claimed again on a later pass. PostgreSQL claims with
-``FOR UPDATE SKIP LOCKED`` so replicas never claim the same row; SQLite takes its write
-lock up front (BEGIN IMMEDIATE), which serialises claims.
+A claim sets ``status='sending'`` with a lease (scheduler.claims, with
+:data:`OUTBOX_MESSAGES`). A process that dies mid-send leaves a lease that expires, and the
+message is claimed again on a later pass; replicas never claim the same row.
 
 A pass drains a backlog: it claims the next batch as soon as the last one has been handed to
 senders, sends to different people at once (a bounded number of sends in flight), and stops
@@ -35,6 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -50,12 +50,29 @@ from handlers.core.ports import (
     Unreachable,
     group_sender,
 )
+from scheduler import claims
 from storage import Database, Outbox, OutboxStatus, Person, PlatformAccount
+from storage.tables import OUTBOX, PLATFORM_ACCOUNT
 
 log = logging.getLogger(__name__)
-OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 #: Seconds kept free at the end of a lease to record a send's outcome.
 FINISH_MARGIN = 5.0
+
+#: Outbox rows are claimed by status: ``sending`` with a lease, ``pending`` until their
+#: next attempt is due. One query for both keeps the batch in the order of the attempts.
+OUTBOX_MESSAGES = claims.Leases(
+    table=OUTBOX,
+    lease=OUTBOX.c.lease_until,
+    held=OUTBOX.c.status == OutboxStatus.SENDING.value,
+    claimable=lambda now: (
+        sa.or_(
+            sa.and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.next_attempt_at <= now),
+            sa.and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.lease_until < now),
+        ),
+    ),
+    order=(OUTBOX.c.next_attempt_at, OUTBOX.c.id),
+    marks={"status": OutboxStatus.SENDING.value, "attempts": OUTBOX.c.attempts + 1},
+)
 
 
 @dataclass
@@ -149,31 +166,17 @@ class OutboxWorker:
                 person's messages go out in order and one person's backlog never holds up
                 everyone else's.
         """
-        lease_until = now + self.lease
-        due = sa.or_(
-            sa.and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.next_attempt_at <= now),
-            sa.and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.lease_until < now),
-        )
-        chosen = sa.select(OUTBOX.c.id).where(due)
-        if busy:
-            chosen = chosen.where(OUTBOX.c.person_id.not_in(list(busy)))
-        chosen = chosen.order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(self.batch)
-        if not self.database.is_sqlite:
-            chosen = chosen.with_for_update(skip_locked=True)
-        statement = (
-            sa.update(OUTBOX)
-            .where(OUTBOX.c.id.in_(chosen.scalar_subquery()))
-            .values(
-                status=OutboxStatus.SENDING.value,
-                lease_until=lease_until,
-                attempts=OUTBOX.c.attempts + 1,
-            )
-            .returning(*OUTBOX.c)
-        )
         async with self.database.session() as session:
-            conn = await session.connection()
-            rows = (await conn.execute(statement)).mappings().all()
-        return sorted((Outbox(**row) for row in rows), key=lambda o: (o.next_attempt_at, o.id))
+            rows = await claims.claim(
+                await session.connection(),
+                OUTBOX_MESSAGES,
+                now=now,
+                until=claims.lease_until(now, self.lease),
+                returning=tuple(OUTBOX.c),
+                batch=self.batch,
+                where=OUTBOX.c.person_id.not_in(list(busy)) if busy else None,
+            )
+        return sorted((_outbox(row) for row in rows), key=lambda o: (o.next_attempt_at, o.id))
 
     async def deliver(self, claimed: list[Outbox], report: DeliveryReport) -> None:
         """Deliver rows this worker claimed, one after another (a group as one message)."""
@@ -241,38 +244,31 @@ class OutboxWorker:
     ) -> tuple[list[Outbox], bool]:
         """Claim the group's due pending rows this pass did not claim.
 
-        They get the same lease as ``members``, under the same guard as :meth:`claim`: a
-        conditional update of rows still pending, skipping rows another transaction holds.
+        They get the same lease as ``members``, claimed as :meth:`claim` does, from the rows
+        still pending.
 
         Returns:
             The rows claimed now, and whether this worker now holds every row of the group
             (False when one was already sent, is claimed by another worker, or is not due).
         """
         held = [i.id for i in members]
-        chosen = sa.select(OUTBOX.c.id).where(
-            OUTBOX.c.group_key == group_key,
-            OUTBOX.c.id.not_in(held),
-            OUTBOX.c.status == OutboxStatus.PENDING.value,
-            OUTBOX.c.next_attempt_at <= now,
-        )
-        if not self.database.is_sqlite:
-            chosen = chosen.order_by(OUTBOX.c.id).with_for_update(skip_locked=True)
-        statement = (
-            sa.update(OUTBOX)
-            .where(
-                OUTBOX.c.id.in_(chosen.scalar_subquery()),
-                OUTBOX.c.status == OutboxStatus.PENDING.value,
-            )
-            .values(
-                status=OutboxStatus.SENDING.value,
-                lease_until=members[0].lease_until,
-                attempts=OUTBOX.c.attempts + 1,
-            )
-            .returning(*OUTBOX.c)
-        )
+        lease = members[0].lease_until
+        assert lease is not None, "claimed rows have a lease"
         async with self.database.session() as session:
             conn = await session.connection()
-            siblings = [Outbox(**row) for row in (await conn.execute(statement)).mappings().all()]
+            rows = await claims.claim(
+                conn,
+                OUTBOX_MESSAGES,
+                now=now,
+                until=lease,
+                returning=tuple(OUTBOX.c),
+                where=sa.and_(
+                    OUTBOX.c.group_key == group_key,
+                    OUTBOX.c.id.not_in(held),
+                    OUTBOX.c.status == OutboxStatus.PENDING.value,
+                ),
+            )
+            siblings = [_outbox(row) for row in rows]
             ids = await conn.execute(sa.select(OUTBOX.c.id).where(OUTBOX.c.group_key == group_key))
             everyone = set(ids.scalars().all())
         return siblings, everyone <= set(held) | {s.id for s in siblings}
@@ -294,7 +290,7 @@ class OutboxWorker:
             result = await session.exec(
                 select(PlatformAccount)
                 .where(PlatformAccount.person_id.in_(person_ids))  # type: ignore[attr-defined]
-                .order_by(sa.desc(PlatformAccount.__table__.c.last_seen_at))  # type: ignore[attr-defined]
+                .order_by(sa.desc(PLATFORM_ACCOUNT.c.last_seen_at))
             )
             accounts = list(result.all())
         by_id = {p.id: p for p in people}
@@ -339,9 +335,7 @@ class OutboxWorker:
             # message id means a late send of an earlier claim got it out already.
             held = await conn.execute(
                 sa.select(OUTBOX.c.platform_message_id).where(
-                    OUTBOX.c.id == item.id,
-                    OUTBOX.c.status == OutboxStatus.SENDING.value,
-                    OUTBOX.c.lease_until == item.lease_until,
+                    OUTBOX.c.id == item.id, OUTBOX_MESSAGES.ours(item.lease_until)
                 )
             )
             claim = held.one_or_none()
@@ -349,7 +343,7 @@ class OutboxWorker:
             result = await session.exec(
                 select(PlatformAccount)
                 .where(PlatformAccount.person_id == item.person_id)
-                .order_by(sa.desc(PlatformAccount.__table__.c.last_seen_at))  # type: ignore[attr-defined]
+                .order_by(sa.desc(PLATFORM_ACCOUNT.c.last_seen_at))
             )
             accounts = list(result.all())
         if claim is None:
@@ -483,7 +477,7 @@ class OutboxWorker:
 
     async def _release(self, item: Outbox) -> None:
         """Give a claimed row back unsent, due at once, its attempt not spent."""
-        values = {
+        values: dict[str, object] = {
             "status": OutboxStatus.PENDING.value,
             "lease_until": None,
             "attempts": OUTBOX.c.attempts - 1,
@@ -496,11 +490,7 @@ class OutboxWorker:
             conn = await session.connection()
             result = await conn.execute(
                 sa.update(OUTBOX)
-                .where(
-                    OUTBOX.c.id == item.id,
-                    OUTBOX.c.status == OutboxStatus.SENDING.value,
-                    OUTBOX.c.lease_until == item.lease_until,
-                )
+                .where(OUTBOX.c.id == item.id, OUTBOX_MESSAGES.ours(item.lease_until))
                 .values(**values)
             )
         return bool(result.rowcount == 1)
@@ -580,3 +570,7 @@ def _runs(claimed: list[Outbox]) -> list[list[Outbox]]:
             rows = run[1] + rows
         runs.append((keys, sorted(rows, key=lambda o: (o.next_attempt_at, o.id))))
     return [rows for _, rows in runs]
+
+
+def _outbox(row: sa.Row[*tuple[Any, ...]]) -> Outbox:
+    return Outbox(**row._mapping)

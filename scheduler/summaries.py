@@ -7,8 +7,8 @@ A session logged with notes, by a pair who both agreed, waits with
 1. drops the pending summaries whose pair no longer both agree (or that have no notes),
    without reading their notes;
 2. claims a batch of due ones in a short committed transaction, by moving their
-   ``summary_next_at`` to a lease of its own (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
-   replicas claim disjoint batches; SQLite serialises writers);
+   ``summary_next_at`` to a lease of its own (scheduler.claims, with :data:`SUMMARIES`:
+   replicas claim disjoint batches);
 3. asks the model for each, with a timeout, holding no transaction and no connection, a
    few at a time;
 4. stores each result in its own short transaction, only if the claim is still its own
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -52,12 +51,12 @@ from handlers.sessions.summaries import (
     redact,
     summary_reply,
 )
-from storage import Database, Pairing, Person, SessionLog, SummaryStatus
+from scheduler import claims
+from storage import Database, SummaryStatus
+from storage.queries import locked
+from storage.tables import PAIRING, PERSON, SESSION_LOG
 
 log = logging.getLogger(__name__)
-SESSION_LOG = SessionLog.__table__  # type: ignore[attr-defined]
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
 
 #: Summaries claimed by one pass.
 BATCH = 8
@@ -73,6 +72,17 @@ FIRST_BACKOFF = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=6)
 #: The longest Retry-After honoured; a server asking for more is asked again then.
 MAX_RETRY_AFTER = timedelta(days=1)
+
+#: A pending summary's claim moves its next try (``summary_next_at``) to the claim's lease,
+#: so a claim whose lease ran out is simply due again.
+SUMMARIES = claims.Leases(
+    table=SESSION_LOG,
+    lease=SESSION_LOG.c.summary_next_at,
+    held=SESSION_LOG.c.summary_status == SummaryStatus.PENDING.value,
+    claimable=lambda now: (_due(now),),
+    order=(SESSION_LOG.c.summary_next_at, SESSION_LOG.c.id),
+    marks={},
+)
 
 
 @dataclass
@@ -106,8 +116,8 @@ class SummaryReport:
 
 
 @dataclass(frozen=True)
-class _Claimed:
-    """A pending summary this pass claimed; ``lease`` is its claim's own mark."""
+class _Session:
+    """A logged session whose notes are to be summarised."""
 
     id: int
     pairing_id: int
@@ -116,7 +126,6 @@ class _Claimed:
     topics: tuple[str, ...]
     notes: str
     attempts: int
-    lease: datetime
     #: Both sides logged the session: its summary goes out under keys of its own, so one
     #: written before the second side's notes came does not stop this one.
     both_sides: bool = False
@@ -137,9 +146,9 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 async def summarize_due(
     database: Database,
     program: Program,
+    *,
     summarizer: Summarizer,
     now: datetime,
-    *,
     batch: int = BATCH,
     model_timeout: float = TIMEOUT,
     lease: timedelta = LEASE,
@@ -162,14 +171,14 @@ async def summarize_due(
     report = SummaryReport()
     async with database.session() as session:
         report.dropped += await _drop_unwanted(session, now)
-        claimed = await _claim(session, database.is_sqlite, now, batch, lease)
+        claimed = await _claim(session, now, batch=batch, lease=lease)
     if not claimed:
         return report
     slots = asyncio.Semaphore(max(concurrency, 1))
 
-    async def one(item: _Claimed) -> None:
+    async def one(item: claims.Claimed[_Session]) -> None:
         async with slots:
-            result = await _ask(summarizer, item, model_timeout)
+            result = await _ask(summarizer, item.work, model_timeout)
         try:
             async with database.session() as session:
                 await _store(session, program, item, result, now, report, max_attempts)
@@ -178,7 +187,7 @@ async def summarize_due(
             log.warning(
                 "summaries: the result for session %s could not be stored (%s); it will be "
                 "tried again after the lease",
-                item.id,
+                item.work.id,
                 type(exc).__name__,
             )
 
@@ -222,26 +231,18 @@ async def _drop_unwanted(session: AsyncSession, now: datetime) -> int:
 
 
 async def _claim(
-    session: AsyncSession, sqlite: bool, now: datetime, batch: int, lease: timedelta
-) -> list[_Claimed]:
+    session: AsyncSession, now: datetime, *, batch: int, lease: timedelta
+) -> list[claims.Claimed[_Session]]:
     """Claim up to ``batch`` due summaries by moving their next try to a lease of our own."""
     conn = await session.connection()
-    # A few random microseconds make the lease this claim's own even when two processes
-    # claim at the same instant.
-    lease_until = now + lease + timedelta(microseconds=secrets.randbelow(1_000_000))
-    ids = (
-        sa.select(SESSION_LOG.c.id)
-        .where(_due(now))
-        .order_by(SESSION_LOG.c.summary_next_at, SESSION_LOG.c.id)
-        .limit(batch)
-    )
-    if not sqlite:
-        ids = ids.with_for_update(skip_locked=True)
-    rows = await conn.execute(
-        sa.update(SESSION_LOG)
-        .where(SESSION_LOG.c.id.in_(ids.scalar_subquery()), _due(now))
-        .values(summary_next_at=lease_until)
-        .returning(
+    lease_until = claims.lease_until(now, lease)
+    rows = await claims.claim(
+        conn,
+        SUMMARIES,
+        now=now,
+        until=lease_until,
+        batch=batch,
+        returning=(
             SESSION_LOG.c.id,
             SESSION_LOG.c.pairing_id,
             SESSION_LOG.c.held_on,
@@ -252,9 +253,9 @@ async def _claim(
             SESSION_LOG.c.second_notes,
             SESSION_LOG.c.logged_by,
             SESSION_LOG.c.second_at,
-        )
+        ),
     )
-    claimed = sorted(rows.all(), key=lambda r: r[0])
+    claimed = sorted(rows, key=lambda r: r[0])
     if not claimed:
         return []
     mentees: dict[int, int] = dict(
@@ -277,23 +278,21 @@ async def _claim(
                 mentee=notes if mentee_first else second_notes,
                 mentor=second_notes if mentee_first else notes,
             )
-        items.append(
-            _Claimed(
-                id=log_id,
-                pairing_id=pairing_id,
-                held_on=held_on,
-                minutes=minutes,
-                topics=tuple(str(t) for t in topics or ()),
-                notes=notes or "",
-                attempts=attempts,
-                lease=lease_until,
-                both_sides=second_at is not None,
-            )
+        session_log = _Session(
+            id=log_id,
+            pairing_id=pairing_id,
+            held_on=held_on,
+            minutes=minutes,
+            topics=tuple(str(t) for t in topics or ()),
+            notes=notes or "",
+            attempts=attempts,
+            both_sides=second_at is not None,
         )
+        items.append(claims.Claimed(session_log, lease_until))
     return items
 
 
-async def _ask(summarizer: Summarizer, item: _Claimed, seconds: float) -> Summary | SummaryError:
+async def _ask(summarizer: Summarizer, item: _Session, seconds: float) -> Summary | SummaryError:
     """The model's summary of one session, or why there is none this time."""
     context = SummaryContext(held_on=item.held_on, minutes=item.minutes, topics=item.topics)
     try:
@@ -333,10 +332,8 @@ async def _pair(session: AsyncSession, pairing_id: int) -> _Pair | None:
         .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
         .where(PAIRING.c.id == pairing_id)
     )
-    if conn.dialect.name == "postgresql":
-        # A "consent N no" in flight waits for this transaction, or is seen by it.
-        query = query.with_for_update(of=PAIRING)
-    row = (await conn.execute(query)).first()
+    # A "consent N no" in flight waits for this transaction, or is seen by it.
+    row = (await conn.execute(locked(query, of=PAIRING))).first()
     if row is None:
         return None
     return _Pair(row[0], row[1], row[2], row[3], bool(row[4]) and bool(row[5]))
@@ -345,7 +342,7 @@ async def _pair(session: AsyncSession, pairing_id: int) -> _Pair | None:
 async def _store(
     session: AsyncSession,
     program: Program,
-    item: _Claimed,
+    claimed: claims.Claimed[_Session],
     result: Summary | SummaryError,
     now: datetime,
     report: SummaryReport,
@@ -353,11 +350,8 @@ async def _store(
 ) -> None:
     """Record one result, if the claim is still ours, and queue what the pair should read."""
     conn = await session.connection()
-    ours = sa.and_(
-        SESSION_LOG.c.id == item.id,
-        SESSION_LOG.c.summary_status == SummaryStatus.PENDING.value,
-        SESSION_LOG.c.summary_next_at == item.lease,
-    )
+    item = claimed.work
+    ours = sa.and_(SESSION_LOG.c.id == item.id, SUMMARIES.ours(claimed.lease_until))
     pair = await _pair(session, item.pairing_id)
     if pair is None or not pair.agreed:
         # Consent withdrawn while the model was writing: nothing is kept or sent.

@@ -1,4 +1,4 @@
-"""Storage: SQLModel tables, the async engine, queries and Alembic migrations.
+"""Storage: SQLModel tables (their Core tables in storage.tables), the engine, queries, migrations.
 
 The lowest layer: it imports nothing from the rest of mentorbot.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -278,3 +278,17 @@ def among(
     if conn.dialect.name == "postgresql":
         return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(sa.Integer)))
     return column.in_(ids)
+
+
+Locked = TypeVar("Locked", bound=sa.Select[Any])
+
+
+def locked(query: Locked, *, skip_locked: bool = False, of: sa.Table | None = None) -> Locked:
+    """The query with its rows (of ``of`` only, if given) locked until the transaction ends.
+
+    PostgreSQL locks the rows (``FOR UPDATE``; with ``skip_locked``, rows another
+    transaction holds are left out instead of waited for). SQLite has no row locks and
+    needs none: its transaction holds the only write lock from its start (BEGIN
+    IMMEDIATE, see storage.database), so the query reads as it is.
+    """
+    return query.with_for_update(skip_locked=skip_locked, of=of)

@@ -22,7 +22,6 @@ from handlers.core.engine import Command, CommandHandler, Outcome, Turn
 from handlers.core.messages import Option, Reply
 from handlers.cycle.ending import end_pairing, first_name, tell, tell_leads
 from handlers.cycle.schedule import (
-    DUE,
     cancel_due,
     cycle_end,
     cycle_start,
@@ -33,6 +32,7 @@ from handlers.cycle.schedule import (
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import my_pairing, role_in, zone_of
 from storage import DueItem, DueKind, DueStatus, Pairing, PairingStatus, Person, Role
+from storage.tables import DUE
 
 
 async def active_pairing_named(

@@ -11,37 +11,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import Reply
 from handlers.core.program import Program
+from handlers.cycle.schedule import DueWork
 from handlers.people.lookups import program_leads
 from storage import Person, Role
 
 #: What handling an item did: it sent messages, or there was nothing to say.
 Handled = Literal["sent", "suppressed"]
-
-
-class FellDue(Protocol):
-    """A due item as its handler reads it (the due pass's claim of it is not its business)."""
-
-    @property
-    def id(self) -> int:
-        """The due item's id."""
-
-    @property
-    def kind(self) -> str:
-        """Its :class:`storage.DueKind`."""
-
-    @property
-    def due_at(self) -> datetime:
-        """When it fell due."""
-
-    @property
-    def answers(self) -> dict[str, Any]:
-        """What was kept on the item (who snoozed it, answers to the calibration...)."""
 
 
 @dataclass
@@ -148,7 +129,7 @@ class Due:
         messages: The messages handling this item queues.
     """
 
-    item: FellDue
+    item: DueWork
     pair: Pair
     batch: Batch
     follow_ups: list[dict[str, Any]]

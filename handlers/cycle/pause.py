@@ -219,8 +219,7 @@ async def _resume(turn: Turn, args: list[str]) -> Outcome:
     )
 
 
-# Positional: scheduler.due calls it so (the keyword-only ``now`` waits for that caller).
-async def resume_due_pauses(session: AsyncSession, program: Program, now: datetime) -> list[int]:
+async def resume_due_pauses(session: AsyncSession, program: Program, *, now: datetime) -> list[int]:
     """Resume everyone whose pause has run out; tell them. Returns their person ids."""
     result = await session.exec(
         select(Enrollment.person_id)

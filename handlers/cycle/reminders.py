@@ -31,11 +31,9 @@ from handlers.core.outbox import enqueue
 from handlers.core.program import Cadence, Program
 from handlers.cycle.batch import Due, DueHandler, Handled, Message, Pair
 from handlers.cycle.schedule import due_row, insert_due, reminder_check
-from handlers.sessions.feedback import FEEDBACK, READINESS, TITLES, give_feedback
-from storage import DueKind, FeedbackStatus, Pairing, Person, PlanVersion, Role
-
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-PLAN_VERSION = PlanVersion.__table__  # type: ignore[attr-defined]
+from handlers.sessions.feedback import READINESS, TITLES, give_feedback
+from storage import DueKind, FeedbackStatus, Pairing, Person, Role
+from storage.tables import FEEDBACK, PAIRING, PLAN_VERSION
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from handlers.core.calendar import WEEKDAYS, day_label, local_date, next_deliver
 from handlers.core.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.core.messages import Option, Prompt, PromptKind, Reply
 from handlers.cycle.answers import active_pairing_named, button
-from handlers.cycle.schedule import DUE, cycle_end, due_row, insert_due
+from handlers.cycle.schedule import cycle_end, due_row, insert_due
 from handlers.plans.chat import zone_of
 from storage import DueKind, Pairing, PairingStatus, SessionLog
+from storage.tables import DUE
 
 SNOOZE = timedelta(days=3)
 

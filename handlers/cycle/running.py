@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,31 +30,22 @@ from handlers.core.messages import DaysSince, Option, Reply, counting, first_sen
 from handlers.core.outbox import outbox_row
 from handlers.core.program import Program
 from handlers.cycle.batch import Batch, CycleReport, Due, Message, Pair
-from handlers.cycle.pause import resume_due_pauses
 from handlers.cycle.registry import handle
-from handlers.cycle.schedule import DUE, insert_due
+from handlers.cycle.schedule import DueWork, insert_due
 from handlers.sessions.feedback import insert_requests
 from handlers.sessions.summaries import action_items_for
 from storage import (
     DueStatus,
-    Enrollment,
     EnrollmentStatus,
     Feedback,
     Milestone,
     Outbox,
-    Pairing,
     PairingStatus,
-    Person,
     SessionLog,
 )
 from storage.queries import among, insert_for
+from storage.tables import DUE, ENROLLMENT, PAIRING, PERSON
 
-# scheduler.due imports these from here, where they were before the cycle was split.
-__all__ = ["Claimed", "CycleReport", "process_due", "resume_due_pauses"]
-
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
-ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
 #: How many actions a catch-up message offers at most.
 CATCH_UP_ACTIONS = 6
 
@@ -63,44 +53,25 @@ CATCH_UP_ACTIONS = 6
 # --- processing what fell due --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A due item a tick has claimed, with the lease that makes the claim its own.
-
-    ``lease_until`` is None when the item was chosen inside the very transaction that
-    processes it (SQLite, whose single writer lock makes that transaction the owner).
-    """
-
-    id: int
-    pairing_id: int
-    kind: str
-    due_at: datetime
-    answers: dict[str, Any]
-    lease_until: datetime | None
-
-
 async def process_due(
-    session: AsyncSession, program: Program, items: Sequence[Claimed], now: datetime
+    session: AsyncSession, program: Program, *, items: Sequence[DueWork], now: datetime
 ) -> CycleReport:
-    """Turn claimed due items into messages, follow-ups and pairing changes, once.
+    """Turn due items into messages, follow-ups and pairing changes, once.
 
-    Only the items whose claim is still ours (the lease matches) are processed: a tick
-    that lost its lease to another after a stall processes nothing twice.
-    Everything happens in the caller's transaction, so a crash undoes all of it and the
-    expired lease hands the items to the next tick.
+    The items are the caller's to act on until its transaction ends (the scheduler claimed
+    and locked them in, see scheduler.claims). Everything happens in that transaction, so a
+    crash undoes all of it and the scheduler hands the items to a later tick.
     """
     report = CycleReport()
-    sqlite = (await session.connection()).dialect.name == "sqlite"
-    mine = await _lock_in(session, items, sqlite)
-    if not mine:
+    if not items:
         return report
-    context = await _load(session, program, [i.pairing_id for i in mine], now)
+    context = await _load(session, program, [i.pairing_id for i in items], now)
     messages: list[Message] = []
     follow_ups: list[dict[str, Any]] = []
     outcomes: dict[str, list[int]] = defaultdict(list)
     held: list[int] = []
     stale_before = now - timedelta(days=program.cadence.stale_after_days)
-    for item in sorted(mine, key=lambda i: (i.due_at, i.id)):
+    for item in sorted(items, key=lambda i: (i.due_at, i.id)):
         pair = context.pairs.get(item.pairing_id)
         if pair is None or pair.status != PairingStatus.ACTIVE:
             outcomes["closed"].append(item.id)
@@ -157,35 +128,6 @@ async def process_due(
             [{"pid": p.id, "missed": p.missed, "risk": p.at_risk_since} for p in changed],
         )
     return report
-
-
-async def _lock_in(
-    session: AsyncSession, items: Sequence[Claimed], database_is_sqlite: bool
-) -> list[Claimed]:
-    """The items whose claim is still ours, locked until the transaction ends.
-
-    SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the rows, so
-    a tick that re-claims them after our lease ran out waits, then finds them done.
-    """
-    conn = await session.connection()
-    by_lease: dict[datetime, list[Claimed]] = defaultdict(list)
-    mine: list[Claimed] = []
-    for item in items:
-        if item.lease_until is None:
-            mine.append(item)  # chosen in this transaction: ours until it ends
-        else:
-            by_lease[item.lease_until].append(item)
-    for lease, group in by_lease.items():
-        query = sa.select(DUE.c.id).where(
-            among(conn, DUE.c.id, [i.id for i in group]),
-            DUE.c.status == DueStatus.CLAIMED.value,
-            DUE.c.lease_until == lease,
-        )
-        if not database_is_sqlite:
-            query = query.with_for_update()
-        kept = set((await conn.execute(query)).scalars())
-        mine += [i for i in group if i.id in kept]
-    return mine
 
 
 async def _later_activity(conn: AsyncConnection, pairs: dict[int, Pair], ids: list[int]) -> None:

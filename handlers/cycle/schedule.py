@@ -15,6 +15,7 @@ scheduling the same thing twice, from two replicas or a retried request, schedul
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,12 +24,27 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.program import Cadence, Program
-from storage import DueItem, DueKind, DueStatus, Pairing
+from storage import DueKind, DueStatus, Pairing
 from storage.queries import insert_for
+from storage.tables import DUE
 
-DUE = DueItem.__table__  # type: ignore[attr-defined]
 #: Items a pause holds back and a resume or an ending touches.
 OPEN_DUE = (DueStatus.PENDING.value, DueStatus.HELD.value)
+
+
+@dataclass(frozen=True)
+class DueWork:
+    """A due item to act on now, as the scheduler hands it over (see scheduler.due).
+
+    The scheduler holds the item until the transaction that acts on it ends: nobody else
+    acts on it meanwhile.
+    """
+
+    id: int
+    pairing_id: int
+    kind: str
+    due_at: datetime
+    answers: dict[str, Any]
 
 
 def cycle_start(pairing: Pairing) -> datetime:

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Turn
 from handlers.core.messages import plural
-from handlers.cycle.schedule import DUE, cycle_day
+from handlers.cycle.schedule import cycle_day
 from handlers.plans.chat import active_pairings, zone_of
 from storage import DueKind, DueStatus, Milestone
+from storage.tables import DUE
 
 
 async def cycle_lines(turn: Turn) -> list[str]:

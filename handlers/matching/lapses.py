@@ -37,12 +37,12 @@ from handlers.people.lookups import move_pairing, people_by_id, program_leads
 from storage import (
     Enrollment,
     EnrollmentStatus,
-    Outbox,
     Pairing,
     PairingStatus,
     Person,
     Role,
 )
+from storage.tables import ENROLLMENT, OUTBOX, PAIRING
 
 #: ``enrollment.paused_reason`` of a mentor the bot paused for letting proposals lapse.
 LAPSES = "lapses"
@@ -55,9 +55,6 @@ MIN_NOTICE = timedelta(hours=4)
 #: (a one-day expiry): it would arrive on the heels of the proposal itself.
 MIN_WAIT = timedelta(hours=12)
 
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
-OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 OPEN_ANSWER = (PairingStatus.PROPOSED.value, PairingStatus.ACCEPTED.value)
 
 

@@ -17,8 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.calendar import day_label, local_date
 from handlers.core.program import Program
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, Role
-
-ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
+from storage.tables import ENROLLMENT
 
 
 async def waitlist_positions(session: AsyncSession, program: Program) -> dict[int, int]:

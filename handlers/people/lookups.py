@@ -15,7 +15,8 @@ from handlers.core.program import Meaning, Program, Question
 from handlers.core.questions import format_answer
 from handlers.people.directory import find_or_create_person
 from storage import Enrollment, Pairing, PairingStatus, Person, Role
-from storage.queries import person_by_email
+from storage.queries import locked, person_by_email
+from storage.tables import PAIRING
 
 _MEANING_LABELS = {
     Meaning.GOALS: "Goals",
@@ -136,7 +137,7 @@ async def enrollment_of(
     if lock:
         # PostgreSQL: two leads approving at once count a mentor's free places one after
         # the other. (SQLite runs one writer at a time anyway.)
-        statement = statement.with_for_update()
+        statement = locked(statement)
     return (await session.exec(statement)).first()
 
 
@@ -167,7 +168,7 @@ async def move_pairing(
     A conditional ``UPDATE ... WHERE status = <expected>``: a double click, a stale button
     or an answer racing the expiry changes a pairing once at most.
     """
-    table = Pairing.__table__  # type: ignore[attr-defined]
+    table = PAIRING
     conn = await session.connection()
     result = await conn.execute(
         sa.update(table)

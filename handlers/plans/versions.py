@@ -16,11 +16,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.outbox import withdraw
-from storage import Outbox, OutboxStatus, Pairing, PairingStatus, PlanVersion
-
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-PLAN_VERSION = PlanVersion.__table__  # type: ignore[attr-defined]
-OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+from storage import OutboxStatus, Pairing, PairingStatus, PlanVersion
+from storage.tables import OUTBOX, PAIRING, PLAN_VERSION
 
 
 def card_key(pairing_id: int, version: int) -> str:

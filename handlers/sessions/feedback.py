@@ -31,6 +31,7 @@ from handlers.cycle.schedule import insert_due, reminder_check
 from handlers.people.lookups import people_by_id
 from storage import DueKind, Feedback, FeedbackStatus, Pairing, Person, Role
 from storage.queries import insert_for
+from storage.tables import FEEDBACK
 
 PULSE = "pulse"
 READINESS = "mentor_readiness"
@@ -45,7 +46,6 @@ TITLES = {
 }
 #: Readiness questions share a form with a checkpoint survey under this prefix.
 _READY = "readiness_"
-FEEDBACK = Feedback.__table__  # type: ignore[attr-defined]
 
 
 def request_row(

@@ -18,7 +18,8 @@ from handlers.core.calendar import day_label
 from handlers.core.program import Program
 from handlers.cycle.schedule import move_checkin, start_of
 from storage import Pairing, SessionLog, SummaryStatus
-from storage.queries import insert_for
+from storage.queries import insert_for, locked
+from storage.tables import SESSION_LOG
 
 
 async def record_session(
@@ -43,7 +44,7 @@ async def record_session(
         (nothing is written; :func:`add_to_session` adds the other side's answers to it).
     """
     conn = await session.connection()
-    table = SessionLog.__table__  # type: ignore[attr-defined]
+    table = SESSION_LOG
     summarise = summarised(pairing, notes, enabled=summarise)
     result = await conn.execute(
         insert_for(conn)(table)
@@ -91,7 +92,7 @@ async def session_on(
     """The pairing's session on ``day``, read afresh (locked until commit with ``lock``)."""
     query = select(SessionLog).where(SessionLog.pairing_id == pairing_id, SessionLog.held_on == day)
     if lock:
-        query = query.with_for_update()
+        query = locked(query)
     found = await session.exec(query.execution_options(populate_existing=True))
     return found.first()
 

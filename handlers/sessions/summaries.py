@@ -37,12 +37,9 @@ from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import MentorbotError
 from handlers.core.messages import Reply
 from handlers.core.refs import parse_ref
-from storage import Pairing, Person, SessionLog, SummaryStatus
+from storage import SummaryStatus
 from storage.queries import among
-
-SESSION_LOG = SessionLog.__table__  # type: ignore[attr-defined]
-PAIRING = Pairing.__table__  # type: ignore[attr-defined]
-PERSON = Person.__table__  # type: ignore[attr-defined]
+from storage.tables import PAIRING, PERSON, SESSION_LOG
 
 #: Most notes sent to the model, in characters (about 3,000 words); the rest is cut.
 MAX_NOTES_CHARS = 12_000

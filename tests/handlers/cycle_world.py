@@ -125,7 +125,7 @@ class World:
 
     async def tick(self) -> DueReport:
         """One pass of due work and delivery, at the clock's time."""
-        report = await run_due(self.database, self.program, self.clock.now())
+        report = await run_due(self.database, self.program, now=self.clock.now())
         while (await self.worker.run_once()).total:
             pass
         return report

@@ -33,7 +33,7 @@ async def world(database: Database, program: Program) -> World:
 
 async def queue_only(world: World) -> None:
     """Run what is due at the clock's time without delivering anything (senders are down)."""
-    await run_due(world.database, world.program, world.clock.now())
+    await run_due(world.database, world.program, now=world.clock.now())
 
 
 async def queued_texts(world: World, fragment: str) -> list[str]:

@@ -3,7 +3,7 @@
 Workers are separate :class:`storage.Database` objects on the same URL (separate connection
 pools) run together with ``asyncio.gather``, and in one test separate ``mentorbot run-due``
 processes. A crash between claiming and processing, and a worker whose lease another took
-over, are simulated by calling ``claim_due`` and ``process_due`` directly.
+over, are simulated by calling ``claim_due`` and ``process_claimed`` directly.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from handlers.core.messages import Reply, reply_to_dict
 from handlers.core.outbox import delivered as read_at
 from handlers.core.ports import Recipient
 from handlers.core.program import Program
-from handlers.cycle.running import Claimed, CycleReport, process_due
-from handlers.cycle.schedule import cycle_items, due_row, insert_due
-from scheduler.due import LEASE, DueReport, claim_due, run_due
+from handlers.cycle.batch import CycleReport
+from handlers.cycle.running import process_due
+from handlers.cycle.schedule import DueWork, cycle_items, due_row, insert_due
+from scheduler.claims import Claimed
+from scheduler.due import LEASE, DueReport, claim_due, process_claimed, run_due
 from scheduler.outbox import OutboxWorker
 from storage import (
     Database,
@@ -300,25 +302,25 @@ async def test_several_workers_send_each_due_message_exactly_once(
     assert len(expected) == 4 * pairings  # a check-in and a calibration, each to both sides
 
     # Record every batch handed to processing, to show the claims were disjoint.
-    claimed: Counter[int] = Counter()
+    handed: Counter[int] = Counter()
 
     async def recording(
-        session: Any, program: Program, items: Sequence[Claimed], now: datetime
+        session: Any, program: Program, *, claimed: Sequence[Claimed[DueWork]], now: datetime
     ) -> CycleReport:
-        claimed.update(item.id for item in items)
-        return await process_due(session, program, items, now)
+        handed.update(c.work.id for c in claimed)
+        return await process_claimed(session, program, claimed=claimed, now=now)
 
-    monkeypatch.setattr("scheduler.due.process_due", recording)
+    monkeypatch.setattr("scheduler.due.process_claimed", recording)
 
     workers = [Database(postgres_url) for _ in range(4)]
     try:
         reports: list[DueReport] = list(
-            await asyncio.gather(*(run_due(w, program, NOW, batch=50) for w in workers))
+            await asyncio.gather(*(run_due(w, program, now=NOW, batch=50) for w in workers))
         )
 
         # Due work: every item claimed by exactly one worker, processed once, nothing left.
-        assert set(claimed) == set(seeded.due_now)
-        assert [i for i, n in claimed.items() if n != 1] == []
+        assert set(handed) == set(seeded.due_now)
+        assert [i for i, n in handed.items() if n != 1] == []
         assert sum(r.failed_batches for r in reports) == 0
         assert sum(r.cycle.processed for r in reports) == len(seeded.due_now)
         assert sum(r.cycle.sent for r in reports) == len(seeded.due_now)
@@ -477,12 +479,12 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
     seeded = await seed(database, program, 5)
     assert len(seeded.due_now) == 10
     lost = await claim_due(database, NOW, batch=4)  # then the process dies
-    lost_ids = sorted(item.id for item in lost)
+    lost_ids = sorted(claim.work.id for claim in lost)
     assert len(lost_ids) == 4
     others = sorted(set(seeded.due_now) - set(lost_ids))
 
     # At the same instant the lease still holds: the other items go out, the lost ones wait.
-    first = await run_due(database, program, NOW)
+    first = await run_due(database, program, now=NOW)
     assert (first.cycle.processed, first.cycle.messages) == (
         len(others),
         len(seeded.expected_keys(others)),
@@ -490,7 +492,7 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
     items = await due_items(database)
     assert_processed_once(items, others, NOW)
     for claim in lost:
-        assert (items[claim.id].status, items[claim.id].lease_until) == (
+        assert (items[claim.work.id].status, items[claim.work.id].lease_until) == (
             DueStatus.CLAIMED.value,
             claim.lease_until,
         )
@@ -498,7 +500,7 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
 
     # Once the lease has run out, the next pass takes the lost items, each once.
     later = NOW + LEASE + timedelta(seconds=1)
-    second = await run_due(database, program, later)
+    second = await run_due(database, program, now=later)
     lost_keys = seeded.expected_keys(lost_ids)
     assert (second.cycle.processed, second.cycle.sent, second.cycle.messages) == (
         len(lost_ids),
@@ -514,7 +516,7 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
 
     # And again: nothing left to do, nothing queued twice.
     before = await snapshot(database)
-    third = await run_due(database, program, later)
+    third = await run_due(database, program, now=later)
     assert (third.total, third.cycle.messages, third.failed_batches) == (0, 0, 0)
     assert await snapshot(database) == before
 
@@ -533,7 +535,7 @@ async def test_a_batch_that_fails_waits_for_its_lease_and_loses_nothing(
         return await process_due(*args, **kwargs)
 
     monkeypatch.setattr("scheduler.due.process_due", fails_first)
-    first = await run_due(database, program, NOW, batch=4)
+    first = await run_due(database, program, now=NOW, batch=4)
     # The failed batch neither loops nor blocks the rest: its four items wait for the lease.
     assert first.failed_batches == 1
     assert first.cycle.processed == len(seeded.due_now) - 4
@@ -545,7 +547,7 @@ async def test_a_batch_that_fails_waits_for_its_lease_and_loses_nothing(
     assert {row.dedupe_key for row in await outbox_rows(database)} == seeded.expected_keys(done)
 
     later = NOW + LEASE + timedelta(seconds=1)
-    second = await run_due(database, program, later)
+    second = await run_due(database, program, now=later)
     assert (second.failed_batches, second.cycle.processed) == (0, 4)
     rows = await outbox_rows(database)
     assert Counter(row.dedupe_key for row in rows) == Counter(seeded.expected_keys())
@@ -557,23 +559,23 @@ async def test_a_worker_whose_lease_was_taken_over_does_nothing(
     seeded = await seed(database, program, 3)
     lease = timedelta(minutes=5)
     mine = await claim_due(database, NOW, lease=lease)  # worker A, which then stalls
-    assert sorted(c.id for c in mine) == sorted(seeded.due_now)
+    assert sorted(c.work.id for c in mine) == sorted(seeded.due_now)
 
     # Past A's lease, worker B claims the same items.
     later = NOW + lease + timedelta(seconds=1)
     theirs = await claim_due(database, later)
-    assert sorted(c.id for c in theirs) == sorted(seeded.due_now)
+    assert sorted(c.work.id for c in theirs) == sorted(seeded.due_now)
     assert {c.lease_until for c in theirs}.isdisjoint({c.lease_until for c in mine})
 
     # A wakes up before B processes: its stale claim changes nothing.
     before = await snapshot(database)
     async with database.session() as session:
-        stale = await process_due(session, program, mine, later)
+        stale = await process_claimed(session, program, claimed=mine, now=later)
     assert (stale.processed, stale.messages) == (0, 0)
     assert await snapshot(database) == before
 
     async with database.session() as session:
-        done = await process_due(session, program, theirs, later)
+        done = await process_claimed(session, program, claimed=theirs, now=later)
     assert (done.processed, done.sent, done.messages) == (
         len(seeded.due_now),
         len(seeded.due_now),
@@ -583,7 +585,9 @@ async def test_a_worker_whose_lease_was_taken_over_does_nothing(
     # A wakes up after B processed: still nothing.
     before = await snapshot(database)
     async with database.session() as session:
-        late = await process_due(session, program, mine, later + timedelta(minutes=1))
+        late = await process_claimed(
+            session, program, claimed=mine, now=later + timedelta(minutes=1)
+        )
     assert (late.processed, late.messages, late.at_risk) == (0, 0, [])
     assert await snapshot(database) == before
     items = await due_items(database)
@@ -607,7 +611,7 @@ async def test_a_failed_batch_logs_no_private_text(
         raise RuntimeError(f"invalid byte sequence in value '{private}'")
 
     monkeypatch.setattr("scheduler.due.process_due", fails)
-    report = await run_due(database, program, NOW, batch=4)
+    report = await run_due(database, program, now=NOW, batch=4)
     assert report.failed_batches >= 1
     [failed] = [r for r in caplog.records if "a batch failed" in r.getMessage()][:1]
     assert "RuntimeError" in failed.getMessage()

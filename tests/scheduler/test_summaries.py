@@ -206,7 +206,7 @@ async def test_notes_are_redacted_before_they_leave_the_machine(
     pair = await make_pair(database, program)
     await log_session(database, pair)
 
-    await summarize_due(database, program, summarizer, NOW)
+    await summarize_due(database, program, summarizer=summarizer, now=NOW)
 
     [request] = fake.requests
     for private in ("lee.park@example.com", "7946", "555-0132", "(415)"):
@@ -222,7 +222,7 @@ async def test_notes_are_passed_as_data_and_never_as_instructions(
     pair = await make_pair(database, program)
     await log_session(database, pair)
 
-    await summarize_due(database, program, summarizer, NOW)
+    await summarize_due(database, program, summarizer=summarizer, now=NOW)
 
     [request] = fake.requests
     assert request.body["model"] == DEFAULT_MODEL
@@ -250,7 +250,7 @@ async def test_the_summary_is_stored_and_reaches_both_sides_worded_for_each(
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
 
-    report = await summarize_due(database, program, summarizer, NOW)
+    report = await summarize_due(database, program, summarizer=summarizer, now=NOW)
 
     assert report.written == 1
     log = await session_log(database, log_id)
@@ -279,10 +279,10 @@ async def test_the_summary_reaches_both_sides_once_when_passes_repeat_or_race(
     other = Database(database.url)  # a second replica: its own connections
     try:
         await asyncio.gather(
-            summarize_due(database, program, summarizer, NOW),
-            summarize_due(other, program, summarizer, NOW),
+            summarize_due(database, program, summarizer=summarizer, now=NOW),
+            summarize_due(other, program, summarizer=summarizer, now=NOW),
         )
-        await summarize_due(other, program, summarizer, NOW + timedelta(hours=1))
+        await summarize_due(other, program, summarizer=summarizer, now=NOW + timedelta(hours=1))
     finally:
         await other.dispose()
 
@@ -300,12 +300,14 @@ async def test_a_pass_whose_claim_ran_out_stores_nothing_and_sends_nothing(
     stalled, prompt = Gate(SUMMARY), Gate(SUMMARY)
     prompt.release.set()
     first = asyncio.ensure_future(
-        summarize_due(database, program, stalled, NOW, lease=timedelta(minutes=10))
+        summarize_due(database, program, summarizer=stalled, now=NOW, lease=timedelta(minutes=10))
     )
     await stalled.called.wait()
 
     # The first pass stalls past its lease; a later pass takes the summary over.
-    later = await summarize_due(database, program, prompt, NOW + timedelta(minutes=11))
+    later = await summarize_due(
+        database, program, summarizer=prompt, now=NOW + timedelta(minutes=11)
+    )
     stalled.release.set()
     late = await first
 
@@ -324,7 +326,7 @@ async def test_a_timeout_loses_nothing_and_a_later_pass_succeeds(
     log_id = await log_session(database, pair)
     fake.slow()
 
-    first = await summarize_due(database, program, summarizer, NOW)
+    first = await summarize_due(database, program, summarizer=summarizer, now=NOW)
 
     assert (first.written, first.retried) == (0, 1)
     log = await session_log(database, log_id)
@@ -334,7 +336,7 @@ async def test_a_timeout_loses_nothing_and_a_later_pass_succeeds(
     assert log.notes == NOTES and log.minutes == 45  # the session is saved as logged
     assert await outbox(database) == []
 
-    second = await summarize_due(database, program, summarizer, NOW + FIRST_BACKOFF)
+    second = await summarize_due(database, program, summarizer=summarizer, now=NOW + FIRST_BACKOFF)
 
     assert second.written == 1
     assert len(fake.requests) == 2
@@ -350,7 +352,9 @@ async def test_a_model_slower_than_the_pass_allows_is_cut_off_and_retried(
     fake.slow()
     patient = OpenAISummarizer(api_key=KEY, base_url=fake.url, timeout=30)
     try:
-        report = await summarize_due(database, program, patient, NOW, model_timeout=0.2)
+        report = await summarize_due(
+            database, program, summarizer=patient, now=NOW, model_timeout=0.2
+        )
     finally:
         await patient.aclose()
 
@@ -367,7 +371,7 @@ async def test_a_429_waits_for_its_retry_after_then_succeeds(
     log_id = await log_session(database, pair)
     fake.rate_limit(retry_after=600)
 
-    first = await summarize_due(database, program, summarizer, NOW)
+    first = await summarize_due(database, program, summarizer=summarizer, now=NOW)
 
     assert first.retried == 1
     log = await session_log(database, log_id)
@@ -376,10 +380,14 @@ async def test_a_429_waits_for_its_retry_after_then_succeeds(
     # The fake's error body quoted the notes; none of it was kept.
     assert "delegating" not in (log.summary_error or "")
 
-    early = await summarize_due(database, program, summarizer, NOW + timedelta(seconds=599))
+    early = await summarize_due(
+        database, program, summarizer=summarizer, now=NOW + timedelta(seconds=599)
+    )
     assert early.total == 0 and len(fake.requests) == 1
 
-    later = await summarize_due(database, program, summarizer, NOW + timedelta(seconds=600))
+    later = await summarize_due(
+        database, program, summarizer=summarizer, now=NOW + timedelta(seconds=600)
+    )
     assert later.written == 1 and len(fake.requests) == 2
     assert (await session_log(database, log_id)).summary_error is None
 
@@ -392,8 +400,10 @@ async def test_a_model_that_keeps_failing_is_given_up_on_and_the_pair_is_told(
     fake.malformed()
     fake.fail(503)
 
-    first = await summarize_due(database, program, summarizer, NOW, max_attempts=2)
-    second = await summarize_due(database, program, summarizer, NOW + FIRST_BACKOFF, max_attempts=2)
+    first = await summarize_due(database, program, summarizer=summarizer, now=NOW, max_attempts=2)
+    second = await summarize_due(
+        database, program, summarizer=summarizer, now=NOW + FIRST_BACKOFF, max_attempts=2
+    )
 
     assert (first.retried, second.failed) == (1, 1)
     log = await session_log(database, log_id)
@@ -406,7 +416,9 @@ async def test_a_model_that_keeps_failing_is_given_up_on_and_the_pair_is_told(
         f"summary-failed:{log_id}:{pair.mentor.id}",
     }
     assert "Nothing was lost" in told[0].payload[0]["text"]
-    again = await summarize_due(database, program, summarizer, NOW + timedelta(days=1))
+    again = await summarize_due(
+        database, program, summarizer=summarizer, now=NOW + timedelta(days=1)
+    )
     assert again.total == 0 and len(fake.requests) == 2
 
 
@@ -439,8 +451,8 @@ async def test_no_log_line_carries_notes_summaries_or_the_key(
     await log_session(database, pair)
     fake.fail(500)
 
-    await summarize_due(database, program, summarizer, NOW)
-    await summarize_due(database, program, summarizer, NOW + FIRST_BACKOFF)
+    await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    await summarize_due(database, program, summarizer=summarizer, now=NOW + FIRST_BACKOFF)
 
     assert len(fake.requests) == 2
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -463,7 +475,7 @@ async def test_without_both_sides_agreeing_nothing_is_sent_to_the_model(
     pair = await make_pair(database, program, consent=consent)
     log_id = await log_session(database, pair)
 
-    report = await summarize_due(database, program, summarizer, NOW)
+    report = await summarize_due(database, program, summarizer=summarizer, now=NOW)
 
     assert report.dropped == 1
     assert fake.requests == []
@@ -479,7 +491,7 @@ async def test_consent_withdrawn_while_the_model_writes_keeps_and_sends_nothing(
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
     model = Gate(SUMMARY)
-    running = asyncio.ensure_future(summarize_due(database, program, model, NOW))
+    running = asyncio.ensure_future(summarize_due(database, program, summarizer=model, now=NOW))
     await model.called.wait()
     async with database.session() as session:
         conn = await session.connection()
@@ -549,7 +561,7 @@ async def test_the_summary_command_shows_the_pair_their_latest_summary(
     lee, ana = Chat(engine, pair.mentee), Chat(engine, pair.mentor)
     assert "still being written" in await lee.send("summary")
 
-    await summarize_due(database, program, summarizer, NOW)
+    await summarize_due(database, program, summarizer=summarizer, now=NOW)
 
     shown = await lee.send("summary")
     assert "== Session summary ==" in shown
@@ -564,7 +576,7 @@ async def test_nobody_outside_the_pair_sees_a_summary(
 ) -> None:
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
-    await summarize_due(database, program, summarizer, NOW)
+    await summarize_due(database, program, summarizer=summarizer, now=NOW)
     engine = build_engine(program=program, database=database, clock=FakeClock(NOW), summaries=True)
     lead = await make_person(database, "priya.shah@example.com", name="Priya Shah")
     stranger = await make_person(database, "sam@x.com", name="Sam Okafor")

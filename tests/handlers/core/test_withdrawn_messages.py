@@ -257,7 +257,7 @@ async def proposed_to_ana_in_new_york(world: World) -> tuple[Person, Person, Pai
     await world.tick()
     world.take()
     world.clock.current = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
-    await run_due(world.database, world.program, world.clock.now())
+    await run_due(world.database, world.program, now=world.clock.now())
     [reminder] = [o for o in await outbox_of(world, proposal) if "lapse-reminder" in o.dedupe_key]
     assert reminder.status == "pending"
     return lee, ana, proposal

@@ -148,7 +148,7 @@ async def test_a_lead_told_both_were_asked_to_close_finds_both_were(world: World
     await world.tick()
     world.take()
     world.clock.advance(days=60)
-    await run_due(world.database, world.program, world.clock.now())  # queued, not delivered
+    await run_due(world.database, world.program, now=world.clock.now())  # queued, not delivered
     told = await waiting_for(world, await lead(world))
     assert any("I've suggested to both that they close the pairing" in t for t in told)
     for person in (lee, ana):

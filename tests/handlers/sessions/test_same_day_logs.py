@@ -390,7 +390,7 @@ async def test_the_summary_is_written_again_from_both_sides_notes(
     world, lee, ana, pairing_id = await consenting(database, program)
     await ana_logs_tuesday(world, ana)
     model = Notes()
-    await summarize_due(world.database, world.program, model, world.clock.now())
+    await summarize_due(world.database, world.program, summarizer=model, now=world.clock.now())
     assert model.read == [ANA_NOTES]  # Ana's notes alone, as before
 
     chat = world.chat(lee)
@@ -398,7 +398,9 @@ async def test_the_summary_is_written_again_from_both_sides_notes(
     await chat.expect(LEE_NOTES, "A summary of both sides' notes will follow shortly.")
     log = await the_session(world)
     assert log.summary_status == "pending"
-    report = await summarize_due(world.database, world.program, model, world.clock.now())
+    report = await summarize_due(
+        world.database, world.program, summarizer=model, now=world.clock.now()
+    )
     assert report.written == 1
     # Each side's notes under a heading of whose they are (by role, never by name).
     assert model.read[1] == f"The mentee's notes:\n{LEE_NOTES}\n\nThe mentor's notes:\n{ANA_NOTES}"
@@ -422,7 +424,7 @@ async def test_a_summary_being_written_when_the_other_side_adds_is_written_again
     model = Notes()
     model.release = asyncio.Event()
     passing = asyncio.create_task(
-        summarize_due(world.database, world.program, model, world.clock.now())
+        summarize_due(world.database, world.program, summarizer=model, now=world.clock.now())
     )
     await model.called.wait()  # the model is reading Ana's notes alone
     chat = world.chat(lee)
@@ -432,7 +434,9 @@ async def test_a_summary_being_written_when_the_other_side_adds_is_written_again
     first = await passing
     assert (first.written, first.superseded) == (0, 1)  # Ana's alone is not kept
     model.release = None
-    again = await summarize_due(world.database, world.program, model, world.clock.now())
+    again = await summarize_due(
+        world.database, world.program, summarizer=model, now=world.clock.now()
+    )
     assert again.written == 1
     assert LEE_NOTES in model.read[-1] and ANA_NOTES in model.read[-1]
     log = await the_session(world)

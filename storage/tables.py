@@ -1,0 +1,33 @@
+"""The tables under the models, for SQLAlchemy Core statements.
+
+``DUE.c.status`` reads better than ``DueItem.__table__.c.status`` and needs no
+``type: ignore`` at each use: SQLModel declares ``__table__`` only at run time.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.models import (
+    DueItem,
+    Enrollment,
+    Feedback,
+    Milestone,
+    Outbox,
+    Pairing,
+    Person,
+    PlanVersion,
+    PlatformAccount,
+    SessionLog,
+)
+
+DUE: sa.Table = DueItem.__table__  # type: ignore[attr-defined]
+ENROLLMENT: sa.Table = Enrollment.__table__  # type: ignore[attr-defined]
+FEEDBACK: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
+MILESTONE: sa.Table = Milestone.__table__  # type: ignore[attr-defined]
+OUTBOX: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+PAIRING: sa.Table = Pairing.__table__  # type: ignore[attr-defined]
+PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
+PLAN_VERSION: sa.Table = PlanVersion.__table__  # type: ignore[attr-defined]
+PLATFORM_ACCOUNT: sa.Table = PlatformAccount.__table__  # type: ignore[attr-defined]
+SESSION_LOG: sa.Table = SessionLog.__table__  # type: ignore[attr-defined]
