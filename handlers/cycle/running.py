@@ -471,7 +471,7 @@ def _plan_fields(context: _Context, pair: _Pair) -> tuple[tuple[str, str], ...]:
     return tuple(
         (
             f"{position}. {objective}",
-            f"by {day_label(target)} · {milestone_progress(status, target, today)}",
+            f"by {day_label(target)} · {milestone_progress(status, target, today=today)}",
         )
         for position, objective, target, status in context.milestones.get(pair.id, [])
     )
@@ -507,7 +507,7 @@ async def _to_leads(
 ) -> None:
     """A message to each program lead; ``build(zone)`` words it for a lead in that zone."""
     if context.leads is None:
-        context.leads = await program_leads(session, context.program, context.now)
+        context.leads = await program_leads(session, context.program, now=context.now)
     for lead in context.leads:
         assert lead.id is not None
         zone = lead.timezone or context.program.default_timezone
@@ -653,7 +653,12 @@ async def _handle(
 
         _to_both(pair, item, calibration, produced)
         context.surveys += checkpoint_rows(
-            pair.id, pair.cycle, pair.mentee_id, pair.mentor_id, kind, now
+            pair.id,
+            cycle=pair.cycle,
+            mentee_id=pair.mentee_id,
+            mentor_id=pair.mentor_id,
+            kind=kind,
+            now=now,
         )
         follow_ups.extend(_survey_check(context, pair))
         return "sent"
@@ -700,7 +705,12 @@ async def _handle(
         _to_both(pair, item, review, produced)
         if kind in CHECKPOINTS:
             context.surveys += checkpoint_rows(
-                pair.id, pair.cycle, pair.mentee_id, pair.mentor_id, kind, now
+                pair.id,
+                cycle=pair.cycle,
+                mentee_id=pair.mentee_id,
+                mentor_id=pair.mentor_id,
+                kind=kind,
+                now=now,
             )
             follow_ups.extend(_survey_check(context, pair))
         return "sent"
@@ -918,7 +928,7 @@ async def _tell(
 async def _tell_leads(
     session: AsyncSession, program: Program, text: str, key: str, now: datetime
 ) -> None:
-    for lead in await program_leads(session, program, now):
+    for lead in await program_leads(session, program, now=now):
         assert lead.id is not None
         await _tell(session, lead.id, text, f"{key}:lead:{lead.id}", now, program)
 
@@ -926,7 +936,7 @@ async def _tell_leads(
 async def _pair_and_people(
     turn: Turn, args: list[str], verb: str
 ) -> tuple[Pairing, Person, Person] | Reply:
-    found = await my_pairing(turn, args[:1], verb)
+    found = await my_pairing(turn, args[:1], verb=verb)
     if isinstance(found, Reply):
         return found
     if found.status != PairingStatus.ACTIVE:
@@ -1486,7 +1496,9 @@ async def resume_person(
         return True
     every = timedelta(days=program.cadence.checkin_every_days)
     quiet = timedelta(days=program.cadence.auto_close_after_days)
-    for pairing in await pairings_of(session, program, person.id, [PairingStatus.ACTIVE]):
+    for pairing in await pairings_of(
+        session, program, person_id=person.id, statuses=[PairingStatus.ACTIVE]
+    ):
         other = pairing.mentor_id if pairing.mentee_id == person.id else pairing.mentee_id
         still = await session.scalar(
             sa.select(sa.func.count())
@@ -1588,7 +1600,9 @@ class LeaveFlow(Flow):
         return Outcome(await self._explain(turn) + self.ask(turn, state), state)
 
     async def _explain(self, turn: Turn) -> list[Reply]:
-        pairings = await pairings_of(turn.session, turn.program, turn.person.id, OPEN_PAIRING)
+        pairings = await pairings_of(
+            turn.session, turn.program, person_id=turn.person.id, statuses=OPEN_PAIRING
+        )
         people = await people_by_id(
             turn.session, [p.mentee_id for p in pairings] + [p.mentor_id for p in pairings]
         )
@@ -1668,7 +1682,7 @@ async def leave_program(
     place back. Returns how many pairings ended.
     """
     ended = 0
-    for pairing in await pairings_of(session, program, person.id, OPEN_PAIRING):
+    for pairing in await pairings_of(session, program, person_id=person.id, statuses=OPEN_PAIRING):
         was_active = pairing.status == PairingStatus.ACTIVE
         leaver_is_mentor = pairing.mentor_id == person.id
         if not await end_pairing(
