@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import load_program
-from handlers.matching.score import Pool, Profile, plan_matches
+from handlers.matching.pool import Pool, Profile
+from handlers.matching.rounds import plan_matches
 from storage import Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,13 +69,15 @@ def main() -> None:
     args = parser.parse_args()
     program = load_program(ROOT / "app.yaml")
     now = datetime(2026, 11, 23, 10, tzinfo=UTC)
-    plan_matches(program, pool(5, 3, args.seed), now)  # imports (scikit-learn) out of the timing
+    plan_matches(
+        program, pool(5, 3, args.seed), now=now
+    )  # imports (scikit-learn) out of the timing
     print(f"{'mentees':>8} {'mentors':>8} {'pairs':>10} {'seconds':>8} {'matched':>8}")
     for size in args.sizes.split(","):
         mentees, mentors = (int(x) for x in size.split("x"))
         people = pool(mentees, mentors, args.seed)
         start = time.perf_counter()
-        plan = plan_matches(program, people, now)
+        plan = plan_matches(program, people, now=now)
         seconds = time.perf_counter() - start
         print(
             f"{mentees:>8} {mentors:>8} {mentees * mentors:>10} {seconds:>8.2f} "

@@ -207,9 +207,10 @@ def outcome(
 def run_scenario(scenario: Scenario) -> Result:
     """Runs in a fresh process, so ru_maxrss is this scenario's alone."""
     pool = make_pool(scenario)
+    scores, capacity, allowed = pool
     input_rss = peak_rss_mb()
     started = time.perf_counter()
-    pairs = solve(*pool)
+    pairs = solve(scores, capacity, allowed=allowed)
     seconds = time.perf_counter() - started
     solve_rss = peak_rss_mb()
     optimum = outcome(method="optimum", pairs=pairs, seconds=seconds, pool=pool)

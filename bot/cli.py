@@ -172,7 +172,7 @@ async def _privacy_forget(args: argparse.Namespace, env: Environment) -> int:
             erasure = await forget_person(
                 app.database,
                 app.program,
-                args.email,
+                email=args.email,
                 now=app.engine.clock.now(),
                 requested_by=args.as_email,
             )
@@ -419,7 +419,7 @@ def _numbers(text: str, count: int) -> list[int]:
 
 
 async def _match(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.matching.proposals import approve, plan_round, remember_round, round_data
+    from handlers.matching.review import approve, plan_round, remember_round, round_data
     from handlers.matching.waitlist import waitlist_positions
     from handlers.people.directory import find_or_create_person
 
@@ -432,14 +432,14 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
                 raise CliError(f"{args.as_email} is not a program lead (program.leads in app.yaml)")
             lead, _ = await find_or_create_person(session, email=email, now=now)
             lead_id, reader_zone = lead.id, lead.timezone or app.program.default_timezone
-        plan = await plan_round(session, app.program, now)
+        plan = await plan_round(session, app.program, now=now)
         data = round_data(app.program, plan, reader_zone=reader_zone, now=now)
         entries = data["proposals"]
         chosen = _numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
         positions = await waitlist_positions(session, app.program)
         result = None
         if not args.dry_run and not entries:
-            await remember_round(session, app.program, plan, now)
+            await remember_round(session, app.program, plan=plan, now=now)
         if not args.dry_run and entries:
             result = await approve(
                 session,
@@ -552,8 +552,8 @@ async def _by_hand(
                     detail={"channel": "cli"},
                 )
             else:
-                mentee = await one_person(session, app.program, args.mentee, Role.MENTEE)
-                mentor = await one_person(session, app.program, args.mentor, Role.MENTOR)
+                mentee = await one_person(session, app.program, typed=args.mentee, role=Role.MENTEE)
+                mentor = await one_person(session, app.program, typed=args.mentor, role=Role.MENTOR)
                 if isinstance(mentee, str):
                     raise CliError(mentee)
                 if isinstance(mentor, str):

@@ -173,7 +173,7 @@ async def tick(runtime: Runtime) -> None:
             await summaries  # never raises: it logs its own failure
     except Exception as exc:
         # By type and code location only: a database error can quote a note or answer.
-        log_failure(log, "tick failed; the next tick will try again", exc)
+        log_failure(log, "tick failed; the next tick will try again", error=exc)
         return
     for outcome in ("sent", "retried", "failed", "undeliverable"):
         count = getattr(report, outcome)

@@ -102,7 +102,7 @@ async def _turn(engine: Engine, inbound: Inbound) -> list[Reply]:
     except Exception as error:
         # Never the message text nor the error's: either may hold private answers.
         reference = log_failure(
-            log, "shell turn failed", error, channel=inbound.channel, person=inbound.person_id
+            log, "shell turn failed", error=error, channel=inbound.channel, person=inbound.person_id
         )
         await engine.reset(inbound)
         return [Reply(TURN_FAILED.format(reference=reference))]

@@ -18,11 +18,14 @@ from handlers.intake.chat import IntakeFlow, describe_enrollment
 from handlers.intake.form import IntakeForm
 from handlers.matching.by_hand import commands as manual_pairing_commands
 from handlers.matching.lapses import paused_for_lapses
-from handlers.matching.proposals import MatchReviewFlow, pairing_lines
 from handlers.matching.proposals import commands as pairing_commands
+from handlers.matching.proposals import pairing_lines
+from handlers.matching.review import MatchReviewFlow
+from handlers.matching.review import commands as review_commands
 from handlers.people.privacy import commands as privacy_commands
 from handlers.plans.chat import PlanFlow, zone_of
 from handlers.plans.chat import commands as plan_commands
+from handlers.plans.kickoff import commands as consent_commands
 from handlers.reports.catalogue import commands as report_commands
 from handlers.sessions.feedback import FeedbackCommand, FeedbackForm
 from handlers.sessions.feedback import commands as feedback_commands
@@ -33,7 +36,7 @@ from storage import Database, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
 
-def greeting(program: Program, first_name: str, standing: str | None = None) -> str:
+def greeting(program: Program, *, first_name: str, standing: str | None = None) -> str:
     """The first thing a person reads when they open the conversation.
 
     Args:
@@ -55,7 +58,7 @@ async def greeting_for(turn: Turn) -> str:
     """The greeting for this person: where they stand when enrolled, else how to join."""
     first = turn.person.name.split()[0] if turn.person.name else "there"
     text, enrolled = await standing(turn)
-    return greeting(turn.program, first, text if enrolled else None)
+    return greeting(turn.program, first_name=first, standing=text if enrolled else None)
 
 
 async def welcome(engine: Engine, inbound: Inbound) -> str:
@@ -87,7 +90,9 @@ async def standing(turn: Turn) -> tuple[str, bool]:
     lines = []
     for enrollment in active:
         since = enrollment.enrolled_at.strftime("%-d %b %Y")
-        phrase = describe_enrollment(enrollment.status, enrollment.role, enrollment.capacity)
+        phrase = describe_enrollment(
+            enrollment.status, role=enrollment.role, capacity=enrollment.capacity
+        )
         if enrollment.status == EnrollmentStatus.PAUSED:
             phrase += _pause_end(turn, enrollment.paused_until)
         lines.append(f"You're {phrase} (since {since}).")
@@ -183,9 +188,11 @@ def build_engine(
             aliases=("enroll", "enrol", "signup"),
         ),
         Command("status", "where you stand in the program", _status),
-        *pairing_commands(review, summaries=summaries),
+        *pairing_commands(summaries=summaries),
+        *review_commands(review),
         *manual_pairing_commands(),
-        *plan_commands(plan, summaries=summaries),
+        *plan_commands(plan),
+        *consent_commands(summaries=summaries),
         *session_commands(LogCommand(log_form, form_flow)),
         *feedback_commands(FeedbackCommand(feedback_form, form_flow)),
         *cycle_commands(reschedule, leave),

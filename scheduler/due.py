@@ -165,13 +165,13 @@ async def run_due(
     """
     report = DueReport()
     async with database.session() as session:
-        report.lapsed = await expire_proposals(session, program, now)
+        report.lapsed = await expire_proposals(session, program, now=now)
     async with database.session() as session:
-        report.reminded = await remind_lapsing(session, program, now)
+        report.reminded = await remind_lapsing(session, program, now=now)
     async with database.session() as session:
         report.resumed = await resume_due_pauses(session, program, now=now)
     async with database.session() as session:
-        report.notes_expired = await expire_notes(session, program, now)
+        report.notes_expired = await expire_notes(session, program, now=now)
     loops = 1 if database.is_sqlite else max(1, workers)
     await asyncio.gather(
         *(_work(database, program, now, batch, lease, report) for _ in range(loops))
@@ -210,7 +210,9 @@ async def _work(
         except Exception as exc:
             # The items stay claimed until the lease runs out, then a later pass retries.
             # By type and code location only: a database error can quote a note or answer.
-            log_failure(log, "due items: a batch failed; it will be retried after its lease", exc)
+            log_failure(
+                log, "due items: a batch failed; it will be retried after its lease", error=exc
+            )
             report.failed_batches += 1
             if database.is_sqlite:
                 # The rollback undid the claim too: claim the same batch (the order is

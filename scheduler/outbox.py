@@ -230,7 +230,9 @@ class OutboxWorker:
                 await self._retry(item, reason, None, report, at=at)
             return
         except Exception as exc:  # a sender bug must not stop the whole pass
-            log_failure(log, "outbox group: the sender failed", exc, group=group_key, via=platform)
+            log_failure(
+                log, "outbox group: the sender failed", error=exc, group=group_key, via=platform
+            )
             at = self._next_attempt(max(i.attempts for i in members), None)
             for item in members:
                 await self._retry(item, f"{platform}: {type(exc).__name__}", None, report, at=at)
@@ -397,7 +399,9 @@ class OutboxWorker:
                 await self._retry(item, reason, None, report)
                 return
             except Exception as exc:  # a sender bug must not stop the whole pass
-                log_failure(log, "outbox: the sender failed", exc, outbox=item.id, via=platform)
+                log_failure(
+                    log, "outbox: the sender failed", error=exc, outbox=item.id, via=platform
+                )
                 await self._retry(item, f"{platform}: {type(exc).__name__}", None, report)
                 return
             await self._finish(item, OutboxStatus.SENT, channel=platform, message_id=message_id)

@@ -311,7 +311,7 @@ class SlackChannel:
         except Exception as error:
             # Never the text nor the error's message: either may hold a private answer.
             reference = log_failure(
-                log, "slack turn failed", error, team=team, user=user, person=person_id
+                log, "slack turn failed", error=error, team=team, user=user, person=person_id
             )
             if person_id is not None:
                 try:
@@ -342,7 +342,9 @@ class SlackChannel:
         try:
             await self.post(channel or await self.dm_channel(team, user), [Reply(text)])
         except Exception as exc:
-            log_failure(log, "slack: could not tell a person their turn failed", exc, user=user)
+            log_failure(
+                log, "slack: could not tell a person their turn failed", error=exc, user=user
+            )
 
     async def post(self, channel: str, replies: list[Reply]) -> None:
         """Post replies, then any report's chart and CSVs or a reply's attachment, as files.
@@ -365,7 +367,9 @@ class SlackChannel:
         try:
             upload = await _chart_upload(report)
         except Exception as exc:
-            log_failure(log, "slack: could not draw a report's chart", exc, report=report.kind)
+            log_failure(
+                log, "slack: could not draw a report's chart", error=exc, report=report.kind
+            )
             await self._not_attached(channel, NO_CHART)
         else:
             if upload is not None:
@@ -640,7 +644,9 @@ class SlackChannel:
             await ack(response_action="update", view=blocks.notice_modal("Form", str(problem)))
             return
         except Exception as error:
-            reference = log_failure(log, f"slack: saving form {name} failed", error, user=user)
+            reference = log_failure(
+                log, f"slack: saving form {name} failed", error=error, user=user
+            )
             await ack(
                 response_action="update",
                 view=blocks.notice_modal("Form", FORM_FAILED.format(reference=reference)),
@@ -659,7 +665,11 @@ class SlackChannel:
             await self.post(await self.dm_channel(team, user), result.replies)
         except Exception as exc:
             log_failure(
-                log, "slack: could not post what saving a form said", exc, form=name, user=user
+                log,
+                "slack: could not post what saving a form said",
+                error=exc,
+                form=name,
+                user=user,
             )
 
 

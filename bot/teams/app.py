@@ -200,7 +200,9 @@ class TeamsChannel:
             response = await self.adapter.process_activity(identity, activity, turn)
         except Exception as exc:
             # By type and place only: the error can quote what the person typed.
-            log_failure(log, "teams: an activity could not be handled", exc, type=activity.type)
+            log_failure(
+                log, "teams: an activity could not be handled", error=exc, type=activity.type
+            )
             return problem(400, "the activity could not be handled")
         if response is not None:
             return web.json_response(response.body, status=response.status)
@@ -474,7 +476,7 @@ class TeamsChannel:
         reference = log_failure(
             log,
             "teams turn failed",
-            error,
+            error=error,
             type=activity.type,
             conversation=activity.conversation.id if activity.conversation else None,
         )

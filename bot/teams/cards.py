@@ -846,6 +846,8 @@ async def draw_charts(replies: list[Reply]) -> dict[Chart, bytes | None]:
         try:
             pictures[report.chart] = await charts.draw(report.chart)
         except Exception as exc:
-            log_failure(log, "teams: could not draw a report's chart", exc, report=report.kind)
+            log_failure(
+                log, "teams: could not draw a report's chart", error=exc, report=report.kind
+            )
             pictures[report.chart] = None
     return pictures

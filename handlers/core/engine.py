@@ -147,7 +147,7 @@ class FormHandler(ABC):
     async def build(self, turn: Turn, ref: str) -> Form | Reply:
         """The form about ``ref``, or a reply saying why it cannot be filled in."""
 
-    async def check(self, turn: Turn, ref: str, question_id: str, answer: Any) -> str | None:
+    async def check(self, turn: Turn, ref: str, *, question_id: str, answer: Any) -> str | None:
         """What is wrong with one answer beyond its question's own rules, if anything.
 
         The chat asks each question in turn and calls this at once, so a date in the
@@ -155,7 +155,7 @@ class FormHandler(ABC):
         """
         return None
 
-    async def notice(self, turn: Turn, ref: str, question_id: str, answer: Any) -> str | None:
+    async def notice(self, turn: Turn, ref: str, *, question_id: str, answer: Any) -> str | None:
         """Something to tell about an answer :meth:`check` let through, if anything.
 
         The chat shows it before the next question (the day someone else already logged:
@@ -164,7 +164,7 @@ class FormHandler(ABC):
         return None
 
     @abstractmethod
-    async def save(self, turn: Turn, ref: str, answers: dict[str, Any]) -> FormResult:
+    async def save(self, turn: Turn, ref: str, *, answers: dict[str, Any]) -> FormResult:
         """Save answers already checked against each question (``check_form``).
 
         Checks what needs the database (a date before the pairing began ...) first, and
@@ -327,7 +327,7 @@ class Engine:
                     return FormResult([form])
                 answers, errors = check_form(form.questions, sent.values)
                 if not errors:
-                    result = await handler.save(turn, sent.ref, answers)
+                    result = await handler.save(turn, sent.ref, answers=answers)
                     if not result.errors:
                         return result
                     errors = result.errors

@@ -64,7 +64,9 @@ def safe_traceback(error: BaseException) -> str:
     return "\n\nwhich led to:\n\n".join(parts)
 
 
-def log_failure(logger: logging.Logger, what: str, error: BaseException, **context: object) -> str:
+def log_failure(
+    logger: logging.Logger, what: str, *, error: BaseException, **context: object
+) -> str:
     """Log a failed turn or form without any of its data; returns the reference to show.
 
     Args:

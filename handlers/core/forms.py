@@ -27,7 +27,7 @@ def today_of(turn: Turn) -> Any:
     return local_date(turn.now, zone)
 
 
-async def open_form(turn: Turn, handler: FormHandler, ref: str, flow: FormFlow) -> Outcome:
+async def open_form(turn: Turn, handler: FormHandler, *, ref: str, flow: FormFlow) -> Outcome:
     """Show the form (Slack, Teams) or start asking its questions (the shell)."""
     form = await handler.build(turn, ref)
     if isinstance(form, Reply):
@@ -106,10 +106,14 @@ class FormFlow(Flow):
         handler = self.handlers.get(state.data["form"])
         notice = None
         if handler is not None:
-            trouble = await handler.check(turn, state.data["ref"], question.id, value)
+            trouble = await handler.check(
+                turn, state.data["ref"], question_id=question.id, answer=value
+            )
             if trouble is not None:
                 return Outcome([Reply(trouble), *self.ask(turn, state)], state, False)
-            notice = await handler.notice(turn, state.data["ref"], question.id, value)
+            notice = await handler.notice(
+                turn, state.data["ref"], question_id=question.id, answer=value
+            )
         outcome = await self._next(turn, state, question.id, value)
         if notice is not None:
             outcome.replies.insert(0, Reply(notice))
@@ -143,7 +147,7 @@ class FormFlow(Flow):
         if isinstance(form, Reply):
             return Outcome([form], None)
         answers = {q.id: data["answers"].get(q.id) for q in form.questions}
-        result = await handler.save(turn, form.ref, answers)
+        result = await handler.save(turn, form.ref, answers=answers)
         if not result.errors:
             return Outcome(result.replies, None)
         # Back to the first question that needs fixing, saying what was wrong.

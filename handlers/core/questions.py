@@ -262,7 +262,9 @@ def _picks(question: Question, piece: str) -> list[str]:
     return values
 
 
-def pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[str, str]]) -> str:
+def pick_option(
+    text: str, *, values: tuple[str, ...] | None, options: list[tuple[str, str]]
+) -> str:
     """A single choice among (value, label) options, by click, number, value or label."""
     if values is not None:
         if len(values) == 1 and values[0] in {v for v, _ in options}:
@@ -286,6 +288,7 @@ def pick_option(text: str, values: tuple[str, ...] | None, options: list[tuple[s
 def check_form(
     questions: list[Question] | tuple[Question, ...],
     values: dict[str, tuple[str, ...]],
+    *,
     today: date | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate a whole questionnaire submitted at once (a form, not a chat).

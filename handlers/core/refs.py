@@ -59,7 +59,7 @@ def shown(number: str) -> str:
     return number if len(number) <= _SHOWN_DIGITS else number[:_SHOWN_DIGITS] + "…"
 
 
-async def fetch(session: AsyncSession, model: type[Row], ref: Ref) -> Row | None:
+async def fetch(session: AsyncSession, model: type[Row], *, ref: Ref) -> Row | None:
     """The row of ``model`` that ``ref`` names, or None (a number no row can have)."""
     if ref.id is None:
         return None

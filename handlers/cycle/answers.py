@@ -43,7 +43,7 @@ async def active_pairing_named(
     Returns:
         The reply that says why not, when there is no such pairing or it is not active.
     """
-    found = await my_pairing(turn, args[:1], verb)
+    found = await my_pairing(turn, args[:1], verb=verb)
     if isinstance(found, Reply):
         return found
     if found.status != PairingStatus.ACTIVE:

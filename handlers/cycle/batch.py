@@ -154,7 +154,7 @@ class Due:
         """A message to each program lead; ``build(zone)`` words it for a lead in that zone."""
         batch = self.batch
         if batch.leads is None:
-            batch.leads = await program_leads(session, batch.program, batch.now)
+            batch.leads = await program_leads(session, batch.program, now=batch.now)
         for lead in batch.leads:
             assert lead.id is not None
             zone = lead.timezone or batch.program.default_timezone

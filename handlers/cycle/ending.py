@@ -115,7 +115,7 @@ async def tell_leads(
     session: AsyncSession, program: Program, *, text: str, key: str, now: datetime
 ) -> None:
     """Queue a notice for each program lead, once per ``key`` and lead."""
-    for lead in await program_leads(session, program, now):
+    for lead in await program_leads(session, program, now=now):
         assert lead.id is not None
         await tell(
             session, program, person_id=lead.id, text=text, key=f"{key}:lead:{lead.id}", now=now

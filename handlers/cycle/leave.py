@@ -40,7 +40,9 @@ class LeaveFlow(Flow):
         return Outcome(await self._explain(turn) + self.ask(turn, state), state)
 
     async def _explain(self, turn: Turn) -> list[Reply]:
-        pairings = await pairings_of(turn.session, turn.program, turn.person.id, OPEN_PAIRING)
+        pairings = await pairings_of(
+            turn.session, turn.program, person_id=turn.person.id, statuses=OPEN_PAIRING
+        )
         people = await people_by_id(
             turn.session, [p.mentee_id for p in pairings] + [p.mentor_id for p in pairings]
         )
@@ -120,7 +122,7 @@ async def leave_program(
     place back. Returns how many pairings ended.
     """
     ended = 0
-    for pairing in await pairings_of(session, program, person.id, OPEN_PAIRING):
+    for pairing in await pairings_of(session, program, person_id=person.id, statuses=OPEN_PAIRING):
         was_active = pairing.status == PairingStatus.ACTIVE
         leaver_is_mentor = pairing.mentor_id == person.id
         if not await end_pairing(

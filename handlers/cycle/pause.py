@@ -164,7 +164,9 @@ async def resume_person(
         return True
     every = timedelta(days=program.cadence.checkin_every_days)
     quiet = timedelta(days=program.cadence.auto_close_after_days)
-    for pairing in await pairings_of(session, program, person.id, [PairingStatus.ACTIVE]):
+    for pairing in await pairings_of(
+        session, program, person_id=person.id, statuses=[PairingStatus.ACTIVE]
+    ):
         other = pairing.mentor_id if pairing.mentee_id == person.id else pairing.mentee_id
         still = await session.scalar(
             sa.select(sa.func.count())

@@ -100,7 +100,12 @@ def _ask_surveys(due: Due) -> None:
     """Ask both sides the checkpoint's survey, and look later at who left it unanswered."""
     pair, batch = due.pair, due.batch
     batch.surveys += checkpoint_rows(
-        pair.id, pair.cycle, pair.mentee_id, pair.mentor_id, due.item.kind, batch.now
+        pair.id,
+        cycle=pair.cycle,
+        mentee_id=pair.mentee_id,
+        mentor_id=pair.mentor_id,
+        kind=due.item.kind,
+        now=batch.now,
     )
     due.follow_ups.extend(_survey_check(due))
 
@@ -124,7 +129,7 @@ def _plan_fields(due: Due) -> tuple[tuple[str, str], ...]:
     return tuple(
         (
             f"{position}. {objective}",
-            f"by {day_label(target)} · {milestone_progress(status, target, today)}",
+            f"by {day_label(target)} · {milestone_progress(status, target, today=today)}",
         )
         for position, objective, target, status in batch.milestones.get(pair.id, [])
     )

@@ -41,7 +41,7 @@ _NO_WORDS = {"no", "n", "nope", "discard"}
 FLOW_HINT = "Type back, skip, cancel or help."
 
 
-def describe_enrollment(status: str, role: str, capacity: int | None) -> str:
+def describe_enrollment(status: str, *, role: str, capacity: int | None) -> str:
     """A person's standing in one role, in a phrase."""
     if status == EnrollmentStatus.WAITING:
         return "enrolled as a mentee, waiting for a match"
@@ -146,8 +146,8 @@ class IntakeFlow(Flow):
             try:
                 picked = pick_option(
                     turn.text,
-                    inbound.action.values if inbound.action else None,
-                    [(r.value, ROLE_LABELS[r]) for r in roles],
+                    values=inbound.action.values if inbound.action else None,
+                    options=[(r.value, ROLE_LABELS[r]) for r in roles],
                 )
             except InvalidAnswer as problem:
                 return self._reask(turn, state, str(problem))
@@ -168,8 +168,8 @@ class IntakeFlow(Flow):
             try:
                 qid = pick_option(
                     turn.text,
-                    inbound.action.values if inbound.action else None,
-                    [(q.id, q.prompt) for q in questions],
+                    values=inbound.action.values if inbound.action else None,
+                    options=[(q.id, q.prompt) for q in questions],
                 )
             except InvalidAnswer:
                 return self._reask(
@@ -255,7 +255,7 @@ class IntakeFlow(Flow):
             data["answers"] = {k: v for k, v in existing.answers.items() if k in data["order"]}
             data["updating"] = True
             data["standing"] = describe_enrollment(
-                existing.status, existing.role, existing.capacity
+                existing.status, role=existing.role, capacity=existing.capacity
             )
             next_state = FlowState(self.name, "update", data)
             return Outcome(self.ask(turn, next_state), next_state)
@@ -273,8 +273,8 @@ class IntakeFlow(Flow):
         try:
             choice = pick_option(
                 turn.text,
-                inbound.action.values if inbound.action else None,
-                list(REJOIN_LABELS.items()),
+                values=inbound.action.values if inbound.action else None,
+                options=list(REJOIN_LABELS.items()),
             )
         except InvalidAnswer as problem:
             return self._reask(turn, state, str(problem))
@@ -463,7 +463,9 @@ async def _pairing_ended(turn: Turn, enrollment: Enrollment, question_ids: list[
         return False
     pairings = [
         p
-        for p in await pairings_of(turn.session, turn.program, _id(turn), statuses)
+        for p in await pairings_of(
+            turn.session, turn.program, person_id=_id(turn), statuses=statuses
+        )
         if p.mentee_id == _id(turn)
     ]
     if any(p.status != PairingStatus.ENDED for p in pairings):

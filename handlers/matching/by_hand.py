@@ -33,8 +33,9 @@ from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply, plural
 from handlers.core.program import Program
 from handlers.matching.lapses import LAPSES
+from handlers.matching.pool import load_managers
 from handlers.matching.proposals import MANUAL, propose
-from handlers.matching.score import check_pair, load_managers
+from handlers.matching.score import check_pair
 from handlers.people.directory import people_called
 from handlers.people.lookups import enrollment_of, people_by_id
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Person, Role
@@ -78,7 +79,7 @@ def _quoted(typed: str) -> str:
 
 
 async def one_person(
-    session: AsyncSession, program: Program, typed: str, role: Role
+    session: AsyncSession, program: Program, *, typed: str, role: Role
 ) -> Person | str:
     """The person a lead means by ``typed`` in ``role``, or the sentence saying why not.
 
@@ -86,7 +87,9 @@ async def one_person(
     """
     found = await people_called(session, typed)
     if len(found) > 1:
-        enrolled = [p for p in found if await enrollment_of(session, program, p.id, role)]
+        enrolled = [
+            p for p in found if await enrollment_of(session, program, person_id=p.id, role=role)
+        ]
         found = enrolled if len(enrolled) == 1 else found
     if not found:
         return f"I can't find {_quoted(typed)} in the directory. Use their email address."
@@ -99,7 +102,7 @@ async def one_person(
 
 
 async def two_people(
-    session: AsyncSession, program: Program, words: Sequence[str], verb: str
+    session: AsyncSession, program: Program, *, words: Sequence[str], verb: str
 ) -> tuple[Person, Person] | str:
     """The mentee and the mentor a lead named after ``pair`` or ``unexclude``.
 
@@ -120,8 +123,8 @@ async def two_people(
     found: list[tuple[Person, Person]] = []
     problems: list[str] = []
     for left, right in pairs:
-        mentee = await one_person(session, program, " ".join(left), Role.MENTEE)
-        mentor = await one_person(session, program, " ".join(right), Role.MENTOR)
+        mentee = await one_person(session, program, typed=" ".join(left), role=Role.MENTEE)
+        mentor = await one_person(session, program, typed=" ".join(right), role=Role.MENTOR)
         if isinstance(mentee, Person) and isinstance(mentor, Person):
             found.append((mentee, mentor))
         else:
@@ -268,8 +271,8 @@ async def pair_by_hand(
         return LeadResult(
             False, f"I can't propose {pair}:", (f"{mentee.name} can't mentor themselves.",)
         )
-    mentee_enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
-    mentor_enrollment = await enrollment_of(session, program, mentor.id, Role.MENTOR)
+    mentee_enrollment = await enrollment_of(session, program, person_id=mentee.id, role=Role.MENTEE)
+    mentor_enrollment = await enrollment_of(session, program, person_id=mentor.id, role=Role.MENTOR)
     problems = [
         _enrollment_problem(mentor, mentor_enrollment, Role.MENTOR),
         await _open_problem(session, program, mentee),
@@ -398,7 +401,7 @@ def _by_hand(word: str, action: _LeadAction) -> Callable[[Turn, list[str]], Awai
     """The chat command ``WORD MENTEE MENTOR`` that runs ``action`` for the two people."""
 
     async def run(turn: Turn, args: list[str]) -> Outcome:
-        found = await two_people(turn.session, turn.program, args, word)
+        found = await two_people(turn.session, turn.program, words=args, verb=word)
         if isinstance(found, str):
             return Outcome([Reply(found)], None, changed=False)
         mentee, mentor = found

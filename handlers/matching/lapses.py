@@ -9,7 +9,7 @@ mentor, then the mentee once the mentor accepts). The run-due tick:
   their place on the waitlist and is told so; whoever did not answer hears that it lapsed;
   the program leads hear what the next round can do for the mentee. A lapse is not a
   decline: the pair may be proposed again, after the mentee's other options
-  (handlers.matching.score);
+  (handlers.matching.rounds);
 * **pauses a mentor** who lets ``matching.lapses_before_pause`` proposals lapse in a row:
   counted since they last answered a proposal (accept or decline), and since the bot last
   paused them for lapses, so a mentor who resumes starts afresh. The pause stops new
@@ -31,7 +31,8 @@ from handlers.core.calendar import day_label, last_opening, next_delivery
 from handlers.core.messages import Option, Reply, plural
 from handlers.core.outbox import enqueue, withdraw
 from handlers.core.program import Program
-from handlers.matching.score import Pool, load_pool, other_mentors
+from handlers.matching.pool import Pool, load_pool
+from handlers.matching.score import other_mentors
 from handlers.matching.waitlist import remember_why, waitlist_positions
 from handlers.people.lookups import move_pairing, people_by_id, program_leads
 from storage import (
@@ -98,7 +99,7 @@ def _reach(program: Program) -> timedelta:
     return REMIND_BEFORE + timedelta(days=min(longest, 7) + 1)
 
 
-async def remind_lapsing(session: AsyncSession, program: Program, now: datetime) -> list[int]:
+async def remind_lapsing(session: AsyncSession, program: Program, *, now: datetime) -> list[int]:
     """Remind whoever owes the answer to a proposal that lapses soon; once per proposal.
 
     The mentor for a proposal waiting for them, the mentee once the mentor accepted. A
@@ -203,7 +204,7 @@ def _reminder_text(
 # --- the lapse -----------------------------------------------------------------------------
 
 
-async def expire_proposals(session: AsyncSession, program: Program, now: datetime) -> list[int]:
+async def expire_proposals(session: AsyncSession, program: Program, *, now: datetime) -> list[int]:
     """Lapse proposals nobody answered in time, pause mentors who keep letting them lapse.
 
     Everyone concerned is told: whoever did not answer, the other side, and the program
@@ -227,7 +228,7 @@ async def expire_proposals(session: AsyncSession, program: Program, now: datetim
         if await move_pairing(
             session,
             pairing,
-            PairingStatus(pairing.status),
+            expected=PairingStatus(pairing.status),
             status=PairingStatus.EXPIRED.value,
             declined_by=waited_on.value,
             closed_at=now,
@@ -246,7 +247,7 @@ async def expire_proposals(session: AsyncSession, program: Program, now: datetim
     return [p.id for p in lapsed if p.id is not None]
 
 
-async def lapses_in_a_row(session: AsyncSession, program: Program, mentor_id: int) -> int:
+async def lapses_in_a_row(session: AsyncSession, program: Program, *, mentor_id: int) -> int:
     """How many proposals a mentor let lapse since they last answered one (or were paused)."""
     conn = await session.connection()
     answered = await conn.scalar(
@@ -288,7 +289,7 @@ async def _pause_if_too_many(
     limit = program.matching.lapses_before_pause
     if not limit:
         return 0
-    count = await lapses_in_a_row(session, program, mentor_id)
+    count = await lapses_in_a_row(session, program, mentor_id=mentor_id)
     if count < limit:
         return 0
     conn = await session.connection()
@@ -320,7 +321,7 @@ async def _tell_lapsed(
     now: datetime,
 ) -> None:
     """Tell everyone concerned about each lapse, and store why each mentee still waits."""
-    leads = await program_leads(session, program, now)
+    leads = await program_leads(session, program, now=now)
     pool = await load_pool(session, program)
     positions = await waitlist_positions(session, program)
     people = await people_by_id(
@@ -341,54 +342,35 @@ async def _tell_lapsed(
                 "a mentor proposal for you lapsed because the mentor didn't answer in time; "
                 "you keep your place, and the next match round will look again"
             )
-            await _send(
-                session,
-                program,
-                pairing.mentee_id,
+            to_mentee = (
                 "A mentor proposal for you lapsed because the mentor didn't answer in time. "
-                f"{standing}; the next match round will look again. Type status any time.",
-                f"pairing:{pairing.id}:expired:mentee",
-                now,
+                f"{standing}; the next match round will look again. Type status any time."
             )
-            await _send(
-                session,
-                program,
-                pairing.mentor_id,
-                _mentor_lapse_text(program, mentee, paused.get(pairing.mentor_id, 0)),
-                f"pairing:{pairing.id}:expired:mentor",
-                now,
-            )
+            to_mentor = _mentor_lapse_text(program, mentee, paused.get(pairing.mentor_id, 0))
         else:
             reasons[pairing.mentee_id] = (
                 f"{mentor.name}'s offer to mentor you lapsed because you didn't answer in "
                 "time; you keep your place, and the next match round will look again"
             )
-            await _send(
-                session,
-                program,
-                pairing.mentee_id,
+            to_mentee = (
                 f"{mentor.name}'s offer to mentor you lapsed because you didn't answer in "
                 f"time. {standing}; the next match round will look again. If you'd rather "
-                "not take part for now, type pause or leave.",
-                f"pairing:{pairing.id}:expired:mentee",
-                now,
+                "not take part for now, type pause or leave."
             )
-            await _send(
-                session,
-                program,
-                pairing.mentor_id,
+            to_mentor = (
                 f"{mentee.name} didn't answer in time, so the proposal lapsed. "
-                "Thank you for accepting; your place is free again.",
-                f"pairing:{pairing.id}:expired:mentor",
-                now,
+                "Thank you for accepting; your place is free again."
             )
+        key = f"pairing:{pairing.id}:expired"
+        await _send(session, program, pairing.mentee_id, to_mentee, f"{key}:mentee", now)
+        await _send(session, program, pairing.mentor_id, to_mentor, f"{key}:mentor", now)
         note = _lead_text(program, pool, pairing, mentee, mentor, paused, now)
         for lead in leads:
             assert lead.id is not None
             await _send(
                 session, program, lead.id, note, f"pairing:{pairing.id}:expired:lead:{lead.id}", now
             )
-    await remember_why(session, program, reasons, now)
+    await remember_why(session, program, reasons=reasons, now=now)
 
 
 async def _send(
@@ -444,7 +426,7 @@ def _lead_text(
     if profile is None:
         # Not waiting any more (they left, paused or were matched meanwhile).
         return f"{text} {mentee.name} is not on the waitlist now."
-    others = other_mentors(program, pool, profile, now)
+    others = other_mentors(program, pool, mentee=profile, now=now)
     # A paused mentor is not in the pool's mentors, so is not offered again.
     again = any(m.person_id == pairing.mentor_id and m.free > 0 for m in pool.mentors)
     if others:

@@ -92,6 +92,7 @@ BoolArray = NDArray[np.bool_]
 def solve(
     scores: ArrayLike,
     capacity: Sequence[int] | ArrayLike,
+    *,
     allowed: ArrayLike | None = None,
 ) -> list[tuple[int, int]]:
     """The pairing that matches the most mentees and, among those, has the greatest score.

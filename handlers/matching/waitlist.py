@@ -55,7 +55,7 @@ def round_reason(why: str) -> str:
 
 
 async def remember_why(
-    session: AsyncSession, program: Program, reasons: Mapping[int, str], now: datetime
+    session: AsyncSession, program: Program, *, reasons: Mapping[int, str], now: datetime
 ) -> None:
     """Store why each of these mentees has no proposal, for ``status`` to say.
 

@@ -39,7 +39,7 @@ SHORT_VALUE = 60
 
 
 def profile_facts(
-    program: Program, person: Person, role: Role, answers: dict[str, Any], *, time_zone: str
+    program: Program, person: Person, *, role: Role, answers: dict[str, Any], time_zone: str
 ) -> list[tuple[str, str]]:
     """A person's profile as label/value pairs, the most useful first.
 
@@ -83,7 +83,7 @@ def _answer(question: Question, role: Role, value: Any) -> tuple[str, str]:
 
 
 def person_profile(
-    program: Program, person: Person, role: Role, answers: dict[str, Any], *, time_zone: str
+    program: Program, person: Person, *, role: Role, answers: dict[str, Any], time_zone: str
 ) -> PersonProfile:
     """A person's profile as a message shows it: a few short lines, the rest behind "More".
 
@@ -91,7 +91,7 @@ def person_profile(
     :func:`profile_facts`, each value on one line of at most :data:`SHORT_VALUE`
     characters; a value cut there is shown whole under "More", before the other facts.
     """
-    facts = profile_facts(program, person, role, answers, time_zone=time_zone)
+    facts = profile_facts(program, person, role=role, answers=answers, time_zone=time_zone)
     shown = facts[: PROFILE_LINES - 1]
     short = [(label, _one_line(value)) for label, value in shown]
     cut = [fact for fact, brief in zip(shown, short, strict=True) if fact != brief]
@@ -123,9 +123,9 @@ async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, P
 async def enrollment_of(
     session: AsyncSession,
     program: Program,
+    *,
     person_id: int | None,
     role: Role,
-    *,
     lock: bool = False,
 ) -> Enrollment | None:
     """A person's enrollment in one role (``lock``: hold it until the transaction ends)."""
@@ -144,6 +144,7 @@ async def enrollment_of(
 async def pairings_of(
     session: AsyncSession,
     program: Program,
+    *,
     person_id: int | None,
     statuses: Iterable[PairingStatus],
 ) -> list[Pairing]:
@@ -161,7 +162,7 @@ async def pairings_of(
 
 
 async def move_pairing(
-    session: AsyncSession, pairing: Pairing, expected: PairingStatus, **values: Any
+    session: AsyncSession, pairing: Pairing, *, expected: PairingStatus, **values: Any
 ) -> bool:
     """Change a pairing only if it is still in ``expected`` status; True if it changed.
 
@@ -180,7 +181,7 @@ async def move_pairing(
     return bool(result.rowcount)
 
 
-async def program_leads(session: AsyncSession, program: Program, now: datetime) -> list[Person]:
+async def program_leads(session: AsyncSession, program: Program, *, now: datetime) -> list[Person]:
     """The program leads as directory people (a lead missing from the directory is added)."""
     leads = []
     for email in program.leads:

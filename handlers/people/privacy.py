@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -62,6 +63,31 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+#: A session log's words and their summary, emptied (a person forgotten, notes expired). The
+#: summary becomes a real NULL, not JSON null, so the next tick does not look at it again.
+_NO_NOTES: dict[str, Any] = {
+    "notes": None,
+    "second_notes": None,
+    "summary": sa.null(),
+    "summary_status": None,
+    "summary_error": None,
+}
+
+_PairingRow = TypeVar("_PairingRow", SessionLog, Milestone, PlanVersion)
+
+
+async def _of_pairings(
+    session: AsyncSession, model: type[_PairingRow], pairing_ids: list[int | None], *order: Any
+) -> Sequence[_PairingRow]:
+    """The rows of ``model`` that belong to any of ``pairing_ids``, in ``order``."""
+    rows = await session.exec(
+        select(model)
+        .where(model.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
+        .order_by(*order)
+    )
+    return rows.all()
+
+
 async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | None:
     """Everything stored about the person with this email, or None if there is no such person.
 
@@ -104,27 +130,11 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
         ).all()
     }
     pairing_ids = [p.id for p in pairings]
-    sessions = (
-        await session.exec(
-            select(SessionLog)
-            .where(SessionLog.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
-            .order_by(SessionLog.held_on)  # type: ignore[arg-type]
-        )
-    ).all()
-    milestones = (
-        await session.exec(
-            select(Milestone)
-            .where(Milestone.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
-            .order_by(Milestone.cycle, Milestone.position)  # type: ignore[arg-type]
-        )
-    ).all()
-    versions = (
-        await session.exec(
-            select(PlanVersion)
-            .where(PlanVersion.pairing_id.in_(pairing_ids))  # type: ignore[attr-defined]
-            .order_by(PlanVersion.version)  # type: ignore[arg-type]
-        )
-    ).all()
+    sessions = await _of_pairings(session, SessionLog, pairing_ids, SessionLog.held_on)
+    milestones = await _of_pairings(
+        session, Milestone, pairing_ids, Milestone.cycle, Milestone.position
+    )
+    versions = await _of_pairings(session, PlanVersion, pairing_ids, PlanVersion.version)
     given = (
         await session.exec(
             select(Feedback)
@@ -376,7 +386,7 @@ async def _erase(
     ended = 0
     # The other side of each open pairing is told kindly, without the name, and the pairing
     # ends as if the person had left (a mentor's mentee keeps their waitlist place).
-    for pairing in await pairings_of(session, program, person_id, OPEN_PAIRING):
+    for pairing in await pairings_of(session, program, person_id=person_id, statuses=OPEN_PAIRING):
         erased_is_mentor = pairing.mentor_id == person_id
         status_before = pairing.model_copy()
         if not await end_pairing(
@@ -407,15 +417,7 @@ async def _erase(
     )
     sessions = SessionLog.__table__  # type: ignore[attr-defined]
     await conn.execute(
-        sa.update(sessions)
-        .where(sessions.c.pairing_id.in_(pairing_ids))
-        .values(
-            notes=None,
-            second_notes=None,
-            summary=sa.null(),
-            summary_status=None,
-            summary_error=None,
-        )
+        sa.update(sessions).where(sessions.c.pairing_id.in_(pairing_ids)).values(**_NO_NOTES)
     )
     # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
     await _drop_written_answers(session, program, person_id)
@@ -478,8 +480,8 @@ async def _drop_written_answers(session: AsyncSession, program: Program, person_
 async def forget_person(
     database: Database,
     program: Program,
-    email: str,
     *,
+    email: str,
     now: datetime,
     requested_by: str | None = None,
 ) -> Erasure | None:
@@ -557,7 +559,7 @@ async def _compact(database: Database) -> bool:
 # --- retention -----------------------------------------------------------------------------
 
 
-async def expire_notes(session: AsyncSession, program: Program, now: datetime) -> int:
+async def expire_notes(session: AsyncSession, program: Program, *, now: datetime) -> int:
     """Delete session notes and summaries older than ``privacy.retain_notes_days``.
 
     The session itself (date, minutes, format, topics) stays for the program's figures.
@@ -588,15 +590,7 @@ async def expire_notes(session: AsyncSession, program: Program, now: datetime) -
     # A summary written as JSON null is nothing to expire, but is made a real NULL so the
     # next tick does not look at it again.
     await conn.execute(
-        sa.update(table)
-        .where(table.c.id.in_([row[0] for row in candidates]))
-        .values(
-            notes=None,
-            second_notes=None,
-            summary=sa.null(),
-            summary_status=None,
-            summary_error=None,
-        )
+        sa.update(table).where(table.c.id.in_([row[0] for row in candidates])).values(**_NO_NOTES)
     )
     return sum(1 for row in candidates if row[1] or row[2] or row[3])
 

@@ -1,34 +1,29 @@
-"""The start of a pairing: the introduction, the 90-day plan, and consent to summaries.
+"""The 90-day plan in chat: the mentee writes it, the mentor confirms it or asks to discuss it.
 
-When both sides accept, the pair is introduced to each other (one group message where the
-platform has group conversations, each their own elsewhere) with both profiles, why they
-were matched and an agenda for the first meeting. The mentee is asked for a plan: up to
-three milestones, each an objective with a target date inside the cycle; the mentor sees
-it and confirms it. Both are asked, once, whether their session notes may be summarised
-by the language model (a later feature uses the answer).
+A plan is up to three milestones, each an objective with a target date inside the cycle;
+each saved plan is a version (handlers.plans.versions). This module also finds the pairing
+a command is about (:func:`my_pairing`), for the other journeys' commands too.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.calendar import day_label, local_date, next_delivery, parse_day
+from handlers.core.calendar import day_label, local_date, parse_day
 from handlers.core.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.core.errors import InvalidAnswer
-from handlers.core.messages import Option, PersonProfile, Prompt, PromptKind, Reply
+from handlers.core.messages import Option, Prompt, PromptKind, Reply
 from handlers.core.outbox import enqueue
-from handlers.core.program import Program
 from handlers.core.questions import KEEP, pick_option, quoted
 from handlers.core.refs import Ref, fetch, parse_ref
-from handlers.core.words import zone_in_words
 from handlers.cycle.reminders import ask_for_plan, plan_saved
-from handlers.cycle.schedule import cycle_end, schedule_cycle
-from handlers.people.lookups import enrollment_of, pairings_of, people_by_id, person_profile
+from handlers.cycle.schedule import cycle_end
+from handlers.people.lookups import pairings_of, people_by_id
 from handlers.plans.versions import (
     card_key,
     confirm_version,
@@ -39,7 +34,6 @@ from handlers.plans.versions import (
     version_of,
 )
 from storage import (
-    Enrollment,
     Milestone,
     MilestoneStatus,
     Pairing,
@@ -55,12 +49,6 @@ MILESTONE_STATUS_LABELS = {
     MilestoneStatus.ON_TRACK.value: "on track",
     MilestoneStatus.DONE.value: "done",
 }
-AGENDA = (
-    "1. Introductions: your paths so far and what you each hope to get from this.",
-    "2. {mentee}'s goals and the competencies to work on first.",
-    "3. How you'll work together: format, a check-in every {every} days, how to reach each other.",
-    "4. A first draft of the {days}-day plan: up to three milestones with dates.",
-)
 
 
 def zone_of(person: Person, program_zone: str) -> str:
@@ -68,165 +56,21 @@ def zone_of(person: Person, program_zone: str) -> str:
     return person.timezone or program_zone
 
 
-async def begin_pairing(
-    session: AsyncSession,
-    program: Program,
-    pairing: Pairing,
-    now: datetime,
-    *,
-    summaries: bool | None = None,
-) -> None:
-    """A pairing just became active: schedule its first cycle and introduce the pair.
-
-    Args:
-        summaries: Whether a model for note summaries is configured; None when the caller
-            does not know, and the consent question then says it depends on that.
-    """
-    assert pairing.id is not None
-    await schedule_cycle(session, program, pairing, now)
-    people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
-    mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
-    mentee_enrollment = await enrollment_of(session, program, mentee.id, Role.MENTEE)
-    mentor_enrollment = await enrollment_of(session, program, mentor.id, Role.MENTOR)
-    cadence = program.cadence
-    agenda = "\n".join(
-        line.format(
-            mentee=mentee.name.split()[0], every=cadence.checkin_every_days, days=cadence.cycle_days
-        )
-        for line in AGENDA
-    )
-    why = "\n".join(f"• {r['lead']}" for r in pairing.reasons if r.get("lead"))
-    intro = Reply(
-        f"{mentee.name}, meet {mentor.name}, your mentor for the next {cadence.cycle_days} "
-        f"days. {mentor.name}, meet {mentee.name}.\n"
-        + (f"Why you were matched:\n{why}\n" if why else "")
-        + f"Suggested agenda for your first meeting:\n{agenda}",
-        title=f"Meet your mentoring partner: {mentee.name} and {mentor.name}",
-        profiles=(
-            _profile(program, mentee, Role.MENTEE, mentee_enrollment, other=mentor, now=now),
-            _profile(program, mentor, Role.MENTOR, mentor_enrollment, other=mentee, now=now),
-        ),
-    )
-    # One moment for both, inside working hours for each where their days overlap, so a
-    # group conversation can carry it.
-    fallback = program.default_timezone
-    together = max(
-        next_delivery(now, zone=zone_of(p, fallback), hours=cadence.working_hours)
-        for p in (mentee, mentor)
-    )
-    for person in (mentee, mentor):
-        assert person.id is not None
-        await enqueue(
-            session,
-            person_id=person.id,
-            replies=[intro],
-            dedupe_key=f"pairing:{pairing.id}:kickoff:{person.id}",
-            pairing_id=pairing.id,
-            group_key=f"pairing:{pairing.id}:kickoff",
-            now=now,
-            not_before=together,
-        )
-    end = local_date(cycle_end(pairing, cadence), zone_of(mentee, program.default_timezone))
-    await enqueue(
-        session,
-        person_id=pairing.mentee_id,
-        replies=[
-            Reply(
-                f"Let's set your plan for the next {cadence.cycle_days} days: up to "
-                f"{MAX_MILESTONES} milestones, each a short objective with a target date "
-                f"before {day_label(end)}. {mentor.name.split()[0]} will see it and confirm.",
-                title="Your 90-day plan",
-                actions=(Option("plan", "Write my plan"),),
-                hint="Or type plan whenever you're ready.",
-            )
-        ],
-        dedupe_key=f"pairing:{pairing.id}:plan-asked",
-        pairing_id=pairing.id,
-        now=now,
-        not_before=together,
-    )
-    for person, other in ((mentee, mentor), (mentor, mentee)):
-        assert person.id is not None
-        await enqueue(
-            session,
-            person_id=person.id,
-            replies=[consent_question(pairing, other, summaries=summaries)],
-            dedupe_key=f"pairing:{pairing.id}:consent-asked:{person.id}",
-            pairing_id=pairing.id,
-            now=now,
-            not_before=together,
-        )
-
-
-def _profile(
-    program: Program,
-    person: Person,
-    role: Role,
-    enrollment: Enrollment | None,
-    *,
-    other: Person,
-    now: datetime,
-) -> PersonProfile:
-    """One side's profile in the introduction, their clock told against the other's.
-
-    The introduction is one message both read (a group conversation where there is one),
-    so a time zone is said against the other side by name ("London, 5 h ahead of Ana"),
-    not against "you".
-    """
-    answers = enrollment.answers if enrollment is not None else {}
-    fallback = program.default_timezone
-    time_zone = zone_in_words(
-        zone_of(person, fallback),
-        reader_zone=zone_of(other, fallback),
-        at=now,
-        reader=other.name.split()[0] if other.name else other.email,
-    )
-    return person_profile(program, person, role, answers, time_zone=time_zone)
-
-
-def consent_question(pairing: Pairing, other: Person, *, summaries: bool | None = None) -> Reply:
-    """The one-time question: may session notes be summarised by a language model?
-
-    Args:
-        summaries: Whether summaries are on; when off, the answer is kept for later and the
-            question says so; None (not known here) says it depends on the program.
-    """
-    if summaries is None:
-        when = "If summaries are switched on for this program and you both agree, a language "
-    elif summaries:
-        when = "If you both agree, a language "
-    else:
-        when = (
-            "Summaries are off in this program for now, so nothing is summarised. If they're "
-            "switched on later, I'll keep your answer: only if you both agree, a language "
-        )
-    return Reply(
-        f"When you log a session you can add private notes. {when}"
-        "model can summarise them into topics, action items and a focus for next time, "
-        f"shown only to you and {other.name.split()[0]}. Emails and phone numbers are "
-        "removed first. Do you agree?",
-        title="Summaries of your session notes",
-        actions=(
-            Option(f"consent {pairing.id} yes", "Yes, summarise our notes"),
-            Option(f"consent {pairing.id} no", "No thanks"),
-        ),
-        hint=f"You can change this any time: consent {pairing.id} yes (or no).",
-    )
-
-
 # --- finding the pairing a command is about ------------------------------------------------
 
 
 async def active_pairings(turn: Turn) -> list[Pairing]:
     """The person's active pairings, oldest first."""
-    return await pairings_of(turn.session, turn.program, turn.person.id, [PairingStatus.ACTIVE])
+    return await pairings_of(
+        turn.session, turn.program, person_id=turn.person.id, statuses=[PairingStatus.ACTIVE]
+    )
 
 
-async def my_pairing(turn: Turn, args: list[str], verb: str) -> Pairing | Reply:
+async def my_pairing(turn: Turn, args: list[str], *, verb: str) -> Pairing | Reply:
     """The active pairing a command names by number (or the only one), else why not."""
     ref = parse_ref(args[0]) if args else None
     if ref is not None:
-        pairing = await fetch(turn.session, Pairing, ref)
+        pairing = await fetch(turn.session, Pairing, ref=ref)
         me = turn.person.id
         if (
             pairing is None
@@ -263,7 +107,7 @@ async def milestones_of(session: AsyncSession, pairing: Pairing) -> list[Milesto
     return list(result.all())
 
 
-def milestone_progress(status: str, target: date, today: date | None) -> str:
+def milestone_progress(status: str, target: date, *, today: date | None) -> str:
     """A milestone's progress in words; one past its date and not done is overdue.
 
     Args:
@@ -283,7 +127,8 @@ def plan_fields(
     return tuple(
         (
             f"{m.position}. {m.objective}",
-            f"by {day_label(m.target_date)} · {milestone_progress(m.status, m.target_date, today)}",
+            f"by {day_label(m.target_date)}"
+            f" · {milestone_progress(m.status, m.target_date, today=today)}",
         )
         for m in milestones
     )
@@ -296,7 +141,7 @@ class PlanFlow(Flow):
 
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
         """The ``plan`` command: the mentee writes (or rewrites) it; the mentor sees it."""
-        found = await my_pairing(turn, args, "plan")
+        found = await my_pairing(turn, args, verb="plan")
         if isinstance(found, Reply):
             return Outcome([found], None, changed=False)
         pairing = found
@@ -418,8 +263,8 @@ class PlanFlow(Flow):
         try:
             choice = pick_option(
                 text,
-                action.values if action else None,
-                [("more", "add another"), ("done", "that's all, save it")],
+                values=action.values if action else None,
+                options=[("more", "add another"), ("done", "that's all, save it")],
             )
         except InvalidAnswer as problem:
             return Outcome([Reply(str(problem)), *self.ask(turn, state)], state, False)
@@ -456,7 +301,7 @@ class PlanFlow(Flow):
         assert turn.person.id is not None
         written = [{"objective": m["objective"], "target": m["target"]} for m in data["milestones"]]
         version = await save_version(
-            turn.session, pairing, written, author_id=turn.person.id, now=turn.now
+            turn.session, pairing, milestones=written, author_id=turn.person.id, now=turn.now
         )
         if version is None:
             return Outcome([ended], None)
@@ -487,7 +332,7 @@ class PlanFlow(Flow):
         await enqueue(
             turn.session,
             person_id=pairing.mentor_id,
-            replies=[plan_for_mentor(pairing, mentee, milestones, earlier=replaced)],
+            replies=[plan_for_mentor(pairing, mentee, milestones=milestones, earlier=replaced)],
             dedupe_key=card_key(pairing.id, version.version),
             pairing_id=pairing.id,
             now=turn.now,
@@ -529,8 +374,8 @@ def _standing(turn: Turn, current: PlanVersion | None, mentor: Person) -> str:
 def plan_for_mentor(
     pairing: Pairing,
     mentee: Person,
-    milestones: list[Milestone],
     *,
+    milestones: list[Milestone],
     today: date | None = None,
     earlier: PlanVersion | None = None,
 ) -> Reply:
@@ -588,9 +433,9 @@ async def _show_to_mentor(
     """
     current, earlier = await current_and_earlier(turn.session, pairing)
     if current is not None:
-        await mark_shown(turn.session, current, turn.now)
+        await mark_shown(turn.session, current, now=turn.now)
     today = local_date(turn.now, zone_of(turn.person, turn.program.default_timezone))
-    card = plan_for_mentor(pairing, mentee, milestones, today=today, earlier=earlier)
+    card = plan_for_mentor(pairing, mentee, milestones=milestones, today=today, earlier=earlier)
     return Outcome([*([Reply(why)] if why else []), card], None, changed=False)
 
 
@@ -602,7 +447,7 @@ async def _confirm_plan(turn: Turn, args: list[str]) -> Outcome:
     its own button. Typed without a version, it confirms the current version only if it
     reached the mentor (its card was delivered, or a reply showed it); otherwise it shows it.
     """
-    found = await my_pairing(turn, args[:1], "confirm-plan")
+    found = await my_pairing(turn, args[:1], verb="confirm-plan")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found
@@ -651,7 +496,7 @@ async def _confirm(
         return await _show_to_mentor(turn, pairing, mentee, milestones, why=why)
     assert turn.person.id is not None
     if not may_confirm or not await confirm_version(
-        turn.session, pairing, current, mentor_id=turn.person.id, now=turn.now
+        turn.session, pairing, version=current, mentor_id=turn.person.id, now=turn.now
     ):
         if may_confirm:
             # Something changed at the same moment (a new version, a double click).
@@ -682,7 +527,7 @@ async def _confirm(
 
 async def _why_not(turn: Turn, pairing: Pairing, mentee: Person, wanted: Ref) -> str:
     """Why a card's version was not confirmed: the plan changed since, or no such version."""
-    older = await version_of(turn.session, pairing, wanted.id) if wanted.id else None
+    older = await version_of(turn.session, pairing, number=wanted.id) if wanted.id else None
     if older is None:
         return f"There's no version {wanted.shown} of this plan, so I haven't confirmed anything."
     return (
@@ -692,7 +537,7 @@ async def _why_not(turn: Turn, pairing: Pairing, mentee: Person, wanted: Ref) ->
 
 
 async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
-    found = await my_pairing(turn, args, "discuss-plan")
+    found = await my_pairing(turn, args, verb="discuss-plan")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found
@@ -718,52 +563,12 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
     )
 
 
-async def _consent(turn: Turn, args: list[str], *, summaries: bool) -> Outcome:
-    found = await my_pairing(turn, args[:1], "consent")
-    if isinstance(found, Reply):
-        return Outcome([found], None, changed=False)
-    pairing = found
-    answer = (args[1] if len(args) > 1 else "").lower()
-    if answer not in ("yes", "no"):
-        return Outcome(
-            [Reply(f"Type consent {pairing.id} yes or consent {pairing.id} no.")],
-            None,
-            changed=False,
-        )
-    agreed = answer == "yes"
-    if role_in(pairing, turn.person) is Role.MENTEE:
-        pairing.mentee_consent = agreed
-    else:
-        pairing.mentor_consent = agreed
-    turn.session.add(pairing)
-    if not agreed:
-        text = "Noted: your session notes won't be summarised. Your notes stay private either way."
-    elif not summaries:
-        # No model is configured: keep the answer for when one is, and don't promise anything.
-        text = (
-            "Noted. Summaries are off in this program for now, so your notes won't be "
-            "summarised. I've kept your answer: if summaries are switched on, notes are "
-            "summarised only once both of you agree."
-        )
-    elif pairing.mentee_consent and pairing.mentor_consent:
-        text = "Thanks! You both agreed, so logged notes will be summarised for the two of you."
-    else:
-        text = "Thanks! Notes are summarised only once both of you agree."
-    return Outcome([Reply(text)], None)
-
-
-def commands(flow: PlanFlow, *, summaries: bool = False) -> list[Command]:
-    """The plan's commands: plan, and the buttons confirm-plan, discuss-plan, consent.
+def commands(flow: PlanFlow) -> list[Command]:
+    """The plan's commands: plan, and the buttons confirm-plan and discuss-plan.
 
     Args:
         flow: The plan flow.
-        summaries: Whether a model for note summaries is configured, so that ``consent``
-            tells the truth about what agreeing does.
     """
-
-    async def consent(turn: Turn, args: list[str]) -> Outcome:
-        return await _consent(turn, args, summaries=summaries)
-
     return [
         Command("plan", "write or see your 90-day plan", flow.start, usage="[PAIRING]"),
         Command(
@@ -781,12 +586,5 @@ def commands(flow: PlanFlow, *, summaries: bool = False) -> list[Command]:
             usage="[PAIRING]",
             listed=False,
             mid_flow=r"(?i)^discuss-plan\s+\d+$",
-        ),
-        Command(
-            "consent",
-            "agree (or not) to summaries of your session notes",
-            consent,
-            usage="PAIRING yes|no",
-            mid_flow=r"(?i)^consent\s+\d+\s+(yes|no)$",
         ),
     ]

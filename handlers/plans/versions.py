@@ -25,7 +25,7 @@ def card_key(pairing_id: int, version: int) -> str:
     return f"pairing:{pairing_id}:plan:v{version}"
 
 
-async def version_of(session: AsyncSession, pairing: Pairing, number: int) -> PlanVersion | None:
+async def version_of(session: AsyncSession, pairing: Pairing, *, number: int) -> PlanVersion | None:
     """Version ``number`` of the pairing's plan, in whichever cycle it was written."""
     found = await session.exec(
         select(PlanVersion).where(
@@ -60,8 +60,8 @@ async def current_and_earlier(
 async def save_version(
     session: AsyncSession,
     pairing: Pairing,
-    milestones: list[dict[str, str]],
     *,
+    milestones: list[dict[str, str]],
     author_id: int,
     now: datetime,
 ) -> PlanVersion | None:
@@ -108,7 +108,7 @@ async def save_version(
 
 
 async def confirm_version(
-    session: AsyncSession, pairing: Pairing, version: PlanVersion, *, mentor_id: int, now: datetime
+    session: AsyncSession, pairing: Pairing, *, version: PlanVersion, mentor_id: int, now: datetime
 ) -> bool:
     """Confirm this version, only if it is still the current one and still unconfirmed.
 
@@ -139,7 +139,7 @@ async def confirm_version(
     return bool(confirmed.rowcount)
 
 
-async def mark_shown(session: AsyncSession, version: PlanVersion, now: datetime) -> None:
+async def mark_shown(session: AsyncSession, version: PlanVersion, *, now: datetime) -> None:
     """Remember that a reply showed the mentor this version (see :func:`reached_mentor`)."""
     if version.shown_to_mentor_at is not None:
         return

@@ -73,7 +73,7 @@ def request_row(
 
 
 def checkpoint_rows(
-    pairing_id: int, cycle: int, mentee_id: int, mentor_id: int, kind: str, now: datetime
+    pairing_id: int, *, cycle: int, mentee_id: int, mentor_id: int, kind: str, now: datetime
 ) -> list[dict[str, Any]]:
     """The requests a checkpoint (calibration, mid-point, end review) makes."""
     survey = CHECKPOINTS[kind]
@@ -119,6 +119,7 @@ def give_feedback(pairing_id: int, survey: str) -> Option:
 async def ask_pulse(
     session: AsyncSession,
     program: Program,
+    *,
     pairing: Pairing,
     logger: Person,
     session_log_id: int,
@@ -208,7 +209,7 @@ class FeedbackForm(FormHandler):
 
     async def _request(self, turn: Turn, ref: str) -> Feedback | Reply:
         number = parse_ref(ref)
-        request = await fetch(turn.session, Feedback, number) if number is not None else None
+        request = await fetch(turn.session, Feedback, ref=number) if number is not None else None
         if request is None or request.respondent_id != turn.person.id:
             return Reply("I can't find that survey. Type feedback to see what's waiting.")
         if request.status != FeedbackStatus.ASKED:
@@ -246,7 +247,7 @@ class FeedbackForm(FormHandler):
             reopen=f"feedback {request.pairing_id} {request.survey}",
         )
 
-    async def save(self, turn: Turn, ref: str, answers: dict[str, Any]) -> FormResult:
+    async def save(self, turn: Turn, ref: str, *, answers: dict[str, Any]) -> FormResult:
         request = await self._request(turn, ref)
         if isinstance(request, Reply):
             return FormResult([request])
@@ -327,7 +328,7 @@ class FeedbackCommand:
             )
             text = f"{len(waiting)} surveys are waiting for you. Which one?"
             return Outcome([Reply(text, actions=actions)], None, changed=False)
-        return await open_form(turn, self.form, str(waiting[-1].id), self.flow)
+        return await open_form(turn, self.form, ref=str(waiting[-1].id), flow=self.flow)
 
 
 def commands(feedback: FeedbackCommand) -> list[Command]:

@@ -156,7 +156,7 @@ class LogForm(FormHandler):
         self.summaries = summaries
 
     async def _pairing(self, turn: Turn, ref: str) -> Pairing | Reply:
-        found = await my_pairing(turn, [LogRef.parse(ref).pairing], "log a session for")
+        found = await my_pairing(turn, [LogRef.parse(ref).pairing], verb="log a session for")
         if isinstance(found, Pairing) and found.status != PairingStatus.ACTIVE:
             return Reply("That pairing has ended, so no session can be logged for it.")
         return found
@@ -218,7 +218,7 @@ class LogForm(FormHandler):
     async def _addition(self, turn: Turn, pairing: Pairing, ref: LogRef) -> Form | Reply:
         """The form that adds notes and progress to the session the other side logged."""
         assert ref.day is not None
-        log = await session_on(turn.session, pairing.id or 0, ref.day)
+        log = await session_on(turn.session, pairing.id or 0, day=ref.day)
         refused = (
             f"There's no session on {day_label(ref.day)} to add to."
             if log is None
@@ -247,7 +247,7 @@ class LogForm(FormHandler):
         zone = turn.person.timezone or turn.program.default_timezone
         return local_date(pairing.activated_at, zone)
 
-    async def check(self, turn: Turn, ref: str, question_id: str, answer: Any) -> str | None:
+    async def check(self, turn: Turn, ref: str, *, question_id: str, answer: Any) -> str | None:
         if question_id != "date" or not isinstance(answer, str):
             return None
         pairing = await self._pairing(turn, ref)
@@ -259,19 +259,19 @@ class LogForm(FormHandler):
         started = self._started(turn, pairing)
         if day < started:
             return f"That's before your pairing started ({day_label(started)}); pick a later date."
-        log = await session_on(turn.session, pairing.id or 0, day)
+        log = await session_on(turn.session, pairing.id or 0, day=day)
         refused = already_in(log, turn.person.id) if log is not None else None
         if refused is not None:
             return f"{refused} Pick another date: a day counts as one session."
         return None
 
-    async def notice(self, turn: Turn, ref: str, question_id: str, answer: Any) -> str | None:
+    async def notice(self, turn: Turn, ref: str, *, question_id: str, answer: Any) -> str | None:
         if question_id != "date" or not isinstance(answer, str):
             return None
         pairing = await self._pairing(turn, ref)
         if isinstance(pairing, Reply):
             return None
-        log = await session_on(turn.session, pairing.id or 0, date.fromisoformat(answer))
+        log = await session_on(turn.session, pairing.id or 0, day=date.fromisoformat(answer))
         if log is None or already_in(log, turn.person.id) is not None:
             return None
         other = await other_name(turn, pairing)
@@ -281,7 +281,7 @@ class LogForm(FormHandler):
             "another date."
         )
 
-    async def save(self, turn: Turn, ref: str, answers: dict[str, Any]) -> FormResult:
+    async def save(self, turn: Turn, ref: str, *, answers: dict[str, Any]) -> FormResult:
         pairing = await self._pairing(turn, ref)
         if isinstance(pairing, Reply):
             return FormResult([pairing])
@@ -295,7 +295,7 @@ class LogForm(FormHandler):
         notes = (answers.get("notes") or "").strip() or None
         if wanted.day is not None:
             return await self._save_addition(turn, pairing, wanted, milestones, progress, notes)
-        trouble = await self.check(turn, ref, "date", answers.get("date"))
+        trouble = await self.check(turn, ref, question_id="date", answer=answers.get("date"))
         if trouble is not None:
             return FormResult([], {"date": trouble})
         held_on = date.fromisoformat(answers["date"])
@@ -304,7 +304,7 @@ class LogForm(FormHandler):
         created = await record_session(
             turn.session,
             turn.program,
-            pairing,
+            pairing=pairing,
             held_on=held_on,
             minutes=minutes,
             logged_by=turn.person.id,
@@ -337,7 +337,14 @@ class LogForm(FormHandler):
             reply = await self._added(turn, pairing, added, milestones, kept, minutes)
             return FormResult([reply])
         kept = _apply_progress(turn, milestones, progress, wanted.opened)
-        await ask_pulse(turn.session, turn.program, pairing, turn.person, created, turn.now)
+        await ask_pulse(
+            turn.session,
+            turn.program,
+            pairing=pairing,
+            logger=turn.person,
+            session_log_id=created,
+            now=turn.now,
+        )
         topic_names = [c.name for c in turn.program.competencies if c.id in topics]
         fields = [("Topics", ", ".join(topic_names)), *_progress_fields(milestones)]
         lines = [f"Logged: {minutes} minutes on {day_label(held_on)}. Thank you!"]
@@ -497,18 +504,18 @@ class LogCommand:
                 reply = Reply("Which pairing was the session with?", actions=options)
                 return Outcome([reply], None, changed=False)
         named = bool(args) and parse_ref(args[0]) is not None
-        found = await my_pairing(turn, args[:1] if named else [], "log a session for")
+        found = await my_pairing(turn, args[:1] if named else [], verb="log a session for")
         if isinstance(found, Reply):
             return Outcome([found], None, changed=False)
         rest = " ".join(args[1:] if named else args)
         if rest.lower() == NEW:
-            return await open_form(turn, self.form, str(found.id), self.flow)
+            return await open_form(turn, self.form, ref=str(found.id), flow=self.flow)
         if rest:
             return await self._add_to(turn, found, rest)
         offer = await self._offer(turn, found)
         if offer is not None:
             return Outcome([offer], None, changed=False)
-        return await open_form(turn, self.form, str(found.id), self.flow)
+        return await open_form(turn, self.form, ref=str(found.id), flow=self.flow)
 
     async def _offer(self, turn: Turn, pairing: Pairing) -> Reply | None:
         """The other side's latest session of the last days that this person has not added
@@ -549,7 +556,7 @@ class LogCommand:
             )
             return Outcome([Reply(text)], None, changed=False)
         ref = LogRef(str(pairing.id), day)
-        return await open_form(turn, self.form, str(ref), self.flow)
+        return await open_form(turn, self.form, ref=str(ref), flow=self.flow)
 
 
 def commands(log: LogCommand) -> list[Command]:

@@ -25,8 +25,8 @@ from storage.tables import SESSION_LOG
 async def record_session(
     session: AsyncSession,
     program: Program,
-    pairing: Pairing,
     *,
+    pairing: Pairing,
     held_on: date,
     minutes: int,
     logged_by: int | None,
@@ -87,7 +87,7 @@ def summarised(pairing: Pairing, notes: str | None, *, enabled: bool) -> bool:
 
 
 async def session_on(
-    session: AsyncSession, pairing_id: int, day: date, *, lock: bool = False
+    session: AsyncSession, pairing_id: int, *, day: date, lock: bool = False
 ) -> SessionLog | None:
     """The pairing's session on ``day``, read afresh (locked until commit with ``lock``)."""
     query = select(SessionLog).where(SessionLog.pairing_id == pairing_id, SessionLog.held_on == day)
@@ -133,7 +133,7 @@ async def add_to_session(
     Returns:
         The session, or why nothing was added (see :func:`already_in`).
     """
-    log = await session_on(session, pairing.id or 0, held_on, lock=True)
+    log = await session_on(session, pairing.id or 0, day=held_on, lock=True)
     if log is None:
         return f"There's no session on {day_label(held_on)} to add to."
     refused = already_in(log, person_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core.program import Program
-from handlers.matching.proposals import approve, plan_round, round_data
+from handlers.matching.review import approve, plan_round, round_data
 from storage import Database, Pairing
 from tests.bot.slack_harness import SlackHarness, fixture
 from tests.bot.teams_harness import teams_server
@@ -15,7 +15,7 @@ from tests.helpers import mentee, mentor, rows
 async def propose_all(database: Database, program: Program, runtime: Any) -> Pairing:
     async with database.session() as session:
         now = runtime.clock.now()
-        plan = await plan_round(session, program, now)
+        plan = await plan_round(session, program, now=now)
         data = round_data(program, plan, reader_zone=None, now=now)
         await approve(
             session,

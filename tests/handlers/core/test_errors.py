@@ -90,7 +90,7 @@ def test_a_failure_is_described_by_its_types_and_frames_only() -> None:
 
 def test_the_reference_is_logged_with_the_failure(caplog: pytest.LogCaptureFixture) -> None:
     log = logging.getLogger("tests.errors")
-    reference = log_failure(log, "turn failed", KeyError(PRIVATE), person=7)
+    reference = log_failure(log, "turn failed", error=KeyError(PRIVATE), person=7)
     [record] = caplog.records
     assert re.fullmatch(r"[0-9a-f]{6}", reference)
     assert record.getMessage().startswith(f"turn failed (person=7 reference={reference}): KeyError")

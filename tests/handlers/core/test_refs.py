@@ -118,7 +118,7 @@ def test_an_option_number_that_is_not_a_plain_number_is_asked_again() -> None:
     options = [("yes", "Yes"), ("no", "No")]
     for typed in ("²", "9" * 5000, HUGE):
         with pytest.raises(InvalidAnswer, match="Please pick one option"):
-            pick_option(typed, None, options)
+            pick_option(typed, values=None, options=options)
 
 
 @pytest.mark.parametrize(

@@ -173,7 +173,7 @@ async def test_nothing_falls_due_for_a_pairing_after_its_mentee_left(world: Worl
 
 async def test_an_erased_mentee_takes_what_waited_about_them_along(world: World) -> None:
     mentoring = await the_sunday_the_cycles_end(world)
-    await forget_person(world.database, world.program, "lee@x.com", now=world.clock.now())
+    await forget_person(world.database, world.program, email="lee@x.com", now=world.clock.now())
     await world.walk(2)
     to_ana = to(world.take(), "ana@x.com")
     # Erasure scrubs Lee's name from what waits, so count by what the messages are.

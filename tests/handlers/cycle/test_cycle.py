@@ -207,7 +207,7 @@ async def test_a_logged_session_suppresses_the_check_in_it_covers(world: World) 
         await record_session(
             session,
             world.program,
-            stored,
+            pairing=stored,
             held_on=date(2026, 12, 2),
             minutes=30,
             logged_by=lee.id,

@@ -13,7 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from handlers.core.program import Matching, Program
-from handlers.matching.score import load_pool, plan_matches
+from handlers.matching.pool import load_pool
+from handlers.matching.rounds import plan_matches
 from storage import Database, Enrollment, Pairing, Person
 from tests.handlers.cycle_world import LEAD, Received, World
 from tests.helpers import Chat, make_person, mentee, mentor, rows
@@ -133,7 +134,7 @@ async def test_a_lapsed_pair_is_used_when_the_other_mentors_are_taken(
             )
         )
     async with database.session() as session:
-        plan = plan_matches(program, await load_pool(session, program), MONDAY)
+        plan = plan_matches(program, await load_pool(session, program), now=MONDAY)
     found = {(p.mentee.email, p.mentor.email): p for p in plan.proposals}
     assert set(found) == {("lee@x.com", "ana@x.com"), ("max@x.com", "kim@x.com")}
     lapsed = found["lee@x.com", "ana@x.com"].reasons[-1]

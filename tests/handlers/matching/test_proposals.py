@@ -1,102 +1,18 @@
-"""The pairing lifecycle through the engine: review, proposals, accept, decline, expiry (both databases)."""
+"""Proposals through the engine: accept, decline, expiry, status (both databases)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from bot.render_text import render_all
-from handlers import build_engine
-from handlers.core.audit import entries
-from handlers.core.engine import Engine
-from handlers.core.outbox import take_waiting
 from handlers.core.program import Program
-from storage import Database, Enrollment, Outbox, Pairing, Person
-from tests.helpers import (
-    MENTOR_ANSWERS,
-    Chat,
-    FakeClock,
-    make_person,
-    mentee,
-    mentor,
-    rows,
-    tuned,
-)
-
-LEAD = "priya.shah@example.com"
-
-
-class Program5:
-    """One small program: a lead, two mentees and two mentors."""
-
-    def __init__(self, database: Database, program: Program) -> None:
-        self.database = database
-        self.clock = FakeClock()
-        self.engine: Engine = build_engine(program=program, database=database, clock=self.clock)
-
-    async def chat(self, person: Person) -> Chat:
-        return Chat(self.engine, person)
-
-    async def inbox(self, person: Person) -> str:
-        """What the person sees of their waiting messages when they next open the shell."""
-        assert person.id is not None
-        async with self.database.session() as session:
-            replies = await take_waiting(
-                session, person_id=person.id, channel="shell", now=self.clock.now()
-            )
-        return render_all(replies)
+from storage import Database, Enrollment, Outbox
+from tests.handlers.proposal_world import Program5, lead_chat, pairing, proposed
+from tests.helpers import MENTOR_ANSWERS, make_person, mentee, mentor, rows
 
 
 @pytest.fixture
 async def world(database: Database, program: Program) -> Program5:
     return Program5(database, program)
-
-
-async def pairing(database: Database) -> Pairing:
-    (found,) = await rows(database, Pairing)
-    return found
-
-
-async def lead_chat(world: Program5, program: Program | None = None) -> Chat:
-    lead = await make_person(world.database, LEAD, name="Priya Shah")
-    if program is not None:
-        world.engine = build_engine(program=program, database=world.database, clock=world.clock)
-    return Chat(world.engine, lead)
-
-
-async def proposed(world: Program5) -> tuple[Person, Person, Chat, Pairing]:
-    """Lee Park (mentee) and Ana Lima (mentor), proposed to each other by an approved round."""
-    lee = await mentee(world.database, "lee@x.com", name="Lee Park")
-    ana = await mentor(world.database, "ana@x.com", name="Ana Lima")
-    lead = await lead_chat(world)
-    await lead.send("match")
-    await lead.send("approve all")
-    return lee, ana, lead, await pairing(world.database)
-
-
-async def test_only_program_leads_can_match(world: Program5) -> None:
-    lee = await mentee(world.database, "lee@x.com", name="Lee Park")
-    chat = await world.chat(lee)
-    await chat.expect("match", "Sorry, match is for the program leads only.")
-    async with world.database.session() as session:
-        [refused] = await entries(session)
-    assert (refused.actor, refused.action, refused.allowed) == ("lee@x.com", "match", False)
-    assert "• match" not in await chat.send("help")
-    assert await rows(world.database, Pairing) == []
-
-
-async def test_a_lead_approving_a_round_is_audited(world: Program5) -> None:
-    await proposed(world)
-    async with world.database.session() as session:
-        [approved] = await entries(session)
-    assert (approved.actor, approved.action, approved.allowed) == (LEAD, "match-approve", True)
-    assert approved.detail == {"approved": 1, "sent": 1, "skipped": 0, "held": 0}
-
-
-async def test_match_with_nobody_waiting_says_so(world: Program5) -> None:
-    lead = await lead_chat(world)
-    await lead.expect("match", "There are no mentees waiting for a match")
 
 
 async def test_the_whole_lifecycle_from_match_to_an_active_pairing(world: Program5) -> None:
@@ -223,87 +139,6 @@ async def test_an_unanswered_proposal_lapses_and_the_lead_is_told(world: Program
         in told
     )
     await (await world.chat(lee)).expect("status", "You're number 1 of 1 on the waitlist")
-
-
-async def test_a_match_round_lapses_overdue_proposals_first(world: Program5) -> None:
-    _, _, lead, _ = await proposed(world)
-    world.clock.advance(days=8)
-    # A lapse is not a decline: with nobody else for Lee, Ana is proposed again, and why.
-    await lead.expect("match", "1. Lee Park → Ana Lima", "proposed before and lapsed unanswered")
-    assert (await pairing(world.database)).status == "expired"
-
-
-async def test_leftover_mentees_are_told_why_and_their_place(world: Program5) -> None:
-    first = await mentee(
-        world.database, "one@x.com", name="One A", since=world.clock.now() - timedelta(days=9)
-    )
-    second = await mentee(world.database, "two@x.com", name="Two B", wants=("vision",))
-    await mentor(world.database, "ana@x.com", name="Ana Lima", strengths=("coaching",))
-    lead = await lead_chat(world)
-    await lead.expect("match", "1 proposal for 2 waiting mentees; 1 would stay on the waitlist")
-    await lead.expect("1", "1 mentee on the waitlist was told why and where they stand")
-    note = await world.inbox(second)
-    assert "== You're on the waitlist ==" in note
-    assert "no mentor with a free place offers Communicating a vision yet" in note
-    assert "You're number 1 of 1 on the waitlist" in note
-    assert await world.inbox(first) == ""  # their mentor hears first
-
-
-async def test_a_lead_can_approve_only_some(world: Program5) -> None:
-    one = await mentee(world.database, "one@x.com", name="One A")
-    two = await mentee(world.database, "two@x.com", name="Two B")
-    await mentor(world.database, "ana@x.com", name="Ana Lima")
-    await mentor(world.database, "kim@x.com", name="Kim Chu")
-    lead = await lead_chat(world)
-    await lead.send("match")
-    choose = await lead.send("choose")
-    assert "Which proposals should go out?" in choose
-    prompt = lead.last[0].prompt
-    assert prompt is not None
-    second = prompt.options[1].label  # e.g. "2. Two B → Kim Chu (fit 0.61)"
-    await lead.expect("7", "There is no proposal 7; they go from 1 to 2.")
-    # Numbers no proposal can have are refused in words, never a crash: a superscript,
-    # thousands of digits, a range past the end.
-    await lead.expect("²", "Please type proposal numbers between 1 and 2")
-    await lead.expect("9" * 5000, "There is no proposal 999999999999999999999999…")
-    await lead.expect("1-99999999999999999999", "There is no proposal 99999999999999999999;")
-    await lead.expect("back", "Proposals to review")
-    await lead.send("2")
-    done = await lead.send("2")
-    assert "Sent 1 proposal" in done
-    (sent,) = await rows(world.database, Pairing)
-    chosen, held = (two, one) if second.startswith("2. Two B") else (one, two)
-    assert sent.mentee_id == chosen.id
-    assert "held back this round's proposal" in await world.inbox(held)
-
-
-async def test_blind_review_hides_names_behind_profiles(world: Program5, program: Program) -> None:
-    await mentee(world.database, "lee@x.com", name="Lee Park", department="Sales", level=3)
-    await mentor(world.database, "ana@x.com", name="Ana Lima", department="Product", level=6)
-    lead = await lead_chat(world, tuned(program, blind_review=True))
-    review = await lead.send("match")
-    assert "Lee Park" not in review and "Ana Lima" not in review
-    assert (
-        "1. Mentee 1 (Sales; level 3; London, same time as you; wants Coaching) → "
-        "Mentor 1 (Product; level 6; London, same time as you) · fit 0." in review
-    )
-
-
-async def test_the_approval_rechecks_what_changed_since_the_review(world: Program5) -> None:
-    await mentee(world.database, "lee@x.com", name="Lee Park")
-    ana = await mentor(world.database, "ana@x.com", name="Ana Lima")
-    lead = await lead_chat(world)
-    await lead.send("match")
-    async with world.database.session() as session:
-        enrollment = next(
-            e for e in await rows(world.database, Enrollment) if e.person_id == ana.id
-        )
-        enrollment.status = "paused"
-        session.add(enrollment)
-    done = await lead.send("1")
-    assert "Sent 0 proposals" in done
-    assert "Lee Park → Ana Lima: Ana Lima is not available to mentor right now" in done
-    assert await rows(world.database, Pairing) == []
 
 
 async def test_a_proposal_can_be_answered_in_the_middle_of_an_intake(world: Program5) -> None:

@@ -7,17 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from handlers.core.program import Program
-from handlers.matching.score import (
-    MatchPlan,
-    Pool,
-    Profile,
-    explain,
-    load_pool,
-    plan_matches,
-    score_pool,
-    shared_hours,
-    timezone_gap,
-)
+from handlers.matching.pool import Pool, Profile, load_pool
+from handlers.matching.rounds import MatchPlan, plan_matches
+from handlers.matching.score import explain, score_pool, shared_hours, timezone_gap
 from storage import Database, Pairing, Person
 from tests.helpers import enroll_as, make_person, mentee, mentor, rows, tuned
 
@@ -27,7 +19,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 async def plan(database: Database, program: Program, now: datetime = NOW) -> MatchPlan:
     async with database.session() as session:
         pool = await load_pool(session, program)
-    return plan_matches(program, pool, now)
+    return plan_matches(program, pool, now=now)
 
 
 def pairs(result: MatchPlan) -> set[tuple[str, str]]:
@@ -78,7 +70,7 @@ def test_every_score_is_between_zero_and_one_and_better_coverage_scores_higher(
     learner = profile("lee@x.com", "mentee", competencies=("coaching", "vision"))
     strong = profile("s@x.com", "mentor", competencies=("coaching", "vision"), free=1)
     weak = profile("w@x.com", "mentor", competencies=("execution",), free=1)
-    scores = score_pool(program, Pool([learner], [strong, weak], set(), {}), NOW)
+    scores = score_pool(program, Pool([learner], [strong, weak], set(), {}), now=NOW)
     assert ((scores.total >= 0) & (scores.total <= 1)).all()
     assert scores.parts["competencies"][0].tolist() == [1.0, 0.0]
     assert scores.total[0, 0] > scores.total[0, 1]
@@ -104,7 +96,7 @@ def test_the_explanation_names_competencies_hours_and_the_new_function(program: 
         free=1,
     )
     program = tuned(program, goals=0)  # keep the text part out of this test
-    result = plan_matches(program, Pool([learner], [guide], set(), {}), NOW)
+    result = plan_matches(program, Pool([learner], [guide], set(), {}), now=NOW)
     (proposal,) = result.proposals
     texts = [r.mentee for r in proposal.reasons]
     assert texts == [
@@ -116,9 +108,9 @@ def test_the_explanation_names_competencies_hours_and_the_new_function(program: 
         r.part: r.mentee
         for r in explain(
             program,
-            score_pool(program, Pool([learner], [guide], set(), {}), NOW),
-            learner,
-            guide,
+            score_pool(program, Pool([learner], [guide], set(), {}), now=NOW),
+            mentee=learner,
+            mentor=guide,
             row=0,
             column=0,
             now=NOW,
@@ -141,7 +133,7 @@ def test_goal_fit_finds_the_words_goals_and_bio_share(program: Program) -> None:
         "p@x.com", "mentor", text="Twenty years of enterprise pricing and deal strategy", free=1
     )
     other = profile("o@x.com", "mentor", text="I run the warehouse logistics team", free=1)
-    scores = score_pool(program, Pool([learner], [pricing, other], set(), {}), NOW)
+    scores = score_pool(program, Pool([learner], [pricing, other], set(), {}), now=NOW)
     assert scores.parts["goals"][0, 0] > 0.3
     assert scores.parts["goals"][0, 1] == 0
     assert set(scores.goal_terms(0, 0)) <= {"pricing", "enterprise", "strategy", "deals", "deal"}
@@ -150,14 +142,14 @@ def test_goal_fit_finds_the_words_goals_and_bio_share(program: Program) -> None:
 
 def test_shared_hours_and_gaps_follow_daylight_saving_and_the_date_line(program: Program) -> None:
     summer = datetime(2026, 7, 1, 12, tzinfo=UTC)
-    assert timezone_gap("Europe/London", "America/New_York", NOW) == 5
-    assert timezone_gap("Europe/London", "Europe/Berlin", summer) == 1
+    assert timezone_gap("Europe/London", "America/New_York", at=NOW) == 5
+    assert timezone_gap("Europe/London", "Europe/Berlin", at=summer) == 1
     # Auckland (UTC+13 in November) and Honolulu (UTC-10) are 1 h apart round the date line.
-    assert timezone_gap("Pacific/Auckland", "Pacific/Honolulu", NOW) == 1
-    assert shared_hours(program, "Europe/London", "Europe/Berlin", NOW) == 7.5
+    assert timezone_gap("Pacific/Auckland", "Pacific/Honolulu", at=NOW) == 1
+    assert shared_hours(program, first="Europe/London", second="Europe/Berlin", at=NOW) == 7.5
     # Tokyo's morning is Los Angeles' evening of the day before: 00:00–01:30 UTC.
-    assert shared_hours(program, "Asia/Tokyo", "America/Los_Angeles", NOW) == 1.5
-    assert shared_hours(program, "Asia/Kolkata", "America/Los_Angeles", NOW) == 0
+    assert shared_hours(program, first="Asia/Tokyo", second="America/Los_Angeles", at=NOW) == 1.5
+    assert shared_hours(program, first="Asia/Kolkata", second="America/Los_Angeles", at=NOW) == 0
 
 
 # --- hard rules (through the database) -----------------------------------------------------

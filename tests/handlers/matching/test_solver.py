@@ -35,6 +35,11 @@ def value(pairs: Pairs, scores: np.ndarray) -> tuple[int, float]:
     return len(pairs), float(sum(scores[i, j] for i, j in pairs))
 
 
+def solve_instance(instance: Instance) -> Pairs:
+    scores, capacity, allowed = instance
+    return solve(scores, capacity, allowed=allowed)
+
+
 def brute_force(instance: Instance) -> tuple[int, float]:
     """The optimum over every assignment of each mentee to a mentor or to nobody."""
     scores, capacity, allowed = instance
@@ -126,7 +131,7 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
 @pytest.mark.parametrize("seed", range(300))
 def test_small_instances_match_the_brute_force_optimum(seed: int) -> None:
     instance = small_instance(seed)
-    pairs = solve(*instance)
+    pairs = solve_instance(instance)
     assert_feasible(pairs, instance)
     count, total = value(pairs, instance[0])
     best_count, best_total = brute_force(instance)
@@ -138,7 +143,7 @@ def test_small_instances_match_the_brute_force_optimum(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(30))
 def test_medium_instances_match_linear_sum_assignment(seed: int) -> None:
     instance = medium_instance(seed)
-    pairs = solve(*instance)
+    pairs = solve_instance(instance)
     assert_feasible(pairs, instance)
     count, total = value(pairs, instance[0])
     best_count, best_total = by_assignment(instance)
@@ -167,7 +172,7 @@ def test_everyone_wanting_the_same_few_mentors_makes_the_certificate_add_pairs(
     assert by_assignment((scores, capacity, top_only))[0] == popular
     solves = count_calls(monkeypatch, "_restricted_optimum")
 
-    pairs = solve(*instance)
+    pairs = solve(scores, capacity, allowed=allowed)
 
     assert len(solves) > 1, "the first candidate graph was already certified"
     assert_feasible(pairs, instance)
@@ -189,7 +194,7 @@ def test_the_certificate_restores_cardinality_without_the_greedy_seed(
     allowed = np.ones(scores.shape, dtype=bool)
     solves = count_calls(monkeypatch, "_restricted_optimum")
 
-    pairs = solve(scores, capacity, allowed)
+    pairs = solve(scores, capacity, allowed=allowed)
 
     assert len(solves) > 1
     assert_feasible(pairs, (scores, capacity, allowed))
@@ -202,7 +207,7 @@ def test_one_more_mentee_matched_beats_any_gain_in_score() -> None:
     scores = np.array([[1.0, 0.0], [0.1, 0.0]])
     allowed = np.array([[True, True], [True, False]])
 
-    assert solve(scores, [1, 1], allowed) == [(0, 1), (1, 0)]
+    assert solve(scores, [1, 1], allowed=allowed) == [(0, 1), (1, 0)]
 
 
 def test_a_greater_total_beats_each_mentee_taking_its_favourite() -> None:
@@ -238,7 +243,7 @@ def test_invalid_input_is_refused_with_a_sentence(
     scores: Any, capacity: Any, allowed: Any, message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        solve(scores, capacity, allowed)
+        solve(scores, capacity, allowed=allowed)
 
 
 @pytest.mark.parametrize(
@@ -254,7 +259,7 @@ def test_invalid_input_is_refused_with_a_sentence(
     ],
 )
 def test_nothing_to_pair_gives_an_empty_list(scores: Any, capacity: Any, allowed: Any) -> None:
-    assert solve(scores, capacity, allowed) == []
+    assert solve(scores, capacity, allowed=allowed) == []
 
 
 def test_the_same_input_gives_the_same_pairing() -> None:
@@ -263,10 +268,10 @@ def test_the_same_input_gives_the_same_pairing() -> None:
     capacity = rng.integers(0, 4, size=90)
     allowed = rng.random((300, 90)) >= 0.2
 
-    first = solve(scores, capacity, allowed)
+    first = solve(scores, capacity, allowed=allowed)
 
-    assert solve(scores.copy(), capacity.tolist(), allowed.copy()) == first
-    assert solve(np.asfortranarray(scores), capacity, allowed) == first
+    assert solve(scores.copy(), capacity.tolist(), allowed=allowed.copy()) == first
+    assert solve(np.asfortranarray(scores), capacity, allowed=allowed) == first
 
 
 def test_pairs_are_plain_ints_sorted_by_mentee() -> None:
@@ -281,7 +286,7 @@ def test_pairs_are_plain_ints_sorted_by_mentee() -> None:
 
 
 def test_nested_lists_are_accepted() -> None:
-    assert solve([[0.2, 0.9], [0.8, 0.1]], [1, 1], [[True, True], [True, True]]) == [
+    assert solve([[0.2, 0.9], [0.8, 0.1]], [1, 1], allowed=[[True, True], [True, True]]) == [
         (0, 1),
         (1, 0),
     ]

@@ -13,7 +13,9 @@ from bot.render_text import render_all
 from handlers import build_engine
 from handlers.core.outbox import take_waiting
 from handlers.core.program import Program
-from handlers.matching.score import Pool, Profile, plan_matches, score_pool
+from handlers.matching.pool import Pool, Profile
+from handlers.matching.rounds import plan_matches
+from handlers.matching.score import score_pool
 from storage import Database, Pairing, Person, Role
 from tests.helpers import Chat, FakeClock, make_person, mentee, mentor, rows, tuned
 
@@ -231,7 +233,7 @@ ANA = profile("ana@x.com", "mentor", 3, competencies=("vision", "coaching"), fre
 
 def test_plan_matches_never_proposes_a_pair_below_min_fit(program: Program) -> None:
     plan = plan_matches(
-        by_competencies_only(program, min_fit=0.5), Pool([LEE, KIM], [ANA], set(), {}), NOW
+        by_competencies_only(program, min_fit=0.5), Pool([LEE, KIM], [ANA], set(), {}), now=NOW
     )
     assert [(p.mentee.email, round(p.score, 4)) for p in plan.proposals] == [("lee@x.com", 0.6667)]
     [waiting] = plan.waiting
@@ -240,15 +242,17 @@ def test_plan_matches_never_proposes_a_pair_below_min_fit(program: Program) -> N
         "the mentor with a free place fits you less closely than this program asks of a proposal"
     )
     # The same pool with the default min_fit of 0 proposes both.
-    everyone = plan_matches(by_competencies_only(program), Pool([LEE, KIM], [ANA], set(), {}), NOW)
+    everyone = plan_matches(
+        by_competencies_only(program), Pool([LEE, KIM], [ANA], set(), {}), now=NOW
+    )
     assert len(everyone.proposals) == 2
 
 
 def test_a_pair_exactly_at_min_fit_is_proposed(program: Program) -> None:
     scored = by_competencies_only(program)
-    fit = float(score_pool(scored, Pool([LEE], [ANA], set(), {}), NOW).total[0, 0])
+    fit = float(score_pool(scored, Pool([LEE], [ANA], set(), {}), now=NOW).total[0, 0])
     plan = plan_matches(
-        by_competencies_only(program, min_fit=fit), Pool([LEE], [ANA], set(), {}), NOW
+        by_competencies_only(program, min_fit=fit), Pool([LEE], [ANA], set(), {}), now=NOW
     )
     assert [p.mentee.email for p in plan.proposals] == ["lee@x.com"]
 
@@ -256,7 +260,7 @@ def test_a_pair_exactly_at_min_fit_is_proposed(program: Program) -> None:
 def test_the_closest_fit_is_never_shown_as_reaching_min_fit(program: Program) -> None:
     # Lee's fit with Ana is 2/3 = 0.6667, which a review rounds to 0.67.
     plan = plan_matches(
-        by_competencies_only(program, min_fit=0.67), Pool([LEE], [ANA], set(), {}), NOW
+        by_competencies_only(program, min_fit=0.67), Pool([LEE], [ANA], set(), {}), now=NOW
     )
     assert plan.problem is not None and "the best pair the rules allow fits 0.66." in plan.problem
     [waiting] = plan.waiting
@@ -269,7 +273,7 @@ def test_min_fit_counts_only_the_mentors_the_rules_allow(program: Program) -> No
     plan = plan_matches(
         by_competencies_only(program, min_fit=0.5),
         Pool([KIM], [ANA, boss], set(), {KIM.person_id: boss.person_id}),
-        NOW,
+        now=NOW,
     )
     [waiting] = plan.waiting
     assert waiting.why.startswith(
@@ -283,7 +287,7 @@ def test_proposals_are_weak_only_when_the_mentor_offers_no_wanted_competency(
 ) -> None:
     bo = profile("bo@x.com", "mentor", 5, competencies=("execution",), free=1)
     nobody = profile("new@x.com", "mentee", 6)
-    plan = plan_matches(program, Pool([KIM, nobody], [ANA, bo], set(), {}), NOW)
+    plan = plan_matches(program, Pool([KIM, nobody], [ANA, bo], set(), {}), now=NOW)
     weak = {p.mentee.email: p.weak for p in plan.proposals}
     assert weak == {
         "kim@x.com": (

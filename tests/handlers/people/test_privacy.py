@@ -47,7 +47,7 @@ async def test_forget_removes_every_trace_of_the_person(world: World) -> None:
     mentee, _, _ = await paired(world)
     assert EMAIL in await every_value(world.database)
     erasure = await forget_person(
-        world.database, world.program, EMAIL, now=world.clock.now(), requested_by=LEAD
+        world.database, world.program, email=EMAIL, now=world.clock.now(), requested_by=LEAD
     )
     assert erasure is not None
     text = await every_value(world.database)
@@ -68,7 +68,7 @@ async def test_forget_keeps_pairings_sessions_and_feedback_for_the_figures(
 ) -> None:
     mentee, _, pairing = await paired(world)
     before = {m: len(await rows(world.database, m)) for m in (Pairing, SessionLog, Feedback)}
-    await forget_person(world.database, world.program, EMAIL, now=world.clock.now())
+    await forget_person(world.database, world.program, email=EMAIL, now=world.clock.now())
     after = {m: len(await rows(world.database, m)) for m in (Pairing, SessionLog, Feedback)}
     assert after == before
     [kept] = await rows(world.database, Pairing)
@@ -86,7 +86,7 @@ async def test_forget_keeps_pairings_sessions_and_feedback_for_the_figures(
 
 async def test_forget_tells_the_other_side_kindly_without_the_name(world: World) -> None:
     _, mentor, _ = await paired(world)
-    result = await forget_person(world.database, world.program, EMAIL, now=world.clock.now())
+    result = await forget_person(world.database, world.program, email=EMAIL, now=world.clock.now())
     assert result is not None and result.pairings_ended == 1
     told = [o for o in await rows(world.database, Outbox) if o.dedupe_key.endswith(":erased")]
     assert [o.person_id for o in told] == [mentor.id]
@@ -98,7 +98,7 @@ async def test_forget_tells_the_other_side_kindly_without_the_name(world: World)
 async def test_forget_is_audited_without_the_email(world: World) -> None:
     mentee, _, _ = await paired(world)
     await forget_person(
-        world.database, world.program, EMAIL, now=world.clock.now(), requested_by=LEAD
+        world.database, world.program, email=EMAIL, now=world.clock.now(), requested_by=LEAD
     )
     [entry] = [e for e in await rows(world.database, AuditEntry) if e.action == "forget"]
     assert (entry.actor, entry.target, entry.allowed) == (LEAD, f"person:{mentee.id}", True)
@@ -109,7 +109,11 @@ async def test_forget_asked_by_someone_not_a_lead_is_refused_and_audited(world: 
     await paired(world)
     with pytest.raises(NotALead):
         await forget_person(
-            world.database, world.program, EMAIL, now=world.clock.now(), requested_by="x@x.com"
+            world.database,
+            world.program,
+            email=EMAIL,
+            now=world.clock.now(),
+            requested_by="x@x.com",
         )
     assert EMAIL in await every_value(world.database)
     [entry] = [e for e in await rows(world.database, AuditEntry) if e.action == "forget"]
@@ -117,7 +121,9 @@ async def test_forget_asked_by_someone_not_a_lead_is_refused_and_audited(world: 
 
 
 async def test_forget_of_someone_not_in_the_directory_finds_no_one(world: World) -> None:
-    found = await forget_person(world.database, world.program, "ghost@x.com", now=world.clock.now())
+    found = await forget_person(
+        world.database, world.program, email="ghost@x.com", now=world.clock.now()
+    )
     assert found is None
 
 
@@ -176,7 +182,7 @@ async def test_retention_off_keeps_every_note(world: World, program: Program) ->
     off = program.model_copy(update={"privacy": PrivacySettings()})
     await paired(world)
     async with world.database.session() as session:
-        assert await expire_notes(session, off, world.clock.now() + timedelta(days=9999)) == 0
+        assert await expire_notes(session, off, now=world.clock.now() + timedelta(days=9999)) == 0
 
 
 def test_retention_must_be_at_least_a_day() -> None:

@@ -335,7 +335,7 @@ async def test_retention_removes_both_sides_notes(world: World) -> None:
     assert world.program.privacy.retain_notes_days == 365
     world.clock.advance(days=400)
     async with world.database.session() as session:
-        assert await expire_notes(session, world.program, world.clock.now()) == 1
+        assert await expire_notes(session, world.program, now=world.clock.now()) == 1
     log = await the_session(world)
     assert (log.notes, log.second_notes, log.minutes) == (None, None, 50)
     assert log.second_at is not None  # the session still says both sides logged it
@@ -348,9 +348,9 @@ async def test_erasure_removes_both_sides_notes_and_mentions_in_them(world: Worl
     chat = world.chat(lee)
     await chat.send(f"log {pairing.id} 2026-11-24")
     await chat.expect("Zuzanna Quill could coach me on retros.", "Added to the session")
-    await forget_person(world.database, world.program, named.email, now=world.clock.now())
+    await forget_person(world.database, world.program, email=named.email, now=world.clock.now())
     assert "Zuzanna" not in ((await the_session(world)).second_notes or "")
-    await forget_person(world.database, world.program, lee.email, now=world.clock.now())
+    await forget_person(world.database, world.program, email=lee.email, now=world.clock.now())
     log = await the_session(world)
     assert (log.notes, log.second_notes, log.minutes) == (None, None, 50)
 
