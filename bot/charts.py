@@ -18,7 +18,7 @@ import textwrap
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from handlers.core.figures import Chart, Point, shown_series
+from handlers import Chart, Point, shown_series
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -31,15 +31,24 @@ from bot.config import (
 from bot.demo import DEMO_EMPLOYEE, load_demo
 from bot.logs import LogFormatError, configure_logging
 from bot.shell import run_shell
-from handlers import Engine, Program, build_engine
-from handlers.core.refs import NotASelection, parse_selection
-from handlers.people.directory import CsvFormatError, import_people, is_email
-from handlers.people.privacy import NotALead, export_person, forget_person
+from handlers import (
+    CsvFormatError,
+    Engine,
+    NotALead,
+    NotASelection,
+    Program,
+    build_engine,
+    export_person,
+    forget_person,
+    import_people,
+    is_email,
+    parse_selection,
+)
 from storage import Database, StorageError
 
 if TYPE_CHECKING:
     from bot.summarizer import OpenAISummarizer
-    from handlers.matching.by_hand import LeadResult
+    from handlers import LeadResult
 
 log = logging.getLogger("mentorbot")
 
@@ -193,8 +202,7 @@ async def _privacy_forget(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _report(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.core.figures import as_csv, as_json, as_text
-    from handlers.reports.catalogue import CATALOGUE, NotALead, run_report
+    from handlers import CATALOGUE, as_csv, as_json, as_text, run_report
 
     if args.kind not in CATALOGUE.kinds:
         known = ", ".join(CATALOGUE.names())
@@ -224,7 +232,7 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _audit(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.core.audit import entries
+    from handlers import entries
 
     since = None
     if args.since:
@@ -386,7 +394,7 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _outbox(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.core.outbox import count_by_status, failed_messages, unreachable_people
+    from handlers import count_by_status, failed_messages, unreachable_people
 
     async with open_app(env) as app, app.database.session() as session:
         counts = await count_by_status(session)
@@ -419,9 +427,14 @@ def _numbers(text: str, count: int) -> list[int]:
 
 
 async def _match(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.matching.review import approve, plan_round, remember_round, round_data
-    from handlers.matching.waitlist import waitlist_positions
-    from handlers.people.directory import find_or_create_person
+    from handlers import (
+        approve,
+        find_or_create_person,
+        plan_round,
+        remember_round,
+        round_data,
+        waitlist_positions,
+    )
 
     async with open_app(env) as app, app.database.session() as session:
         lead_id, reader_zone = None, None
@@ -512,13 +525,13 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _pair(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.matching.by_hand import pair_by_hand
+    from handlers import pair_by_hand
 
     return await _by_hand(args, env, "pair", pair_by_hand)
 
 
 async def _unexclude(args: argparse.Namespace, env: Environment) -> int:
-    from handlers.matching.by_hand import lift_exclusion
+    from handlers import lift_exclusion
 
     return await _by_hand(args, env, "unexclude", lift_exclusion)
 
@@ -530,9 +543,7 @@ async def _by_hand(
     act: Callable[..., Awaitable[LeadResult]],
 ) -> int:
     """``pair`` and ``unexclude``: a program lead's action on one mentee and one mentor."""
-    from handlers.core.audit import record
-    from handlers.matching.by_hand import one_person
-    from handlers.people.directory import find_or_create_person
+    from handlers import find_or_create_person, one_person, record
     from storage import Role
 
     email = args.as_email.strip().lower()

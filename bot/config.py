@@ -20,8 +20,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from handlers.core.ports import Clock, FixedClock, SystemClock
-from handlers.core.program import Location, Problem, Program, check_program, program_notes
+from handlers import (
+    Clock,
+    FixedClock,
+    Location,
+    Problem,
+    Program,
+    SystemClock,
+    check_program,
+    program_notes,
+)
 from storage import DEFAULT_DATABASE_URL
 
 DEFAULT_CONFIG_PATH = "./app.yaml"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.program import Meaning, Program, Question, QuestionType
+from handlers import Meaning, Program, Question, QuestionType
 from storage import Enrollment, EnrollmentStatus, Person, Role
 
 DEMO_EMPLOYEE = "sam.okafor@example.com"

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.core.figures import Report, Table, as_json, table_csv
-from handlers.core.messages import Attachment, Option, Reply, plural
+from handlers import Attachment, Option, Reply, Report, Table, as_json, plural, table_csv
 
 #: The report kind whose table is a data file: its CSV always goes with it.
 EXPORT_KIND = "export"

@@ -16,9 +16,7 @@ from bot.slack.sender import SlackSender
 from bot.teams.app import TeamsChannel
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
-from handlers import Engine, Program, build_engine
-from handlers.core.ports import Clock, Sender, SystemClock
-from handlers.sessions.summaries import Summarizer
+from handlers import Clock, Engine, Program, Sender, Summarizer, SystemClock, build_engine
 from scheduler.outbox import OutboxWorker
 from storage import Database
 

@@ -28,8 +28,7 @@ from bot.runtime import Runtime
 from bot.slack import http as slack_http
 from bot.teams import http as teams_http
 from bot.web import problem
-from handlers.core.errors import log_failure
-from handlers.core.outbox import backlog, count_by_status
+from handlers import backlog, count_by_status, log_failure
 from scheduler.due import run_due
 from scheduler.summaries import summarize_due
 from storage import Database

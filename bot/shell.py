@@ -11,13 +11,19 @@ import logging
 from typing import TextIO
 
 from bot.render_text import buttons, render_all
-from handlers import Engine, Inbound, Reply, UserError
-from handlers.commands import welcome
-from handlers.core.errors import TURN_FAILED, log_failure
-from handlers.core.messages import Option
-from handlers.core.outbox import take_waiting
-from handlers.core.refs import parse_ref
-from handlers.people.directory import find_or_create_person
+from handlers import (
+    TURN_FAILED,
+    Engine,
+    Inbound,
+    Option,
+    Reply,
+    UserError,
+    find_or_create_person,
+    log_failure,
+    parse_ref,
+    take_waiting,
+    welcome,
+)
 from storage import Database
 
 CHANNEL = "shell"

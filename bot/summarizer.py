@@ -21,7 +21,7 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from bot.config import Environment
-from handlers.sessions.summaries import (
+from handlers import (
     Summarizer,
     Summary,
     SummaryContext,

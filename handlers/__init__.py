@@ -4,24 +4,208 @@ handlers/ never imports a platform SDK: channels hand it an :class:`Inbound` and
 the :class:`Reply` objects it returns.
 """
 
-from handlers.commands import build_engine, greeting
-from handlers.core.engine import Engine
-from handlers.core.errors import InvalidAnswer, MentorbotError, UserError
-from handlers.core.messages import Action, Inbound, Option, Prompt, PromptKind, Reply
-from handlers.core.program import Program
+from __future__ import annotations
+
+from handlers.commands import build_engine, greeting, home, welcome
+from handlers.core.audit import entries, record
+from handlers.core.engine import Engine, FormResult, TurnResult
+from handlers.core.errors import (
+    FORM_FAILED,
+    TURN_FAILED,
+    InvalidAnswer,
+    MentorbotError,
+    NotALead,
+    UserError,
+    error_type,
+    log_failure,
+)
+from handlers.core.figures import (
+    Chart,
+    Point,
+    Report,
+    Table,
+    as_csv,
+    as_json,
+    as_text,
+    cell_text,
+    numeric_columns,
+    shown_series,
+    table_csv,
+)
+from handlers.core.messages import (
+    Action,
+    Attachment,
+    Form,
+    Inbound,
+    Option,
+    PersonProfile,
+    Prompt,
+    PromptKind,
+    Reply,
+    Submission,
+    plural,
+)
+from handlers.core.outbox import (
+    backlog,
+    count_by_status,
+    delivered,
+    enqueue,
+    failed_messages,
+    take_waiting,
+    unreachable_people,
+)
+from handlers.core.ports import (
+    Clock,
+    FixedClock,
+    GroupSender,
+    Recipient,
+    Sender,
+    SystemClock,
+    TransientDeliveryError,
+    Unreachable,
+    group_sender,
+)
+from handlers.core.program import (
+    Location,
+    Meaning,
+    Problem,
+    Program,
+    Question,
+    QuestionType,
+    check_program,
+    program_notes,
+)
+from handlers.core.refs import NotASelection, option_index, parse_ref, parse_selection
+from handlers.cycle.batch import CycleReport
+from handlers.cycle.due_pass import process_due
+from handlers.cycle.pause import resume_due_pauses
+from handlers.cycle.schedule import DueWork
+from handlers.intake.form import INTAKE_FORM
+from handlers.matching.by_hand import LeadResult, lift_exclusion, one_person, pair_by_hand
+from handlers.matching.lapses import expire_proposals, remind_lapsing
+from handlers.matching.review import approve, plan_round, remember_round, round_data
+from handlers.matching.waitlist import waitlist_positions
+from handlers.people.directory import CsvFormatError, find_or_create_person, import_people, is_email
+from handlers.people.privacy import expire_notes, export_person, forget_person
+from handlers.reports.catalogue import CATALOGUE, run_report
+from handlers.sessions.summaries import (
+    Owner,
+    Summarizer,
+    Summary,
+    SummaryContext,
+    SummaryError,
+    SummaryUnavailable,
+    both_sides_notes,
+    chat_messages,
+    gave_up_reply,
+    parse_summary,
+    redact,
+    summary_reply,
+)
 
 __all__ = [
+    "CATALOGUE",
+    "FORM_FAILED",
+    "INTAKE_FORM",
+    "TURN_FAILED",
     "Action",
+    "Attachment",
+    "Chart",
+    "Clock",
+    "CsvFormatError",
+    "CycleReport",
+    "DueWork",
     "Engine",
+    "FixedClock",
+    "Form",
+    "FormResult",
+    "GroupSender",
     "Inbound",
     "InvalidAnswer",
+    "LeadResult",
+    "Location",
+    "Meaning",
     "MentorbotError",
+    "NotALead",
+    "NotASelection",
     "Option",
+    "Owner",
+    "PersonProfile",
+    "Point",
+    "Problem",
     "Program",
     "Prompt",
     "PromptKind",
+    "Question",
+    "QuestionType",
+    "Recipient",
     "Reply",
+    "Report",
+    "Sender",
+    "Submission",
+    "Summarizer",
+    "Summary",
+    "SummaryContext",
+    "SummaryError",
+    "SummaryUnavailable",
+    "SystemClock",
+    "Table",
+    "TransientDeliveryError",
+    "TurnResult",
+    "Unreachable",
     "UserError",
+    "approve",
+    "as_csv",
+    "as_json",
+    "as_text",
+    "backlog",
+    "both_sides_notes",
     "build_engine",
+    "cell_text",
+    "chat_messages",
+    "check_program",
+    "count_by_status",
+    "delivered",
+    "enqueue",
+    "entries",
+    "error_type",
+    "expire_notes",
+    "expire_proposals",
+    "export_person",
+    "failed_messages",
+    "find_or_create_person",
+    "forget_person",
+    "gave_up_reply",
     "greeting",
+    "group_sender",
+    "home",
+    "import_people",
+    "is_email",
+    "lift_exclusion",
+    "log_failure",
+    "numeric_columns",
+    "one_person",
+    "option_index",
+    "pair_by_hand",
+    "parse_ref",
+    "parse_selection",
+    "parse_summary",
+    "plan_round",
+    "plural",
+    "process_due",
+    "program_notes",
+    "record",
+    "redact",
+    "remember_round",
+    "remind_lapsing",
+    "resume_due_pauses",
+    "round_data",
+    "run_report",
+    "shown_series",
+    "summary_reply",
+    "table_csv",
+    "take_waiting",
+    "unreachable_people",
+    "waitlist_positions",
+    "welcome",
 ]

@@ -3,7 +3,7 @@
 The tick of ``mentorbot serve`` and ``mentorbot run-due`` both call :func:`run_due`. A pass
 lapses unanswered proposals, ends pauses that ran out, then claims due items in batches
 (scheduler.claims, with :data:`DUE_ITEMS`) and hands each batch to
-:func:`handlers.cycle.running.process_due`.
+:func:`handlers.cycle.due_pass.process_due`.
 
 A claim is a committed ``UPDATE ... SET status='claimed', lease_until=...`` of rows that
 are due (or whose earlier claim's lease ran out). Processing first locks in the items
@@ -31,14 +31,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.errors import log_failure
-from handlers.core.program import Program
-from handlers.cycle.batch import CycleReport
-from handlers.cycle.pause import resume_due_pauses
-from handlers.cycle.running import process_due
-from handlers.cycle.schedule import DueWork
-from handlers.matching.lapses import expire_proposals, remind_lapsing
-from handlers.people.privacy import expire_notes
+from handlers import (
+    CycleReport,
+    DueWork,
+    Program,
+    expire_notes,
+    expire_proposals,
+    log_failure,
+    process_due,
+    remind_lapsing,
+    resume_due_pauses,
+)
 from scheduler.claims import Claimed, Leases, choose, claim, lease_until, lock_in
 from storage import Database, DueStatus
 from storage.tables import DUE

@@ -39,16 +39,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from handlers.core.errors import log_failure
-from handlers.core.outbox import delivered
-from handlers.core.ports import (
+from handlers import (
     Clock,
     GroupSender,
     Recipient,
     Sender,
     TransientDeliveryError,
     Unreachable,
+    delivered,
     group_sender,
+    log_failure,
 )
 from scheduler import claims
 from storage import Database, Outbox, OutboxStatus, Person, PlatformAccount

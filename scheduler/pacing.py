@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.core.ports import Clock, SystemClock, TransientDeliveryError
+from handlers import Clock, SystemClock, TransientDeliveryError
 
 
 class Pacing:

@@ -36,17 +36,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.messages import Reply
-from handlers.core.outbox import enqueue
-from handlers.core.program import Program
-from handlers.sessions.summaries import (
+from handlers import (
     Owner,
+    Program,
+    Reply,
     Summarizer,
     Summary,
     SummaryContext,
     SummaryError,
     SummaryUnavailable,
     both_sides_notes,
+    enqueue,
     gave_up_reply,
     redact,
     summary_reply,

@@ -43,14 +43,26 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import charts
 from bot.slack import blocks, reports
-from handlers import Action, Engine, Inbound, Reply, UserError
-from handlers.commands import home
-from handlers.core.engine import FormResult, TurnResult
-from handlers.core.errors import FORM_FAILED, TURN_FAILED, error_type, log_failure
-from handlers.core.figures import Report
-from handlers.core.messages import Attachment, Form, Submission
-from handlers.intake.form import INTAKE_FORM
-from handlers.people.directory import find_or_create_person
+from handlers import (
+    FORM_FAILED,
+    INTAKE_FORM,
+    TURN_FAILED,
+    Action,
+    Attachment,
+    Engine,
+    Form,
+    FormResult,
+    Inbound,
+    Reply,
+    Report,
+    Submission,
+    TurnResult,
+    UserError,
+    error_type,
+    find_or_create_person,
+    home,
+    log_failure,
+)
 from storage import Database, Role
 from storage.queries import (
     ANY_TENANT,

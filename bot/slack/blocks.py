@@ -30,8 +30,7 @@ import re
 from datetime import date
 from typing import Any
 
-from handlers.core.messages import Form, Option, PersonProfile, Prompt, PromptKind, Reply
-from handlers.core.program import Question, QuestionType
+from handlers import Form, Option, PersonProfile, Prompt, PromptKind, Question, QuestionType, Reply
 
 Block = dict[str, Any]
 

@@ -29,8 +29,7 @@ from bot.slack.blocks import (
     escape,
     render_message,
 )
-from handlers.core.figures import Report, Table, cell_text, numeric_columns
-from handlers.core.messages import Attachment, Reply, plural
+from handlers import Attachment, Reply, Report, Table, cell_text, numeric_columns, plural
 
 Block = dict[str, Any]
 #: One Slack message: its fallback text and its blocks.

@@ -25,8 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render_message
-from handlers.core.messages import Reply
-from handlers.core.ports import Clock, Recipient, TransientDeliveryError, Unreachable
+from handlers import Clock, Recipient, Reply, TransientDeliveryError, Unreachable
 from scheduler.pacing import Pacing, retry_after
 from storage import Database
 from storage.queries import link_account

@@ -45,11 +45,18 @@ from bot.teams import cards
 from bot.teams.connector import KeptConnectors
 from bot.teams.settings import TeamsSettings
 from bot.web import problem
-from handlers import Engine, Inbound, Reply, UserError
-from handlers.core.engine import FormResult
-from handlers.core.errors import TURN_FAILED, log_failure
-from handlers.core.messages import Attachment as FileAttachment
-from handlers.people.directory import find_or_create_person, is_email
+from handlers import (
+    TURN_FAILED,
+    Engine,
+    FormResult,
+    Inbound,
+    Reply,
+    UserError,
+    find_or_create_person,
+    is_email,
+    log_failure,
+)
+from handlers import Attachment as FileAttachment
 from storage import Database
 from storage.queries import account_of, link_account, save_reference
 

@@ -49,20 +49,25 @@ from botbuilder.schema import Attachment as CardAttachment
 
 from bot import charts
 from bot.render_text import EXPORT_KIND, TableView, render_all, table_filename
-from handlers.core.errors import log_failure
-from handlers.core.figures import Chart, Report, Table, cell_text, numeric_columns
-from handlers.core.messages import (
+from handlers import (
     Action,
     Attachment,
+    Chart,
     Form,
     PersonProfile,
     Prompt,
     PromptKind,
+    Question,
+    QuestionType,
     Reply,
+    Report,
     Submission,
+    Table,
+    cell_text,
+    log_failure,
+    numeric_columns,
+    option_index,
 )
-from handlers.core.program import Question, QuestionType
-from handlers.core.refs import option_index
 
 Card = dict[str, Any]
 log = logging.getLogger(__name__)

@@ -24,8 +24,7 @@ from sqlmodel import select
 
 from bot.teams.app import PLATFORM, TeamsChannel
 from bot.teams.cards import card_activity
-from handlers.core.messages import Reply
-from handlers.core.ports import Clock, Recipient, TransientDeliveryError, Unreachable
+from handlers import Clock, Recipient, Reply, TransientDeliveryError, Unreachable
 from scheduler.pacing import Pacing, retry_after
 from storage import PlatformAccount
 from storage.queries import reference_of

@@ -24,6 +24,11 @@ class InvalidAnswer(UserError):
     """An answer that does not fit the question; the message says what is accepted."""
 
 
+class NotALead(MentorbotError):
+    """Someone asked for what only a program lead may do (a report, an erasure); the
+    attempt was audited before this was raised."""
+
+
 #: What a person reads when their turn failed; ``{reference}`` finds the log line.
 TURN_FAILED = (
     "Sorry, something went wrong on my side, so I've reset this conversation. "

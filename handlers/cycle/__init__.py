@@ -2,7 +2,7 @@
 
 What falls due and when:
     schedule: the due rows a cycle owes (check-ins, calibration, reviews, inactivity, looks).
-    running: the due pass: loads a batch of claimed items once, dispatches each, queues
+    due_pass: the due pass: loads a batch of claimed items once, dispatches each, queues
         the messages in working hours and folds late ones into a catch-up.
     registry: the table from each due kind to its handler, through which the pass dispatches.
     batch: what a handler is given (Due, Pair, Batch) and gives back (Message, CycleReport).

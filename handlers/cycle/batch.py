@@ -1,6 +1,6 @@
 """One batch of due items as their handlers see it, and what handling one produces.
 
-The due pass (handlers.cycle.running) loads a batch's pairings once (:class:`Batch`), then
+The due pass (handlers.cycle.due_pass) loads a batch's pairings once (:class:`Batch`), then
 hands each item that fell due to the handler of its kind (handlers.cycle.registry) as a
 :class:`Due`: the item, its pairing (:class:`Pair`), and the lists the handler adds to
 (the messages it queues, the due rows that follow it, the batch's report).

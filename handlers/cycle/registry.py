@@ -2,7 +2,7 @@
 
 Each module that owns due kinds lists its handlers in a ``HANDLERS`` table, as each
 journey lists its chat commands; this module joins them into one table, :data:`HANDLERS`,
-through which the due pass (handlers.cycle.running) dispatches every item:
+through which the due pass (handlers.cycle.due_pass) dispatches every item:
 
 =====================================================  ==========================
 kind                                                   module

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
+from handlers.core.errors import NotALead
 from handlers.core.messages import Attachment, Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program, QuestionType
@@ -266,10 +267,6 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
 
 
 # --- erasure -------------------------------------------------------------------------------
-
-
-class NotALead(Exception):
-    """The person named as asking for an erasure is not a program lead."""
 
 
 @dataclass(frozen=True)

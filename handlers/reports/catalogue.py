@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
+from handlers.core.errors import NotALead
 from handlers.core.figures import Kind, Report, as_text
 from handlers.core.messages import Reply
 from handlers.core.program import Program
@@ -64,10 +65,6 @@ for _offered in (
     ops,
 ):
     CATALOGUE.add(_offered.KIND)
-
-
-class NotALead(Exception):
-    """The person asking is not a program lead (the attempt was audited)."""
 
 
 async def run_report(

@@ -27,7 +27,7 @@ from handlers.core.outbox import delivered as read_at
 from handlers.core.ports import Recipient
 from handlers.core.program import Program
 from handlers.cycle.batch import CycleReport
-from handlers.cycle.running import process_due
+from handlers.cycle.due_pass import process_due
 from handlers.cycle.schedule import DueWork, cycle_items, due_row, insert_due
 from scheduler.claims import Claimed
 from scheduler.due import LEASE, DueReport, claim_due, process_claimed, run_due

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from handlers.core.errors import NotALead
 from handlers.core.messages import Inbound
 from handlers.core.program import PrivacySettings, Program
-from handlers.people.privacy import ERASED_NAME, NotALead, expire_notes, forget_person
+from handlers.people.privacy import ERASED_NAME, expire_notes, forget_person
 from handlers.reports.catalogue import CATALOGUE
 from storage import AuditEntry, Database, Feedback, Outbox, Pairing, Person, SessionLog
 from storage.models import METADATA
