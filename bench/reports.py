@@ -566,8 +566,12 @@ def due_rows(
         if p.status is not PairingStatus.ACTIVE:
             continue
         cycle, started = _cycle(p, program)
-        for kind, moment in cycle_items(program, started, cycle):
-            row = {**due_row(p.id, kind, moment, started), "outcome": None, "done_at": None}
+        for kind, moment in cycle_items(program, started, cycle=cycle):
+            row = {
+                **due_row(p.id, kind=kind, due_at=moment, now=started),
+                "outcome": None,
+                "done_at": None,
+            }
             if moment <= NOW:
                 row["status"] = DueStatus.DONE.value
                 row["outcome"] = "sent"

@@ -310,8 +310,8 @@ def chunks(program: Program, count: int, seed: int) -> Iterator[Chunk]:
                 }
             )
             chunk.due += [
-                due_row(pairing_id, kind, moment, activated)
-                for kind, moment in cycle_items(program, activated, 1)
+                due_row(pairing_id, kind=kind, due_at=moment, now=activated)
+                for kind, moment in cycle_items(program, activated, cycle=1)
             ]
         yield chunk
 

@@ -79,7 +79,7 @@ async def _hello(turn: Turn, args: list[str]) -> Outcome:
 async def standing(turn: Turn) -> tuple[str, bool]:
     """Where the person stands, in sentences, and whether they are enrolled at all."""
     assert turn.person.id is not None
-    enrollments = await enrollments_of(turn.session, turn.person.id, turn.program.id)
+    enrollments = await enrollments_of(turn.session, turn.person.id, program=turn.program.id)
     active = [e for e in enrollments if e.status != EnrollmentStatus.LEFT]
     name = turn.program.name
     if not active:

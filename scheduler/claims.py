@@ -187,7 +187,7 @@ async def lock_in(
     for lease, group in by_lease.items():
         ids = [c.work.id for c in group]
         query = sa.select(leases.table.c.id).where(
-            among(conn, leases.table.c.id, ids), leases.ours(lease)
+            among(conn, leases.table.c.id, ids=ids), leases.ours(lease)
         )
         kept = set((await conn.execute(locked(query))).scalars())
         mine += [c for c in group if c.work.id in kept]

@@ -31,7 +31,9 @@ async def person_by_email(session: AsyncSession, email: str) -> Person | None:
     return result.first()
 
 
-async def enrollments_of(session: AsyncSession, person_id: int, program: str) -> list[Enrollment]:
+async def enrollments_of(
+    session: AsyncSession, person_id: int, *, program: str
+) -> list[Enrollment]:
     """A person's enrollments in one program, mentee first."""
     result = await session.exec(
         select(Enrollment).where(Enrollment.person_id == person_id, Enrollment.program == program)
@@ -267,7 +269,7 @@ async def reference_of(
 
 
 def among(
-    conn: AsyncConnection, column: sa.ColumnElement[int], ids: Sequence[int]
+    conn: AsyncConnection, column: sa.ColumnElement[int], *, ids: Sequence[int]
 ) -> sa.ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL with the ids as one array parameter.
 

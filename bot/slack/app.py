@@ -622,7 +622,7 @@ class SlackChannel:
 
     async def _saved_answers(self, person_id: int, role: Role) -> dict[str, Any]:
         async with self.database.session() as session:
-            enrollments = await enrollments_of(session, person_id, self.engine.program.id)
+            enrollments = await enrollments_of(session, person_id, program=self.engine.program.id)
         existing = with_role(enrollments, role)
         return dict(existing.answers) if existing is not None else {}
 

@@ -36,7 +36,7 @@ from storage.tables import DUE
 
 
 async def active_pairing_named(
-    turn: Turn, args: list[str], verb: str
+    turn: Turn, args: list[str], *, verb: str
 ) -> tuple[Pairing, Person, Person] | Reply:
     """The active pairing a command names (or the person's only one), mentee and mentor.
 
@@ -76,7 +76,7 @@ async def _record_answer(
 
 
 async def _calibrate(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, "calibrate")
+    found = await active_pairing_named(turn, args, verb="calibrate")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
@@ -117,7 +117,7 @@ async def _calibrate(turn: Turn, args: list[str]) -> Outcome:
 
 
 async def _rematch(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, "rematch")
+    found = await active_pairing_named(turn, args, verb="rematch")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
@@ -170,7 +170,7 @@ async def _rematch(turn: Turn, args: list[str]) -> Outcome:
 
 
 async def _continue(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, "continue")
+    found = await active_pairing_named(turn, args, verb="continue")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
@@ -219,8 +219,8 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
     pairing.plan_confirmed_at = None
     turn.session.add(pairing)
     await turn.session.flush()
-    await cancel_due(turn.session, [pairing.id or 0], turn.now)
-    await schedule_cycle(turn.session, turn.program, pairing, turn.now)
+    await cancel_due(turn.session, [pairing.id or 0], now=turn.now)
+    await schedule_cycle(turn.session, turn.program, pairing=pairing, now=turn.now)
     days = turn.program.cadence.cycle_days
     await tell(
         turn.session,
@@ -243,7 +243,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
 
 
 async def _close(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, "close")
+    found = await active_pairing_named(turn, args, verb="close")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
@@ -291,7 +291,7 @@ async def _close(turn: Turn, args: list[str]) -> Outcome:
 
 
 async def _keep(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, "keep")
+    found = await active_pairing_named(turn, args, verb="keep")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found[0]
@@ -300,7 +300,8 @@ async def _keep(turn: Turn, args: list[str]) -> Outcome:
     quiet = timedelta(days=turn.program.cadence.auto_close_after_days)
     assert pairing.id is not None
     await insert_due(
-        turn.session, [due_row(pairing.id, DueKind.INACTIVITY, turn.now + quiet, turn.now)]
+        turn.session,
+        [due_row(pairing.id, kind=DueKind.INACTIVITY, due_at=turn.now + quiet, now=turn.now)],
     )
     return Outcome(
         [Reply("Great, keep going! Log your next session so I know how it's going.")], None

@@ -136,7 +136,7 @@ class Due:
     report: CycleReport
     messages: list[Message] = field(default_factory=list)
 
-    def tell(self, person_id: int, zone: str, reply: Reply) -> None:
+    def tell(self, person_id: int, zone: str, *, reply: Reply) -> None:
         """Queue ``reply`` for one person, once per item."""
         key = f"due:{self.item.id}:{person_id}"
         self.messages.append(Message(person_id, zone, reply, key, False, self.item.id))
@@ -148,7 +148,7 @@ class Due:
             (pair.mentee_id, pair.mentee_zone, pair.mentor, Role.MENTEE),
             (pair.mentor_id, pair.mentor_zone, pair.mentee, Role.MENTOR),
         ):
-            self.tell(person_id, zone, build(other, role))
+            self.tell(person_id, zone, reply=build(other, role))
 
     async def tell_leads(self, session: AsyncSession, build: Callable[[str], Reply]) -> None:
         """A message to each program lead; ``build(zone)`` words it for a lead in that zone."""

@@ -48,7 +48,7 @@ async def check_in(session: AsyncSession, due: Due) -> Handled:
             upcoming += every
         end = pair.start + timedelta(days=cadence.cycle_days)
         if upcoming < end:
-            due.follow_ups.append(due_row(pair.id, DueKind.CHECKIN, upcoming, now))
+            due.follow_ups.append(due_row(pair.id, kind=DueKind.CHECKIN, due_at=upcoming, now=now))
     else:
         since = date.fromisoformat(item.answers.get("since", item.due_at.date().isoformat()))
     if last is not None and last >= since:
@@ -56,7 +56,7 @@ async def check_in(session: AsyncSession, due: Due) -> Handled:
             pair.missed, pair.changed = 0, True
         return "suppressed"
     for person_id, zone, other in _readers(due):
-        due.tell(person_id, zone, _nudge(due, zone=zone, other=other))
+        due.tell(person_id, zone, reply=_nudge(due, zone=zone, other=other))
     if item.kind == DueKind.CHECKIN:
         pair.missed += 1
         pair.changed = True

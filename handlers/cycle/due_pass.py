@@ -106,13 +106,13 @@ async def process_due(
     for outcome, ids in outcomes.items():
         await conn.execute(
             sa.update(DUE)
-            .where(among(conn, DUE.c.id, ids))
+            .where(among(conn, DUE.c.id, ids=ids))
             .values(status=DueStatus.DONE.value, outcome=outcome, done_at=now, lease_until=None)
         )
     if held:
         await conn.execute(
             sa.update(DUE)
-            .where(among(conn, DUE.c.id, held))
+            .where(among(conn, DUE.c.id, ids=held))
             .values(status=DueStatus.HELD.value, outcome="held", lease_until=None)
         )
     # In id order, so two batches at once lock shared pairings in the same order.
@@ -140,12 +140,14 @@ async def _later_activity(conn: AsyncConnection, pairs: dict[int, Pair], ids: li
     milestone = Milestone.__table__  # type: ignore[attr-defined]
     for query in (
         sa.select(feedback.c.pairing_id, sa.func.max(feedback.c.answered_at))
-        .where(among(conn, feedback.c.pairing_id, ids))
+        .where(among(conn, feedback.c.pairing_id, ids=ids))
         .group_by(feedback.c.pairing_id),
         sa.select(milestone.c.pairing_id, sa.func.max(milestone.c.updated_at))
-        .where(among(conn, milestone.c.pairing_id, ids))
+        .where(among(conn, milestone.c.pairing_id, ids=ids))
         .group_by(milestone.c.pairing_id),
-        sa.select(PAIRING.c.id, PAIRING.c.plan_confirmed_at).where(among(conn, PAIRING.c.id, ids)),
+        sa.select(PAIRING.c.id, PAIRING.c.plan_confirmed_at).where(
+            among(conn, PAIRING.c.id, ids=ids)
+        ),
     ):
         for pairing_id, at in (await conn.execute(query)).all():
             pair = pairs.get(pairing_id)
@@ -178,7 +180,7 @@ async def _load(
         )
         .join(mentee, mentee.c.id == PAIRING.c.mentee_id)
         .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
-        .where(among(conn, PAIRING.c.id, ids))
+        .where(among(conn, PAIRING.c.id, ids=ids))
     )
     fallback = program.default_timezone
     pairs: dict[int, Pair] = {}
@@ -209,13 +211,13 @@ async def _load(
             # A mentor the bot paused for letting proposals lapse gets no new proposals,
             # but their pairings carry on (handlers.matching.lapses).
             ENROLLMENT.c.paused_reason.is_(None),
-            among(conn, ENROLLMENT.c.person_id, sorted(people)),
+            among(conn, ENROLLMENT.c.person_id, ids=sorted(people)),
         )
     )
     log = SessionLog.__table__  # type: ignore[attr-defined]
     sessions = await conn.execute(
         sa.select(log.c.pairing_id, sa.func.max(log.c.held_on), sa.func.count())
-        .where(among(conn, log.c.pairing_id, ids))
+        .where(among(conn, log.c.pairing_id, ids=ids))
         .group_by(log.c.pairing_id)
     )
     last_session: dict[int, date] = {}
@@ -233,7 +235,7 @@ async def _load(
             table.c.target_date,
             table.c.status,
         )
-        .where(among(conn, table.c.pairing_id, ids))
+        .where(among(conn, table.c.pairing_id, ids=ids))
         .order_by(table.c.pairing_id, table.c.position)
     )
     milestones: dict[int, list[tuple[int, str, date, str]]] = defaultdict(list)

@@ -63,7 +63,7 @@ async def end_pairing(
     if not result.rowcount:
         return False
     await session.refresh(pairing)
-    await cancel_due(session, [pairing.id], now)
+    await cancel_due(session, [pairing.id], now=now)
     await withdraw(session, pairing_id=pairing.id, reason=f"pairing ended ({reason})", now=now)
     status = EnrollmentStatus.WAITING if rematch else EnrollmentStatus.COMPLETED
     values: dict[str, Any] = {"status": status.value, "updated_at": now}

@@ -23,9 +23,11 @@ async def inactivity(session: AsyncSession, due: Due) -> Handled:
     pair, now = due.pair, due.batch.now
     quiet = timedelta(days=due.batch.program.cadence.auto_close_after_days)
     if now - pair.last_activity < quiet:
-        due.follow_ups.append(due_row(pair.id, DueKind.INACTIVITY, pair.last_activity + quiet, now))
+        due.follow_ups.append(
+            due_row(pair.id, kind=DueKind.INACTIVITY, due_at=pair.last_activity + quiet, now=now)
+        )
         return "suppressed"
-    due.follow_ups.append(due_row(pair.id, DueKind.INACTIVITY, now + quiet, now))
+    due.follow_ups.append(due_row(pair.id, kind=DueKind.INACTIVITY, due_at=now + quiet, now=now))
 
     def silent(zone: str) -> DaysSince:
         return DaysSince(local_date(pair.last_activity, zone), zone)

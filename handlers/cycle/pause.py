@@ -33,7 +33,7 @@ ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
 
 async def enrollments_kept(turn: Turn) -> list[Enrollment]:
     """The person's enrollments in the program they have not left."""
-    found = await enrollments_of(turn.session, turn.person.id or 0, turn.program.id)
+    found = await enrollments_of(turn.session, turn.person.id or 0, program=turn.program.id)
     return [e for e in found if e.status != EnrollmentStatus.LEFT]
 
 
@@ -183,10 +183,12 @@ async def resume_person(
         pairing.last_activity_at = now
         pairing.missed_checkins = 0
         session.add(pairing)
-        await release_held(session, pairing.id, now)
-        await move_checkin(session, program, pairing, now + every, now)
-        await cancel_due(session, [pairing.id], now, kinds=[DueKind.INACTIVITY])
-        await insert_due(session, [due_row(pairing.id, DueKind.INACTIVITY, now + quiet, now)])
+        await release_held(session, pairing.id, now=now)
+        await move_checkin(session, program, pairing=pairing, due_at=now + every, now=now)
+        await cancel_due(session, [pairing.id], now=now, kinds=[DueKind.INACTIVITY])
+        await insert_due(
+            session, [due_row(pairing.id, kind=DueKind.INACTIVITY, due_at=now + quiet, now=now)]
+        )
         await tell(
             session,
             program,

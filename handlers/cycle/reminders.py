@@ -18,9 +18,10 @@ inside their working hours, and the days it counts are counted when it is delive
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -150,7 +151,7 @@ def confirm_the_plan(pair: PairSides, *, saved: datetime, now: datetime) -> Repl
 
 
 async def remind_plan(
-    session: AsyncSession, program: Program, pair: PairSides, now: datetime
+    session: AsyncSession, program: Program, *, pair: PairSides, now: datetime
 ) -> Looked:
     """Remind the mentee of an unwritten plan, or the mentor of an unconfirmed one."""
     conn = await session.connection()
@@ -266,7 +267,7 @@ def answer_your_survey(
 
 
 async def remind_surveys(
-    session: AsyncSession, program: Program, pair: PairSides, now: datetime
+    session: AsyncSession, program: Program, *, pair: PairSides, now: datetime
 ) -> Looked:
     """Remind each side of the pairing's surveys they, and only they, have not answered."""
     conn = await session.connection()
@@ -300,8 +301,16 @@ async def remind_surveys(
     return looked
 
 
+class Look(Protocol):
+    """Looking at one pair for what a reminder kind owes: :func:`remind_plan` and the like."""
+
+    def __call__(
+        self, session: AsyncSession, program: Program, *, pair: PairSides, now: datetime
+    ) -> Awaitable[Looked]: ...
+
+
 #: What each reminder kind looks at, by the due item kind (as commands are registered).
-LOOKS: dict[str, Callable[[AsyncSession, Program, PairSides, datetime], Awaitable[Looked]]] = {
+LOOKS: dict[str, Look] = {
     DueKind.PLAN_REMINDER.value: remind_plan,
     DueKind.SURVEY_REMINDER.value: remind_surveys,
 }
@@ -310,14 +319,14 @@ LOOKS: dict[str, Callable[[AsyncSession, Program, PairSides, datetime], Awaitabl
 async def look(session: AsyncSession, due: Due) -> Handled:
     """A look fell due: remind whoever still owes a step, and schedule the next look."""
     pair, kind, now = due.pair, due.item.kind, due.batch.now
-    looked = await LOOKS[kind](session, due.batch.program, sides_of(pair), now)
+    looked = await LOOKS[kind](session, due.batch.program, pair=sides_of(pair), now=now)
     for reminder in looked.reminders:
         to = reminder.to
         due.messages.append(
             Message(to.person_id, to.zone, reminder.reply, reminder.key, False, due.item.id)
         )
     if looked.again is not None:
-        due.follow_ups.append(due_row(pair.id, kind, looked.again, now))
+        due.follow_ups.append(due_row(pair.id, kind=kind, due_at=looked.again, now=now))
     return "sent" if looked.reminders else "suppressed"
 
 

@@ -33,7 +33,10 @@ async def _remind_on(turn: Turn, pairing_id: int, *, at: datetime, why: str) -> 
     """
     today = local_date(turn.now, zone_of(turn.person, turn.program.default_timezone))
     answers = {"why": why, "since": today.isoformat(), "by": turn.person.id}
-    await insert_due(turn.session, [due_row(pairing_id, DueKind.REMINDER, at, turn.now, answers)])
+    await insert_due(
+        turn.session,
+        [due_row(pairing_id, kind=DueKind.REMINDER, due_at=at, now=turn.now, answers=answers)],
+    )
 
 
 async def _nudge_unanswered(session: AsyncSession, pairing_id: int) -> bool:
@@ -62,7 +65,7 @@ async def _nudge_unanswered(session: AsyncSession, pairing_id: int) -> bool:
 
 
 async def _snooze(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, "snooze")
+    found = await active_pairing_named(turn, args, verb="snooze")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found[0]
@@ -99,7 +102,7 @@ class RescheduleFlow(Flow):
 
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
         """The ``reschedule`` command (and a nudge's Reschedule button)."""
-        found = await active_pairing_named(turn, args[:1], "reschedule")
+        found = await active_pairing_named(turn, args[:1], verb="reschedule")
         if isinstance(found, Reply):
             return Outcome([found], None, changed=False)
         pairing = found[0]

@@ -64,7 +64,7 @@ def cycle_day(pairing: Pairing, now: datetime) -> int:
     return (now - cycle_start(pairing)).days + 1
 
 
-def review_days(cadence: Cadence, start: datetime, zone: str) -> list[datetime]:
+def review_days(cadence: Cadence, *, start: datetime, zone: str) -> list[datetime]:
     """The first day of each review month after ``start`` and up to the cycle's end.
 
     The month begins at midnight in ``zone`` (the program's timezone); each person then
@@ -86,7 +86,7 @@ def review_days(cadence: Cadence, start: datetime, zone: str) -> list[datetime]:
             found.append(first.astimezone(ZoneInfo("UTC")))
 
 
-def cycle_items(program: Program, start: datetime, cycle: int) -> list[tuple[DueKind, datetime]]:
+def cycle_items(program: Program, start: datetime, *, cycle: int) -> list[tuple[DueKind, datetime]]:
     """Everything a cycle starting at ``start`` owes, and when."""
     cadence = program.cadence
     days = timedelta(days=1)
@@ -103,13 +103,14 @@ def cycle_items(program: Program, start: datetime, cycle: int) -> list[tuple[Due
         items.append((DueKind.PLAN_REMINDER, start + cadence.remind_after_days * days))
     items += [
         (DueKind.QUARTERLY_REVIEW, moment)
-        for moment in review_days(cadence, start, program.default_timezone)
+        for moment in review_days(cadence, start=start, zone=program.default_timezone)
     ]
     return sorted(items, key=lambda item: item[1])
 
 
 def due_row(
     pairing_id: int,
+    *,
     kind: DueKind | str,
     due_at: datetime,
     now: datetime,
@@ -141,7 +142,7 @@ async def insert_due(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
 
 
 async def schedule_cycle(
-    session: AsyncSession, program: Program, pairing: Pairing, now: datetime
+    session: AsyncSession, program: Program, *, pairing: Pairing, now: datetime
 ) -> None:
     """Schedule the pairing's current cycle (from ``cycle_started_at``)."""
     assert pairing.id is not None
@@ -149,8 +150,8 @@ async def schedule_cycle(
     await insert_due(
         session,
         [
-            due_row(pairing.id, kind, moment, now)
-            for kind, moment in cycle_items(program, start, pairing.cycle)
+            due_row(pairing.id, kind=kind, due_at=moment, now=now)
+            for kind, moment in cycle_items(program, start, cycle=pairing.cycle)
         ],
     )
 
@@ -168,12 +169,13 @@ def reminder_check(
     if not cadence.max_reminders:
         return []
     at = owed_since + timedelta(days=cadence.remind_after_days)
-    return [due_row(pairing_id, kind, at, now)]
+    return [due_row(pairing_id, kind=kind, due_at=at, now=now)]
 
 
 async def cancel_due(
     session: AsyncSession,
     pairing_ids: Iterable[int],
+    *,
     now: datetime,
     kinds: Iterable[DueKind] | None = None,
 ) -> None:
@@ -193,19 +195,21 @@ async def cancel_due(
 
 
 async def move_checkin(
-    session: AsyncSession, program: Program, pairing: Pairing, due_at: datetime, now: datetime
+    session: AsyncSession, program: Program, *, pairing: Pairing, due_at: datetime, now: datetime
 ) -> None:
     """Make ``due_at`` the pairing's next check-in (after a session, a resume).
 
     Nothing is scheduled past the cycle's end: the end-of-cycle review covers it.
     """
     assert pairing.id is not None
-    await cancel_due(session, [pairing.id], now, kinds=[DueKind.CHECKIN, DueKind.REMINDER])
+    await cancel_due(session, [pairing.id], now=now, kinds=[DueKind.CHECKIN, DueKind.REMINDER])
     if due_at < cycle_end(pairing, program.cadence):
-        await insert_due(session, [due_row(pairing.id, DueKind.CHECKIN, due_at, now)])
+        await insert_due(
+            session, [due_row(pairing.id, kind=DueKind.CHECKIN, due_at=due_at, now=now)]
+        )
 
 
-async def release_held(session: AsyncSession, pairing_id: int, now: datetime) -> None:
+async def release_held(session: AsyncSession, pairing_id: int, *, now: datetime) -> None:
     """Give back what a pause held: it falls due now (check-ins are moved separately)."""
     conn = await session.connection()
     held = await conn.execute(

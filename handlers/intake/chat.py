@@ -240,7 +240,7 @@ class IntakeFlow(Flow):
             "answers": {},
             "history": history,
         }
-        enrollments = await enrollments_of(turn.session, _id(turn), turn.program.id)
+        enrollments = await enrollments_of(turn.session, _id(turn), program=turn.program.id)
         existing = with_role(enrollments, role)
         if existing is not None and await _pairing_ended(turn, existing, data["order"]):
             data["answers"] = {k: v for k, v in existing.answers.items() if k in data["order"]}

@@ -32,7 +32,7 @@ class IntakeForm(FormHandler):
         if role is None:
             return Reply(UNKNOWN_ROLE)
         assert turn.person.id is not None
-        enrollments = await enrollments_of(turn.session, turn.person.id, turn.program.id)
+        enrollments = await enrollments_of(turn.session, turn.person.id, program=turn.program.id)
         existing = with_role(enrollments, role)
         return Form(
             name=INTAKE_FORM,
@@ -43,7 +43,7 @@ class IntakeForm(FormHandler):
             intro=turn.program.name,
         )
 
-    async def save(self, turn: Turn, ref: str, answers: dict[str, Any]) -> FormResult:
+    async def save(self, turn: Turn, ref: str, *, answers: dict[str, Any]) -> FormResult:
         """Enroll exactly as the chat does, and drop any half-finished chat intake."""
         role = _role(turn, ref)
         assert role is not None  # build() refused the form otherwise

@@ -47,7 +47,7 @@ async def begin_pairing(
             does not know, and the consent question then says it depends on that.
     """
     assert pairing.id is not None
-    await schedule_cycle(session, program, pairing, now)
+    await schedule_cycle(session, program, pairing=pairing, now=now)
     people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
     mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
     mentee_enrollment = await enrollment_of(session, program, person_id=mentee.id, role=Role.MENTEE)

@@ -77,7 +77,9 @@ async def record_session(
     session.add(pairing)
     if latest == held_on:
         due = start_of(held_on, now) + timedelta(days=program.cadence.checkin_every_days)
-        await move_checkin(session, program, pairing, max(due, now + timedelta(days=1)), now)
+        await move_checkin(
+            session, program, pairing=pairing, due_at=max(due, now + timedelta(days=1)), now=now
+        )
     return int(created)
 
 

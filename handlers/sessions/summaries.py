@@ -437,7 +437,7 @@ async def action_items_for(
     latest = (
         sa.select(SESSION_LOG.c.pairing_id, SESSION_LOG.c.summary, newest)
         .where(
-            among(conn, SESSION_LOG.c.pairing_id, ids),
+            among(conn, SESSION_LOG.c.pairing_id, ids=ids),
             SESSION_LOG.c.summary_status == SummaryStatus.DONE.value,
         )
         .subquery()

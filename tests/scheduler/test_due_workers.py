@@ -185,11 +185,11 @@ async def seed(
         )
         rows: list[dict[str, Any]] = []
         for pairing_id in pairing_ids:
-            rows += [due_row(pairing_id, kind, NOW, START) for kind in kinds]
+            rows += [due_row(pairing_id, kind=kind, due_at=NOW, now=START) for kind in kinds]
             # The rest of the cycle, still ahead: no worker may touch it now.
             rows += [
-                due_row(pairing_id, kind, moment, START)
-                for kind, moment in cycle_items(program, START, 1)
+                due_row(pairing_id, kind=kind, due_at=moment, now=START)
+                for kind, moment in cycle_items(program, START, cycle=1)
                 if moment > NOW and kind not in kinds
             ]
         for chunk in range(0, len(rows), 2000):

@@ -172,7 +172,12 @@ async def test_two_looks_at_one_step_remind_it_once(world: World) -> None:
     # Extra looks at the plan, as a retried request or a second replica might schedule.
     start = pairing.activated_at
     extra = [
-        due_row(pairing.id, DueKind.PLAN_REMINDER, start + timedelta(days=days, seconds=s), start)
+        due_row(
+            pairing.id,
+            kind=DueKind.PLAN_REMINDER,
+            due_at=start + timedelta(days=days, seconds=s),
+            now=start,
+        )
         for days in (5, 10)
         for s in (1, 2)
     ]
