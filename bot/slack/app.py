@@ -11,7 +11,8 @@ good for a few seconds); a typed message gets a button that runs the form's comm
 instead. A "More about NAME" button under a profile opens the rest of it as a modal. Every
 submitted modal, the intake's "Join as a mentee" included (handlers.intake.form), goes to
 :meth:`handlers.core.engine.Engine.submit`, and its problems are shown next to the fields
-(``response_action: errors``).
+(``response_action: errors``). A turn and a submitted modal that fail are answered in one
+place, bot.slack.boundary: the DM or the modal says so, and the log says where, not what.
 
 A lead's report is posted as messages with native table blocks (bot.slack.reports); then
 its chart is drawn (off the event loop) and uploaded to the same DM as a PNG with
@@ -43,6 +44,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import charts
 from bot.slack import blocks, reports
+from bot.slack.boundary import Boundary, Surface
 from handlers import (
     FORM_FAILED,
     INTAKE_FORM,
@@ -293,7 +295,7 @@ class SlackChannel:
         event_id: str | None = None,
         trigger_id: str | None = None,
     ) -> TurnResult | None:
-        """Run one turn and post the replies in the DM; the edge's error boundary.
+        """Run one turn and post the replies in the DM, behind the channel's error boundary.
 
         Args:
             trigger_id: Slack's handle for opening a modal, when the turn came from a click
@@ -306,9 +308,9 @@ class SlackChannel:
             # Slack always says who and where; without both there is nobody to answer.
             log.info("slack: ignored a request without a valid user or team id")
             return None
-        person_id: int | None = None
-        try:
+        async with self._in_dm(team, user, channel) as boundary:
             person_id, known_dm = await self.identify(team, user, dm_channel=channel)
+            boundary.person_id = person_id
             if channel is not None and channel != known_dm:
                 await self._remember_dm(team, user, channel)
             inbound = _inbound(team, user, person_id, text=text, action=action, event_id=event_id)
@@ -318,21 +320,29 @@ class SlackChannel:
                 replies = await self._open_modal(trigger_id, replies)
             await self.post(channel or await self.dm_channel(team, user), replies)
             return result
-        except UserError as problem:
-            await self._tell(team, user, channel, str(problem))
-        except Exception as error:
-            # Never the text nor the error's message: either may hold a private answer.
-            reference = log_failure(
-                log, "slack turn failed", error=error, team=team, user=user, person=person_id
-            )
-            if person_id is not None:
-                try:
-                    await self.engine.reset(_inbound(team, user, person_id))
-                except Exception:
-                    # The database itself may be what failed; the apology still goes out.
-                    log.warning("slack: could not reset the conversation after a failure")
-            await self._tell(team, user, channel, TURN_FAILED.format(reference=reference))
         return None
+
+    def _in_dm(self, team: str, user: str, channel: str | None) -> Boundary:
+        """A turn's boundary: answers go to the DM (or the turn's channel); a failure resets."""
+
+        async def show(text: str) -> None:
+            await self._tell(team, user, text, channel=channel)
+
+        async def reset(person_id: int) -> None:
+            await self.engine.reset(_inbound(team, user, person_id))
+
+        return Boundary(
+            Surface(team, user, work="turn", show=show, apology=TURN_FAILED, reset=reset)
+        )
+
+    @staticmethod
+    def _on_modal(ack: AsyncAck, team: str, user: str, *, form: str) -> Boundary:
+        """The boundary of a submitted form: it answers by replacing the modal with a notice."""
+
+        async def show(text: str) -> None:
+            await ack(response_action="update", view=blocks.notice_modal("Form", text))
+
+        return Boundary(Surface(team, user, work=f"form {form}", show=show, apology=FORM_FAILED))
 
     async def _open_modal(self, trigger_id: str, replies: list[Reply]) -> list[Reply]:
         """Open the first reply's form as a modal; the replies still to post.
@@ -350,13 +360,39 @@ class SlackChannel:
             return replies
         return [r for r in replies if r.form is not form]
 
-    async def _tell(self, team: str, user: str, channel: str | None, text: str) -> None:
+    async def _tell(self, team: str, user: str, text: str, *, channel: str | None = None) -> None:
+        """Tell a person one sentence (what went wrong) in the DM, or in ``channel``."""
+        await self._post_aside(
+            team,
+            user,
+            replies=[Reply(text)],
+            channel=channel,
+            failed="slack: could not tell a person their turn failed",
+        )
+
+    async def _post_aside(
+        self,
+        team: str,
+        user: str,
+        *,
+        replies: list[Reply],
+        channel: str | None = None,
+        failed: str,
+    ) -> None:
+        """Post replies that nothing further waits on; a failure is logged, not raised.
+
+        The apology after a failed turn, and what saving a form said after its modal closed:
+        the person's work is done either way, so a Slack that refuses the message is logged
+        (by class and place, never the text) and goes no further.
+
+        Args:
+            channel: Where to post; None for the DM with the user.
+            failed: What the log line says when the post fails.
+        """
         try:
-            await self.post(channel or await self.dm_channel(team, user), [Reply(text)])
+            await self.post(channel or await self.dm_channel(team, user), replies)
         except Exception as exc:
-            log_failure(
-                log, "slack: could not tell a person their turn failed", error=exc, user=user
-            )
+            log_failure(log, failed, error=exc, user=user)
 
     async def post(self, channel: str, replies: list[Reply]) -> None:
         """Post replies, then any report's chart and CSVs or a reply's attachment, as files.
@@ -609,7 +645,7 @@ class SlackChannel:
         try:
             person_id, _ = await self.identify(team, user)
         except UserError as problem:
-            await self._tell(team, user, None, str(problem))
+            await self._tell(team, user, str(problem))
             return
         answers = await self._saved_answers(person_id, role)
         view = blocks.intake_modal(
@@ -648,22 +684,14 @@ class SlackChannel:
             await ack(response_action="update", view=blocks.notice_modal("Form", OUTDATED_FORM))
             return
         name, ref = metadata
-        try:
+        result: FormResult | None = None
+        async with self._on_modal(ack, team, user, form=name) as boundary:
             person_id, _ = await self.identify(team, user)
+            boundary.person_id = person_id
             sent = Submission(name, ref, blocks.submitted_values(view))
             result = await self.engine.submit(_inbound(team, user, person_id, form=sent))
-        except UserError as problem:
-            await ack(response_action="update", view=blocks.notice_modal("Form", str(problem)))
-            return
-        except Exception as error:
-            reference = log_failure(
-                log, f"slack: saving form {name} failed", error=error, user=user
-            )
-            await ack(
-                response_action="update",
-                view=blocks.notice_modal("Form", FORM_FAILED.format(reference=reference)),
-            )
-            return
+        if result is None:
+            return  # the boundary answered on the modal
         if result.errors:
             by_block = _errors_by_block(result, view)
             if by_block:
@@ -673,16 +701,12 @@ class SlackChannel:
                 await ack(response_action="update", view=blocks.notice_modal("Form", text))
             return
         await ack()
-        try:
-            await self.post(await self.dm_channel(team, user), result.replies)
-        except Exception as exc:
-            log_failure(
-                log,
-                "slack: could not post what saving a form said",
-                error=exc,
-                form=name,
-                user=user,
-            )
+        await self._post_aside(
+            team,
+            user,
+            replies=result.replies,
+            failed=f"slack: could not post what saving form {name} said",
+        )
 
 
 async def _chart_upload(report: Report) -> _Upload | None:
