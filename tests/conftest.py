@@ -25,6 +25,9 @@ from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Fuzz tests share one seed per run, printed at the end (see tests/fuzz/seed.py).
+pytest_plugins = ["tests.fuzz.seed"]
+
 
 # -- nothing leaves the machine -------------------------------------------------------------
 

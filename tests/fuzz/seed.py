@@ -5,6 +5,10 @@ says which. Here a run without ``--hypothesis-seed`` picks one seed
 (``MENTORBOT_FUZZ_SEED`` or a random one) for every fuzz test, and the summary prints the
 command line that replays it. Under pytest-xdist the seed is chosen once, before the
 workers start, and handed to them in ``MENTORBOT_FUZZ_SEED``, so every worker uses it.
+
+A plugin (tests/conftest.py names it in ``pytest_plugins``) rather than tests/fuzz's
+conftest: xdist's controller never collects tests/fuzz, and it is the one that must choose
+the seed and print it.
 """
 
 from __future__ import annotations
