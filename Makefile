@@ -24,8 +24,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# One pytest worker per core, at most 4 (each holds PostgreSQL connections).
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py

@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from bot.config import load_program
 from handlers.core.program import Program
 from storage import Database
-from storage.models import METADATA
 from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: Fuzz tests share one seed per run, printed at the end (see tests/fuzz/seed.py).
+pytest_plugins = ["tests.fuzz.seed"]
 
 
 # -- nothing leaves the machine -------------------------------------------------------------
@@ -133,12 +134,6 @@ async def _sqlite_database(tmp_path: Path, tmp_root: Path) -> Database:
     return Database(f"sqlite+aiosqlite:///{target}")
 
 
-async def _truncate(database: Database) -> None:
-    names = ", ".join(f'"{t.name}"' for t in METADATA.sorted_tables)
-    async with database.engine.begin() as conn:
-        await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database(
     request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
@@ -147,9 +142,7 @@ async def database(
     if request.param == "sqlite":
         db = await _sqlite_database(tmp_path, tmp_path_factory.getbasetemp())
     else:
-        db = Database(request.getfixturevalue("postgres_url"))
-        await db.upgrade()
-        await _truncate(db)
+        db = await postgres.migrated_and_empty(request.getfixturevalue("postgres_url"))
     try:
         yield db
     finally:

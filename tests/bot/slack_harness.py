@@ -1,12 +1,18 @@
-"""Driving the real server with signed Slack requests, answered through the fake Web API."""
+"""Driving the real server with signed Slack requests, answered through the fake Web API.
+
+Bolt acknowledges a request before its listener runs (``process_before_response=False``),
+so a response says nothing about what the bot will still post. :meth:`SlackHarness.idle`
+waits for the positive signal instead: every task the server started has finished.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,76 @@ def fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
 
 
+class Tasks:
+    """Every task the event loop starts while installed (a task factory), to wait for them.
+
+    A Slack turn runs in a task Bolt starts while answering the request; waiting for the
+    tasks started since the server came up is waiting for the turns, whatever their names.
+    """
+
+    def __init__(self) -> None:
+        self.started: list[asyncio.Task[Any]] = []
+        #: Started before the server was up: its own loops (scheduler, summaries).
+        self.serving: set[asyncio.Task[Any]] = set()
+
+    @contextmanager
+    def installed(self) -> Iterator[Tasks]:
+        loop = asyncio.get_running_loop()
+        previous = loop.get_task_factory()
+
+        def factory(
+            loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+        ) -> asyncio.Task[Any]:
+            if previous is not None:
+                task: asyncio.Task[Any] = previous(loop, coro, **kwargs)  # type: ignore[arg-type]
+            else:
+                task = asyncio.Task(coro, loop=loop, **kwargs)
+            self.started.append(task)
+            return task
+
+        loop.set_task_factory(factory)  # type: ignore[arg-type]
+        try:
+            yield self
+        finally:
+            loop.set_task_factory(previous)
+
+    def server_up(self) -> None:
+        """The tasks alive now are the server's own loops, which run until it stops."""
+        self.serving = {task for task in self.started if not task.done()}
+
+    def working(self) -> list[asyncio.Task[Any]]:
+        """Tasks still running that are neither the server's loops nor a connection's.
+
+        aiohttp serves each kept-alive connection (to our server, and from the bot to the
+        fake Web API) in a task that lives as long as the connection: not a turn's work.
+        """
+        this = asyncio.current_task()
+        return [
+            task
+            for task in self.started
+            if not task.done()
+            and task is not this
+            and task not in self.serving
+            and getattr(task.get_coro(), "__qualname__", "") != "RequestHandler.start"
+        ]
+
+    async def idle(self, limit: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            busy = self.working()
+            if not busy:
+                # A finished task may have scheduled one more step: look again after it.
+                await asyncio.sleep(0)
+                if not self.working():
+                    return
+                continue
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"the server is still busy after {limit} s: {busy}")
+            await asyncio.wait(busy, timeout=left)
+
+
 @dataclass
 class Response:
     status: int
@@ -51,6 +127,7 @@ class SlackHarness:
     base: str
     http: aiohttp.ClientSession
     sleeps: list[float] = field(default_factory=list)
+    tasks: Tasks = field(default_factory=Tasks)
     _event_ids: int = 0
     _triggers: int = 0
 
@@ -207,8 +284,13 @@ class SlackHarness:
         }
         return await self.interactive(self._block_actions(message, action, user, state))
 
-    async def settle(self) -> None:
-        await self.fake.settle()
+    async def idle(self, limit: float = 10.0) -> None:
+        """Wait until the server has finished all it started for the requests so far.
+
+        The positive signal to wait for before asserting that something did not happen:
+        each turn's task has returned, so whatever it was going to post, it has posted.
+        """
+        await self.tasks.idle(limit)
 
     def dm_texts(self, user: str = "U0ANA") -> list[str]:
         return [
@@ -235,29 +317,34 @@ async def slack_server(
 
     ``extend`` gives the engine extra commands or forms (test-only ones) before serving.
     """
-    async with fake_slack() as fake:
-        fake.add_user(
-            "U0ANA", email="ana.lopez@example.com", name="Ana Lopez", tz="America/New_York"
-        )
-        fake.add_user("U0BEN", email="ben.kim@example.com", name="Ben Kim")
-        fake.add_user(LEAD, email="priya.shah@example.com", name="Priya Shah")
-        sleeps: list[float] = []
+    tasks = Tasks()
+    with tasks.installed():
+        async with fake_slack() as fake:
+            fake.add_user(
+                "U0ANA", email="ana.lopez@example.com", name="Ana Lopez", tz="America/New_York"
+            )
+            fake.add_user("U0BEN", email="ben.kim@example.com", name="Ben Kim")
+            fake.add_user(LEAD, email="priya.shah@example.com", name="Priya Shah")
+            sleeps: list[float] = []
 
-        async def record_sleep(seconds: float) -> None:
-            sleeps.append(seconds)
+            async def record_sleep(seconds: float) -> None:
+                sleeps.append(seconds)
 
-        runtime = build_runtime(
-            program=program,
-            database=database,
-            slack=SlackSettings(
-                bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.url
-            ),
-            clock=clock or FakeClock(),
-            sender_sleep=record_sleep,
-        )
-        if extend is not None:
-            use_engine(runtime, extend(runtime.engine))
-        async with running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner:
-            host, port = runner.addresses[0][:2]
-            async with aiohttp.ClientSession() as http:
-                yield SlackHarness(fake, runtime, f"http://{host}:{port}", http, sleeps)
+            runtime = build_runtime(
+                program=program,
+                database=database,
+                slack=SlackSettings(
+                    bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.url
+                ),
+                clock=clock or FakeClock(),
+                sender_sleep=record_sleep,
+            )
+            if extend is not None:
+                use_engine(runtime, extend(runtime.engine))
+            async with running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner:
+                host, port = runner.addresses[0][:2]
+                async with aiohttp.ClientSession() as http:
+                    tasks.server_up()
+                    yield SlackHarness(
+                        fake, runtime, f"http://{host}:{port}", http, sleeps, tasks=tasks
+                    )

@@ -227,7 +227,7 @@ async def test_a_cadence_without_a_session_has_no_chart_and_says_why_in_slack(
 ) -> None:
     await seed_pair(database, program, activated=datetime(2026, 4, 1, tzinfo=UTC))
     await slack.dm("report cadence", user=SLACK_LEAD)
-    await slack.settle()
+    await slack.idle()
     said = json.dumps([post.args["blocks"] for post in slack.fake.posts()], ensure_ascii=False)
     assert "No chart of sessions by month: no session was logged in the last 6 full months." in (
         said
@@ -251,7 +251,7 @@ async def test_a_feedback_chart_with_every_month_too_small_is_not_drawn_and_says
     pair = await seed_pair(database, program, activated=datetime(2026, 7, 1, tzinfo=UTC))
     await seed_pulses(database, pair, {"2026-09": [4, 5], "2026-10": [3, 4, 4]})
     await slack.dm("report feedback", user=SLACK_LEAD)
-    await slack.settle()
+    await slack.idle()
     said = json.dumps([post.args["blocks"] for post in slack.fake.posts()], ensure_ascii=False)
     assert (
         "No chart of the answers to “How useful was the session?” by month: no month has 5 "
@@ -267,7 +267,7 @@ async def test_report_tables_write_months_as_every_chart_does(
     pair = await seed_pair(database, program, activated=datetime(2026, 7, 1, tzinfo=UTC))
     await seed_pulses(database, pair, {"2026-08": [4, 4, 5, 3, 4]})
     await slack.dm(f"report {kind}", user=SLACK_LEAD)
-    await slack.settle()
+    await slack.idle()
     [table] = [
         block
         for post in slack.fake.posts()

@@ -8,63 +8,59 @@ import json
 
 from handlers.reports.export import EXPORT_COLUMNS
 from storage import Database
-from tests.bot.cli_helpers import mentorbot
+from tests.bot.cli_helpers import Cli, mentorbot
 from tests.handlers import export_world
 from tests.handlers.export_world import seed_small_program
 
 LEAD = "priya.shah@example.com"
 
 
-def test_a_lead_gets_a_report_as_a_table_csv_or_json(database_url: str) -> None:
-    table = mentorbot("report", "ops", "--as", LEAD, database_url=database_url)
-    assert table.returncode == 0, table.stderr
-    assert table.stdout.startswith(
+def test_a_lead_gets_a_report_as_a_table_csv_or_json(cli: Cli) -> None:
+    code, table, err = cli.run("report", "ops", "--as", LEAD)
+    assert code == 0, err
+    assert table.startswith(
         "Operations: message delivery\n============================\nWaiting to go out  0\n"
     )
-    as_json = mentorbot(
-        "report", "ops", "--as", LEAD.upper(), "--format", "json", database_url=database_url
-    )
-    assert as_json.returncode == 0, as_json.stderr
-    document = json.loads(as_json.stdout)
+    code, as_json, err = cli.run("report", "ops", "--as", LEAD.upper(), "--format", "json")
+    assert code == 0, err
+    document = json.loads(as_json)
     assert document["kind"] == "ops"
     assert document["figures"]["Failed"] == "0"
-    as_csv = mentorbot("report", "ops", "--as", LEAD, "--format", "csv", database_url=database_url)
-    assert list(csv.reader(io.StringIO(as_csv.stdout)))[:2] == [
+    _, as_csv, _ = cli.run("report", "ops", "--as", LEAD, "--format", "csv")
+    assert list(csv.reader(io.StringIO(as_csv)))[:2] == [
         ["figure", "value"],
         ["Waiting to go out", "0"],
     ]
 
 
-def test_anyone_else_is_refused_and_every_attempt_is_audited(database_url: str) -> None:
-    refused = mentorbot("report", "ops", "--as", "lee.park@example.com", database_url=database_url)
-    assert refused.returncode == 1
-    assert refused.stdout == ""
-    assert refused.stderr == (
+def test_anyone_else_is_refused_and_every_attempt_is_audited(cli: Cli) -> None:
+    assert cli.run("report", "ops", "--as", "lee.park@example.com") == (
+        1,
+        "",
         "mentorbot: lee.park@example.com is not a program lead of Leadership Mentoring "
-        "Program 2027; reports are for the leads listed in program.leads\n"
+        "Program 2027; reports are for the leads listed in program.leads\n",
     )
-    assert mentorbot("report", "ops", "--as", LEAD, database_url=database_url).returncode == 0
-    unknown = mentorbot("report", "gossip", "--as", LEAD, database_url=database_url)
-    assert unknown.returncode == 1
-    assert "there is no report 'gossip'; available: " in unknown.stderr
-    assert "Traceback" not in unknown.stderr
+    assert cli.run("report", "ops", "--as", LEAD)[0] == 0
+    code, _, err = cli.run("report", "gossip", "--as", LEAD)
+    assert code == 1
+    assert "there is no report 'gossip'; available: " in err
+    assert "Traceback" not in err
 
-    audit = mentorbot("audit", database_url=database_url)
-    assert audit.returncode == 0, audit.stderr
-    lines = audit.stdout.splitlines()
+    code, audit, err = cli.run("audit")
+    assert code == 0, err
+    lines = audit.splitlines()
     assert len(lines) == 2
     assert lines[0].endswith("UTC  lee.park@example.com  report ops  (refused)")
     assert lines[1].endswith(f"UTC  {LEAD}  report ops")
-    entries = json.loads(mentorbot("audit", "--json", database_url=database_url).stdout)
+    entries = json.loads(cli.run("audit", "--json")[1])
     assert [(e["actor"], e["allowed"], e["detail"]) for e in entries] == [
         ("lee.park@example.com", False, {"kind": "ops", "channel": "cli", "format": "table"}),
         (LEAD, True, {"kind": "ops", "channel": "cli", "format": "table"}),
     ]
-    later = mentorbot("audit", "--since", "2999-01-01", database_url=database_url)
-    assert later.stdout == "no audit entries since 2999-01-01\n"
-    bad = mentorbot("audit", "--since", "last tuesday", database_url=database_url)
-    assert bad.returncode == 1
-    assert bad.stderr == "mentorbot: --since 'last tuesday' is not a date; use YYYY-MM-DD\n"
+    assert cli.run("audit", "--since", "2999-01-01")[1] == "no audit entries since 2999-01-01\n"
+    code, _, err = cli.run("audit", "--since", "last tuesday")
+    assert code == 1
+    assert err == "mentorbot: --since 'last tuesday' is not a date; use YYYY-MM-DD\n"
 
 
 async def test_the_export_as_csv_does_not_pick_out_a_lone_at_risk_pair(database: Database) -> None:

@@ -23,6 +23,7 @@ from handlers.core.outbox import enqueue
 from handlers.core.program import Program
 from scheduler.outbox import OutboxWorker
 from storage import Database, Outbox
+from tests import postgres
 from tests.bot.slack_harness import SlackHarness, slack_server
 from tests.fakes.slack_api import fake_slack
 from tests.helpers import FakeClock, make_person
@@ -77,12 +78,9 @@ class TcpProxy:
 
 @pytest.fixture
 async def proxied(postgres_url: str) -> AsyncIterator[tuple[TcpProxy, Database]]:
-    """A migrated PostgreSQL database reached only through a proxy the test controls."""
-    direct = Database(postgres_url)
-    try:
-        await direct.upgrade()
-    finally:
-        await direct.dispose()
+    """A migrated, empty PostgreSQL database reached only through a proxy the test controls."""
+    direct = await postgres.migrated_and_empty(postgres_url)
+    await direct.dispose()
     url = make_url(postgres_url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
@@ -125,7 +123,7 @@ async def test_the_database_going_away_fails_requests_cleanly_and_service_resume
         down_command = await slack.command("status")
         await tick(slack.runtime)  # logs and waits for the next tick; never raises
         metrics = await slack.http.get(slack.base + "/metrics")
-        await slack.settle()
+        await slack.idle()
         for response in (down_event, down_command):
             assert response.status < 500, response.text
             assert "Traceback" not in response.text

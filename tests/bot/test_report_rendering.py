@@ -235,7 +235,7 @@ async def test_a_lead_typing_report_ops_gets_block_kit(slack: SlackHarness) -> N
     assert blocks[1]["fields"][0] == {"type": "mrkdwn", "text": "*Waiting to go out*\n0"}
     assert blocks[-1]["type"] == "context"
     assert post["text"].startswith("Operations: message delivery\nWaiting to go out: 0")
-    await slack.settle()
+    await slack.idle()
     # The ops report has no chart: nothing is uploaded.
     assert slack.fake.attempts("files.getUploadURLExternal") == []
 

@@ -220,7 +220,11 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
     fake = FakeConnector(key=signing_key())
     handler = type("KeysHandler", (_KeysHandler,), {"fake": fake})
     keys_server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=keys_server.serve_forever, daemon=True).start()
+    # shutdown() blocks until serve_forever next polls: every 10 ms, not the default 0.5 s
+    # (which every Teams test paid on the way out).
+    threading.Thread(
+        target=keys_server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
     fake.keys_url = f"http://127.0.0.1:{keys_server.server_address[1]}/"
     app = web.Application()
     app.router.add_post("/v3/conversations/{conversation}/activities", fake._activities)
@@ -233,4 +237,5 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
             yield fake
     finally:
         keys_server.shutdown()
+        keys_server.server_close()
         keys_server.server_close()

@@ -236,11 +236,6 @@ class FakeSlack:
             lambda: f"{method} attempted {len(self.attempts(method))} times, not {count}",
         )
 
-    async def settle(self, rounds: int = 20) -> None:
-        """Let background listeners finish (used before asserting that nothing happened)."""
-        for _ in range(rounds):
-            await asyncio.sleep(0.01)
-
     async def _until(self, done: Callable[[], bool], limit: float, what: Callable[[], str]) -> None:
         async def reached() -> None:
             async with self._changed:

@@ -1,21 +1,29 @@
-"""The engine: any line from a paired mentee, their mentor or a program lead gets a reply."""
+"""The engine: any line from a paired mentee, their mentor or a program lead gets a reply.
+
+Every example starts in a world of its own: the same freshly paired rows (put back from a
+snapshot taken once per test) and a new engine and clock, so an example's outcome depends
+on its line alone, and a failing example replays by itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.core.program import Program
 from storage import Database
+from tests.fuzz import snapshot
 from tests.handlers.cycle_world import LEAD, World
 from tests.helpers import Chat, make_person
 
-#: The database and world live for the whole test; examples run one after another in them,
-#: so a run is replayed by its seed (see conftest.py), not by one saved example alone.
 FUZZ = settings(
     max_examples=60,
     deadline=None,
     database=None,
+    # The ``paired`` fixture lives for the whole test: it only holds the snapshot.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -99,11 +107,24 @@ lines = st.one_of(
 )
 
 
-async def paired_world(database: Database, program: Program) -> tuple[Chat, Chat, Chat]:
+Chats = dict[str, Chat]
+
+
+@pytest.fixture
+async def paired(database: Database, program: Program) -> Callable[[], Awaitable[Chats]]:
+    """A fresh world on each call: a mentee paired with a mentor, and a program lead."""
     world = World(database, program)
     lee, ana, _ = await world.pair()
-    lead = world.chat(await make_person(database, LEAD, name="Priya Shah"))
-    return world.chat(lee), world.chat(ana), lead
+    lead = await make_person(database, LEAD, name="Priya Shah")
+    people = {"mentee": lee, "mentor": ana, "lead": lead}
+    taken = await snapshot.take(database)
+
+    async def fresh() -> Chats:
+        await snapshot.restore(database, taken)
+        world = World(database, program)
+        return {role: world.chat(person) for role, person in people.items()}
+
+    return fresh
 
 
 async def answered(chat: Chat, line: str) -> None:
@@ -112,40 +133,11 @@ async def answered(chat: Chat, line: str) -> None:
     assert all(reply.text.strip() or reply.prompt for reply in chat.last), chat.last
 
 
+@pytest.mark.parametrize("role", ["mentee", "mentor", "lead"])
 @FUZZ
 @given(line=lines)
-async def test_every_line_from_a_mentee_gets_a_reply(
-    database: Database, program: Program, line: str
+async def test_every_line_gets_a_reply(
+    paired: Callable[[], Awaitable[Chats]], role: str, line: str
 ) -> None:
-    mentee, _, _ = await world_of(database, program)
-    await answered(mentee, line)
-
-
-@FUZZ
-@given(line=lines)
-async def test_every_line_from_a_mentor_gets_a_reply(
-    database: Database, program: Program, line: str
-) -> None:
-    _, mentor, _ = await world_of(database, program)
-    await answered(mentor, line)
-
-
-@FUZZ
-@given(line=lines)
-async def test_every_line_from_a_lead_gets_a_reply(
-    database: Database, program: Program, line: str
-) -> None:
-    _, _, lead = await world_of(database, program)
-    await answered(lead, line)
-
-
-_worlds: dict[str, tuple[Chat, Chat, Chat]] = {}
-
-
-async def world_of(database: Database, program: Program) -> tuple[Chat, Chat, Chat]:
-    """The paired world of this database, set up on the test's first example."""
-    key = database.url
-    if key not in _worlds:
-        _worlds.clear()
-        _worlds[key] = await paired_world(database, program)
-    return _worlds[key]
+    chats = await paired()
+    await answered(chats[role], line)

@@ -6,12 +6,12 @@ rejected request (4xx) leaves the stored rows as they were.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from urllib.parse import urlencode
 
 import pytest
@@ -20,10 +20,12 @@ from hypothesis import strategies as st
 
 from handlers.core.program import Program
 from storage import Database
+from tests import postgres
 from tests.bot.slack_harness import SECRET, SlackHarness, fixture, slack_server
 from tests.fuzz.payloads import json_values, mutations, stored_rows
 
-#: The server lives for the whole test; the examples are requests to it, one after another.
+#: Each example gets a world of its own (``worlds``): an emptied database and a server
+#: started for it, so no example sees what an earlier one stored or cached.
 FUZZ = settings(
     max_examples=40,
     deadline=None,
@@ -42,24 +44,27 @@ class Target:
         return "<the Slack server>"
 
 
+Worlds = Callable[[], AbstractAsyncContextManager[Target]]
+
+
 @pytest.fixture
-async def target(database: Database, program: Program) -> AsyncIterator[Target]:
-    async with slack_server(database, program) as harness:
-        yield Target(harness, database)
+def worlds(database: Database, program: Program) -> Worlds:
+    """A fresh world per example: the database emptied, a server of its own."""
+
+    @asynccontextmanager
+    async def fresh() -> AsyncIterator[Target]:
+        await postgres.empty(database)
+        async with slack_server(database, program) as harness:
+            yield Target(harness, database)
+
+    return fresh
 
 
-async def listeners_done() -> None:
-    """Wait for Bolt's background listeners (they run after the acknowledgement)."""
-    while True:
-        busy = [
-            task
-            for task in asyncio.all_tasks()
-            if not task.done()
-            and getattr(task.get_coro(), "__name__", "") == "run_ack_function_asynchronously"
-        ]
-        if not busy:
-            return
-        await asyncio.wait(busy, timeout=10)
+@pytest.fixture
+async def target(worlds: Worlds) -> AsyncIterator[Target]:
+    """One world, for the tests that are not fuzz tests."""
+    async with worlds() as world:
+        yield world
 
 
 def is_utf8(body: bytes) -> bool:
@@ -88,14 +93,13 @@ async def check(
     """Send one request and check everything a bad request must not do; returns the status."""
     slack, database = target.slack, target.database
     raw = body.encode() if isinstance(body, str) else body
-    await listeners_done()
     before = await stored_rows(database)
     response = await slack.post(
         raw, content_type=content_type, sign=sign, signature=signature or signed(raw)
     )
     assert response.status < 500, response
     assert "Traceback" not in response.text
-    await listeners_done()
+    await slack.idle()  # Bolt's listener runs after the response
     if 400 <= response.status < 500:
         assert await stored_rows(database) == before, f"a rejected request changed rows: {raw!r}"
     async with slack.http.get(slack.base + "/healthz") as health:
@@ -129,9 +133,10 @@ SLASH = {
 @FUZZ
 @given(body=st.binary(max_size=300), content_type=st.sampled_from(["application/json", FORM]))
 async def test_random_bytes_are_refused_cleanly(
-    target: Target, body: bytes, content_type: str
+    worlds: Worlds, body: bytes, content_type: str
 ) -> None:
-    await check(target, body, content_type=content_type)
+    async with worlds() as target:
+        await check(target, body, content_type=content_type)
 
 
 @FUZZ
@@ -140,31 +145,34 @@ async def test_random_bytes_are_refused_cleanly(
     how=st.sampled_from(["unsigned", "v0=bad", "v0=" + "0" * 64, "v1=abc", ""]),
 )
 async def test_unsigned_or_badly_signed_requests_are_401_and_change_nothing(
-    target: Target, body: bytes, how: str
+    worlds: Worlds, body: bytes, how: str
 ) -> None:
-    if how == "unsigned":
-        status = await check(target, body, sign=False)
-    else:
-        status = await check(target, body, signature=how or " ")
-    # Bytes that are not UTF-8 cannot be a Slack request whoever signed them.
-    assert status == (401 if is_utf8(body) else 400)
+    async with worlds() as target:
+        if how == "unsigned":
+            status = await check(target, body, sign=False)
+        else:
+            status = await check(target, body, signature=how or " ")
+        # Bytes that are not UTF-8 cannot be a Slack request whoever signed them.
+        assert status == (401 if is_utf8(body) else 400)
 
 
 @FUZZ
 @given(fields=st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=6))
 async def test_random_form_fields_are_handled_cleanly(
-    target: Target, fields: dict[str, str]
+    worlds: Worlds, fields: dict[str, str]
 ) -> None:
-    await check(target, form(fields), content_type=FORM)
+    async with worlds() as target:
+        await check(target, form(fields), content_type=FORM)
 
 
 @FUZZ
 @given(document=json_values)
 async def test_random_json_and_random_payloads_are_handled_cleanly(
-    target: Target, document: object
+    worlds: Worlds, document: object
 ) -> None:
-    await check(target, json.dumps(document))
-    await check(target, payload_form(document), content_type=FORM)
+    async with worlds() as target:
+        await check(target, json.dumps(document))
+        await check(target, payload_form(document), content_type=FORM)
 
 
 # -- real shapes with wrong types and missing keys ----------------------------------------
@@ -176,29 +184,31 @@ EVENTS = ["event_message_im.json", "event_app_mention.json", "event_app_home_ope
 @FUZZ
 @given(data=st.data(), name=st.sampled_from(INTERACTIVE))
 async def test_broken_interactive_payloads_are_handled_cleanly(
-    target: Target, data: st.DataObject, name: str
+    worlds: Worlds, data: st.DataObject, name: str
 ) -> None:
-    document = fixture(name)
-    if name == "block_actions.json":
-        document["actions"] = [
-            {"type": "button", "action_id": action, "block_id": "mb_prompt", "value": value}
-            for action, value in [("mb_choice:0", "t.1|0"), ("mb_cmd:1", "status")]
-        ]
-    payload = data.draw(mutations(document))
-    await check(target, payload_form(payload), content_type=FORM)
+    async with worlds() as target:
+        document = fixture(name)
+        if name == "block_actions.json":
+            document["actions"] = [
+                {"type": "button", "action_id": action, "block_id": "mb_prompt", "value": value}
+                for action, value in [("mb_choice:0", "t.1|0"), ("mb_cmd:1", "status")]
+            ]
+        payload = data.draw(mutations(document))
+        await check(target, payload_form(payload), content_type=FORM)
 
 
 @FUZZ
 @given(data=st.data(), name=st.sampled_from(EVENTS), event_id=st.integers(0, 10**9))
 async def test_broken_events_are_handled_cleanly(
-    target: Target,
+    worlds: Worlds,
     data: st.DataObject,
     name: str,
     event_id: int,
 ) -> None:
-    document = fixture(name)
-    document["event_id"] = f"Ev{event_id}"
-    await check(target, json.dumps(data.draw(mutations(document))))
+    async with worlds() as target:
+        document = fixture(name)
+        document["event_id"] = f"Ev{event_id}"
+        await check(target, json.dumps(data.draw(mutations(document))))
 
 
 @FUZZ
@@ -210,12 +220,13 @@ async def test_broken_events_are_handled_cleanly(
     changes=st.dictionaries(st.sampled_from(sorted(SLASH)), st.text(max_size=20), max_size=3),
 )
 async def test_slash_commands_with_random_text_are_handled_cleanly(
-    target: Target,
+    worlds: Worlds,
     text: str,
     changes: dict[str, str],
 ) -> None:
-    fields = {**SLASH, "text": text, **changes}
-    await check(target, form(fields), content_type=FORM)
+    async with worlds() as target:
+        fields = {**SLASH, "text": text, **changes}
+        await check(target, form(fields), content_type=FORM)
 
 
 # -- regressions found by the fuzzing above -------------------------------------------------

@@ -7,7 +7,8 @@ rejected request (4xx) leaves the stored rows as they were.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -16,10 +17,12 @@ from hypothesis import strategies as st
 
 from handlers.core.program import Program
 from storage import Database
+from tests import postgres
 from tests.bot.teams_harness import TeamsHarness, teams_server
 from tests.fuzz.payloads import json_values, mutations, stored_rows
 
-#: The server lives for the whole test; the examples are requests to it, one after another.
+#: Each example gets a world of its own (``worlds``): an emptied database and a server
+#: started for it, so no example sees what an earlier one stored or cached.
 FUZZ = settings(
     max_examples=40,
     deadline=None,
@@ -37,10 +40,27 @@ class Target:
         return "<the Teams server>"
 
 
+Worlds = Callable[[], AbstractAsyncContextManager[Target]]
+
+
 @pytest.fixture
-async def target(database: Database, program: Program) -> AsyncIterator[Target]:
-    async with teams_server(database, program) as harness:
-        yield Target(harness, database)
+def worlds(database: Database, program: Program) -> Worlds:
+    """A fresh world per example: the database emptied, a server of its own."""
+
+    @asynccontextmanager
+    async def fresh() -> AsyncIterator[Target]:
+        await postgres.empty(database)
+        async with teams_server(database, program) as harness:
+            yield Target(harness, database)
+
+    return fresh
+
+
+@pytest.fixture
+async def target(worlds: Worlds) -> AsyncIterator[Target]:
+    """One world, for the tests that are not fuzz tests."""
+    async with worlds() as world:
+        yield world
 
 
 async def check(
@@ -69,15 +89,17 @@ async def check(
     raw=st.binary(max_size=300), content_type=st.sampled_from(["application/json", "text/plain"])
 )
 async def test_random_bytes_are_refused_cleanly(
-    target: Target, raw: bytes, content_type: str
+    worlds: Worlds, raw: bytes, content_type: str
 ) -> None:
-    await check(target, raw=raw, content_type=content_type)
+    async with worlds() as target:
+        await check(target, raw=raw, content_type=content_type)
 
 
 @FUZZ
 @given(document=json_values)
-async def test_random_json_is_handled_cleanly(target: Target, document: object) -> None:
-    await check(target, document)
+async def test_random_json_is_handled_cleanly(worlds: Worlds, document: object) -> None:
+    async with worlds() as target:
+        await check(target, document)
 
 
 @FUZZ
@@ -86,10 +108,11 @@ async def test_random_json_is_handled_cleanly(target: Target, document: object) 
     name=st.sampled_from(["message.json", "card_submit.json", "conversation_update.json"]),
 )
 async def test_broken_activities_are_handled_cleanly(
-    target: Target, data: st.DataObject, name: str
+    worlds: Worlds, data: st.DataObject, name: str
 ) -> None:
-    activity = target.teams.activity(name)
-    await check(target, data.draw(mutations(activity)))
+    async with worlds() as target:
+        activity = target.teams.activity(name)
+        await check(target, data.draw(mutations(activity)))
 
 
 FIELDS = ["type", "from", "conversation", "value", "text", "recipient", "channelData", "serviceUrl"]
@@ -105,9 +128,10 @@ FIELDS = ["type", "from", "conversation", "value", "text", "recipient", "channel
     )
 )
 async def test_wrong_types_and_huge_strings_are_handled_cleanly(
-    target: Target, changes: dict[str, Any]
+    worlds: Worlds, changes: dict[str, Any]
 ) -> None:
-    await check(target, target.teams.activity(**changes))
+    async with worlds() as target:
+        await check(target, target.teams.activity(**changes))
 
 
 @FUZZ
@@ -118,11 +142,12 @@ async def test_wrong_types_and_huge_strings_are_handled_cleanly(
     ),
 )
 async def test_activities_without_a_valid_token_are_refused_and_change_nothing(
-    target: Target, document: object, token: str | None
+    worlds: Worlds, document: object, token: str | None
 ) -> None:
-    body = document if isinstance(document, dict) and document else target.teams.activity()
-    status = await check(target, body, token=token)
-    assert 400 <= status < 500
+    async with worlds() as target:
+        body = document if isinstance(document, dict) and document else target.teams.activity()
+        status = await check(target, body, token=token)
+        assert 400 <= status < 500
 
 
 async def test_a_plain_message_still_works_after_the_fuzzing(target: Target) -> None:

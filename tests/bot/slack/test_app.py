@@ -268,7 +268,7 @@ async def test_a_retried_event_is_answered_once(slack: SlackHarness, database: D
     first = await slack.dm("help", event_id="Ev0RETRY")
     await slack.fake.wait_for("chat.postMessage")
     retry = await slack.dm("help", event_id="Ev0RETRY", retry=1)
-    await slack.settle()
+    await slack.idle()
     assert (first.status, retry.status) == (200, 200)
     assert len(slack.fake.of("chat.postMessage")) == 1
     events = [e.event_id for e in await rows(database, ProcessedEvent) if e.platform == "slack"]
@@ -300,7 +300,7 @@ async def test_unsigned_or_stale_requests_get_401_and_no_side_effect(
         },
     }[tamper]
     response = await slack.post(body, **kwargs)
-    await slack.settle()
+    await slack.idle()
     assert response.status == 401
     assert slack.fake.calls == []
     assert await rows(database, ProcessedEvent) == []
@@ -329,7 +329,7 @@ async def test_malformed_or_unknown_requests_never_get_a_500(
     slack: SlackHarness, body: str, content_type: str
 ) -> None:
     response = await slack.post(body, content_type=content_type)
-    await slack.settle()
+    await slack.idle()
     assert response.status < 500
     healthz = await slack.http.get(slack.base + "/healthz")
     assert healthz.status == 200

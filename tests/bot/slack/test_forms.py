@@ -127,7 +127,7 @@ async def test_clicking_the_button_opens_the_form_as_a_modal(slack: SlackHarness
         "text": {"type": "plain_text", "text": "Tell me how probe 7 went.", "emoji": True},
     }
     # The modal is the answer: the click posts nothing more in the DM.
-    await slack.settle()
+    await slack.idle()
     assert len(slack.fake.of("chat.postMessage")) == 1
 
 
@@ -177,7 +177,7 @@ async def test_a_slash_command_opens_the_modal_at_once(slack: SlackHarness) -> N
     [opened] = await slack.fake.wait_for("views.open")
     assert opened["trigger_id"] == "1234567890.1234.abcdef0123456789"
     assert json.loads(opened["view"]["private_metadata"])["form"] == "probe"
-    await slack.settle()
+    await slack.idle()
     assert slack.fake.of("chat.postMessage") == []
 
 
@@ -248,7 +248,7 @@ async def test_invalid_fields_are_answered_by_block_and_nothing_is_saved(
         },
     }
     assert probe.saved == []
-    await slack.settle()
+    await slack.idle()
     assert len(slack.fake.of("chat.postMessage")) == 1  # only the message with the button
 
 

@@ -3,7 +3,12 @@
 Hypothesis picks a fresh random seed per test unless told otherwise, and only sometimes
 says which. Here a run without ``--hypothesis-seed`` picks one seed
 (``MENTORBOT_FUZZ_SEED`` or a random one) for every fuzz test, and the summary prints the
-command line that replays it.
+command line that replays it. Under pytest-xdist the seed is chosen once, before the
+workers start, and handed to them in ``MENTORBOT_FUZZ_SEED``, so every worker uses it.
+
+A plugin (tests/conftest.py names it in ``pytest_plugins``) rather than tests/fuzz's
+conftest: xdist's controller never collects tests/fuzz, and it is the one that must choose
+the seed and print it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ def _run_seed(config: pytest.Config) -> int:
         given = config.getoption("--hypothesis-seed", default=None) or os.environ.get(SEED_VARIABLE)
         _chosen["seed"] = int(given) if given else random.SystemRandom().randrange(2**32)
     return _chosen["seed"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Choose the seed before xdist starts its workers, which inherit the environment."""
+    if not hasattr(config, "workerinput"):
+        os.environ[SEED_VARIABLE] = str(_run_seed(config))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
