@@ -94,7 +94,10 @@ class Cli:
         """Run one command; returns its exit code, standard output and standard error."""
         self.capsys.readouterr()
         self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse's --help and usage errors, as a process exits
+            code = exit.code if isinstance(exit.code, int) else 1
         captured = self.capsys.readouterr()
         return code, captured.out, captured.err
 
