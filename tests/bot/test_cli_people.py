@@ -1,4 +1,5 @@
-"""`mentorbot people import`, run as the operator runs it: a real process on each backend."""
+"""`mentorbot people import` on each backend: the real command line, in this process (the
+last test runs it as a real process, as the operator does)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot.cli import main
 from storage import Database, Person
 from tests.helpers import make_person
 
@@ -61,13 +63,32 @@ async def people_import(env: dict[str, str], *args: str | Path) -> Result:
     return result
 
 
+def _main(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exit:  # argparse, as a process would exit
+        return exit.code if isinstance(exit.code, int) else 1
+
+
 @pytest.fixture
-def run(database_url: str) -> Run:
-    """``mentorbot people import ARGS`` against the test database."""
-    env = environment(database_url)
+def run(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """``mentorbot people import ARGS`` against the test database, in this process."""
+    for name in list(os.environ):
+        if name.startswith("MENTORBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MENTORBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("MENTORBOT_CONFIG", str(ROOT / "app.yaml"))
 
     async def _run(*args: str | Path) -> Result:
-        return await people_import(env, *args)
+        capsys.readouterr()
+        # The command runs its own event loop, so it runs beside this test's, on a thread.
+        code = await asyncio.to_thread(_main, ["people", "import", *map(str, args)])
+        captured = capsys.readouterr()
+        result = Result(code, captured.out, captured.err)
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
 
     return _run
 
