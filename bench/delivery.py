@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
 
 from handlers.core.messages import Reply  # noqa: E402
 from handlers.core.outbox import outbox_row  # noqa: E402
+from handlers.core.program import Programs  # noqa: E402
 from storage import (  # noqa: E402
     ConversationRef,
     Database,
@@ -215,7 +216,7 @@ async def drain(
     platform_name: str, db_url: str, fake_url: str, concurrency: int, start_at: float
 ) -> dict[str, float]:
     """One replica: a worker with the real sender, run until nothing is left to send."""
-    from bot.config import load_program
+    from bot.config import load_programs
     from bot.runtime import build_runtime
     from bot.slack.app import SlackSettings, make_client
     from bot.slack.sender import SlackSender
@@ -236,7 +237,7 @@ async def drain(
         sender = SlackSender(client=client, database=db, clock=clock, team=TEAM)
     else:
         runtime = build_runtime(
-            program=load_program(ROOT / "app.yaml"),
+            programs=Programs.one(load_programs(ROOT / "app.yaml").first),
             database=db,
             slack=None,
             teams=TeamsSettings(

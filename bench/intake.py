@@ -42,9 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.helpers when run as `python bench/intake.py`
 
-from bot.config import load_program  # noqa: E402
+from bot.config import load_programs  # noqa: E402
 from handlers import Engine, Inbound, build_engine  # noqa: E402
-from handlers.core.program import Program  # noqa: E402
+from handlers.core.program import Program, Programs  # noqa: E402
 from storage import Database, Enrollment, Person  # noqa: E402
 from tests import postgres  # noqa: E402
 from tests.helpers import MENTEE_ANSWERS  # noqa: E402
@@ -198,7 +198,7 @@ async def run_backend(
     db = Database(url)
     try:
         await db.upgrade()
-        engine = build_engine(program=program, database=db)
+        engine = build_engine(programs=Programs.one(program), database=db)
         turns = count * len(INTAKE)
         results: list[Result] = []
 
@@ -257,7 +257,7 @@ async def run_postgresql(
 
 
 async def main(args: argparse.Namespace) -> int:
-    program = load_program(ROOT / "app.yaml")
+    program = load_programs(ROOT / "app.yaml").first
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"mentorbot intake benchmark: {args.people} people x {len(INTAKE)} turns "

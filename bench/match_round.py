@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import load_program
+from bot.config import load_programs
 from handlers.matching.pool import Pool, Profile
 from handlers.matching.rounds import plan_matches
 from storage import Role
@@ -32,7 +32,7 @@ GOALS = [
 
 
 def pool(mentees: int, mentors: int, seed: int) -> Pool:
-    program = load_program(ROOT / "app.yaml")
+    program = load_programs(ROOT / "app.yaml").first
     rng = random.Random(seed)
     competencies = [c.id for c in program.competencies]
 
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="500x200,2000x800,5000x2000")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    program = load_program(ROOT / "app.yaml")
+    program = load_programs(ROOT / "app.yaml").first
     now = datetime(2026, 11, 23, 10, tzinfo=UTC)
     plan_matches(
         program, pool(5, 3, args.seed), now=now

@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.postgres when run as `python bench/reports.py`
 
-from bot.config import load_program  # noqa: E402
+from bot.config import load_programs  # noqa: E402
 from handlers.core.program import Program, QuestionType  # noqa: E402
 from handlers.cycle.schedule import cycle_items, due_row  # noqa: E402
 from handlers.reports.catalogue import CATALOGUE, run_report  # noqa: E402
@@ -725,7 +725,7 @@ def _sizes(args: argparse.Namespace) -> Sizes:
 
 def one_backend(backend: str, args: argparse.Namespace) -> dict[str, Any] | None:
     """Run one backend (in a process of its own); the result as plain data."""
-    program = load_program(ROOT / "app.yaml")
+    program = load_programs(ROOT / "app.yaml").first
     run = run_sqlite if backend == "sqlite" else run_postgresql
     result = asyncio.run(run(program, args))
     return None if result is None else asdict(result)

@@ -60,8 +60,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.postgres when run as `python bench/scheduler.py`
 
-from bot.config import load_program  # noqa: E402
-from handlers.core.program import Program  # noqa: E402
+from bot.config import load_programs  # noqa: E402
+from handlers.core.program import Program, Programs  # noqa: E402
 from handlers.cycle.schedule import cycle_items, due_row  # noqa: E402
 from scheduler.due import BATCH, DueReport, run_due  # noqa: E402
 from storage import (  # noqa: E402
@@ -397,13 +397,13 @@ async def tick(
     """One ``run_due``; returns its report and wall seconds (under cProfile if asked)."""
     if not profile:
         started = time.perf_counter()
-        report = await run_due(db, program, now=now, batch=batch)
+        report = await run_due(db, Programs.one(program), now=now, batch=batch)
         return report, time.perf_counter() - started
     timer = StatementTimer(db)
     profiler = cProfile.Profile()
     profiler.enable()
     started = time.perf_counter()
-    report = await run_due(db, program, now=now, batch=batch)
+    report = await run_due(db, Programs.one(program), now=now, batch=batch)
     seconds = time.perf_counter() - started
     profiler.disable()
     timer.remove()
@@ -541,7 +541,7 @@ async def run_postgresql(program: Program, args: argparse.Namespace) -> Result |
 
 def one_backend(backend: str, args: argparse.Namespace) -> dict[str, Any] | None:
     """Run one backend (in a process of its own); the result as plain data."""
-    program = load_program(ROOT / "app.yaml")
+    program = load_programs(ROOT / "app.yaml").first
     run = run_sqlite if backend == "sqlite" else run_postgresql
     result = asyncio.run(run(program, args))
     return None if result is None else asdict(result)

@@ -71,10 +71,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.* when run as `python bench/slack_events.py`
 
-from bot.config import load_program  # noqa: E402
+from bot.config import load_programs  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.server import running  # noqa: E402
 from bot.slack.app import SlackSettings  # noqa: E402
+from handlers.core.program import Programs  # noqa: E402
 from storage import Database  # noqa: E402
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack  # noqa: E402
 
@@ -371,7 +372,7 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
 
 
 async def run_mentorbot(plan: Plan) -> list[Round]:
-    program = load_program(ROOT / "app.yaml")
+    program = load_programs(ROOT / "app.yaml").first
     made = Events()
     with tempfile.TemporaryDirectory(prefix="mentorbot-bench-") as folder:
         db = Database(f"sqlite+aiosqlite:///{folder}/bench.db")
@@ -381,7 +382,7 @@ async def run_mentorbot(plan: Plan) -> list[Round]:
                 answers = attach(fake)
                 add_users(fake, [*plan.warmup_users, *plan.users])
                 runtime = build_runtime(
-                    program=program,
+                    programs=Programs.one(program),
                     database=db,
                     slack=SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.url),
                 )

@@ -25,7 +25,7 @@ from bot.config import (
     ProgramFileError,
     SettingsError,
     check_program_file,
-    load_program,
+    load_programs,
     parse_instant,
 )
 from bot.demo import DEMO_EMPLOYEE, load_demo
@@ -37,6 +37,7 @@ from handlers import (
     NotALead,
     NotASelection,
     Program,
+    Programs,
     build_engine,
     export_person,
     forget_person,
@@ -59,28 +60,55 @@ class CliError(Exception):
 
 @dataclass
 class App:
-    """What most commands need: the program, the database and the engine."""
+    """What most commands need: the programs, the database and the engine."""
 
     env: Environment
-    program: Program
+    programs: Programs
     database: Database
     engine: Engine
+
+    def led_program(self, named: str | None, *, lead: str | None, verb: str) -> Program:
+        """The program ``--program`` names, or the only one ``lead`` leads (or the file has).
+
+        Raises:
+            CliError: no such program, one the lead does not lead, or several to pick from.
+        """
+        known = ", ".join(p.id for p in self.programs)
+        if named is not None:
+            program: Program | None = self.programs.get(named.strip().lower())
+            if program is None:
+                raise CliError(f"there is no program {named!r}; programs: {known}")
+            if lead is not None and not program.is_lead(lead):
+                raise CliError(
+                    f"{lead} is not a lead of {program.id}; {verb} is for the program's "
+                    "leads (leads: in its entry of app.yaml) and the global leads"
+                )
+            return program
+        candidates = list(self.programs) if lead is None else self.programs.led_by(lead)
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates and lead is not None:
+            raise CliError(
+                f"{lead} is not a program lead; {verb} is for the leads listed in app.yaml"
+            )
+        which = ", ".join(p.id for p in candidates)
+        raise CliError(f"several programs; add --program with one of: {which}")
 
 
 @asynccontextmanager
 async def open_app(env: Environment) -> AsyncIterator[App]:
     """Load the program file and open a database whose schema is current."""
-    program = load_program(env.config_path)
+    programs = load_programs(env.config_path)
     database = Database(env.database_url)
     try:
         await database.ensure_schema()
         engine = build_engine(
-            program=program,
+            programs=programs,
             database=database,
             clock=env.clock(),
             summaries=bool(env.openai_api_key),
         )
-        yield App(env, program, database, engine)
+        yield App(env, programs, database, engine)
     finally:
         await database.dispose()
 
@@ -180,7 +208,7 @@ async def _privacy_forget(args: argparse.Namespace, env: Environment) -> int:
         try:
             erasure = await forget_person(
                 app.database,
-                app.program,
+                app.programs,
                 email=args.email,
                 now=app.engine.clock.now(),
                 requested_by=args.as_email,
@@ -208,12 +236,22 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
         known = ", ".join(CATALOGUE.names())
         raise CliError(f"there is no report {args.kind!r}; available: {known}")
     async with open_app(env) as app:
+        actor = args.as_email.strip().lower()
+        # Someone who leads nothing still reaches run_report, which audits the refusal.
+        led = app.programs.led_by(actor)
+        program = (
+            app.led_program(
+                args.program, lead=actor if led and not args.program else None, verb="report"
+            )
+            if args.program or led
+            else app.programs.first
+        )
         async with app.database.session() as session:
             try:
                 report = await run_report(
                     session,
-                    app.program,
-                    actor=args.as_email.strip().lower(),
+                    program,
+                    actor=actor,
                     kind=args.kind,
                     now=app.engine.clock.now(),
                     channel="cli",
@@ -223,8 +261,8 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
                 report = None  # the attempt is audited: the transaction still commits
         if report is None:
             raise CliError(
-                f"{args.as_email} is not a program lead of {app.program.name}; "
-                "reports are for the leads listed in program.leads"
+                f"{args.as_email} is not a program lead of {program.id}; "
+                "reports are for the program's leads and the global leads in app.yaml"
             )
     rendered = {"table": as_text, "csv": as_csv, "json": as_json}[args.format](report)
     print(rendered, end="" if rendered.endswith("\n") else "\n")
@@ -308,13 +346,13 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
             app_token=env.slack_app_token,
             api_url=env.slack_api_url,
         )
-    program = load_program(env.config_path)
+    programs = load_programs(env.config_path)
     database = Database(env.database_url)
     summarizer = _summarizer(env)
     try:
         await database.ensure_schema()
         runtime = build_runtime(
-            program=program,
+            programs=programs,
             database=database,
             slack=slack,
             teams=teams,
@@ -363,8 +401,8 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
     bot_id = args.bot_id or env.teams_app_id
     if not bot_id:
         raise CliError("give --bot-id (the Azure Bot's Microsoft App ID) or set MicrosoftAppId")
-    program = load_program(env.config_path)
-    engine = build_engine(program=program, database=Database(env.database_url))
+    programs = load_programs(env.config_path)
+    engine = build_engine(programs=programs, database=Database(env.database_url))
     # What Teams suggests in the compose box (at most 10); the words behind buttons
     # (accept, snooze 12, ...) are left out.
     commands = [
@@ -376,7 +414,7 @@ async def _teams_manifest(args: argparse.Namespace, env: Environment) -> int:
         manifest = teams_manifest(
             bot_id=bot_id,
             name=args.name,
-            program_name=program.name,
+            program_name=programs.first.name if not programs.several else "mentoring programs",
             commands=commands,
             website=args.website,
         )
@@ -439,24 +477,23 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
         lead_id, reader_zone = None, None
         now = app.engine.clock.now()
-        if args.as_email:
-            email = args.as_email.strip().lower()
-            if not app.program.is_lead(email):
-                raise CliError(f"{args.as_email} is not a program lead (program.leads in app.yaml)")
+        email = args.as_email.strip().lower() if args.as_email else None
+        program = app.led_program(args.program, lead=email, verb="match")
+        if email is not None:
             lead, _ = await find_or_create_person(session, email=email, now=now)
-            lead_id, reader_zone = lead.id, lead.timezone or app.program.default_timezone
-        plan = await plan_round(session, app.program, now=now)
-        data = round_data(app.program, plan, reader_zone=reader_zone, now=now)
+            lead_id, reader_zone = lead.id, lead.timezone or app.programs.default_timezone
+        plan = await plan_round(session, program, now=now)
+        data = round_data(program, plan, reader_zone=reader_zone, now=now)
         entries = data["proposals"]
         chosen = _numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
-        positions = await waitlist_positions(session, app.program)
+        positions = await waitlist_positions(session, program)
         result = None
         if not args.dry_run and not entries:
-            await remember_round(session, app.program, plan=plan, now=now)
+            await remember_round(session, program, plan=plan, now=now)
         if not args.dry_run and entries:
             result = await approve(
                 session,
-                program=app.program,
+                program=program,
                 lead_id=lead_id,
                 actor=args.as_email.strip().lower() if args.as_email else "cli",
                 batch=data["batch"],
@@ -465,7 +502,7 @@ async def _match(args: argparse.Namespace, env: Environment) -> int:
                 held=[e["mentee"] for i, e in enumerate(entries) if i not in set(chosen)],
                 now=now,
             )
-    blind = app.program.matching.blind_review
+    blind = program.matching.blind_review
     if args.json:
         report = {
             "problem": plan.problem,
@@ -550,8 +587,13 @@ async def _by_hand(
     async with open_app(env) as app:
         now = app.engine.clock.now()
         result: LeadResult | None = None
+        program = (
+            app.led_program(args.program, lead=email, verb=action)
+            if app.programs.is_lead(email)
+            else None
+        )
         async with app.database.session() as session:
-            if not app.program.is_lead(email):
+            if program is None:
                 # The attempt is audited: the transaction commits before the refusal.
                 await record(
                     session,
@@ -563,20 +605,20 @@ async def _by_hand(
                     detail={"channel": "cli"},
                 )
             else:
-                mentee = await one_person(session, app.program, typed=args.mentee, role=Role.MENTEE)
-                mentor = await one_person(session, app.program, typed=args.mentor, role=Role.MENTOR)
+                mentee = await one_person(session, program, typed=args.mentee, role=Role.MENTEE)
+                mentor = await one_person(session, program, typed=args.mentor, role=Role.MENTOR)
                 if isinstance(mentee, str):
                     raise CliError(mentee)
                 if isinstance(mentor, str):
                     raise CliError(mentor)
                 lead, _ = await find_or_create_person(session, email=email, now=now)
                 result = await act(
-                    session, app.program, mentee=mentee, mentor=mentor, lead=lead, now=now
+                    session, program, mentee=mentee, mentor=mentor, lead=lead, now=now
                 )
         if result is None:
             raise CliError(
-                f"{args.as_email} is not a program lead of {app.program.name}; "
-                f"{action} is for the leads listed in program.leads"
+                f"{args.as_email} is not a program lead; {action} is for the program's leads "
+                "and the global leads in app.yaml"
             )
     if not result.done:
         raise CliError(result.as_line())
@@ -601,12 +643,12 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
     now = _instant(args.now, env)
     summaries: SummaryReport | None = None
     async with open_app(env) as app:
-        report = await run_due(app.database, app.program, now=now)
+        report = await run_due(app.database, app.programs, now=now)
         summarizer = _summarizer(env)
         if summarizer is not None:
             try:
                 summaries = await summarize_due(
-                    app.database, app.program, summarizer=summarizer, now=now
+                    app.database, app.programs, summarizer=summarizer, now=now
                 )
             finally:
                 await summarizer.aclose()
@@ -650,7 +692,7 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
 
 async def _demo(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
-        summary = await load_demo(session, app.program, now=app.engine.clock.now())
+        summary = await load_demo(session, app.programs.first, now=app.engine.clock.now())
     if not summary.loaded:
         print(f"The directory already has {summary.people} people; demo data not loaded.")
     else:
@@ -771,6 +813,9 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument(
         "--as", dest="as_email", metavar="EMAIL", help="the program lead approving (recorded)"
     )
+    match.add_argument(
+        "--program", metavar="ID", help="the program (default: the only one you lead)"
+    )
 
     for name, handler, help_text in (
         ("pair", _pair, "propose one mentee to one mentor outside a round (program leads)"),
@@ -787,6 +832,9 @@ def build_parser() -> argparse.ArgumentParser:
         by_hand.add_argument(
             "--as", dest="as_email", required=True, metavar="EMAIL", help="the program lead"
         )
+        by_hand.add_argument(
+            "--program", metavar="ID", help="the program (default: the only one you lead)"
+        )
 
     report = add(
         "report",
@@ -799,6 +847,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="default: table"
+    )
+    report.add_argument(
+        "--program", metavar="ID", help="the program (default: the only one you lead)"
     )
     audit = add(
         "audit", _audit, "list who did what and when: reports, approvals, pairs by hand, erasures"

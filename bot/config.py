@@ -25,10 +25,12 @@ from handlers import (
     FixedClock,
     Location,
     Problem,
-    Program,
+    ProgramFile,
+    Programs,
     SystemClock,
-    check_program,
+    check_file,
     program_notes,
+    resolve,
 )
 from storage import DEFAULT_DATABASE_URL
 
@@ -219,7 +221,7 @@ class SettingsError(Exception):
     """An environment variable that cannot work; the message says which and why."""
 
 
-def load_program(path: str | Path) -> Program:
+def load_programs(path: str | Path) -> Programs:
     """Read, validate and resolve a program file.
 
     Raises:
@@ -234,10 +236,10 @@ def load_program(path: str | Path) -> Program:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProgramFileError([f"{path}: cannot read the file ({exc})"]) from None
-    return parse_program(text, source=str(path))
+    return parse_programs(text, source=str(path))
 
 
-def check_program_file(path: str | Path) -> tuple[Program, list[str]]:
+def check_program_file(path: str | Path) -> tuple[Programs, list[str]]:
     """Load a program file as :func:`load_program` does, with notes on what was adjusted.
 
     Returns:
@@ -247,14 +249,15 @@ def check_program_file(path: str | Path) -> tuple[Program, list[str]]:
         ProgramFileError: the file is missing, not YAML, or not a valid program.
     """
     path = Path(path)
-    program = load_program(path)
+    programs = load_programs(path)
     # The file was just read successfully; reading it again for locations is cheap.
     text = path.read_text(encoding="utf-8")
     root = yaml.compose(text, Loader=yaml.SafeLoader)
-    return program, _format(program_notes(program), root, str(path))
+    file = ProgramFile.model_validate(yaml.safe_load(text))
+    return programs, _format(program_notes(file), root, str(path))
 
 
-def parse_program(text: str, *, source: str = "app.yaml") -> Program:
+def parse_programs(text: str, *, source: str = "app.yaml") -> Programs:
     """Validate program-file text; see :func:`load_program`."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -270,15 +273,15 @@ def parse_program(text: str, *, source: str = "app.yaml") -> Program:
             [f"{source}:1: the file must be a mapping of settings (program:, competencies:, ...)"]
         )
     try:
-        program = Program.model_validate(data)
+        file = ProgramFile.model_validate(data)
     except ValidationError as exc:
         problems = [_from_pydantic(error) for error in exc.errors()]
         problems += _cross_field_problems_despite(data, exc, already=problems)
         raise ProgramFileError(_format(problems, root, source)) from None
-    problems = check_program(program)
+    problems = check_file(file)
     if problems:
         raise ProgramFileError(_format(problems, root, source))
-    return program
+    return resolve(file)
 
 
 def _cross_field_problems_despite(
@@ -307,7 +310,7 @@ def _cross_field_problems_despite(
             if not _cut(copy, loc, origins, cut):
                 return []
         try:
-            program = Program.model_validate(copy)
+            file = ProgramFile.model_validate(copy)
         except ValidationError as again:
             errors = again.errors()
             continue
@@ -316,7 +319,7 @@ def _cross_field_problems_despite(
         return []
     seen = {p.loc for p in already}
     found = []
-    for problem in check_program(program):
+    for problem in check_file(file):
         loc = _original(problem.loc, origins)
         near = any(loc[: len(c)] == c or c[: len(loc)] == loc for c in cut)
         if not near and loc not in seen:
@@ -487,7 +490,7 @@ def _line_of(root: yaml.Node | None, loc: Location) -> int | None:
 
 def _all_setting_names() -> list[str]:
     names: set[str] = set()
-    pending: list[type[BaseModel]] = [Program]
+    pending: list[type[BaseModel]] = [ProgramFile]
     seen: set[type[BaseModel]] = set()
     while pending:
         model = pending.pop()
@@ -516,6 +519,12 @@ def _from_pydantic(error: Any) -> Problem:
     value = error.get("input")
     if kind == "missing":
         message = "this setting is required"
+    elif kind == "extra_forbidden" and "eligibility" in loc:
+        message = (
+            f"{str(loc[-1])!r} is not a field of the directory; eligibility rules use "
+            "department, level, location, title, manager, or attributes (any imported "
+            "column, e.g. attributes: {hipo: yes})"
+        )
     elif kind == "extra_forbidden":
         name = str(loc[-1]) if loc else ""
         close = difflib.get_close_matches(name, _all_setting_names(), n=1)

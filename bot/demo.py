@@ -277,8 +277,10 @@ async def load_demo(session: AsyncSession, program: Program, *, now: datetime) -
     for person, department in senior:
         if len(people) // 3 <= mentors:
             break
-        answers = {q.id: _answer(q, rng, department) for q in program.intake.mentor}
-        capacity_q = next(q for q in program.intake.mentor if q.meaning is Meaning.CAPACITY)
+        answers = {q.id: _answer(q, rng, department) for q in program.intake.for_role(Role.MENTOR)}
+        capacity_q = next(
+            q for q in program.intake.for_role(Role.MENTOR) if q.meaning is Meaning.CAPACITY
+        )
         assert person.id is not None
         session.add(
             Enrollment(
@@ -295,7 +297,7 @@ async def load_demo(session: AsyncSession, program: Program, *, now: datetime) -
         mentors += 1
     juniors = [(p, d) for p, d in people if (p.level or 0) <= 4 and p.email != DEMO_EMPLOYEE]
     for waited, (person, department) in enumerate(rng.sample(juniors, DEMO_MENTEES)):
-        answers = {q.id: _answer(q, rng, department) for q in program.intake.mentee}
+        answers = {q.id: _answer(q, rng, department) for q in program.intake.for_role(Role.MENTEE)}
         since = now - timedelta(days=3 * waited)  # some have waited longer than others
         assert person.id is not None
         session.add(

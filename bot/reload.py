@@ -13,19 +13,19 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import ProgramFileError, load_program
+from bot.config import ProgramFileError, load_programs
 from bot.runtime import Runtime
-from handlers import Program
+from handlers import Programs
 
 log = logging.getLogger(__name__)
 #: How often ``serve`` looks at the program file's size and modification time.
 POLL_SECONDS = 2.0
 
 
-def use_program(runtime: Runtime, program: Program) -> None:
-    """Put ``program`` in force: the next turn, tick and report read it."""
-    runtime.program = program
-    runtime.engine.program = program
+def use_programs(runtime: Runtime, programs: Programs) -> None:
+    """Put ``programs`` in force: the next turn, tick and report read them."""
+    runtime.programs = programs
+    runtime.engine.programs = programs
 
 
 @dataclass
@@ -68,7 +68,7 @@ class ProgramWatcher:
             return False
         self._digest = digest
         try:
-            program = load_program(self.path)
+            programs = load_programs(self.path)
         except ProgramFileError as exc:
             log.error(
                 "program file %s refused; the last good program stays in force:\n%s",
@@ -76,19 +76,19 @@ class ProgramWatcher:
                 "\n".join(exc.lines),
             )
             return False
-        before = self.runtime.program
-        if program == before:
+        before = self.runtime.programs
+        if programs == before:
             # The first look, or an edit that changed nothing (a comment, a reformat): the
             # program in force already says this.
             return False
-        use_program(self.runtime, program)
+        use_programs(self.runtime, programs)
         # A warning, so it shows at the default level: who may run lead commands changed.
         log.warning(
             "program file %s reloaded: %s (%d leads%s)",
             self.path,
-            program.name,
-            len(program.leads),
-            _lead_change(before, program),
+            ", ".join(program.name for program in programs),
+            len(_leads(programs)),
+            _lead_change(before, programs),
         )
         return True
 
@@ -115,9 +115,13 @@ def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def _lead_change(before: Program, after: Program) -> str:
+def _leads(programs: Programs) -> set[str]:
+    return {lead for program in programs for lead in program.leads}
+
+
+def _lead_change(before: Programs, after: Programs) -> str:
     """How many leads came and went, for the log (counts, not addresses)."""
-    old, new = set(before.leads), set(after.leads)
+    old, new = _leads(before), _leads(after)
     added, removed = len(new - old), len(old - new)
     if not added and not removed:
         return ""

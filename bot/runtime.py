@@ -16,7 +16,7 @@ from bot.slack.sender import SlackSender
 from bot.teams.app import TeamsChannel
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
-from handlers import Clock, Engine, Program, Sender, Summarizer, SystemClock, build_engine
+from handlers import Clock, Engine, Programs, Sender, Summarizer, SystemClock, build_engine
 from scheduler.outbox import OutboxWorker
 from storage import Database
 
@@ -25,7 +25,7 @@ from storage import Database
 class Runtime:
     """Everything a running bot holds: the composition root's product."""
 
-    program: Program
+    programs: Programs
     database: Database
     engine: Engine
     clock: Clock
@@ -39,7 +39,7 @@ class Runtime:
 
 def build_runtime(
     *,
-    program: Program,
+    programs: Programs,
     database: Database,
     slack: SlackSettings | None,
     teams: TeamsSettings | None = None,
@@ -51,7 +51,7 @@ def build_runtime(
     """Wire the engine, the channels that are configured, and the outbox worker.
 
     Args:
-        program: The program.
+        programs: The programs of the program file.
         database: The database.
         slack: Slack settings, or None for Slack off.
         teams: Teams settings, or None for Teams off.
@@ -62,7 +62,7 @@ def build_runtime(
     """
     clock = clock or SystemClock()
     engine = build_engine(
-        program=program, database=database, clock=clock, summaries=summarizer is not None
+        programs=programs, database=database, clock=clock, summaries=summarizer is not None
     )
     senders: list[Sender] = []
     channel = None
@@ -78,5 +78,5 @@ def build_runtime(
         senders.append(TeamsSender(teams_channel, clock=clock))
     worker = OutboxWorker(database=database, senders=senders, clock=clock)
     return Runtime(
-        program, database, engine, clock, Metrics(), worker, channel, teams_channel, summarizer
+        programs, database, engine, clock, Metrics(), worker, channel, teams_channel, summarizer
     )

@@ -162,7 +162,7 @@ async def tick(runtime: Runtime) -> None:
     holds up other messages; what they queue goes out on the next tick.
     """
     try:
-        due = await run_due(runtime.database, runtime.program, now=runtime.clock.now())
+        due = await run_due(runtime.database, runtime.programs, now=runtime.clock.now())
         if due.total:
             log.info("tick: due work %s", json.dumps(due.as_dict()))
         summaries = asyncio.ensure_future(_summaries(runtime))
@@ -189,7 +189,7 @@ async def _summaries(runtime: Runtime) -> None:
     try:
         report = await summarize_due(
             runtime.database,
-            runtime.program,
+            runtime.programs,
             summarizer=runtime.summarizer,
             now=runtime.clock.now(),
         )

@@ -45,7 +45,7 @@ async def run_shell(
             session,
             email=email,
             now=engine.clock.now(),
-            timezone=engine.program.default_timezone,
+            timezone=engine.programs.default_timezone,
         )
     assert person.id is not None
     person_id = person.id

@@ -66,21 +66,27 @@ from handlers.core.ports import (
     group_sender,
 )
 from handlers.core.program import (
-    Location,
     Meaning,
-    Problem,
     Program,
+    Programs,
+    ProgramType,
     Question,
     QuestionType,
-    check_program,
+)
+from handlers.core.program_file import (
+    Location,
+    Problem,
+    ProgramFile,
+    check_file,
     program_notes,
+    resolve,
 )
 from handlers.core.refs import NotASelection, option_index, parse_ref, parse_selection
 from handlers.cycle.batch import CycleReport
 from handlers.cycle.due_pass import process_due
 from handlers.cycle.pause import resume_due_pauses
 from handlers.cycle.schedule import DueWork
-from handlers.intake.form import INTAKE_FORM
+from handlers.intake.form import INTAKE_FORM, intake_target
 from handlers.matching.by_hand import LeadResult, lift_exclusion, one_person, pair_by_hand
 from handlers.matching.lapses import expire_proposals, remind_lapsing
 from handlers.matching.review import approve, plan_round, remember_round, round_data
@@ -134,6 +140,9 @@ __all__ = [
     "Point",
     "Problem",
     "Program",
+    "ProgramFile",
+    "ProgramType",
+    "Programs",
     "Prompt",
     "PromptKind",
     "Question",
@@ -163,7 +172,7 @@ __all__ = [
     "build_engine",
     "cell_text",
     "chat_messages",
-    "check_program",
+    "check_file",
     "count_by_status",
     "delivered",
     "enqueue",
@@ -180,6 +189,7 @@ __all__ = [
     "group_sender",
     "home",
     "import_people",
+    "intake_target",
     "is_email",
     "lift_exclusion",
     "log_failure",
@@ -198,6 +208,7 @@ __all__ = [
     "redact",
     "remember_round",
     "remind_lapsing",
+    "resolve",
     "resume_due_pauses",
     "round_data",
     "run_report",

@@ -9,7 +9,7 @@ from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Tu
 from handlers.core.forms import FormFlow
 from handlers.core.messages import Inbound, Option, Reply
 from handlers.core.ports import Clock, SystemClock
-from handlers.core.program import Program
+from handlers.core.program import Programs
 from handlers.cycle.commands import commands as cycle_commands
 from handlers.cycle.leave import LeaveFlow
 from handlers.cycle.reschedule import RescheduleFlow
@@ -36,29 +36,34 @@ from storage import Database, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
 
-def greeting(program: Program, *, first_name: str, standing: str | None = None) -> str:
+def greeting(programs: Programs, *, first_name: str, standing: str | None = None) -> str:
     """The first thing a person reads when they open the conversation.
 
     Args:
-        program: The program the bot runs.
+        programs: The programs the bot runs.
         first_name: How to greet the person.
         standing: Where an enrolled person stands (see :func:`standing`); None for someone
             not enrolled, who is invited to join.
     """
-    hello = f"Hi {first_name}! I'm mentorbot, the assistant for {program.name}."
+    if programs.several:
+        hello = (
+            f"Hi {first_name}! I'm mentorbot, the assistant for the company's mentoring programs."
+        )
+        how = "Type join to see the programs you can join"
+    else:
+        hello = f"Hi {first_name}! I'm mentorbot, the assistant for {programs.first.name}."
+        roles = " or a ".join(r.value for r in programs.first.roles)
+        how = f"Type join to enroll as a {roles}"
     if standing is not None:
         return f"{hello}\n{standing}\nType help for everything I can do."
-    return (
-        f"{hello} Type join to enroll as a mentee or a mentor, status to see where you stand, "
-        "or help for everything I can do."
-    )
+    return f"{hello} {how}, status to see where you stand, or help for everything I can do."
 
 
 async def greeting_for(turn: Turn) -> str:
     """The greeting for this person: where they stand when enrolled, else how to join."""
     first = turn.person.name.split()[0] if turn.person.name else "there"
     text, enrolled = await standing(turn)
-    return greeting(turn.program, first_name=first, standing=text if enrolled else None)
+    return greeting(turn.programs, first_name=first, standing=text if enrolled else None)
 
 
 async def welcome(engine: Engine, inbound: Inbound) -> str:
@@ -68,7 +73,7 @@ async def welcome(engine: Engine, inbound: Inbound) -> str:
         if person is None:
             return "I can't find you in the company directory; ask the program lead."
         return await greeting_for(
-            Turn(session, engine.program, person, inbound, engine.clock.now())
+            Turn(session, engine.programs, person, inbound, engine.clock.now())
         )
 
 
@@ -79,12 +84,12 @@ async def _hello(turn: Turn, args: list[str]) -> Outcome:
 async def standing(turn: Turn) -> tuple[str, bool]:
     """Where the person stands, in sentences, and whether they are enrolled at all."""
     assert turn.person.id is not None
-    enrollments = await enrollments_of(turn.session, turn.person.id, program=turn.program.id)
+    enrollments = await enrollments_of(turn.session, turn.person.id, program=None)
     active = [e for e in enrollments if e.status != EnrollmentStatus.LEFT]
-    name = turn.program.name
     if not active:
+        where = "any program" if turn.programs.several else turn.programs.first.name
         return (
-            f"You're not enrolled in {name} yet. Type join to start; it takes about two minutes.",
+            f"You're not enrolled in {where} yet. Type join to start; it takes about two minutes.",
             False,
         )
     lines = []
@@ -95,7 +100,8 @@ async def standing(turn: Turn) -> tuple[str, bool]:
         )
         if enrollment.status == EnrollmentStatus.PAUSED:
             phrase += _pause_end(turn, enrollment.paused_until)
-        lines.append(f"You're {phrase} (since {since}).")
+        where = f" in {turn.programs.of(enrollment.program).name}" if turn.programs.several else ""
+        lines.append(f"You're {phrase}{where} (since {since}).")
     lines += paused_for_lapses(active)
     lines += await pairing_lines(turn)
     lines += await cycle_lines(turn)
@@ -112,7 +118,7 @@ def _pause_end(turn: Turn, paused_until: datetime | None) -> str:
     """When a pause ends, as the tail of the paused phrase: ``until Sun 10 Jan``."""
     if paused_until is None:
         return " until you type resume"
-    zone = zone_of(turn.person, turn.program.default_timezone)
+    zone = zone_of(turn.person, turn.programs.default_timezone)
     return f" until {day_label(local_date(paused_until, zone))}"
 
 
@@ -127,13 +133,18 @@ async def home(engine: Engine, inbound: Inbound) -> list[Reply]:
         person = await session.get(Person, inbound.person_id)
         if person is None:
             return [Reply("I can't find you in the company directory; ask the program lead.")]
-        turn = Turn(session, engine.program, person, inbound, engine.clock.now())
+        turn = Turn(session, engine.programs, person, inbound, engine.clock.now())
         text, enrolled = await standing(turn)
-    program = engine.program
+    programs = engine.programs
     actions = [Option("status", "Status"), Option("help", "Help")]
     actions.insert(0, Option("join", "Update my answers" if enrolled else "Join the program"))
+    if programs.several:
+        about = "\n".join(f"• {p.name}: {p.description or p.type.value}" for p in programs)
+        title = "Mentoring programs"
+    else:
+        about, title = programs.first.description or programs.first.name, programs.first.name
     return [
-        Reply(program.description or program.name, title=program.name),
+        Reply(about, title=title),
         Reply(
             text.replace("Type join to update your answers.", "").strip(), actions=tuple(actions)
         ),
@@ -142,7 +153,7 @@ async def home(engine: Engine, inbound: Inbound) -> list[Reply]:
 
 def build_engine(
     *,
-    program: Program,
+    programs: Programs,
     database: Database,
     clock: Clock | None = None,
     summaries: bool = False,
@@ -166,7 +177,8 @@ def build_engine(
     engine: Engine
 
     async def _help(turn: Turn, args: list[str]) -> Outcome:
-        lines = [f"Here's what I can do in {turn.program.name}:"]
+        where = "the mentoring programs" if turn.programs.several else turn.programs.first.name
+        lines = [f"Here's what I can do in {where}:"]
         for command in engine.commands_for(turn.person):
             if not command.listed:
                 continue
@@ -184,7 +196,7 @@ def build_engine(
             "join",
             "enroll, or update your answers",
             intake.start,
-            usage="[mentee|mentor]",
+            usage="[PROGRAM] [ROLE]",
             aliases=("enroll", "enrol", "signup"),
         ),
         Command("status", "where you stand in the program", _status),
@@ -202,7 +214,7 @@ def build_engine(
         Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
     ]
     engine = Engine(
-        program=program,
+        programs=programs,
         database=database,
         commands=commands,
         flows=flows,

@@ -34,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import (
     CycleReport,
     DueWork,
-    Program,
+    Programs,
     expire_notes,
     expire_proposals,
     log_failure,
@@ -44,7 +44,7 @@ from handlers import (
 )
 from scheduler.claims import Claimed, Leases, choose, claim, lease_until, lock_in
 from storage import Database, DueStatus
-from storage.tables import DUE
+from storage.tables import DUE, ENROLLMENT
 
 log = logging.getLogger(__name__)
 #: How long a claim is a tick's own before another may take the items.
@@ -126,7 +126,11 @@ async def claim_due(
 
 
 async def process_claimed(
-    session: AsyncSession, program: Program, *, claimed: Sequence[Claimed[DueWork]], now: datetime
+    session: AsyncSession,
+    programs: Programs,
+    *,
+    claimed: Sequence[Claimed[DueWork]],
+    now: datetime,
 ) -> CycleReport:
     """Process the claimed items that are still ours, in the session's transaction.
 
@@ -137,7 +141,7 @@ async def process_claimed(
     mine = await lock_in(await session.connection(), DUE_ITEMS, claimed=claimed)
     if not mine:
         return CycleReport()
-    return await process_due(session, program, items=[c.work for c in mine], now=now)
+    return await process_due(session, programs, items=[c.work for c in mine], now=now)
 
 
 def _due_work(row: sa.Row[*tuple[Any, ...]]) -> DueWork:
@@ -152,7 +156,7 @@ def _due_work(row: sa.Row[*tuple[Any, ...]]) -> DueWork:
 
 async def run_due(
     database: Database,
-    program: Program,
+    programs: Programs,
     *,
     now: datetime,
     batch: int = BATCH,
@@ -168,23 +172,33 @@ async def run_due(
     """
     report = DueReport()
     async with database.session() as session:
-        report.lapsed = await expire_proposals(session, program, now=now)
+        every = programs.with_ids(await stored_program_ids(session))
+    for program in every:
+        async with database.session() as session:
+            report.lapsed += await expire_proposals(session, program, now=now)
+        async with database.session() as session:
+            report.reminded += await remind_lapsing(session, program, now=now)
+        async with database.session() as session:
+            report.resumed += await resume_due_pauses(session, program, now=now)
     async with database.session() as session:
-        report.reminded = await remind_lapsing(session, program, now=now)
-    async with database.session() as session:
-        report.resumed = await resume_due_pauses(session, program, now=now)
-    async with database.session() as session:
-        report.notes_expired = await expire_notes(session, program, now=now)
+        report.notes_expired = await expire_notes(session, programs.first, now=now)
     loops = 1 if database.is_sqlite else max(1, workers)
     await asyncio.gather(
-        *(_work(database, program, now, batch, lease, report) for _ in range(loops))
+        *(_work(database, programs, now, batch, lease, report) for _ in range(loops))
     )
     return report
 
 
+async def stored_program_ids(session: AsyncSession) -> set[str]:
+    """Every program id the database's enrollments name (archived programs included)."""
+    conn = await session.connection()
+    rows = await conn.execute(sa.select(ENROLLMENT.c.program).distinct())
+    return {row.program for row in rows}
+
+
 async def _work(
     database: Database,
-    program: Program,
+    programs: Programs,
     now: datetime,
     batch: int,
     lease: timedelta,
@@ -203,13 +217,13 @@ async def _work(
                     if not rows:
                         return
                     chosen = [Claimed(_due_work(row), None) for row in rows]
-                    done = await process_claimed(session, program, claimed=chosen, now=now)
+                    done = await process_claimed(session, programs, claimed=chosen, now=now)
             else:
                 claimed = await claim_due(database, now, batch=batch, lease=lease)
                 if not claimed:
                     return
                 async with database.session() as session:
-                    done = await process_claimed(session, program, claimed=claimed, now=now)
+                    done = await process_claimed(session, programs, claimed=claimed, now=now)
         except Exception as exc:
             # The items stay claimed until the lease runs out, then a later pass retries.
             # By type and code location only: a database error can quote a note or answer.

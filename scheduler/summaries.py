@@ -39,6 +39,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import (
     Owner,
     Program,
+    Programs,
     Reply,
     Summarizer,
     Summary,
@@ -145,7 +146,7 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 async def summarize_due(
     database: Database,
-    program: Program,
+    programs: Programs,
     *,
     summarizer: Summarizer,
     now: datetime,
@@ -159,7 +160,7 @@ async def summarize_due(
 
     Args:
         database: The database.
-        program: The program (for delivery in each person's working hours).
+        programs: The programs (a pairing's, for delivery in each person's working hours).
         summarizer: The model.
         now: The instant of the pass.
         batch: Most summaries claimed by this pass.
@@ -181,7 +182,7 @@ async def summarize_due(
             result = await _ask(summarizer, item.work, model_timeout)
         try:
             async with database.session() as session:
-                await _store(session, program, item, result, now, report, max_attempts)
+                await _store(session, programs, item, result, now, report, max_attempts)
         except Exception as exc:  # the lease runs out and a later pass tries again
             report.errors += 1
             log.warning(
@@ -313,6 +314,7 @@ class _Pair:
     mentee: str
     mentor: str
     agreed: bool
+    program: str
 
 
 async def _pair(session: AsyncSession, pairing_id: int) -> _Pair | None:
@@ -327,6 +329,7 @@ async def _pair(session: AsyncSession, pairing_id: int) -> _Pair | None:
             mentor.c.name,
             PAIRING.c.mentee_consent,
             PAIRING.c.mentor_consent,
+            PAIRING.c.program,
         )
         .join(mentee, mentee.c.id == PAIRING.c.mentee_id)
         .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
@@ -336,12 +339,12 @@ async def _pair(session: AsyncSession, pairing_id: int) -> _Pair | None:
     row = (await conn.execute(locked(query, of=PAIRING))).first()
     if row is None:
         return None
-    return _Pair(row[0], row[1], row[2], row[3], bool(row[4]) and bool(row[5]))
+    return _Pair(row[0], row[1], row[2], row[3], bool(row[4]) and bool(row[5]), row[6])
 
 
 async def _store(
     session: AsyncSession,
-    program: Program,
+    programs: Programs,
     claimed: claims.Claimed[_Session],
     result: Summary | SummaryError,
     now: datetime,
@@ -421,7 +424,15 @@ async def _store(
             key = f"summary-failed:{item.id}:{person_id}"
         if item.both_sides:
             key += ":both-sides"
-        await _tell(session, program, person_id, reply, key, now, pairing_id=item.pairing_id)
+        await _tell(
+            session,
+            programs.of(pair.program),
+            person_id,
+            reply,
+            key,
+            now,
+            pairing_id=item.pairing_id,
+        )
     if isinstance(result, Summary):
         report.written += 1
     else:

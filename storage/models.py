@@ -20,10 +20,16 @@ def _person_id() -> sa.Column:  # type: ignore[type-arg]
 
 
 class Role(StrEnum):
-    """The two sides of a mentoring pairing."""
+    """The part a person takes in a program.
+
+    One-to-one and reverse programs pair a mentee with a mentor; a peer program's people
+    all enrol as ``peer`` and are paired with each other (stored as a pairing's mentee and
+    mentor sides, in no meaningful order).
+    """
 
     MENTEE = "mentee"
     MENTOR = "mentor"
+    PEER = "peer"
 
 
 class EnrollmentStatus(StrEnum):
@@ -392,6 +398,8 @@ class DueItem(SQLModel, table=True):
             sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False
         )
     )
+    #: The program of the pairing (set on insert, see ``handlers.cycle.schedule.insert_due``).
+    program: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     kind: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     due_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
@@ -561,6 +569,8 @@ class Feedback(SQLModel, table=True):
             sa.Integer, sa.ForeignKey("pairing.id", ondelete="CASCADE"), nullable=False, index=True
         )
     )
+    #: The program of the pairing (set on insert, see ``handlers.sessions.feedback``).
+    program: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, index=True))
     session_log_id: int | None = Field(
         default=None,
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("session_log.id", ondelete="SET NULL")),
@@ -577,6 +587,30 @@ class Feedback(SQLModel, table=True):
     answers: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType))
     asked_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     answered_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
+
+
+class Invitation(SQLModel, table=True):
+    """A lead's invitation into a program: what opens an invite-only program to a person.
+
+    One per person and program (inviting again changes nothing); it stays after they join,
+    as the record of why they could.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (sa.UniqueConstraint("program", "person_id", name="one_invitation_each"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    person_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    invited_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id", ondelete="SET NULL")),
+    )
+    invited_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
 
 
 class AuditEntry(SQLModel, table=True):

@@ -18,6 +18,7 @@ from storage.models import (
     ConversationRef,
     Enrollment,
     EnrollmentStatus,
+    Pairing,
     Person,
     PlatformAccount,
     ProcessedEvent,
@@ -32,12 +33,13 @@ async def person_by_email(session: AsyncSession, email: str) -> Person | None:
 
 
 async def enrollments_of(
-    session: AsyncSession, person_id: int, *, program: str
+    session: AsyncSession, person_id: int, *, program: str | None
 ) -> list[Enrollment]:
-    """A person's enrollments in one program, mentee first."""
-    result = await session.exec(
-        select(Enrollment).where(Enrollment.person_id == person_id, Enrollment.program == program)
-    )
+    """A person's enrollments in one program (None: in every program), mentee first."""
+    statement = select(Enrollment).where(Enrollment.person_id == person_id)
+    if program is not None:
+        statement = statement.where(Enrollment.program == program)
+    result = await session.exec(statement.order_by(Enrollment.id))  # type: ignore[arg-type]
     return sorted(result.all(), key=lambda e: e.role != Role.MENTEE)
 
 
@@ -294,3 +296,25 @@ def locked(query: Locked, *, skip_locked: bool = False, of: sa.Table | None = No
     IMMEDIATE, see storage.database), so the query reads as it is.
     """
     return query.with_for_update(skip_locked=skip_locked, of=of)
+
+
+async def with_programs(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows about pairings (``pairing_id``), each given its pairing's ``program``.
+
+    Due items and feedback requests name their program so that scheduling and reports
+    can tell programs apart; the pairing is the one source of it. A row that names its
+    program already keeps it.
+    """
+    missing = {r["pairing_id"] for r in rows if not r.get("program")}
+    found: dict[int, str] = {}
+    if missing:
+        table = Pairing.__table__  # type: ignore[attr-defined]
+        result = await conn.execute(
+            sa.select(table.c.id, table.c.program).where(table.c.id.in_(sorted(missing)))
+        )
+        found = {row.id: row.program for row in result}
+    return [
+        r if r.get("program") else {**r, "program": found.get(r["pairing_id"], "")} for r in rows
+    ]

@@ -12,6 +12,7 @@ from storage.models import (
     DueItem,
     Enrollment,
     Feedback,
+    Invitation,
     Milestone,
     Outbox,
     Pairing,
@@ -24,6 +25,7 @@ from storage.models import (
 DUE: sa.Table = DueItem.__table__  # type: ignore[attr-defined]
 ENROLLMENT: sa.Table = Enrollment.__table__  # type: ignore[attr-defined]
 FEEDBACK: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
+INVITATION: sa.Table = Invitation.__table__  # type: ignore[attr-defined]
 MILESTONE: sa.Table = Milestone.__table__  # type: ignore[attr-defined]
 OUTBOX: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
 PAIRING: sa.Table = Pairing.__table__  # type: ignore[attr-defined]

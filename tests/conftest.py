@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import load_program
-from handlers.core.program import Program
+from bot.config import load_programs
+from handlers.core.program import Program, Programs
 from storage import Database
 from tests import postgres
 
@@ -86,7 +86,17 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def program() -> Program:
     """The shipped sample program (app.yaml)."""
-    return load_program(ROOT / "app.yaml")
+    return load_programs(ROOT / "app.yaml").first
+
+
+#: A file with several programs: one-to-one, reverse, peer, and an invite-only cohort pilot.
+SEVERAL_PROGRAMS = ROOT / "tests" / "fixtures" / "programs.yaml"
+
+
+@pytest.fixture(scope="session")
+def programs() -> Programs:
+    """Several programs at once (tests/fixtures/programs.yaml), with a global lead."""
+    return load_programs(SEVERAL_PROGRAMS)
 
 
 # -- databases ------------------------------------------------------------------------------

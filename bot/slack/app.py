@@ -55,6 +55,8 @@ from handlers import (
     Form,
     FormResult,
     Inbound,
+    Program,
+    Programs,
     Reply,
     Report,
     Submission,
@@ -63,6 +65,7 @@ from handlers import (
     error_type,
     find_or_create_person,
     home,
+    intake_target,
     log_failure,
 )
 from storage import Database, Role
@@ -527,12 +530,9 @@ class SlackChannel:
             text = blocks.plain_text(str(command.get("text") or "")).strip() or "help"
             word = text.split()[0].lower()
             in_dm = command.get("channel_name") == "directmessage"
-            if word in ("join", "enroll", "enrol", "signup"):
-                roles = [r.value for r in self.engine.program.roles]
-                wanted = text.split()[1:2]
-                if wanted and wanted[0].lower().rstrip("s") in roles:
-                    roles = [wanted[0].lower().rstrip("s")]
-                await ack(blocks=blocks.form_offer(roles), text="Prefer one form?")
+            refs = _form_refs(self.engine.programs, text.split()[1:])
+            if word in ("join", "enroll", "enrol", "signup") and refs:
+                await ack(blocks=blocks.form_offer(refs), text="Prefer one form?")
             elif in_dm:
                 await ack()
             else:
@@ -603,10 +603,10 @@ class SlackChannel:
         async def on_intake_submit(
             ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
         ) -> None:
-            """The intake modal: its role travels as the view's metadata."""
-            role = view.get("private_metadata")
-            known = any(r.value == role for r in self.engine.program.roles)
-            metadata = (INTAKE_FORM, str(role)) if known else None
+            """The intake modal: its program and role travel as the view's metadata."""
+            ref = str(view.get("private_metadata") or "")
+            known = intake_target(self.engine.programs, ref) is not None
+            metadata = (INTAKE_FORM, ref) if known else None
             await self._submit_view(ack, body, view=view, metadata=metadata)
 
         @app.view(blocks.FORM_VIEW)
@@ -636,19 +636,20 @@ class SlackChannel:
         except SlackApiError as exc:
             log.warning("slack: could not mark a question answered: %s", exc.response.get("error"))
 
-    async def _open_form(self, body: dict[str, Any], role_name: str) -> None:
+    async def _open_form(self, body: dict[str, Any], ref: str) -> None:
         team, user = _team(body), str((body.get("user") or {}).get("id", ""))
-        program = self.engine.program
-        role = next((r for r in program.roles if r.value == role_name), None)
-        if role is None:
+        target = intake_target(self.engine.programs, ref)
+        if target is None:
             return
+        program, role = target
         try:
             person_id, _ = await self.identify(team, user)
         except UserError as problem:
             await self._tell(team, user, str(problem))
             return
-        answers = await self._saved_answers(person_id, role)
+        answers = await self._saved_answers(person_id, program, role)
         view = blocks.intake_modal(
+            ref=f"{program.id}:{role.value}",
             role=role.value,
             questions=program.intake.for_role(role),
             answers=answers,
@@ -656,9 +657,9 @@ class SlackChannel:
         )
         await self.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
 
-    async def _saved_answers(self, person_id: int, role: Role) -> dict[str, Any]:
+    async def _saved_answers(self, person_id: int, program: Program, role: Role) -> dict[str, Any]:
         async with self.database.session() as session:
-            enrollments = await enrollments_of(session, person_id, program=self.engine.program.id)
+            enrollments = await enrollments_of(session, person_id, program=program.id)
         existing = with_role(enrollments, role)
         return dict(existing.answers) if existing is not None else {}
 
@@ -815,3 +816,22 @@ def _where(error: BaseException) -> str:
         return error_type(error)
     last = frames[-1]
     return f"{error_type(error)} at {Path(last.filename).name}:{last.lineno} in {last.name}"
+
+
+def _form_refs(programs: Programs, words: list[str]) -> list[tuple[str, str]]:
+    """The intake forms ``join WORDS`` can offer: (ref, role) for the program named (or the
+    only one) and the role named (or each of its roles); none when it is not clear which
+    program, since the chat asks that first."""
+    program = programs.get(words[0].lower()) if words else None
+    if program is not None:
+        words = words[1:]
+    elif programs.several:
+        return []
+    else:
+        program = programs.first
+    if program.archived:
+        return []
+    roles = [r.value for r in program.roles]
+    if words and words[0].lower().rstrip("s") in roles:
+        roles = [words[0].lower().rstrip("s")]
+    return [(f"{program.id}:{role}", role) for role in roles]

@@ -347,16 +347,20 @@ def answered(blocks: list[Block], chosen: str) -> list[Block]:
     return [*kept[:at], note, *kept[at:]]
 
 
-def form_offer(roles: list[str]) -> list[Block]:
-    """The buttons that open the intake as a form instead of a chat."""
+def form_offer(refs: list[tuple[str, str]]) -> list[Block]:
+    """The buttons that open the intake as a form instead of a chat.
+
+    Args:
+        refs: (the form's ref, ``PROGRAM:ROLE``; the role as people read it) per button.
+    """
     buttons = [
         {
             "type": "button",
-            "action_id": f"{FORM}:{role}",
+            "action_id": f"{FORM}:{ref}",
             "text": _plain(f"Answer as a form ({role})"),
-            "value": role,
+            "value": ref,
         }
-        for role in roles
+        for ref, role in refs
     ]
     return [
         {
@@ -444,7 +448,12 @@ def _input_block(question: Question, current: Any) -> Block:
 
 
 def intake_modal(
-    *, role: str, questions: list[Question], answers: dict[str, Any], program_name: str
+    *,
+    ref: str,
+    role: str,
+    questions: list[Question],
+    answers: dict[str, Any],
+    program_name: str,
 ) -> dict[str, Any]:
     """The whole questionnaire of a role as one modal, prefilled with earlier answers."""
     blocks: list[Block] = [
@@ -454,7 +463,7 @@ def intake_modal(
     return {
         "type": "modal",
         "callback_id": FORM_CALLBACK,
-        "private_metadata": role,
+        "private_metadata": ref,
         "title": _plain(f"Join as a {role}", 24),
         "submit": _plain("Save"),
         "close": _plain("Cancel"),

@@ -53,6 +53,7 @@ from handlers import (
     Reply,
     UserError,
     find_or_create_person,
+    greeting,
     is_email,
     log_failure,
 )
@@ -531,18 +532,11 @@ class _MentorBot(TeamsActivityHandler):  # type: ignore[misc]
     ) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id != bot_id for m in members_added):
-            program = self.channel.engine.program
+            # Who joined is not known yet (no directory lookup on install): a plain hello.
+            hello = greeting(self.channel.engine.programs, first_name="there")
             await self.channel._send(
                 turn_context,
-                cards.card_activity(
-                    [
-                        Reply(
-                            f"Hi! I'm mentorbot, the assistant for {program.name}. Type join to "
-                            "enroll as a mentee or a mentor, status to see where you stand, or "
-                            "help for everything I can do."
-                        )
-                    ]
-                ),
+                cards.card_activity([Reply(hello.replace("Hi there!", "Hi!", 1))]),
             )
 
 

@@ -27,7 +27,7 @@ from handlers.core.audit import record
 from handlers.core.errors import UserError
 from handlers.core.messages import Form, Inbound, Reply
 from handlers.core.ports import Clock, SystemClock
-from handlers.core.program import Program
+from handlers.core.program import Programs
 from handlers.core.questions import check_form, quoted
 from handlers.core.refs import parse_ref
 from storage import ConversationState, Database, Person
@@ -67,7 +67,8 @@ class Turn:
     """Everything a command or flow step may use while handling one inbound message."""
 
     session: AsyncSession
-    program: Program
+    #: Every program of the file; a command picks the one of the row at hand.
+    programs: Programs
     person: Person
     inbound: Inbound
     now: datetime
@@ -240,14 +241,14 @@ class Engine:
     """Routes every inbound message of every channel.
 
     Args:
-        program: The program being run.
+        programs: The programs being run.
         database: Where people, enrollments and conversation state live.
         commands: The commands people can type.
         flows: The flows commands can start, by name.
         clock: Where time comes from.
     """
 
-    program: Program
+    programs: Programs
     database: Database
     commands: Sequence[Command]
     flows: dict[str, Flow]
@@ -262,7 +263,7 @@ class Engine:
 
     def commands_for(self, person: Person) -> list[Command]:
         """The commands this person may use, in the order help lists them."""
-        lead = self.program.is_lead(person.email)
+        lead = self.programs.is_lead(person.email)
         return [c for c in self.commands if lead or not c.lead_only]
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
@@ -286,7 +287,7 @@ class Engine:
                     # retry is handled.
                     return TurnResult([], accepted=False)
                 loaded = await self._load(session, inbound)
-                turn = Turn(session, self.program, loaded.person, inbound, now)
+                turn = Turn(session, self.programs, loaded.person, inbound, now)
                 outcome = await self._dispatch(turn, loaded.row)
                 version = await self._store(session, inbound, loaded.row, outcome, turn.now)
         except StaleState:
@@ -321,7 +322,7 @@ class Engine:
                     # rolled back its record, so its retry is checked again).
                     return FormResult([])
                 loaded = await self._load(session, inbound)
-                turn = Turn(session, self.program, loaded.person, inbound, now)
+                turn = Turn(session, self.programs, loaded.person, inbound, now)
                 form = await handler.build(turn, sent.ref)
                 if isinstance(form, Reply):
                     return FormResult([form])
@@ -403,7 +404,7 @@ class Engine:
             row = loaded.row
             if row is None or row.flow not in self.flows:
                 return []
-            turn = Turn(session, self.program, loaded.person, inbound, self.clock.now())
+            turn = Turn(session, self.programs, loaded.person, inbound, self.clock.now())
             flow = self.flows[row.flow]
             state = FlowState(row.flow, row.step, dict(row.data))
             replies = flow.ask(turn, state)
@@ -537,7 +538,7 @@ class Engine:
             return Outcome([Reply("Type help to see what I can do.")], None, changed=False)
         word = words[0].lower().lstrip("/")
         command = self._by_word.get(word)
-        if command is None or (command.lead_only and not self.program.is_lead(turn.person.email)):
+        if command is None or (command.lead_only and not self.programs.is_lead(turn.person.email)):
             if command is not None:
                 # Refused attempts at lead actions are audited (committed with the turn).
                 await record(

@@ -23,7 +23,7 @@ from handlers.core.questions import KEEP, expectation, format_answer, parse_answ
 
 def today_of(turn: Turn) -> Any:
     """The person's own today (dates typed as words are read against it)."""
-    zone = turn.person.timezone or turn.program.default_timezone
+    zone = turn.person.timezone or turn.programs.default_timezone
     return local_date(turn.now, zone)
 
 

@@ -7,11 +7,20 @@ Loading the file, and turning problems into located messages, is bot/'s job
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from storage import Role
@@ -54,6 +63,9 @@ class Meaning(StrEnum):
     HOURS_PER_MONTH = "hours_per_month"
     CAPACITY = "capacity"
     BIO = "bio"
+    #: What a peer can help others with (competencies), as ``competencies`` is what they
+    #: want to develop.
+    STRENGTHS = "strengths"
 
 
 class Competency(_Strict):
@@ -113,14 +125,25 @@ class Question(_Strict):
 
 
 class Intake(_Strict):
-    """The intake questionnaire of each role."""
+    """The intake questionnaire of each role a program takes.
 
-    mentee: list[Question] = Field(min_length=1)
-    mentor: list[Question] = Field(min_length=1)
+    One-to-one and reverse programs ask ``mentee`` and ``mentor``; a peer program asks
+    ``peer`` only (``check_program_file`` says which one a program is missing).
+    """
+
+    mentee: list[Question] | None = Field(default=None, min_length=1)
+    mentor: list[Question] | None = Field(default=None, min_length=1)
+    peer: list[Question] | None = Field(default=None, min_length=1)
 
     def for_role(self, role: Role) -> list[Question]:
-        """The questions of one role, in order."""
-        return self.mentee if role is Role.MENTEE else self.mentor
+        """The questions of one role, in order (none for a role the intake does not ask)."""
+        questions = {Role.MENTEE: self.mentee, Role.MENTOR: self.mentor, Role.PEER: self.peer}
+        return questions[role] or []
+
+    @property
+    def roles(self) -> list[Role]:
+        """The roles this intake has a questionnaire for."""
+        return [role for role in Role if self.for_role(role)]
 
 
 class WorkingHours(_Strict):
@@ -188,7 +211,11 @@ class Matching(_Strict):
     """Matching weights and the rules no proposal may break."""
 
     weights: MatchingWeights = Field(default_factory=MatchingWeights)
+    #: One-to-one: a mentor is at least this many levels above the mentee to score fully
+    #: on seniority; reverse: at least this many below.
     min_level_gap: Annotated[int, Field(ge=0, le=10)] = 1
+    #: Peer programs: the most levels apart two peers may be.
+    max_level_gap: Annotated[int, Field(ge=0, le=20)] = 1
     #: The least fit a pair needs to be proposed in a round (0: any fit will do).
     min_fit: Annotated[float, AfterValidator(_a_fit)] = 0.0
     max_timezone_gap_hours: Annotated[int, Field(ge=0, le=26)] = 8
@@ -309,75 +336,139 @@ class PrivacySettings(_Strict):
     retain_notes_days: Annotated[int, Field(ge=1)] | None = None
 
 
-class ProgramInfo(_Strict):
-    """Who runs the program and who may take part."""
+class ProgramType(StrEnum):
+    """How a program brings people together."""
+
+    #: A more experienced mentor and a mentee (today's pairs).
+    ONE_TO_ONE = "one_to_one"
+    #: The mentor is more junior than the mentee (e.g. juniors mentoring executives on
+    #: technology and culture).
+    REVERSE = "reverse"
+    #: People of a similar level, each enrolled as ``peer``, paired with each other.
+    PEER = "peer"
+
+
+#: The roles of each program type, in the order ``join`` offers them.
+ROLES_OF_TYPE: dict[ProgramType, tuple[Role, ...]] = {
+    ProgramType.ONE_TO_ONE: (Role.MENTEE, Role.MENTOR),
+    ProgramType.REVERSE: (Role.MENTEE, Role.MENTOR),
+    ProgramType.PEER: (Role.PEER,),
+}
+
+
+def _listed(value: object) -> object:
+    """One value written alone (``department: Sales``) as a list of one."""
+    return (
+        [value] if isinstance(value, str | int | float) and not isinstance(value, bool) else value
+    )
+
+
+class LevelRange(_Strict):
+    """The levels a role is open to, both ends included."""
+
+    min: Annotated[int, Field(ge=0, le=100)] | None = None
+    max: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class Rules(_Strict):
+    """Who may join, on the directory's fields and imported attributes.
+
+    Every rule given must hold; within one rule any listed value will do. Text compares
+    case-insensitively; ``title`` matches a title that contains the text ("Engineer"
+    matches "Senior Engineer"); ``manager: true`` means people with reports.
+    """
+
+    department: Annotated[list[str], BeforeValidator(_listed)] | None = None
+    level: LevelRange | None = None
+    location: Annotated[list[str], BeforeValidator(_listed)] | None = None
+    title: Annotated[list[str], BeforeValidator(_listed)] | None = None
+    manager: bool | None = None
+    attributes: dict[str, Annotated[list[str], BeforeValidator(_listed)]] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _values_as_text(cls, value: object) -> object:
+        # YAML reads `hipo: yes` as True and `band: 3` as 3; imported columns are text.
+        if isinstance(value, dict):
+            return {key: _as_text(item) for key, item in value.items()}
+        return value
+
+
+def _as_text(value: object) -> object:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    return value
+
+
+class Eligibility(Rules):
+    """Who may join a program: rules for every role, and rules per role on top.
+
+    ``invite_only`` opens the program only to people a lead invites (``invite``).
+    """
+
+    invite_only: bool = False
+    mentee: Rules | None = None
+    mentor: Rules | None = None
+    peer: Rules | None = None
+
+    def for_role(self, role: Role) -> list[Rules]:
+        """The rule sets that must all hold for someone joining in ``role``."""
+        own = {Role.MENTEE: self.mentee, Role.MENTOR: self.mentor, Role.PEER: self.peer}[role]
+        return [self] if own is None else [self, own]
+
+
+class Cohort(_Strict):
+    """A program whose people enrol in a window and start together.
+
+    ``join`` works from ``enrol_from`` (any time before, when not given) to
+    ``enrol_until``, both days included; ``match`` runs from ``enrol_until``; every
+    pairing's cycle starts on ``starts`` (or the day it is accepted, if later).
+    """
+
+    enrol_from: date | None = None
+    enrol_until: date
+    starts: date
+
+
+class Program(_Strict):
+    """One program, with the shared settings and its own overrides resolved.
+
+    Built from the program file by ``handlers.core.program_file``; every journey reads
+    the program of the enrollment or pairing at hand (see :class:`Programs`).
+    """
 
     id: Annotated[str, Field(pattern=SLUG)]
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
-    leads: list[str] = Field(min_length=1)
+    type: ProgramType = ProgramType.ONE_TO_ONE
+    #: Who runs it: its own leads and the global ones, lower case.
+    leads: list[str] = Field(default_factory=list)
+    #: The global leads among ``leads`` (they see every program).
+    global_leads: list[str] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=lambda: [Role.MENTEE, Role.MENTOR], min_length=1)
-    default_timezone: str = "UTC"
-    min_group_size: Annotated[int, Field(ge=2, le=100)] = 5
-
-    @field_validator("leads")
-    @classmethod
-    def _leads_are_emails(cls, leads: list[str]) -> list[str]:
-        for lead in leads:
-            if not EMAIL_RE.match(lead):
-                raise ValueError(f"{lead!r} is not an email address; list leads by email")
-        return [lead.strip().lower() for lead in leads]
-
-
-class Program(_Strict):
-    """A whole mentorship program as the program file describes it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    #: The file's ``program:`` section: who runs it and who may take part. Read it through
-    #: the properties below (``program.name``, ``program.leads``...).
-    info: ProgramInfo = Field(alias="program")
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    cohort: Cohort | None = None
     competencies: list[Competency] = Field(min_length=1)
     intake: Intake
     cadence: Cadence = Field(default_factory=Cadence)
     matching: Matching = Field(default_factory=Matching)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    default_timezone: str = "UTC"
+    min_group_size: Annotated[int, Field(ge=2, le=100)] = 5
+    #: A program no longer in the file: its history stays and reports run, nobody joins.
+    archived: bool = False
 
     @property
-    def id(self) -> str:
-        """The program's id (a slug), as stored on every enrollment and pairing."""
-        return self.info.id
-
-    @property
-    def name(self) -> str:
-        """The program's name, as people read it."""
-        return self.info.name
-
-    @property
-    def description(self) -> str:
-        """A line or two on what the program is."""
-        return self.info.description
-
-    @property
-    def leads(self) -> list[str]:
-        """The program leads' emails, lower case."""
-        return self.info.leads
-
-    @property
-    def roles(self) -> list[Role]:
-        """The roles people may join with."""
-        return self.info.roles
-
-    @property
-    def default_timezone(self) -> str:
-        """The timezone of anyone whose own is not known."""
-        return self.info.default_timezone
-
-    @property
-    def min_group_size(self) -> int:
-        """The smallest group a report shows figures for."""
-        return self.info.min_group_size
+    def invite_only(self) -> bool:
+        """True when only people a lead invites may join."""
+        return self.eligibility.invite_only
 
     def competency(self, key: str) -> Competency | None:
         """The competency with this id or name (names compare case-insensitively)."""
@@ -388,261 +479,124 @@ class Program(_Strict):
         return None
 
     def is_lead(self, email: str) -> bool:
-        """True when this email belongs to a program lead."""
+        """True when this email belongs to one of the program's leads (or a global lead)."""
         return email.strip().lower() in self.leads
 
 
-Location = tuple[str | int, ...]
+class Programs:
+    """Every program the file describes, and what they share.
 
-
-class Problem(BaseModel):
-    """One thing wrong with a program file: where it is and what would fix it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    loc: Location
-    message: str
-
-
-def _known(names: list[str]) -> str:
-    return ", ".join(names)
-
-
-def check_program(program: Program) -> list[Problem]:
-    """Cross-field rules a schema cannot express; resolves choice options as it goes.
-
-    Returns:
-        Every problem found, empty when the program is sound. Choice options are
-        resolved on the questions only when there are no problems.
+    A journey asks for the program of the row at hand (``programs.of(pairing.program)``);
+    a program id the file no longer has gives an archived program on the shared
+    settings, so the history of a removed program stays readable.
     """
-    problems: list[Problem] = []
-    names = [c.name for c in program.competencies]
 
-    def problem(loc: Location, message: str) -> None:
-        problems.append(Problem(loc=loc, message=message))
+    def __init__(
+        self,
+        programs: Sequence[Program],
+        *,
+        leads: Sequence[str] = (),
+        archive_template: Program | None = None,
+    ) -> None:
+        if not programs:
+            raise ValueError("a program file describes at least one program")
+        self.all: tuple[Program, ...] = tuple(programs)
+        self._by_id = {program.id: program for program in self.all}
+        #: Global leads: they lead every program.
+        self.leads: tuple[str, ...] = tuple(lead.strip().lower() for lead in leads)
+        self._template = archive_template or self.all[0]
 
-    seen_ids: dict[str, int] = {}
-    seen_names: dict[str, int] = {}
-    for i, competency in enumerate(program.competencies):
-        if competency.id in seen_ids:
-            problem(("competencies", i, "id"), f"{competency.id!r} is used twice")
-        if competency.name.casefold() in seen_names:
-            problem(("competencies", i, "name"), f"{competency.name!r} is used twice")
-        seen_ids[competency.id] = i
-        seen_names[competency.name.casefold()] = i
-        # A competency is an option of the questions that offer competencies.
-        for part, message in _option_problems(competency.name, competency.id):
-            problem(("competencies", i, "name" if part == "label" else "id"), message)
+    @classmethod
+    def one(cls, program: Program) -> Programs:
+        """A file with a single program (tests, and files with a ``program:`` section)."""
+        return cls([program], leads=program.global_leads)
 
-    resolved: dict[tuple[str, int], tuple[Choice, ...]] = {}
-    for role in (Role.MENTEE, Role.MENTOR):
-        questions = program.intake.for_role(role)
-        question_ids: set[str] = set()
-        for index, question in enumerate(questions):
-            loc: Location = ("intake", role.value, index)
-            if question.id in question_ids:
-                problem((*loc, "id"), f"question id {question.id!r} is used twice in {role}")
-            question_ids.add(question.id)
-            choices = _check_question(question, loc, program, names, problem)
-            resolved[(role.value, index)] = choices
-        meanings = [q.meaning for q in questions if q.meaning is not None]
-        for meaning in set(meanings):
-            if meanings.count(meaning) > 1:
-                problem(("intake", role.value), f"only one question may have meaning {meaning}")
-        competency_questions = [q for q in questions if q.meaning is Meaning.COMPETENCIES]
-        for q in competency_questions:
-            if q.options_from != "competencies" and q.options != "competencies":
-                problem(
-                    ("intake", role.value, questions.index(q), "options"),
-                    "a question with meaning 'competencies' must offer competencies: "
-                    "set options: competencies (or options_from: competencies)",
-                )
-        if not competency_questions:
-            what = "want to develop" if role is Role.MENTEE else "can help with"
-            problem(
-                ("intake", role.value),
-                f"no question asks which competencies {role}s {what}; add a multi_choice "
-                "question with options: competencies and meaning: competencies",
-            )
-    for survey, questions in program.feedback.surveys.all().items():
-        ids: set[str] = set()
-        for index, question in enumerate(questions):
-            loc = ("feedback", "surveys", survey, index)
-            if question.id in ids:
-                problem((*loc, "id"), f"question id {question.id!r} is used twice in {survey}")
-            ids.add(question.id)
-            if question.meaning is not None:
-                problem((*loc, "meaning"), "survey questions take no meaning; remove it")
-            resolved[(f"feedback:{survey}", index)] = _check_question(
-                question, loc, program, names, problem
-            )
-    capacity = [q for q in program.intake.mentor if q.meaning is Meaning.CAPACITY]
-    if not capacity:
-        problem(
-            ("intake", "mentor"),
-            "no question asks mentors how many mentees they can take; add a number question "
-            "with meaning: capacity (e.g. min: 1, max: 5)",
-        )
-    elif capacity[0].type is not QuestionType.NUMBER or (capacity[0].min or 0) < 1:
-        problem(
-            ("intake", "mentor", program.intake.mentor.index(capacity[0])),
-            "the capacity question must be type: number with min: 1 or more",
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Programs):
+            return NotImplemented
+        return (self.all, self.leads) == (other.all, other.leads)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Programs({', '.join(p.id for p in self.all)})"
+
+    def __iter__(self) -> Iterator[Program]:
+        return iter(self.all)
+
+    def __len__(self) -> int:
+        return len(self.all)
+
+    def get(self, program_id: str) -> Program | None:
+        """The program with this id in the file, or None."""
+        return self._by_id.get(program_id)
+
+    def of(self, program_id: str) -> Program:
+        """The program a stored row names; archived on the shared settings if removed."""
+        found = self._by_id.get(program_id)
+        if found is not None:
+            return found
+        return self._template.model_copy(
+            update={
+                "id": program_id,
+                "name": program_id,
+                "description": "",
+                "leads": list(self.leads),
+                "global_leads": list(self.leads),
+                "eligibility": Eligibility(invite_only=True),
+                "cohort": None,
+                "archived": True,
+            }
         )
 
-    cadence = program.cadence
-    if cadence.calibration_day >= cadence.cycle_days:
-        problem(
-            ("cadence", "calibration_day"),
-            f"must come before the end of the cycle (cycle_days is {cadence.cycle_days})",
-        )
-    if cadence.checkin_every_days >= cadence.cycle_days:
-        problem(
-            ("cadence", "checkin_every_days"),
-            f"must be shorter than the cycle (cycle_days is {cadence.cycle_days})",
-        )
-    hours = cadence.working_hours
-    if hours.start >= hours.end:
-        problem(("cadence", "working_hours"), f"start {hours.start} must be before end {hours.end}")
-    if sum(program.matching.weights.model_dump().values()) <= 0:
-        problem(("matching", "weights"), "at least one weight must be above 0")
-    if not _is_timezone(program.default_timezone):
-        problem(
-            ("program", "default_timezone"),
-            f"{program.default_timezone!r} is not an IANA timezone "
-            "(e.g. Europe/Berlin, America/New_York, UTC)",
-        )
+    def with_ids(self, ids: Iterable[str]) -> list[Program]:
+        """The programs stored rows name, in file order (archived ones after)."""
+        wanted = set(ids)
+        found = [program for program in self.all if program.id in wanted]
+        return found + [self.of(i) for i in sorted(wanted - set(self._by_id))]
 
-    if not problems:
-        for (owner, index), choices in resolved.items():
-            if owner.startswith("feedback:"):
-                questions = program.feedback.surveys.of(owner.removeprefix("feedback:"))
-            else:
-                questions = program.intake.for_role(Role(owner))
-            questions[index]._choices = choices
-    return problems
+    @property
+    def several(self) -> bool:
+        """True when the file describes more than one program."""
+        return len(self.all) > 1
 
+    @property
+    def first(self) -> Program:
+        """The first program in the file (the only one in a one-program file)."""
+        return self.all[0]
 
-def program_notes(program: Program) -> list[Problem]:
-    """What a sound program file means that its author may not expect.
+    @property
+    def competencies(self) -> list[Competency]:
+        """The competency taxonomy every program shares."""
+        return self.all[0].competencies
 
-    Weights that do not add up to 1 are normalised, not refused: matching has always
-    scored with each weight's share of the total, and relative weights ("3, 1, 1") are a
-    natural way to write them; refusing would break working files for no gain. But a
-    typo (0.9 for 0.09) would silently shift every match, so the note spells out the
-    share each part really gets.
-    """
-    weights = program.matching.weights.model_dump()
-    total = sum(weights.values())
-    if total <= 0 or abs(total - 1) < 1e-6:
-        return []
-    shares = ", ".join(f"{name} {value / total:.0%}" for name, value in weights.items())
-    return [
-        Problem(
-            loc=("matching", "weights"),
-            message=(
-                f"add up to {total:g}, not 1; normalised, so each counts as its share of "
-                f"the total: {shares}"
-            ),
-        )
-    ]
+    @property
+    def default_timezone(self) -> str:
+        """The timezone of anyone whose own is not known."""
+        return self.all[0].default_timezone
 
+    @property
+    def min_group_size(self) -> int:
+        """The smallest group a report shows figures for."""
+        return self.all[0].min_group_size
 
-def _is_timezone(name: str) -> bool:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    @property
+    def privacy(self) -> PrivacySettings:
+        """How long personal data is kept (shared by every program)."""
+        return self.all[0].privacy
 
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    def is_global_lead(self, email: str) -> bool:
+        """True for a lead of every program."""
+        return email.strip().lower() in self.leads
 
+    def led_by(self, email: str) -> list[Program]:
+        """The programs this person leads (every one, for a global lead)."""
+        return [program for program in self.all if program.is_lead(email)]
 
-def _option_problems(label: str, value: str) -> list[tuple[str, str]]:
-    """What keeps an option from working on every channel: ("label" or "value", why).
+    def is_lead(self, email: str) -> bool:
+        """True when this person leads at least one program."""
+        return self.is_global_lead(email) or bool(self.led_by(email))
 
-    A value that is its label (a listed option) is only checked as a label.
-    """
-    problems = []
-    if value != label and len(value) > OPTION_VALUE_LIMIT:
-        problems.append(
-            (
-                "value",
-                f"{value[:30]!r}… is {len(value)} characters; an option's stored value can "
-                f"have at most {OPTION_VALUE_LIMIT} (Slack takes 150 for an option's value, "
-                "and 20 of them carry the question's reference): shorten it",
-            )
-        )
-    if len(label) > OPTION_LABEL_LIMIT:
-        problems.append(
-            (
-                "label",
-                f"{label[:30]!r}… is {len(label)} characters; an option shows at most "
-                f"{OPTION_LABEL_LIMIT} (Slack's limit for a button or a menu option): "
-                "shorten it",
-            )
-        )
-    return problems
-
-
-def _check_question(
-    question: Question,
-    loc: Location,
-    program: Program,
-    names: list[str],
-    problem: Callable[[Location, str], None],
-) -> tuple[Choice, ...]:
-    choices: list[Choice] = []
-    if question.is_choice:
-        if question.options is None:
-            problem(
-                (*loc, "options"),
-                f"a {question.type} question needs options: a list, or competencies",
-            )
-        elif question.options == "competencies":
-            choices = [Choice(value=c.id, label=c.name) for c in program.competencies]
-        else:
-            if not question.options:
-                problem((*loc, "options"), "the list of options is empty")
-            for i, label in enumerate(question.options):
-                if question.options_from == "competencies":
-                    competency = program.competency(label)
-                    if competency is None:
-                        problem(
-                            (*loc, "options", i),
-                            f"{label!r} is not a competency; known: {_known(names)}",
-                        )
-                        continue
-                    choices.append(Choice(value=competency.id, label=competency.name))
-                else:
-                    choices.append(Choice(value=label, label=label))
-            labels = [c.label.casefold() for c in choices]
-            if len(set(labels)) != len(labels):
-                problem((*loc, "options"), "an option is listed twice")
-            for i, choice in enumerate(choices):
-                if question.options_from != "competencies":  # competencies are checked once
-                    for _, message in _option_problems(choice.label, choice.value):
-                        problem((*loc, "options", i), message)
-                if choice.label.strip().isdigit():
-                    problem(
-                        (*loc, "options", i),
-                        f"{choice.label!r} is a bare number, which reads as an option "
-                        "number when typed; reword it",
-                    )
-    elif question.options is not None or question.options_from is not None:
-        problem((*loc, "options"), f"a {question.type} question takes no options")
-
-    low, high = question.min, question.max
-    if low is not None and high is not None and low > high:
-        problem((*loc, "min"), f"min ({low}) is above max ({high})")
-    if question.type is QuestionType.SCALE and (low is None or high is None):
-        problem(loc, "a scale question needs min and max (e.g. min: 1, max: 5)")
-    if question.type is QuestionType.MULTI_CHOICE and choices:
-        if high is not None and high > len(choices):
-            problem((*loc, "max"), f"max ({high}) is more than the {len(choices)} options")
-        if low is not None and low < 0:
-            problem((*loc, "min"), "min cannot be negative")
-    if question.type in (QuestionType.TEXT, QuestionType.SINGLE_CHOICE, QuestionType.DATE) and (
-        low is not None or high is not None
-    ):
-        problem(loc, f"min and max mean nothing for a {question.type} question; remove them")
-    return tuple(choices)
+    def competency(self, key: str) -> Competency | None:
+        """The shared taxonomy's competency with this id or name."""
+        return self.all[0].competency(key)

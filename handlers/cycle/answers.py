@@ -80,6 +80,7 @@ async def _calibrate(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
+    program = turn.programs.of(pairing.program)
     answer = (args[1] if len(args) > 1 else "").lower()
     if answer not in ("yes", "no"):
         return Outcome(
@@ -94,7 +95,7 @@ async def _calibrate(turn: Turn, args: list[str]) -> Outcome:
         return Outcome([Reply("Glad to hear it! Keep going; I'll check in as usual.")], None)
     await tell_leads(
         turn.session,
-        turn.program,
+        program,
         text=f"{turn.person.name} ({role.value}) says the pairing {mentee.name} → {mentor.name} "
         "isn't working (one-month calibration). They were offered a re-match.",
         key=f"pairing:{pairing.id}:calibration-no:{turn.person.id}",
@@ -121,15 +122,16 @@ async def _rematch(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
+    program = turn.programs.of(pairing.program)
     if not await end_pairing(
-        turn.session, turn.program, pairing=pairing, now=turn.now, reason="rematch", rematch=True
+        turn.session, program, pairing=pairing, now=turn.now, reason="rematch", rematch=True
     ):
         return Outcome([Reply("That pairing has already ended.")], None, changed=False)
     mentee_is_me = role_in(pairing, turn.person) is Role.MENTEE
     if mentee_is_me:
         await tell(
             turn.session,
-            turn.program,
+            program,
             person_id=mentor.id or 0,
             text=f"{mentee.name} asked for a different match, so your pairing has ended. Thank "
             "you for the time you gave; your place is free for someone new.",
@@ -144,7 +146,7 @@ async def _rematch(turn: Turn, args: list[str]) -> Outcome:
     else:
         await tell(
             turn.session,
-            turn.program,
+            program,
             person_id=mentee.id or 0,
             text=f"{mentor.name} felt a different mentor would serve you better, so your pairing "
             "has ended. You're back on the waitlist with the place you had before; the next "
@@ -160,7 +162,7 @@ async def _rematch(turn: Turn, args: list[str]) -> Outcome:
         )
     await tell_leads(
         turn.session,
-        turn.program,
+        program,
         text=f"{turn.person.name} asked for a re-match: {mentee.name} → {mentor.name} has ended "
         f"and {mentee.name} is back on the waitlist.",
         key=f"pairing:{pairing.id}:rematch",
@@ -174,10 +176,11 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
+    program = turn.programs.of(pairing.program)
     review = await _latest_item(turn.session, pairing, DueKind.END_REVIEW)
-    end = cycle_end(pairing, turn.program.cadence)
+    end = cycle_end(pairing, program.cadence)
     if review is None or review.status != DueStatus.DONE or review.due_at < cycle_start(pairing):
-        zone = zone_of(turn.person, turn.program.default_timezone)
+        zone = zone_of(turn.person, program.default_timezone)
         return Outcome(
             [
                 Reply(
@@ -196,7 +199,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
     if review.answers.get(other_role.value) != "continue":
         await tell(
             turn.session,
-            turn.program,
+            program,
             person_id=other.id or 0,
             text=f"{turn.person.name} would like to continue for another cycle. Would you?",
             key=f"pairing:{pairing.id}:continue-asked:{pairing.cycle}",
@@ -220,11 +223,11 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
     turn.session.add(pairing)
     await turn.session.flush()
     await cancel_due(turn.session, [pairing.id or 0], now=turn.now)
-    await schedule_cycle(turn.session, turn.program, pairing=pairing, now=turn.now)
-    days = turn.program.cadence.cycle_days
+    await schedule_cycle(turn.session, program, pairing=pairing, now=turn.now)
+    days = program.cadence.cycle_days
     await tell(
         turn.session,
-        turn.program,
+        program,
         person_id=other.id or 0,
         text=f"You're both in for another {days} days, cycle {pairing.cycle}. "
         + (
@@ -247,6 +250,7 @@ async def _close(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
+    program = turn.programs.of(pairing.program)
     review = await _latest_item(turn.session, pairing, DueKind.END_REVIEW)
     finished = (
         review is not None
@@ -254,9 +258,7 @@ async def _close(turn: Turn, args: list[str]) -> Outcome:
         and review.due_at >= cycle_start(pairing)
     )
     reason = "completed" if finished or pairing.cycle > 1 else "closed"
-    if not await end_pairing(
-        turn.session, turn.program, pairing=pairing, now=turn.now, reason=reason
-    ):
+    if not await end_pairing(turn.session, program, pairing=pairing, now=turn.now, reason=reason):
         return Outcome([Reply("That pairing has already ended.")], None, changed=False)
     other = _other(pairing, turn.person, mentee, mentor)
     follow = (
@@ -266,7 +268,7 @@ async def _close(turn: Turn, args: list[str]) -> Outcome:
     )
     await tell(
         turn.session,
-        turn.program,
+        program,
         person_id=other.id or 0,
         text=f"{turn.person.name} closed your mentoring pairing. Thank you both for the time "
         f"and care you put into it.{follow}",
@@ -275,7 +277,7 @@ async def _close(turn: Turn, args: list[str]) -> Outcome:
     )
     await tell_leads(
         turn.session,
-        turn.program,
+        program,
         text=f"{turn.person.name} closed the pairing {mentee.name} → {mentor.name} ({reason}).",
         key=f"pairing:{pairing.id}:closed",
         now=turn.now,
@@ -295,9 +297,10 @@ async def _keep(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found[0]
+    program = turn.programs.of(pairing.program)
     pairing.last_activity_at = turn.now
     turn.session.add(pairing)
-    quiet = timedelta(days=turn.program.cadence.auto_close_after_days)
+    quiet = timedelta(days=program.cadence.auto_close_after_days)
     assert pairing.id is not None
     await insert_due(
         turn.session,

@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.calendar import next_delivery
 from handlers.core.messages import DaysSince, Option, Reply, counting, first_sentence
 from handlers.core.outbox import outbox_row
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.cycle.batch import Batch, CycleReport, Due, Message, Pair
 from handlers.cycle.registry import handle
 from handlers.cycle.schedule import DueWork, insert_due
@@ -54,17 +54,37 @@ CATCH_UP_ACTIONS = 6
 
 
 async def process_due(
-    session: AsyncSession, program: Program, *, items: Sequence[DueWork], now: datetime
+    session: AsyncSession, programs: Programs, *, items: Sequence[DueWork], now: datetime
 ) -> CycleReport:
     """Turn due items into messages, follow-ups and pairing changes, once.
 
     The items are the caller's to act on until its transaction ends (the scheduler claimed
     and locked them in, see scheduler.claims). Everything happens in that transaction, so a
-    crash undoes all of it and the scheduler hands the items to a later tick.
+    crash undoes all of it and the scheduler hands the items to a later tick. Each item is
+    handled with the settings of its pairing's program.
     """
     report = CycleReport()
     if not items:
         return report
+    ids = sorted({i.pairing_id for i in items})
+    conn = await session.connection()
+    rows = await conn.execute(
+        sa.select(PAIRING.c.id, PAIRING.c.program).where(among(conn, PAIRING.c.id, ids=ids))
+    )
+    program_of = {row.id: row.program for row in rows}
+    groups: dict[str, list[DueWork]] = defaultdict(list)
+    for item in items:
+        groups[program_of.get(item.pairing_id, programs.first.id)].append(item)
+    for program_id, group in groups.items():
+        report.add(await _process(session, programs.of(program_id), items=group, now=now))
+    return report
+
+
+async def _process(
+    session: AsyncSession, program: Program, *, items: Sequence[DueWork], now: datetime
+) -> CycleReport:
+    """:func:`process_due` for the items of one program's pairings."""
+    report = CycleReport()
     context = await _load(session, program, [i.pairing_id for i in items], now)
     messages: list[Message] = []
     follow_ups: list[dict[str, Any]] = []

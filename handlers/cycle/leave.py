@@ -31,17 +31,32 @@ class LeaveFlow(Flow):
     name = "leave"
 
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
-        """The ``leave`` command: say what leaving ends, and ask to confirm."""
-        if not await enrollments_kept(turn):
+        """The ``leave [PROGRAM]`` command: say what leaving ends, and ask to confirm.
+
+        Someone in several programs names the one to leave; the others go on.
+        """
+        kept = await enrollments_kept(turn)
+        if not kept:
             return Outcome(
                 [Reply("You're not enrolled, so there's nothing to leave.")], None, changed=False
             )
-        state = FlowState(self.name, "confirm", {})
-        return Outcome(await self._explain(turn) + self.ask(turn, state), state)
+        mine = turn.programs.with_ids({e.program for e in kept})
+        named = [p for p in mine if args and p.id == args[0].lower()]
+        if args and not named:
+            return Outcome(
+                [Reply(f"You're not in a program called {args[0]!r}. {_which(mine)}")],
+                None,
+                changed=False,
+            )
+        if not named and len(mine) > 1:
+            return Outcome([Reply(f"You're in several programs. {_which(mine)}")], None, False)
+        program = (named or mine)[0]
+        state = FlowState(self.name, "confirm", {"program": program.id})
+        return Outcome(await self._explain(turn, program) + self.ask(turn, state), state)
 
-    async def _explain(self, turn: Turn) -> list[Reply]:
+    async def _explain(self, turn: Turn, program: Program) -> list[Reply]:
         pairings = await pairings_of(
-            turn.session, turn.program, person_id=turn.person.id, statuses=OPEN_PAIRING
+            turn.session, program, person_id=turn.person.id, statuses=OPEN_PAIRING
         )
         people = await people_by_id(
             turn.session, [p.mentee_id for p in pairings] + [p.mentor_id for p in pairings]
@@ -57,7 +72,7 @@ class LeaveFlow(Flow):
         )
         return [
             Reply(
-                f"Leaving takes you out of {turn.program.name}.{ends} "
+                f"Leaving takes you out of {program.name}.{ends} "
                 "Type pause instead if you only need a break."
             )
         ]
@@ -88,29 +103,41 @@ class LeaveFlow(Flow):
             confirmed = action.values == ("leave",)
         else:
             confirmed = turn.text.casefold() in LEAVE_YES
+        program = _program(turn, state)
         if not confirmed:
             return Outcome(
                 [
                     Reply(
-                        f"OK, you're staying in {turn.program.name}; nothing changed. "
+                        f"OK, you're staying in {program.name}; nothing changed. "
                         "Type leave if you change your mind."
                     )
                 ],
                 None,
             )
-        ended = await leave_program(turn.session, turn.program, person=turn.person, now=turn.now)
+        ended = await leave_program(turn.session, program, person=turn.person, now=turn.now)
         tail = (
             f" Your {plural(ended, 'pairing')} ended and the other side was told." if ended else ""
         )
         return Outcome(
             [
                 Reply(
-                    f"You've left {turn.program.name}. Thank you for taking part.{tail} "
+                    f"You've left {program.name}. Thank you for taking part.{tail} "
                     "Type join if you ever want to come back."
                 )
             ],
             None,
         )
+
+
+def _program(turn: Turn, state: FlowState) -> Program:
+    """The program being left (a flow saved before programs were named: the first)."""
+    named = state.data.get("program")
+    return turn.programs.of(named) if named else turn.programs.first
+
+
+def _which(programs: list[Program]) -> str:
+    names = " or ".join(f"leave {p.id}" for p in programs)
+    return f"Type {names} ({', '.join(p.name for p in programs)})."
 
 
 async def leave_program(
@@ -166,4 +193,11 @@ async def leave_program(
 
 def commands(leave: LeaveFlow) -> list[Command]:
     """``leave``."""
-    return [Command("leave", "leave the program (ends your pairings kindly)", leave.start)]
+    return [
+        Command(
+            "leave",
+            "leave a program (ends your pairings in it kindly)",
+            leave.start,
+            usage="[PROGRAM]",
+        )
+    ]

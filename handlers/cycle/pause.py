@@ -32,8 +32,8 @@ ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
 
 
 async def enrollments_kept(turn: Turn) -> list[Enrollment]:
-    """The person's enrollments in the program they have not left."""
-    found = await enrollments_of(turn.session, turn.person.id or 0, program=turn.program.id)
+    """The person's enrollments they have not left, in every program."""
+    found = await enrollments_of(turn.session, turn.person.id or 0, program=None)
     return [e for e in found if e.status != EnrollmentStatus.LEFT]
 
 
@@ -64,7 +64,7 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
         return Outcome(
             [Reply("You're not enrolled, so there's nothing to pause.")], None, changed=False
         )
-    zone = zone_of(turn.person, turn.program.default_timezone)
+    zone = zone_of(turn.person, turn.programs.default_timezone)
     until = _pause_until(args, local_date(turn.now, zone))
     if isinstance(until, str):
         return Outcome([Reply(until)], None, changed=False)
@@ -99,7 +99,7 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
             other = pairing.mentor_id if pairing.mentee_id == turn.person.id else pairing.mentee_id
             await tell(
                 turn.session,
-                turn.program,
+                turn.programs.of(pairing.program),
                 person_id=other,
                 text=f"{told}. Check-ins for your pairing are on hold; I'll let you know when "
                 "they're back.",
@@ -210,14 +210,19 @@ def _unpaused(enrollment: Enrollment) -> str:
 
 async def _resume(turn: Turn, args: list[str]) -> Outcome:
     paused = [e for e in await enrollments_kept(turn) if e.status == EnrollmentStatus.PAUSED]
-    if not await resume_person(turn.session, turn.program, person=turn.person, now=turn.now):
+    resumed = [
+        program
+        for program in turn.programs.with_ids({e.program for e in paused})
+        if await resume_person(turn.session, program, person=turn.person, now=turn.now)
+    ]
+    if not resumed:
         return Outcome([Reply("You're not paused; nothing to resume.")], None, changed=False)
     if all(e.paused_reason == LAPSES for e in paused):
         return Outcome(
             [Reply("Welcome back! The next match round can propose mentees to you again.")],
             None,
         )
-    every = turn.program.cadence.checkin_every_days
+    every = min(program.cadence.checkin_every_days for program in resumed)
     return Outcome(
         [Reply(f"Welcome back! Check-ins start again: the next one is in {every} days.")], None
     )

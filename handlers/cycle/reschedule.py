@@ -31,7 +31,7 @@ async def _remind_on(turn: Turn, pairing_id: int, *, at: datetime, why: str) -> 
     Args:
         why: ``snoozed`` or ``rescheduled``, which words the reminder.
     """
-    today = local_date(turn.now, zone_of(turn.person, turn.program.default_timezone))
+    today = local_date(turn.now, zone_of(turn.person, turn.programs.default_timezone))
     answers = {"why": why, "since": today.isoformat(), "by": turn.person.id}
     await insert_due(
         turn.session,
@@ -69,7 +69,7 @@ async def _snooze(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found[0]
-    zone = zone_of(turn.person, turn.program.default_timezone)
+    zone = zone_of(turn.person, turn.programs.default_timezone)
     at = turn.now + SNOOZE
     assert pairing.id is not None
     if not await _nudge_unanswered(turn.session, pairing.id):
@@ -106,16 +106,18 @@ class RescheduleFlow(Flow):
         if isinstance(found, Reply):
             return Outcome([found], None, changed=False)
         pairing = found[0]
-        state = FlowState(self.name, "day", {"pairing": pairing.id})
+        state = FlowState(self.name, "day", {"pairing": pairing.id, "program": pairing.program})
         if len(args) > 1:
             turn_text = " ".join(args[1:])
             return await self._pick(turn, state, turn_text)
         return Outcome(self.ask(turn, state), state)
 
-    def _days(self, turn: Turn) -> list[date]:
-        zone = zone_of(turn.person, turn.program.default_timezone)
+    def _days(self, turn: Turn, state: FlowState) -> list[date]:
+        zone = zone_of(turn.person, turn.programs.default_timezone)
         day = local_date(turn.now, zone)
-        working = turn.program.cadence.working_hours.days
+        named = state.data.get("program")
+        program = turn.programs.of(named) if named else turn.programs.first
+        working = program.cadence.working_hours.days
         found: list[date] = []
         while len(found) < 5:
             day += timedelta(days=1)
@@ -124,7 +126,7 @@ class RescheduleFlow(Flow):
         return found
 
     def ask(self, turn: Turn, state: FlowState) -> list[Reply]:
-        options = tuple(Option(d.isoformat(), day_label(d)) for d in self._days(turn))
+        options = tuple(Option(d.isoformat(), day_label(d)) for d in self._days(turn, state))
         return [
             Reply(
                 "When will you meet? I'll check in with you that day.",
@@ -145,12 +147,13 @@ class RescheduleFlow(Flow):
         return await self._pick(turn, state, text)
 
     async def _pick(self, turn: Turn, state: FlowState, text: str) -> Outcome:
-        zone = zone_of(turn.person, turn.program.default_timezone)
+        zone = zone_of(turn.person, turn.programs.default_timezone)
         today = local_date(turn.now, zone)
         pairing = await turn.session.get(Pairing, state.data["pairing"])
         if pairing is None or pairing.status != PairingStatus.ACTIVE:
             return Outcome([Reply("That pairing has ended; nothing changed.")], None)
-        end = local_date(cycle_end(pairing, turn.program.cadence), zone)
+        program = turn.programs.of(pairing.program)
+        end = local_date(cycle_end(pairing, program.cadence), zone)
         day = parse_day(text, today)
         trouble = None
         if day is None:
@@ -166,7 +169,7 @@ class RescheduleFlow(Flow):
         at = next_delivery(
             datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone)),
             zone=zone,
-            hours=turn.program.cadence.working_hours,
+            hours=program.cadence.working_hours,
         )
         await _remind_on(turn, pairing.id, at=at, why="rescheduled")
         return Outcome([Reply(f"Got it: I'll check in with you on {day_label(day)}.")], None)

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.program import Cadence, Program
 from storage import DueKind, DueStatus, Pairing
-from storage.queries import insert_for
+from storage.queries import insert_for, with_programs
 from storage.tables import DUE
 
 #: Items a pause holds back and a resume or an ending touches.
@@ -138,7 +138,7 @@ async def insert_due(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
     # In key order, so two transactions inserting overlapping items wait for each other
     # in the same order instead of deadlocking.
     ordered = sorted(rows, key=lambda r: (r["pairing_id"], r["kind"], r["due_at"]))
-    await conn.execute(statement, ordered)
+    await conn.execute(statement, await with_programs(conn, ordered))
 
 
 async def schedule_cycle(

@@ -16,10 +16,10 @@ from storage.tables import DUE
 async def cycle_lines(turn: Turn) -> list[str]:
     """Where each of the person's active pairings is in its cycle, for ``status``."""
     lines: list[str] = []
-    zone = zone_of(turn.person, turn.program.default_timezone)
-    cadence = turn.program.cadence
+    zone = zone_of(turn.person, turn.programs.default_timezone)
     for pairing in await active_pairings(turn):
         assert pairing.id is not None
+        cadence = turn.programs.of(pairing.program).cadence
         day = min(cycle_day(pairing, turn.now), cadence.cycle_days)
         parts = [f"Pairing {pairing.id}: day {day} of {cadence.cycle_days}"]
         if pairing.cycle > 1:

@@ -14,7 +14,7 @@ from typing import Any
 from handlers.core.engine import Flow, FlowState, Outcome, Turn
 from handlers.core.errors import InvalidAnswer
 from handlers.core.messages import Option, Prompt, PromptKind, Reply
-from handlers.core.program import Meaning, Question, QuestionType
+from handlers.core.program import Meaning, Program, Question, QuestionType
 from handlers.core.questions import (
     expectation,
     format_answer,
@@ -63,8 +63,18 @@ class IntakeFlow(Flow):
     name = "intake"
 
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
-        """The ``join`` command: begin the intake for the role named, or ask which."""
-        roles = turn.program.roles
+        """The ``join`` command: begin the intake for the program and role named, or ask which."""
+        program = turn.programs.get(args[0].lower()) if args else None
+        if program is not None:
+            args = args[1:]
+        elif turn.programs.several:
+            names = "; ".join(f"{p.id} ({p.name})" for p in turn.programs if not p.archived)
+            return Outcome(
+                [Reply(f"Which program? Type join and its id: {names}.")], None, changed=False
+            )
+        else:
+            program = turn.programs.first
+        roles = program.roles
         if args:
             wanted = args[0].lower().rstrip("s")
             role = next((r for r in Role if r.value == wanted), None)
@@ -75,10 +85,10 @@ class IntakeFlow(Flow):
                     None,
                     changed=False,
                 )
-            return await self._begin_role(turn, role)
+            return await self._begin_role(turn, role, program=program)
         if len(roles) == 1:
-            return await self._begin_role(turn, roles[0])
-        state = FlowState(self.name, "role", {"history": []})
+            return await self._begin_role(turn, roles[0], program=program)
+        state = FlowState(self.name, "role", {"history": [], "program": program.id})
         return Outcome(self.ask(turn, state), state)
 
     def describe(self, state: FlowState) -> str:
@@ -100,10 +110,10 @@ class IntakeFlow(Flow):
         if step == "role":
             return [
                 Reply(
-                    f"Great! How would you like to take part in {turn.program.name}?",
+                    f"Great! How would you like to take part in {_program(turn, state).name}?",
                     prompt=Prompt(
                         PromptKind.SINGLE,
-                        tuple(Option(r.value, ROLE_LABELS[r]) for r in turn.program.roles),
+                        tuple(Option(r.value, ROLE_LABELS[r]) for r in _program(turn, state).roles),
                     ),
                     hint="Type cancel to stop.",
                 )
@@ -142,7 +152,7 @@ class IntakeFlow(Flow):
         step = state.step
         inbound = turn.inbound
         if step == "role":
-            roles = turn.program.roles
+            roles = _program(turn, state).roles
             try:
                 picked = pick_option(
                     turn.text,
@@ -151,7 +161,9 @@ class IntakeFlow(Flow):
                 )
             except InvalidAnswer as problem:
                 return self._reask(turn, state, str(problem))
-            return await self._begin_role(turn, Role(picked), state)
+            return await self._begin_role(
+                turn, Role(picked), state=state, program=_program(turn, state)
+            )
         if step == "update":
             choice = _yes_no_answer(turn)
             if choice is None:
@@ -231,16 +243,19 @@ class IntakeFlow(Flow):
 
     # -- steps --------------------------------------------------------------------------
 
-    async def _begin_role(self, turn: Turn, role: Role, state: FlowState | None = None) -> Outcome:
-        questions = turn.program.intake.for_role(role)
+    async def _begin_role(
+        self, turn: Turn, role: Role, *, program: Program, state: FlowState | None = None
+    ) -> Outcome:
+        questions = program.intake.for_role(role)
         history = [*state.data.get("history", []), state.step] if state else []
         data: dict[str, Any] = {
+            "program": program.id,
             "role": role.value,
             "order": [q.id for q in questions],
             "answers": {},
             "history": history,
         }
-        enrollments = await enrollments_of(turn.session, _id(turn), program=turn.program.id)
+        enrollments = await enrollments_of(turn.session, _id(turn), program=program.id)
         existing = with_role(enrollments, role)
         if existing is not None and await _pairing_ended(turn, existing, data["order"]):
             data["answers"] = {k: v for k, v in existing.answers.items() if k in data["order"]}
@@ -297,7 +312,7 @@ class IntakeFlow(Flow):
         await save_enrollment(
             turn.session,
             person_id=_id(turn),
-            program=turn.program.id,
+            program=_program(turn, state).id,
             role=Role.MENTEE,
             answers={q.id: answers.get(q.id) for q in questions},
             capacity=None,
@@ -360,13 +375,13 @@ class IntakeFlow(Flow):
                 f"question:{missing[0].id}",
                 note=Reply("One more question before I can save:"),
             )
-        text = await enroll(turn, role=role, answers=answers)
+        text = await enroll(turn, program=_program(turn, state), role=role, answers=answers)
         return Outcome([Reply(text)], None)
 
     # -- rendering ----------------------------------------------------------------------
 
     def _questions(self, turn: Turn, state: FlowState) -> list[Question]:
-        return turn.program.intake.for_role(Role(state.data["role"]))
+        return _program(turn, state).intake.for_role(Role(state.data["role"]))
 
     def _question(self, turn: Turn, state: FlowState) -> Question:
         qid = state.step.removeprefix("question:")
@@ -443,6 +458,12 @@ class IntakeFlow(Flow):
         return Outcome([Reply(problem), *self.ask(turn, state)], state, changed=False)
 
 
+def _program(turn: Turn, state: FlowState) -> Program:
+    """The program an intake is for (flows saved before programs were named: the first)."""
+    named = state.data.get("program")
+    return turn.programs.of(named) if named else turn.programs.first
+
+
 def _id(turn: Turn) -> int:
     assert turn.person.id is not None
     return turn.person.id
@@ -464,7 +485,10 @@ async def _pairing_ended(turn: Turn, enrollment: Enrollment, question_ids: list[
     pairings = [
         p
         for p in await pairings_of(
-            turn.session, turn.program, person_id=_id(turn), statuses=statuses
+            turn.session,
+            turn.programs.of(enrollment.program),
+            person_id=_id(turn),
+            statuses=statuses,
         )
         if p.mentee_id == _id(turn)
     ]
@@ -504,7 +528,7 @@ def _confirm_answer(turn: Turn) -> str | None:
     return None
 
 
-async def enroll(turn: Turn, *, role: Role, answers: dict[str, Any]) -> str:
+async def enroll(turn: Turn, *, program: Program, role: Role, answers: dict[str, Any]) -> str:
     """Save a complete questionnaire as the person's enrollment in ``role``.
 
     The chat flow and every form (Slack modal, Teams card) end here.
@@ -512,14 +536,14 @@ async def enroll(turn: Turn, *, role: Role, answers: dict[str, Any]) -> str:
     Returns:
         The sentence that tells the person what happens next.
     """
-    questions = turn.program.intake.for_role(role)
+    questions = program.intake.for_role(role)
     stored = {q.id: answers.get(q.id) for q in questions}
     capacity_question = next((q for q in questions if q.meaning is Meaning.CAPACITY), None)
     capacity = stored.get(capacity_question.id) if capacity_question else None
     _, fresh = await save_enrollment(
         turn.session,
         person_id=_id(turn),
-        program=turn.program.id,
+        program=program.id,
         role=role,
         answers=stored,
         capacity=int(capacity) if isinstance(capacity, int) else None,

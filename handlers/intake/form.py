@@ -2,7 +2,8 @@
 
 Saved through :meth:`handlers.core.engine.Engine.submit` like every other form: the same
 checks (``check_form``), then :func:`handlers.intake.chat.enroll`, where the chat flow ends
-too. Its ``ref`` is the role (``mentee``, ``mentor``).
+too. Its ``ref`` names the program and the role (``leadership-2027:mentee``); a bare role
+(forms opened before programs were named) means the file's first program.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from handlers.core.engine import FormHandler, FormResult, Turn
 from handlers.core.messages import Form, Reply
+from handlers.core.program import Program, Programs
 from handlers.intake.chat import enroll
 from storage import ConversationState, Role
 from storage.queries import enrollments_of, with_role
@@ -28,26 +30,28 @@ class IntakeForm(FormHandler):
     name = INTAKE_FORM
 
     async def build(self, turn: Turn, ref: str) -> Form | Reply:
-        role = _role(turn, ref)
-        if role is None:
+        target = intake_target(turn.programs, ref)
+        if target is None:
             return Reply(UNKNOWN_ROLE)
+        program, role = target
         assert turn.person.id is not None
-        enrollments = await enrollments_of(turn.session, turn.person.id, program=turn.program.id)
+        enrollments = await enrollments_of(turn.session, turn.person.id, program=program.id)
         existing = with_role(enrollments, role)
         return Form(
             name=INTAKE_FORM,
-            ref=role.value,
+            ref=f"{program.id}:{role.value}",
             title=f"Join as a {role.value}",
-            questions=tuple(turn.program.intake.for_role(role)),
+            questions=tuple(program.intake.for_role(role)),
             initial=tuple(existing.answers.items()) if existing is not None else (),
-            intro=turn.program.name,
+            intro=program.name,
         )
 
     async def save(self, turn: Turn, ref: str, *, answers: dict[str, Any]) -> FormResult:
         """Enroll exactly as the chat does, and drop any half-finished chat intake."""
-        role = _role(turn, ref)
-        assert role is not None  # build() refused the form otherwise
-        text = await enroll(turn, role=role, answers=answers)
+        target = intake_target(turn.programs, ref)
+        assert target is not None  # build() refused the form otherwise
+        program, role = target
+        text = await enroll(turn, program=program, role=role, answers=answers)
         conn = await turn.session.connection()
         await conn.execute(
             sa.delete(ConversationState).where(
@@ -60,5 +64,14 @@ class IntakeForm(FormHandler):
         return FormResult([Reply(text)])
 
 
-def _role(turn: Turn, ref: str) -> Role | None:
-    return next((r for r in turn.program.roles if r.value == ref), None)
+def intake_target(programs: Programs, ref: str) -> tuple[Program, Role] | None:
+    """The program and role an intake form's ``ref`` names, or None if there is no such pair.
+
+    Archived programs take no one, so their forms are refused too.
+    """
+    program_id, _, role_name = ref.rpartition(":")
+    program = programs.get(program_id) if program_id else programs.first
+    if program is None or program.archived:
+        return None
+    role = next((r for r in program.roles if r.value == role_name), None)
+    return (program, role) if role is not None else None

@@ -32,6 +32,7 @@ from handlers.core.calendar import day_label
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply, plural
 from handlers.core.program import Program
+from handlers.core.scope import led_program
 from handlers.matching.lapses import LAPSES
 from handlers.matching.pool import load_managers
 from handlers.matching.proposals import MANUAL, propose
@@ -401,12 +402,16 @@ def _by_hand(word: str, action: _LeadAction) -> Callable[[Turn, list[str]], Awai
     """The chat command ``WORD MENTEE MENTOR`` that runs ``action`` for the two people."""
 
     async def run(turn: Turn, args: list[str]) -> Outcome:
-        found = await two_people(turn.session, turn.program, words=args, verb=word)
+        scoped = led_program(turn, args, verb=word)
+        if isinstance(scoped, Reply):
+            return Outcome([scoped], None, changed=False)
+        program, args = scoped
+        found = await two_people(turn.session, program, words=args, verb=word)
         if isinstance(found, str):
             return Outcome([Reply(found)], None, changed=False)
         mentee, mentor = found
         result = await action(
-            turn.session, turn.program, mentee=mentee, mentor=mentor, lead=turn.person, now=turn.now
+            turn.session, program, mentee=mentee, mentor=mentor, lead=turn.person, now=turn.now
         )
         return Outcome([Reply(result.as_text())], None, changed=result.done)
 

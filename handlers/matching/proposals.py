@@ -190,7 +190,7 @@ async def _tell_mentor(turn: Turn, pairing: Pairing, reply: Reply, *, step: str)
         replies=[reply],
         dedupe_key=f"pairing:{pairing.id}:{step}",
         now=turn.now,
-        program=turn.program,
+        program=turn.programs.of(pairing.program),
         pairing_id=pairing.id,
     )
 
@@ -201,26 +201,19 @@ async def _tell_mentor(turn: Turn, pairing: Pairing, reply: Reply, *, step: str)
 async def _answerable(turn: Turn, args: list[str], verb: str) -> Pairing | Reply:
     """The pairing an ``accept`` / ``decline`` refers to, or the reply that says why not."""
     me = turn.person.id
-    program_id = turn.program.id
     if args:
         ref = parse_ref(args[0])
         if ref is None:
             return Reply(f"Type {verb} followed by the proposal's number, e.g. {verb} 12.")
         pairing = await fetch(turn.session, Pairing, ref=ref)
-        if (
-            pairing is None
-            or pairing.program != program_id
-            or me
-            not in (
-                pairing.mentee_id,
-                pairing.mentor_id,
-            )
+        if pairing is None or me not in (
+            pairing.mentee_id,
+            pairing.mentor_id,
         ):
             return Reply(f"There's no proposal {ref.shown} for you. Type status to see yours.")
         return pairing
     awaiting = await turn.session.exec(
         select(Pairing).where(
-            Pairing.program == program_id,
             sa.or_(
                 sa.and_(
                     Pairing.mentor_id == me,  # type: ignore[arg-type]
@@ -289,11 +282,12 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, me, now = found, turn.person.id, turn.now
+    program = turn.programs.of(pairing.program)
     if pairing.expires_at <= now and pairing.status in (
         PairingStatus.PROPOSED,
         PairingStatus.ACCEPTED,
     ):
-        await expire_proposals(turn.session, turn.program, now=now)
+        await expire_proposals(turn.session, program, now=now)
         await turn.session.refresh(pairing)
     people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
     mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
@@ -303,12 +297,10 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
         expected=PairingStatus.PROPOSED,
         status=PairingStatus.ACCEPTED.value,
         mentor_answered_at=now,
-        expires_at=now + timedelta(days=turn.program.matching.proposal_expiry_days),
+        expires_at=now + timedelta(days=program.matching.proposal_expiry_days),
     ):
         await _answered(turn, pairing)
-        await _send_proposal(
-            turn.session, turn.program, pairing, reader=mentee, other=mentor, now=now
-        )
+        await _send_proposal(turn.session, program, pairing, reader=mentee, other=mentor, now=now)
         return Outcome(
             [
                 Reply(
@@ -329,7 +321,7 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
     ):
         await _answered(turn, pairing)
         enrollment = await enrollment_of(
-            turn.session, turn.program, person_id=mentee.id, role=Role.MENTEE
+            turn.session, program, person_id=mentee.id, role=Role.MENTEE
         )
         if enrollment is not None:
             enrollment.status = EnrollmentStatus.MATCHED.value
@@ -345,9 +337,7 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
             ),
             step="active",
         )
-        await begin_pairing(
-            turn.session, turn.program, pairing=pairing, now=now, summaries=summaries
-        )
+        await begin_pairing(turn.session, program, pairing=pairing, now=now, summaries=summaries)
         return Outcome(
             [
                 Reply(
@@ -367,6 +357,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, me, now = found, turn.person.id, turn.now
+    program = turn.programs.of(pairing.program)
     people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
     mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
     if me == pairing.mentor_id and await _move(
@@ -381,7 +372,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
         # The mentee never saw this proposal, so there is nobody to tell; status says it.
         await withdraw(turn.session, pairing_id=pairing.id, reason="proposal declined", now=now)
         why = "a mentor proposal for you was declined; the next match round will look again"
-        await remember_why(turn.session, turn.program, reasons={pairing.mentee_id: why}, now=now)
+        await remember_why(turn.session, program, reasons={pairing.mentee_id: why}, now=now)
         return Outcome(
             [
                 Reply(
@@ -410,7 +401,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
             step="declined",
         )
         why = f"you declined {mentor.name}'s offer; the next match round will look again"
-        await remember_why(turn.session, turn.program, reasons={pairing.mentee_id: why}, now=now)
+        await remember_why(turn.session, program, reasons={pairing.mentee_id: why}, now=now)
         return Outcome(
             [
                 Reply(
@@ -429,7 +420,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
 async def pairing_lines(turn: Turn) -> list[str]:
     """Where the person stands in pairings, in sentences, for ``status``."""
     me = turn.person.id
-    mine = await pairings_of(turn.session, turn.program, person_id=me, statuses=OPEN_PAIRING)
+    mine = await pairings_of(turn.session, None, person_id=me, statuses=OPEN_PAIRING)
     people = await people_by_id(
         turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine]
     )
@@ -459,13 +450,18 @@ async def pairing_lines(turn: Turn) -> list[str]:
             )
         else:
             lines.append(f"You accepted {mentee.name}; waiting for them to confirm.")
-    waiting = await waitlist_positions(turn.session, turn.program)
-    if me in waiting:
+    for program in turn.programs:
+        waiting = await waitlist_positions(turn.session, program)
+        if me not in waiting:
+            continue
         assert me is not None
-        lines.append(f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a mentor.")
-        enrollment = await enrollment_of(turn.session, turn.program, person_id=me, role=Role.MENTEE)
+        where = f" in {program.name}" if turn.programs.several else ""
+        lines.append(
+            f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a mentor{where}."
+        )
+        enrollment = await enrollment_of(turn.session, program, person_id=me, role=Role.MENTEE)
         if enrollment is not None:
-            zone = zone_of(turn.person, turn.program.default_timezone)
+            zone = zone_of(turn.person, turn.programs.default_timezone)
             lines.append(why_waiting_line(enrollment, zone))
     return lines
 

@@ -26,6 +26,7 @@ from handlers.core.outbox import enqueue
 from handlers.core.program import Program
 from handlers.core.questions import pick_option
 from handlers.core.refs import NotASelection, parse_selection
+from handlers.core.scope import led_program
 from handlers.core.words import city_of, utc_offset, zone_in_words
 from handlers.matching.lapses import expire_proposals
 from handlers.matching.pool import Profile, load_pool
@@ -152,10 +153,14 @@ class MatchReviewFlow(Flow):
     name = "match-review"
 
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
-        """The ``match`` command: expire lapsed proposals, plan a round, list it for review."""
-        plan = await plan_round(turn.session, turn.program, now=turn.now)
+        """The ``match [PROGRAM]`` command: expire lapsed proposals, plan a round, list it."""
+        scoped = led_program(turn, args, verb="match")
+        if isinstance(scoped, Reply):
+            return Outcome([scoped], None, changed=False)
+        program = scoped[0]
+        plan = await plan_round(turn.session, program, now=turn.now)
         if plan.problem is not None or not plan.proposals:
-            await remember_round(turn.session, turn.program, plan=plan, now=turn.now)
+            await remember_round(turn.session, program, plan=plan, now=turn.now)
         if plan.problem is not None:
             return Outcome([Reply(plan.problem)], None, changed=False)
         if not plan.proposals:
@@ -165,9 +170,9 @@ class MatchReviewFlow(Flow):
             ]
             lines += [f"• {w.mentee.name}: {w.why}" for w in plan.waiting[:LISTED]]
             return Outcome([Reply("\n".join(lines))], None, changed=False)
-        reader_zone = zone_of(turn.person, turn.program.default_timezone)
-        data = round_data(turn.program, plan, reader_zone=reader_zone, now=turn.now)
-        state = FlowState(self.name, "review", data)
+        reader_zone = zone_of(turn.person, turn.programs.default_timezone)
+        data = round_data(program, plan, reader_zone=reader_zone, now=turn.now)
+        state = FlowState(self.name, "review", {**data, "program": program.id})
         return Outcome(self.ask_review(state), state)
 
     def ask_review(self, state: FlowState) -> list[Reply]:
@@ -261,9 +266,11 @@ class MatchReviewFlow(Flow):
         approved = [entries[i] for i in chosen]
         held = [e["mentee"] for i, e in enumerate(entries) if i not in set(chosen)]
         assert turn.person.id is not None
+        named = state.data.get("program")
+        program = turn.programs.of(named) if named else turn.programs.first
         result = await approve(
             turn.session,
-            program=turn.program,
+            program=program,
             lead_id=turn.person.id,
             actor=turn.person.email,
             batch=state.data["batch"],
@@ -275,7 +282,7 @@ class MatchReviewFlow(Flow):
         lines = [
             f"Sent {plural(len(result.sent), 'proposal')} to the mentors; each mentee hears "
             f"once their mentor accepts. Proposals lapse after "
-            f"{plural(turn.program.matching.proposal_expiry_days, 'day')} without an answer."
+            f"{plural(program.matching.proposal_expiry_days, 'day')} without an answer."
         ]
         if result.skipped:
             lines.append("Not sent, because things changed since the round was planned:")

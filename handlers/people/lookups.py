@@ -143,16 +143,19 @@ async def enrollment_of(
 
 async def pairings_of(
     session: AsyncSession,
-    program: Program,
+    program: Program | None,
     *,
     person_id: int | None,
     statuses: Iterable[PairingStatus],
 ) -> list[Pairing]:
-    """A person's pairings in these statuses, on either side, oldest first."""
+    """A person's pairings in these statuses, on either side, oldest first.
+
+    ``program``: only that program's, or None for every program's.
+    """
     result = await session.exec(
         select(Pairing)
         .where(
-            Pairing.program == program.id,
+            Pairing.program == program.id if program is not None else sa.true(),
             sa.or_(Pairing.mentee_id == person_id, Pairing.mentor_id == person_id),  # type: ignore[arg-type]
             Pairing.status.in_([s.value for s in statuses]),  # type: ignore[attr-defined]
         )

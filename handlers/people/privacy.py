@@ -28,7 +28,7 @@ from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import NotALead
 from handlers.core.messages import Attachment, Reply
 from handlers.core.outbox import enqueue
-from handlers.core.program import Program, QuestionType
+from handlers.core.program import Program, Programs, QuestionType
 from handlers.cycle.ending import end_pairing
 from handlers.people.lookups import pairings_of
 from storage import (
@@ -369,7 +369,7 @@ def _farewell(pairing: Pairing, erased_is_mentor: bool) -> str:
 
 
 async def _erase(
-    session: AsyncSession, program: Program, person: Person, actor: str, now: datetime
+    session: AsyncSession, programs: Programs, person: Person, actor: str, now: datetime
 ) -> tuple[str, int]:
     """Erase one person in the caller's transaction; returns the reference and pairings ended."""
     assert person.id is not None
@@ -383,7 +383,8 @@ async def _erase(
     ended = 0
     # The other side of each open pairing is told kindly, without the name, and the pairing
     # ends as if the person had left (a mentor's mentee keeps their waitlist place).
-    for pairing in await pairings_of(session, program, person_id=person_id, statuses=OPEN_PAIRING):
+    for pairing in await pairings_of(session, None, person_id=person_id, statuses=OPEN_PAIRING):
+        program = programs.of(pairing.program)
         erased_is_mentor = pairing.mentor_id == person_id
         status_before = pairing.model_copy()
         if not await end_pairing(
@@ -417,7 +418,7 @@ async def _erase(
         sa.update(sessions).where(sessions.c.pairing_id.in_(pairing_ids)).values(**_NO_NOTES)
     )
     # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
-    await _drop_written_answers(session, program, person_id)
+    await _drop_written_answers(session, programs, person_id)
     for model in (Enrollment, ConversationState, PlatformAccount, ConversationRef, Outbox):
         table = model.__table__  # type: ignore[union-attr]
         await conn.execute(sa.delete(table).where(table.c.person_id == person_id))
@@ -454,13 +455,15 @@ async def _erase(
     return reference, ended
 
 
-async def _drop_written_answers(session: AsyncSession, program: Program, person_id: int) -> None:
+async def _drop_written_answers(session: AsyncSession, programs: Programs, person_id: int) -> None:
     given = (await session.exec(select(Feedback).where(Feedback.respondent_id == person_id))).all()
     table = Feedback.__table__  # type: ignore[attr-defined]
     conn = await session.connection()
     for feedback in given:
         if not feedback.answers:
             continue
+        pairing = await session.get(Pairing, feedback.pairing_id)
+        program = programs.of(pairing.program) if pairing is not None else programs.first
         try:
             questions = program.feedback.surveys.of(feedback.survey)
         except (AttributeError, KeyError, ValueError):
@@ -476,7 +479,7 @@ async def _drop_written_answers(session: AsyncSession, program: Program, person_
 
 async def forget_person(
     database: Database,
-    program: Program,
+    programs: Programs,
     *,
     email: str,
     now: datetime,
@@ -495,25 +498,24 @@ async def forget_person(
     gone from the database file and its write-ahead log.
 
     Args:
-        requested_by: The program lead who asked, recorded in the audit log; None for the
-            operator (``cli``).
+        requested_by: The program lead who asked (of any program: an erasure covers every
+            program), recorded in the audit log; None for the operator (``cli``).
 
     Returns:
         What was done, or None when no one in the directory has this email.
 
     Raises:
-        NotALead: ``requested_by`` is not one of the program's leads (the refusal is
-            audited).
+        NotALead: ``requested_by`` leads no program (the refusal is audited).
     """
     actor = requested_by.strip().lower() if requested_by else "cli"
     async with database.session() as session:
-        if requested_by is not None and not program.is_lead(actor):
+        if requested_by is not None and not programs.is_lead(actor):
             await record(session, actor=actor, action="forget", now=now, allowed=False)
             refused = True
         else:
             refused = False
     if refused:
-        raise NotALead(f"{actor} is not a lead of {program.name}")
+        raise NotALead(f"{actor} is not a program lead")
     async with database.session() as session:
         if database.is_sqlite:
             # Deleted and overwritten cells are zeroed instead of left in free space.
@@ -521,7 +523,7 @@ async def forget_person(
         person = await person_by_email(session, email)
         if person is None:
             return None
-        reference, ended = await _erase(session, program, person, actor, now)
+        reference, ended = await _erase(session, programs, person, actor, now)
     compacted = await _compact(database) if database.is_sqlite else True
     return Erasure(reference=reference, pairings_ended=ended, compacted=compacted)
 

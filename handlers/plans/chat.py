@@ -60,9 +60,9 @@ def zone_of(person: Person, program_zone: str) -> str:
 
 
 async def active_pairings(turn: Turn) -> list[Pairing]:
-    """The person's active pairings, oldest first."""
+    """The person's active pairings in every program, oldest first."""
     return await pairings_of(
-        turn.session, turn.program, person_id=turn.person.id, statuses=[PairingStatus.ACTIVE]
+        turn.session, None, person_id=turn.person.id, statuses=[PairingStatus.ACTIVE]
     )
 
 
@@ -72,11 +72,7 @@ async def my_pairing(turn: Turn, args: list[str], *, verb: str) -> Pairing | Rep
     if ref is not None:
         pairing = await fetch(turn.session, Pairing, ref=ref)
         me = turn.person.id
-        if (
-            pairing is None
-            or pairing.program != turn.program.id
-            or me not in (pairing.mentee_id, pairing.mentor_id)
-        ):
+        if pairing is None or me not in (pairing.mentee_id, pairing.mentor_id):
             # The same answer for someone else's pairing as for none: nothing leaks.
             return Reply(f"There's no pairing {ref.shown} for you. Type status to see yours.")
         return pairing
@@ -145,6 +141,7 @@ class PlanFlow(Flow):
         if isinstance(found, Reply):
             return Outcome([found], None, changed=False)
         pairing = found
+        program = turn.programs.of(pairing.program)
         milestones = await milestones_of(turn.session, pairing)
         people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
         mentee = people[pairing.mentee_id]
@@ -152,7 +149,7 @@ class PlanFlow(Flow):
             if not milestones:
                 asked = await ask_for_plan(
                     turn.session,
-                    turn.program,
+                    program,
                     pairing=pairing,
                     mentee=mentee,
                     mentor=turn.person,
@@ -175,14 +172,14 @@ class PlanFlow(Flow):
             current, _ = await current_and_earlier(turn.session, pairing)
             standing = _standing(turn, current, people[pairing.mentor_id])
             lines.append(f"This replaces your current plan{standing}:")
-            today = local_date(turn.now, zone_of(turn.person, turn.program.default_timezone))
+            today = local_date(turn.now, zone_of(turn.person, turn.programs.default_timezone))
             lines += [f"• {label}: {value}" for label, value in plan_fields(milestones, today)]
         state = FlowState(self.name, "objective", data)
         return Outcome([Reply("\n".join(lines)), *self.ask(turn, state)], state)
 
     def _end(self, turn: Turn, pairing: Pairing) -> date:
-        zone = zone_of(turn.person, turn.program.default_timezone)
-        return local_date(cycle_end(pairing, turn.program.cadence), zone)
+        zone = zone_of(turn.person, turn.programs.default_timezone)
+        return local_date(cycle_end(pairing, turn.programs.of(pairing.program).cadence), zone)
 
     def ask(self, turn: Turn, state: FlowState) -> list[Reply]:
         number = len(state.data["milestones"]) + 1
@@ -236,7 +233,7 @@ class PlanFlow(Flow):
             step = FlowState(self.name, "target", data)
             return Outcome(self.ask(turn, step), step)
         if state.step == "target":
-            zone = zone_of(turn.person, turn.program.default_timezone)
+            zone = zone_of(turn.person, turn.programs.default_timezone)
             today = local_date(turn.now, zone)
             end = date.fromisoformat(data["end"])
             day = parse_day(text, today)
@@ -297,6 +294,7 @@ class PlanFlow(Flow):
         ended = Reply("This pairing has ended, so the plan wasn't saved.")
         if pairing is None:
             return Outcome([ended], None)
+        program = turn.programs.of(pairing.program)
         replaced, _ = await current_and_earlier(turn.session, pairing)
         assert turn.person.id is not None
         written = [{"objective": m["objective"], "target": m["target"]} for m in data["milestones"]]
@@ -324,7 +322,7 @@ class PlanFlow(Flow):
                 )
             )
         await turn.session.flush()
-        await plan_saved(turn.session, turn.program, pairing_id=data["pairing"], now=turn.now)
+        await plan_saved(turn.session, program, pairing_id=data["pairing"], now=turn.now)
         milestones = await milestones_of(turn.session, pairing)
         people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
         mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
@@ -336,7 +334,7 @@ class PlanFlow(Flow):
             dedupe_key=card_key(pairing.id, version.version),
             pairing_id=pairing.id,
             now=turn.now,
-            program=turn.program,
+            program=program,
         )
         again = (
             f" {mentor.name} confirmed version {replaced.version}; a changed plan needs "
@@ -363,7 +361,7 @@ def _standing(turn: Turn, current: PlanVersion | None, mentor: Person) -> str:
         return ""
     if current.confirmed_at is None:
         return f" (version {current.version}, not confirmed yet)"
-    zone = zone_of(turn.person, turn.program.default_timezone)
+    zone = zone_of(turn.person, turn.programs.default_timezone)
     return (
         f" (version {current.version}, confirmed by {mentor.name} on "
         f"{day_label(local_date(current.confirmed_at, zone))}; the new version will need "
@@ -434,7 +432,7 @@ async def _show_to_mentor(
     current, earlier = await current_and_earlier(turn.session, pairing)
     if current is not None:
         await mark_shown(turn.session, current, now=turn.now)
-    today = local_date(turn.now, zone_of(turn.person, turn.program.default_timezone))
+    today = local_date(turn.now, zone_of(turn.person, turn.programs.default_timezone))
     card = plan_for_mentor(pairing, mentee, milestones=milestones, today=today, earlier=earlier)
     return Outcome([*([Reply(why)] if why else []), card], None, changed=False)
 
@@ -483,7 +481,7 @@ async def _confirm(
             turn, pairing, mentee, milestones, why=await _why_not(turn, pairing, mentee, wanted)
         )
     if pairing.plan_confirmed_at is not None:
-        zone = zone_of(turn.person, turn.program.default_timezone)
+        zone = zone_of(turn.person, turn.programs.default_timezone)
         day = day_label(local_date(pairing.plan_confirmed_at, zone))
         text = f"You confirmed version {current.version} of the plan already, on {day}."
         return Outcome([Reply(text + " Nothing changed.")], None, changed=False)
@@ -512,7 +510,7 @@ async def _confirm(
         dedupe_key=f"pairing:{pairing.id}:plan-confirmed:v{current.version}",
         pairing_id=pairing.id,
         now=turn.now,
-        program=turn.program,
+        program=turn.programs.of(pairing.program),
     )
     return Outcome(
         [
@@ -541,6 +539,7 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing = found
+    program = turn.programs.of(pairing.program)
     if role_in(pairing, turn.person) is not Role.MENTOR:
         return Outcome([Reply("Only the mentor reviews the plan.")], None, changed=False)
     await enqueue(
@@ -556,7 +555,7 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
         dedupe_key=f"pairing:{pairing.id}:plan-discuss:{turn.now.isoformat()}",
         pairing_id=pairing.id,
         now=turn.now,
-        program=turn.program,
+        program=program,
     )
     return Outcome(
         [Reply("Noted; I've asked your mentee to bring the plan to your next meeting.")], None

@@ -24,6 +24,7 @@ from handlers.core.errors import NotALead
 from handlers.core.figures import Kind, Report, as_text
 from handlers.core.messages import Reply
 from handlers.core.program import Program
+from handlers.core.scope import led_program
 from handlers.reports import (
     at_risk,
     cadence,
@@ -113,9 +114,12 @@ async def _report(turn: Turn, args: list[str]) -> Outcome:
         said = f"There's no report {kind!r}. " if kind else ""
         text = f"{said}Type report and a kind; available: {known}."
         return Outcome([Reply(text)], None, changed=False)
+    scoped = led_program(turn, args[1:], verb=f"report {kind}")
+    if isinstance(scoped, Reply):
+        return Outcome([scoped], None, changed=False)
     report = await run_report(
         turn.session,
-        turn.program,
+        scoped[0],
         actor=turn.person.email,
         kind=kind,
         now=turn.now,

@@ -30,7 +30,7 @@ from handlers.core.refs import fetch, parse_ref
 from handlers.cycle.schedule import insert_due, reminder_check
 from handlers.people.lookups import people_by_id
 from storage import DueKind, Feedback, FeedbackStatus, Pairing, Person, Role
-from storage.queries import insert_for
+from storage.queries import insert_for, with_programs
 from storage.tables import FEEDBACK
 
 PULSE = "pulse"
@@ -105,7 +105,7 @@ async def insert_requests(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     """Create feedback requests; one already asked with the same key stays as it was."""
     if rows:
         conn = await session.connection()
-        ordered = sorted(rows, key=lambda r: r["key"])
+        ordered = await with_programs(conn, sorted(rows, key=lambda r: r["key"]))
         await conn.execute(
             insert_for(conn)(FEEDBACK).on_conflict_do_nothing(index_elements=["key"]), ordered
         )
@@ -220,7 +220,8 @@ class FeedbackForm(FormHandler):
         request = await self._request(turn, ref)
         if isinstance(request, Reply):
             return request
-        surveys = turn.program.feedback.surveys
+        program = await _program_of(turn, request)
+        surveys = program.feedback.surveys
         questions = list(surveys.of(request.survey))
         readiness = await _readiness_of(turn.session, request)
         if readiness is not None:
@@ -234,7 +235,7 @@ class FeedbackForm(FormHandler):
             people = await people_by_id(turn.session, [other_id])
             other = f" with {people[other_id].name}" if other_id in people else ""
         private = "Only you see your answers" + (
-            "; your pair sees them too." if turn.program.feedback.share_with_pair else "."
+            "; your pair sees them too." if program.feedback.share_with_pair else "."
         )
         return Form(
             name=self.name,
@@ -264,7 +265,7 @@ class FeedbackForm(FormHandler):
             readiness.status = FeedbackStatus.ANSWERED
             readiness.answered_at = turn.now
             turn.session.add(readiness)
-        if turn.program.feedback.share_with_pair:
+        if (await _program_of(turn, request)).feedback.share_with_pair:
             await self._share(turn, request, own)
         return FormResult([Reply("Thank you! Your feedback is saved.")])
 
@@ -273,7 +274,8 @@ class FeedbackForm(FormHandler):
         if pairing is None:
             return
         other = pairing.mentor_id if request.role == Role.MENTEE else pairing.mentee_id
-        questions = turn.program.feedback.surveys.of(request.survey)
+        program = turn.programs.of(pairing.program)
+        questions = program.feedback.surveys.of(request.survey)
         fields = tuple(
             (q.prompt, format_answer(q, answers.get(q.id)))
             for q in questions
@@ -292,9 +294,15 @@ class FeedbackForm(FormHandler):
             ],
             dedupe_key=f"feedback-shared:{request.id}",
             now=turn.now,
-            program=turn.program,
+            program=program,
             pairing_id=pairing.id,
         )
+
+
+async def _program_of(turn: Turn, request: Feedback) -> Program:
+    """The program of the pairing a survey is about."""
+    pairing = await turn.session.get(Pairing, request.pairing_id)
+    return turn.programs.of(pairing.program) if pairing is not None else turn.programs.first
 
 
 class FeedbackCommand:

@@ -188,7 +188,7 @@ class LogForm(FormHandler):
             ),
             question_with_choices(
                 Question(id="format", prompt="In what format?", type=QuestionType.SINGLE_CHOICE),
-                [(f, f) for f in _formats(turn.program)],
+                [(f, f) for f in _formats(turn.programs.of(pairing.program))],
             ),
             question_with_choices(
                 Question(
@@ -199,7 +199,7 @@ class LogForm(FormHandler):
                     max=MAX_TOPICS,
                     help=f"Up to {MAX_TOPICS}, from the program's competencies.",
                 ),
-                [(c.id, c.name) for c in turn.program.competencies],
+                [(c.id, c.name) for c in turn.programs.competencies],
             ),
             _notes_question(),
         ]
@@ -244,7 +244,7 @@ class LogForm(FormHandler):
 
     def _started(self, turn: Turn, pairing: Pairing) -> date:
         assert pairing.activated_at is not None
-        zone = turn.person.timezone or turn.program.default_timezone
+        zone = turn.person.timezone or turn.programs.default_timezone
         return local_date(pairing.activated_at, zone)
 
     async def check(self, turn: Turn, ref: str, *, question_id: str, answer: Any) -> str | None:
@@ -303,7 +303,7 @@ class LogForm(FormHandler):
         topics = list(answers.get("topics") or [])
         created = await record_session(
             turn.session,
-            turn.program,
+            turn.programs.of(pairing.program),
             pairing=pairing,
             held_on=held_on,
             minutes=minutes,
@@ -339,13 +339,13 @@ class LogForm(FormHandler):
         kept = _apply_progress(turn, milestones, progress, wanted.opened)
         await ask_pulse(
             turn.session,
-            turn.program,
+            turn.programs.of(pairing.program),
             pairing=pairing,
             logger=turn.person,
             session_log_id=created,
             now=turn.now,
         )
-        topic_names = [c.name for c in turn.program.competencies if c.id in topics]
+        topic_names = [c.name for c in turn.programs.competencies if c.id in topics]
         fields = [("Topics", ", ".join(topic_names)), *_progress_fields(milestones)]
         lines = [f"Logged: {minutes} minutes on {day_label(held_on)}. Thank you!"]
         if notes:
@@ -415,7 +415,7 @@ class LogForm(FormHandler):
                 both = "both sides' notes" if log.notes else "the notes"
                 lines.append(f"A summary of {both} will follow shortly.")
         lines += _kept_lines(kept)
-        topic_names = [c.name for c in turn.program.competencies if c.id in log.topics]
+        topic_names = [c.name for c in turn.programs.competencies if c.id in log.topics]
         fields = [("Topics", ", ".join(topic_names)), *_progress_fields(milestones)]
         return Reply(" ".join(lines), title="Added to the session", fields=tuple(fields))
 
@@ -468,8 +468,9 @@ def _progress_fields(milestones: list[Milestone]) -> list[tuple[str, str]]:
 
 
 def _formats(program: Program) -> list[str]:
-    """The formats the intake offers (mentees' question with meaning ``formats``)."""
-    for question in program.intake.mentee:
+    """The formats the intake offers (the question with meaning ``formats``: mentees', or
+    peers' in a peer program)."""
+    for question in program.intake.mentee or program.intake.peer or []:
         if question.meaning is Meaning.FORMATS and question.choices:
             return [c.label for c in question.choices]
     return list(FORMATS)

@@ -510,10 +510,7 @@ async def _session_of(turn: Turn, args: list[str]) -> _Shown | Reply:
         .join(PAIRING, PAIRING.c.id == SESSION_LOG.c.pairing_id)
         .join(mentee, mentee.c.id == PAIRING.c.mentee_id)
         .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
-        .where(
-            PAIRING.c.program == turn.program.id,
-            sa.or_(PAIRING.c.mentee_id == me, PAIRING.c.mentor_id == me),
-        )
+        .where(sa.or_(PAIRING.c.mentee_id == me, PAIRING.c.mentor_id == me))
         .order_by(SESSION_LOG.c.held_on.desc(), SESSION_LOG.c.id.desc())
         .limit(1)
     )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.config import parse_program
+from bot.config import parse_programs
 from bot.teams.app import problems
 from handlers.commands import home
 from handlers.core.engine import Engine
@@ -77,7 +77,9 @@ def corpus_program() -> Program:
     text = (ROOT / "app.yaml").read_text()
     marker = "\n  mentor:\n"
     assert marker in text
-    return parse_program(text.replace(marker, "\n" + EXTRA_QUESTIONS + marker, 1), source="app")
+    return parse_programs(
+        text.replace(marker, "\n" + EXTRA_QUESTIONS + marker, 1), source="app"
+    ).first
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.server import running
 from bot.slack.app import SlackSettings
 from handlers.core.engine import Engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack
 from tests.helpers import FakeClock
@@ -331,7 +331,7 @@ async def slack_server(
                 sleeps.append(seconds)
 
             runtime = build_runtime(
-                program=program,
+                programs=Programs.one(program),
                 database=database,
                 slack=SlackSettings(
                     bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.url

@@ -17,7 +17,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.server import running
 from bot.teams.settings import TeamsSettings
 from handlers.core.engine import Engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database
 from tests.fakes.bot_connector import APP_ID, FakeConnector, fake_connector
 from tests.helpers import FakeClock
@@ -264,7 +264,7 @@ async def teams_server(
             any_tenant=any_tenant,
         )
         runtime = build_runtime(
-            program=program,
+            programs=Programs.one(program),
             database=database,
             slack=None,
             teams=settings,

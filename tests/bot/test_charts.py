@@ -192,6 +192,7 @@ async def seed_pulses(database: Database, pair: Pairing, ratings: dict[str, list
                     Feedback(
                         key=f"pulse:{month}:{day}",
                         pairing_id=pair.id,
+                        program=pair.program,
                         survey="pulse",
                         respondent_id=pair.mentee_id,
                         role="mentee",

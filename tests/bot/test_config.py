@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ProgramFileError, load_program, parse_program
+from bot.config import ProgramFileError, load_programs, parse_programs
 from handlers.core.program import Meaning
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,7 +15,7 @@ SAMPLE = (ROOT / "app.yaml").read_text()
 
 def problems(text: str) -> list[str]:
     with pytest.raises(ProgramFileError) as raised:
-        parse_program(text, source="app.yaml")
+        parse_programs(text, source="app.yaml")
     return raised.value.lines
 
 
@@ -30,7 +30,7 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
 
 
 def test_the_shipped_program_is_complete() -> None:
-    program = load_program(ROOT / "app.yaml")
+    program = load_programs(ROOT / "app.yaml").first
     assert len(program.competencies) >= 6
     assert {c.pillar for c in program.competencies} >= {"Set direction", "Grow people"}
     mentee_meanings = {q.meaning for q in program.intake.mentee}
@@ -134,7 +134,7 @@ def test_a_file_that_is_not_a_mapping() -> None:
 
 def test_a_missing_file_names_the_variable_to_set(tmp_path: Path) -> None:
     with pytest.raises(ProgramFileError) as raised:
-        load_program(tmp_path / "nope.yaml")
+        load_programs(tmp_path / "nope.yaml")
     assert "no such file; point MENTORBOT_CONFIG at your program file" in raised.value.lines[0]
 
 
@@ -151,7 +151,7 @@ def test_survey_questions_are_checked_like_the_intake() -> None:
 
 def test_a_program_without_a_feedback_section_asks_the_default_surveys() -> None:
     start = SAMPLE.index("\n# Structured feedback.")
-    program = parse_program(SAMPLE[:start], source="app.yaml")
+    program = parse_programs(SAMPLE[:start], source="app.yaml").first
     pulse = program.feedback.surveys.pulse
     assert [q.id for q in pulse] == ["usefulness", "next_step", "comment"]
     assert [c.label for c in pulse[1].choices] == ["Yes", "No"]
@@ -239,7 +239,7 @@ def test_an_option_label_too_long_for_a_button_is_refused_with_the_limit_and_whe
 def test_an_option_label_of_75_characters_is_fine() -> None:
     label = "Reading" + "!" * 68
     assert len(label) == 75
-    parse_program(
+    parse_programs(
         SAMPLE.replace("- Reading and reflecting\n", f"- {label}\n", 1), source="app.yaml"
     )
 

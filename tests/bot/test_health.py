@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from bot.runtime import build_runtime
 from bot.server import running
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database, ProcessedEvent
 from tests.helpers import rows
 
@@ -24,7 +24,7 @@ from tests.helpers import rows
 @asynccontextmanager
 async def healthz(database: Database, program: Program) -> AsyncIterator[Any]:
     """A function that asks the real server's /healthz: (status, JSON body)."""
-    runtime = build_runtime(program=program, database=database, slack=None)
+    runtime = build_runtime(programs=Programs.one(program), database=database, slack=None)
     async with (
         running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner,
         aiohttp.ClientSession() as http,

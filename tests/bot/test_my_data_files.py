@@ -21,7 +21,7 @@ from bot.shell import run_shell
 from bot.teams.app import DECLINED, NO_OFFER
 from bot.teams.cards import FILE_CONSENT_TYPE, FILE_INFO_TYPE
 from handlers import build_engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database
 from tests.bot.slack_harness import SlackHarness
 from tests.bot.teams_harness import LEAD, TeamsHarness
@@ -182,7 +182,7 @@ async def test_teams_someone_else_cannot_accept_a_persons_offer(
 async def test_shell_my_data_prints_the_export_after_the_reply(
     database: Database, program: Program
 ) -> None:
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     stdout = io.StringIO()
     await run_shell(
         engine=engine,

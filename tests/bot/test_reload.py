@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_program
+from bot.config import load_programs
 from bot.reload import ProgramWatcher
 from bot.runtime import Runtime, build_runtime
 from storage import Database
@@ -36,7 +36,7 @@ def without_marcus(path: Path) -> None:
 
 
 def runtime_for(path: Path, database: Database) -> Runtime:
-    return build_runtime(program=load_program(path), database=database, slack=None)
+    return build_runtime(programs=load_programs(path), database=database, slack=None)
 
 
 async def test_a_removed_lead_loses_reports_as_soon_as_the_file_changes(

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.shell import run_shell
 from handlers import build_engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import ConversationState, Database
 from tests.helpers import FakeClock, make_person
 
@@ -23,7 +23,7 @@ class Terminal(io.StringIO):
 
 
 async def shell(database: Database, program: Program, lines: str, *, tty: bool = False) -> str:
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     stdin = Terminal(lines) if tty else io.StringIO(lines)
     stdout = io.StringIO()
     await run_shell(

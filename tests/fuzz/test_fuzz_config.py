@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import ProgramFileError, parse_program
+from bot.config import ProgramFileError, parse_programs
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "app.yaml").read_text(encoding="utf-8")
 SHIPPED_DATA: dict[str, Any] = yaml.safe_load(SHIPPED)
@@ -42,7 +42,7 @@ values = st.recursive(
 def check(text: str) -> None:
     """Parse, requiring success or a ProgramFileError whose every line is located."""
     try:
-        parse_program(text)
+        parse_programs(text)
     except ProgramFileError as exc:
         lines = exc.lines
     else:
@@ -81,7 +81,7 @@ def mutated(path: tuple[Any, ...], replacement: Any, delete: bool) -> str:
 
 
 def test_the_shipped_program_is_valid() -> None:
-    parse_program(SHIPPED)
+    parse_programs(SHIPPED)
 
 
 @FUZZ
@@ -119,5 +119,5 @@ def test_edits_of_the_shipped_text_are_located(start: int, length: int, inserted
 
 def test_a_blank_setting_name_is_quoted_in_the_path() -> None:
     with pytest.raises(ProgramFileError) as raised:
-        parse_program(SHIPPED + "' ': 1\n")
+        parse_programs(SHIPPED + "' ': 1\n")
     assert any("[' ']: unknown setting ' '" in line for line in raised.value.lines)

@@ -14,7 +14,7 @@ from handlers.core.engine import Engine
 from handlers.core.messages import Reply
 from handlers.core.outbox import take_waiting
 from handlers.core.ports import Recipient
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from scheduler.due import DueReport, run_due
 from scheduler.outbox import OutboxWorker
 from storage import Database, DueItem, Outbox, Pairing, Person
@@ -77,7 +77,7 @@ class World:
         self.program = program
         self.clock = FakeClock(start)
         self.engine: Engine = build_engine(
-            program=program, database=database, clock=self.clock, summaries=summaries
+            programs=Programs.one(program), database=database, clock=self.clock, summaries=summaries
         )
         self.zones: dict[str, str] = {}
         self.recorder = Recorder(self.clock, self.zones)
@@ -125,7 +125,7 @@ class World:
 
     async def tick(self) -> DueReport:
         """One pass of due work and delivery, at the clock's time."""
-        report = await run_due(self.database, self.program, now=self.clock.now())
+        report = await run_due(self.database, Programs.one(self.program), now=self.clock.now())
         while (await self.worker.run_once()).total:
             pass
         return report

@@ -6,7 +6,7 @@ from bot.render_text import render_all
 from handlers import build_engine
 from handlers.core.engine import Engine
 from handlers.core.outbox import take_waiting
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database, Pairing, Person
 from tests.helpers import Chat, FakeClock, make_person, mentee, mentor, rows
 
@@ -19,7 +19,9 @@ class Program5:
     def __init__(self, database: Database, program: Program) -> None:
         self.database = database
         self.clock = FakeClock()
-        self.engine: Engine = build_engine(program=program, database=database, clock=self.clock)
+        self.engine: Engine = build_engine(
+            programs=Programs.one(program), database=database, clock=self.clock
+        )
 
     async def chat(self, person: Person) -> Chat:
         return Chat(self.engine, person)
@@ -42,7 +44,9 @@ async def pairing(database: Database) -> Pairing:
 async def lead_chat(world: Program5, program: Program | None = None) -> Chat:
     lead = await make_person(world.database, LEAD, name="Priya Shah")
     if program is not None:
-        world.engine = build_engine(program=program, database=world.database, clock=world.clock)
+        world.engine = build_engine(
+            programs=Programs.one(program), database=world.database, clock=world.clock
+        )
     return Chat(world.engine, lead)
 
 

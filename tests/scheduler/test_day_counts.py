@@ -19,7 +19,7 @@ from handlers.core.messages import (
     reply_from_dict,
     reply_to_dict,
 )
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from scheduler.due import run_due
 from storage import Database, Outbox
 from tests.handlers.cycle_world import LEAD, World
@@ -33,7 +33,7 @@ async def world(database: Database, program: Program) -> World:
 
 async def queue_only(world: World) -> None:
     """Run what is due at the clock's time without delivering anything (senders are down)."""
-    await run_due(world.database, world.program, now=world.clock.now())
+    await run_due(world.database, Programs.one(world.program), now=world.clock.now())
 
 
 async def queued_texts(world: World, fragment: str) -> list[str]:

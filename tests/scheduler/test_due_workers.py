@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from handlers.core.messages import Reply, reply_to_dict
 from handlers.core.outbox import delivered as read_at
 from handlers.core.ports import Recipient
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.cycle.batch import CycleReport
 from handlers.cycle.due_pass import process_due
 from handlers.cycle.schedule import DueWork, cycle_items, due_row, insert_due
@@ -304,14 +304,16 @@ async def test_several_workers_send_each_due_message_exactly_once(
         session: Any, program: Program, *, claimed: Sequence[Claimed[DueWork]], now: datetime
     ) -> CycleReport:
         handed.update(c.work.id for c in claimed)
-        return await process_claimed(session, program, claimed=claimed, now=now)
+        return await process_claimed(session, Programs.one(program), claimed=claimed, now=now)
 
     monkeypatch.setattr("scheduler.due.process_claimed", recording)
 
     workers = [Database(postgres_url) for _ in range(4)]
     try:
         reports: list[DueReport] = list(
-            await asyncio.gather(*(run_due(w, program, now=NOW, batch=batch) for w in workers))
+            await asyncio.gather(
+                *(run_due(w, Programs.one(program), now=NOW, batch=batch) for w in workers)
+            )
         )
 
         # Due work: every item claimed by exactly one worker, processed once, nothing left.
@@ -480,7 +482,7 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
     others = sorted(set(seeded.due_now) - set(lost_ids))
 
     # At the same instant the lease still holds: the other items go out, the lost ones wait.
-    first = await run_due(database, program, now=NOW)
+    first = await run_due(database, Programs.one(program), now=NOW)
     assert (first.cycle.processed, first.cycle.messages) == (
         len(others),
         len(seeded.expected_keys(others)),
@@ -496,7 +498,7 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
 
     # Once the lease has run out, the next pass takes the lost items, each once.
     later = NOW + LEASE + timedelta(seconds=1)
-    second = await run_due(database, program, now=later)
+    second = await run_due(database, Programs.one(program), now=later)
     lost_keys = seeded.expected_keys(lost_ids)
     assert (second.cycle.processed, second.cycle.sent, second.cycle.messages) == (
         len(lost_ids),
@@ -512,7 +514,7 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
 
     # And again: nothing left to do, nothing queued twice.
     before = await snapshot(database)
-    third = await run_due(database, program, now=later)
+    third = await run_due(database, Programs.one(program), now=later)
     assert (third.total, third.cycle.messages, third.failed_batches) == (0, 0, 0)
     assert await snapshot(database) == before
 
@@ -531,7 +533,7 @@ async def test_a_batch_that_fails_waits_for_its_lease_and_loses_nothing(
         return await process_due(*args, **kwargs)
 
     monkeypatch.setattr("scheduler.due.process_due", fails_first)
-    first = await run_due(database, program, now=NOW, batch=4)
+    first = await run_due(database, Programs.one(program), now=NOW, batch=4)
     # The failed batch neither loops nor blocks the rest: its four items wait for the lease.
     assert first.failed_batches == 1
     assert first.cycle.processed == len(seeded.due_now) - 4
@@ -543,7 +545,7 @@ async def test_a_batch_that_fails_waits_for_its_lease_and_loses_nothing(
     assert {row.dedupe_key for row in await outbox_rows(database)} == seeded.expected_keys(done)
 
     later = NOW + LEASE + timedelta(seconds=1)
-    second = await run_due(database, program, now=later)
+    second = await run_due(database, Programs.one(program), now=later)
     assert (second.failed_batches, second.cycle.processed) == (0, 4)
     rows = await outbox_rows(database)
     assert Counter(row.dedupe_key for row in rows) == Counter(seeded.expected_keys())
@@ -566,12 +568,12 @@ async def test_a_worker_whose_lease_was_taken_over_does_nothing(
     # A wakes up before B processes: its stale claim changes nothing.
     before = await snapshot(database)
     async with database.session() as session:
-        stale = await process_claimed(session, program, claimed=mine, now=later)
+        stale = await process_claimed(session, Programs.one(program), claimed=mine, now=later)
     assert (stale.processed, stale.messages) == (0, 0)
     assert await snapshot(database) == before
 
     async with database.session() as session:
-        done = await process_claimed(session, program, claimed=theirs, now=later)
+        done = await process_claimed(session, Programs.one(program), claimed=theirs, now=later)
     assert (done.processed, done.sent, done.messages) == (
         len(seeded.due_now),
         len(seeded.due_now),
@@ -582,7 +584,7 @@ async def test_a_worker_whose_lease_was_taken_over_does_nothing(
     before = await snapshot(database)
     async with database.session() as session:
         late = await process_claimed(
-            session, program, claimed=mine, now=later + timedelta(minutes=1)
+            session, Programs.one(program), claimed=mine, now=later + timedelta(minutes=1)
         )
     assert (late.processed, late.messages, late.at_risk) == (0, 0, [])
     assert await snapshot(database) == before
@@ -607,7 +609,7 @@ async def test_a_failed_batch_logs_no_private_text(
         raise RuntimeError(f"invalid byte sequence in value '{private}'")
 
     monkeypatch.setattr("scheduler.due.process_due", fails)
-    report = await run_due(database, program, now=NOW, batch=4)
+    report = await run_due(database, Programs.one(program), now=NOW, batch=4)
     assert report.failed_batches >= 1
     [failed] = [r for r in caplog.records if "a batch failed" in r.getMessage()][:1]
     assert "RuntimeError" in failed.getMessage()

@@ -24,7 +24,7 @@ from bot.runtime import build_runtime
 from bot.server import tick
 from bot.summarizer import DEFAULT_MODEL, OpenAISummarizer, retry_after, summarizer_from_env
 from handlers import build_engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.sessions.summaries import (
     MAX_ACTION_CHARS,
     MAX_ACTION_ITEMS,
@@ -206,7 +206,7 @@ async def test_notes_are_redacted_before_they_leave_the_machine(
     pair = await make_pair(database, program)
     await log_session(database, pair)
 
-    await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
 
     [request] = fake.requests
     for private in ("lee.park@example.com", "7946", "555-0132", "(415)"):
@@ -222,7 +222,7 @@ async def test_notes_are_passed_as_data_and_never_as_instructions(
     pair = await make_pair(database, program)
     await log_session(database, pair)
 
-    await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
 
     [request] = fake.requests
     assert request.body["model"] == DEFAULT_MODEL
@@ -250,7 +250,7 @@ async def test_the_summary_is_stored_and_reaches_both_sides_worded_for_each(
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
 
-    report = await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    report = await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
 
     assert report.written == 1
     log = await session_log(database, log_id)
@@ -279,10 +279,12 @@ async def test_the_summary_reaches_both_sides_once_when_passes_repeat_or_race(
     other = Database(database.url)  # a second replica: its own connections
     try:
         await asyncio.gather(
-            summarize_due(database, program, summarizer=summarizer, now=NOW),
-            summarize_due(other, program, summarizer=summarizer, now=NOW),
+            summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW),
+            summarize_due(other, Programs.one(program), summarizer=summarizer, now=NOW),
         )
-        await summarize_due(other, program, summarizer=summarizer, now=NOW + timedelta(hours=1))
+        await summarize_due(
+            other, Programs.one(program), summarizer=summarizer, now=NOW + timedelta(hours=1)
+        )
     finally:
         await other.dispose()
 
@@ -300,13 +302,19 @@ async def test_a_pass_whose_claim_ran_out_stores_nothing_and_sends_nothing(
     stalled, prompt = Gate(SUMMARY), Gate(SUMMARY)
     prompt.release.set()
     first = asyncio.ensure_future(
-        summarize_due(database, program, summarizer=stalled, now=NOW, lease=timedelta(minutes=10))
+        summarize_due(
+            database,
+            Programs.one(program),
+            summarizer=stalled,
+            now=NOW,
+            lease=timedelta(minutes=10),
+        )
     )
     await stalled.called.wait()
 
     # The first pass stalls past its lease; a later pass takes the summary over.
     later = await summarize_due(
-        database, program, summarizer=prompt, now=NOW + timedelta(minutes=11)
+        database, Programs.one(program), summarizer=prompt, now=NOW + timedelta(minutes=11)
     )
     stalled.release.set()
     late = await first
@@ -326,7 +334,7 @@ async def test_a_timeout_loses_nothing_and_a_later_pass_succeeds(
     log_id = await log_session(database, pair)
     fake.slow()
 
-    first = await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    first = await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
 
     assert (first.written, first.retried) == (0, 1)
     log = await session_log(database, log_id)
@@ -336,7 +344,9 @@ async def test_a_timeout_loses_nothing_and_a_later_pass_succeeds(
     assert log.notes == NOTES and log.minutes == 45  # the session is saved as logged
     assert await outbox(database) == []
 
-    second = await summarize_due(database, program, summarizer=summarizer, now=NOW + FIRST_BACKOFF)
+    second = await summarize_due(
+        database, Programs.one(program), summarizer=summarizer, now=NOW + FIRST_BACKOFF
+    )
 
     assert second.written == 1
     assert len(fake.requests) == 2
@@ -353,7 +363,7 @@ async def test_a_model_slower_than_the_pass_allows_is_cut_off_and_retried(
     patient = OpenAISummarizer(api_key=KEY, base_url=fake.url, timeout=30)
     try:
         report = await summarize_due(
-            database, program, summarizer=patient, now=NOW, model_timeout=0.2
+            database, Programs.one(program), summarizer=patient, now=NOW, model_timeout=0.2
         )
     finally:
         await patient.aclose()
@@ -371,7 +381,7 @@ async def test_a_429_waits_for_its_retry_after_then_succeeds(
     log_id = await log_session(database, pair)
     fake.rate_limit(retry_after=600)
 
-    first = await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    first = await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
 
     assert first.retried == 1
     log = await session_log(database, log_id)
@@ -381,12 +391,12 @@ async def test_a_429_waits_for_its_retry_after_then_succeeds(
     assert "delegating" not in (log.summary_error or "")
 
     early = await summarize_due(
-        database, program, summarizer=summarizer, now=NOW + timedelta(seconds=599)
+        database, Programs.one(program), summarizer=summarizer, now=NOW + timedelta(seconds=599)
     )
     assert early.total == 0 and len(fake.requests) == 1
 
     later = await summarize_due(
-        database, program, summarizer=summarizer, now=NOW + timedelta(seconds=600)
+        database, Programs.one(program), summarizer=summarizer, now=NOW + timedelta(seconds=600)
     )
     assert later.written == 1 and len(fake.requests) == 2
     assert (await session_log(database, log_id)).summary_error is None
@@ -400,9 +410,15 @@ async def test_a_model_that_keeps_failing_is_given_up_on_and_the_pair_is_told(
     fake.malformed()
     fake.fail(503)
 
-    first = await summarize_due(database, program, summarizer=summarizer, now=NOW, max_attempts=2)
+    first = await summarize_due(
+        database, Programs.one(program), summarizer=summarizer, now=NOW, max_attempts=2
+    )
     second = await summarize_due(
-        database, program, summarizer=summarizer, now=NOW + FIRST_BACKOFF, max_attempts=2
+        database,
+        Programs.one(program),
+        summarizer=summarizer,
+        now=NOW + FIRST_BACKOFF,
+        max_attempts=2,
     )
 
     assert (first.retried, second.failed) == (1, 1)
@@ -417,7 +433,7 @@ async def test_a_model_that_keeps_failing_is_given_up_on_and_the_pair_is_told(
     }
     assert "Nothing was lost" in told[0].payload[0]["text"]
     again = await summarize_due(
-        database, program, summarizer=summarizer, now=NOW + timedelta(days=1)
+        database, Programs.one(program), summarizer=summarizer, now=NOW + timedelta(days=1)
     )
     assert again.total == 0 and len(fake.requests) == 2
 
@@ -451,8 +467,10 @@ async def test_no_log_line_carries_notes_summaries_or_the_key(
     await log_session(database, pair)
     fake.fail(500)
 
-    await summarize_due(database, program, summarizer=summarizer, now=NOW)
-    await summarize_due(database, program, summarizer=summarizer, now=NOW + FIRST_BACKOFF)
+    await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
+    await summarize_due(
+        database, Programs.one(program), summarizer=summarizer, now=NOW + FIRST_BACKOFF
+    )
 
     assert len(fake.requests) == 2
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -475,7 +493,7 @@ async def test_without_both_sides_agreeing_nothing_is_sent_to_the_model(
     pair = await make_pair(database, program, consent=consent)
     log_id = await log_session(database, pair)
 
-    report = await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    report = await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
 
     assert report.dropped == 1
     assert fake.requests == []
@@ -491,7 +509,9 @@ async def test_consent_withdrawn_while_the_model_writes_keeps_and_sends_nothing(
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
     model = Gate(SUMMARY)
-    running = asyncio.ensure_future(summarize_due(database, program, summarizer=model, now=NOW))
+    running = asyncio.ensure_future(
+        summarize_due(database, Programs.one(program), summarizer=model, now=NOW)
+    )
     await model.called.wait()
     async with database.session() as session:
         conn = await session.connection()
@@ -540,7 +560,7 @@ async def test_without_a_key_the_summary_command_says_summaries_are_off(
 ) -> None:
     pair = await make_pair(database, program)
     await log_session(database, pair)
-    engine = build_engine(program=program, database=database, clock=FakeClock(NOW))
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock(NOW))
     chat = Chat(engine, pair.mentee)
 
     assert await chat.send("summary") == OFF
@@ -557,11 +577,13 @@ async def test_the_summary_command_shows_the_pair_their_latest_summary(
 ) -> None:
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
-    engine = build_engine(program=program, database=database, clock=FakeClock(NOW), summaries=True)
+    engine = build_engine(
+        programs=Programs.one(program), database=database, clock=FakeClock(NOW), summaries=True
+    )
     lee, ana = Chat(engine, pair.mentee), Chat(engine, pair.mentor)
     assert "still being written" in await lee.send("summary")
 
-    await summarize_due(database, program, summarizer=summarizer, now=NOW)
+    await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
 
     shown = await lee.send("summary")
     assert "== Session summary ==" in shown
@@ -576,8 +598,10 @@ async def test_nobody_outside_the_pair_sees_a_summary(
 ) -> None:
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
-    await summarize_due(database, program, summarizer=summarizer, now=NOW)
-    engine = build_engine(program=program, database=database, clock=FakeClock(NOW), summaries=True)
+    await summarize_due(database, Programs.one(program), summarizer=summarizer, now=NOW)
+    engine = build_engine(
+        programs=Programs.one(program), database=database, clock=FakeClock(NOW), summaries=True
+    )
     lead = await make_person(database, "priya.shah@example.com", name="Priya Shah")
     stranger = await make_person(database, "sam@x.com", name="Sam Okafor")
 
@@ -592,7 +616,9 @@ async def test_the_summary_command_explains_a_session_without_a_summary(
     database: Database, program: Program
 ) -> None:
     pair = await make_pair(database, program, consent=(True, False))
-    engine = build_engine(program=program, database=database, clock=FakeClock(NOW), summaries=True)
+    engine = build_engine(
+        programs=Programs.one(program), database=database, clock=FakeClock(NOW), summaries=True
+    )
     unsummarised = await log_session(database, pair, status=None)
     no_notes = await log_session(database, pair, notes=None, status=None, held_on=date(2026, 12, 1))
     chat = Chat(engine, pair.mentee)
@@ -651,7 +677,7 @@ async def test_the_serve_tick_writes_due_summaries(
     pair = await make_pair(database, program)
     log_id = await log_session(database, pair)
     runtime = build_runtime(
-        program=program,
+        programs=Programs.one(program),
         database=database,
         slack=None,
         clock=FakeClock(NOW),

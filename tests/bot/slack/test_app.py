@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import ConversationState, Database, Enrollment, PlatformAccount, ProcessedEvent
 from tests.bot.slack_harness import SlackHarness, fixture
 from tests.helpers import MENTEE_STORED, rows
@@ -391,7 +391,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable(program: Program)
     from bot.server import running
 
     gone = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    runtime = build_runtime(program=program, database=gone, slack=None)
+    runtime = build_runtime(programs=Programs.one(program), database=gone, slack=None)
     async with (
         running(runtime, host="127.0.0.1", port=0, tick_seconds=3600) as runner,
         aiohttp.ClientSession() as http,

@@ -11,14 +11,14 @@ from sqlmodel import select
 from handlers import Action, Inbound, build_engine
 from handlers.core.engine import Engine, Flow, FlowState, Outcome, Turn
 from handlers.core.messages import Prompt, PromptKind, Reply
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import ConversationState, Database
 from tests.helpers import Chat, FakeClock, make_person
 
 
 @pytest.fixture
 async def chat(database: Database, program: Program) -> Chat:
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     return Chat(engine, await make_person(database, "ben.kim@example.com"))
 
 
@@ -128,7 +128,7 @@ async def test_a_turn_that_lost_a_race_is_refused_not_merged(
 
     flow = _GatedFlow()
     engine = Engine(
-        program=program,
+        programs=Programs.one(program),
         database=database,
         commands=[Command("gate", "test", flow.start)],
         flows={flow.name: flow},

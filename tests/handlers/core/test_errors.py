@@ -18,7 +18,7 @@ from bot.shell import run_shell
 from handlers import build_engine
 from handlers.core.engine import Engine, Turn
 from handlers.core.errors import error_type, log_failure, safe_traceback
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database, Person
 from tests.helpers import FakeClock
 
@@ -53,7 +53,7 @@ async def test_a_database_error_in_a_turn_is_logged_without_what_was_typed(
 
     monkeypatch.setattr(Engine, "_dispatch", duplicate_what_was_typed)
     caplog.set_level(logging.INFO)
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     shown = io.StringIO()
     await run_shell(
         engine=engine,

@@ -13,7 +13,7 @@ import pytest
 
 from handlers import build_engine
 from handlers.core.messages import Action, Inbound, Submission, typeable
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database, Enrollment, Person, SessionLog
 from tests.handlers.cycle_world import World, log_session
 from tests.helpers import MENTEE_ANSWERS, MENTEE_STORED, Chat, FakeClock, make_person, rows
@@ -50,7 +50,7 @@ def test_every_part_of_an_inbound_message_is_cleaned() -> None:
 async def test_a_nul_in_an_intake_answer_is_dropped_and_the_intake_goes_on(
     database: Database, program: Program
 ) -> None:
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     chat = Chat(engine, await make_person(database, "ana@example.com", name="Ana Lopez"))
     await chat.expect("join mentee", "Question 1 of 6")
     await chat.expect("Get ready to lead\x00 a team of five", "Question 2 of 6")

@@ -11,7 +11,7 @@ import pytest
 from handlers.core.messages import Reply
 from handlers.core.outbox import withdraw
 from handlers.core.ports import Recipient, Unreachable
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.people.privacy import forget_person
 from scheduler.due import run_due
 from scheduler.outbox import DeliveryReport, OutboxWorker
@@ -173,7 +173,9 @@ async def test_nothing_falls_due_for_a_pairing_after_its_mentee_left(world: Worl
 
 async def test_an_erased_mentee_takes_what_waited_about_them_along(world: World) -> None:
     mentoring = await the_sunday_the_cycles_end(world)
-    await forget_person(world.database, world.program, email="lee@x.com", now=world.clock.now())
+    await forget_person(
+        world.database, Programs.one(world.program), email="lee@x.com", now=world.clock.now()
+    )
     await world.walk(2)
     to_ana = to(world.take(), "ana@x.com")
     # Erasure scrubs Lee's name from what waits, so count by what the messages are.
@@ -257,7 +259,7 @@ async def proposed_to_ana_in_new_york(world: World) -> tuple[Person, Person, Pai
     await world.tick()
     world.take()
     world.clock.current = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
-    await run_due(world.database, world.program, now=world.clock.now())
+    await run_due(world.database, Programs.one(world.program), now=world.clock.now())
     [reminder] = [o for o in await outbox_of(world, proposal) if "lapse-reminder" in o.dedupe_key]
     assert reminder.status == "pending"
     return lee, ana, proposal

@@ -7,6 +7,7 @@ queued, in the same transaction as the reply.
 
 from __future__ import annotations
 
+from handlers.core.program import Programs
 from scheduler.due import run_due
 from storage import Outbox, Pairing, Person
 from tests.handlers.cycle_world import LEAD, World, log_session
@@ -148,7 +149,9 @@ async def test_a_lead_told_both_were_asked_to_close_finds_both_were(world: World
     await world.tick()
     world.take()
     world.clock.advance(days=60)
-    await run_due(world.database, world.program, now=world.clock.now())  # queued, not delivered
+    await run_due(
+        world.database, Programs.one(world.program), now=world.clock.now()
+    )  # queued, not delivered
     told = await waiting_for(world, await lead(world))
     assert any("I've suggested to both that they close the pairing" in t for t in told)
     for person in (lee, ana):

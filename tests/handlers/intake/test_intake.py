@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from handlers import build_engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import ConversationState, Database, Enrollment
 from tests.helpers import (
     MENTEE_ANSWERS,
@@ -20,7 +20,7 @@ from tests.helpers import (
 
 @pytest.fixture
 async def chat(database: Database, program: Program) -> Chat:
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     person = await make_person(database, "ana.lopez@example.com", name="Ana Lopez")
     return Chat(engine, person)
 
@@ -220,7 +220,9 @@ async def test_resume_after_engine_restart_with_the_same_database(
     await chat.send("Lead a team")
     await chat.send("coaching")
 
-    restarted = build_engine(program=program, database=Database(database.url), clock=FakeClock())
+    restarted = build_engine(
+        programs=Programs.one(program), database=Database(database.url), clock=FakeClock()
+    )
     try:
         again = Chat(restarted, chat.person)
         resumed = await restarted.resume(again.inbound)
@@ -236,12 +238,12 @@ async def test_resume_after_engine_restart_with_the_same_database(
 
 
 async def test_a_program_with_one_role_skips_the_role_question(database: Database) -> None:
-    from bot.config import parse_program
+    from bot.config import parse_programs
     from tests.conftest import ROOT
 
     text = (ROOT / "app.yaml").read_text().replace("roles: [mentee, mentor]", "roles: [mentee]")
-    mentee_only = parse_program(text)
-    engine = build_engine(program=mentee_only, database=database, clock=FakeClock())
+    mentee_only = parse_programs(text).first
+    engine = build_engine(programs=Programs.one(mentee_only), database=database, clock=FakeClock())
     chat = Chat(engine, await make_person(database, "solo@example.com"))
     await chat.expect("join", "enrolled as a mentee", "Question 1 of 6")
     await chat.send("cancel")

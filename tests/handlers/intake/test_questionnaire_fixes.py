@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from handlers import build_engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import ConversationState, Database, Milestone
 from tests.handlers.cycle_world import World
 from tests.helpers import MENTEE_ANSWERS, Chat, FakeClock, make_person, rows
@@ -15,7 +15,7 @@ from tests.helpers import MENTEE_ANSWERS, Chat, FakeClock, make_person, rows
 
 @pytest.fixture
 async def chat(database: Database, program: Program) -> Chat:
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     person = await make_person(database, "ana.lopez@example.com", name="Ana Lopez")
     return Chat(engine, person)
 

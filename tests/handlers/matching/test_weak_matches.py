@@ -12,7 +12,7 @@ from typing import Any
 from bot.render_text import render_all
 from handlers import build_engine
 from handlers.core.outbox import take_waiting
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.matching.pool import Pool, Profile
 from handlers.matching.rounds import plan_matches
 from handlers.matching.score import score_pool
@@ -50,7 +50,9 @@ class Round:
     def __init__(self, database: Database, program: Program) -> None:
         self.database = database
         self.clock = FakeClock(NOW)
-        self.engine = build_engine(program=program, database=database, clock=self.clock)
+        self.engine = build_engine(
+            programs=Programs.one(program), database=database, clock=self.clock
+        )
 
     async def lead(self) -> Chat:
         return Chat(self.engine, await make_person(self.database, LEAD, name="Priya Shah"))

@@ -7,7 +7,7 @@ import io
 
 from bot.shell import run_shell
 from handlers import build_engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from storage import Database, Enrollment, Pairing
 from tests.handlers.cycle_world import World
 from tests.helpers import FakeClock, mentee, rows
@@ -81,7 +81,7 @@ async def test_someone_enrolled_is_greeted_with_where_they_stand(
     database: Database, program: Program
 ) -> None:
     await mentee(database, "ana@example.com", name="Ana López")
-    engine = build_engine(program=program, database=database, clock=FakeClock())
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock())
     stdout = io.StringIO()
     await run_shell(
         engine=engine,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from handlers.core.errors import NotALead
 from handlers.core.messages import Inbound
-from handlers.core.program import PrivacySettings, Program
+from handlers.core.program import PrivacySettings, Program, Programs
 from handlers.people.privacy import ERASED_NAME, expire_notes, forget_person
 from handlers.reports.catalogue import CATALOGUE
 from storage import AuditEntry, Database, Feedback, Outbox, Pairing, Person, SessionLog
@@ -48,7 +48,11 @@ async def test_forget_removes_every_trace_of_the_person(world: World) -> None:
     mentee, _, _ = await paired(world)
     assert EMAIL in await every_value(world.database)
     erasure = await forget_person(
-        world.database, world.program, email=EMAIL, now=world.clock.now(), requested_by=LEAD
+        world.database,
+        Programs.one(world.program),
+        email=EMAIL,
+        now=world.clock.now(),
+        requested_by=LEAD,
     )
     assert erasure is not None
     text = await every_value(world.database)
@@ -69,7 +73,9 @@ async def test_forget_keeps_pairings_sessions_and_feedback_for_the_figures(
 ) -> None:
     mentee, _, pairing = await paired(world)
     before = {m: len(await rows(world.database, m)) for m in (Pairing, SessionLog, Feedback)}
-    await forget_person(world.database, world.program, email=EMAIL, now=world.clock.now())
+    await forget_person(
+        world.database, Programs.one(world.program), email=EMAIL, now=world.clock.now()
+    )
     after = {m: len(await rows(world.database, m)) for m in (Pairing, SessionLog, Feedback)}
     assert after == before
     [kept] = await rows(world.database, Pairing)
@@ -87,7 +93,9 @@ async def test_forget_keeps_pairings_sessions_and_feedback_for_the_figures(
 
 async def test_forget_tells_the_other_side_kindly_without_the_name(world: World) -> None:
     _, mentor, _ = await paired(world)
-    result = await forget_person(world.database, world.program, email=EMAIL, now=world.clock.now())
+    result = await forget_person(
+        world.database, Programs.one(world.program), email=EMAIL, now=world.clock.now()
+    )
     assert result is not None and result.pairings_ended == 1
     told = [o for o in await rows(world.database, Outbox) if o.dedupe_key.endswith(":erased")]
     assert [o.person_id for o in told] == [mentor.id]
@@ -99,7 +107,11 @@ async def test_forget_tells_the_other_side_kindly_without_the_name(world: World)
 async def test_forget_is_audited_without_the_email(world: World) -> None:
     mentee, _, _ = await paired(world)
     await forget_person(
-        world.database, world.program, email=EMAIL, now=world.clock.now(), requested_by=LEAD
+        world.database,
+        Programs.one(world.program),
+        email=EMAIL,
+        now=world.clock.now(),
+        requested_by=LEAD,
     )
     [entry] = [e for e in await rows(world.database, AuditEntry) if e.action == "forget"]
     assert (entry.actor, entry.target, entry.allowed) == (LEAD, f"person:{mentee.id}", True)
@@ -111,7 +123,7 @@ async def test_forget_asked_by_someone_not_a_lead_is_refused_and_audited(world: 
     with pytest.raises(NotALead):
         await forget_person(
             world.database,
-            world.program,
+            Programs.one(world.program),
             email=EMAIL,
             now=world.clock.now(),
             requested_by="x@x.com",
@@ -123,7 +135,7 @@ async def test_forget_asked_by_someone_not_a_lead_is_refused_and_audited(world: 
 
 async def test_forget_of_someone_not_in_the_directory_finds_no_one(world: World) -> None:
     found = await forget_person(
-        world.database, world.program, email="ghost@x.com", now=world.clock.now()
+        world.database, Programs.one(world.program), email="ghost@x.com", now=world.clock.now()
     )
     assert found is None
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.people.privacy import export_person, forget_person
 from storage import Database, Outbox, Pairing, PlanVersion
 from tests.handlers.cycle_world import World
@@ -256,7 +256,9 @@ async def test_forgetting_someone_scrubs_their_name_from_old_versions(world: Wor
     lee_chat = world.chat(lee)
     await write_plan(lee_chat, "Shadow Ana Lima at the offsite")
     await write_plan(lee_chat, "Lead the team offsite")
-    await forget_person(world.database, world.program, email="ana@x.com", now=world.clock.now())
+    await forget_person(
+        world.database, Programs.one(world.program), email="ana@x.com", now=world.clock.now()
+    )
     v1, _v2 = await versions(world)
     assert [m["objective"] for m in v1.milestones] == ["Shadow a former participant at the offsite"]
 

@@ -248,6 +248,7 @@ async def seed(database: Database, *, number_question: bool = False) -> World:
             return Feedback(
                 key=f"{survey}:{pair.id}:{next(keys)}",
                 pairing_id=pair.id,
+                program=pair.program,
                 survey=survey,
                 respondent_id=pair.mentee_id if role == "mentee" else pair.mentor_id,
                 role=role,

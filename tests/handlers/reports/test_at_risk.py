@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from handlers import build_engine
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.reports.at_risk import at_risk
 from storage import Database, Person
 from tests.handlers.reports.pairs_world import LEAD_ID, NOW, SECRET, build, figures, seed
@@ -106,7 +106,7 @@ async def test_a_lead_asks_for_a_report_in_chat(database: Database, program: Pro
     async with database.session() as session:
         lead = await session.get(Person, LEAD_ID)
     assert lead is not None
-    engine = build_engine(program=program, database=database, clock=FakeClock(NOW))
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock(NOW))
     reply = await Chat(engine, lead).send("report at-risk")
     assert "Pairs needing attention" in reply
     assert "Mia Chen" in reply and "2 check-ins in a row missed; no session for 49 days" in reply

@@ -11,7 +11,7 @@ import pytest
 
 from handlers import build_engine
 from handlers.core.figures import as_csv, as_json, as_text
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.reports.at_risk import KIND as AT_RISK
 from handlers.reports.cadence import KIND as CADENCE
 from handlers.reports.catalogue import CATALOGUE
@@ -91,7 +91,9 @@ def test_the_three_kinds_are_offered_to_leads() -> None:
 async def test_a_lead_runs_each_report_in_chat(database: Database, program: Program) -> None:
     await people_world.seed(database)
     lead = await make_person(database, "priya.shah@example.com", name="Priya Shah")
-    engine = build_engine(program=program, database=database, clock=FakeClock(people_world.NOW))
+    engine = build_engine(
+        programs=Programs.one(program), database=database, clock=FakeClock(people_world.NOW)
+    )
     chat = Chat(engine, lead)
     await chat.expect("report feedback", "Average rating per question", "usefulness")
     await chat.expect("report equity", "Mentees by group", "other (groups under 5)")

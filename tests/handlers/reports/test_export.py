@@ -8,7 +8,7 @@ import io
 
 from handlers import build_engine
 from handlers.core.figures import as_csv, as_json, as_text
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.reports.export import EXPORT_COLUMNS, export_report
 from storage import Database
 from tests.handlers import export_world
@@ -91,7 +91,9 @@ async def test_a_lone_department_and_level_does_not_pick_out_an_at_risk_pair(
     """The only Legal mentee's pairing is at risk: the export must not say whose it is."""
     small = await seed_small_program(database)
     lead = await make_person(database, export_world.LEAD, name="Priya Shah")
-    engine = build_engine(program=program, database=database, clock=FakeClock(export_world.NOW))
+    engine = build_engine(
+        programs=Programs.one(program), database=database, clock=FakeClock(export_world.NOW)
+    )
     chat = Chat(engine, lead)
 
     text = await chat.expect("report export", export_world.NOTE)

@@ -9,7 +9,7 @@ from handlers.core.audit import entries
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue
 from handlers.core.ports import Recipient, TransientDeliveryError, Unreachable
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from scheduler.outbox import OutboxWorker
 from storage import Database
 from tests.helpers import Chat, FakeClock, make_person
@@ -53,7 +53,7 @@ async def test_a_lead_sees_failed_and_undeliverable_messages_with_reasons(
     for _ in range(3):
         await worker.run_once()
         clock.advance(minutes=5)
-    engine = build_engine(program=program, database=database, clock=clock)
+    engine = build_engine(programs=Programs.one(program), database=database, clock=clock)
     report = await Chat(engine, lead).send("report ops")
     assert report.startswith(
         "== Operations: message delivery ==\n"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from handlers.core.messages import Form, Inbound, Submission
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.people.privacy import expire_notes, export_person, forget_person
 from handlers.reports.catalogue import CATALOGUE
 from handlers.sessions.summaries import Summary, SummaryContext
@@ -348,9 +348,13 @@ async def test_erasure_removes_both_sides_notes_and_mentions_in_them(world: Worl
     chat = world.chat(lee)
     await chat.send(f"log {pairing.id} 2026-11-24")
     await chat.expect("Zuzanna Quill could coach me on retros.", "Added to the session")
-    await forget_person(world.database, world.program, email=named.email, now=world.clock.now())
+    await forget_person(
+        world.database, Programs.one(world.program), email=named.email, now=world.clock.now()
+    )
     assert "Zuzanna" not in ((await the_session(world)).second_notes or "")
-    await forget_person(world.database, world.program, email=lee.email, now=world.clock.now())
+    await forget_person(
+        world.database, Programs.one(world.program), email=lee.email, now=world.clock.now()
+    )
     log = await the_session(world)
     assert (log.notes, log.second_notes, log.minutes) == (None, None, 50)
 
@@ -390,7 +394,9 @@ async def test_the_summary_is_written_again_from_both_sides_notes(
     world, lee, ana, pairing_id = await consenting(database, program)
     await ana_logs_tuesday(world, ana)
     model = Notes()
-    await summarize_due(world.database, world.program, summarizer=model, now=world.clock.now())
+    await summarize_due(
+        world.database, Programs.one(world.program), summarizer=model, now=world.clock.now()
+    )
     assert model.read == [ANA_NOTES]  # Ana's notes alone, as before
 
     chat = world.chat(lee)
@@ -399,7 +405,7 @@ async def test_the_summary_is_written_again_from_both_sides_notes(
     log = await the_session(world)
     assert log.summary_status == "pending"
     report = await summarize_due(
-        world.database, world.program, summarizer=model, now=world.clock.now()
+        world.database, Programs.one(world.program), summarizer=model, now=world.clock.now()
     )
     assert report.written == 1
     # Each side's notes under a heading of whose they are (by role, never by name).
@@ -424,7 +430,9 @@ async def test_a_summary_being_written_when_the_other_side_adds_is_written_again
     model = Notes()
     model.release = asyncio.Event()
     passing = asyncio.create_task(
-        summarize_due(world.database, world.program, summarizer=model, now=world.clock.now())
+        summarize_due(
+            world.database, Programs.one(world.program), summarizer=model, now=world.clock.now()
+        )
     )
     await model.called.wait()  # the model is reading Ana's notes alone
     chat = world.chat(lee)
@@ -435,7 +443,7 @@ async def test_a_summary_being_written_when_the_other_side_adds_is_written_again
     assert (first.written, first.superseded) == (0, 1)  # Ana's alone is not kept
     model.release = None
     again = await summarize_due(
-        world.database, world.program, summarizer=model, now=world.clock.now()
+        world.database, Programs.one(world.program), summarizer=model, now=world.clock.now()
     )
     assert again.written == 1
     assert LEE_NOTES in model.read[-1] and ANA_NOTES in model.read[-1]
