@@ -126,7 +126,9 @@ def test_cohort_dates_that_make_no_sense_are_refused() -> None:
 
 def test_a_program_nobody_leads_is_refused() -> None:
     text = _replace(SEVERAL, "leads:\n  - hr.lead@example.com\n", "")
-    text = _replace(text, "    leads: [marcus.lee@example.com]\n    eligibility:", "    eligibility:")
+    text = _replace(
+        text, "    leads: [marcus.lee@example.com]\n    eligibility:", "    eligibility:"
+    )
     assert any("programs[1].leads: no one leads this program" in line for line in problems(text))
 
 
