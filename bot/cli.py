@@ -261,8 +261,8 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
                 report = None  # the attempt is audited: the transaction still commits
         if report is None:
             raise CliError(
-                f"{args.as_email} is not a program lead of {program.id}; "
-                "reports are for the program's leads and the global leads in app.yaml"
+                f"{args.as_email} is not a program lead of {program.name}; "
+                "reports are for its leads and the global leads in app.yaml"
             )
     rendered = {"table": as_text, "csv": as_csv, "json": as_json}[args.format](report)
     print(rendered, end="" if rendered.endswith("\n") else "\n")

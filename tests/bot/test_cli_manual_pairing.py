@@ -34,8 +34,8 @@ def test_anyone_but_a_lead_gets_one_line_and_exit_1_and_is_audited(cli: Cli) -> 
         code, out, err = cli.run(command, MENTEE, MENTOR, "--as", MENTOR)
         assert (code, out) == (1, "")
         assert err == (
-            f"mentorbot: {MENTOR} is not a program lead of Leadership Mentoring Program 2027; "
-            f"{command} is for the leads listed in program.leads\n"
+            f"mentorbot: {MENTOR} is not a program lead; {command} is for the program's leads "
+            "and the global leads in app.yaml\n"
         )
     refused = json.loads(cli.run("audit", "--json")[1])
     assert [(e["actor"], e["action"], e["allowed"]) for e in refused] == [

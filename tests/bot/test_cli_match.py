@@ -123,7 +123,8 @@ def test_match_on_the_command_line_refuses_a_non_lead_and_bad_numbers(cli: Cli) 
     not_lead = mentorbot(cli, "match", "--as", "ana.lima@example.com")
     assert not_lead.returncode == 1
     assert not_lead.stderr == (
-        "mentorbot: ana.lima@example.com is not a program lead (program.leads in app.yaml)\n"
+        "mentorbot: ana.lima@example.com is not a program lead; match is for the leads "
+        "listed in app.yaml\n"
     )
     bad = mentorbot(cli, "match", "--only", "3")
     assert bad.returncode == 1

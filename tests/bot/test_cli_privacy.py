@@ -28,7 +28,7 @@ def test_privacy_forget_erases_a_person_and_export_then_finds_no_one(cli: Cli) -
 def test_privacy_forget_asked_by_someone_not_a_lead_is_refused(cli: Cli) -> None:
     code, _, err = cli.run("privacy", "forget", "ghost@example.com", "--as", "sam@example.com")
     assert code == 1
-    assert "sam@example.com is not a lead of" in err
+    assert "sam@example.com is not a program lead" in err
 
 
 def test_privacy_export_into_a_closed_pipe_ends_quietly(cli: Cli, database_url: str) -> None:

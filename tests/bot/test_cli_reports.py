@@ -38,7 +38,7 @@ def test_anyone_else_is_refused_and_every_attempt_is_audited(cli: Cli) -> None:
         1,
         "",
         "mentorbot: lee.park@example.com is not a program lead of Leadership Mentoring "
-        "Program 2027; reports are for the leads listed in program.leads\n",
+        "Program 2027; reports are for its leads and the global leads in app.yaml\n",
     )
     assert cli.run("report", "ops", "--as", LEAD)[0] == 0
     code, _, err = cli.run("report", "gossip", "--as", LEAD)

@@ -144,13 +144,14 @@ def slack_payloads(corpus: Corpus) -> list[Payload]:
     for role in program.roles:
         for answers in ({}, corpus.answers.get(role.value, {})):
             view = slack_blocks.intake_modal(
+                ref=f"{program.id}:{role.value}",
                 role=role.value,
                 questions=program.intake.for_role(Role(role)),
                 answers=answers,
                 program_name=program.name,
             )
             payloads.append(Payload(f"intake modal: {role.value}", view))
-    offer = slack_blocks.form_offer(roles)
+    offer = slack_blocks.form_offer([(f"{program.id}:{role}", role) for role in roles])
     payloads.append(Payload("the slash command's form offer", {"text": "x", "blocks": offer}))
     payloads.append(Payload("notice modal", slack_blocks.notice_modal("Form", OUTDATED_FORM)))
     return payloads

@@ -53,8 +53,8 @@ async def test_a_removed_lead_loses_reports_as_soon_as_the_file_changes(
     without_marcus(path)
     assert watcher.poll() is True
 
-    assert not runtime.program.is_lead(REMOVED_LEAD)
-    assert runtime.engine.program is runtime.program
+    assert not runtime.programs.is_lead(REMOVED_LEAD)
+    assert runtime.engine.programs is runtime.programs
     assert "for the program leads only" in await chat.send("report overview")
 
 
@@ -63,13 +63,13 @@ async def test_an_invalid_file_is_refused_with_its_located_errors_and_the_last_g
 ) -> None:
     path = program_file(tmp_path)
     runtime = runtime_for(path, database)
-    before = runtime.program
+    before = runtime.programs
     watcher = ProgramWatcher(runtime, path)
     good = path.read_text()
 
     path.write_text(good.replace("  min_group_size: 5", "  min_group_size: five"))
     assert watcher.reload() is False
-    assert runtime.program is before
+    assert runtime.programs is before
     [refused] = [r for r in caplog.records if "refused" in r.getMessage()]
     assert refused.levelno == logging.ERROR
     assert re.search(r"app\.yaml:\d+: program.min_group_size", refused.getMessage())
@@ -82,11 +82,11 @@ async def test_an_invalid_file_is_refused_with_its_located_errors_and_the_last_g
     path.write_text("program: [unclosed\n")
     assert watcher.reload() is False
     assert "not valid YAML" in caplog.records[-1].getMessage()
-    assert runtime.program is before
+    assert runtime.programs is before
 
     path.write_text(good.replace(f"    - {REMOVED_LEAD}\n", ""))
     assert watcher.reload() is True
-    assert not runtime.program.is_lead(REMOVED_LEAD)
+    assert not runtime.programs.is_lead(REMOVED_LEAD)
 
 
 async def test_a_missing_file_keeps_the_last_good_program(
@@ -94,11 +94,11 @@ async def test_a_missing_file_keeps_the_last_good_program(
 ) -> None:
     path = program_file(tmp_path)
     runtime = runtime_for(path, database)
-    before = runtime.program
+    before = runtime.programs
     watcher = ProgramWatcher(runtime, path)
     path.unlink()
     assert watcher.poll() is False
-    assert runtime.program is before
+    assert runtime.programs is before
 
 
 async def test_serve_reloads_the_program_file_on_sighup(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ async def test_an_edit_made_before_the_watch_began_is_applied_at_the_first_look(
     path.write_text(path.read_text().replace(f"    - {REMOVED_LEAD}\n", ""))
     watcher = ProgramWatcher(runtime, path)
     assert watcher.poll() is True
-    assert not runtime.program.is_lead(REMOVED_LEAD)
+    assert not runtime.programs.is_lead(REMOVED_LEAD)
 
 
 async def test_a_first_look_at_an_unchanged_file_changes_nothing_and_says_nothing(
@@ -147,9 +147,9 @@ async def test_a_first_look_at_an_unchanged_file_changes_nothing_and_says_nothin
 ) -> None:
     path = program_file(tmp_path)
     runtime = runtime_for(path, database)
-    before = runtime.program
+    before = runtime.programs
     path.write_text(path.read_text() + "# a comment changes no setting\n")
     watcher = ProgramWatcher(runtime, path)
     assert watcher.poll() is False
-    assert runtime.program is before
+    assert runtime.programs is before
     assert not [r for r in caplog.records if r.name == "bot.reload"]

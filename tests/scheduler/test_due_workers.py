@@ -301,10 +301,10 @@ async def test_several_workers_send_each_due_message_exactly_once(
     handed: Counter[int] = Counter()
 
     async def recording(
-        session: Any, program: Program, *, claimed: Sequence[Claimed[DueWork]], now: datetime
+        session: Any, programs: Programs, *, claimed: Sequence[Claimed[DueWork]], now: datetime
     ) -> CycleReport:
         handed.update(c.work.id for c in claimed)
-        return await process_claimed(session, Programs.one(program), claimed=claimed, now=now)
+        return await process_claimed(session, programs, claimed=claimed, now=now)
 
     monkeypatch.setattr("scheduler.due.process_claimed", recording)
 
