@@ -626,6 +626,48 @@ async def _by_hand(
     return 0
 
 
+async def _invite(args: argparse.Namespace, env: Environment) -> int:
+    """``invite PROGRAM EMAIL... --as LEAD``: open an invite-only program to people."""
+    from handlers import find_or_create_person, invite_people, record
+
+    email = args.as_email.strip().lower()
+    async with open_app(env) as app:
+        now = app.engine.clock.now()
+        program = (
+            app.led_program(args.program, lead=email, verb="invite")
+            if app.programs.is_lead(email)
+            else None
+        )
+        async with app.database.session() as session:
+            if program is None:
+                # The attempt is audited: the transaction commits before the refusal.
+                await record(
+                    session,
+                    actor=email,
+                    action="invite",
+                    target=args.program[:200],
+                    allowed=False,
+                    now=now,
+                    detail={"channel": "cli"},
+                )
+                result = None
+            else:
+                lead, _ = await find_or_create_person(session, email=email, now=now)
+                result = await invite_people(
+                    session, program, lead=lead, emails=args.emails, now=now
+                )
+    if result is None:
+        raise CliError(
+            f"{args.as_email} is not a program lead; invite is for the program's leads and "
+            "the global leads in app.yaml"
+        )
+    print(result.summary())
+    if not result.complete:
+        print("mentorbot: not everyone was invited; see above", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _instant(text: str | None, env: Environment) -> datetime:
     """``--now``: an ISO-8601 instant (UTC when no offset is given), or the command's clock."""
     if text is None:
@@ -835,6 +877,17 @@ def build_parser() -> argparse.ArgumentParser:
         by_hand.add_argument(
             "--program", metavar="ID", help="the program (default: the only one you lead)"
         )
+
+    invite = add(
+        "invite",
+        _invite,
+        "invite people to a program; each gets a message with a Join button (program leads)",
+    )
+    invite.add_argument("program", metavar="PROGRAM", help="the program's id")
+    invite.add_argument("emails", metavar="EMAIL", nargs="+", help="who to invite")
+    invite.add_argument(
+        "--as", dest="as_email", required=True, metavar="EMAIL", help="the program lead"
+    )
 
     report = add(
         "report",

@@ -92,6 +92,7 @@ from handlers.matching.lapses import expire_proposals, remind_lapsing
 from handlers.matching.review import approve, plan_round, remember_round, round_data
 from handlers.matching.waitlist import waitlist_positions
 from handlers.people.directory import CsvFormatError, find_or_create_person, import_people, is_email
+from handlers.people.invitations import InviteResult, invite_people
 from handlers.people.privacy import expire_notes, export_person, forget_person
 from handlers.reports.catalogue import CATALOGUE, run_report
 from handlers.sessions.summaries import (
@@ -128,6 +129,7 @@ __all__ = [
     "GroupSender",
     "Inbound",
     "InvalidAnswer",
+    "InviteResult",
     "LeadResult",
     "Location",
     "Meaning",
@@ -190,6 +192,7 @@ __all__ = [
     "home",
     "import_people",
     "intake_target",
+    "invite_people",
     "is_email",
     "lift_exclusion",
     "log_failure",

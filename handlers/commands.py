@@ -22,6 +22,7 @@ from handlers.matching.proposals import commands as pairing_commands
 from handlers.matching.proposals import pairing_lines
 from handlers.matching.review import MatchReviewFlow
 from handlers.matching.review import commands as review_commands
+from handlers.people.invitations import commands as invitation_commands
 from handlers.people.privacy import commands as privacy_commands
 from handlers.plans.chat import PlanFlow, zone_of
 from handlers.plans.chat import commands as plan_commands
@@ -211,6 +212,7 @@ def build_engine(
         *report_commands(),
         *summary_commands(summaries),
         *privacy_commands(),
+        *invitation_commands(),
         Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
     ]
     engine = Engine(

@@ -22,6 +22,13 @@ from handlers.core.questions import (
     pick_option,
     prompt_for,
 )
+from handlers.intake.choosing import (
+    access_to,
+    join_command,
+    program_choices,
+    roles_phrase,
+    unknown_program,
+)
 from handlers.people.lookups import pairings_of
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, PairingStatus, Role
 from storage.queries import enrollments_of, save_enrollment, with_role
@@ -29,6 +36,7 @@ from storage.queries import enrollments_of, save_enrollment, with_role
 ROLE_LABELS = {
     Role.MENTEE: "Mentee: I'd like a mentor",
     Role.MENTOR: "Mentor: I'd like to mentor someone",
+    Role.PEER: "Peer: I'd like to learn with a colleague at my level",
 }
 YES, NO, CHANGE = "yes", "no", "change"
 KEEP, UPDATE = "keep", "update"
@@ -43,6 +51,12 @@ FLOW_HINT = "Type back, skip, cancel or help."
 
 def describe_enrollment(status: str, *, role: str, capacity: int | None) -> str:
     """A person's standing in one role, in a phrase."""
+    if role == Role.PEER and status in (EnrollmentStatus.WAITING, EnrollmentStatus.AVAILABLE):
+        return "enrolled as a peer, waiting to be paired"
+    if role == Role.PEER and status == EnrollmentStatus.MATCHED:
+        return "enrolled as a peer, paired with a peer"
+    if role == Role.PEER and status == EnrollmentStatus.COMPLETED:
+        return "a peer whose pairing has ended"
     if status == EnrollmentStatus.WAITING:
         return "enrolled as a mentee, waiting for a match"
     if status == EnrollmentStatus.MATCHED:
@@ -63,32 +77,47 @@ class IntakeFlow(Flow):
     name = "intake"
 
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
-        """The ``join`` command: begin the intake for the program and role named, or ask which."""
+        """The ``join`` command: begin the intake for the program and role named, or ask which.
+
+        With several programs and none named, the programs the person may join are listed
+        (:func:`handlers.intake.choosing.program_choices`); a program they may not join gets
+        the one sentence that says why, and nothing changes.
+        """
         program = turn.programs.get(args[0].lower()) if args else None
         if program is not None:
             args = args[1:]
         elif turn.programs.several:
-            names = "; ".join(f"{p.id} ({p.name})" for p in turn.programs if not p.archived)
-            return Outcome(
-                [Reply(f"Which program? Type join and its id: {names}.")], None, changed=False
-            )
+            role_word = _role_named(args[0]) if args else None
+            if args and role_word is None:
+                return _said(await unknown_program(turn, args[0]))
+            return _said(await program_choices(turn, role=role_word))
         else:
             program = turn.programs.first
-        roles = program.roles
+        access = await access_to(turn, program)
+        roles = access.roles
+        if not roles:
+            return _said(Reply(access.why_not()))
         if args:
-            wanted = args[0].lower().rstrip("s")
-            role = next((r for r in Role if r.value == wanted), None)
-            if role is None or role not in roles:
-                offered = " or ".join(f"join {r.value}" for r in roles)
-                return Outcome(
-                    [Reply(f"{args[0]!r} is not a role in this program. Type {offered}.")],
-                    None,
-                    changed=False,
+            role = _role_named(args[0])
+            if role is None or role not in program.roles:
+                prefix = f"join {program.id} " if turn.programs.several else "join "
+                offered = " or ".join(f"{prefix}{r.value}" for r in roles)
+                where = program.name if turn.programs.several else "this program"
+                return _said(Reply(f"{args[0]!r} is not a role in {where}. Type {offered}."))
+            if role not in roles:
+                command = join_command(program, roles)
+                return _said(
+                    Reply(
+                        f"{access.why_not(role)} You can join as {roles_phrase(roles)}: "
+                        f"type {command}.",
+                        actions=(Option(command, f"Join as {roles_phrase(roles)}"),),
+                    )
                 )
             return await self._begin_role(turn, role, program=program)
         if len(roles) == 1:
             return await self._begin_role(turn, roles[0], program=program)
-        state = FlowState(self.name, "role", {"history": [], "program": program.id})
+        data = {"history": [], "program": program.id, "roles": [r.value for r in roles]}
+        state = FlowState(self.name, "role", data)
         return Outcome(self.ask(turn, state), state)
 
     def describe(self, state: FlowState) -> str:
@@ -113,7 +142,7 @@ class IntakeFlow(Flow):
                     f"Great! How would you like to take part in {_program(turn, state).name}?",
                     prompt=Prompt(
                         PromptKind.SINGLE,
-                        tuple(Option(r.value, ROLE_LABELS[r]) for r in _program(turn, state).roles),
+                        tuple(Option(r.value, ROLE_LABELS[r]) for r in _roles(turn, state)),
                     ),
                     hint="Type cancel to stop.",
                 )
@@ -152,7 +181,7 @@ class IntakeFlow(Flow):
         step = state.step
         inbound = turn.inbound
         if step == "role":
-            roles = _program(turn, state).roles
+            roles = _roles(turn, state)
             try:
                 picked = pick_option(
                     turn.text,
@@ -255,6 +284,8 @@ class IntakeFlow(Flow):
             "answers": {},
             "history": history,
         }
+        if state is not None and state.data.get("roles"):
+            data["roles"] = state.data["roles"]  # for back to the role step
         enrollments = await enrollments_of(turn.session, _id(turn), program=program.id)
         existing = with_role(enrollments, role)
         if existing is not None and await _pairing_ended(turn, existing, data["order"]):
@@ -275,10 +306,11 @@ class IntakeFlow(Flow):
             next_state = FlowState(self.name, "update", data)
             return Outcome(self.ask(turn, next_state), next_state)
         first = FlowState(self.name, f"question:{questions[0].id}", data)
+        where = f" in {program.name}" if turn.programs.several else ""
         intro = Reply(
-            f"Let's get you enrolled as a {role.value}. I'll ask {len(questions)} questions, "
-            "one at a time; your answers are saved as you go, so you can stop and come back "
-            "later."
+            f"Let's get you enrolled as a {role.value}{where}. I'll ask {len(questions)} "
+            "questions, one at a time; your answers are saved as you go, so you can stop and "
+            "come back later."
         )
         return Outcome([intro, *self.ask(turn, first)], first)
 
@@ -464,6 +496,26 @@ def _program(turn: Turn, state: FlowState) -> Program:
     return turn.programs.of(named) if named else turn.programs.first
 
 
+def _roles(turn: Turn, state: FlowState) -> list[Role]:
+    """The roles the role step offers: the ones open to the person when ``join`` asked."""
+    named = state.data.get("roles")
+    program = _program(turn, state)
+    if not named:
+        return list(program.roles)
+    return [r for r in program.roles if r.value in named] or list(program.roles)
+
+
+def _role_named(word: str) -> Role | None:
+    """The role a typed word names (``mentee``, ``mentors``, ``Peer``), or None."""
+    wanted = word.lower().rstrip("s")
+    return next((r for r in Role if r.value == wanted), None)
+
+
+def _said(reply: Reply) -> Outcome:
+    """A reply that starts nothing and changes nothing."""
+    return Outcome([reply], None, changed=False)
+
+
 def _id(turn: Turn) -> int:
     assert turn.person.id is not None
     return turn.person.id
@@ -551,14 +603,21 @@ async def enroll(turn: Turn, *, program: Program, role: Role, answers: dict[str,
     )
     if not fresh:
         return "Saved. Your answers are updated."
+    if role is Role.PEER:
+        return (
+            f"You're enrolled as a peer in {program.name}. You're now waiting to be paired: "
+            "the program lead pairs everyone at once with a colleague at a similar level, "
+            "and I'll message you as soon as there's a proposal. Type status any time."
+        )
+    where = f" in {program.name}" if turn.programs.several else ""
     if role is Role.MENTEE:
         return (
-            "You're enrolled as a mentee. You're now waiting for a match: the program "
+            f"You're enrolled as a mentee{where}. You're now waiting for a match: the program "
             "lead runs matching for everyone at once, and I'll message you as soon as "
             "there's a mentor proposal for you. Type status any time to see where you stand."
         )
     return (
-        f"Thank you! You're enrolled as a mentor with room for {capacity} "
+        f"Thank you! You're enrolled as a mentor{where} with room for {capacity} "
         f"mentee{'s' if capacity != 1 else ''}. I'll message you when there's a mentee "
         "proposal for you to accept or decline. Type status any time."
     )

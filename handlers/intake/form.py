@@ -16,6 +16,7 @@ from handlers.core.engine import FormHandler, FormResult, Turn
 from handlers.core.messages import Form, Reply
 from handlers.core.program import Program, Programs
 from handlers.intake.chat import enroll
+from handlers.intake.choosing import access_to
 from storage import ConversationState, Role
 from storage.queries import enrollments_of, with_role
 
@@ -35,6 +36,11 @@ class IntakeForm(FormHandler):
             return Reply(UNKNOWN_ROLE)
         program, role = target
         assert turn.person.id is not None
+        access = await access_to(turn, program)
+        if role not in access.roles:
+            # The same rules as the chat's join: a modal opened from an old button, or a
+            # role the person may not take, saves nothing.
+            return Reply(access.why_not(role))
         enrollments = await enrollments_of(turn.session, turn.person.id, program=program.id)
         existing = with_role(enrollments, role)
         return Form(
