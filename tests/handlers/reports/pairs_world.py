@@ -279,6 +279,7 @@ async def seed(database: Database) -> None:
     due = [
         {
             "pairing_id": pairing_id,
+            "program": PROGRAM_ID,
             "kind": "calibration",
             "due_at": due_at,
             "status": "done",
@@ -292,6 +293,7 @@ async def seed(database: Database) -> None:
         {
             "key": f"mentor_readiness:{pairing_id}:{n}",
             "pairing_id": pairing_id,
+            "program": PROGRAM_ID,
             "survey": "mentor_readiness",
             "respondent_id": respondent,
             "role": "mentee",
@@ -306,6 +308,7 @@ async def seed(database: Database) -> None:
         {
             "key": "mentor_readiness:2:asked",
             "pairing_id": 2,
+            "program": PROGRAM_ID,
             "survey": "mentor_readiness",
             "respondent_id": 12,
             "role": "mentee",
@@ -318,6 +321,7 @@ async def seed(database: Database) -> None:
         {
             "key": "pulse:1:1",
             "pairing_id": 1,
+            "program": PROGRAM_ID,
             "survey": "pulse",
             "respondent_id": 1,
             "role": "mentor",
