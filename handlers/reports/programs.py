@@ -60,7 +60,7 @@ COLUMNS = (
     "active pairs",
     "waitlist",
     "median wait (days)",
-    f"sessions per pair per month (last {RATE_MONTHS} full months)",
+    "sessions per pair per month",
     "at-risk share",
     "calibration fit",
 )

@@ -37,8 +37,8 @@ def test_anyone_else_is_refused_and_every_attempt_is_audited(cli: Cli) -> None:
     assert cli.run("report", "ops", "--as", "lee.park@example.com") == (
         1,
         "",
-        "mentorbot: lee.park@example.com is not a program lead of Leadership Mentoring "
-        "Program 2027; reports are for the leads listed in program.leads\n",
+        "mentorbot: lee.park@example.com is not a program lead of leadership-2027; reports "
+        "are for the program's leads and the global leads in app.yaml\n",
     )
     assert cli.run("report", "ops", "--as", LEAD)[0] == 0
     code, _, err = cli.run("report", "gossip", "--as", LEAD)
@@ -53,9 +53,10 @@ def test_anyone_else_is_refused_and_every_attempt_is_audited(cli: Cli) -> None:
     assert lines[0].endswith("UTC  lee.park@example.com  report ops  (refused)")
     assert lines[1].endswith(f"UTC  {LEAD}  report ops")
     entries = json.loads(cli.run("audit", "--json")[1])
+    asked = {"kind": "ops", "channel": "cli", "format": "table"}
     assert [(e["actor"], e["allowed"], e["detail"]) for e in entries] == [
-        ("lee.park@example.com", False, {"kind": "ops", "channel": "cli", "format": "table"}),
-        (LEAD, True, {"kind": "ops", "channel": "cli", "format": "table"}),
+        ("lee.park@example.com", False, {**asked, "program": "leadership-2027"}),
+        (LEAD, True, {**asked, "program": "leadership-2027"}),
     ]
     assert cli.run("audit", "--since", "2999-01-01")[1] == "no audit entries since 2999-01-01\n"
     code, _, err = cli.run("audit", "--since", "last tuesday")

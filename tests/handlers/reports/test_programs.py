@@ -131,7 +131,7 @@ async def test_report_programs_puts_each_program_a_global_lead_sees_side_by_side
         "active pairs": 6,
         "waitlist": 4,  # Quinn, Ravi, Sara, Wes
         "median wait (days)": 25.5,  # as report overview
-        "sessions per pair per month (last 3 full months)": 0.7,  # as report cadence
+        "sessions per pair per month": 0.7,  # as report cadence
         "at-risk share": "50%",  # Mia–Ana, Noa–Ben, Yara–Dev of 6
         "calibration fit": 3.8,  # five answers by four people
     }
@@ -151,7 +151,7 @@ async def test_report_programs_puts_each_program_a_global_lead_sees_side_by_side
         "active pairs": 0,
         "waitlist": 0,
         "median wait (days)": None,
-        "sessions per pair per month (last 3 full months)": None,
+        "sessions per pair per month": None,
         "at-risk share": None,
         "calibration fit": None,
     }
@@ -174,7 +174,7 @@ async def test_report_programs_hides_figures_of_fewer_than_the_group_size(
         "waitlist": "fewer than 5",
         "median wait (days)": "fewer than 5 waiting",
         # January had 4 active pairs: its sessions would give them away.
-        "sessions per pair per month (last 3 full months)": "withheld",
+        "sessions per pair per month": "withheld",
         "at-risk share": "fewer than 5",  # 3 pairs
         # Five answers, but by four people.
         "calibration fit": "fewer than 5 answered",
