@@ -230,7 +230,7 @@ async def _privacy_forget(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def _report(args: argparse.Namespace, env: Environment) -> int:
-    from handlers import CATALOGUE, as_csv, as_json, as_text, run_report
+    from handlers import CATALOGUE, as_csv, as_json, as_text, run_report, stored_program
 
     if args.kind not in CATALOGUE.kinds:
         known = ", ".join(CATALOGUE.names())
@@ -239,18 +239,32 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
         actor = args.as_email.strip().lower()
         # Someone who leads nothing still reaches run_report, which audits the refusal.
         led = app.programs.led_by(actor)
-        program = (
-            app.led_program(
-                args.program, lead=actor if led and not args.program else None, verb="report"
+        async with app.database.session() as session:
+            archived = (
+                await stored_program(session, app.programs, args.program.strip().lower())
+                if args.program
+                else None
             )
-            if args.program or led
-            else app.programs.first
-        )
+        scope: Program | Programs
+        if archived is not None:
+            # In the file or archived (rows only): run_report refuses one they do not lead.
+            scope = archived
+        elif args.kind == "programs" and not args.program:
+            scope = app.programs
+        else:
+            scope = (
+                app.led_program(
+                    args.program, lead=actor if led and not args.program else None, verb="report"
+                )
+                if args.program or led
+                else app.programs.first
+            )
+        program = scope if isinstance(scope, Program) else None
         async with app.database.session() as session:
             try:
                 report = await run_report(
                     session,
-                    program,
+                    scope,
                     actor=actor,
                     kind=args.kind,
                     now=app.engine.clock.now(),
@@ -261,11 +275,30 @@ async def _report(args: argparse.Namespace, env: Environment) -> int:
                 report = None  # the attempt is audited: the transaction still commits
         if report is None:
             raise CliError(
-                f"{args.as_email} is not a program lead of {program.name}; "
-                "reports are for its leads and the global leads in app.yaml"
+                f"{args.as_email} is not a program lead"
+                + (f" of {program.name}" if program is not None else "")
+                + "; reports are for its leads and the global leads in app.yaml"
             )
     rendered = {"table": as_text, "csv": as_csv, "json": as_json}[args.format](report)
     print(rendered, end="" if rendered.endswith("\n") else "\n")
+    return 0
+
+
+async def _programs(args: argparse.Namespace, env: Environment) -> int:
+    from handlers import standings
+
+    async with open_app(env) as app, app.database.session() as session:
+        listed = await standings(session, app.programs, now=app.engine.clock.now())
+    if args.json:
+        print(json.dumps([program.as_dict() for program in listed], indent=2))
+        return 0
+    for program in listed:
+        people = ", ".join(f"{n} {role}s" for role, n in program.participants.items())
+        print(
+            f"{program.id}  {program.name}  ({program.type.replace('_', '-')}, {program.state}): "
+            f"{people or 'nobody enrolled'}; {program.active_pairs} active pairs, "
+            f"{program.waiting} waiting"
+        )
     return 0
 
 
@@ -902,8 +935,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "csv", "json"), default="table", help="default: table"
     )
     report.add_argument(
-        "--program", metavar="ID", help="the program (default: the only one you lead)"
+        "--program",
+        metavar="ID",
+        help="the program, archived ones too (default: the only one you lead; for report "
+        "programs: every one you lead)",
     )
+    listing = add("programs", _programs, "list the programs with their type, state and head counts")
+    listing.add_argument("--json", action="store_true", help="print the programs as JSON")
     audit = add(
         "audit", _audit, "list who did what and when: reports, approvals, pairs by hand, erasures"
     )

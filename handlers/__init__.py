@@ -94,7 +94,8 @@ from handlers.matching.waitlist import waitlist_positions
 from handlers.people.directory import CsvFormatError, find_or_create_person, import_people, is_email
 from handlers.people.invitations import InviteResult, invite_people
 from handlers.people.privacy import expire_notes, export_person, forget_person
-from handlers.reports.catalogue import CATALOGUE, run_report
+from handlers.reports.catalogue import CATALOGUE, run_report, stored_program
+from handlers.reports.standing import Standing, standings
 from handlers.sessions.summaries import (
     Owner,
     Summarizer,
@@ -153,6 +154,7 @@ __all__ = [
     "Reply",
     "Report",
     "Sender",
+    "Standing",
     "Submission",
     "Summarizer",
     "Summary",
@@ -216,6 +218,8 @@ __all__ = [
     "round_data",
     "run_report",
     "shown_series",
+    "standings",
+    "stored_program",
     "summary_reply",
     "table_csv",
     "take_waiting",

@@ -62,6 +62,39 @@ class _Flagged:
         )
 
 
+def attention_flags(pair: Any, program: Program, *, now: datetime) -> tuple[Any, ...]:
+    """SQL: why an active pair needs a lead, one labelled condition each.
+
+    ``missed`` (check-ins in a row), ``silent`` (no session for :func:`quiet_days`, with no
+    side paused), ``mentee_no`` and ``mentor_no`` (said at this cycle's calibration that
+    it isn't working). ``report programs`` counts the pairs any of them holds for.
+    """
+    today = program_today(program, now)
+    quiet = quiet_days(program)
+    missed = pair.c.missed_checkins >= program.cadence.escalate_after_missed
+    silent = sa.and_(
+        ~met_since(pair, today - timedelta(days=quiet - 1)),
+        pair.c.activated_at < midnight(today - timedelta(days=quiet - 1), program),
+        ~paused_side(pair, program.id),
+    )
+
+    def said_no(role: Role) -> Any:
+        # The answer to this cycle's calibration (handlers.cycle.answers._calibrate).
+        return sa.exists().where(
+            DUE.c.pairing_id == pair.c.id,
+            DUE.c.kind == DueKind.CALIBRATION.value,
+            DUE.c.due_at >= sa.func.coalesce(pair.c.cycle_started_at, pair.c.activated_at),
+            DUE.c.answers[role.value].as_string() == "no",
+        )
+
+    return (
+        missed.label("missed"),
+        silent.label("silent"),
+        said_no(Role.MENTEE).label("mentee_no"),
+        said_no(Role.MENTOR).label("mentor_no"),
+    )
+
+
 def _first_name(name: str) -> str:
     return name.split()[0] if name else name
 
@@ -76,29 +109,7 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
     quiet = quiet_days(program)
     mentee, mentor = PERSON.alias("mentee"), PERSON.alias("mentor")
     pair = PAIRING.alias("pair")
-
-    missed = pair.c.missed_checkins >= cadence_.escalate_after_missed
-    silent = sa.and_(
-        ~met_since(pair, today - timedelta(days=quiet - 1)),
-        pair.c.activated_at < midnight(today - timedelta(days=quiet - 1), program),
-        ~paused_side(pair, program_id),
-    )
-
-    def said_no(role: Role) -> Any:
-        # The answer to this cycle's calibration (handlers.cycle.answers._calibrate).
-        return sa.exists().where(
-            DUE.c.pairing_id == pair.c.id,
-            DUE.c.kind == DueKind.CALIBRATION.value,
-            DUE.c.due_at >= sa.func.coalesce(pair.c.cycle_started_at, pair.c.activated_at),
-            DUE.c.answers[role.value].as_string() == "no",
-        )
-
-    flags = (
-        missed.label("missed"),
-        silent.label("silent"),
-        said_no(Role.MENTEE).label("mentee_no"),
-        said_no(Role.MENTOR).label("mentor_no"),
-    )
+    flags = attention_flags(pair, program, now=now)
     found = await conn.execute(
         sa.select(
             pair.c.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.figures import Chart, Kind, Report, Table, checked_chart, month_label
@@ -38,7 +39,7 @@ RATE_MONTHS = 3
 TOP_BUCKET = 6
 
 
-def _months(today: date, count: int) -> list[tuple[date, date]]:
+def months_before(today: date, count: int) -> list[tuple[date, date]]:
     """The last ``count`` full months before today's month, oldest first, as [start, end)."""
     months: list[tuple[date, date]] = []
     end = today.replace(day=1)
@@ -47,6 +48,74 @@ def _months(today: date, count: int) -> list[tuple[date, date]]:
         months.insert(0, (start, end))
         end = start
     return months
+
+
+async def monthly_sessions(
+    conn: AsyncConnection, program: Program, months: list[tuple[date, date]]
+) -> tuple[list[int], list[int]]:
+    """Sessions held in each month, and the pairs active at any time in it.
+
+    Args:
+        conn: The report's connection.
+        program: Whose pairs.
+        months: Each month as [start, end) days, oldest first (:func:`months_before`).
+    """
+    program_id = program.id
+    first, last = months[0][0], months[-1][1]
+    sessions_row = (
+        await conn.execute(
+            sa.select(
+                *(
+                    sa.func.count().filter(SESSION.c.held_on >= start, SESSION.c.held_on < end)
+                    for start, end in months
+                )
+            )
+            .select_from(SESSION.join(PAIRING, PAIRING.c.id == SESSION.c.pairing_id))
+            .where(
+                PAIRING.c.program == program_id,
+                SESSION.c.held_on >= first,
+                SESSION.c.held_on < last,
+            )
+        )
+    ).one()
+    pairs_row = (
+        await conn.execute(
+            sa.select(
+                *(
+                    sa.func.count().filter(
+                        PAIRING.c.activated_at < midnight(end, program),
+                        sa.or_(
+                            PAIRING.c.closed_at.is_(None),
+                            PAIRING.c.closed_at >= midnight(start, program),
+                        ),
+                    )
+                    for start, end in months
+                )
+            ).where(
+                PAIRING.c.program == program_id,
+                PAIRING.c.activated_at.is_not(None),
+                PAIRING.c.activated_at < midnight(last, program),
+            )
+        )
+    ).one()
+    held = [int(n or 0) for n in sessions_row]
+    paired = [int(n or 0) for n in pairs_row]
+    return held, paired
+
+
+def headline_rate(held: list[int], paired: list[int], *, k: int) -> float | str | None:
+    """Sessions per pair per month over a few months: their sessions over their pairs.
+
+    None without a pair in them; "withheld" when one of them had fewer than ``k`` active
+    pairs and sessions were held (the months' sessions over it, less the shown months'
+    pairs, would give a hidden month's pairs away).
+    """
+    sessions, pairs = sum(held), sum(paired)
+    if not pairs:
+        return None
+    if sessions and any(is_small(p, k) for p in paired):
+        return "withheld"
+    return round(sessions / pairs, 1)
 
 
 async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> Report:
@@ -108,46 +177,8 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         for n in range(TOP_BUCKET + 1)
     )
 
-    months = _months(today, MONTHS)
-    first, last = months[0][0], months[-1][1]
-    sessions_row = (
-        await conn.execute(
-            sa.select(
-                *(
-                    sa.func.count().filter(SESSION.c.held_on >= start, SESSION.c.held_on < end)
-                    for start, end in months
-                )
-            )
-            .select_from(SESSION.join(PAIRING, PAIRING.c.id == SESSION.c.pairing_id))
-            .where(
-                PAIRING.c.program == program_id,
-                SESSION.c.held_on >= first,
-                SESSION.c.held_on < last,
-            )
-        )
-    ).one()
-    pairs_row = (
-        await conn.execute(
-            sa.select(
-                *(
-                    sa.func.count().filter(
-                        PAIRING.c.activated_at < midnight(end, program),
-                        sa.or_(
-                            PAIRING.c.closed_at.is_(None),
-                            PAIRING.c.closed_at >= midnight(start, program),
-                        ),
-                    )
-                    for start, end in months
-                )
-            ).where(
-                PAIRING.c.program == program_id,
-                PAIRING.c.activated_at.is_not(None),
-                PAIRING.c.activated_at < midnight(last, program),
-            )
-        )
-    ).one()
-    held = [int(n or 0) for n in sessions_row]
-    paired = [int(n or 0) for n in pairs_row]
+    months = months_before(today, MONTHS)
+    held, paired = await monthly_sessions(conn, program, months)
     # A month without an active pair has no rate (a gap in the chart), not a rate of 0; nor
     # has a month of fewer than k (held over its rate would give their number away).
     rates = [rate_figure(s, p, k=k) for s, p in zip(held, paired, strict=True)]
@@ -157,15 +188,10 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         (label, s, count_cell(p, k), rate)
         for label, s, p, rate in zip(labels, held, paired, rates, strict=True)
     )
-    rate_sessions, rate_pairs = sum(held[-RATE_MONTHS:]), sum(paired[-RATE_MONTHS:])
-    if not rate_pairs:
-        rate = "–"
-    elif rate_sessions and any(is_small(p, k) for p in paired[-RATE_MONTHS:]):
-        # The months' sessions over it, less the shown months' pairs, would give a hidden
-        # month's pairs away.
-        rate = "withheld"
-    else:
-        rate = f"{rate_sessions / rate_pairs:.1f}"
+    headline = headline_rate(held[-RATE_MONTHS:], paired[-RATE_MONTHS:], k=k)
+    rate = (
+        "–" if headline is None else f"{headline:.1f}" if isinstance(headline, float) else headline
+    )
     share = share_figure(on, counted, k=k)
 
     figures = (

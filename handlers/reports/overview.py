@@ -19,6 +19,8 @@ from handlers.reports.queries import (
     days_text,
     fetch_rows,
     middle_values,
+    waiting_list,
+    waiting_since,
 )
 from handlers.reports.sql import ReportSql
 from handlers.reports.suppression import (
@@ -80,20 +82,8 @@ async def overview(session: AsyncSession, program: Program, *, now: datetime) ->
 
     # The waitlist as matching sees it (handlers.matching.waitlist.waitlist_positions): waiting
     # mentees with no open proposal, their place kept from when they first joined it.
-    busy = sa.exists().where(
-        PAIRING.c.program == ENROLLMENT.c.program,
-        PAIRING.c.mentee_id == ENROLLMENT.c.person_id,
-        PAIRING.c.status.in_(OPEN),
-    )
-    since = sa.func.coalesce(ENROLLMENT.c.waiting_since, ENROLLMENT.c.enrolled_at)
     waiting, longest = await middle_values(
-        conn,
-        sa.select(since.label("since")).where(
-            ENROLLMENT.c.program == program_id,
-            ENROLLMENT.c.role == Role.MENTEE.value,
-            ENROLLMENT.c.status == EnrollmentStatus.WAITING.value,
-            ~busy,
-        ),
+        conn, sa.select(waiting_since().label("since")).where(waiting_list(program_id))
     )
 
     def median_waited() -> str:

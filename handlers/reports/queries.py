@@ -31,6 +31,7 @@ from storage import (
     Pairing,
     PairingStatus,
     Person,
+    Role,
     SessionLog,
 )
 
@@ -143,3 +144,40 @@ def met_since(pairing: Any, since: date) -> Any:
 def percent_to_tenth(part: int, whole: int) -> float:
     """``part`` of ``whole`` as a percentage to a tenth: ``71.4``."""
     return round(100.0 * part / whole, 1)
+
+
+async def stored_program_ids(conn: AsyncConnection) -> set[str]:
+    """Every program id stored on an enrollment or a pairing (archived ones included)."""
+    found = await conn.execute(
+        sa.union(sa.select(ENROLLMENT.c.program), sa.select(PAIRING.c.program))
+    )
+    return {str(program_id) for program_id in found.scalars()}
+
+
+def waiting_list(program_id: str) -> Any:
+    """SQL: an enrollment on the program's waitlist, as matching sees it.
+
+    A mentee (a peer, in a peer program) waiting for a match with no open proposal or
+    pairing in the program (handlers.matching.waitlist.waitlist_positions); a peer may be
+    on either side of a pairing.
+    """
+    person = ENROLLMENT.c.person_id
+    busy = sa.exists().where(
+        PAIRING.c.program == ENROLLMENT.c.program,
+        PAIRING.c.status.in_(OPEN),
+        sa.or_(
+            PAIRING.c.mentee_id == person,
+            sa.and_(ENROLLMENT.c.role == Role.PEER.value, PAIRING.c.mentor_id == person),
+        ),
+    )
+    return sa.and_(
+        ENROLLMENT.c.program == program_id,
+        ENROLLMENT.c.role.in_((Role.MENTEE.value, Role.PEER.value)),
+        ENROLLMENT.c.status == EnrollmentStatus.WAITING.value,
+        ~busy,
+    )
+
+
+def waiting_since() -> Any:
+    """SQL: when a waiting enrollment's wait began (a re-match keeps its place)."""
+    return sa.func.coalesce(ENROLLMENT.c.waiting_since, ENROLLMENT.c.enrolled_at)

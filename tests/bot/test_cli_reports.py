@@ -53,9 +53,10 @@ def test_anyone_else_is_refused_and_every_attempt_is_audited(cli: Cli) -> None:
     assert lines[0].endswith("UTC  lee.park@example.com  report ops  (refused)")
     assert lines[1].endswith(f"UTC  {LEAD}  report ops")
     entries = json.loads(cli.run("audit", "--json")[1])
+    asked = {"kind": "ops", "channel": "cli", "format": "table"}
     assert [(e["actor"], e["allowed"], e["detail"]) for e in entries] == [
-        ("lee.park@example.com", False, {"kind": "ops", "channel": "cli", "format": "table"}),
-        (LEAD, True, {"kind": "ops", "channel": "cli", "format": "table"}),
+        ("lee.park@example.com", False, {**asked, "program": "leadership-2027"}),
+        (LEAD, True, {**asked, "program": "leadership-2027"}),
     ]
     assert cli.run("audit", "--since", "2999-01-01")[1] == "no audit entries since 2999-01-01\n"
     code, _, err = cli.run("audit", "--since", "last tuesday")

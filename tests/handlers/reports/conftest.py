@@ -10,5 +10,4 @@ from handlers.core.program import Program
 @pytest.fixture
 def pairs_of_two(program: Program) -> Program:
     """The shipped program with groups of two shown as numbers."""
-    info = program.info.model_copy(update={"min_group_size": 2})
-    return program.model_copy(update={"info": info})
+    return program.model_copy(update={"min_group_size": 2})

@@ -206,8 +206,35 @@ READINESS = [
 ]
 
 
-async def seed(database: Database) -> None:
-    """Insert the known program."""
+#: Columns that hold a person's or a pairing's id: shifted in a copy of the world.
+ID_COLUMNS = ("id", "person_id", "mentee_id", "mentor_id", "pairing_id", "respondent_id")
+#: Columns that name someone or must stay unique: marked in a copy of the world.
+MARKED_COLUMNS = ("email", "name", "key")
+
+
+def _copied(row: dict[str, Any], *, program_id: str, offset: int, mark: str) -> dict[str, Any]:
+    """A row of the world as it reads in its copy in another program."""
+    copy = dict(row)
+    for column in ID_COLUMNS:
+        if copy.get(column) is not None:
+            copy[column] += offset
+    for column in MARKED_COLUMNS:
+        if copy.get(column) is not None:
+            copy[column] = f"{mark}{copy[column]}"
+    if "program" in copy:
+        copy["program"] = program_id
+    return copy
+
+
+async def seed(
+    database: Database, *, program_id: str = PROGRAM_ID, offset: int = 0, mark: str = ""
+) -> None:
+    """Insert the known program; or, with another program id, a copy of it in that program.
+
+    The copy's ids are ``offset`` higher and its names, emails and keys begin with
+    ``mark``, so a report on one program that shows anything of the other can be caught.
+    The program lead is inserted with the first program only.
+    """
     created = at("2026-01-01")
     people = [
         {
@@ -279,6 +306,7 @@ async def seed(database: Database) -> None:
     due = [
         {
             "pairing_id": pairing_id,
+            "program": PROGRAM_ID,
             "kind": "calibration",
             "due_at": due_at,
             "status": "done",
@@ -292,6 +320,7 @@ async def seed(database: Database) -> None:
         {
             "key": f"mentor_readiness:{pairing_id}:{n}",
             "pairing_id": pairing_id,
+            "program": PROGRAM_ID,
             "survey": "mentor_readiness",
             "respondent_id": respondent,
             "role": "mentee",
@@ -306,6 +335,7 @@ async def seed(database: Database) -> None:
         {
             "key": "mentor_readiness:2:asked",
             "pairing_id": 2,
+            "program": PROGRAM_ID,
             "survey": "mentor_readiness",
             "respondent_id": 12,
             "role": "mentee",
@@ -318,6 +348,7 @@ async def seed(database: Database) -> None:
         {
             "key": "pulse:1:1",
             "pairing_id": 1,
+            "program": PROGRAM_ID,
             "survey": "pulse",
             "respondent_id": 1,
             "role": "mentor",
@@ -327,6 +358,8 @@ async def seed(database: Database) -> None:
             "answered_at": at("2027-03-04"),
         },
     ]
+    if program_id != PROGRAM_ID:
+        people = [person for person in people if person["id"] != LEAD_ID]
     async with database.session() as session:
         conn = await session.connection()
         for model, rows in (
@@ -338,7 +371,8 @@ async def seed(database: Database) -> None:
             (DueItem, due),
             (Feedback, feedback),
         ):
-            await conn.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+            copies = [_copied(row, program_id=program_id, offset=offset, mark=mark) for row in rows]
+            await conn.execute(model.__table__.insert(), copies)  # type: ignore[attr-defined]
 
 
 async def build(database: Database, builder: Any, program: Program) -> Report:

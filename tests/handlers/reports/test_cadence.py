@@ -88,9 +88,7 @@ async def test_cadence_shows_no_sessions_per_pair_for_a_month_of_few_pairs(
 async def test_cadence_says_why_no_month_has_a_chart_when_every_month_has_few_pairs(
     database: Database, program: Program
 ) -> None:
-    ten = program.model_copy(
-        update={"info": program.info.model_copy(update={"min_group_size": 10})}
-    )
+    ten = program.model_copy(update={"min_group_size": 10})
     report = await build(database, cadence, ten)
     assert report.chart is None
     assert report.notes[0] == (

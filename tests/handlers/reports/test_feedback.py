@@ -124,9 +124,7 @@ async def test_feedback_counts_a_few_surveys_asked_or_answered_as_fewer_than_k(
     database: Database, program: Program
 ) -> None:
     await seed(database)
-    forty = program.model_copy(
-        update={"info": program.info.model_copy(update={"min_group_size": 40})}
-    )
+    forty = program.model_copy(update={"min_group_size": 40})
     report = await build_report(database, forty, feedback_report)
     # 33 answered of 36 asked: both under 40, and so is the share they make.
     assert dict(report.figures)["Surveys answered"] == "fewer than 40 of fewer than 40 asked"

@@ -117,9 +117,7 @@ async def test_one_mentee_answering_often_cannot_make_up_an_average(
 ) -> None:
     # Ana's four answers come from two mentees (three from one of them): with a threshold
     # of three the answers would be enough, the mentees are not.
-    three = program.model_copy(
-        update={"info": program.info.model_copy(update={"min_group_size": 3})}
-    )
+    three = program.model_copy(update={"min_group_size": 3})
     report = await build(database, mentors, three)
     ana = report.tables[0].rows[0]
     assert ana[0] == "Ana Lima" and ana[8] == 4

@@ -74,4 +74,9 @@ async def test_a_lead_sees_failed_and_undeliverable_messages_with_reasons(
         ("priya.shah@example.com", "report", "ops", True),
         ("ana@x.com", "report", "ops", False),
     ]
-    assert audit[0].detail == {"kind": "ops", "channel": "shell", "format": "chat"}
+    assert audit[0].detail == {
+        "kind": "ops",
+        "channel": "shell",
+        "format": "chat",
+        "program": "leadership-2027",
+    }
