@@ -9,9 +9,10 @@ from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Tu
 from handlers.core.forms import FormFlow
 from handlers.core.messages import Inbound, Option, Reply
 from handlers.core.ports import Clock, SystemClock
-from handlers.core.program import Programs
+from handlers.core.program import Program, Programs
 from handlers.cycle.commands import commands as cycle_commands
 from handlers.cycle.leave import LeaveFlow
+from handlers.cycle.naming import opening
 from handlers.cycle.reschedule import RescheduleFlow
 from handlers.cycle.status import cycle_lines
 from handlers.intake.chat import IntakeFlow, describe_enrollment
@@ -33,7 +34,7 @@ from handlers.sessions.feedback import commands as feedback_commands
 from handlers.sessions.log import LogCommand, LogForm
 from handlers.sessions.log import commands as session_commands
 from handlers.sessions.summaries import commands as summary_commands
-from storage import Database, EnrollmentStatus, Person
+from storage import Database, Enrollment, EnrollmentStatus, Person
 from storage.queries import enrollments_of
 
 
@@ -83,7 +84,11 @@ async def _hello(turn: Turn, args: list[str]) -> Outcome:
 
 
 async def standing(turn: Turn) -> tuple[str, bool]:
-    """Where the person stands, in sentences, and whether they are enrolled at all."""
+    """Where the person stands, in sentences, and whether they are enrolled at all.
+
+    Someone in several programs reads each program under its own heading, in the order of
+    the program file: their standing in it, its waitlist, and each pairing's cycle.
+    """
     assert turn.person.id is not None
     enrollments = await enrollments_of(turn.session, turn.person.id, program=None)
     active = [e for e in enrollments if e.status != EnrollmentStatus.LEFT]
@@ -93,26 +98,53 @@ async def standing(turn: Turn) -> tuple[str, bool]:
             f"You're not enrolled in {where} yet. Type join to start; it takes about two minutes.",
             False,
         )
+    mine = turn.programs.with_ids({e.program for e in active})
+    if len(mine) == 1:
+        lines = await _standing_lines(turn, active, None)
+    else:
+        blocks = [
+            "\n".join(
+                [
+                    opening(program).strip(),
+                    *await _standing_lines(
+                        turn, [e for e in active if e.program == program.id], program
+                    ),
+                ]
+            )
+            for program in mine
+        ]
+        lines = ["\n\n".join(blocks) + "\n"]
+    lines.append("Type join to update your answers.")
+    return "\n".join(lines), True
+
+
+async def _standing_lines(
+    turn: Turn, enrollments: list[Enrollment], program: Program | None
+) -> list[str]:
+    """The person's standing in one program (``program``), or in all (None)."""
     lines = []
-    for enrollment in active:
+    for enrollment in enrollments:
         since = enrollment.enrolled_at.strftime("%-d %b %Y")
         phrase = describe_enrollment(
             enrollment.status, role=enrollment.role, capacity=enrollment.capacity
         )
         if enrollment.status == EnrollmentStatus.PAUSED:
             phrase += _pause_end(turn, enrollment.paused_until)
-        where = f" in {turn.programs.of(enrollment.program).name}" if turn.programs.several else ""
+        where = (
+            f" in {turn.programs.of(enrollment.program).name}"
+            if turn.programs.several and program is None
+            else ""
+        )
         lines.append(f"You're {phrase}{where} (since {since}).")
-    lines += paused_for_lapses(active)
-    lines += await pairing_lines(turn)
-    lines += await cycle_lines(turn)
-    if any(e.status == EnrollmentStatus.WAITING for e in active):
+    lines += paused_for_lapses(enrollments)
+    lines += await pairing_lines(turn, program)
+    lines += await cycle_lines(turn, program)
+    if any(e.status == EnrollmentStatus.WAITING for e in enrollments):
         lines.append(
             "Matching runs when the program lead starts it; I'll message you when there's "
             "a proposal."
         )
-    lines.append("Type join to update your answers.")
-    return "\n".join(lines), True
+    return lines
 
 
 def _pause_end(turn: Turn, paused_until: datetime | None) -> str:

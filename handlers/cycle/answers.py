@@ -36,14 +36,18 @@ from storage.tables import DUE
 
 
 async def active_pairing_named(
-    turn: Turn, args: list[str], *, verb: str
+    turn: Turn, args: list[str], *, verb: str, offer: bool = True
 ) -> tuple[Pairing, Person, Person] | Reply:
     """The active pairing a command names (or the person's only one), mentee and mentor.
+
+    Args:
+        offer: With several pairings, offer each as a button (see
+            handlers.plans.chat.my_pairing).
 
     Returns:
         The reply that says why not, when there is no such pairing or it is not active.
     """
-    found = await my_pairing(turn, args[:1], verb=verb)
+    found = await my_pairing(turn, args[:1], verb=verb, offer=offer)
     if isinstance(found, Reply):
         return found
     if found.status != PairingStatus.ACTIVE:
@@ -100,6 +104,7 @@ async def _calibrate(turn: Turn, args: list[str]) -> Outcome:
         "isn't working (one-month calibration). They were offered a re-match.",
         key=f"pairing:{pairing.id}:calibration-no:{turn.person.id}",
         now=turn.now,
+        programs=turn.programs,
     )
     return Outcome(
         [
@@ -118,7 +123,7 @@ async def _calibrate(turn: Turn, args: list[str]) -> Outcome:
 
 
 async def _rematch(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, verb="rematch")
+    found = await active_pairing_named(turn, args, verb="rematch", offer=False)
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
@@ -167,6 +172,7 @@ async def _rematch(turn: Turn, args: list[str]) -> Outcome:
         f"and {mentee.name} is back on the waitlist.",
         key=f"pairing:{pairing.id}:rematch",
         now=turn.now,
+        programs=turn.programs,
     )
     return Outcome([Reply(text)], None)
 
@@ -246,7 +252,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
 
 
 async def _close(turn: Turn, args: list[str]) -> Outcome:
-    found = await active_pairing_named(turn, args, verb="close")
+    found = await active_pairing_named(turn, args, verb="close", offer=False)
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
     pairing, mentee, mentor = found
@@ -281,6 +287,7 @@ async def _close(turn: Turn, args: list[str]) -> Outcome:
         text=f"{turn.person.name} closed the pairing {mentee.name} → {mentor.name} ({reason}).",
         key=f"pairing:{pairing.id}:closed",
         now=turn.now,
+        programs=turn.programs,
     )
     mine = (
         " Type join whenever you'd like a new mentor."

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import Reply
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
+from handlers.cycle.naming import leading_several
 from handlers.cycle.schedule import DueWork
 from handlers.people.lookups import program_leads
 from storage import Person, Role
@@ -102,7 +103,12 @@ class Batch:
     """What the due pass loaded for a batch, in one query per kind of fact."""
 
     program: Program
+    #: Every program of the file (which leads lead several).
+    programs: Programs
     now: datetime
+    #: The readers who read the program's name in what they are sent: people with kept
+    #: enrollments in several programs, and leads of several (handlers.cycle.naming).
+    several: set[int]
     pairs: dict[int, Pair]
     paused: set[int]
     last_session: dict[int, date]
@@ -155,6 +161,7 @@ class Due:
         batch = self.batch
         if batch.leads is None:
             batch.leads = await program_leads(session, batch.program, now=batch.now)
+            batch.several |= leading_several(batch.programs, batch.leads)
         for lead in batch.leads:
             assert lead.id is not None
             zone = lead.timezone or batch.program.default_timezone

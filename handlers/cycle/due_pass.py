@@ -30,6 +30,7 @@ from handlers.core.messages import DaysSince, Option, Reply, counting, first_sen
 from handlers.core.outbox import outbox_row
 from handlers.core.program import Program, Programs
 from handlers.cycle.batch import Batch, CycleReport, Due, Message, Pair
+from handlers.cycle.naming import in_program, in_several
 from handlers.cycle.registry import handle
 from handlers.cycle.schedule import DueWork, insert_due
 from handlers.sessions.feedback import insert_requests
@@ -76,16 +77,21 @@ async def process_due(
     for item in items:
         groups[program_of.get(item.pairing_id, programs.first.id)].append(item)
     for program_id, group in groups.items():
-        report.add(await _process(session, programs.of(program_id), items=group, now=now))
+        report.add(await _process(session, programs, programs.of(program_id), items=group, now=now))
     return report
 
 
 async def _process(
-    session: AsyncSession, program: Program, *, items: Sequence[DueWork], now: datetime
+    session: AsyncSession,
+    programs: Programs,
+    program: Program,
+    *,
+    items: Sequence[DueWork],
+    now: datetime,
 ) -> CycleReport:
     """:func:`process_due` for the items of one program's pairings."""
     report = CycleReport()
-    context = await _load(session, program, [i.pairing_id for i in items], now)
+    context = await _load(session, programs, program, [i.pairing_id for i in items], now)
     messages: list[Message] = []
     follow_ups: list[dict[str, Any]] = []
     outcomes: dict[str, list[int]] = defaultdict(list)
@@ -118,7 +124,7 @@ async def _process(
             report.folded += 1
         else:
             report.suppressed += 1
-    report.messages = await _queue(session, program, messages, now)
+    report.messages = await _queue(session, context, messages)
     await insert_due(session, follow_ups)
     await insert_requests(session, context.surveys)
     conn = await session.connection()
@@ -176,7 +182,11 @@ async def _later_activity(conn: AsyncConnection, pairs: dict[int, Pair], ids: li
 
 
 async def _load(
-    session: AsyncSession, program: Program, pairing_ids: list[int], now: datetime
+    session: AsyncSession,
+    programs: Programs,
+    program: Program,
+    pairing_ids: list[int],
+    now: datetime,
 ) -> Batch:
     conn = await session.connection()
     ids = sorted(set(pairing_ids))
@@ -265,7 +275,10 @@ async def _load(
             milestones[pairing_id].append((position, objective, target, status))
     return Batch(
         program=program,
+        programs=programs,
         now=now,
+        # Who reads the program's name: people in several programs (handlers.cycle.naming).
+        several=await in_several(session, people),
         pairs=pairs,
         paused=set(paused.scalars()),
         last_session=last_session,
@@ -275,10 +288,14 @@ async def _load(
     )
 
 
-async def _queue(
-    session: AsyncSession, program: Program, messages: list[Message], now: datetime
-) -> int:
-    """Queue the batch's messages in one statement, folding late ones into catch-ups."""
+async def _queue(session: AsyncSession, batch: Batch, messages: list[Message]) -> int:
+    """Queue the batch's messages in one statement, folding late ones into catch-ups.
+
+    A reader in several programs reads each message opened with its program's name; a
+    catch-up, which folds messages of this batch's one program, is named once, not each
+    message folded into it.
+    """
+    program, now = batch.program, batch.now
     hours = program.cadence.working_hours
     late: dict[int, list[Message]] = defaultdict(list)
     rows: list[dict[str, Any]] = []
@@ -292,6 +309,8 @@ async def _queue(
     def row(
         person_id: int, zone: str, replies: list[Reply], key: str, pairing_id: int | None
     ) -> dict[str, Any]:
+        if person_id in batch.several:
+            replies = [in_program(reply, program) for reply in replies]
         return outbox_row(
             person_id=person_id,
             replies=replies,

@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue, withdraw
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
+from handlers.cycle.naming import for_reader, in_program, leading_several
 from handlers.cycle.schedule import cancel_due
 from handlers.people.lookups import program_leads
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Role
@@ -91,19 +92,27 @@ async def tell(
     key: str,
     now: datetime,
     pairing_id: int | None = None,
+    named: bool = False,
     **extra: Any,
 ) -> None:
     """Queue a notice for one person, once per ``key``.
 
+    The notice opens with the program's name when the person is in several programs
+    (handlers.cycle.naming), or when ``named``.
+
     Args:
         pairing_id: The pairing the notice is about, so it is withdrawn if the pairing ends
             before it goes out.
+        named: Name the program whoever reads it (a lead of several programs).
         extra: More of the :class:`Reply` (its actions, a title).
     """
+    replies = [Reply(text, **extra)]
     await enqueue(
         session,
         person_id=person_id,
-        replies=[Reply(text, **extra)],
+        replies=[in_program(r, program) for r in replies]
+        if named
+        else await for_reader(session, program, person_id=person_id, replies=replies),
         dedupe_key=key,
         now=now,
         program=program,
@@ -112,11 +121,29 @@ async def tell(
 
 
 async def tell_leads(
-    session: AsyncSession, program: Program, *, text: str, key: str, now: datetime
+    session: AsyncSession,
+    program: Program,
+    *,
+    text: str,
+    key: str,
+    now: datetime,
+    programs: Programs | None = None,
 ) -> None:
-    """Queue a notice for each program lead, once per ``key`` and lead."""
-    for lead in await program_leads(session, program, now=now):
+    """Queue a notice for each program lead, once per ``key`` and lead.
+
+    Args:
+        programs: Every program of the file, so a lead of several reads which one it is.
+    """
+    leads = await program_leads(session, program, now=now)
+    several = leading_several(programs, leads)
+    for lead in leads:
         assert lead.id is not None
         await tell(
-            session, program, person_id=lead.id, text=text, key=f"{key}:lead:{lead.id}", now=now
+            session,
+            program,
+            person_id=lead.id,
+            text=text,
+            key=f"{key}:lead:{lead.id}",
+            now=now,
+            named=lead.id in several,
         )

@@ -31,6 +31,7 @@ from handlers.core.messages import DaysSince, Option, Reply, counting
 from handlers.core.outbox import enqueue
 from handlers.core.program import Cadence, Program
 from handlers.cycle.batch import Due, DueHandler, Handled, Message, Pair
+from handlers.cycle.naming import for_reader
 from handlers.cycle.schedule import due_row, insert_due, reminder_check
 from handlers.sessions.feedback import READINESS, TITLES, give_feedback
 from storage import DueKind, FeedbackStatus, Pairing, Person, Role
@@ -220,15 +221,21 @@ async def ask_for_plan(
     return await enqueue(
         session,
         person_id=mentee.id,
-        replies=[
-            Reply(
-                f"{first} is looking forward to your plan for this cycle: a few milestones, "
-                "each an objective with a target date. They'll see it and confirm it.",
-                title="Your plan, please",
-                actions=(Option(f"plan {pairing.id}", "Write my plan"),),
-                hint="Or type plan whenever you're ready.",
-            )
-        ],
+        replies=await for_reader(
+            session,
+            program,
+            person_id=mentee.id,
+            replies=[
+                Reply(
+                    f"{first} is looking forward to your plan for this cycle: a few "
+                    "milestones, each an objective with a target date. They'll see it and "
+                    "confirm it.",
+                    title="Your plan, please",
+                    actions=(Option(f"plan {pairing.id}", "Write my plan"),),
+                    hint="Or type plan whenever you're ready.",
+                )
+            ],
+        ),
         dedupe_key=f"pairing:{pairing.id}:plan-requested:{pairing.cycle}:{today.isoformat()}",
         now=now,
         program=program,

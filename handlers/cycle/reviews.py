@@ -59,7 +59,7 @@ async def review(session: AsyncSession, due: Due) -> Handled:
         opening = "You're halfway through your {days} days with {other}. " + logged
         actions = (
             Option(f"log {pair.id}", "Log session"),
-            Option("plan", "See the plan"),
+            Option(f"plan {pair.id}", "See the plan"),
             give_feedback(pair.id, CHECKPOINTS[kind]),
         )
     elif kind == DueKind.QUARTERLY_REVIEW:
@@ -68,7 +68,10 @@ async def review(session: AsyncSession, due: Due) -> Handled:
             "It's quarterly review time: a good moment to look back with {other} at "
             "what has changed and to agree what's next. " + logged
         )
-        actions = (Option(f"log {pair.id}", "Log session"), Option("plan", "See the plan"))
+        actions = (
+            Option(f"log {pair.id}", "Log session"),
+            Option(f"plan {pair.id}", "See the plan"),
+        )
     else:
         title = "Your cycle is complete"
         opening = (

@@ -199,10 +199,24 @@ async def move_checkin(
 ) -> None:
     """Make ``due_at`` the pairing's next check-in (after a session, a resume).
 
-    Nothing is scheduled past the cycle's end: the end-of-cycle review covers it.
+    Nothing is scheduled past the cycle's end: the end-of-cycle review covers it. A
+    check-in already owed at ``due_at`` is kept, not cancelled: a new one at the same
+    moment would be the same row (the key is pairing, kind and moment), so cancelling it
+    would leave none (a session logged the moment the pairing started).
     """
     assert pairing.id is not None
-    await cancel_due(session, [pairing.id], now=now, kinds=[DueKind.CHECKIN, DueKind.REMINDER])
+    await cancel_due(session, [pairing.id], now=now, kinds=[DueKind.REMINDER])
+    conn = await session.connection()
+    await conn.execute(
+        sa.update(DUE)
+        .where(
+            DUE.c.pairing_id == pairing.id,
+            DUE.c.kind == DueKind.CHECKIN.value,
+            DUE.c.status.in_(OPEN_DUE),
+            DUE.c.due_at != due_at,
+        )
+        .values(status=DueStatus.CANCELLED.value, outcome="closed", done_at=now)
+    )
     if due_at < cycle_end(pairing, program.cadence):
         await insert_due(
             session, [due_row(pairing.id, kind=DueKind.CHECKIN, due_at=due_at, now=now)]

@@ -7,17 +7,28 @@ import sqlalchemy as sa
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Turn
 from handlers.core.messages import plural
+from handlers.core.program import Program
 from handlers.cycle.schedule import cycle_day
-from handlers.plans.chat import active_pairings, zone_of
-from storage import DueKind, DueStatus, Milestone
+from handlers.people.lookups import pairings_of
+from handlers.plans.chat import zone_of
+from storage import DueKind, DueStatus, Milestone, PairingStatus
 from storage.tables import DUE
 
 
-async def cycle_lines(turn: Turn) -> list[str]:
-    """Where each of the person's active pairings is in its cycle, for ``status``."""
+async def cycle_lines(turn: Turn, program: Program | None = None) -> list[str]:
+    """Where each of the person's active pairings is in its cycle, for ``status``.
+
+    Each pairing is told on its own program's cadence (its cycle's length, its check-ins).
+
+    Args:
+        program: Only that program's pairings (``status`` under its heading); None: all.
+    """
     lines: list[str] = []
     zone = zone_of(turn.person, turn.programs.default_timezone)
-    for pairing in await active_pairings(turn):
+    pairings = await pairings_of(
+        turn.session, program, person_id=turn.person.id, statuses=[PairingStatus.ACTIVE]
+    )
+    for pairing in pairings:
         assert pairing.id is not None
         cadence = turn.programs.of(pairing.program).cadence
         day = min(cycle_day(pairing, turn.now), cadence.cycle_days)

@@ -417,10 +417,13 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
 # --- the waitlist in status -----------------------------------------------------------------
 
 
-async def pairing_lines(turn: Turn) -> list[str]:
-    """Where the person stands in pairings, in sentences, for ``status``."""
+async def pairing_lines(turn: Turn, program: Program | None = None) -> list[str]:
+    """Where the person stands in pairings, in sentences, for ``status``.
+
+    ``program``: only that program's pairings and waitlist (``status`` under its heading).
+    """
     me = turn.person.id
-    mine = await pairings_of(turn.session, None, person_id=me, statuses=OPEN_PAIRING)
+    mine = await pairings_of(turn.session, program, person_id=me, statuses=OPEN_PAIRING)
     people = await people_by_id(
         turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine]
     )
@@ -450,16 +453,16 @@ async def pairing_lines(turn: Turn) -> list[str]:
             )
         else:
             lines.append(f"You accepted {mentee.name}; waiting for them to confirm.")
-    for program in turn.programs:
-        waiting = await waitlist_positions(turn.session, program)
+    for each in [program] if program is not None else turn.programs:
+        waiting = await waitlist_positions(turn.session, each)
         if me not in waiting:
             continue
         assert me is not None
-        where = f" in {program.name}" if turn.programs.several else ""
+        where = f" in {each.name}" if turn.programs.several and program is None else ""
         lines.append(
             f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a mentor{where}."
         )
-        enrollment = await enrollment_of(turn.session, program, person_id=me, role=Role.MENTEE)
+        enrollment = await enrollment_of(turn.session, each, person_id=me, role=Role.MENTEE)
         if enrollment is not None:
             zone = zone_of(turn.person, turn.programs.default_timezone)
             lines.append(why_waiting_line(enrollment, zone))

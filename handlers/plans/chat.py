@@ -21,6 +21,7 @@ from handlers.core.messages import Option, Prompt, PromptKind, Reply
 from handlers.core.outbox import enqueue
 from handlers.core.questions import KEEP, pick_option, quoted
 from handlers.core.refs import Ref, fetch, parse_ref
+from handlers.cycle.naming import for_reader, in_several
 from handlers.cycle.reminders import ask_for_plan, plan_saved
 from handlers.cycle.schedule import cycle_end
 from handlers.people.lookups import pairings_of, people_by_id
@@ -66,8 +67,17 @@ async def active_pairings(turn: Turn) -> list[Pairing]:
     )
 
 
-async def my_pairing(turn: Turn, args: list[str], *, verb: str) -> Pairing | Reply:
-    """The active pairing a command names by number (or the only one), else why not."""
+async def my_pairing(
+    turn: Turn, args: list[str], *, verb: str, offer: bool = True
+) -> Pairing | Reply:
+    """The active pairing a command names by number (or the only one), else why not.
+
+    Args:
+        verb: What the command does, its first word the command itself (``log a session
+            for``, ``snooze``), as the replies say it.
+        offer: With several pairings, offer each as a button that runs the command for it;
+            False for a command that should not run at one click (ending a pairing).
+    """
     ref = parse_ref(args[0]) if args else None
     if ref is not None:
         pairing = await fetch(turn.session, Pairing, ref=ref)
@@ -80,9 +90,42 @@ async def my_pairing(turn: Turn, args: list[str], *, verb: str) -> Pairing | Rep
     if not mine:
         return Reply(f"You have no active pairing to {verb}. Type status to see where you stand.")
     if len(mine) > 1:
-        numbers = ", ".join(str(p.id) for p in mine)
-        return Reply(f"You're in several pairings ({numbers}); type {verb} and its number.")
+        return await which_pairing(turn, mine, command=verb.split()[0], offer=offer)
     return mine[0]
+
+
+async def which_pairing(
+    turn: Turn, pairings: list[Pairing], *, command: str, offer: bool = True
+) -> Reply:
+    """Ask which pairing a command is for: each by number, with the other person's name.
+
+    Someone in several programs also reads each pairing's program, since the same person
+    can be their mentee in one and their mentor in another.
+
+    Args:
+        command: The word to type with the number (``log``, ``plan``).
+        offer: Offer each pairing as a button that runs ``command`` for it.
+    """
+    me = turn.person.id
+    assert me is not None
+    people = await people_by_id(
+        turn.session, [p.mentor_id if p.mentee_id == me else p.mentee_id for p in pairings]
+    )
+    named = me in await in_several(turn.session, [me])
+    described: list[str] = []
+    options: list[Option] = []
+    for pairing in pairings:
+        other = people.get(pairing.mentor_id if pairing.mentee_id == me else pairing.mentee_id)
+        who = other.name if other is not None and other.name else "your pair"
+        if named:
+            who += f" ({turn.programs.of(pairing.program).name})"
+        described.append(f"{pairing.id} with {who}")
+        options.append(Option(f"{command} {pairing.id}", who[:1].upper() + who[1:]))
+    return Reply(
+        f"You're in {len(pairings)} pairings: {', '.join(described)}; type {command} and its "
+        "number.",
+        actions=tuple(options) if offer else (),
+    )
 
 
 def role_in(pairing: Pairing, person: Person) -> Role:
@@ -330,7 +373,12 @@ class PlanFlow(Flow):
         await enqueue(
             turn.session,
             person_id=pairing.mentor_id,
-            replies=[plan_for_mentor(pairing, mentee, milestones=milestones, earlier=replaced)],
+            replies=await for_reader(
+                turn.session,
+                program,
+                person_id=pairing.mentor_id,
+                replies=[plan_for_mentor(pairing, mentee, milestones=milestones, earlier=replaced)],
+            ),
             dedupe_key=card_key(pairing.id, version.version),
             pairing_id=pairing.id,
             now=turn.now,
@@ -503,14 +551,20 @@ async def _confirm(
         return await _show_to_mentor(turn, pairing, mentee, milestones, why=why)
     # Version 1 goes unnamed: a mentee who wrote one version knows which was confirmed.
     which = f" (version {current.version})" if current.version > 1 else ""
+    program = turn.programs.of(pairing.program)
     await enqueue(
         turn.session,
         person_id=pairing.mentee_id,
-        replies=[Reply(f"{turn.person.name} confirmed your plan{which}. Off you go!")],
+        replies=await for_reader(
+            turn.session,
+            program,
+            person_id=pairing.mentee_id,
+            replies=[Reply(f"{turn.person.name} confirmed your plan{which}. Off you go!")],
+        ),
         dedupe_key=f"pairing:{pairing.id}:plan-confirmed:v{current.version}",
         pairing_id=pairing.id,
         now=turn.now,
-        program=turn.programs.of(pairing.program),
+        program=program,
     )
     return Outcome(
         [
@@ -545,13 +599,19 @@ async def _discuss_plan(turn: Turn, args: list[str]) -> Outcome:
     await enqueue(
         turn.session,
         person_id=pairing.mentee_id,
-        replies=[
-            Reply(
-                f"{turn.person.name} would like to talk your plan through before confirming "
-                "it. Bring it to your next meeting; type plan afterwards to change it.",
-                actions=(Option("plan", "Rewrite my plan"),),
-            )
-        ],
+        replies=await for_reader(
+            turn.session,
+            program,
+            person_id=pairing.mentee_id,
+            replies=[
+                Reply(
+                    f"{turn.person.name} would like to talk your plan through before "
+                    "confirming it. Bring it to your next meeting; type plan afterwards to "
+                    "change it.",
+                    actions=(Option(f"plan {pairing.id}", "Rewrite my plan"),),
+                )
+            ],
+        ),
         dedupe_key=f"pairing:{pairing.id}:plan-discuss:{turn.now.isoformat()}",
         pairing_id=pairing.id,
         now=turn.now,

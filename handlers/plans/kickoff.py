@@ -19,6 +19,7 @@ from handlers.core.messages import Option, PersonProfile, Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program
 from handlers.core.words import zone_in_words
+from handlers.cycle.naming import for_reader, for_readers
 from handlers.cycle.schedule import cycle_end, schedule_cycle
 from handlers.people.lookups import enrollment_of, people_by_id, person_profile
 from handlers.plans.chat import MAX_MILESTONES, my_pairing, role_in, zone_of
@@ -78,12 +79,17 @@ async def begin_pairing(
         next_delivery(now, zone=zone_of(p, fallback), hours=cadence.working_hours)
         for p in (mentee, mentor)
     )
+    # One message both read (a group conversation where there is one), so it names the
+    # program when either of them is in several.
+    together_replies = await for_readers(
+        session, program, person_ids=[pairing.mentee_id, pairing.mentor_id], replies=[intro]
+    )
     for person in (mentee, mentor):
         assert person.id is not None
         await enqueue(
             session,
             person_id=person.id,
-            replies=[intro],
+            replies=together_replies,
             dedupe_key=f"pairing:{pairing.id}:kickoff:{person.id}",
             pairing_id=pairing.id,
             group_key=f"pairing:{pairing.id}:kickoff",
@@ -94,16 +100,22 @@ async def begin_pairing(
     await enqueue(
         session,
         person_id=pairing.mentee_id,
-        replies=[
-            Reply(
-                f"Let's set your plan for the next {cadence.cycle_days} days: up to "
-                f"{MAX_MILESTONES} milestones, each a short objective with a target date "
-                f"before {day_label(end)}. {mentor.name.split()[0]} will see it and confirm.",
-                title="Your 90-day plan",
-                actions=(Option("plan", "Write my plan"),),
-                hint="Or type plan whenever you're ready.",
-            )
-        ],
+        replies=await for_reader(
+            session,
+            program,
+            person_id=pairing.mentee_id,
+            replies=[
+                Reply(
+                    f"Let's set your plan for the next {cadence.cycle_days} days: up to "
+                    f"{MAX_MILESTONES} milestones, each a short objective with a target date "
+                    f"before {day_label(end)}. {mentor.name.split()[0]} will see it and "
+                    "confirm.",
+                    title=f"Your {cadence.cycle_days}-day plan",
+                    actions=(Option(f"plan {pairing.id}", "Write my plan"),),
+                    hint="Or type plan whenever you're ready.",
+                )
+            ],
+        ),
         dedupe_key=f"pairing:{pairing.id}:plan-asked",
         pairing_id=pairing.id,
         now=now,
@@ -114,7 +126,12 @@ async def begin_pairing(
         await enqueue(
             session,
             person_id=person.id,
-            replies=[consent_question(pairing, other, summaries=summaries)],
+            replies=await for_reader(
+                session,
+                program,
+                person_id=person.id,
+                replies=[consent_question(pairing, other, summaries=summaries)],
+            ),
             dedupe_key=f"pairing:{pairing.id}:consent-asked:{person.id}",
             pairing_id=pairing.id,
             now=now,

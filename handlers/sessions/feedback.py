@@ -27,6 +27,7 @@ from handlers.core.outbox import enqueue
 from handlers.core.program import Program
 from handlers.core.questions import format_answer
 from handlers.core.refs import fetch, parse_ref
+from handlers.cycle.naming import for_reader
 from handlers.cycle.schedule import insert_due, reminder_check
 from handlers.people.lookups import people_by_id
 from storage import DueKind, Feedback, FeedbackStatus, Pairing, Person, Role
@@ -150,14 +151,19 @@ async def ask_pulse(
     await enqueue(
         session,
         person_id=respondent,
-        replies=[
-            Reply(
-                f"{first} logged your session. How did it go? Three quick questions; your "
-                "answers are private.",
-                title=TITLES[PULSE],
-                actions=(give_feedback(pairing.id, PULSE),),
-            )
-        ],
+        replies=await for_reader(
+            session,
+            program,
+            person_id=respondent,
+            replies=[
+                Reply(
+                    f"{first} logged your session. How did it go? Three quick questions; "
+                    "your answers are private.",
+                    title=TITLES[PULSE],
+                    actions=(give_feedback(pairing.id, PULSE),),
+                )
+            ],
+        ),
         dedupe_key=f"feedback:{key}",
         now=now,
         program=program,
@@ -284,14 +290,19 @@ class FeedbackForm(FormHandler):
         await enqueue(
             turn.session,
             person_id=other,
-            replies=[
-                Reply(
-                    f"{turn.person.name} shared their feedback "
-                    f"({TITLES.get(request.survey, request.survey).lower()}):",
-                    title="Feedback from your pair",
-                    fields=fields,
-                )
-            ],
+            replies=await for_reader(
+                turn.session,
+                program,
+                person_id=other,
+                replies=[
+                    Reply(
+                        f"{turn.person.name} shared their feedback "
+                        f"({TITLES.get(request.survey, request.survey).lower()}):",
+                        title="Feedback from your pair",
+                        fields=fields,
+                    )
+                ],
+            ),
             dedupe_key=f"feedback-shared:{request.id}",
             now=turn.now,
             program=program,

@@ -35,7 +35,7 @@ from handlers.core.messages import Form, Option, Reply
 from handlers.core.program import Meaning, Program, Question, QuestionType
 from handlers.core.refs import parse_ref
 from handlers.people.lookups import people_by_id
-from handlers.plans.chat import MILESTONE_STATUS_LABELS, active_pairings, milestones_of, my_pairing
+from handlers.plans.chat import MILESTONE_STATUS_LABELS, milestones_of, my_pairing
 from handlers.sessions.feedback import ask_pulse
 from handlers.sessions.records import (
     add_to_session,
@@ -489,21 +489,7 @@ class LogCommand:
         self.flow = flow
 
     async def run(self, turn: Turn, args: list[str]) -> Outcome:
-        if not args:
-            mine = await active_pairings(turn)
-            if len(mine) > 1:
-                people = await people_by_id(
-                    turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine]
-                )
-                options = tuple(
-                    Option(
-                        f"log {p.id}",
-                        people[p.mentor_id if p.mentee_id == turn.person.id else p.mentee_id].name,
-                    )
-                    for p in mine
-                )
-                reply = Reply("Which pairing was the session with?", actions=options)
-                return Outcome([reply], None, changed=False)
+        # With several pairings and none named, my_pairing asks which, one button each.
         named = bool(args) and parse_ref(args[0]) is not None
         found = await my_pairing(turn, args[:1] if named else [], verb="log a session for")
         if isinstance(found, Reply):

@@ -72,12 +72,15 @@ class World:
         start: datetime = START,
         *,
         summaries: bool = False,
+        programs: Programs | None = None,
     ) -> None:
         self.database = database
         self.program = program
+        #: Every program the bot runs (several programs: ``programs``; else just ``program``).
+        self.programs = programs or Programs.one(program)
         self.clock = FakeClock(start)
         self.engine: Engine = build_engine(
-            programs=Programs.one(program), database=database, clock=self.clock, summaries=summaries
+            programs=self.programs, database=database, clock=self.clock, summaries=summaries
         )
         self.zones: dict[str, str] = {}
         self.recorder = Recorder(self.clock, self.zones)
@@ -125,7 +128,7 @@ class World:
 
     async def tick(self) -> DueReport:
         """One pass of due work and delivery, at the clock's time."""
-        report = await run_due(self.database, Programs.one(self.program), now=self.clock.now())
+        report = await run_due(self.database, self.programs, now=self.clock.now())
         while (await self.worker.run_once()).total:
             pass
         return report

@@ -376,3 +376,17 @@ async def test_status_shows_where_the_pairing_is_in_its_cycle(world: World) -> N
     await chat.send("2")
     status = await world.chat(lee).send("status")
     assert "plan of 1 milestone (version 1), not yet confirmed." in status
+
+
+async def test_a_session_logged_the_moment_the_pairing_starts_keeps_the_next_check_in(
+    world: World,
+) -> None:
+    # The moved check-in falls at the very moment of the first: the same row, kept.
+    _, ana, pairing = await world.pair()
+    await log_session(world.chat(ana))
+    pending = [
+        d.due_at
+        for d in await rows(world.database, DueItem)
+        if d.pairing_id == pairing.id and d.kind == "checkin" and d.status == "pending"
+    ]
+    assert pending == [world.clock.now() + timedelta(days=world.program.cadence.checkin_every_days)]
