@@ -25,7 +25,8 @@ from bot import charts
 from bot.slack.app import NO_CHART
 from bot.slack.blocks import MESSAGE_BLOCKS
 from bot.slack.reports import render_messages, report_messages
-from bot.teams.cards import CARD_BUDGET, FILE_CONSENT_TYPE, render_card
+from bot.teams.cards import CARD_BUDGET, render_card
+from bot.teams.files import FILE_CONSENT_TYPE
 from handlers.core.figures import Chart, Kind, Report, Table, as_csv
 from handlers.core.program import Program
 from handlers.reports.catalogue import CATALOGUE, report_reply
