@@ -218,8 +218,8 @@ async def drain(
     """One replica: a worker with the real sender, run until nothing is left to send."""
     from bot.config import load_programs
     from bot.runtime import build_runtime
-    from bot.slack.app import SlackSettings, make_client
     from bot.slack.sender import SlackSender
+    from bot.slack.settings import SlackSettings, make_client
     from bot.teams.app import TeamsChannel
     from bot.teams.settings import TeamsSettings
     from handlers.core.ports import Sender, SystemClock

@@ -347,7 +347,7 @@ async def _serve(args: argparse.Namespace, env: Environment) -> int:
     # shell and the other commands should start at once.
     from bot.runtime import build_runtime
     from bot.server import StartupError, is_loopback, serve_forever
-    from bot.slack.app import SlackSettings
+    from bot.slack.settings import SlackSettings
     from bot.teams.settings import TeamsSettings
 
     if env.fixed_now is not None and not args.allow_fake_clock:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.metrics import Metrics
-from bot.slack.app import SlackChannel, SlackSettings
+from bot.slack.app import SlackChannel
 from bot.slack.sender import SlackSender
+from bot.slack.settings import SlackSettings
 from bot.teams.app import TeamsChannel
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings

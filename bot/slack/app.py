@@ -15,11 +15,10 @@ submitted modal, the intake's "Join as a mentee" included (handlers.intake.form)
 place, bot.slack.boundary: the DM or the modal says so, and the log says where, not what.
 
 A lead's report is posted as messages with native table blocks (bot.slack.reports); then
-its chart is drawn (off the event loop) and uploaded to the same DM as a PNG with
-``files_upload_v2`` (scope ``files:write``), and so is the CSV of each table a message
-could not show whole (the export's always). If an upload fails the report stays, and the
-person is told the picture or file could not be attached. A reply's attachment (a person's
-data export) is uploaded the same way, after the message that announces it.
+its chart and the CSVs its messages point to are uploaded to the same DM, and a reply's
+attachment (a person's data export) after the message that announces it (bot.slack.files).
+Who a Slack user is in the directory, and the DM with them, is bot.slack.accounts' job;
+the tokens and the Web API client, bot.slack.settings'.
 """
 
 from __future__ import annotations
@@ -27,30 +26,23 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.errors import SlackApiError
 
-from bot import charts
 from bot.slack import blocks, reports
+from bot.slack.accounts import PLATFORM, SlackAccounts
 from bot.slack.boundary import Boundary, Surface
+from bot.slack.files import SlackFiles
+from bot.slack.settings import SlackSettings, make_client
 from handlers import (
     FORM_FAILED,
     INTAKE_FORM,
     TURN_FAILED,
     Action,
-    Attachment,
     Engine,
     Form,
     FormResult,
@@ -58,92 +50,23 @@ from handlers import (
     Program,
     Programs,
     Reply,
-    Report,
     Submission,
     TurnResult,
     UserError,
     error_type,
-    find_or_create_person,
     home,
     intake_target,
     log_failure,
 )
 from storage import Database, Role
-from storage.queries import (
-    ANY_TENANT,
-    account_of,
-    enrollments_of,
-    first_delivery,
-    link_account,
-    with_role,
-)
+from storage.queries import enrollments_of, first_delivery, with_role
 
-PLATFORM = "slack"
 log = logging.getLogger(__name__)
 OUTDATED_FORM = (
     "This form is out of date or damaged, so nothing was saved. Type help in our DM to start again."
 )
-NO_CHART = "Sorry, I couldn't attach the chart; the figures above are complete."
-NO_FILE = "Sorry, I couldn't attach {filename}. Type report {kind} here to try again."
 #: A Slack user, team or enterprise id (U123ABC, W123, T123, E123).
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{1,40}")
-#: Re-read the account from the database after this long, to refresh last_seen_at.
-_LINK_TTL_SECONDS = 600.0
-_LINK_CACHE_SIZE = 20_000
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    """How to reach Slack. Secrets are kept out of repr so they never reach a log."""
-
-    bot_token: str = field(repr=False)
-    signing_secret: str = field(repr=False)
-    app_token: str | None = field(default=None, repr=False)
-    api_url: str | None = None
-
-
-@dataclass(frozen=True)
-class _Upload:
-    """A file to attach under a report: its bytes and how Slack should show it."""
-
-    data: bytes
-    filename: str
-    title: str
-    #: A line above the file; None when the message above already says what it is.
-    comment: str | None
-    alt: str | None
-    #: What the person is told if the upload fails.
-    missing: str
-
-
-@dataclass
-class _Link:
-    person_id: int
-    dm_channel: str | None
-    checked_at: float
-
-
-def make_client(settings: SlackSettings, *, retry_interval: float | None = None) -> AsyncWebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries transient failures.
-
-    Args:
-        settings: Token and Web API URL.
-        retry_interval: A fixed wait between retries of server and connection errors
-            (tests); by default slack_sdk's exponential backoff.
-    """
-    kwargs: dict[str, Any] = {"token": settings.bot_token}
-    if settings.api_url:
-        kwargs["base_url"] = settings.api_url.rstrip("/") + "/"
-    client = AsyncWebClient(**kwargs)
-    interval: dict[str, Any] = {}
-    if retry_interval is not None:
-        interval["interval_calculator"] = FixedValueRetryIntervalCalculator(retry_interval)
-    client.retry_handlers[:] = [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        AsyncServerErrorRetryHandler(max_retry_count=2, **interval),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2, **interval),
-    ]
-    return client
 
 
 class SlackChannel:
@@ -172,7 +95,8 @@ class SlackChannel:
             process_before_response=False,
             logger=bolt_log,
         )
-        self._links: dict[str, _Link] = {}
+        self.accounts = SlackAccounts(client=self.client, database=database)
+        self.files = SlackFiles(self.client)
         self._register()
 
     async def open(self) -> None:
@@ -191,99 +115,16 @@ class SlackChannel:
     async def identify(
         self, team: str, user: str, *, dm_channel: str | None = None
     ) -> tuple[int, str | None]:
-        """The directory person behind a Slack user, linked by email on first contact.
+        """The directory person behind a Slack user, and the DM with them if known.
 
-        Args:
-            team: The workspace id.
-            user: The Slack user id.
-            dm_channel: The DM the request came from, if it did (stored on first contact).
-
-        Returns:
-            The person id and the DM channel with them, if known.
+        See :meth:`bot.slack.accounts.SlackAccounts.identify`; the time is the engine's.
 
         Raises:
             UserError: Slack does not share the user's email.
         """
-        key = f"{team}/{user}"
-        now = self.engine.clock.now()
-        cached = self._links.get(key)
-        if cached is not None and now.timestamp() - cached.checked_at < _LINK_TTL_SECONDS:
-            return cached.person_id, cached.dm_channel
-        async with self.database.session() as session:
-            account = await account_of(
-                session, platform=PLATFORM, external_id=key, tenant=ANY_TENANT
-            )
-            if account is not None:
-                account.last_seen_at = now
-                session.add(account)
-                link = _Link(account.person_id, account.dm_channel, now.timestamp())
-                self._remember(key, link)
-                return link.person_id, link.dm_channel
-        profile = await self._profile(user)
-        async with self.database.session() as session:
-            person, _ = await find_or_create_person(
-                session,
-                email=profile["email"],
-                name=profile.get("name"),
-                timezone=profile.get("tz"),
-                now=now,
-            )
-            assert person.id is not None
-            await link_account(
-                session,
-                platform=PLATFORM,
-                external_id=key,
-                person_id=person.id,
-                now=now,
-                dm_channel=dm_channel,
-            )
-        self._remember(key, _Link(person.id, dm_channel, now.timestamp()))
-        return person.id, dm_channel
-
-    def _remember(self, key: str, link: _Link) -> None:
-        """Cache a link; the cache is bounded so a large workspace cannot grow it forever."""
-        if len(self._links) >= _LINK_CACHE_SIZE:
-            self._links.pop(next(iter(self._links)))
-        self._links[key] = link
-
-    async def _profile(self, user: str) -> dict[str, str]:
-        response = await self.client.users_info(user=user)
-        info = response.get("user") or {}
-        profile = info.get("profile") or {}
-        email = profile.get("email")
-        if not email:
-            raise UserError(
-                "I can't see your email address in Slack, so I can't find you in the company "
-                "directory. Ask your Slack admin to give mentorbot the users:read.email scope."
-            )
-        name = profile.get("real_name") or info.get("real_name") or profile.get("display_name")
-        return {"email": email, "name": name or "", "tz": info.get("tz") or ""}
-
-    async def dm_channel(self, team: str, user: str) -> str:
-        """The DM channel with a user, opened (and remembered) when needed."""
-        key = f"{team}/{user}"
-        link = self._links.get(key)
-        if link is not None and link.dm_channel:
-            return link.dm_channel
-        response = await self.client.conversations_open(users=user)
-        channel = str(response["channel"]["id"])
-        await self._remember_dm(team, user, channel)
-        return channel
-
-    async def _remember_dm(self, team: str, user: str, channel: str) -> None:
-        key = f"{team}/{user}"
-        link = self._links.get(key)
-        if link is not None and link.dm_channel == channel:
-            return
-        async with self.database.session() as session:
-            account = await account_of(
-                session, platform=PLATFORM, external_id=key, tenant=ANY_TENANT
-            )
-            if account is not None:
-                account.dm_channel = channel
-                session.add(account)
-        if link is not None:
-            link.dm_channel = channel
+        return await self.accounts.identify(
+            team, user, now=self.engine.clock.now(), dm_channel=dm_channel
+        )
 
     # -- turns --------------------------------------------------------------------------
 
@@ -315,13 +156,13 @@ class SlackChannel:
             person_id, known_dm = await self.identify(team, user, dm_channel=channel)
             boundary.person_id = person_id
             if channel is not None and channel != known_dm:
-                await self._remember_dm(team, user, channel)
+                await self.accounts.remember_dm(team, user, channel)
             inbound = _inbound(team, user, person_id, text=text, action=action, event_id=event_id)
             result = await self.engine.turn(inbound)
             replies = result.replies
             if trigger_id:
                 replies = await self._open_modal(trigger_id, replies)
-            await self.post(channel or await self.dm_channel(team, user), replies)
+            await self.post(channel or await self.accounts.dm_channel(team, user), replies)
             return result
         return None
 
@@ -393,7 +234,7 @@ class SlackChannel:
             failed: What the log line says when the post fails.
         """
         try:
-            await self.post(channel or await self.dm_channel(team, user), replies)
+            await self.post(channel or await self.accounts.dm_channel(team, user), replies)
         except Exception as exc:
             log_failure(log, failed, error=exc, user=user)
 
@@ -408,54 +249,9 @@ class SlackChannel:
             await self.client.chat_postMessage(channel=channel, text=text, blocks=message_blocks)
         for reply in replies:
             if reply.report is not None:
-                await self._attach(channel, reply.report)
+                await self.files.attach_report(channel, reply.report)
             if reply.attachment is not None:
-                await self._upload(channel, _upload_of_attachment(reply.attachment), "a reply")
-
-    async def _attach(self, channel: str, report: Report) -> None:
-        """Upload a report's chart, if it has one, then the files its messages point to."""
-        purpose = f"the {report.kind} report"
-        try:
-            upload = await _chart_upload(report)
-        except Exception as exc:
-            log_failure(
-                log, "slack: could not draw a report's chart", error=exc, report=report.kind
-            )
-            await self._not_attached(channel, NO_CHART)
-        else:
-            if upload is not None:
-                await self._upload(channel, upload, purpose)
-        for file, comment in reports.report_files(report):
-            missing = NO_FILE.format(filename=file.filename, kind=report.kind)
-            await self._upload(channel, _upload_of_file(file, comment, missing), purpose)
-
-    async def _upload(self, channel: str, upload: _Upload, purpose: str) -> None:
-        """Upload a file to the conversation; the message above it is already posted.
-
-        A failure is logged (the file's name, what it was for and Slack's error code,
-        nothing of its content) and the person is told.
-        """
-        try:
-            await self.client.files_upload_v2(
-                channel=channel,
-                file=upload.data,
-                filename=upload.filename,
-                title=upload.title,
-                initial_comment=upload.comment,
-                alt_txt=upload.alt,
-            )
-        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-            reason = (
-                exc.response.get("error") if isinstance(exc, SlackApiError) else None
-            ) or type(exc).__name__
-            log.warning("slack: could not upload %s for %s (%s)", upload.filename, purpose, reason)
-            await self._not_attached(channel, upload.missing)
-
-    async def _not_attached(self, channel: str, text: str) -> None:
-        try:
-            await self.client.chat_postMessage(channel=channel, text=text)
-        except SlackClientError as exc:
-            log.warning("slack: could not say an attachment is missing (%s)", type(exc).__name__)
+                await self.files.attach(channel, reply.attachment)
 
     async def _first_time(self, body: dict[str, Any]) -> bool:
         """Whether an event that is not a turn (a mention) is new, by the engine's record."""
@@ -708,48 +504,6 @@ class SlackChannel:
             replies=result.replies,
             failed=f"slack: could not post what saving form {name} said",
         )
-
-
-async def _chart_upload(report: Report) -> _Upload | None:
-    """A report's chart drawn as a PNG to upload, or None when it has none to draw."""
-    chart = report.chart
-    if chart is None:
-        return None
-    png = await charts.draw(chart)
-    if png is None:
-        return None
-    return _Upload(
-        data=png,
-        filename=f"{report.kind}.png",
-        title=chart.title,
-        comment=f"{report.title}: {chart.title}",
-        alt=charts.alt_text(chart),
-        missing=NO_CHART,
-    )
-
-
-def _upload_of_file(file: Attachment, comment: str, missing: str) -> _Upload:
-    """A report's file (a table's CSV, its JSON), with the line that says what it holds."""
-    return _Upload(
-        data=file.content.encode(),
-        filename=file.filename,
-        title=file.filename,
-        comment=comment,
-        alt=None,
-        missing=missing,
-    )
-
-
-def _upload_of_attachment(attachment: Attachment) -> _Upload:
-    """A reply's file, uploaded as it is."""
-    return _Upload(
-        data=attachment.content.encode(),
-        filename=attachment.filename,
-        title=attachment.filename,
-        comment=None,
-        alt=None,
-        missing=f"Sorry, I couldn't attach {attachment.filename}. Please ask again in a moment.",
-    )
 
 
 def _inbound(team: str, user: str, person_id: int, **turn: Any) -> Inbound:

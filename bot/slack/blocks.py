@@ -14,7 +14,7 @@ that opens the rest as a modal (:func:`profile_blocks`, :func:`profile_modal`).
 
 A lead's report (:class:`~handlers.core.figures.Report`) is rendered by bot.slack.reports: a
 message per table, each a native table block; its chart and CSVs are files that
-bot.slack.app uploads after the messages.
+bot.slack.files uploads after the messages.
 
 Text a person wrote is shown as written. mrkdwn has no escape for ``*``, ``_``, ``~`` or a
 backtick, so a reply's words are ``plain_text`` (:func:`_words`) and its label/value pairs

@@ -8,7 +8,7 @@ message of its own, and the table is the last block of its message.
 
 A table block holds at most 100 rows (the heading row among them), 20 columns and 10,000
 characters in all its cells. A table that does not fit is cut to fit, and its whole CSV is
-attached after the messages (bot.slack.app uploads it), with a caption above the table
+attached after the messages (bot.slack.files uploads it), with a caption above the table
 saying how many rows are shown and how many the file holds; the export's CSV always goes,
 as it is the point of that report. Past :data:`TABLE_MESSAGES` tables, the rest are in the
 report's JSON, attached too. Nothing asks a person in chat to run a command-line command.

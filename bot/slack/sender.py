@@ -55,7 +55,7 @@ class SlackSender:
     """The outbox sender for Slack.
 
     Args:
-        client: A Web API client (see bot.slack.app.make_client).
+        client: A Web API client (see bot.slack.settings.make_client).
         database: Where people found by email are linked to their Slack account.
         clock: Where time comes from.
         team: The workspace id, used in account keys (``T123/U456``).

@@ -2,14 +2,14 @@
 
 Requests reach it through bot.teams.http, which checks the token and the tenant first
 (the settings and the tenant rule: bot.teams.settings); replies are Adaptive Cards
-(bot.teams.cards).
+(bot.teams.cards, with bot.teams.forms, bot.teams.reports and bot.teams.files).
 
 Teams shows whole forms, so every turn says so (``Inbound.forms``): a reply's form is a
 card with all its inputs, and the card's submission goes to
 :meth:`handlers.core.engine.Engine.submit`. Problems come back as one message listing them,
 followed by the card again, filled in with what was sent.
 
-A lead's report is one card (bot.teams.cards.report_elements); its chart is drawn off the
+A lead's report is one card (bot.teams.reports.report_elements); its chart is drawn off the
 event loop first and travels inside the card as a PNG data URI. The CSV of each table the
 card could not show whole is then offered as a file, as below.
 
@@ -17,7 +17,8 @@ A reply's attachment (a person's data export) goes through Teams' file-consent f
 the reply, a file-consent card offers the file; the content waits in memory under a random
 key. When the person allows it, Teams sends a ``fileConsent/invoke`` activity with an
 upload URL in their OneDrive; the bytes are PUT there and a file-info card shows the file in
-the chat. A decline, or an offer that is unknown or expired, gets a short message.
+the chat (those cards: bot.teams.files). A decline, or an offer that is unknown or expired,
+gets a short message.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
-from bot.teams import cards
+from bot.teams import cards, elements, files, forms, reports
 from bot.teams.connector import KeptConnectors
 from bot.teams.settings import TeamsSettings
 from bot.web import problem
@@ -300,8 +301,8 @@ class TeamsChannel:
             )
         user_key = activity.from_property.aad_object_id or activity.from_property.id
         try:
-            submission = cards.read_form(activity.value)
-        except cards.MalformedForm as problem:
+            submission = forms.read_form(activity.value)
+        except forms.MalformedForm as problem:
             log.info("teams: a malformed form submission (%s)", problem)
             await self._send(context, cards.card_activity([Reply(OUTDATED_FORM)]))
             return
@@ -334,7 +335,7 @@ class TeamsChannel:
         result = await self.engine.turn(inbound)
         if not result.replies:
             return
-        pictures = await cards.draw_charts(result.replies)
+        pictures = await reports.draw_charts(result.replies)
         card, report_files = cards.fitted_card(result.replies, pictures=pictures)
         if not await self._send(context, cards.card_activity_of(card, result.replies)):
             undone = await self.engine.undo(inbound, result)
@@ -369,9 +370,9 @@ class TeamsChannel:
         key = secrets.token_urlsafe(16)
         self._offers[key] = _Offer(user_key, file, now + OFFER_SECONDS, again)
         card = Attachment(
-            content_type=cards.FILE_CONSENT_TYPE,
+            content_type=files.FILE_CONSENT_TYPE,
             name=file.filename,
-            content=cards.file_consent(file, key, again=again),
+            content=files.file_consent(file, key, again=again),
         )
         if not await self._send(context, MessageFactory.attachment(card)):
             self._offers.pop(key, None)
@@ -379,7 +380,7 @@ class TeamsChannel:
 
     def _take_offer(self, context: TurnContext, answer: FileConsentCardResponse) -> _Offer | None:
         """The offer a consent answer is about, removed; None if unknown, expired or not theirs."""
-        key = cards.consent_key(answer.context)
+        key = files.consent_key(answer.context)
         offer = self._offers.get(key) if key else None
         sender = context.activity.from_property
         user_key = (sender.aad_object_id or sender.id) if sender is not None else None
@@ -396,7 +397,7 @@ class TeamsChannel:
         offer = self._take_offer(context, answer)
         info = answer.upload_info
         if offer is None or info is None or not info.upload_url:
-            again = offer.again if offer else cards.consent_again(answer.context) or MY_DATA
+            again = offer.again if offer else files.consent_again(answer.context) or MY_DATA
             await self._send(context, cards.card_activity([Reply(no_offer(again))]))
             return
         data = offer.attachment.content.encode()
@@ -410,17 +411,17 @@ class TeamsChannel:
             await self._send(context, cards.card_activity([Reply(not_uploaded(offer.again))]))
             return
         shown = Attachment(
-            content_type=cards.FILE_INFO_TYPE,
+            content_type=files.FILE_INFO_TYPE,
             content_url=info.content_url,
             name=info.name,
-            content=cards.file_info(unique_id=info.unique_id, file_type=info.file_type),
+            content=files.file_info(unique_id=info.unique_id, file_type=info.file_type),
         )
         await self._send(context, MessageFactory.attachment(shown))
 
     async def file_declined(self, context: TurnContext, answer: FileConsentCardResponse) -> None:
         """The person declined a file: forget it and say so."""
         offer = self._take_offer(context, answer)
-        again = cards.consent_again(answer.context) or MY_DATA
+        again = files.consent_again(answer.context) or MY_DATA
         text = DECLINED if offer else no_offer(again)
         await self._send(context, cards.card_activity([Reply(text)]))
 
@@ -461,10 +462,10 @@ class TeamsChannel:
     async def _mark_answered(self, context: TurnContext, activity: Activity, chosen: str) -> None:
         question = ""
         if isinstance(activity.value, dict):
-            question = str(activity.value.get(cards.QUESTION, ""))
+            question = str(activity.value.get(elements.QUESTION, ""))
         update = MessageFactory.attachment(
             Attachment(
-                content_type=cards.CARD_TYPE,
+                content_type=elements.CARD_TYPE,
                 content=cards.answered_card(question, chosen or "answered"),
             )
         )

@@ -23,7 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.runtime import Runtime, build_runtime
 from bot.server import running
-from bot.slack.app import SlackSettings
+from bot.slack.settings import SlackSettings
 from handlers.core.engine import Engine
 from handlers.core.program import Program, Programs
 from storage import Database

@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.server import tick
-from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
+from bot.slack.settings import SlackSettings, make_client
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program

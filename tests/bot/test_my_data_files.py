@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.shell import run_shell
 from bot.teams.app import DECLINED, NO_OFFER
-from bot.teams.cards import FILE_CONSENT_TYPE, FILE_INFO_TYPE
+from bot.teams.files import FILE_CONSENT_TYPE, FILE_INFO_TYPE
 from handlers import build_engine
 from handlers.core.program import Program, Programs
 from storage import Database

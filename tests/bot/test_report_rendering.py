@@ -22,10 +22,11 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import charts
-from bot.slack.app import NO_CHART
 from bot.slack.blocks import MESSAGE_BLOCKS
+from bot.slack.files import NO_CHART
 from bot.slack.reports import render_messages, report_messages
-from bot.teams.cards import CARD_BUDGET, FILE_CONSENT_TYPE, render_card
+from bot.teams.cards import CARD_BUDGET, render_card
+from bot.teams.files import FILE_CONSENT_TYPE
 from handlers.core.figures import Chart, Kind, Report, Table, as_csv
 from handlers.core.program import Program
 from handlers.reports.catalogue import CATALOGUE, report_reply
@@ -313,7 +314,7 @@ async def test_an_upload_that_fails_leaves_the_report_and_says_so(
 ) -> None:
     catalogue["probe"] = probe_report()
     slack.fake.fail(step, status=status, error=error)
-    with caplog.at_level(logging.WARNING, logger="bot.slack.app"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.files"):
         await slack.dm("report probe", user=SLACK_LEAD)
         posts = await slack.fake.wait_for("chat.postMessage", 2)
     report, notice = posts

@@ -20,7 +20,8 @@ import pytest
 from slack_sdk.models.blocks import Block, RawTextObject, RichTextBlock, TableBlock
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.teams.cards import FILE_CONSENT_TYPE, render_card
+from bot.teams.cards import render_card
+from bot.teams.files import FILE_CONSENT_TYPE
 from handlers.core.figures import Kind, Report, Table, as_json
 from handlers.core.messages import Attachment
 from handlers.core.program import Program

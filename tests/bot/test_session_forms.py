@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.slack import blocks
-from bot.teams import cards
+from bot.teams import cards, forms
 from handlers.core.messages import Form, Inbound, Reply, Submission
 from handlers.core.program import Program
 from storage import Database, Feedback, Person, SessionLog
@@ -76,17 +76,17 @@ def slack_state(modal: dict[str, Any], picks: dict[str, Any]) -> dict[str, Any]:
 
 def teams_data(card: dict[str, Any], picks: dict[str, Any]) -> dict[str, Any]:
     """The ``value`` Teams sends for the card's submit: its data plus each input's value."""
-    [submit_action] = [a for a in card["actions"] if a["data"].get(cards.FORM)]
+    [submit_action] = [a for a in card["actions"] if a["data"].get(forms.FORM)]
     data = dict(submit_action["data"])
     inputs = [b for b in card["body"] if str(b.get("type", "")).startswith("Input.")]
     for element in inputs:
-        question_id = element["id"].removeprefix(cards.INPUT_PREFIX)
+        question_id = element["id"].removeprefix(forms.INPUT_PREFIX)
         answer = picks.get(question_id)
         if answer is None:
             continue
         if element["type"] == "Input.ChoiceSet":
             titles = [c["value"] for c in element["choices"]]
-            options = data[cards.CHOICES][question_id]
+            options = data[forms.CHOICES][question_id]
             wanted = answer if isinstance(answer, list) else [answer]
             answer = ",".join(titles[options.index(w)] for w in wanted)
         data[element["id"]] = answer
@@ -145,7 +145,7 @@ async def test_the_session_log_as_a_teams_card(world: World) -> None:
     form = reply.form
     card = cards.render_card([reply])
     types = {
-        b["id"].removeprefix(cards.INPUT_PREFIX): b["type"]
+        b["id"].removeprefix(forms.INPUT_PREFIX): b["type"]
         for b in card["body"]
         if str(b.get("type", "")).startswith("Input.")
     }
@@ -156,12 +156,12 @@ async def test_the_session_log_as_a_teams_card(world: World) -> None:
         "topics": "Input.ChoiceSet",
         "notes": "Input.Text",
     }
-    sent = cards.read_form(teams_data(card, {**LOG_ANSWERS, "date": "2026-12-24"}))
+    sent = forms.read_form(teams_data(card, {**LOG_ANSWERS, "date": "2026-12-24"}))
     assert sent is not None
     refused = await submit(world, lee, "teams", sent)
     assert "That date is in the future" in refused.errors["date"]
     assert refused.form is not None and refused.form.initial_of("format") == "Group"
-    sent = cards.read_form(teams_data(card, LOG_ANSWERS))
+    sent = forms.read_form(teams_data(card, LOG_ANSWERS))
     assert sent is not None and sent.ref == form.ref
     saved = await submit(world, lee, "teams", sent)
     assert "Logged: 40 minutes on Mon 23 Nov" in saved.replies[0].text
@@ -186,11 +186,11 @@ async def test_the_feedback_pulse_on_each_channel(world: World, channel: str) ->
             )
     else:
         card = cards.render_card([Reply(form.intro, title=form.title, form=form)])
-        scale = next(b for b in card["body"] if b.get("id") == f"{cards.INPUT_PREFIX}usefulness")
+        scale = next(b for b in card["body"] if b.get("id") == f"{forms.INPUT_PREFIX}usefulness")
         assert (scale["min"], scale["max"]) == (1, 5)
 
         def read(picks: dict[str, Any]) -> Submission:
-            found = cards.read_form(teams_data(card, picks))
+            found = forms.read_form(teams_data(card, picks))
             assert found is not None
             return found
 
@@ -241,7 +241,7 @@ async def test_the_other_side_adds_to_a_logged_day_from_the_offer(
         sent = Submission(form.name, form.ref, blocks.submitted_values(slack_state(modal, picks)))
     else:
         card = cards.render_card([Reply(form.intro, title=form.title, form=form)])
-        found = cards.read_form(teams_data(card, picks))
+        found = forms.read_form(teams_data(card, picks))
         assert found is not None
         sent = found
     saved = await submit(world, lee, channel, sent)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
+from bot.slack.settings import SlackSettings, make_client
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue
 from handlers.core.ports import Recipient, TransientDeliveryError

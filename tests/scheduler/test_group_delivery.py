@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
+from bot.slack.settings import SlackSettings, make_client
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue, take_waiting
 from handlers.core.ports import Recipient, Sender, Unreachable, group_sender

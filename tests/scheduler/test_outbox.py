@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.slack.app import SlackSettings, make_client
 from bot.slack.sender import SlackSender
+from bot.slack.settings import SlackSettings, make_client
 from handlers.core.messages import DaysSince, Reply, counting
 from handlers.core.outbox import enqueue
 from scheduler.outbox import OutboxWorker

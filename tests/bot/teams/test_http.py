@@ -73,7 +73,7 @@ async def test_json_nested_deep_in_emulator_mode_is_400(
 
 @pytest.mark.parametrize("answer", ["²", "9" * 5000, "1,²", "١"])
 def test_a_card_answer_that_is_not_a_plain_option_number_is_read_as_text(answer: str) -> None:
-    from bot.teams import cards
+    from bot.teams import cards, forms
 
     value = {
         cards.TOKEN: "t",
@@ -84,12 +84,12 @@ def test_a_card_answer_that_is_not_a_plain_option_number_is_read_as_text(answer:
     _command, action, _labels = cards.read_submission(value)
     assert action is not None  # no crash: what is not an option is passed on as typed
     form = {
-        cards.FORM: "log",
-        cards.REF: "1",
-        cards.CHOICES: {"format": ["video", "phone"]},
-        cards.INPUT_PREFIX + "format": answer,
+        forms.FORM: "log",
+        forms.REF: "1",
+        forms.CHOICES: {"format": ["video", "phone"]},
+        forms.INPUT_PREFIX + "format": answer,
     }
-    submission = cards.read_form(form)
+    submission = forms.read_form(form)
     assert submission is not None
     assert "video" not in submission.values["format"]
 
