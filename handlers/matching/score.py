@@ -9,7 +9,8 @@ for each reader. The hard rules (never broken):
 * never themselves;
 * never two people who were paired before, or whose proposal was declined;
 * never further apart than ``max_timezone_gap_hours``;
-* peers: never more than ``max_level_gap`` levels apart;
+* peers: never more than ``max_level_gap`` levels apart; in a reverse program, never a
+  mentor less than ``min_level_gap`` levels below the mentee (when both levels are known);
 * nobody paused (paused enrollments are not in the pool at all).
 
 The seniority part follows the program's type: in a ``one_to_one`` program a mentor scores
@@ -337,13 +338,16 @@ def hard_rules(
             [[timezone_gap(a.timezone, b.timezone, at=now) for b in mentors] for a in mentees]
         )
     # Later rules overwrite earlier ones, so the first rule in RULES is the one reported.
-    if program.type is ProgramType.PEER:
-        levels = [
-            np.array([np.nan if p.level is None else p.level for p in side], dtype=float)
-            for side in (mentees, mentors)
-        ]
-        apart = np.abs(levels[0][:, None] - levels[1][None, :])
-        blocked[np.nan_to_num(apart) > program.matching.max_level_gap] = RULES.index("levels")
+    levels = [
+        np.array([np.nan if p.level is None else p.level for p in side], dtype=float)
+        for side in (mentees, mentors)
+    ]
+    with np.errstate(invalid="ignore"):
+        below = levels[0][:, None] - levels[1][None, :]  # NaN where a level is unknown
+        if program.type is ProgramType.PEER:
+            blocked[np.abs(below) > program.matching.max_level_gap] = RULES.index("levels")
+        elif program.type is ProgramType.REVERSE:
+            blocked[below < program.matching.min_level_gap] = RULES.index("levels")
     blocked[gap > program.matching.max_timezone_gap_hours] = RULES.index("timezone")
     mentee_at = {p.person_id: i for i, p in enumerate(mentees)}
     mentor_at = {p.person_id: j for j, p in enumerate(mentors)}
