@@ -35,7 +35,7 @@ So:
   solved first; the pairs it takes whole are kept, and everyone else is paired exactly by
   the blossom among themselves. The relaxation's value bounds the best possible total
   fit from above, so bench/matching.py prints how close the pairing comes: on 10,000
-  peers, 4,997 of 5,000 possible pairs and 99.93 % of the bound (``--peer-exact`` also
+  peers, 4,996 of 5,000 possible pairs and 99.89 % of the bound (``--peer-exact`` also
   runs one blossom over the same graph, which takes minutes).
 """
 
