@@ -13,6 +13,16 @@ all allowed
 forbidden
     ``--forbidden`` of the pairs (10% by default), chosen at random, must never be used.
 
+Then peer matching (handlers.matching.peer_solver), ``--peers`` peers (10,000) at levels
+1-8 with ``max_level_gap`` 1: each wants 1-3 of 10 competencies and offers 1-3, and sits
+in one of 12 timezones; a pair's fit is half what each wants that the other offers (both
+ways) and half their timezone closeness. Timed: building the candidate graph (in row
+chunks, every pair within the level gap scored, each peer's 10 best kept) and pairing
+it. Beyond 1,000 peers the pairing is near-exact (see peer_solver): the LP relaxation's
+whole pairs, then an exact blossom over everyone else; the relaxation's value is an upper
+bound, and the table prints how close the pairing comes. ``--peer-exact`` also runs ONE
+exact blossom over the same candidate graph (minutes). The peer target: under 10 s.
+
 ``--scores alike`` draws scores where everyone ranks the mentors much alike (half of each
 score is the mentor's popularity): the harder case for the optimiser's candidate graph.
 
@@ -22,6 +32,7 @@ beats the optimum, in matches or in total score.
 
     .venv/bin/python bench/matching.py [--mentees N] [--mentors M] [--max-capacity C]
                                        [--forbidden F] [--scores random|alike] [--seed S]
+                                       [--peers P] [--peer-exact]
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for handlers when run as `python bench/matching.py`
 
+from handlers.matching import peer_solver  # noqa: E402
 from handlers.matching.solver import solve  # noqa: E402
 
 TARGET_SECONDS = 10.0
@@ -280,7 +293,107 @@ def main(args: argparse.Namespace) -> int:
             f"target {r.scenario.name}: solve < {TARGET_SECONDS:.0f} s and peak RSS < "
             f"{TARGET_RSS_MB / 1024:.0f} GB: {verdict} ({seconds:.2f} s, {rss:.0f} MB)"
         )
+    if not peer_bench(args):
+        failed = True
     return 1 if failed else 0
+
+
+def peer_pool(n: int, seed: int) -> tuple[npt.NDArray[Any], ...]:
+    """A seeded pool of ``n`` peers: levels, wants and offers (0/1 rows), timezones."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(1, 9, n)
+
+    def picks() -> npt.NDArray[np.float64]:
+        """1-3 of 10 competencies per peer: the first k of a random order."""
+        rank = np.argsort(rng.random((n, 10)), axis=1)
+        return (rank < rng.integers(1, 4, n)[:, None]).astype(np.float64)
+
+    wants, offers = picks(), picks()
+    zones = rng.integers(0, 12, n)
+    return levels, wants, offers, zones
+
+
+def peer_candidates(
+    pool: tuple[npt.NDArray[np.int64], ...],
+) -> tuple[npt.NDArray[np.int64], peer_solver.Edges]:
+    """Score every pair within the level gap, in row chunks, and keep each peer's best."""
+    levels, wants, offers, zones = pool
+    keep = peer_solver.CANDIDATES_PER_PEER
+    share = (wants / wants.sum(axis=1, keepdims=True)).astype(np.float32)
+    offers = offers.astype(np.float32)
+    first, second, fits = [], [], []
+    # Only peers within the level gap are scored: one level's rows against the columns of
+    # that level and the next ones, in chunks of rows.
+    for level in np.unique(levels).tolist():
+        columns = np.flatnonzero(np.abs(levels - level) <= 1)
+        for chunk in np.array_split(
+            np.flatnonzero(levels == level), max(1, int((levels == level).sum()) // 1000)
+        ):
+            helped = share[chunk] @ offers[columns].T  # what row i wants that column j offers
+            helps = offers[chunk] @ share[columns].T  # what column j wants that row i offers
+            apart = np.abs(zones[chunk, None] - zones[None, columns])
+            close = 1.0 - np.minimum(apart, 12 - apart) / np.float32(6.0)
+            fit = 0.25 * helped + 0.25 * helps + 0.5 * close
+            fit[chunk[:, None] == columns[None, :]] = -1.0
+            best = np.argpartition(-fit, keep, axis=1)[:, :keep]
+            here = np.repeat(chunk, keep)
+            chosen = np.take_along_axis(fit, best, axis=1).ravel()
+            usable = chosen >= 0
+            first.append(here[usable])
+            second.append(columns[best.ravel()][usable])
+            fits.append(np.clip(chosen[usable], 0, 1).astype(np.float64))
+    edges = peer_solver.Edges.of(
+        np.concatenate(first), np.concatenate(second), np.concatenate(fits)
+    )
+    return np.argsort(levels, kind="stable"), edges
+
+
+def peer_bench(args: argparse.Namespace) -> bool:
+    """Pair ``--peers`` peers; print the numbers; False when a pairing breaks a rule."""
+    n = args.peers
+    pool = peer_pool(n, args.seed)
+    began = time.perf_counter()
+    order, edges = peer_candidates(pool)
+    built = time.perf_counter()
+    pairs = peer_solver.pair_peers(n, edges, order=order)
+    done = time.perf_counter()
+    weight = {
+        (int(a), int(b)): float(w)
+        for a, b, w in zip(edges.first, edges.second, edges.fit, strict=True)
+    }
+    total = sum(weight[p] for p in pairs)
+    people = [p for pair in pairs for p in pair]
+    ok = len(people) == len(set(people)) and all(p in weight for p in pairs)
+    print(
+        f"\npeers: {n} peers, {edges.first.size} candidate pairs; candidate graph "
+        f"{built - began:.2f} s, pairing {done - built:.2f} s, total {done - began:.2f} s; "
+        f"{len(pairs)} pairs ({2 * len(pairs)} of {n} peers paired), total fit {total:.4f}"
+    )
+    bound = peer_solver.upper_bound(n, edges)
+    print(
+        f"peers: the LP bound on the total fit is {bound:.4f}; the pairing reaches "
+        f"{total / bound:.3%} of it"
+    )
+    verdict = "met" if done - began < TARGET_SECONDS else "NOT met"
+    print(f"target peers: {n} peers in < {TARGET_SECONDS:.0f} s: {verdict} ({done - began:.2f} s)")
+    if args.peer_exact:
+        saved = peer_solver.BLOCK_PEERS
+        peer_solver.BLOCK_PEERS = n
+        try:
+            start = time.perf_counter()
+            exact = peer_solver.pair_peers(n, edges)
+            seconds = time.perf_counter() - start
+        finally:
+            peer_solver.BLOCK_PEERS = saved
+        best = sum(weight[p] for p in exact)
+        print(
+            f"peers, one exact blossom on the same candidate graph: {seconds:.1f} s, "
+            f"{len(exact)} pairs, total fit {best:.4f}; the near-exact pairing reaches "
+            f"{len(pairs)}/{len(exact)} pairs and {total / best:.5%} of its fit"
+        )
+    if not ok:
+        print("ERROR: peers: a peer paired twice or a pair outside the candidate graph")
+    return ok
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -296,6 +409,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--scores", choices=["random", "alike"], default="random")
     parser.add_argument("--seed", type=int, default=2027, help="pool random seed")
+    parser.add_argument("--peers", type=int, default=10_000, help="peers to pair (10000)")
+    parser.add_argument(
+        "--peer-exact", action="store_true", help="also one exact blossom on all peers (slow)"
+    )
     args = parser.parse_args(argv)
     if args.mentees < 1 or args.mentors < 1:
         parser.error("--mentees and --mentors must be at least 1")

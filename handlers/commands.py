@@ -8,11 +8,11 @@ from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
 from handlers.core.forms import FormFlow
 from handlers.core.messages import Inbound, Option, Reply
+from handlers.core.naming import opening
 from handlers.core.ports import Clock, SystemClock
 from handlers.core.program import Program, Programs
 from handlers.cycle.commands import commands as cycle_commands
 from handlers.cycle.leave import LeaveFlow
-from handlers.cycle.naming import opening
 from handlers.cycle.reschedule import RescheduleFlow
 from handlers.cycle.status import cycle_lines
 from handlers.intake.chat import IntakeFlow, describe_enrollment

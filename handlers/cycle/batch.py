@@ -16,8 +16,8 @@ from typing import Any, Literal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import Reply
+from handlers.core.naming import leading_several
 from handlers.core.program import Program, Programs
-from handlers.cycle.naming import leading_several
 from handlers.cycle.schedule import DueWork
 from handlers.people.lookups import program_leads
 from storage import Person, Role
@@ -107,7 +107,7 @@ class Batch:
     programs: Programs
     now: datetime
     #: The readers who read the program's name in what they are sent: people with kept
-    #: enrollments in several programs, and leads of several (handlers.cycle.naming).
+    #: enrollments in several programs, and leads of several (handlers.core.naming).
     several: set[int]
     pairs: dict[int, Pair]
     paused: set[int]

@@ -27,10 +27,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import next_delivery
 from handlers.core.messages import DaysSince, Option, Reply, counting, first_sentence
+from handlers.core.naming import in_program, in_several
 from handlers.core.outbox import outbox_row
 from handlers.core.program import Program, Programs
 from handlers.cycle.batch import Batch, CycleReport, Due, Message, Pair
-from handlers.cycle.naming import in_program, in_several
 from handlers.cycle.registry import handle
 from handlers.cycle.schedule import DueWork, insert_due
 from handlers.sessions.feedback import insert_requests
@@ -277,7 +277,7 @@ async def _load(
         program=program,
         programs=programs,
         now=now,
-        # Who reads the program's name: people in several programs (handlers.cycle.naming).
+        # Who reads the program's name: people in several programs (handlers.core.naming).
         several=await in_several(session, people),
         pairs=pairs,
         paused=set(paused.scalars()),

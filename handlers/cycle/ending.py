@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import Reply
+from handlers.core.naming import for_reader, in_program, leading_several
 from handlers.core.outbox import enqueue, withdraw
 from handlers.core.program import Program, Programs
-from handlers.cycle.naming import for_reader, in_program, leading_several
 from handlers.cycle.schedule import cancel_due
 from handlers.people.lookups import program_leads
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Role
@@ -98,7 +98,7 @@ async def tell(
     """Queue a notice for one person, once per ``key``.
 
     The notice opens with the program's name when the person is in several programs
-    (handlers.cycle.naming), or when ``named``.
+    (handlers.core.naming), or when ``named``.
 
     Args:
         pairing_id: The pairing the notice is about, so it is withdrawn if the pairing ends

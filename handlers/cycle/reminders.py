@@ -28,10 +28,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import day_label, local_date
 from handlers.core.messages import DaysSince, Option, Reply, counting
+from handlers.core.naming import for_reader
 from handlers.core.outbox import enqueue
 from handlers.core.program import Cadence, Program
 from handlers.cycle.batch import Due, DueHandler, Handled, Message, Pair
-from handlers.cycle.naming import for_reader
 from handlers.cycle.schedule import due_row, insert_due, reminder_check
 from handlers.sessions.feedback import READINESS, TITLES, give_feedback
 from storage import DueKind, FeedbackStatus, Pairing, Person, Role

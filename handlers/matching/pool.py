@@ -1,9 +1,13 @@
-"""A matching round's pool: mentees waiting for a match and mentors, as profiles.
+"""A matching round's pool: mentees waiting for a match and mentors, or peers, as profiles.
 
-The pool is read from the program's enrollments and the directory at the start of a round
-(:func:`load_pool`); paused enrollments are not in it at all. It also carries what the hard
-rules need: who was paired or declined before, whose proposal lapsed, and the management
-chains (:func:`load_managers`).
+The pool is read from ONE program's enrollments and pairings and the directory at the start
+of a round (:func:`load_pool`): a person in two programs is in each program's pool on its
+own terms, and a mentor's free places count only that program's open pairings. Paused
+enrollments are not in it at all. It also carries what the hard rules need: who was paired
+or declined before, whose proposal lapsed, and the management chains (:func:`load_managers`).
+
+A ``peer`` program's pool holds its peers instead (``Pool.peers``): everyone enrolled as a
+peer, not paused, who is on neither side of an open pairing of the program.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.program import Meaning, Program, Question
+from handlers.core.program import Meaning, Program, ProgramType, Question
 from storage import (
     OPEN_PAIRING,
     Enrollment,
@@ -35,8 +39,10 @@ class Profile:
 
     Attributes:
         person_id: The directory person.
-        role: ``mentee`` or ``mentor``.
-        competencies: Competency ids a mentee wants to develop, or a mentor's strengths.
+        role: ``mentee``, ``mentor`` or ``peer``.
+        competencies: Competency ids a mentee (or peer) wants to develop, or a mentor's
+            strengths.
+        strengths: What a peer can help others with (``meaning: strengths``); () otherwise.
         formats: Formats wanted (mentee) or offered (mentor).
         text: Goals (mentee), or bio (mentor): what goal fit compares.
         free: A mentor's free places (capacity minus open pairings); 0 for mentees.
@@ -52,6 +58,7 @@ class Profile:
     level: int | None
     timezone: str
     competencies: tuple[str, ...] = ()
+    strengths: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
     text: str = ""
     free: int = 0
@@ -78,6 +85,9 @@ class Pool:
         paused_mentors: How many enrolled mentors are paused.
         lapsed: (mentee, mentor) person ids whose proposal lapsed unanswered, and not kept
             apart otherwise: allowed, after the mentee's other options.
+        peers: A peer program's peers who are free to pair, longest-waiting first (the
+            mentee and mentor lists are then empty).
+        paused_peers: How many enrolled peers are paused.
     """
 
     mentees: list[Profile]
@@ -86,6 +96,8 @@ class Pool:
     managers: dict[int, int | None]
     paused_mentors: int = 0
     lapsed: set[tuple[int, int]] = field(default_factory=set)
+    peers: list[Profile] = field(default_factory=list)
+    paused_peers: int = 0
 
 
 def _by_meaning(questions: Sequence[Question]) -> dict[Meaning, str]:
@@ -117,7 +129,7 @@ def profile_of(
         return answers.get(key) if key else None
 
     assert person.id is not None
-    text_meaning = Meaning.GOALS if role is Role.MENTEE else Meaning.BIO
+    text_meaning = Meaning.BIO if role is Role.MENTOR else Meaning.GOALS
     capacity = (enrollment.capacity if enrollment else None) or 0
     return Profile(
         person_id=person.id,
@@ -129,6 +141,7 @@ def profile_of(
         level=person.level,
         timezone=person.timezone or program.default_timezone,
         competencies=_as_tuple(answer(Meaning.COMPETENCIES)),
+        strengths=_as_tuple(answer(Meaning.STRENGTHS)) if role is Role.PEER else (),
         formats=_as_tuple(answer(Meaning.FORMATS)),
         text=str(answer(text_meaning) or ""),
         free=max(0, capacity - taken) if role is Role.MENTOR else 0,
@@ -139,7 +152,9 @@ def profile_of(
 
 
 async def load_pool(session: AsyncSession, program: Program) -> Pool:
-    """Everyone the next matching round considers, read in a handful of queries."""
+    """Everyone the next matching round of ``program`` considers, in a handful of queries."""
+    if program.type is ProgramType.PEER:
+        return await _load_peer_pool(session, program)
     program_id = program.id
     open_statuses = [s.value for s in OPEN_PAIRING]
     pairings = (await session.exec(select(Pairing).where(Pairing.program == program_id))).all()
@@ -194,7 +209,7 @@ async def load_pool(session: AsyncSession, program: Program) -> Pool:
                     taken=taken.get(person.id, 0),
                 )
             )
-    mentees.sort(key=lambda p: (p.waiting_since or datetime.max.replace(tzinfo=UTC), p.person_id))
+    mentees.sort(key=_earliest)
     mentors.sort(key=lambda p: p.person_id)
     managers = await load_managers(session)
     return Pool(
@@ -204,6 +219,63 @@ async def load_pool(session: AsyncSession, program: Program) -> Pool:
         managers=managers,
         paused_mentors=paused,
         lapsed=lapsed,
+    )
+
+
+#: A peer's enrollment statuses that count as free to pair (a fresh peer enrollment is
+#: ``available``; ``waiting`` is taken too, so either reading of "waiting for a partner" works).
+PEER_FREE = (EnrollmentStatus.AVAILABLE.value, EnrollmentStatus.WAITING.value)
+
+
+def _earliest(profile: Profile) -> tuple[datetime, int]:
+    return (profile.waiting_since or datetime.max.replace(tzinfo=UTC), profile.person_id)
+
+
+async def _load_peer_pool(session: AsyncSession, program: Program) -> Pool:
+    """A peer program's pool: its free peers, and what keeps pairs apart (both ways)."""
+    pairings = (await session.exec(select(Pairing).where(Pairing.program == program.id))).all()
+    kept = [p for p in pairings if p.unexcluded_at is None]
+    together: set[tuple[int, int]] = set()
+    lapsed: set[tuple[int, int]] = set()
+    for p in kept:
+        found = lapsed if p.status == PairingStatus.EXPIRED else together
+        found |= {(p.mentee_id, p.mentor_id), (p.mentor_id, p.mentee_id)}
+    lapsed -= together
+    open_statuses = [s.value for s in OPEN_PAIRING]
+    busy = {
+        person
+        for p in pairings
+        if p.status in open_statuses
+        for person in (p.mentee_id, p.mentor_id)
+    }
+    rows = (
+        await session.exec(
+            select(Enrollment, Person)
+            .join(Person, Person.id == Enrollment.person_id)  # type: ignore[arg-type]
+            .where(
+                Enrollment.program == program.id,
+                Enrollment.role == Role.PEER.value,
+                Enrollment.status.in_([*PEER_FREE, EnrollmentStatus.PAUSED.value]),  # type: ignore[attr-defined]
+            )
+        )
+    ).all()
+    peers: list[Profile] = []
+    paused = 0
+    for enrollment, person in rows:
+        assert person.id is not None
+        if enrollment.status == EnrollmentStatus.PAUSED:
+            paused += 1
+        elif person.id not in busy:
+            peers.append(profile_of(program, person, enrollment=enrollment, role=Role.PEER))
+    peers.sort(key=_earliest)
+    return Pool(
+        mentees=[],
+        mentors=[],
+        together=together,
+        managers=await load_managers(session),
+        lapsed=lapsed,
+        peers=peers,
+        paused_peers=paused,
     )
 
 

@@ -14,18 +14,22 @@ click, a stale button or an answer racing the expiry changes a pairing once at m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Option, Reply
+from handlers.core.naming import in_several
+from handlers.core.naming import opening as program_opening
 from handlers.core.outbox import enqueue, withdraw
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from handlers.core.refs import fetch, parse_ref
 from handlers.core.words import fit_in_words, zone_in_words
 from handlers.matching.lapses import expire_proposals
@@ -43,6 +47,11 @@ MANUAL = "manual-"
 
 def _day(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%a %-d %b %Y")
+
+
+def is_peer(program: Program) -> bool:
+    """Whether the program pairs peers (no "mentor"/"mentee" in what its people read)."""
+    return program.type is ProgramType.PEER
 
 
 def _accept_decline(pairing_id: int) -> tuple[Option, ...]:
@@ -97,6 +106,27 @@ async def propose(
     return pairing
 
 
+def cycle_start_for(program: Program, *, accepted: datetime) -> datetime:
+    """When a pairing accepted at ``accepted`` starts its cycle.
+
+    A cohort starts together: on ``cohort.starts`` (midnight in the program's timezone),
+    or the moment it is accepted if that is later. Any other pairing starts when accepted.
+    """
+    cohort = program.cohort
+    if cohort is None:
+        return accepted
+    start = datetime.combine(cohort.starts, time(), tzinfo=ZoneInfo(program.default_timezone))
+    return max(accepted, start.astimezone(UTC))
+
+
+def _cohort_start_note(program: Program, pairing: Pairing, *, now: datetime) -> str:
+    """`` You start together on Mon 1 Feb.`` for a cohort pairing that starts later."""
+    start = pairing.cycle_started_at
+    if start is None or start <= now:
+        return ""
+    return f" You start together on {day_label(local_date(start, program.default_timezone))}."
+
+
 def _why_lines(reasons: Sequence[str]) -> str:
     return "\n".join(f"• {r}" for r in reasons if r)
 
@@ -109,6 +139,7 @@ def _proposal(
     other: Person,
     answers: dict[str, Any],
     now: datetime,
+    several: bool = False,
 ) -> Reply:
     """A proposal as its reader sees it: the other side's profile, why, Accept / Decline.
 
@@ -117,6 +148,11 @@ def _proposal(
     assert pairing.id is not None
     stored = reasons_from(pairing.reasons)
     fit = fit_in_words(pairing.score)
+    where = program_opening(program) if several else ""
+    if is_peer(program):
+        return _peer_proposal(
+            program, pairing, reader=reader, other=other, answers=answers, now=now, where=where
+        )
     if pairing.mentor_id == reader.id and pairing.batch.startswith(MANUAL):
         opening = (
             f"Would you mentor {other.name}? The program lead suggests you: {fit} for "
@@ -139,10 +175,59 @@ def _proposal(
     )
     role = Role.MENTEE if pairing.mentor_id == reader.id else Role.MENTOR
     return Reply(
-        f"{opening}\n{_why_lines(reasons)}\nPlease answer by {_day(pairing.expires_at)}; "
+        f"{where}{opening}\n{_why_lines(reasons)}\nPlease answer by {_day(pairing.expires_at)}; "
         f"after that the proposal lapses{lapse}.",
         title=title,
         profiles=(person_profile(program, other, role=role, answers=answers, time_zone=time_zone),),
+        actions=_accept_decline(pairing.id),
+        hint=f"Or type accept {pairing.id} or decline {pairing.id}.",
+    )
+
+
+def _peer_proposal(
+    program: Program,
+    pairing: Pairing,
+    *,
+    reader: Person,
+    other: Person,
+    answers: dict[str, Any],
+    now: datetime,
+    where: str,
+) -> Reply:
+    """A peer proposal: asked of the ``mentor_id`` side first, then of the other."""
+    assert pairing.id is not None
+    stored = reasons_from(pairing.reasons)
+    fit = fit_in_words(pairing.score)
+    first = other.name.split()[0]
+    if pairing.mentor_id == reader.id:
+        lead = (
+            "The program lead suggests you"
+            if pairing.batch.startswith(MANUAL)
+            else ("In this round you're the best match for each other")
+        )
+        opening = (
+            f"Would you like {other.name} as your learning partner? {lead}: {fit}. "
+            f"If you accept, I'll ask {first} too. Why:"
+        )
+        lapse = ""
+    else:
+        opening = (
+            f"{other.name} would like to be your learning partner: {fit} for you both. "
+            "Why we paired you:"
+        )
+        lapse = " and you keep your place on the waitlist"
+    reasons = [r.mentor if pairing.mentor_id == reader.id else r.mentee for r in stored]
+    fallback = program.default_timezone
+    time_zone = zone_in_words(
+        zone_of(other, fallback), reader_zone=zone_of(reader, fallback), at=now
+    )
+    return Reply(
+        f"{where}{opening}\n{_why_lines(reasons)}\nPlease answer by {_day(pairing.expires_at)}; "
+        f"after that the proposal lapses{lapse}.",
+        title=f"A learning partner for you: {other.name}",
+        profiles=(
+            person_profile(program, other, role=Role.PEER, answers=answers, time_zone=time_zone),
+        ),
         actions=_accept_decline(pairing.id),
         hint=f"Or type accept {pairing.id} or decline {pairing.id}.",
     )
@@ -161,7 +246,10 @@ async def _send_proposal(
     assert reader.id is not None
     assert other.id is not None
     role = Role.MENTEE if pairing.mentor_id == reader.id else Role.MENTOR
-    enrollment = await enrollment_of(session, program, person_id=other.id, role=role)
+    enrollment = await enrollment_of(
+        session, program, person_id=other.id, role=Role.PEER if is_peer(program) else role
+    )
+    several = reader.id in await in_several(session, [reader.id or 0])
     await enqueue(
         session,
         person_id=reader.id,
@@ -173,6 +261,7 @@ async def _send_proposal(
                 other=other,
                 answers=enrollment.answers if enrollment else {},
                 now=now,
+                several=several,
             )
         ],
         dedupe_key=f"pairing:{pairing.id}:{'proposed' if role is Role.MENTEE else 'offered'}",
@@ -237,9 +326,13 @@ async def _answerable(turn: Turn, args: list[str], verb: str) -> Pairing | Reply
     return found[0]
 
 
-def _already(pairing: Pairing, me: int | None) -> str:
+def _already(pairing: Pairing, me: int | None, *, peer: bool = False) -> str:
     """Why an answer to this pairing changes nothing now."""
     status = pairing.status
+    if peer and status == PairingStatus.ACCEPTED and pairing.mentor_id == me:
+        return "You already accepted this proposal; it's with your peer now, so nothing changed."
+    if peer and status == PairingStatus.PROPOSED and pairing.mentee_id == me:
+        return "Your peer hasn't answered this proposal yet; I'll message you when they do."
     mine = "mentor" if pairing.mentor_id == me else "mentee"
     if status == PairingStatus.ACTIVE:
         return "This pairing is already active; nothing changed."
@@ -316,7 +409,7 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
         expected=PairingStatus.ACCEPTED,
         status=PairingStatus.ACTIVE.value,
         activated_at=now,
-        cycle_started_at=now,
+        cycle_started_at=cycle_start_for(program, accepted=now),
         last_activity_at=now,
     ):
         await _answered(turn, pairing)
@@ -331,7 +424,10 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
             turn,
             pairing,
             Reply(
-                f"{mentee.name} accepted: you're now paired as their mentor. "
+                f"{mentee.name} accepted: you're now learning partners. "
+                "I'll introduce you both and help you plan the first 90 days."
+                if is_peer(program)
+                else f"{mentee.name} accepted: you're now paired as their mentor. "
                 "I'll introduce you both and help you plan the first 90 days.",
                 title=f"You're paired with {mentee.name}",
             ),
@@ -342,13 +438,14 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
             [
                 Reply(
                     f"Wonderful, you're paired with {mentor.name}! I've let them know; "
-                    "I'll introduce you both and help you plan the first 90 days.",
+                    "I'll introduce you both and help you plan the first 90 days."
+                    + _cohort_start_note(program, pairing, now=now),
                     title=f"You're paired with {mentor.name}",
                 )
             ],
             None,
         )
-    return Outcome([Reply(_already(pairing, me))], None, changed=False)
+    return Outcome([Reply(_already(pairing, me, peer=is_peer(program)))], None, changed=False)
 
 
 async def decline(turn: Turn, args: list[str]) -> Outcome:
@@ -371,7 +468,11 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
     ):
         # The mentee never saw this proposal, so there is nobody to tell; status says it.
         await withdraw(turn.session, pairing_id=pairing.id, reason="proposal declined", now=now)
-        why = "a mentor proposal for you was declined; the next match round will look again"
+        why = (
+            "a learning-partner proposal for you was declined; the next match round will look again"
+            if is_peer(program)
+            else "a mentor proposal for you was declined; the next match round will look again"
+        )
         await remember_why(turn.session, program, reasons={pairing.mentee_id: why}, now=now)
         return Outcome(
             [
@@ -396,11 +497,19 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
             pairing,
             Reply(
                 f"{mentee.name} decided to look for a different match, so this proposal "
+                "is closed. You keep your place on the waitlist for a learning partner."
+                if is_peer(program)
+                else f"{mentee.name} decided to look for a different match, so this proposal "
                 "is closed. Thank you for offering; your place is free again."
             ),
             step="declined",
         )
-        why = f"you declined {mentor.name}'s offer; the next match round will look again"
+        why = (
+            f"you declined {mentor.name} as a learning partner; the next match round will "
+            "look again"
+            if is_peer(program)
+            else f"you declined {mentor.name}'s offer; the next match round will look again"
+        )
         await remember_why(turn.session, program, reasons={pairing.mentee_id: why}, now=now)
         return Outcome(
             [
@@ -411,7 +520,7 @@ async def decline(turn: Turn, args: list[str]) -> Outcome:
             ],
             None,
         )
-    return Outcome([Reply(_already(pairing, me))], None, changed=False)
+    return Outcome([Reply(_already(pairing, me, peer=is_peer(program)))], None, changed=False)
 
 
 # --- the waitlist in status -----------------------------------------------------------------
@@ -421,52 +530,74 @@ async def pairing_lines(turn: Turn, program: Program | None = None) -> list[str]
     """Where the person stands in pairings, in sentences, for ``status``.
 
     ``program``: only that program's pairings and waitlist (``status`` under its heading).
+    Without it, someone in several programs reads each line with its program first ("In
+    Reverse Mentoring 2027: ..."); someone in one program reads them as they always were.
     """
     me = turn.person.id
     mine = await pairings_of(turn.session, program, person_id=me, statuses=OPEN_PAIRING)
     people = await people_by_id(
         turn.session, [p.mentee_id for p in mine] + [p.mentor_id for p in mine]
     )
+    several = program is None and (me or 0) in await in_several(turn.session, [me or 0])
     lines: list[str] = []
     for pairing in mine:
-        mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
-        since = _day(pairing.activated_at or pairing.proposed_at)
-        if pairing.mentee_id == me:
-            if pairing.status == PairingStatus.ACTIVE:
-                lines.append(f"You're paired with {mentor.name}, your mentor, since {since}.")
-            elif pairing.status == PairingStatus.ACCEPTED:
-                lines.append(
-                    f"{mentor.name} has offered to mentor you: type accept {pairing.id} or "
-                    f"decline {pairing.id} by {_day(pairing.expires_at)}."
-                )
-            else:
-                lines.append(
-                    "A mentor proposal for you is with the mentor; I'll message you "
-                    "as soon as they answer."
-                )
-        elif pairing.status == PairingStatus.ACTIVE:
-            lines.append(f"You're mentoring {mentee.name} since {since}.")
-        elif pairing.status == PairingStatus.PROPOSED:
-            lines.append(
-                f"{mentee.name} is proposed to you as a mentee: type accept {pairing.id} or "
-                f"decline {pairing.id} by {_day(pairing.expires_at)}."
-            )
-        else:
-            lines.append(f"You accepted {mentee.name}; waiting for them to confirm.")
-    for each in [program] if program is not None else turn.programs:
+        of = turn.programs.of(pairing.program)
+        where = program_opening(of) if several else ""
+        lines.append(where + _pairing_line(pairing, people, me=me, peer=is_peer(of)))
+    for each in [program] if program is not None else list(turn.programs):
         waiting = await waitlist_positions(turn.session, each)
         if me not in waiting:
             continue
         assert me is not None
+        partner = "learning partner" if is_peer(each) else "mentor"
         where = f" in {each.name}" if turn.programs.several and program is None else ""
         lines.append(
-            f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a mentor{where}."
+            f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a {partner}{where}."
         )
-        enrollment = await enrollment_of(turn.session, each, person_id=me, role=Role.MENTEE)
+        role = Role.PEER if is_peer(each) else Role.MENTEE
+        enrollment = await enrollment_of(turn.session, each, person_id=me, role=role)
         if enrollment is not None:
             zone = zone_of(turn.person, turn.programs.default_timezone)
             lines.append(why_waiting_line(enrollment, zone))
     return lines
+
+
+def _pairing_line(
+    pairing: Pairing, people: dict[int, Person], *, me: int | None, peer: bool
+) -> str:
+    """One open pairing as its reader stands in it."""
+    mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+    since = _day(pairing.activated_at or pairing.proposed_at)
+    by = _day(pairing.expires_at)
+    answer = f"type accept {pairing.id} or decline {pairing.id} by {by}."
+    if peer:
+        other = mentor if pairing.mentee_id == me else mentee
+        asked_first = pairing.mentor_id == me
+        if pairing.status == PairingStatus.ACTIVE:
+            return f"You're paired with {other.name}, your learning partner, since {since}."
+        if pairing.status == PairingStatus.PROPOSED and asked_first:
+            return f"{other.name} is proposed to you as a learning partner: {answer}"
+        if pairing.status == PairingStatus.PROPOSED:
+            return (
+                "A learning-partner proposal for you is with the other peer; I'll message "
+                "you as soon as they answer."
+            )
+        if asked_first:
+            return f"You accepted {other.name}; waiting for them to confirm."
+        return f"{other.name} would like to be your learning partner: {answer}"
+    if pairing.mentee_id == me:
+        if pairing.status == PairingStatus.ACTIVE:
+            return f"You're paired with {mentor.name}, your mentor, since {since}."
+        if pairing.status == PairingStatus.ACCEPTED:
+            return f"{mentor.name} has offered to mentor you: {answer}"
+        return (
+            "A mentor proposal for you is with the mentor; I'll message you as soon as they answer."
+        )
+    if pairing.status == PairingStatus.ACTIVE:
+        return f"You're mentoring {mentee.name} since {since}."
+    if pairing.status == PairingStatus.PROPOSED:
+        return f"{mentee.name} is proposed to you as a mentee: {answer}"
+    return f"You accepted {mentee.name}; waiting for them to confirm."
 
 
 def commands(*, summaries: bool = False) -> list[Command]:

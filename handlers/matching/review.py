@@ -19,17 +19,19 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.audit import record
+from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.core.errors import InvalidAnswer
 from handlers.core.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.core.outbox import enqueue
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from handlers.core.questions import pick_option
 from handlers.core.refs import NotASelection, parse_selection
 from handlers.core.scope import led_program
 from handlers.core.words import city_of, utc_offset, zone_in_words
 from handlers.matching.lapses import expire_proposals
-from handlers.matching.pool import Profile, load_pool
+from handlers.matching.peers import plan_peer_matches
+from handlers.matching.pool import PEER_FREE, Profile, load_pool
 from handlers.matching.proposals import propose
 from handlers.matching.rounds import MatchPlan, Proposal, plan_matches, shown_fit
 from handlers.matching.waitlist import remember_why, round_reason, waitlist_positions
@@ -81,10 +83,15 @@ def _review_line(number: int, proposal: Proposal, program: Program, clock: _Read
             f"{_blind(proposal.mentor, program, f'Mentor {number}', clock)}"
         )
     else:
-        who = f"{proposal.mentee.name} → {proposal.mentor.name}"
+        who = f"{proposal.mentee.name}{_link(program)}{proposal.mentor.name}"
     why = " · ".join(r.lead for r in proposal.reasons) or "no particular strengths"
     weak = f"weak: {proposal.weak} · " if proposal.weak else ""
     return f"{number}. {who} · fit {proposal.score:.2f} · {weak}{why}"
+
+
+def _link(program: Program) -> str:
+    """Between a pair's two names: a mentee → their mentor, or two peers ↔ each other."""
+    return " ↔ " if program.type is ProgramType.PEER else " → "
 
 
 def _choice_label(number: int, entry: dict[str, Any]) -> str:
@@ -117,7 +124,7 @@ def round_data(
                 "label": (
                     f"Mentee {number} → Mentor {number}"
                     if blind
-                    else f"{proposal.mentee.name} → {proposal.mentor.name}"
+                    else f"{proposal.mentee.name}{_link(program)}{proposal.mentor.name}"
                 ),
             }
         )
@@ -133,10 +140,35 @@ def round_data(
     }
 
 
+def too_early(program: Program, *, now: datetime) -> str | None:
+    """Why a cohort program cannot be matched yet (before ``enrol_until``), or None.
+
+    A cohort enrols in a window and starts together, so its round waits for the last day
+    of enrolment (in the program's timezone), when everyone who will join has.
+    """
+    cohort = program.cohort
+    if cohort is None or local_date(now, program.default_timezone) >= cohort.enrol_until:
+        return None
+    return (
+        f"Matching for {program.name} runs from {day_label(cohort.enrol_until)}, when "
+        "enrolment closes."
+    )
+
+
 async def plan_round(session: AsyncSession, program: Program, *, now: datetime) -> MatchPlan:
-    """Lapse overdue proposals, then plan a matching round over the whole pool."""
+    """Lapse overdue proposals, then plan a matching round over the program's whole pool.
+
+    A peer program pairs its peers with each other (handlers.matching.peers); a cohort
+    program before its enrolment closes plans nothing and says when it can.
+    """
+    early = too_early(program, now=now)
+    if early is not None:
+        return MatchPlan([], [], problem=early)
     await expire_proposals(session, program, now=now)
-    return plan_matches(program, await load_pool(session, program), now=now)
+    pool = await load_pool(session, program)
+    if program.type is ProgramType.PEER:
+        return plan_peer_matches(program, pool, now=now)
+    return plan_matches(program, pool, now=now)
 
 
 async def remember_round(
@@ -172,16 +204,18 @@ class MatchReviewFlow(Flow):
             return Outcome([Reply("\n".join(lines))], None, changed=False)
         reader_zone = zone_of(turn.person, turn.programs.default_timezone)
         data = round_data(program, plan, reader_zone=reader_zone, now=turn.now)
-        state = FlowState(self.name, "review", {**data, "program": program.id})
+        peer = program.type is ProgramType.PEER
+        state = FlowState(self.name, "review", {**data, "program": program.id, "peer": peer})
         return Outcome(self.ask_review(state), state)
 
     def ask_review(self, state: FlowState) -> list[Reply]:
         """The round's proposals, and the question: approve all, some or none?"""
         entries: list[dict[str, Any]] = state.data["proposals"]
         waiting: list[dict[str, Any]] = state.data["waiting"]
+        who = "peer" if state.data.get("peer") else "mentee"
         lines = [
             f"Matching round: {plural(len(entries), 'proposal')} for "
-            f"{state.data['mentees']} waiting mentee{'s' if state.data['mentees'] != 1 else ''}"
+            f"{state.data['mentees']} waiting {who}{'s' if state.data['mentees'] != 1 else ''}"
             f"; {len(waiting)} would stay on the waitlist{_below_min_fit(state.data)}."
         ]
         lines += _weak_note(entries)
@@ -202,7 +236,10 @@ class MatchReviewFlow(Flow):
         return [
             Reply("\n".join(lines), title="Proposals to review"),
             Reply(
-                "Approve them? Mentors get their proposals first; mentees once their "
+                "Approve them? In each pair one peer is asked first, the other once the "
+                "first accepts."
+                if state.data.get("peer")
+                else "Approve them? Mentors get their proposals first; mentees once their "
                 "mentor accepts.",
                 prompt=prompt,
                 hint="Type cancel to decide later; nothing is sent until you approve.",
@@ -279,9 +316,15 @@ class MatchReviewFlow(Flow):
             held=held,
             now=turn.now,
         )
+        sent = (
+            f"Sent {plural(len(result.sent), 'proposal')}: in each pair one peer is asked "
+            "first, the other once the first accepts."
+            if program.type is ProgramType.PEER
+            else f"Sent {plural(len(result.sent), 'proposal')} to the mentors; each mentee "
+            "hears once their mentor accepts."
+        )
         lines = [
-            f"Sent {plural(len(result.sent), 'proposal')} to the mentors; each mentee hears "
-            f"once their mentor accepts. Proposals lapse after "
+            f"{sent} Proposals lapse after "
             f"{plural(program.matching.proposal_expiry_days, 'day')} without an answer."
         ]
         if result.skipped:
@@ -289,7 +332,8 @@ class MatchReviewFlow(Flow):
             lines += [f"• {reason}" for reason in result.skipped]
         if result.told_waiting:
             lines.append(
-                f"{plural(result.told_waiting, 'mentee')} on the waitlist "
+                f"{plural(result.told_waiting, 'peer' if state.data.get('peer') else 'mentee')} "
+                "on the waitlist "
                 f"{'was' if result.told_waiting == 1 else 'were'} told why and where they stand."
             )
         return Outcome([Reply("\n".join(lines))], None)
@@ -422,7 +466,7 @@ async def approve(
         queued = await enqueue(
             session,
             person_id=mentee_id,
-            replies=[_waitlist_note(why, position, len(positions))],
+            replies=[_waitlist_note(why, position, len(positions), program=program)],
             dedupe_key=f"waitlist:{batch}:{mentee_id}",
             now=now,
             program=program,
@@ -448,6 +492,8 @@ async def _still_possible(
     session: AsyncSession, program: Program, mentee: Person, mentor: Person
 ) -> str | None:
     """Why a planned proposal can no longer be sent, or None when it still can."""
+    if program.type is ProgramType.PEER:
+        return await _peers_still_free(session, program, mentee, mentor)
     mentee_enrollment = await enrollment_of(session, program, person_id=mentee.id, role=Role.MENTEE)
     if mentee_enrollment is None or mentee_enrollment.status != EnrollmentStatus.WAITING:
         return f"{mentee.name} is no longer waiting for a match"
@@ -494,9 +540,50 @@ async def _still_possible(
     return None
 
 
-def _waitlist_note(why: str, position: int, total: int) -> Reply:
+async def _peers_still_free(
+    session: AsyncSession, program: Program, first: Person, second: Person
+) -> str | None:
+    """Why two planned peers can no longer be proposed to each other, or None."""
+    for person in (first, second):
+        enrollment = await enrollment_of(
+            session, program, person_id=person.id, role=Role.PEER, lock=True
+        )
+        if enrollment is None or enrollment.status not in PEER_FREE:
+            return f"{person.name} is no longer waiting for a learning partner"
+    pairing = Pairing.__table__  # type: ignore[attr-defined]
+    ids = [first.id, second.id]
+    either = sa.or_(pairing.c.mentee_id.in_(ids), pairing.c.mentor_id.in_(ids))
+    busy = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(pairing)
+        .where(
+            pairing.c.program == program.id,
+            either,
+            pairing.c.status.in_([s.value for s in OPEN_PAIRING]),
+        )
+    )
+    if busy:
+        return f"{first.name} or {second.name} already has a proposal"
+    apart = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(pairing)
+        .where(
+            pairing.c.program == program.id,
+            pairing.c.mentee_id.in_(ids),
+            pairing.c.mentor_id.in_(ids),
+            pairing.c.status != PairingStatus.EXPIRED.value,
+            pairing.c.unexcluded_at.is_(None),
+        )
+    )
+    if apart:
+        return f"{first.name} and {second.name} were paired before, or one declined the other"
+    return None
+
+
+def _waitlist_note(why: str, position: int, total: int, *, program: Program) -> Reply:
+    partner = "learning partner" if program.type is ProgramType.PEER else "mentor"
     return Reply(
-        f"No mentor for you in this round: {why}. You're number {position} of {total} on "
+        f"No {partner} for you in this round: {why}. You're number {position} of {total} on "
         "the waitlist; the longer you wait, the earlier you come when fits are close. "
         "I'll message you as soon as there's a proposal. Type status any time.",
         title="You're on the waitlist",

@@ -292,6 +292,7 @@ _RULE_WORDS = {
     "before": "kept apart from you (paired before, or a proposal declined)",
     "timezone": "too many hours from your timezone",
     "self": "yourself",
+    "levels": "too close to your level (or too far from it) for this program",
 }
 
 
@@ -308,6 +309,7 @@ def _blocked_summary(scores: Scores, program: Program) -> str:
         "before": "pairs that were paired or declined before",
         "timezone": f"pairs more than {program.matching.max_timezone_gap_hours} h apart",
         "self": "people enrolled on both sides",
+        "levels": "pairs whose levels this program's level gap rules out",
     }
     return ", ".join(f"{count} {words[rule]}" for rule, count in sorted(counts.items()))
 

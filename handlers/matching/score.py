@@ -9,7 +9,15 @@ for each reader. The hard rules (never broken):
 * never themselves;
 * never two people who were paired before, or whose proposal was declined;
 * never further apart than ``max_timezone_gap_hours``;
+* peers: never more than ``max_level_gap`` levels apart; in a reverse program, never a
+  mentor less than ``min_level_gap`` levels below the mentee (when both levels are known);
 * nobody paused (paused enrollments are not in the pool at all).
+
+The seniority part follows the program's type: in a ``one_to_one`` program a mentor scores
+fully at ``min_level_gap`` levels or more ABOVE the mentee, in a ``reverse`` program at
+``min_level_gap`` levels or more BELOW (a junior mentoring a senior leader); a ``peer``
+program has no seniority part (its weight counts as 0), and a peer's wants are read against
+the other peer's strengths (see handlers.matching.peers).
 
 A pair proposed by hand is checked against the same rules (:func:`check_pair`).
 """
@@ -26,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from handlers.core.calendar import clock_time
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from handlers.matching.pool import Pool, Profile, profile_of
 from storage import (
     Enrollment,
@@ -181,7 +189,15 @@ def _goal_similarity(
 
 
 #: The hard rules a pair can break, in the order they are reported (index 0: none).
-RULES = ("", "self", "chain", "before", "timezone")
+RULES = ("", "self", "chain", "before", "timezone", "levels")
+
+
+def part_weights(program: Program) -> dict[str, float]:
+    """Each part's weight in this program: a peer program has no seniority part."""
+    weights = program.matching.weights.model_dump()
+    if program.type is ProgramType.PEER:
+        weights["seniority"] = 0.0
+    return weights
 
 
 def _share_offered(
@@ -259,6 +275,8 @@ def score_pool(program: Program, pool: Pool, *, now: datetime) -> Scores:
         )
 
     rise = levels(mentors)[None, :] - levels(mentees)[:, None]
+    if program.type is ProgramType.REVERSE:
+        rise = -rise  # the mirror: a mentor scores for being junior to the mentee
     needed = max(rules.min_level_gap, 1)
     seniority = np.where(np.isnan(rise), 0.5, np.clip(np.nan_to_num(rise) / needed, 0.0, 1.0))
 
@@ -274,7 +292,7 @@ def score_pool(program: Program, pool: Pool, *, now: datetime) -> Scores:
         "cross_function": cross,
         "seniority": seniority,
     }
-    weights = rules.weights.model_dump()
+    weights = part_weights(program)
     total_weight = sum(weights.values())
     total = np.zeros((n, m))
     if total_weight > 0:
@@ -320,6 +338,16 @@ def hard_rules(
             [[timezone_gap(a.timezone, b.timezone, at=now) for b in mentors] for a in mentees]
         )
     # Later rules overwrite earlier ones, so the first rule in RULES is the one reported.
+    levels = [
+        np.array([np.nan if p.level is None else p.level for p in side], dtype=float)
+        for side in (mentees, mentors)
+    ]
+    with np.errstate(invalid="ignore"):
+        below = levels[0][:, None] - levels[1][None, :]  # NaN where a level is unknown
+        if program.type is ProgramType.PEER:
+            blocked[np.abs(below) > program.matching.max_level_gap] = RULES.index("levels")
+        elif program.type is ProgramType.REVERSE:
+            blocked[below < program.matching.min_level_gap] = RULES.index("levels")
     blocked[gap > program.matching.max_timezone_gap_hours] = RULES.index("timezone")
     mentee_at = {p.person_id: i for i, p in enumerate(mentees)}
     mentor_at = {p.person_id: j for j, p in enumerate(mentors)}
@@ -427,7 +455,7 @@ def explain(
     top: int = 3,
 ) -> tuple[Reason, ...]:
     """The top reasons a pair fits, strongest first, each worded for all three readers."""
-    weights = program.matching.weights.model_dump()
+    weights = part_weights(program)
     total_weight = sum(weights.values()) or 1.0
     reasons: list[Reason] = []
 
@@ -477,7 +505,18 @@ def explain(
     if mentee.department and mentor.department and mentee.department != mentor.department:
         text = f"{mentee.department} → {mentor.department}, a new function"
         add("cross_function", text, text, text)
-    if mentee.level is not None and mentor.level is not None and mentor.level > mentee.level:
+    reverse = program.type is ProgramType.REVERSE
+    if reverse and mentee.level is not None and mentor.level is not None:
+        drop = mentee.level - mentor.level
+        if drop > 0:
+            levels = f"{drop} level{'s' if drop != 1 else ''}"
+            add(
+                "seniority",
+                f"{levels} junior to you: brings a fresh view",
+                f"{levels} junior to {mentee.first_name}: you bring a fresh view",
+                f"mentor {levels} junior: brings a fresh view",
+            )
+    elif mentee.level is not None and mentor.level is not None and mentor.level > mentee.level:
         rise = mentor.level - mentee.level
         levels = f"{rise} level{'s' if rise != 1 else ''}"
         add(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import day_label, local_date
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, Role
 from storage.tables import ENROLLMENT
 
@@ -24,12 +24,22 @@ async def waitlist_positions(session: AsyncSession, program: Program) -> dict[in
     """Every waiting mentee's place on the waitlist (1: next in line), longest wait first.
 
     The same mentees, in the same order, as a matching round's pool (``load_pool``), read
-    with one query: ``status`` asks for it on every call.
+    with one query: ``status`` asks for it on every call. In a peer program: the peers
+    free to pair (on neither side of an open pairing of the program).
     """
     pairing = Pairing.__table__  # type: ignore[attr-defined]
+    peer = program.type is ProgramType.PEER
+    side = (
+        sa.or_(
+            pairing.c.mentee_id == ENROLLMENT.c.person_id,
+            pairing.c.mentor_id == ENROLLMENT.c.person_id,
+        )
+        if peer
+        else pairing.c.mentee_id == ENROLLMENT.c.person_id
+    )
     busy = sa.exists().where(
         pairing.c.program == ENROLLMENT.c.program,
-        pairing.c.mentee_id == ENROLLMENT.c.person_id,
+        side,
         pairing.c.status.in_([s.value for s in OPEN_PAIRING]),
     )
     conn = await session.connection()
@@ -37,8 +47,12 @@ async def waitlist_positions(session: AsyncSession, program: Program) -> dict[in
         sa.select(ENROLLMENT.c.person_id)
         .where(
             ENROLLMENT.c.program == program.id,
-            ENROLLMENT.c.role == Role.MENTEE.value,
-            ENROLLMENT.c.status == EnrollmentStatus.WAITING.value,
+            ENROLLMENT.c.role == (Role.PEER if peer else Role.MENTEE).value,
+            ENROLLMENT.c.status.in_(
+                [EnrollmentStatus.AVAILABLE.value, EnrollmentStatus.WAITING.value]
+                if peer
+                else [EnrollmentStatus.WAITING.value]
+            ),
             ~busy,
         )
         .order_by(
@@ -73,7 +87,8 @@ async def remember_why(
         sa.update(ENROLLMENT)
         .where(
             ENROLLMENT.c.program == program.id,
-            ENROLLMENT.c.role == Role.MENTEE.value,
+            # Not IN (...): an expanding parameter cannot go with executemany.
+            sa.or_(ENROLLMENT.c.role == Role.MENTEE.value, ENROLLMENT.c.role == Role.PEER.value),
             ENROLLMENT.c.person_id == sa.bindparam("mentee"),
         )
         .values(waiting_reason=sa.bindparam("why"), waiting_reason_at=now),

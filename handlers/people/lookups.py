@@ -25,6 +25,7 @@ _MEANING_LABELS = {
     Meaning.FORMATS: "Formats",
     Meaning.HOURS_PER_MONTH: "Hours a month",
     Meaning.BIO: "About",
+    Meaning.STRENGTHS: "Can help with",
 }
 _MENTOR_LABELS = {Meaning.COMPETENCIES: "Can help with", Meaning.CAPACITY: "Mentees at a time"}
 #: The answers a profile shows first, after the job and the time zone: what the other
@@ -32,6 +33,8 @@ _MENTOR_LABELS = {Meaning.COMPETENCIES: "Can help with", Meaning.CAPACITY: "Ment
 _FIRST_MEANINGS = {
     Role.MENTEE: (Meaning.GOALS, Meaning.COMPETENCIES),
     Role.MENTOR: (Meaning.COMPETENCIES, Meaning.BIO),
+    # A peer: what they want, and what they can help the other with.
+    Role.PEER: (Meaning.COMPETENCIES, Meaning.STRENGTHS),
 }
 #: Characters of a value in a profile's short part: one line in half a message's width. A
 #: longer value is cut there, and shown whole under "More".

@@ -18,10 +18,10 @@ from handlers.core.calendar import day_label, local_date, parse_day
 from handlers.core.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.core.errors import InvalidAnswer
 from handlers.core.messages import Option, Prompt, PromptKind, Reply
+from handlers.core.naming import for_reader, in_several
 from handlers.core.outbox import enqueue
 from handlers.core.questions import KEEP, pick_option, quoted
 from handlers.core.refs import Ref, fetch, parse_ref
-from handlers.cycle.naming import for_reader, in_several
 from handlers.cycle.reminders import ask_for_plan, plan_saved
 from handlers.cycle.schedule import cycle_end
 from handlers.people.lookups import pairings_of, people_by_id

@@ -16,11 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.calendar import day_label, local_date, next_delivery
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Option, PersonProfile, Reply
+from handlers.core.naming import for_reader, for_readers
 from handlers.core.outbox import enqueue
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from handlers.core.words import zone_in_words
-from handlers.cycle.naming import for_reader, for_readers
-from handlers.cycle.schedule import cycle_end, schedule_cycle
+from handlers.cycle.schedule import cycle_end, cycle_start, schedule_cycle
 from handlers.people.lookups import enrollment_of, people_by_id, person_profile
 from handlers.plans.chat import MAX_MILESTONES, my_pairing, role_in, zone_of
 from storage import Enrollment, Pairing, Person, Role
@@ -51,8 +51,10 @@ async def begin_pairing(
     await schedule_cycle(session, program, pairing=pairing, now=now)
     people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
     mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
-    mentee_enrollment = await enrollment_of(session, program, person_id=mentee.id, role=Role.MENTEE)
-    mentor_enrollment = await enrollment_of(session, program, person_id=mentor.id, role=Role.MENTOR)
+    peer = program.type is ProgramType.PEER
+    mentee_role, mentor_role = (Role.PEER, Role.PEER) if peer else (Role.MENTEE, Role.MENTOR)
+    mentee_enrollment = await enrollment_of(session, program, person_id=mentee.id, role=mentee_role)
+    mentor_enrollment = await enrollment_of(session, program, person_id=mentor.id, role=mentor_role)
     cadence = program.cadence
     agenda = "\n".join(
         line.format(
@@ -61,22 +63,42 @@ async def begin_pairing(
         for line in AGENDA
     )
     why = "\n".join(f"• {r['lead']}" for r in pairing.reasons if r.get("lead"))
+    # A cohort's pairs start together: the kickoff waits for the cohort's first day (the
+    # cycle already starts then, see handlers.matching.proposals.cycle_start_for).
+    start = cycle_start(pairing)
+    starts = (
+        f"You start together on {day_label(local_date(start, program.default_timezone))}.\n"
+        if start > now
+        else ""
+    )
+    if peer:
+        opening = (
+            f"{mentee.name}, meet {mentor.name}, your learning partner for the next "
+            f"{cadence.cycle_days} days. {mentor.name}, meet {mentee.name}.\n"
+        )
+        title = f"Meet your learning partner: {mentee.name} and {mentor.name}"
+    else:
+        opening = (
+            f"{mentee.name}, meet {mentor.name}, your mentor for the next {cadence.cycle_days} "
+            f"days. {mentor.name}, meet {mentee.name}.\n"
+        )
+        title = f"Meet your mentoring partner: {mentee.name} and {mentor.name}"
     intro = Reply(
-        f"{mentee.name}, meet {mentor.name}, your mentor for the next {cadence.cycle_days} "
-        f"days. {mentor.name}, meet {mentee.name}.\n"
+        opening
+        + starts
         + (f"Why you were matched:\n{why}\n" if why else "")
         + f"Suggested agenda for your first meeting:\n{agenda}",
-        title=f"Meet your mentoring partner: {mentee.name} and {mentor.name}",
+        title=title,
         profiles=(
-            _profile(program, mentee, Role.MENTEE, mentee_enrollment, other=mentor, now=now),
-            _profile(program, mentor, Role.MENTOR, mentor_enrollment, other=mentee, now=now),
+            _profile(program, mentee, mentee_role, mentee_enrollment, other=mentor, now=now),
+            _profile(program, mentor, mentor_role, mentor_enrollment, other=mentee, now=now),
         ),
     )
     # One moment for both, inside working hours for each where their days overlap, so a
-    # group conversation can carry it.
+    # group conversation can carry it; not before the cycle starts.
     fallback = program.default_timezone
     together = max(
-        next_delivery(now, zone=zone_of(p, fallback), hours=cadence.working_hours)
+        next_delivery(max(now, start), zone=zone_of(p, fallback), hours=cadence.working_hours)
         for p in (mentee, mentor)
     )
     # One message both read (a group conversation where there is one), so it names the

@@ -23,11 +23,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.engine import Command, FormHandler, FormResult, Outcome, Turn
 from handlers.core.forms import FormFlow, open_form
 from handlers.core.messages import Form, Option, Reply
+from handlers.core.naming import for_reader
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program
 from handlers.core.questions import format_answer
 from handlers.core.refs import fetch, parse_ref
-from handlers.cycle.naming import for_reader
 from handlers.cycle.schedule import insert_due, reminder_check
 from handlers.people.lookups import people_by_id
 from storage import DueKind, Feedback, FeedbackStatus, Pairing, Person, Role
