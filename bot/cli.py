@@ -767,15 +767,27 @@ async def _run_due(args: argparse.Namespace, env: Environment) -> int:
 
 async def _demo(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
-        summary = await load_demo(session, app.programs.first, now=app.engine.clock.now())
+        summary = await load_demo(session, app.programs, now=app.engine.clock.now())
     if not summary.loaded:
         print(f"The directory already has {summary.people} people; demo data not loaded.")
-    else:
-        print(
-            f"Loaded a demo organisation: {summary.people} people in {summary.departments} "
-            f"departments; {summary.mentors} are enrolled as mentors and {summary.mentees} "
-            f"mentees wait for a match. Try: mentorbot shell --as {DEMO_EMPLOYEE}"
-        )
+        return 0
+    print(
+        f"Loaded a demo organisation: {summary.people} people in {summary.departments} departments."
+    )
+    for enrolled in summary.programs:
+        parts = [
+            f"{number} {what}"
+            for number, what in (
+                (enrolled.mentors, "mentors"),
+                (enrolled.mentees, "mentees wait for a match"),
+                (enrolled.peers, "peers wait for a pair"),
+            )
+            if number
+        ]
+        name = f"{enrolled.program.name} ({enrolled.program.id})"
+        nobody = "no one invited yet" if enrolled.program.invite_only else "no one enrolled"
+        print(f"  {name}: {'; '.join(parts) or nobody}")
+    print(f"Try: mentorbot shell --as {DEMO_EMPLOYEE}")
     return 0
 
 

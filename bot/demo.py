@@ -6,14 +6,15 @@ Deterministic: the same program file always gives the same people and answers.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import Meaning, Program, Question, QuestionType
+from handlers import Meaning, Program, Programs, Question, QuestionType
+from handlers.core.program import Rules
 from storage import Enrollment, EnrollmentStatus, Person, Role
 
 DEMO_EMPLOYEE = "sam.okafor@example.com"
@@ -139,14 +140,23 @@ _BIOS = [
 
 
 @dataclass
+class DemoEnrolment:
+    """Who the demo enrolled in one program."""
+
+    program: Program
+    mentors: int = 0
+    mentees: int = 0
+    peers: int = 0
+
+
+@dataclass
 class DemoSummary:
     """What ``load_demo`` did."""
 
     loaded: bool
     people: int
     departments: int
-    mentors: int
-    mentees: int = 0
+    programs: list[DemoEnrolment] = field(default_factory=list)
 
 
 #: What demo mentees say they want from mentoring (the goals question).
@@ -158,8 +168,12 @@ _GOALS = [
     "Lead my team through the reorganisation with confidence",
     "Speak clearly to executives and the board",
 ]
-#: How many demo employees wait for a mentor, so a program lead can try `match` at once.
+#: How many demo employees wait for a mentor in the first program, so a program lead can
+#: try `match` at once.
 DEMO_MENTEES = 12
+#: How many people the demo enrols in each role of every other program (among those its
+#: eligibility lets in): enough for a matching round, few enough to read.
+OTHER_PROGRAM_PEOPLE = {Role.MENTEE: 6, Role.MENTOR: 8, Role.PEER: 8}
 
 
 def _email(name: str) -> str:
@@ -187,16 +201,53 @@ def _answer(question: Question, rng: random.Random, department: str) -> Any:
     return rng.sample(values, rng.randint(low, high))
 
 
-async def load_demo(session: AsyncSession, program: Program, *, now: datetime) -> DemoSummary:
-    """Fill an empty directory with a demo organisation and its mentors.
+async def load_demo(session: AsyncSession, programs: Programs, *, now: datetime) -> DemoSummary:
+    """Fill an empty directory with a demo organisation and enrol it in every program.
+
+    The first program gets mentors among the senior people and a waitlist of juniors (a
+    lead can run ``match`` at once). Every other program gets a few of the people its
+    eligibility lets in, per role, so some people are in two programs in two roles (a
+    junior mentee of the leadership program mentoring an executive in a reverse one). The
+    demo employee is enrolled nowhere, so ``make run`` can walk ``join``. An invite-only
+    program stays empty: no one has been invited.
 
     Returns:
         What was loaded; nothing is loaded when the directory already has people.
     """
     count = (await session.exec(select(func.count()).select_from(Person))).one()
     if count:
-        return DemoSummary(loaded=False, people=int(count), departments=0, mentors=0)
+        return DemoSummary(loaded=False, people=int(count), departments=0)
     rng = random.Random(2027)
+    people = await _add_people(session, rng, now=now)
+    managers = {p.manager_id for p, _ in people if p.manager_id is not None}
+    enrolled = []
+    for index, program in enumerate(programs):
+        enrolment = DemoEnrolment(program)
+        if index == 0 and set(program.roles) == {Role.MENTEE, Role.MENTOR}:
+            enrolment = await _enrol_first(session, program, people, rng, managers, now=now)
+        elif not program.invite_only:
+            enrolment = await _enrol_other(
+                session,
+                program,
+                people,
+                random.Random(2027 + index),
+                managers=managers,
+                now=now,
+            )
+        enrolled.append(enrolment)
+    await session.flush()
+    return DemoSummary(
+        loaded=True,
+        people=len(people),
+        departments=len({d for _, d in people}),
+        programs=enrolled,
+    )
+
+
+async def _add_people(
+    session: AsyncSession, rng: random.Random, *, now: datetime
+) -> list[tuple[Person, str]]:
+    """The organisation: a CEO, department heads, managers, their teams, and Sam."""
     people: list[tuple[Person, str]] = []
 
     def add(
@@ -271,53 +322,131 @@ async def load_demo(session: AsyncSession, program: Program, *, now: datetime) -
         "Europe/Berlin",
     )
     await session.flush()
+    return people
 
-    mentors = 0
-    senior = [(p, d) for p, d in people if (p.level or 0) >= 5 and p.email != DEMO_EMPLOYEE]
-    for person, department in senior:
-        if len(people) // 3 <= mentors:
-            break
-        answers = {q.id: _answer(q, rng, department) for q in program.intake.for_role(Role.MENTOR)}
-        capacity_q = next(
-            q for q in program.intake.for_role(Role.MENTOR) if q.meaning is Meaning.CAPACITY
+
+def _enrollment(
+    program: Program,
+    role: Role,
+    person: Person,
+    department: str,
+    rng: random.Random,
+    *,
+    since: datetime,
+) -> Enrollment:
+    """An enrollment with answers that fit the program's questionnaire for the role."""
+    questions = program.intake.for_role(role)
+    answers = {q.id: _answer(q, rng, department) for q in questions}
+    assert person.id is not None
+    if role is Role.MENTOR:
+        capacity = next(q for q in questions if q.meaning is Meaning.CAPACITY)
+        return Enrollment(
+            person_id=person.id,
+            program=program.id,
+            role=role.value,
+            status=EnrollmentStatus.AVAILABLE.value,
+            answers=answers,
+            capacity=int(answers[capacity.id]),
+            enrolled_at=since,
+            updated_at=since,
         )
-        assert person.id is not None
-        session.add(
-            Enrollment(
-                person_id=person.id,
-                program=program.id,
-                role=Role.MENTOR.value,
-                status=EnrollmentStatus.AVAILABLE.value,
-                answers=answers,
-                capacity=int(answers[capacity_q.id]),
-                enrolled_at=now,
-                updated_at=now,
-            )
-        )
-        mentors += 1
-    juniors = [(p, d) for p, d in people if (p.level or 0) <= 4 and p.email != DEMO_EMPLOYEE]
-    for waited, (person, department) in enumerate(rng.sample(juniors, DEMO_MENTEES)):
-        answers = {q.id: _answer(q, rng, department) for q in program.intake.for_role(Role.MENTEE)}
+    return Enrollment(
+        person_id=person.id,
+        program=program.id,
+        role=role.value,
+        status=EnrollmentStatus.WAITING.value,
+        answers=answers,
+        enrolled_at=since,
+        updated_at=since,
+        waiting_since=since,
+    )
+
+
+async def _enrol_first(
+    session: AsyncSession,
+    program: Program,
+    people: list[tuple[Person, str]],
+    rng: random.Random,
+    managers: set[int],
+    *,
+    now: datetime,
+) -> DemoEnrolment:
+    """The first program: up to a third of the company mentors, a dozen juniors wait."""
+    enrolment = DemoEnrolment(program)
+
+    def may(role: Role, person: Person) -> bool:
+        rules = program.eligibility.for_role(role)
+        return person.email != DEMO_EMPLOYEE and all(_allows(r, person, managers) for r in rules)
+
+    senior = [(p, d) for p, d in people if (p.level or 0) >= 5 and may(Role.MENTOR, p)]
+    for person, department in senior[: len(people) // 3]:
+        session.add(_enrollment(program, Role.MENTOR, person, department, rng, since=now))
+        enrolment.mentors += 1
+    juniors = [(p, d) for p, d in people if (p.level or 0) <= 4 and may(Role.MENTEE, p)]
+    chosen = rng.sample(juniors, min(DEMO_MENTEES, len(juniors)))
+    for waited, (person, department) in enumerate(chosen):
         since = now - timedelta(days=3 * waited)  # some have waited longer than others
-        assert person.id is not None
-        session.add(
-            Enrollment(
-                person_id=person.id,
-                program=program.id,
-                role=Role.MENTEE.value,
-                status=EnrollmentStatus.WAITING.value,
-                answers=answers,
-                enrolled_at=since,
-                updated_at=since,
-                waiting_since=since,
-            )
-        )
+        session.add(_enrollment(program, Role.MENTEE, person, department, rng, since=since))
+    enrolment.mentees = len(chosen)
     await session.flush()
-    departments = len({d for _, d in people})
-    return DemoSummary(
-        loaded=True,
-        people=len(people),
-        departments=departments,
-        mentors=mentors,
-        mentees=DEMO_MENTEES,
+    return enrolment
+
+
+async def _enrol_other(
+    session: AsyncSession,
+    program: Program,
+    people: list[tuple[Person, str]],
+    rng: random.Random,
+    *,
+    managers: set[int],
+    now: datetime,
+) -> DemoEnrolment:
+    """Another program: a few of the people its eligibility lets in, in each of its roles."""
+    enrolment = DemoEnrolment(program)
+    taken: set[int | None] = set()
+    for role in program.roles:
+        rules = program.eligibility.for_role(role)
+        eligible = [
+            (p, d)
+            for p, d in people
+            if p.email != DEMO_EMPLOYEE
+            and p.id not in taken
+            and all(_allows(r, p, managers) for r in rules)
+        ]
+        chosen = rng.sample(eligible, min(OTHER_PROGRAM_PEOPLE[role], len(eligible)))
+        for waited, (person, department) in enumerate(chosen):
+            since = now - timedelta(days=2 * waited)
+            session.add(_enrollment(program, role, person, department, rng, since=since))
+            taken.add(person.id)
+        setattr(enrolment, f"{role.value}s", len(chosen))
+    await session.flush()
+    return enrolment
+
+
+def _allows(rules: Rules, person: Person, managers: set[int]) -> bool:
+    """Whether a demo person meets one set of eligibility rules."""
+
+    def one_of(value: str | None, allowed: list[str] | None) -> bool:
+        return allowed is None or (value or "").casefold() in {a.casefold() for a in allowed}
+
+    level = person.level
+    if rules.level is not None and (
+        level is None
+        or (rules.level.min is not None and level < rules.level.min)
+        or (rules.level.max is not None and level > rules.level.max)
+    ):
+        return False
+    if rules.title is not None and not any(
+        t.casefold() in (person.title or "").casefold() for t in rules.title
+    ):
+        return False
+    if rules.manager is not None and (person.id in managers) != rules.manager:
+        return False
+    return (
+        one_of(person.department, rules.department)
+        and one_of(person.location, rules.location)
+        and all(
+            one_of(str(person.attributes.get(name, "")), values)
+            for name, values in rules.attributes.items()
+        )
     )

@@ -14,7 +14,7 @@ import pytest
 
 from handlers.core.program import Program
 from storage import Database
-from tests.bot.cli_helpers import ROOT, Cli
+from tests.bot.cli_helpers import ONE_PROGRAM, Cli
 from tests.bot.slack_harness import SlackHarness, slack_server
 from tests.bot.teams_harness import TeamsHarness, teams_server
 
@@ -33,11 +33,14 @@ async def teams(database: Database, program: Program) -> AsyncIterator[TeamsHarn
 
 @pytest.fixture
 def bare_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """The real command line, in this process, without mentorbot's settings from outside."""
+    """The real command line, in this process, without mentorbot's settings from outside.
+
+    Its program file is the one-program fixture (see ``ONE_PROGRAM``).
+    """
     for name in list(os.environ):
         if name.startswith(("MENTORBOT_", "SLACK_", "Microsoft", "OPENAI_")):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("MENTORBOT_CONFIG", str(ROOT / "app.yaml"))
+    monkeypatch.setenv("MENTORBOT_CONFIG", str(ONE_PROGRAM))
     return Cli(monkeypatch, capsys)
 
 

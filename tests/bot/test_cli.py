@@ -200,19 +200,64 @@ def test_privacy_export_of_someone_unknown(database_url: str) -> None:
 
 
 def test_demo_loads_an_organisation_once(database_url: str) -> None:
-    first = mentorbot("demo", database_url=database_url)
+    shipped = ROOT / "app.yaml"
+    first = mentorbot("demo", database_url=database_url, config=shipped)
     assert first.returncode == 0, first.stderr
-    assert (
-        "Loaded a demo organisation: 53 people in 8 departments; 17 are enrolled as mentors and "
-        "12 mentees wait for a match." in first.stdout
-    )
-    second = mentorbot("demo", database_url=database_url)
+    assert first.stdout.splitlines() == [
+        "Loaded a demo organisation: 53 people in 8 departments.",
+        "  Leadership Mentoring Program 2027 (leadership-2027): 17 mentors; 12 mentees wait "
+        "for a match",
+        "  Reverse Mentoring 2027 - Technology and Culture (reverse-2027): 8 mentors; 6 "
+        "mentees wait for a match",
+        "Try: mentorbot shell --as sam.okafor@example.com",
+    ]
+    second = mentorbot("demo", database_url=database_url, config=shipped)
     assert "already has 53 people; demo data not loaded" in second.stdout
     shell = mentorbot(
-        "shell", "--as", "sam.okafor@example.com", database_url=database_url, stdin="status\n"
+        "shell",
+        "--as",
+        "sam.okafor@example.com",
+        database_url=database_url,
+        config=shipped,
+        stdin="status\n",
     )
     assert "Hi Sam!" in shell.stdout
     assert "not enrolled" in shell.stdout
+
+
+def test_make_run_offers_the_demo_employee_both_shipped_programs(database_url: str) -> None:
+    # What `make run` does: the demo, then the shell as Sam, on the shipped app.yaml.
+    shipped = ROOT / "app.yaml"
+    assert mentorbot("demo", database_url=database_url, config=shipped).returncode == 0
+    shell = mentorbot(
+        "shell",
+        "--as",
+        "sam.okafor@example.com",
+        database_url=database_url,
+        config=shipped,
+        stdin="join\n",
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert "leadership-2027" in shell.stdout
+    assert "reverse-2027" in shell.stdout
+    assert "Traceback" not in shell.stderr
+
+
+def test_status_lists_both_programs_of_someone_in_two(database_url: str) -> None:
+    # The demo enrols Lina Patel as a leadership mentee and a reverse-mentoring mentor.
+    shipped = ROOT / "app.yaml"
+    assert mentorbot("demo", database_url=database_url, config=shipped).returncode == 0
+    shell = mentorbot(
+        "shell",
+        "--as",
+        "lina.patel@example.com",
+        database_url=database_url,
+        config=shipped,
+        stdin="status\n",
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert "Leadership Mentoring Program 2027" in shell.stdout
+    assert "Reverse Mentoring 2027 - Technology and Culture" in shell.stdout
 
 
 @pytest.mark.postgres

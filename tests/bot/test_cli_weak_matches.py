@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from storage import Database
-from tests.bot.cli_helpers import ROOT
+from tests.bot.cli_helpers import ONE_PROGRAM
 from tests.helpers import mentee, mentor
 
 
 def program_file(tmp_path: Path, *, min_fit: str) -> Path:
-    """The shipped program with another matching.min_fit."""
-    text = (ROOT / "app.yaml").read_text()
+    """The one-program fixture with another matching.min_fit."""
+    text = ONE_PROGRAM.read_text()
     assert "  min_fit: 0\n" in text
     path = tmp_path / "app.yaml"
     path.write_text(text.replace("  min_fit: 0\n", f"  min_fit: {min_fit}\n"))

@@ -10,7 +10,9 @@ from bot.config import ProgramFileError, load_programs, parse_programs
 from handlers.core.program import Meaning
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = (ROOT / "app.yaml").read_text()
+#: The checks of a file in the first format (one program: section); tests/bot/
+#: test_program_file.py checks the several-programs format of the shipped app.yaml.
+SAMPLE = (ROOT / "tests" / "fixtures" / "one_program.yaml").read_text()
 
 
 def problems(text: str) -> list[str]:

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import ProgramFileError, parse_programs
-from handlers.core.program import Programs, ProgramType
+from handlers.core.program import LevelRange, Programs, ProgramType
 from storage import Role
 from tests.conftest import SEVERAL_PROGRAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERAL = SEVERAL_PROGRAMS.read_text()
-ONE = (ROOT / "app.yaml").read_text()
+#: A file in the first format (a single program: section).
+ONE = (ROOT / "tests" / "fixtures" / "one_program.yaml").read_text()
 
 
 def problems(text: str) -> list[str]:
@@ -52,6 +53,20 @@ def test_a_one_program_file_is_one_program_like_any_other() -> None:
     assert programs.first.id == "leadership-2027"
     assert programs.first.type is ProgramType.ONE_TO_ONE
     assert programs.first.is_lead("priya.shah@example.com")
+
+
+def test_the_shipped_file_has_a_leadership_and_a_reverse_program() -> None:
+    shipped = parse_programs((ROOT / "app.yaml").read_text())
+    assert [(p.id, p.type) for p in shipped] == [
+        ("leadership-2027", ProgramType.ONE_TO_ONE),
+        ("reverse-2027", ProgramType.REVERSE),
+    ]
+    leadership, reverse = shipped
+    # The first program is the one-program file's, setting for setting.
+    assert leadership == parse_programs(ONE).first
+    assert not reverse.is_lead("priya.shah@example.com")
+    assert [r.level for r in reverse.eligibility.for_role(Role.MENTOR)][-1] == LevelRange(max=4)
+    assert [r.level for r in reverse.eligibility.for_role(Role.MENTEE)][-1] == LevelRange(min=6)
 
 
 def test_a_program_no_longer_in_the_file_is_archived_not_lost(programs: Programs) -> None:

@@ -241,7 +241,9 @@ async def test_a_program_with_one_role_skips_the_role_question(database: Databas
     from bot.config import parse_programs
     from tests.conftest import ROOT
 
-    text = (ROOT / "app.yaml").read_text().replace("roles: [mentee, mentor]", "roles: [mentee]")
+    one_program = ROOT / "tests" / "fixtures" / "one_program.yaml"
+    text = one_program.read_text().replace("roles: [mentee, mentor]", "roles: [mentee]")
+    assert "roles: [mentee]\n" in text
     mentee_only = parse_programs(text).first
     engine = build_engine(programs=Programs.one(mentee_only), database=database, clock=FakeClock())
     chat = Chat(engine, await make_person(database, "solo@example.com"))
