@@ -13,8 +13,7 @@ from typing import Any
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import Meaning, Program, Programs, Question, QuestionType
-from handlers.core.program import Rules
+from handlers import Facts, Meaning, Program, Programs, Question, QuestionType, rules_verdict
 from storage import Enrollment, EnrollmentStatus, Person, Role
 
 DEMO_EMPLOYEE = "sam.okafor@example.com"
@@ -375,8 +374,7 @@ async def _enrol_first(
     enrolment = DemoEnrolment(program)
 
     def may(role: Role, person: Person) -> bool:
-        rules = program.eligibility.for_role(role)
-        return person.email != DEMO_EMPLOYEE and all(_allows(r, person, managers) for r in rules)
+        return person.email != DEMO_EMPLOYEE and _allows(program, role, person, managers)
 
     senior = [(p, d) for p, d in people if (p.level or 0) >= 5 and may(Role.MENTOR, p)]
     for person, department in senior[: len(people) // 3]:
@@ -405,13 +403,12 @@ async def _enrol_other(
     enrolment = DemoEnrolment(program)
     taken: set[int | None] = set()
     for role in program.roles:
-        rules = program.eligibility.for_role(role)
         eligible = [
             (p, d)
             for p, d in people
             if p.email != DEMO_EMPLOYEE
             and p.id not in taken
-            and all(_allows(r, p, managers) for r in rules)
+            and _allows(program, role, p, managers)
         ]
         chosen = rng.sample(eligible, min(OTHER_PROGRAM_PEOPLE[role], len(eligible)))
         for waited, (person, department) in enumerate(chosen):
@@ -423,30 +420,7 @@ async def _enrol_other(
     return enrolment
 
 
-def _allows(rules: Rules, person: Person, managers: set[int]) -> bool:
-    """Whether a demo person meets one set of eligibility rules."""
-
-    def one_of(value: str | None, allowed: list[str] | None) -> bool:
-        return allowed is None or (value or "").casefold() in {a.casefold() for a in allowed}
-
-    level = person.level
-    if rules.level is not None and (
-        level is None
-        or (rules.level.min is not None and level < rules.level.min)
-        or (rules.level.max is not None and level > rules.level.max)
-    ):
-        return False
-    if rules.title is not None and not any(
-        t.casefold() in (person.title or "").casefold() for t in rules.title
-    ):
-        return False
-    if rules.manager is not None and (person.id in managers) != rules.manager:
-        return False
-    return (
-        one_of(person.department, rules.department)
-        and one_of(person.location, rules.location)
-        and all(
-            one_of(str(person.attributes.get(name, "")), values)
-            for name, values in rules.attributes.items()
-        )
-    )
+def _allows(program: Program, role: Role, person: Person, managers: set[int]) -> bool:
+    """Whether a demo person meets the program's rules for ``role`` (as ``join`` judges)."""
+    verdict = rules_verdict(program, person=person, facts=Facts(has_reports=person.id in managers))
+    return role in verdict.roles

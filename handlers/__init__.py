@@ -92,6 +92,7 @@ from handlers.matching.lapses import expire_proposals, remind_lapsing
 from handlers.matching.review import approve, plan_round, remember_round, round_data
 from handlers.matching.waitlist import waitlist_positions
 from handlers.people.directory import CsvFormatError, find_or_create_person, import_people, is_email
+from handlers.people.eligibility import Facts, rules_verdict
 from handlers.people.invitations import InviteResult, invite_people
 from handlers.people.privacy import expire_notes, export_person, forget_person
 from handlers.reports.catalogue import CATALOGUE, run_report, stored_program
@@ -124,6 +125,7 @@ __all__ = [
     "CycleReport",
     "DueWork",
     "Engine",
+    "Facts",
     "FixedClock",
     "Form",
     "FormResult",
@@ -216,6 +218,7 @@ __all__ = [
     "resolve",
     "resume_due_pauses",
     "round_data",
+    "rules_verdict",
     "run_report",
     "shown_series",
     "standings",
