@@ -95,7 +95,8 @@ def test_a_card_answer_that_is_not_a_plain_option_number_is_read_as_text(answer:
 
 
 def test_only_with_a_number_that_is_no_proposal_is_one_clear_line() -> None:
-    from bot.cli import CliError, _numbers
+    from bot.cli.app import CliError
+    from bot.cli.leads import numbers as _numbers
 
     for text in ("²", "9" * 5000, "1-99999999999999999999"):
         with pytest.raises(CliError, match="--only"):
