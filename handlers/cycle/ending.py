@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.messages import Reply
 from handlers.core.naming import for_reader, in_program, leading_several
 from handlers.core.outbox import enqueue, withdraw
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program, Programs, ProgramType
 from handlers.cycle.schedule import cancel_due
 from handlers.people.lookups import program_leads
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Role
@@ -68,12 +68,16 @@ async def end_pairing(
     await withdraw(session, pairing_id=pairing.id, reason=f"pairing ended ({reason})", now=now)
     status = EnrollmentStatus.WAITING if rematch else EnrollmentStatus.COMPLETED
     values: dict[str, Any] = {"status": status.value, "updated_at": now}
+    # The mentee goes back to waiting (or is done); in a peer program both peers do.
+    peers = program.type is ProgramType.PEER
     await conn.execute(
         sa.update(ENROLLMENT)
         .where(
-            ENROLLMENT.c.person_id == pairing.mentee_id,
+            ENROLLMENT.c.person_id.in_(
+                [pairing.mentee_id, pairing.mentor_id] if peers else [pairing.mentee_id]
+            ),
             ENROLLMENT.c.program == program.id,
-            ENROLLMENT.c.role == Role.MENTEE.value,
+            ENROLLMENT.c.role == (Role.PEER if peers else Role.MENTEE).value,
             ENROLLMENT.c.status.in_(
                 [EnrollmentStatus.MATCHED.value, EnrollmentStatus.WAITING.value]
             ),

@@ -413,13 +413,18 @@ async def accept(turn: Turn, args: list[str], *, summaries: bool | None = None) 
         last_activity_at=now,
     ):
         await _answered(turn, pairing)
-        enrollment = await enrollment_of(
-            turn.session, program, person_id=mentee.id, role=Role.MENTEE
+        # A mentee is matched now; in a peer program both peers are.
+        paired = (
+            [(mentee.id, Role.PEER), (mentor.id, Role.PEER)]
+            if is_peer(program)
+            else [(mentee.id, Role.MENTEE)]
         )
-        if enrollment is not None:
-            enrollment.status = EnrollmentStatus.MATCHED.value
-            enrollment.updated_at = now
-            turn.session.add(enrollment)
+        for person_id, role in paired:
+            enrollment = await enrollment_of(turn.session, program, person_id=person_id, role=role)
+            if enrollment is not None:
+                enrollment.status = EnrollmentStatus.MATCHED.value
+                enrollment.updated_at = now
+                turn.session.add(enrollment)
         await _tell_mentor(
             turn,
             pairing,

@@ -12,7 +12,7 @@ from handlers.core.outbox import take_waiting
 from handlers.core.program import Programs
 from handlers.matching.pool import load_pool
 from handlers.matching.review import plan_round
-from storage import Database, DueItem, Outbox, Pairing, Person
+from storage import Database, DueItem, Enrollment, Outbox, Pairing, Person
 from tests.helpers import Chat, FakeClock, enroll_as, make_person, rows
 
 NOW = datetime(2027, 2, 10, 10, tzinfo=UTC)
@@ -186,6 +186,19 @@ async def test_a_peer_proposal_asks_one_peer_then_the_other_as_learning_partners
         assert "your mentor" not in text and "your mentee" not in text
     async with world.database.session() as session:
         assert not (await load_pool(session, world.programs.of("peer-circle"))).peers
+    # Both peers' enrollments read as paired, and both are done when the pairing closes.
+    assert await _peer_statuses(world) == {ana.id: "matched", ben.id: "matched"}
+    assert "enrolled as a peer, paired with a peer" in status
+    await Chat(world.engine, ben).expect(f"close {pairing.id}", "Closed")
+    assert await _peer_statuses(world) == {ana.id: "completed", ben.id: "completed"}
+
+
+async def _peer_statuses(world: World) -> dict[int | None, str]:
+    return {
+        e.person_id: e.status
+        for e in await rows(world.database, Enrollment)
+        if e.program == "peer-circle"
+    }
 
 
 # --- cohorts -------------------------------------------------------------------------------
