@@ -31,7 +31,7 @@ from handlers.core.audit import record
 from handlers.core.calendar import day_label
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply, plural
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from handlers.core.scope import led_program
 from handlers.matching.lapses import LAPSES
 from handlers.matching.pool import load_managers
@@ -84,8 +84,14 @@ async def one_person(
 ) -> Person | str:
     """The person a lead means by ``typed`` in ``role``, or the sentence saying why not.
 
-    Among several people of that name, the one enrolled in the role is meant.
+    Among several people of that name, the one enrolled in the role is meant. A peer
+    program has no mentee or mentor to name: its pairs come from match rounds only.
     """
+    if program.type is ProgramType.PEER:
+        return (
+            f"{program.name} pairs peers, so there is no mentee or mentor to pair by hand; "
+            f"type match {program.id} to pair everyone waiting."
+        )
     found = await people_called(session, typed)
     if len(found) > 1:
         enrolled = [

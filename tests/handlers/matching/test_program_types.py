@@ -311,3 +311,17 @@ async def test_a_mentor_in_two_programs_has_a_capacity_in_each_and_messages_name
     status = await Chat(world.engine, sam).send("status")
     assert "In Reverse Mentoring 2027: Dana is proposed to you as a mentee" in status
     assert "In Leadership Mentoring Program 2027: Lee is proposed to you as a mentee" in status
+
+
+async def test_pairing_peers_by_hand_says_the_round_pairs_them_and_changes_nothing(
+    world: World,
+) -> None:
+    await world.peer("ana@x.com", level=3, wants=["coaching"], offers=["influence"])
+    await world.peer("ben@x.com", level=3, wants=["influence"], offers=["coaching"])
+    lead = Chat(world.engine, await world.person("marcus.lee@example.com"))
+    await lead.expect(
+        "pair peer-circle ana@x.com ben@x.com",
+        "Peer Learning Pairs pairs peers, so there is no mentee or mentor to pair by hand; "
+        "type match peer-circle to pair everyone waiting.",
+    )
+    assert await rows(world.database, Pairing) == []
