@@ -24,9 +24,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# One pytest worker per core, at most 4 (each holds PostgreSQL connections).
+# One pytest worker per core, at most 4 (each holds PostgreSQL connections). Tests take
+# from milliseconds to seconds, so an idle worker steals from a busy one's queue
+# (worksteal) instead of waiting at the end behind a slow chunk (load) or file (loadfile).
 test: $(STAMP) lint
-	$(BIN)/pytest -n auto --maxprocesses 4
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py

@@ -87,6 +87,9 @@ class SlackChannel:
         if _quiet_token_notice not in bolt_log.filters:
             bolt_log.addFilter(_quiet_token_notice)
         self.app = AsyncApp(
+            # Named, or Bolt names the app after its caller's file through inspect.stack(),
+            # which reads every frame's source: a tenth of a second in a deep call stack.
+            name="mentorbot",
             client=self.client,
             signing_secret=settings.signing_secret,
             # bot.slack.http checks every request's signature once, before Bolt sees it

@@ -287,11 +287,11 @@ def assert_processed_once(items: dict[int, Any], processed: Sequence[int], now: 
 async def test_several_workers_send_each_due_message_exactly_once(
     pg: Database, postgres_url: str, program: Program, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 600 due items in batches of 10 and 1,200 messages in batches of 10: as many claims
-    # racing one another as 3,000 items and 6,000 messages in batches of 50, at a fifth of
-    # the rows to write and read back.
-    pairings = 300
-    batch = 10
+    # 240 due items in batches of 4 and 480 messages in batches of 4: as many claims
+    # racing one another (60 and 120) as 3,000 items and 6,000 messages in batches of 50,
+    # at a twelfth of the rows to write and read back.
+    pairings = 120
+    batch = 4
     seeded = await seed(pg, program, pairings)
     assert len(seeded.due_now) == 2 * pairings
     expected = seeded.expected_keys()
