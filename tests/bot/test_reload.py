@@ -67,12 +67,12 @@ async def test_an_invalid_file_is_refused_with_its_located_errors_and_the_last_g
     watcher = ProgramWatcher(runtime, path)
     good = path.read_text()
 
-    path.write_text(good.replace("  min_group_size: 5", "  min_group_size: five"))
+    path.write_text(good.replace("\nmin_group_size: 5", "\nmin_group_size: five"))
     assert watcher.reload() is False
     assert runtime.programs is before
     [refused] = [r for r in caplog.records if "refused" in r.getMessage()]
     assert refused.levelno == logging.ERROR
-    assert re.search(r"app\.yaml:\d+: program.min_group_size", refused.getMessage())
+    assert re.search(r"app\.yaml:\d+: min_group_size", refused.getMessage())
     assert "min_group_size" in refused.getMessage()
 
     caplog.clear()

@@ -178,8 +178,12 @@ async def test_one_person_is_a_mentee_in_one_program_and_a_mentor_in_another(
         ("reverse-2027", "mentor", "available"),
     }
     status = await ana.send("status")
-    assert "You're enrolled as a mentee, waiting for a match in Leadership Mentoring" in status
-    assert "You're enrolled as a mentor with room for 2 mentees in Reverse Mentoring" in status
+    assert (
+        "In Leadership Mentoring Program 2027:\nYou're enrolled as a mentee, waiting for a match"
+    ) in status
+    assert (
+        "In Reverse Mentoring 2027:\nYou're enrolled as a mentor with room for 2 mentees"
+    ) in status
     listing = await ana.send("join")
     assert (
         "You're in it as a mentee; type join leadership-2027 mentee to update your answers."

@@ -309,8 +309,12 @@ async def test_a_mentor_in_two_programs_has_a_capacity_in_each_and_messages_name
     offers = await world.inbox(sam)
     assert "In Reverse Mentoring 2027: Would you mentor Dana" in offers
     status = await Chat(world.engine, sam).send("status")
-    assert "In Reverse Mentoring 2027: Dana is proposed to you as a mentee" in status
-    assert "In Leadership Mentoring Program 2027: Lee is proposed to you as a mentee" in status
+    # status reads one block per program, each under its program's name.
+    at = status.index("In Reverse Mentoring 2027:")
+    leadership, reverse = status[:at], status[at:]
+    assert leadership.startswith("In Leadership Mentoring Program 2027:")
+    assert "Lee is proposed to you as a mentee" in leadership
+    assert "Dana is proposed to you as a mentee" in reverse
 
 
 async def test_pairing_peers_by_hand_says_the_round_pairs_them_and_changes_nothing(

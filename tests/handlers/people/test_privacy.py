@@ -179,7 +179,9 @@ async def test_the_tick_deletes_notes_and_summaries_past_retention_only(
                 created_at=world.clock.now(),
             )
         )
-    world.program = program.model_copy(update={"privacy": PrivacySettings(retain_notes_days=30)})
+    world.programs = Programs.one(
+        program.model_copy(update={"privacy": PrivacySettings(retain_notes_days=30)})
+    )
     report = await world.tick()
     assert report.notes_expired == 1 and report.as_dict()["notes_expired"] == 1
     logs = {s.held_on: s for s in await rows(world.database, SessionLog)}
