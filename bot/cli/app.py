@@ -39,6 +39,38 @@ class App:
     database: Database
     engine: Engine
 
+    async def lead_or_refuse(
+        self, named: str | None, *, lead: str, action: str, target: str
+    ) -> Program:
+        """The program a lead's action is for; anyone who leads none is audited, then refused.
+
+        Raises:
+            CliError: ``lead`` leads no program (the refusal is in the audit log first), or
+                :meth:`led_program`'s reasons.
+        """
+        from handlers import record
+
+        wanted = self.programs.get(named.strip().lower()) if named else None
+        leads_it = wanted.is_lead(lead) if wanted is not None else self.programs.is_lead(lead)
+        if leads_it:
+            return self.led_program(named, lead=lead, verb=action)
+        async with self.database.session() as session:
+            await record(
+                session,
+                actor=lead,
+                action=action,
+                target=target[:200],
+                allowed=False,
+                now=self.engine.clock.now(),
+                detail={"channel": "cli"},
+            )
+        if wanted is not None and self.programs.is_lead(lead):
+            return self.led_program(named, lead=lead, verb=action)  # says which they lead
+        raise CliError(
+            f"{lead} is not a program lead; {action} is for the program's leads and the "
+            "global leads in app.yaml"
+        )
+
     def led_program(self, named: str | None, *, lead: str | None, verb: str) -> Program:
         """The program ``--program`` names, or the only one ``lead`` leads (or the file has).
 

@@ -267,46 +267,24 @@ async def _by_hand(
     act: Callable[..., Awaitable[LeadResult]],
 ) -> int:
     """``pair`` and ``unexclude``: a program lead's action on one mentee and one mentor."""
-    from handlers import find_or_create_person, one_person, record
+    from handlers import find_or_create_person, one_person
     from storage import Role
 
     email = args.as_email.strip().lower()
     async with open_app(env) as app:
         now = app.engine.clock.now()
-        result: LeadResult | None = None
-        program = (
-            app.led_program(args.program, lead=email, verb=action)
-            if app.programs.is_lead(email)
-            else None
+        program = await app.lead_or_refuse(
+            args.program, lead=email, action=action, target=args.mentee
         )
         async with app.database.session() as session:
-            if program is None:
-                # The attempt is audited: the transaction commits before the refusal.
-                await record(
-                    session,
-                    actor=email,
-                    action=action,
-                    target=args.mentee[:200],
-                    allowed=False,
-                    now=now,
-                    detail={"channel": "cli"},
-                )
-            else:
-                mentee = await one_person(session, program, typed=args.mentee, role=Role.MENTEE)
-                mentor = await one_person(session, program, typed=args.mentor, role=Role.MENTOR)
-                if isinstance(mentee, str):
-                    raise CliError(mentee)
-                if isinstance(mentor, str):
-                    raise CliError(mentor)
-                lead, _ = await find_or_create_person(session, email=email, now=now)
-                result = await act(
-                    session, program, mentee=mentee, mentor=mentor, lead=lead, now=now
-                )
-        if result is None:
-            raise CliError(
-                f"{args.as_email} is not a program lead; {action} is for the program's leads "
-                "and the global leads in app.yaml"
-            )
+            mentee = await one_person(session, program, typed=args.mentee, role=Role.MENTEE)
+            mentor = await one_person(session, program, typed=args.mentor, role=Role.MENTOR)
+            if isinstance(mentee, str):
+                raise CliError(mentee)
+            if isinstance(mentor, str):
+                raise CliError(mentor)
+            lead, _ = await find_or_create_person(session, email=email, now=now)
+            result = await act(session, program, mentee=mentee, mentor=mentor, lead=lead, now=now)
     if not result.done:
         raise CliError(result.as_line())
     print(result.as_line())

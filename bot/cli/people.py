@@ -96,39 +96,17 @@ async def privacy_forget(args: argparse.Namespace, env: Environment) -> int:
 
 async def invite(args: argparse.Namespace, env: Environment) -> int:
     """``invite PROGRAM EMAIL... --as LEAD``: open an invite-only program to people."""
-    from handlers import find_or_create_person, invite_people, record
+    from handlers import find_or_create_person, invite_people
 
     email = args.as_email.strip().lower()
     async with open_app(env) as app:
         now = app.engine.clock.now()
-        program = (
-            app.led_program(args.program, lead=email, verb="invite")
-            if app.programs.is_lead(email)
-            else None
+        program = await app.lead_or_refuse(
+            args.program, lead=email, action="invite", target=args.program
         )
         async with app.database.session() as session:
-            if program is None:
-                # The attempt is audited: the transaction commits before the refusal.
-                await record(
-                    session,
-                    actor=email,
-                    action="invite",
-                    target=args.program[:200],
-                    allowed=False,
-                    now=now,
-                    detail={"channel": "cli"},
-                )
-                result = None
-            else:
-                lead, _ = await find_or_create_person(session, email=email, now=now)
-                result = await invite_people(
-                    session, program, lead=lead, emails=args.emails, now=now
-                )
-    if result is None:
-        raise CliError(
-            f"{args.as_email} is not a program lead; invite is for the program's leads and "
-            "the global leads in app.yaml"
-        )
+            lead, _ = await find_or_create_person(session, email=email, now=now)
+            result = await invite_people(session, program, lead=lead, emails=args.emails, now=now)
     print(result.summary())
     if not result.complete:
         print("mentorbot: not everyone was invited; see above", file=sys.stderr)

@@ -70,7 +70,9 @@ def test_anyone_but_the_programs_lead_is_refused_and_audited(several: Cli) -> No
     code, _, err = several.run("invite", "nope", "ana.lopez@example.com", "--as", LEAD)
     assert code == 1 and "there is no program 'nope'" in err
     refused = json.loads(several.run("audit", "--json")[1])
+    # A lead of another program is refused and audited like anyone else.
     assert [(e["actor"], e["action"], e["allowed"]) for e in refused] == [
-        ("ben.ng@example.com", "invite", False)
+        ("ben.ng@example.com", "invite", False),
+        ("marcus.lee@example.com", "invite", False),
     ]
     assert "invited you" not in several.shell("ana.lopez@example.com", "status")
