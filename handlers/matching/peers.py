@@ -43,8 +43,8 @@ from handlers.matching.score import (
     Scores,
     competency_names,
     part_weights,
+    practical_reasons,
     score_pool,
-    shared_hours,
 )
 
 _RULE_WORDS = {
@@ -192,19 +192,8 @@ def explain_peers(
             f"your goals and {x}'s speak to each other ({words})",
             f"goals overlap ({words})",
         )
-    formats = [f for f in first.formats if f in set(second.formats)]
-    if formats:
-        listed = ", ".join(formats)
-        add(
-            "formats",
-            f"both of you want {listed}",
-            f"both of you want {listed}",
-            f"shared formats: {listed}",
-        )
-    together = shared_hours(program, first=first.timezone, second=second.timezone, at=now)
-    if together > 0:
-        text = f"{round(together * 2) / 2:g} h of shared working hours"
-        add("timezone", text, text, text)
+    for part, *worded in practical_reasons(program, first=first, second=second, now=now):
+        add(part, *worded)
     if first.department and second.department and first.department != second.department:
         text = f"{first.department} and {second.department}: a view from another function"
         add("cross_function", text, text, text)

@@ -438,6 +438,28 @@ def competency_names(program: Program, ids: Iterable[str]) -> list[str]:
     return names
 
 
+def practical_reasons(
+    program: Program, *, first: Profile, second: Profile, now: datetime
+) -> list[tuple[str, str, str, str]]:
+    """The practical parts two people share, worded the same for every program type.
+
+    Returns:
+        (part, as the first reads it, as the second reads it, as the lead reads it) for the
+        formats both want and the working hours they share.
+    """
+    found = []
+    formats = [f for f in first.formats if f in set(second.formats)]
+    if formats:
+        listed = ", ".join(formats)
+        mutual = f"both of you want {listed}"
+        found.append(("formats", mutual, mutual, f"shared formats: {listed}"))
+    together = shared_hours(program, first=first.timezone, second=second.timezone, at=now)
+    if together > 0:
+        text = f"{_hours(together)} of shared working hours"
+        found.append(("timezone", text, text, text))
+    return found
+
+
 def _hours(value: float) -> str:
     rounded = round(value * 2) / 2
     return f"{rounded:g} h"
@@ -489,19 +511,8 @@ def explain(
             f"your bio and strengths speak to {mentee.first_name}'s goals ({words})",
             f"goals and experience overlap ({words})",
         )
-    formats = [f for f in mentee.formats if f in set(mentor.formats)]
-    if formats:
-        listed = ", ".join(formats)
-        add(
-            "formats",
-            f"both of you want {listed}",
-            f"both of you want {listed}",
-            f"shared formats: {listed}",
-        )
-    together = shared_hours(program, first=mentee.timezone, second=mentor.timezone, at=now)
-    if together > 0:
-        text = f"{_hours(together)} of shared working hours"
-        add("timezone", text, text, text)
+    for part, *worded in practical_reasons(program, first=mentee, second=mentor, now=now):
+        add(part, *worded)
     if mentee.department and mentor.department and mentee.department != mentor.department:
         text = f"{mentee.department} → {mentor.department}, a new function"
         add("cross_function", text, text, text)
