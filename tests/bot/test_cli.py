@@ -325,3 +325,16 @@ def test_outbox_lists_who_cannot_be_reached(database_url: str) -> None:
         "  Ben Kim <ben.kim@example.com>: 2 messages; teams: has never opened a chat with the bot "
         "in Teams; invite them to install the app"
     )
+
+
+def test_check_config_takes_a_one_program_file_without_comment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first format (one ``program:`` section) stays valid and needs no migration note."""
+    from bot.cli import main
+
+    monkeypatch.delenv("MENTORBOT_CONFIG", raising=False)
+    path = ROOT / "tests" / "fixtures" / "one_program.yaml"
+    assert "\nprogram:\n" in path.read_text()
+    assert main(["check-config", str(path)]) == 0
+    assert capsys.readouterr() == ("ok\n", "")
