@@ -36,6 +36,8 @@ from storage.queries import first_delivery
 #: Usage placeholders for the number of a row (``plan 2``): typed mid-flow, a command word
 #: followed by one of these is a command, not an answer.
 _ROW_SLOTS = frozenset({"PAIRING", "SESSION", "NUMBER"})
+#: A usage slot that takes a program's id (``join PROGRAM``, ``leave PROGRAM``).
+_PROGRAM_SLOT = "PROGRAM"
 
 
 @dataclass(frozen=True)
@@ -508,7 +510,8 @@ class Engine:
         """The command ``turn``'s text spells out in full (``plan 2``, ``feedback 3 pulse``).
 
         Only a command word followed by arguments its usage accepts, the first of them the
-        number of a row, so a free-text answer such as "plan my week" stays an answer.
+        number of a row or a program's id (``join reverse-2027``), so a free-text answer
+        such as "plan my week" stays an answer.
 
         Returns:
             The command as typed (its word and arguments), or None.
@@ -519,11 +522,13 @@ class Engine:
             return None
         slots = [s for s in command.usage.replace("[", " ").replace("]", " ").split() if s != "|"]
         arguments = words[1:]
-        if len(arguments) > len(slots) or slots[0] not in _ROW_SLOTS:
+        if len(arguments) > len(slots) or slots[0] not in (*_ROW_SLOTS, _PROGRAM_SLOT):
             return None
         for argument, slot in zip(arguments, slots, strict=False):
             if slot in _ROW_SLOTS:
                 fits = parse_ref(argument) is not None
+            elif slot == _PROGRAM_SLOT:
+                fits = turn.programs.get(argument.lower()) is not None
             elif slot.isupper():
                 fits = True  # a survey or a date: any word, checked by the command itself
             else:

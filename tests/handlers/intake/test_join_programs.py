@@ -216,3 +216,15 @@ async def test_the_intake_form_refuses_whom_join_refuses(
     )
     assert [r.text for r in result.replies] == ["This program is for levels 2 to 4 as a mentee."]
     await nothing_stored(database)
+
+
+async def test_join_and_a_program_typed_mid_questionnaire_is_asked_about_not_saved(
+    ana: Chat, database: Database
+) -> None:
+    await ana.expect("join leadership-2027 mentee", "Question 1 of 6")
+    reply = await ana.send("join reverse-2027")
+    assert reply.startswith("Did you mean the command 'join reverse-2027'?")
+    assert "type cancel first" in reply and "Question 1 of 6" in reply
+    # Words that merely start with "join" stay an answer to a text question.
+    await ana.expect("join a team that ships", "Question 2 of 6")
+    assert await rows(database, Enrollment) == []
