@@ -8,7 +8,7 @@ lead; a global lead leads them all. The program is named as the command's first 
 from __future__ import annotations
 
 from handlers.core.engine import Turn
-from handlers.core.messages import Reply
+from handlers.core.messages import Option, Reply
 from handlers.core.program import Program
 
 
@@ -29,4 +29,7 @@ def led_program(turn: Turn, args: list[str], *, verb: str) -> tuple[Program, lis
     if len(led) == 1:
         return led[0], args
     choices = ", ".join(f"{p.id} ({p.name})" for p in led)
-    return Reply(f"Which program? Type {verb} and the program's id: {choices}.")
+    # A button per program when the command took nothing else (``match``, ``report KIND``);
+    # ``pair A B`` would lose its people in a button, so it is told in words only.
+    buttons = tuple(Option(f"{verb} {p.id}", p.name) for p in led) if not args else ()
+    return Reply(f"Which program? Type {verb} and the program's id: {choices}.", actions=buttons)
