@@ -452,6 +452,7 @@ def _feedback(
     return {
         "key": key,
         "pairing_id": pairing_id,
+        "program": program.id,
         "session_log_id": session_log_id,
         "survey": survey,
         "respondent_id": respondent,
@@ -569,6 +570,7 @@ def due_rows(
         for kind, moment in cycle_items(program, started, cycle=cycle):
             row = {
                 **due_row(p.id, kind=kind, due_at=moment, now=started),
+                "program": program.id,
                 "outcome": None,
                 "done_at": None,
             }

@@ -311,6 +311,7 @@ def chunks(program: Program, count: int, seed: int) -> Iterator[Chunk]:
             )
             chunk.due += [
                 due_row(pairing_id, kind=kind, due_at=moment, now=activated)
+                | {"program": program.id}
                 for kind, moment in cycle_items(program, activated, cycle=1)
             ]
         yield chunk

@@ -83,7 +83,7 @@ async def overview(session: AsyncSession, program: Program, *, now: datetime) ->
     # The waitlist as matching sees it (handlers.matching.waitlist.waitlist_positions): waiting
     # mentees with no open proposal, their place kept from when they first joined it.
     waiting, longest = await middle_values(
-        conn, sa.select(waiting_since().label("since")).where(waiting_list(program_id))
+        conn, sa.select(waiting_since().label("since")).where(waiting_list(program))
     )
 
     def median_waited() -> str:

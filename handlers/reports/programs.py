@@ -134,7 +134,7 @@ async def program_row(conn: AsyncConnection, program: Program, now: datetime) ->
     k = program.min_group_size
     participants = await _participants(conn, program.id)
     waiting, longest = await middle_values(
-        conn, sa.select(waiting_since().label("since")).where(waiting_list(program.id))
+        conn, sa.select(waiting_since().label("since")).where(waiting_list(program))
     )
 
     def median_wait() -> Cell:

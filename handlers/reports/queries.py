@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.core.calendar import local_date
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from storage import (
     DueItem,
     Enrollment,
@@ -154,27 +154,30 @@ async def stored_program_ids(conn: AsyncConnection) -> set[str]:
     return {str(program_id) for program_id in found.scalars()}
 
 
-def waiting_list(program_id: str) -> Any:
+def waiting_list(program: Program) -> Any:
     """SQL: an enrollment on the program's waitlist, as matching sees it.
 
     A mentee (a peer, in a peer program) waiting for a match with no open proposal or
     pairing in the program (handlers.matching.waitlist.waitlist_positions); a peer may be
-    on either side of a pairing.
+    on either side of a pairing. Each side is its own ``NOT EXISTS``, which PostgreSQL runs
+    as an anti-join; one ``EXISTS`` with an ``OR`` of the sides ran once per enrollment
+    (20 s for the overview of 40,000 enrollments in bench/reports.py).
     """
-    person = ENROLLMENT.c.person_id
-    busy = sa.exists().where(
-        PAIRING.c.program == ENROLLMENT.c.program,
-        PAIRING.c.status.in_(OPEN),
-        sa.or_(
-            PAIRING.c.mentee_id == person,
-            sa.and_(ENROLLMENT.c.role == Role.PEER.value, PAIRING.c.mentor_id == person),
-        ),
-    )
+    peer = program.type is ProgramType.PEER
+
+    def busy_as(side: sa.Column[Any]) -> Any:
+        return ~sa.exists().where(
+            PAIRING.c.program == ENROLLMENT.c.program,
+            PAIRING.c.status.in_(OPEN),
+            side == ENROLLMENT.c.person_id,
+        )
+
+    free = [busy_as(PAIRING.c.mentee_id), *([busy_as(PAIRING.c.mentor_id)] if peer else [])]
     return sa.and_(
-        ENROLLMENT.c.program == program_id,
-        ENROLLMENT.c.role.in_((Role.MENTEE.value, Role.PEER.value)),
+        ENROLLMENT.c.program == program.id,
+        ENROLLMENT.c.role == (Role.PEER if peer else Role.MENTEE).value,
         ENROLLMENT.c.status == EnrollmentStatus.WAITING.value,
-        ~busy,
+        *free,
     )
 
 

@@ -121,7 +121,7 @@ async def _standing(session: AsyncSession, program: Program, now: datetime) -> S
             ).where(PAIRING.c.program == program.id)
         )
     ).one()
-    waiting = await conn.scalar(sa.select(sa.func.count()).where(waiting_list(program.id)))
+    waiting = await conn.scalar(sa.select(sa.func.count()).where(waiting_list(program)))
     pairings = Pairings(ever_active=row[2] is not None, open=int(row[1] or 0))
     return Standing(
         id=program.id,
