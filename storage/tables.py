@@ -9,6 +9,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage.models import (
+    Circle,
+    CircleAttendance,
+    CircleDue,
+    CircleFeedback,
+    CircleMember,
+    CircleSession,
     DueItem,
     Enrollment,
     Feedback,
@@ -22,6 +28,12 @@ from storage.models import (
     SessionLog,
 )
 
+CIRCLE: sa.Table = Circle.__table__  # type: ignore[attr-defined]
+CIRCLE_ATTENDANCE: sa.Table = CircleAttendance.__table__  # type: ignore[attr-defined]
+CIRCLE_DUE: sa.Table = CircleDue.__table__  # type: ignore[attr-defined]
+CIRCLE_FEEDBACK: sa.Table = CircleFeedback.__table__  # type: ignore[attr-defined]
+CIRCLE_MEMBER: sa.Table = CircleMember.__table__  # type: ignore[attr-defined]
+CIRCLE_SESSION: sa.Table = CircleSession.__table__  # type: ignore[attr-defined]
 DUE: sa.Table = DueItem.__table__  # type: ignore[attr-defined]
 ENROLLMENT: sa.Table = Enrollment.__table__  # type: ignore[attr-defined]
 FEEDBACK: sa.Table = Feedback.__table__  # type: ignore[attr-defined]

@@ -99,6 +99,16 @@ def programs() -> Programs:
     return load_programs(SEVERAL_PROGRAMS)
 
 
+#: A circles program (leader-circles, 3 to 5 members) beside a one-to-one program.
+CIRCLES_PROGRAMS = ROOT / "tests" / "fixtures" / "circles.yaml"
+
+
+@pytest.fixture(scope="session")
+def circle_programs() -> Programs:
+    """A circles program and a one-to-one one (tests/fixtures/circles.yaml)."""
+    return load_programs(CIRCLES_PROGRAMS)
+
+
 # -- databases ------------------------------------------------------------------------------
 
 

@@ -226,6 +226,27 @@ class Matching(_Strict):
     lapses_before_pause: Annotated[int, Field(ge=0, le=10)] = 2
 
 
+class CircleSize(_Strict):
+    """How many members a circle has, its facilitator not counted (``min`` <= ``max``)."""
+
+    min: Annotated[int, Field(ge=2, le=50)] = 3
+    max: Annotated[int, Field(ge=2, le=50)] = 6
+
+
+class Circles(_Strict):
+    """How a ``type: circles`` program forms its circles.
+
+    Mentors facilitate (``facilitators: mentor``), each up to ``capacity`` circles at once
+    unless their intake's capacity answer says otherwise; ``solve_seconds`` bounds the
+    optimiser's search (it reports how close to the best possible it got).
+    """
+
+    size: CircleSize = Field(default_factory=CircleSize)
+    facilitators: Literal["mentor"] = "mentor"
+    capacity: Annotated[int, Field(ge=0, le=20)] = 1
+    solve_seconds: Annotated[float, Field(gt=0, le=600)] = 20.0
+
+
 def _scale(qid: str, prompt: str, help: str | None = None) -> Question:
     return Question(id=qid, prompt=prompt, type=QuestionType.SCALE, min=1, max=5, help=help)
 
@@ -346,6 +367,8 @@ class ProgramType(StrEnum):
     REVERSE = "reverse"
     #: People of a similar level, each enrolled as ``peer``, paired with each other.
     PEER = "peer"
+    #: A facilitator (role ``mentor``) and a small group of members (role ``mentee``).
+    CIRCLES = "circles"
 
 
 #: The roles of each program type, in the order ``join`` offers them.
@@ -353,6 +376,7 @@ ROLES_OF_TYPE: dict[ProgramType, tuple[Role, ...]] = {
     ProgramType.ONE_TO_ONE: (Role.MENTEE, Role.MENTOR),
     ProgramType.REVERSE: (Role.MENTEE, Role.MENTOR),
     ProgramType.PEER: (Role.PEER,),
+    ProgramType.CIRCLES: (Role.MENTEE, Role.MENTOR),
 }
 
 
@@ -458,6 +482,8 @@ class Program(_Strict):
     intake: Intake
     cadence: Cadence = Field(default_factory=Cadence)
     matching: Matching = Field(default_factory=Matching)
+    #: How circles are formed; set for (and only for) a ``type: circles`` program.
+    circles: Circles | None = None
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     default_timezone: str = "UTC"

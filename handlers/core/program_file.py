@@ -26,6 +26,7 @@ from handlers.core.program import (
     SLUG,
     Cadence,
     Choice,
+    Circles,
     Cohort,
     Competency,
     Eligibility,
@@ -86,6 +87,8 @@ class ProgramSpec(_Strict):
     intake: Intake | None = None
     cadence: Cadence | None = None
     matching: Matching | None = None
+    #: How circles are formed (``type: circles`` only; defaults when not given).
+    circles: Circles | None = None
     feedback: FeedbackSettings | None = None
 
     _leads_are_emails = field_validator("leads")(_emails)
@@ -193,6 +196,7 @@ def resolve(file: ProgramFile) -> Programs:
                 intake=spec.intake or file.intake or Intake(),
                 cadence=spec.cadence or file.cadence,
                 matching=spec.matching or file.matching,
+                circles=(spec.circles or Circles()) if spec.type is ProgramType.CIRCLES else None,
                 feedback=spec.feedback or file.feedback,
                 privacy=file.privacy,
                 default_timezone=file.timezone[1],
@@ -270,6 +274,33 @@ def check_file(file: ProgramFile) -> list[Problem]:
 
 
 _Report = Callable[[Location, str], None]
+
+
+def _check_circles(spec: ProgramSpec, loc: Location, problem: _Report) -> None:
+    """A ``circles:`` section: only in a circles program, sizes in order, room to facilitate."""
+    circles = spec.circles
+    assert circles is not None
+    if spec.type is not ProgramType.CIRCLES:
+        problem(
+            loc,
+            f"circles: is for a type: circles program, and this one is {spec.type}: "
+            "remove circles:, or make the program type: circles",
+        )
+        return
+    size = circles.size
+    if size.min > size.max:
+        problem(
+            (*loc, "size", "min"),
+            f"min ({size.min}) is more than max ({size.max}): no circle could be formed; "
+            "make min at most max",
+        )
+    if circles.capacity < 1:
+        problem(
+            (*loc, "capacity"),
+            "a facilitator with a capacity of 0 could take no circle: give 1 or more",
+        )
+
+
 _Resolved = list[tuple[Question, tuple[Choice, ...]]]
 
 
@@ -303,6 +334,8 @@ def _check_spec(
         _check_cadence(spec.cadence, (*loc, "cadence"), problem)
     if spec.matching is not None:
         _check_matching(spec.matching, (*loc, "matching"), problem)
+    if spec.circles is not None:
+        _check_circles(spec, (*loc, "circles"), problem)
 
     intake = spec.intake or file.intake
     written = (*loc, "intake") if spec.intake is not None else ("intake",)

@@ -93,7 +93,7 @@ def test_two_programs_with_one_id_are_refused_where_the_second_is() -> None:
 def test_a_program_type_that_does_not_exist_is_refused() -> None:
     text = _replace(SEVERAL, "type: reverse", "type: upside_down")
     [line] = [line for line in problems(text) if "programs[1].type" in line]
-    assert "'one_to_one', 'reverse' or 'peer'" in line
+    assert "'one_to_one', 'reverse', 'peer' or 'circles'" in line
 
 
 def test_a_peer_program_with_a_mentor_intake_is_refused() -> None:
@@ -170,3 +170,51 @@ def test_yaml_yes_in_an_attribute_rule_means_the_imported_text_yes() -> None:
     )
     rules = parse_programs(text).first.eligibility.mentee
     assert rules is not None and rules.attributes == {"hipo": ["yes"], "band": ["3"]}
+
+
+CIRCLES = (ROOT / "tests" / "fixtures" / "circles.yaml").read_text()
+
+
+def test_a_circles_program_forms_circles_of_mentors_and_mentees() -> None:
+    programs = parse_programs(CIRCLES, source="circles.yaml")
+    circles = programs.of("leader-circles")
+    assert circles.type is ProgramType.CIRCLES
+    assert circles.roles == [Role.MENTEE, Role.MENTOR]
+    assert circles.circles is not None
+    assert (circles.circles.size.min, circles.circles.size.max) == (3, 5)
+    assert circles.circles.capacity == 1
+    assert programs.of("leadership-2027").circles is None
+
+
+def test_a_circles_program_without_a_circles_section_takes_the_default_sizes() -> None:
+    text = _replace(CIRCLES, "      size: {min: 3, max: 5}\n", "")
+    circles = parse_programs(text, source="circles.yaml").of("leader-circles").circles
+    assert circles is not None and (circles.size.min, circles.size.max) == (3, 6)
+
+
+def test_a_circle_size_with_min_above_max_is_refused_where_it_is() -> None:
+    text = _replace(CIRCLES, "size: {min: 3, max: 5}", "size: {min: 6, max: 4}")
+    assert any(
+        "programs[0].circles.size.min: min (6) is more than max (4)" in line
+        for line in problems(text)
+    )
+
+
+def test_a_facilitator_with_no_capacity_is_refused() -> None:
+    text = _replace(CIRCLES, "      capacity: 1\n", "      capacity: 0\n")
+    assert any(
+        "programs[0].circles.capacity: a facilitator with a capacity of 0" in line
+        for line in problems(text)
+    )
+
+
+def test_circles_in_a_peer_program_are_refused() -> None:
+    text = _replace(
+        SEVERAL,
+        "    matching:\n      max_level_gap: 1\n",
+        "    matching:\n      max_level_gap: 1\n    circles:\n      size: {min: 3, max: 5}\n",
+    )
+    assert any(
+        "programs[2].circles: circles: is for a type: circles program, and this one is peer" in line
+        for line in problems(text)
+    )
