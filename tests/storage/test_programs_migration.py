@@ -98,14 +98,15 @@ async def _tables(database: Database) -> dict[str, list[dict[str, Any]]]:
 
 
 def _without_added(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """The tables as 0013 has them: no invitations, no program on due items and feedback."""
+    """The tables as 0013 has them: no invitations, no program on due items and feedback
+    (nor the tables of later migrations)."""
     return {
         name: sorted(
             ({k: v for k, v in row.items() if ADDED.get(name) != k} for row in found),
             key=lambda row: repr(sorted(row.items())),
         )
         for name, found in tables.items()
-        if name != "invitation"
+        if name != "invitation" and not name.startswith("circle")
     }
 
 
@@ -136,7 +137,7 @@ async def test_due_items_and_feedback_take_their_pairings_program_and_nothing_is
     assert all("program" not in row for row in between["due_item"] + between["feedback"])
     assert between == _without_added(before)
 
-    await migrate(world.database, "upgrade", script.revision)
+    await migrate(world.database, "upgrade", "head")
     after = await _tables(world.database)
     assert after == before
     program_of = {p["id"]: p["program"] for p in after["pairing"]}
