@@ -1,0 +1,139 @@
+"""A circle's people, what the bot says to all of them at once, and the circle's start.
+
+Everything said to a circle is queued once per person with one ``group_key``
+(``circle:ID:WHAT``): where the platform has group conversations (Slack) the circle reads it
+together, elsewhere (Teams, the shell) each person reads their own copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.core.messages import Reply
+from handlers.core.outbox import enqueue
+from handlers.core.program import Program
+from storage import (
+    Circle,
+    CircleDueKind,
+    CircleMember,
+    CircleMemberStatus,
+    CircleRole,
+    CircleStatus,
+    DueStatus,
+)
+from storage.queries import insert_for
+from storage.tables import CIRCLE_DUE, CIRCLE_MEMBER
+
+
+async def circle_people(
+    session: AsyncSession,
+    circle_id: int,
+    *,
+    statuses: Sequence[CircleMemberStatus] = (CircleMemberStatus.ACCEPTED,),
+) -> list[CircleMember]:
+    """The circle's people in these statuses (accepted: those in it), facilitator first."""
+    conn = await session.connection()
+    found = await conn.execute(
+        sa.select(CIRCLE_MEMBER)
+        .where(
+            CIRCLE_MEMBER.c.circle_id == circle_id,
+            CIRCLE_MEMBER.c.status.in_([s.value for s in statuses]),
+        )
+        .order_by(CIRCLE_MEMBER.c.role != CircleRole.FACILITATOR.value, CIRCLE_MEMBER.c.id)
+    )
+    return [CircleMember.model_validate(dict(row._mapping)) for row in found]
+
+
+async def tell_circle(
+    session: AsyncSession,
+    *,
+    program: Program,
+    circle: Circle,
+    replies: list[Reply],
+    what: str,
+    now: datetime,
+    people: Sequence[CircleMember] | None = None,
+) -> int:
+    """Queue the same replies for everyone in the circle (or ``people``), as one message.
+
+    ``what`` names the message within the circle (``kickoff``, ``session:2027-01-12``): the
+    same ``what`` is queued once. Each copy waits for its reader's working hours.
+
+    Returns:
+        How many copies were queued now.
+    """
+    assert circle.id is not None
+    if people is None:
+        people = await circle_people(session, circle.id)
+    group_key = f"circle:{circle.id}:{what}"
+    queued = 0
+    for person in people:
+        queued += await enqueue(
+            session,
+            person_id=person.person_id,
+            replies=replies,
+            dedupe_key=f"{group_key}:{person.person_id}",
+            now=now,
+            group_key=group_key,
+            program=program,
+        )
+    return queued
+
+
+async def start_circle(
+    session: AsyncSession, *, program: Program, circle: Circle, now: datetime
+) -> None:
+    """Make a proposed circle active: its cycle starts now, and its first session and its
+    end review fall due (processed by the circles' due pass).
+
+    The caller has checked that the facilitator and enough members accepted; the kickoff
+    message is the caller's to send (with :func:`tell_circle`).
+    """
+    assert circle.id is not None
+    circle.status = CircleStatus.ACTIVE.value
+    circle.activated_at = now
+    circle.cycle_started_at = now
+    session.add(circle)
+    await schedule_circle(session, program=program, circle=circle, start=now, now=now)
+
+
+async def schedule_circle(
+    session: AsyncSession, *, program: Program, circle: Circle, start: datetime, now: datetime
+) -> None:
+    """Put a cycle's due work in the calendar from ``start``: each session every
+    ``checkin_every_days`` until the cycle's end, and the end review on its last day."""
+    assert circle.id is not None
+    cadence = program.cadence
+    end = start + timedelta(days=cadence.cycle_days)
+    every = cadence.checkin_every_days
+    moments = [
+        (CircleDueKind.SESSION, start + timedelta(days=days))
+        for days in range(every, cadence.cycle_days, every)
+    ]
+    moments.append((CircleDueKind.END_REVIEW, end))
+    conn = await session.connection()
+    rows = [
+        {
+            "circle_id": circle.id,
+            "program": circle.program,
+            "kind": kind.value,
+            "due_at": due_at,
+            "status": DueStatus.PENDING.value,
+            "created_at": now,
+        }
+        for kind, due_at in moments
+    ]
+    await conn.execute(
+        insert_for(conn)(CIRCLE_DUE)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["circle_id", "kind", "due_at"])
+    )
+
+
+def is_member(member: CircleMember) -> bool:
+    """True for a member (not the facilitator)."""
+    return member.role == CircleRole.MEMBER.value
