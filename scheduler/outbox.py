@@ -144,7 +144,11 @@ class OutboxWorker:
                 if delivery.waiting:
                     await delivery.progress()  # every sender busy: claim once one is free
                     continue
-                claimed = await self.claim(self.clock.now(), busy=delivery.busy_people())
+                claimed = await self.claim(
+                    self.clock.now(),
+                    busy=delivery.busy_people(),
+                    busy_groups=delivery.busy_groups(),
+                )
                 if claimed:
                     delivery.start(claimed)
                 elif delivery.tasks:
@@ -157,7 +161,9 @@ class OutboxWorker:
             raise delivery.error
         return report
 
-    async def claim(self, now: datetime, *, busy: Sequence[int] = ()) -> list[Outbox]:
+    async def claim(
+        self, now: datetime, *, busy: Sequence[int] = (), busy_groups: Sequence[str] = ()
+    ) -> list[Outbox]:
         """Atomically take due messages (and ones whose lease ran out).
 
         Args:
@@ -165,7 +171,16 @@ class OutboxWorker:
             busy: People this worker is sending to right now; their messages wait, so one
                 person's messages go out in order and one person's backlog never holds up
                 everyone else's.
+            busy_groups: Groups this worker is sending right now: their other rows are the
+                group run's to claim (as one message), not a new run's.
         """
+        conditions: list[sa.ColumnElement[bool]] = []
+        if busy:
+            conditions.append(OUTBOX.c.person_id.not_in(list(busy)))
+        if busy_groups:
+            conditions.append(
+                sa.or_(OUTBOX.c.group_key.is_(None), OUTBOX.c.group_key.not_in(list(busy_groups)))
+            )
         async with self.database.session() as session:
             rows = await claims.claim(
                 await session.connection(),
@@ -174,7 +189,7 @@ class OutboxWorker:
                 until=claims.lease_until(now, self.lease),
                 returning=tuple(OUTBOX.c),
                 batch=self.batch,
-                where=OUTBOX.c.person_id.not_in(list(busy)) if busy else None,
+                where=sa.and_(*conditions) if conditions else None,
             )
         return sorted((_outbox(row) for row in rows), key=lambda o: (o.next_attempt_at, o.id))
 
@@ -512,20 +527,28 @@ class _Pass:
         self.waiting = 0
         self.error: Exception | None = None
         self._people: dict[int, int] = {}
+        self._groups: dict[str, int] = {}
         self._changed = asyncio.Event()
 
     def busy_people(self) -> list[int]:
         """People with a run under way, whose other messages wait for it."""
         return list(self._people)
 
+    def busy_groups(self) -> list[str]:
+        """Groups with a run under way, whose other rows that run claims itself."""
+        return list(self._groups)
+
     def start(self, claimed: list[Outbox]) -> None:
         """Start a run for each set of rows that may go at the same time as the others."""
         for run in _runs(claimed):
             people = {i.person_id for i in run}
+            groups = {i.group_key for i in run if i.group_key is not None}
             for person_id in people:
                 self._people[person_id] = self._people.get(person_id, 0) + 1
+            for key in groups:
+                self._groups[key] = self._groups.get(key, 0) + 1
             self.waiting += 1
-            task = asyncio.create_task(self._run(run, people))
+            task = asyncio.create_task(self._run(run, people, groups))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
@@ -539,7 +562,7 @@ class _Pass:
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
-    async def _run(self, run: list[Outbox], people: set[int]) -> None:
+    async def _run(self, run: list[Outbox], people: set[int], groups: set[str]) -> None:
         try:
             async with self.slots:
                 self.waiting -= 1
@@ -553,6 +576,10 @@ class _Pass:
                 self._people[person_id] -= 1
                 if not self._people[person_id]:
                     del self._people[person_id]
+            for key in groups:
+                self._groups[key] -= 1
+                if not self._groups[key]:
+                    del self._groups[key]
             self._changed.set()
 
 

@@ -1,4 +1,11 @@
-"""Running the real ``mentorbot`` command line in a subprocess."""
+"""Running the real ``mentorbot`` command line: in this process (fast), or as a process.
+
+A Python process costs about a second to start and import mentorbot, so behaviour tests run
+the command line in this process (:func:`mentorbot`, or the :class:`Cli` fixtures), with
+its own environment, working directory and standard streams, exactly as ``python -m bot``
+would see them. A few tests of the entry point itself (exit codes, a piped shell, logs,
+signals) pass ``real=True`` and run a true subprocess.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import io
 import os
 import subprocess
 import sys
+import threading
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -28,10 +37,13 @@ def mentorbot(
     stdin: str = "",
     cwd: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    real: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot ARGS`` and capture its output."""
+    """Run ``mentorbot ARGS`` and capture its output (``real``: as ``python -m bot``)."""
     env = clean_env(database_url=database_url, config=config)
     env.update(extra_env or {})
+    if not real:
+        return _in_process(list(args), env=env, stdin=stdin, cwd=cwd or ROOT)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -41,6 +53,55 @@ def mentorbot(
         cwd=cwd or ROOT,
         timeout=120,
         check=False,
+    )
+
+
+def _in_process(
+    args: list[str], *, env: dict[str, str], stdin: str, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """``main(args)`` as a process would run it: this environment, folder and streams only.
+
+    The command runs its own event loop (``asyncio.run``), so from inside a running loop (an
+    async test) it runs on a thread of its own while the test waits, as it would wait for a
+    subprocess.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    result: list[int] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                result.append(main(args))
+        except SystemExit as exit:  # argparse: --help, usage errors
+            code = exit.code
+            result.append(code if isinstance(code, int) else 0 if code is None else 1)
+        except BaseException as exc:  # a bug: the test sees the traceback, not a code
+            failed.append(exc)
+
+    saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.stdin = io.StringIO(stdin)
+    try:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            run()
+        else:
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join()
+    finally:
+        sys.stdin = saved_stdin
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    if failed:
+        raise failed[0]
+    return subprocess.CompletedProcess(
+        ["mentorbot", *args], result[0] if result else 1, out.getvalue(), err.getvalue()
     )
 
 

@@ -1,4 +1,6 @@
-"""The real command line, run as a subprocess."""
+"""The real command line. Most tests run it in this process (tests/bot/cli_helpers.py); the
+entry point itself (``python -m bot``: exit codes, a shell fed through a pipe) runs as a true
+subprocess (``real=True``)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from tests.helpers import MENTEE_ANSWERS, MENTEE_STORED
 
 
 def test_check_config_accepts_the_shipped_program() -> None:
-    result = mentorbot("check-config", str(ROOT / "app.yaml"))
+    result = mentorbot("check-config", str(ROOT / "app.yaml"), real=True)
     assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
 
 
@@ -96,7 +98,7 @@ def test_every_command_has_help(bare_cli: Cli) -> None:
 
 
 def test_an_unknown_command_is_a_usage_error() -> None:
-    result = mentorbot("frobnicate")
+    result = mentorbot("frobnicate", real=True)
     assert result.returncode == 2
     assert "invalid choice: 'frobnicate'" in result.stderr
 
@@ -139,6 +141,7 @@ def test_whole_intake_piped_into_the_shell_then_exported(database_url: str) -> N
         "Nia.Achebe@Example.com",
         database_url=database_url,
         stdin="\n".join(lines) + "\n",
+        real=True,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout

@@ -211,6 +211,42 @@ async def test_a_group_split_by_the_batch_limit_still_goes_as_one_message(group:
     assert [(i.status, i.attempts) for i in items] == [("sent", 1), ("sent", 1)]
 
 
+class ClaimsWhileTheGroupStarts(OutboxWorker):
+    """A worker whose pass claims again before a group run has claimed its siblings: the
+    order a busy machine can give the two (the pass's loop runs on while the run waits for
+    the database)."""
+
+    claims: int = 0
+    second_claim: asyncio.Event | None = None
+
+    async def claim(self, *args: object, **kwargs: object) -> list[Outbox]:
+        self.claims += 1
+        found = await super().claim(*args, **kwargs)  # type: ignore[arg-type]
+        if self.claims == 2 and self.second_claim is not None:
+            self.second_claim.set()
+        return found
+
+    async def _claim_siblings(self, *args: object, **kwargs: object) -> tuple[list[Outbox], bool]:
+        assert self.second_claim is not None
+        await self.second_claim.wait()
+        return await super()._claim_siblings(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_pass_that_claims_again_mid_group_leaves_the_group_to_its_run(
+    group: Group,
+) -> None:
+    ana, ben = await pair(group)
+    await group.queue([ana, ben], "pairing:12:kickoff")
+    worker = ClaimsWhileTheGroupStarts(
+        database=group.database, senders=[group.slack()], clock=group.clock, batch=1
+    )
+    worker.second_claim = asyncio.Event()
+    report = await worker.run_once()
+    assert worker.claims >= 2  # the pass did claim while the group run waited
+    assert report.sent == 2
+    assert group.posts() == [("GU0ANAU0BEN", KICKOFF)]
+
+
 async def test_a_group_row_claimed_by_another_worker_leaves_the_rest_to_go_alone(
     group: Group,
 ) -> None:
