@@ -171,21 +171,21 @@ async def run_due(
     writer, so it runs one loop.
     """
     report = DueReport()
+    # The housekeeping of every program in one transaction: most ticks find nothing to do,
+    # and one transaction is one round of BEGIN and COMMIT instead of one per step.
     async with database.session() as session:
-        every = programs.with_ids(await stored_program_ids(session))
-    for program in every:
-        async with database.session() as session:
+        for program in programs.with_ids(await stored_program_ids(session)):
             report.lapsed += await expire_proposals(session, program, now=now)
-        async with database.session() as session:
             report.reminded += await remind_lapsing(session, program, now=now)
-        async with database.session() as session:
             report.resumed += await resume_due_pauses(session, program, now=now)
-    async with database.session() as session:
         report.notes_expired = await expire_notes(session, programs.first, now=now)
+    # One loop first; the others join only when its batch came back full (more is due than
+    # one batch), so an idle tick makes one claim, not one per loop.
     loops = 1 if database.is_sqlite else max(1, workers)
-    await asyncio.gather(
-        *(_work(database, programs, now, batch, lease, report) for _ in range(loops))
-    )
+    if await _work(database, programs, now, batch, lease, report, once=loops > 1):
+        await asyncio.gather(
+            *(_work(database, programs, now, batch, lease, report) for _ in range(loops))
+        )
     return report
 
 
@@ -203,8 +203,14 @@ async def _work(
     batch: int,
     lease: timedelta,
     report: DueReport,
-) -> None:
-    """Claim and process batches until nothing due is left to claim."""
+    *,
+    once: bool = False,
+) -> bool:
+    """Claim and process batches until nothing due is left to claim.
+
+    With ``once``, one batch only. Returns:
+        True when a batch came back full (more may be due), False when all is done.
+    """
     while True:
         try:
             if database.is_sqlite:
@@ -215,13 +221,15 @@ async def _work(
                     conn = await session.connection()
                     rows = await choose(conn, DUE_ITEMS, now=now, returning=_COLUMNS, batch=batch)
                     if not rows:
-                        return
+                        return False
+                    taken = len(rows)
                     chosen = [Claimed(_due_work(row), None) for row in rows]
                     done = await process_claimed(session, programs, claimed=chosen, now=now)
             else:
                 claimed = await claim_due(database, now, batch=batch, lease=lease)
                 if not claimed:
-                    return
+                    return False
+                taken = len(claimed)
                 async with database.session() as session:
                     done = await process_claimed(session, programs, claimed=claimed, now=now)
         except Exception as exc:
@@ -235,5 +243,9 @@ async def _work(
                 # The rollback undid the claim too: claim the same batch (the order is
                 # fixed) on its own, so it waits for its lease instead of failing again.
                 await claim_due(database, now, batch=batch, lease=lease)
+            if once:
+                return True  # the loops go on past the failed batch
             continue
         report.cycle.add(done)
+        if once:
+            return taken >= batch
