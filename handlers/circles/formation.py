@@ -58,6 +58,7 @@ class CirclePlan:
         facilitators: How many facilitators had room for a circle.
         objective: The circles' total value (each member's value summed, in [0, 1] each).
         bound: The best total value the optimiser could not rule out (>= ``objective``).
+        waiting: The mentees left over, as profiles (the keys of ``left_over``, in order).
     """
 
     program: Program
@@ -69,6 +70,7 @@ class CirclePlan:
     facilitators: int = 0
     objective: float = 0.0
     bound: float = 0.0
+    waiting: tuple[Profile, ...] = ()
 
     @property
     def placed(self) -> int:
@@ -108,6 +110,7 @@ def form_circles(
             left_over={m.person_id: why for m in mentees},
             optimality_gap=0.0,
             too_small=problem,
+            waiting=tuple(mentees),
             **counts,
         )
     table = tables(program, found, now=now)
@@ -119,11 +122,8 @@ def form_circles(
         key=lambda c: (-c.score, c.facilitator.person_id),
     )
     placed = {m.person_id for c in circles for m in c.members}
-    left_over = {
-        m.person_id: words.left_over(i, solution.circles)
-        for i, m in enumerate(mentees)
-        if m.person_id not in placed
-    }
+    left = [(i, m) for i, m in enumerate(mentees) if m.person_id not in placed]
+    left_over = {m.person_id: words.left_over(i, solution.circles) for i, m in left}
     too_small = None
     if not circles:
         too_small = (
@@ -138,6 +138,7 @@ def form_circles(
         too_small=too_small,
         objective=solution.value / SCALE,
         bound=solution.bound / SCALE,
+        waiting=tuple(m for _, m in left),
         **counts,
     )
 

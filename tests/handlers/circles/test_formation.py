@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from handlers.circles.formation import CirclePlan, plan_circles
 from handlers.core.program import Programs
+from handlers.matching.review import plan_round
 from storage import Circle, CircleMember, Database, Person
 from tests.helpers import enroll_as, make_person
 
@@ -240,3 +241,15 @@ async def test_a_mentee_whose_every_facilitator_is_in_their_chain_hears_why(
     found = await plan(database, circle_programs)
     assert report.id is not None
     assert found.left_over == {report.id: "every facilitator with room is in your management chain"}
+
+
+async def test_the_pairs_round_never_pairs_a_circles_program(
+    database: Database, circle_programs: Programs
+) -> None:
+    for k in range(3):
+        await member(database, f"m{k}@x.com")
+    await facilitator(database, "fa@x.com")
+    async with database.session() as session:
+        pairs = await plan_round(session, circle_programs.of(PROGRAM), now=NOW)
+    assert pairs.proposals == []
+    assert pairs.problem is not None and "forms circles, not pairs" in pairs.problem
