@@ -24,7 +24,7 @@ from storage import OPEN_CIRCLE, CircleMemberStatus, CircleRole, Role
 from storage.tables import CIRCLE, CIRCLE_MEMBER
 
 #: How a member's value in a circle is made up: their fit with the facilitator (the pairs'
-#: score), what they share with the other members, and the hours everyone shares.
+#: score), how many of their wants another member shares, and the hours everyone shares.
 FIT_WEIGHT = 0.6
 SHARE_WEIGHT = 0.25
 HOURS_WEIGHT = 0.15
@@ -113,13 +113,11 @@ class Tables:
     Attributes:
         problem: The integer tables.
         scores: The pairs' scores of every member with every facilitator.
-        overlap: ``overlap[i, j]``: the share of what ``i`` wants that ``j`` wants too.
         hours: Hours two members share; ``hours_with``: a member and a facilitator.
     """
 
     problem: Problem
     scores: Scores
-    overlap: npt.NDArray[np.float64]
     hours: npt.NDArray[np.float64]
     hours_with: npt.NDArray[np.float64]
 
@@ -141,9 +139,7 @@ def tables(program: Program, found: CirclePool, *, now: datetime) -> Tables:
         for key in person.competencies:
             if key in index:
                 wants[row, index[key]] = 1.0
-    counts = wants.sum(axis=1, keepdims=True)
-    overlap = (wants @ wants.T) / np.maximum(counts, 1.0)
-    np.fill_diagonal(overlap, 0.0)
+    counts = wants.sum(axis=1)
 
     zones = sorted({p.timezone for p in [*mentees, *facilitators]})
     zone_of = {zone: k for k, zone in enumerate(zones)}
@@ -170,7 +166,8 @@ def tables(program: Program, found: CirclePool, *, now: datetime) -> Tables:
     problem = Problem(
         fit=units(scores.total, FIT_WEIGHT),
         allowed=allowed,
-        share=units(overlap, SHARE_WEIGHT),
+        wants=wants > 0,
+        unit=units(np.where(counts > 0, 1.0 / np.maximum(counts, 1.0), 0.0), SHARE_WEIGHT),
         hours=units(np.minimum(1.0, hours / day), HOURS_WEIGHT),
         hours_with=units(np.minimum(1.0, hours_with / day), HOURS_WEIGHT),
         apart=apart,
@@ -178,4 +175,4 @@ def tables(program: Program, found: CirclePool, *, now: datetime) -> Tables:
         size_min=program.circles.size.min,
         size_max=program.circles.size.max,
     )
-    return Tables(problem, scores, overlap, hours, hours_with)
+    return Tables(problem, scores, hours, hours_with)

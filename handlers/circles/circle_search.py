@@ -1,22 +1,25 @@
 """Circles for large pools: a transportation bound, a first assignment, then local search.
 
-A direct CP-SAT model of 2,000 members and 300 facilitators has a pair variable per two
-members per circle: far too many. So the problem is decomposed:
+A direct CP-SAT model of 2,000 members and 300 facilitators needs a variable per member per
+circle and per shared want: far too many to prove anything in a minute. So the problem is
+decomposed:
 
-1. Bound. Each member's value in any circle is at most an optimistic value ``u[i, f]``:
-   their fit with ``f``, plus the mean of their ``min − 1`` best shares with anyone they may
-   sit with (the mean share over ``k − 1 >= min − 1`` others is no more), plus the hours
-   they share with ``f`` capped by their ``(min − 1)``-th best hours with another member
-   (everyone in a circle shares at most that). Sizes relaxed to ``size_max`` places per
-   circle, the best assignment of members to facilitators under ``u`` is a transportation
-   problem, solved exactly as a minimum-cost flow: its value bounds every solution, so the
-   gap reported against it is a true gap.
-2. First circles: the flow's assignment itself (members go to the facilitators they fit),
-   split into each facilitator's circles, rules repaired (anyone in a chain conflict or in
-   a circle too small goes back to the pool), then the pool inserted where it adds most.
-3. Local search: moves of a member to another circle with room and swaps of two members,
-   evaluated exactly (:func:`circle_value`), accepted when they add value without placing
-   fewer members, until no move helps or time is up.
+1. Bound. No circle gives member ``i`` more with facilitator ``f`` than ``u[i, f]``: their
+   fit with ``f``, plus a share for each of their wants that anyone they may sit with wants
+   too, plus the hours they share with ``f`` capped by their ``(min − 1)``-th best hours
+   with another member (everyone in a circle shares at most that). With sizes relaxed to
+   ``size_max`` places per circle, the best assignment of members to facilitators under
+   ``u`` is a transportation problem, solved exactly as a minimum-cost flow. Its value is an
+   upper bound on the value of every set of circles, so the gap reported is a true gap.
+2. First circles: the flow's own assignment (members go to facilitators they fit, in
+   their working hours), split into each facilitator's circles, rules repaired (anyone in
+   a chain conflict, or in a circle too small to fill, goes back to the pool), then
+   everyone still waiting inserted where they add most.
+3. Local search (:class:`_Search`): each member in turn moves to the circle with room
+   where they add most, or swaps with a member of one of the circles they would add most
+   to, when that adds value without placing fewer. What a member would add to every circle
+   is computed at once from per-circle arrays (wants counted, hours shared); swaps are
+   checked exactly with :func:`circle_value`. Passes repeat until none helps or time is up.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 import numpy as np
 from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
 
-from handlers.circles.circle_solver import Ints, Problem, Solution, circle_value
+from handlers.circles.circle_solver import Ints, Problem, Solution, circle_value, common_hours
 
 
 def optimistic(problem: Problem) -> Ints:
@@ -34,14 +37,13 @@ def optimistic(problem: Problem) -> Ints:
     n = problem.members
     others = max(1, problem.size_min - 1)
     together = ~problem.apart & ~np.eye(n, dtype=bool)
-    share = np.where(together, problem.share, 0)
     hours = np.where(together, problem.hours, 0)
+    # A want can be shared only if someone the member may sit with wants it too.
+    sharable = problem.wants & ((together.astype(np.int64) @ problem.wants) > 0)
+    best_share = problem.unit * sharable.sum(axis=1)
     if n > others:
-        top_share = -np.sort(-share, axis=1)[:, :others]
-        best_share = -(-top_share.sum(axis=1) // others)  # the mean, rounded up
         best_hours = -np.sort(-hours, axis=1)[:, others - 1]
     else:
-        best_share = np.zeros(n, dtype=np.int64)
         best_hours = np.zeros(n, dtype=np.int64)
     capped = np.minimum(problem.hours_with, best_hours[:, None])
     return np.asarray(problem.fit + best_share[:, None] + capped, dtype=np.int64)
@@ -98,7 +100,8 @@ class _State:
 
     def set(self, c: int, members: list[int], value: int) -> None:
         for i in self.members[c]:
-            self.where[i] = -1
+            if self.where[i] == c:  # not already moved to another circle
+                self.where[i] = -1
         self.members[c] = members
         self.values[c] = value
         for i in members:
@@ -212,43 +215,113 @@ def _new_circles(state: _State, lo: int, hi: int) -> None:
 
 
 def _improve(state: _State, lo: int, hi: int, *, rng: np.random.Generator, deadline: float) -> None:
-    """Moves and swaps that add value, until none does or time is up."""
-    problem = state.problem
+    """Moves and swaps that add value without placing fewer, until none does or time is up."""
+    search = _Search(state, hi)
     improved = True
     while improved and time.monotonic() < deadline:
         improved = False
-        order = rng.permutation(problem.members)
-        for i in (int(v) for v in order):
+        for i in (int(v) for v in rng.permutation(state.problem.members)):
             if time.monotonic() >= deadline:
                 return
-            a = int(state.where[i])
-            if a < 0:
-                continue
+            if search.better_place(i, lo, hi):
+                improved = True
+
+
+class _Search:
+    """Every circle's wants, hours and members as arrays, so that what a member would add
+    to each circle is computed for all circles at once."""
+
+    def __init__(self, state: _State, hi: int) -> None:
+        self.state = state
+        problem = state.problem
+        circles = len(state.members)
+        self.facilitator = np.array(state.facilitator, dtype=np.intp)
+        self.counts = np.zeros((circles, problem.wants.shape[1]), dtype=np.int64)
+        self.units = np.zeros_like(self.counts)
+        self.least = np.zeros(circles, dtype=np.int64)
+        self.padded = np.zeros((circles, hi), dtype=np.intp)
+        self.filled = np.zeros((circles, hi), dtype=bool)
+        self.size = np.zeros(circles, dtype=np.int64)
+        for c in range(circles):
+            self.refresh(c)
+
+    def refresh(self, c: int) -> None:
+        problem, members = self.state.problem, self.state.members[c]
+        rows = np.asarray(members, dtype=np.intp)
+        wants = problem.wants[rows]
+        self.counts[c] = wants.sum(axis=0)
+        self.units[c] = (wants * problem.unit[rows, None]).sum(axis=0)
+        self.least[c] = common_hours(problem, self.state.facilitator[c], members)
+        self.size[c] = len(members)
+        self.padded[c] = 0
+        self.padded[c, : len(members)] = rows
+        self.filled[c] = False
+        self.filled[c, : len(members)] = True
+
+    def gains(self, i: int) -> Ints:
+        """What member ``i`` would add to each circle (any size), or -1 where it may not."""
+        problem = self.state.problem
+        wants = problem.wants[i]
+        mine = problem.unit[i] * ((self.counts > 0) & wants).sum(axis=1)
+        theirs = np.where((self.counts == 1) & wants, self.units, 0).sum(axis=1)
+        hours = np.where(self.filled, problem.hours[i][self.padded], np.iinfo(np.int64).max)
+        with_facilitator = problem.hours_with[i, self.facilitator]
+        least = np.minimum(np.minimum(self.least, with_facilitator), hours.min(axis=1))
+        change = (self.size + 1) * least - self.size * self.least
+        gain = problem.fit[i, self.facilitator] + mine + theirs + change
+        blocked = (problem.apart[i][self.padded] & self.filled).any(axis=1)
+        blocked |= ~problem.allowed[i, self.facilitator] | (self.size == 0)
+        return np.where(blocked, -1, gain).astype(np.int64)
+
+    def put(self, c: int, members: list[int], value: int) -> None:
+        self.state.set(c, members, value)
+        self.refresh(c)
+
+    def better_place(self, i: int, lo: int, hi: int, *, candidates: int = 4) -> bool:
+        """Move or swap member ``i`` where the circles gain most; True if it did."""
+        state, problem = self.state, self.state.problem
+        a = int(state.where[i])
+        gains = self.gains(i)
+        if a >= 0:
+            gains[a] = -1
             without = [j for j in state.members[a] if j != i]
-            lost = state.values[a] - (state.value_with(a, without) if len(without) >= lo else 0)
-            for b, members in enumerate(state.members):
-                if b == a or not members or not problem.allowed[i, state.facilitator[b]]:
+            kept = state.value_with(a, without)
+            loss = state.values[a] - kept
+        else:
+            without, kept, loss = [], 0, 0
+        room = (self.size < hi) & (gains >= 0)
+        if (a < 0 or len(without) >= lo) and room.any():
+            b = int(np.argmax(np.where(room, gains, -1)))
+            if a < 0 or gains[b] > loss:
+                if a >= 0:
+                    self.put(a, without, kept)
+                joined = [*state.members[b], i]
+                self.put(b, joined, state.value_with(b, joined))
+                return True
+        order = np.argsort(-gains, kind="stable")[:candidates]
+        best, chosen = 0, None
+        for b in (int(v) for v in order if gains[v] >= 0):
+            for j in state.members[b]:
+                there = [k for k in state.members[b] if k != j]
+                if problem.apart[i, there].any():
                     continue
-                if len(members) < hi and len(without) >= lo and state.fits(i, b, members):
-                    joined = [*members, i]
-                    value = state.value_with(b, joined)
-                    if value - state.values[b] > lost:
-                        state.set(a, without, state.value_with(a, without))
-                        state.set(b, joined, value)
-                        improved = True
-                        break
-                for j in members:
+                if a >= 0:
                     if not problem.allowed[j, state.facilitator[a]]:
                         continue
-                    there = [k for k in members if k != j]
-                    here = [*without, j]
-                    if problem.apart[i, there].any() or problem.apart[j, without].any():
+                    if problem.apart[j, without].any():
                         continue
-                    new_a, new_b = state.value_with(a, here), state.value_with(b, [*there, i])
-                    if new_a + new_b > state.values[a] + state.values[b]:
-                        state.set(a, here, new_a)
-                        state.set(b, [*there, i], new_b)
-                        improved = True
-                        break
-                if state.where[i] != a:
-                    break
+                    here = [*without, j]
+                    new_a = state.value_with(a, here)
+                    before = state.values[a] + state.values[b]
+                else:
+                    here, new_a, before = [], 0, state.values[b]
+                new_b = state.value_with(b, [*there, i])
+                if new_a + new_b - before > best:
+                    best, chosen = new_a + new_b - before, (b, here, new_a, [*there, i], new_b)
+        if chosen is None:
+            return False
+        b, here, new_a, there, new_b = chosen
+        if a >= 0:
+            self.put(a, here, new_a)
+        self.put(b, there, new_b)
+        return True

@@ -11,14 +11,15 @@ The objective, lexicographic like the pairs' one:
 
 A circle of facilitator ``f`` and members ``S`` (``k = |S|``) is worth
 
-    Σ_{i∈S} fit[i, f]  +  ⌊ Σ_{i≠j∈S} share[i, j] / (k − 1) ⌋  +  k · min hours
+    Σ_{i∈S} fit[i, f]  +  Σ_{i∈S} unit[i] · shared(i)  +  k · min hours
 
-where ``share[i, j]`` is how much of what ``i`` wants ``j`` wants too (so the middle term
-is each member's mean share with the others, summed) and ``min hours`` is the least of the
-pairwise working hours of everyone in it, facilitator included: for working days on one
-line, exactly the hours all of them share. All tables are integers in units of
-1/:data:`SCALE` of a member's full value, so the value is exact and the exhaustive search
-of the tests computes the very same number.
+where ``shared(i)`` counts the competencies ``i`` wants that another member of the circle
+wants too (``unit[i]`` is a share's worth: 1/|what i wants|, so a member whose every want
+is shared gets the full share part), and ``min hours`` is the least of the pairwise working
+hours of everyone in it, facilitator included: for working days on one line, exactly the
+hours all of them share. All tables are integers in units of 1/:data:`SCALE` of a member's
+full value, so the value is exact and the exhaustive search of the tests computes the very
+same number.
 
 Small pools are one CP-SAT model (:func:`_direct`). Large ones are decomposed (see
 handlers.circles.circle_search): a transportation bound and a local search.
@@ -52,7 +53,8 @@ class Problem:
     Attributes:
         fit: Each member's fit with each facilitator, in 1/SCALE units.
         allowed: False where a hard rule keeps a member from a facilitator.
-        share: ``share[i, j]``: what ``i`` shares with ``j`` (ordered; diagonal 0).
+        wants: ``wants[i, t]``: member ``i`` wants to develop competency ``t``.
+        unit: What one shared competency is worth to each member.
         hours: The working hours two members share, in value units (symmetric).
         hours_with: The working hours a member shares with a facilitator, in value units.
         apart: True where two members may not be in one circle (management chain).
@@ -63,7 +65,8 @@ class Problem:
 
     fit: Ints
     allowed: Bools
-    share: Ints
+    wants: Bools
+    unit: Ints
     hours: Ints
     hours_with: Ints
     apart: Bools
@@ -120,10 +123,11 @@ def common_hours(problem: Problem, facilitator: int, members: Sequence[int]) -> 
     return least
 
 
-def share_sum(problem: Problem, members: Sequence[int]) -> int:
-    """Σ share[i, j] over ordered pairs of distinct members."""
-    rows = np.asarray(members, dtype=np.intp)
-    return int(problem.share[np.ix_(rows, rows)].sum()) if len(rows) > 1 else 0
+def shared(problem: Problem, members: Sequence[int]) -> Ints:
+    """For each member, how many of their wants another member of the circle shares."""
+    wants = problem.wants[np.asarray(members, dtype=np.intp)]
+    counts = wants.sum(axis=0)
+    return np.asarray((wants & (counts >= 2)).sum(axis=1), dtype=np.int64)
 
 
 def circle_value(problem: Problem, facilitator: int, members: Sequence[int]) -> int:
@@ -134,7 +138,7 @@ def circle_value(problem: Problem, facilitator: int, members: Sequence[int]) -> 
     rows = np.asarray(members, dtype=np.intp)
     value = int(problem.fit[rows, facilitator].sum())
     if k > 1:
-        value += share_sum(problem, members) // (k - 1)
+        value += int((problem.unit[rows] * shared(problem, members)).sum())
     return value + k * common_hours(problem, facilitator, members)
 
 
@@ -183,7 +187,6 @@ def _direct(problem: Problem, slots: list[int], *, time_limit: float, seed: int)
     n = problem.members
     lo, hi = problem.size_min, problem.size_max
     top_hours = int(max(problem.hours.max(initial=0), problem.hours_with.max(initial=0)))
-    share_cap = int(problem.share.sum())
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     for c, f in enumerate(slots):
@@ -206,7 +209,6 @@ def _direct(problem: Problem, slots: list[int], *, time_limit: float, seed: int)
         model.add(size == 0).only_enforce_if(~used)
         placed += [v for _, v in inside]
         terms += [int(problem.fit[i, f]) * v for i, v in inside]
-        pair_sum = []
         hours = model.new_int_var(0, top_hours, f"h{c}")
         for i, v in inside:
             model.add(hours <= int(problem.hours_with[i, f])).only_enforce_if(v)
@@ -214,24 +216,16 @@ def _direct(problem: Problem, slots: list[int], *, time_limit: float, seed: int)
             for j, v in inside[a + 1 :]:
                 if problem.apart[i, j]:
                     model.add_bool_or([~u, ~v])
-                    continue
-                if problem.hours[i, j] < top_hours:
+                elif problem.hours[i, j] < top_hours:
                     model.add(hours <= int(problem.hours[i, j])).only_enforce_if([u, v])
-                weight = int(problem.share[i, j] + problem.share[j, i])
-                if weight > 0:
-                    both = model.new_bool_var(f"z{i}_{j}_{c}")
-                    model.add_implication(both, u)
-                    model.add_implication(both, v)
-                    pair_sum.append(weight * both)
-        if pair_sum:
-            total = model.new_int_var(0, share_cap, f"p{c}")
-            model.add(total == sum(pair_sum))
-            divisor = model.new_int_var(1, max(1, hi - 1), f"d{c}")
-            model.add(divisor == size - 1).only_enforce_if(used)
-            model.add(divisor == 1).only_enforce_if(~used)
-            mean = model.new_int_var(0, share_cap, f"q{c}")
-            model.add_division_equality(mean, total, divisor)
-            terms.append(mean)
+        for i, v in inside:
+            for t in np.flatnonzero(problem.wants[i]):
+                others = [w for j, w in inside if j != i and problem.wants[j, t]]
+                if others and problem.unit[i] > 0:
+                    covered = model.new_bool_var(f"s{i}_{t}_{c}")
+                    model.add_implication(covered, v)
+                    model.add_bool_or(others).only_enforce_if(covered)
+                    terms.append(int(problem.unit[i]) * covered)
         together = model.new_int_var(0, hi * top_hours, f"w{c}")
         model.add_multiplication_equality(together, [size, hours])
         terms.append(together)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from handlers.circles.circle_pool import CirclePool, Tables
-from handlers.circles.circle_solver import SCALE, circle_value
+from handlers.circles.circle_solver import SCALE, circle_value, common_hours, shared
 from handlers.core.program import Program
 from handlers.matching.pool import Profile
 from handlers.matching.score import RULES, competency_names, explain
@@ -50,14 +50,10 @@ class Words:
         return least
 
     def member_value(self, i: int, facilitator: int, members: Sequence[int]) -> float:
-        """One member's value in the circle, in [0, 1] (fit, mean share, common hours)."""
+        """One member's value in the circle, in [0, 1] (fit, shared wants, common hours)."""
         problem = self.table.problem
-        others = [j for j in members if j != i]
-        share = sum(int(problem.share[i, j]) for j in others) / max(1, len(others))
-        hours = min(
-            [int(problem.hours_with[k, facilitator]) for k in members]
-            + [int(problem.hours[a, b]) for a in members for b in members if a != b]
-        )
+        share = int(problem.unit[i]) * int(shared(problem, members)[list(members).index(i)])
+        hours = common_hours(problem, facilitator, members)
         return (int(problem.fit[i, facilitator]) + share + hours) / SCALE
 
     def circle(

@@ -1,6 +1,6 @@
 """The circles optimiser against exhaustive search: on small pools it finds the optimum.
 
-Pools are random with a fixed seed: fits, shares and hours drawn at random, some members
+Pools are random with a fixed seed: fits, wants and hours drawn at random, some members
 kept from some facilitators (a pair rule) and some pairs of members kept apart (a chain).
 """
 
@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from handlers.circles.circle_search import decomposed
 from handlers.circles.circle_solver import (
     SCALE,
+    SEED,
     Problem,
     circle_value,
     is_feasible,
@@ -22,8 +24,6 @@ def random_problem(
     rng: np.random.Generator, *, members: int, facilitators: int, size: tuple[int, int]
 ) -> Problem:
     n, m = members, facilitators
-    share = rng.integers(0, SCALE // 4, size=(n, n))
-    np.fill_diagonal(share, 0)
     hours = rng.integers(0, SCALE // 8, size=(n, n))
     hours = np.minimum(hours, hours.T)
     apart = rng.random((n, n)) < 0.1
@@ -32,7 +32,8 @@ def random_problem(
     return Problem(
         fit=rng.integers(0, SCALE // 2, size=(n, m)),
         allowed=rng.random((n, m)) > 0.15,
-        share=share,
+        wants=rng.random((n, 4)) < 0.4,
+        unit=rng.integers(0, SCALE // 8, size=n),
         hours=hours,
         hours_with=rng.integers(0, SCALE // 8, size=(n, m)),
         apart=apart,
@@ -111,3 +112,31 @@ def test_too_few_members_for_a_circle_forms_none() -> None:
     problem = random_problem(rng, members=2, facilitators=2, size=(3, 4))
     found = solve(problem, time_limit=5)
     assert found.circles == () and found.gap == 0.0
+
+
+def test_the_large_pool_search_keeps_the_rules_and_its_bound_holds() -> None:
+    """The decomposition for large pools, on pools small enough to solve exactly: its
+    circles keep every rule, and its bound is never below the true optimum."""
+    rng = np.random.default_rng(11)
+    for _ in range(8):
+        problem = random_problem(rng, members=10, facilitators=3, size=(2, 4))
+        exact = solve(problem, time_limit=20)
+        assert exact.optimal
+        found = decomposed(problem, time_limit=2, seed=SEED)
+        assert is_feasible(problem, found.circles)
+        assert found.value == sum(circle_value(problem, f, m) for f, m in found.circles)
+        assert found.placed <= exact.placed
+        if found.placed == exact.placed:
+            assert found.value <= exact.value
+        assert exact.value <= found.bound
+        assert 0.0 <= found.gap < 1.0
+
+
+def test_a_large_pool_is_decomposed_and_reports_a_true_gap() -> None:
+    rng = np.random.default_rng(5)
+    problem = random_problem(rng, members=120, facilitators=25, size=(3, 5))
+    found = solve(problem, time_limit=3)
+    assert not found.optimal
+    assert is_feasible(problem, found.circles)
+    assert found.bound >= found.value > 0
+    assert found.gap == (found.bound - found.value) / found.bound
