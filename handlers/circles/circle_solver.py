@@ -21,8 +21,10 @@ hours all of them share. All tables are integers in units of 1/:data:`SCALE` of 
 full value, so the value is exact and the exhaustive search of the tests computes the very
 same number.
 
-Small pools are one CP-SAT model (:func:`_direct`). Large ones are decomposed (see
-handlers.circles.circle_search): a transportation bound and a local search.
+Small pools are one CP-SAT model (:func:`_direct`), started from the local search's
+circles: exact when it finishes in time, otherwise the better of the two with the better
+of their bounds. Large ones are decomposed (see handlers.circles.circle_search): a
+transportation bound and a local search.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ SCALE = 10_000
 #: The solver's seed and workers: the same pool gives the same circles.
 SEED = 20
 WORKERS = 2
-#: Pools with at most this many (member, circle) variables are solved as one model.
-DIRECT_LIMIT = 400
+#: Pools with at most this many (member, circle) variables are solved as one model; beyond,
+#: the model takes longer to build and prove than the search takes to come close.
+DIRECT_LIMIT = 2000
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -165,13 +168,17 @@ def solve(problem: Problem, *, time_limit: float, seed: int = SEED) -> Solution:
     slots = _slots(problem)
     if not slots or problem.members < problem.size_min:
         return Solution((), 0, 0, 0, True)
-    variables = sum(int(problem.allowed[:, f].sum()) for f in slots)
-    if variables <= DIRECT_LIMIT:
-        return _direct(problem, slots, time_limit=time_limit, seed=seed)
     from handlers.circles.circle_search import decomposed
 
-    found: Solution = decomposed(problem, time_limit=time_limit, seed=seed)
-    return found
+    variables = sum(int(problem.allowed[:, f].sum()) for f in slots)
+    if variables > DIRECT_LIMIT:
+        found: Solution = decomposed(problem, time_limit=time_limit, seed=seed)
+        return found
+    # The search's circles start the exact model off (a hint, and a fallback with its bound
+    # should the model not finish in time).
+    first = min(1.0, time_limit / 4)
+    start = decomposed(problem, time_limit=first, seed=seed)
+    return _direct(problem, slots, time_limit=time_limit - first, seed=seed, start=start)
 
 
 def _slots(problem: Problem) -> list[int]:
@@ -182,8 +189,10 @@ def _slots(problem: Problem) -> list[int]:
     ]
 
 
-def _direct(problem: Problem, slots: list[int], *, time_limit: float, seed: int) -> Solution:
-    """The whole pool as one CP-SAT model: exact, for small pools."""
+def _direct(
+    problem: Problem, slots: list[int], *, time_limit: float, seed: int, start: Solution
+) -> Solution:
+    """The whole pool as one CP-SAT model: exact, for small pools, hinted with ``start``."""
     n = problem.members
     lo, hi = problem.size_min, problem.size_max
     top_hours = int(max(problem.hours.max(initial=0), problem.hours_with.max(initial=0)))
@@ -233,22 +242,61 @@ def _direct(problem: Problem, slots: list[int], *, time_limit: float, seed: int)
         if slots[c] == slots[c - 1]:
             model.add(sizes[c - 1] >= sizes[c])  # a facilitator's circles are alike
     weight = SCALE * (n + 1) + 1  # one more member placed beats any value
+    _hint(model, x, slots, start)
     model.maximize(weight * cp_model.LinearExpr.sum(placed) + cp_model.LinearExpr.sum(terms))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit)
     solver.parameters.num_workers = WORKERS
     solver.parameters.random_seed = seed
     status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Solution((), 0, 0, 0, status == cp_model.INFEASIBLE)
+    if status == cp_model.OPTIMAL:
+        found = _read(problem, solver, x, slots)
+        return Solution(found.circles, found.placed, found.value, found.value, True)
+    best = start
+    if status == cp_model.FEASIBLE:
+        found = _read(problem, solver, x, slots)
+        if (found.placed, found.value) > (start.placed, start.value):
+            best = found
+    # The model's bound holds for weight * placed + value; with at least best.placed placed
+    # (the optimum places no fewer), it bounds the value as below.
+    bound = start.bound
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        bound = min(bound, int(solver.best_objective_bound) - weight * best.placed)
+    return Solution(best.circles, best.placed, best.value, max(bound, best.value), False)
+
+
+def _hint(
+    model: cp_model.CpModel,
+    x: dict[tuple[int, int], cp_model.IntVar],
+    slots: list[int],
+    start: Solution,
+) -> None:
+    """Hint the model with the circles found by search."""
+    chosen: dict[tuple[int, int], int] = {}
+    free = {f: [c for c, g in enumerate(slots) if g == f] for f in set(slots)}
+    for f, members in start.circles:
+        if free.get(f):
+            c = free[f].pop(0)
+            for i in members:
+                chosen[i, c] = 1
+    for key, variable in x.items():
+        model.add_hint(variable, chosen.get(key, 0))
+
+
+def _read(
+    problem: Problem,
+    solver: cp_model.CpSolver,
+    x: dict[tuple[int, int], cp_model.IntVar],
+    slots: list[int],
+) -> Solution:
     circles = []
     for c, f in enumerate(slots):
-        members = tuple(i for i in range(n) if (i, c) in x and solver.boolean_value(x[i, c]))
+        members = tuple(
+            i for i in range(problem.members) if (i, c) in x and solver.boolean_value(x[i, c])
+        )
         if members:
             circles.append((f, members))
     found = tuple(circles)
     count = sum(len(m) for _, m in found)
     value = sum(circle_value(problem, f, m) for f, m in found)
-    optimal = status == cp_model.OPTIMAL
-    bound = value if optimal else max(value, int(solver.best_objective_bound) - weight * count)
-    return Solution(found, count, value, bound, optimal)
+    return Solution(found, count, value, value, False)
