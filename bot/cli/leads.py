@@ -16,6 +16,7 @@ from handlers import (
     NotASelection,
     Program,
     Programs,
+    ProgramType,
     parse_selection,
 )
 
@@ -166,6 +167,10 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
         now = app.engine.clock.now()
         email = args.as_email.strip().lower() if args.as_email else None
         program = app.led_program(args.program, lead=email, verb="match")
+        if program.type is ProgramType.CIRCLES:
+            from bot.cli.circles import match_circles
+
+            return await match_circles(args, session=session, program=program, now=now)
         if email is not None:
             lead, _ = await find_or_create_person(session, email=email, now=now)
             lead_id, reader_zone = lead.id, lead.timezone or app.programs.default_timezone

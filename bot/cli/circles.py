@@ -1,0 +1,100 @@
+"""``mentorbot match`` for a circles program: the circles a round would form.
+
+A circles program forms circles, never pairs: ``match --program P --dry-run`` lists them
+(``--json``: ``circles``, ``optimality_gap``, ``left_over``), and nothing is saved or sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cli.app import CliError
+from handlers.circles.formation import CirclePlan, plan_circles
+from handlers.core.program import Program
+
+
+def how_close(gap: float) -> str:
+    """The optimality gap as a lead reads it: "the best possible" or "within 2% of it"."""
+    if gap <= 0:
+        return "the best possible"
+    percent = math.ceil(gap * 1000) / 10
+    return f"within {percent:g}% of the best possible"
+
+
+def circles_data(plan: CirclePlan, *, dry_run: bool) -> dict[str, Any]:
+    """A circles plan as the JSON ``match --json`` prints."""
+    emails = {m.person_id: m.email for c in plan.circles for m in c.members}
+    return {
+        "program": plan.program.id,
+        "problem": plan.too_small,
+        "mentees_waiting": plan.mentees,
+        "facilitators_with_room": plan.facilitators,
+        "members_placed": plan.placed,
+        "circles": [
+            {
+                "number": number,
+                "facilitator": circle.facilitator.email,
+                "members": [m.email for m in circle.members],
+                "score": round(circle.score, 4),
+                "reasons": list(circle.reasons),
+                "member_reasons": {
+                    emails[person_id]: list(reasons)
+                    for person_id, reasons in circle.member_reasons.items()
+                },
+            }
+            for number, circle in enumerate(plan.circles, start=1)
+        ],
+        "optimality_gap": round(plan.optimality_gap, 4),
+        "objective": round(plan.objective, 4),
+        "bound": round(plan.bound, 4),
+        "left_over": [],
+        "dry_run": dry_run,
+        "sent": 0,
+    }
+
+
+async def match_circles(
+    args: argparse.Namespace, *, session: AsyncSession, program: Program, now: datetime
+) -> int:
+    """Print the circles a round of this circles program would form."""
+    if not args.dry_run:
+        raise CliError(
+            f"{program.id} forms circles: run match --program {program.id} --dry-run to see "
+            "them; circles are approved in chat (match)"
+        )
+    plan = await plan_circles(session, program=program, now=now)
+    data = circles_data(plan, dry_run=True)
+    waiting = {p.person_id: p for p in plan.waiting}
+    data["left_over"] = [
+        {"mentee": waiting[person_id].email, "why": why}
+        for person_id, why in plan.left_over.items()
+        if person_id in waiting
+    ]
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    if plan.too_small:
+        print(plan.too_small)
+    if plan.circles:
+        print(
+            f"{len(plan.circles)} circle(s) for {plan.mentees} waiting member(s), "
+            f"{how_close(plan.optimality_gap)}:"
+        )
+    for number, circle in enumerate(plan.circles, start=1):
+        names = ", ".join(m.name for m in circle.members)
+        print(f"  {number}. {circle.facilitator.name} with {names} (fit {circle.score:.2f})")
+        for reason in circle.reasons:
+            print(f"       {reason}")
+    if plan.left_over and plan.circles:
+        print(f"{len(plan.left_over)} left waiting:")
+        for person_id, why in plan.left_over.items():
+            who = waiting[person_id].name if person_id in waiting else "a mentee"
+            print(f"  {who}: {why}")
+    print("Dry run: nothing was saved or sent.")
+    return 0

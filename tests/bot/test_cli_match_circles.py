@@ -1,0 +1,93 @@
+"""``mentorbot match --program leader-circles --dry-run [--json]``: the circles a round forms."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from storage import Database
+from tests.bot.cli_helpers import Cli
+from tests.conftest import CIRCLES_PROGRAMS
+from tests.helpers import enroll_as, make_person
+
+AT = "2027-02-10T10:00:00Z"
+
+
+async def _people(database_url: str, *, members: int) -> None:
+    database = Database(database_url)
+    try:
+        for k in range(members):
+            wants = ["coaching", "influence"] if k < 3 else ["vision"]
+            person = await make_person(database, f"m{k}@x.com", name=f"Member {k}")
+            await enroll_as(
+                database,
+                person,
+                "mentee",
+                program="leader-circles",
+                answers={"goals": "Grow", "competencies": wants, "formats": ["Group"]},
+            )
+        for k, strengths in enumerate([["coaching", "influence"], ["vision"]]):
+            person = await make_person(database, f"f{k}@x.com", name=f"Facilitator {k}")
+            await enroll_as(
+                database,
+                person,
+                "mentor",
+                program="leader-circles",
+                capacity=1,
+                answers={"strengths": strengths, "capacity": 1, "bio": "Leads teams."},
+            )
+    finally:
+        await database.dispose()
+
+
+def test_a_circles_round_prints_its_circles_as_json(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=7))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["program"] == "leader-circles"
+    assert report["optimality_gap"] == 0.0
+    assert report["left_over"] == []
+    assert report["members_placed"] == 7 and report["mentees_waiting"] == 7
+    assert report["dry_run"] is True and report["sent"] == 0
+    circles = {c["facilitator"]: c for c in report["circles"]}
+    assert set(circles["f0@x.com"]["members"]) >= {"m0@x.com", "m1@x.com", "m2@x.com"}
+    assert "Facilitator can help with Coaching" in " · ".join(circles["f0@x.com"]["reasons"])
+    for circle in report["circles"]:
+        assert 3 <= len(circle["members"]) <= 5
+        assert 0 < circle["score"] <= 1
+        assert "8 h of working hours in common with everyone" in circle["reasons"]
+        assert set(circle["member_reasons"]) == set(circle["members"])
+    assert "proposals" not in report  # never the pairs' solver
+
+
+def test_the_plain_dry_run_lists_circles_and_who_is_left(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=11))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run")
+    assert code == 0, err
+    assert "2 circle(s) for 11 waiting member(s), the best possible:" in out
+    assert "  1. Facilitator " in out and "  2. Facilitator " in out
+    assert "1 left waiting:" in out
+    assert "full (5 members)" in out
+    assert out.rstrip().endswith("Dry run: nothing was saved or sent.")
+
+
+def test_a_pool_too_small_says_so(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=2))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["circles"] == []
+    assert report["problem"] == "3 members are needed for a circle and only 2 are waiting."
+    assert [w["mentee"] for w in report["left_over"]] == ["m0@x.com", "m1@x.com"]
+
+
+def test_a_circles_round_is_not_sent_from_the_command_line(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=3))
+    code, _, err = cli.at(AT).run("match", "--program", "leader-circles")
+    assert code != 0
+    assert "--dry-run" in err
