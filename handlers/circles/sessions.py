@@ -232,8 +232,6 @@ async def _attendance(
             .where(CIRCLE_MEMBER.c.id.in_(away))
             .values(missed_in_a_row=CIRCLE_MEMBER.c.missed_in_a_row + 1)
         )
-    for member in members:
-        await turn.session.refresh(member)
 
 
 def give_pulse(request_id: int) -> Option:
