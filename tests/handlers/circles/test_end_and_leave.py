@@ -23,7 +23,11 @@ async def test_the_end_review_asks_the_facilitator_and_continue_starts_a_new_cyc
     assert "Continue another cycle" in asked.text and "Close the circle" in asked.text
     await fran.expect(f"circle continue {n}", f"circle {n} starts cycle 2 today")
     circle = await current_circle(world, running)
-    assert (circle.status, circle.cycle, circle.cycle_started_at) == ("active", 2, world.clock.now())
+    assert (circle.status, circle.cycle, circle.cycle_started_at) == (
+        "active",
+        2,
+        world.clock.now(),
+    )
     pending = [d for d in await rows(world.database, CircleDue) if d.status == "pending"]
     assert pending and min(d.due_at for d in pending) > world.clock.now()
     # A second click of the same button changes nothing.

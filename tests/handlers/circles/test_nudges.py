@@ -14,9 +14,7 @@ MISSED = "We've missed you at your circle's last"
 
 
 def in_working_hours(world: World, email: str) -> bool:
-    return all(
-        r.local.weekday() < 5 and 9 <= r.local.hour < 18 for r in world.inbox(email)
-    )
+    return all(r.local.weekday() < 5 and 9 <= r.local.hour < 18 for r in world.inbox(email))
 
 
 async def test_the_facilitator_is_nudged_when_a_session_is_due_and_none_was_logged(
