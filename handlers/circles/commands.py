@@ -140,7 +140,7 @@ class CircleCommands:
 
 def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
     """The commands with ``log``, ``leave`` and ``feedback`` routed to circles when the
-    person's running work is a circle; ``circle`` and ``goals`` added after ``log``."""
+    person's running work is a circle; ``circle`` and ``goals`` added at the end."""
 
     async def only_circles(turn: Turn) -> list[MyCircle]:
         """The person's running circles when they have no active pairing."""
@@ -201,17 +201,17 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
                 mid_flow=command.mid_flow,
             )
         result.append(command)
-        if command.name == "log":
-            result += [
-                Command(
-                    "circle",
-                    "your mentor circle: log, goals, channel, leave",
-                    circles.run,
-                    usage="[log|goals|channel|leave] [CIRCLE]",
-                    mid_flow=_BUTTONS,
-                ),
-                Command("goals", "your circle's shared goals", plan.goals, usage="[add GOAL]"),
-            ]
+    # Last in help (and out of Teams' command list of ten, which pairs fill).
+    result += [
+        Command(
+            "circle",
+            "your mentor circle: log, goals, channel, leave",
+            circles.run,
+            usage="[log|goals|channel|leave] [CIRCLE]",
+            mid_flow=_BUTTONS,
+        ),
+        Command("goals", "your circle's shared goals", plan.goals, usage="[add GOAL]"),
+    ]
     return result
 
 
