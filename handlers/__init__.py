@@ -57,6 +57,7 @@ from handlers.core.outbox import (
 from handlers.core.ports import (
     Clock,
     FixedClock,
+    GroupPlace,
     GroupSender,
     Recipient,
     Sender,
@@ -129,6 +130,7 @@ __all__ = [
     "FixedClock",
     "Form",
     "FormResult",
+    "GroupPlace",
     "GroupSender",
     "Inbound",
     "InvalidAnswer",

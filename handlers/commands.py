@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.circles.commands import CircleCommands, routed
+from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
 from handlers.core.forms import FormFlow
@@ -200,8 +202,12 @@ def build_engine(
     review = MatchReviewFlow()
     plan, reschedule, leave = PlanFlow(), RescheduleFlow(), LeaveFlow()
     log_form, feedback_form = LogForm(summaries=summaries), FeedbackForm()
-    chat_forms: dict[str, FormHandler] = {form.name: form for form in (log_form, feedback_form)}
+    circle_log, circle_pulse = CircleLogForm(), CirclePulseForm()
+    chat_forms: dict[str, FormHandler] = {
+        form.name: form for form in (log_form, feedback_form, circle_log, circle_pulse)
+    }
     form_flow = FormFlow(chat_forms)
+    circles = CircleCommands(CircleForms(circle_log, circle_pulse, form_flow))
     # The intake is asked in chat by its own flow; as a whole form it is Slack's modal.
     forms = {**chat_forms, IntakeForm.name: IntakeForm()}
     flows: dict[str, Flow] = {
@@ -223,30 +229,33 @@ def build_engine(
         )
         return Outcome([Reply("\n".join(lines))], None, changed=False)
 
-    commands = [
-        Command("help", "what I can do", _help, aliases=("?", "commands")),
-        Command(
-            "join",
-            "enroll, or update your answers",
-            intake.start,
-            usage="[PROGRAM] [ROLE]",
-            aliases=("enroll", "enrol", "signup"),
-        ),
-        Command("status", "where you stand in the program", _status),
-        *pairing_commands(summaries=summaries),
-        *review_commands(review),
-        *manual_pairing_commands(),
-        *plan_commands(plan),
-        *consent_commands(summaries=summaries),
-        *session_commands(LogCommand(log_form, form_flow)),
-        *feedback_commands(FeedbackCommand(feedback_form, form_flow)),
-        *cycle_commands(reschedule, leave),
-        *report_commands(),
-        *summary_commands(summaries),
-        *privacy_commands(),
-        *invitation_commands(),
-        Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
-    ]
+    commands = routed(
+        [
+            Command("help", "what I can do", _help, aliases=("?", "commands")),
+            Command(
+                "join",
+                "enroll, or update your answers",
+                intake.start,
+                usage="[PROGRAM] [ROLE]",
+                aliases=("enroll", "enrol", "signup"),
+            ),
+            Command("status", "where you stand in the program", _status),
+            *pairing_commands(summaries=summaries),
+            *review_commands(review),
+            *manual_pairing_commands(),
+            *plan_commands(plan),
+            *consent_commands(summaries=summaries),
+            *session_commands(LogCommand(log_form, form_flow)),
+            *feedback_commands(FeedbackCommand(feedback_form, form_flow)),
+            *cycle_commands(reschedule, leave),
+            *report_commands(),
+            *summary_commands(summaries),
+            *privacy_commands(),
+            *invitation_commands(),
+            Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
+        ],
+        circles,
+    )
     engine = Engine(
         programs=programs,
         database=database,

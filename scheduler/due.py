@@ -3,7 +3,7 @@
 The tick of ``mentorbot serve`` and ``mentorbot run-due`` both call :func:`run_due`. A pass
 lapses unanswered proposals, ends pauses that ran out, then claims due items in batches
 (scheduler.claims, with :data:`DUE_ITEMS`) and hands each batch to
-:func:`handlers.cycle.due_pass.process_due`.
+:func:`handlers.cycle.due_pass.process_due`; last, the circles' items (scheduler.circles).
 
 A claim is a committed ``UPDATE ... SET status='claimed', lease_until=...`` of rows that
 are due (or whose earlier claim's lease ran out). Processing first locks in the items
@@ -42,6 +42,7 @@ from handlers import (
     remind_lapsing,
     resume_due_pauses,
 )
+from scheduler.circles import run_circle_due
 from scheduler.claims import Claimed, Leases, choose, claim, lease_until, lock_in
 from storage import Database, DueStatus
 from storage.tables import DUE, ENROLLMENT
@@ -89,11 +90,19 @@ class DueReport:
     failed_batches: int = 0
     #: Sessions whose notes and summary passed ``privacy.retain_notes_days``.
     notes_expired: int = 0
+    #: Circle items done (scheduler.circles): session nudges, end reviews.
+    circles: int = 0
 
     @property
     def total(self) -> int:
         """How many things the pass changed."""
-        return len(self.lapsed) + len(self.reminded) + len(self.resumed) + self.cycle.processed
+        return (
+            len(self.lapsed)
+            + len(self.reminded)
+            + len(self.resumed)
+            + self.cycle.processed
+            + self.circles
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The counts, for logs and ``--json``."""
@@ -111,6 +120,7 @@ class DueReport:
             "close_proposed": len(self.cycle.close_proposed),
             "failed_batches": self.failed_batches,
             "notes_expired": self.notes_expired,
+            "circles": self.circles,
         }
 
 
@@ -186,6 +196,9 @@ async def run_due(
         await asyncio.gather(
             *(_work(database, programs, now, batch, lease, report) for _ in range(loops))
         )
+    circles, failed = await run_circle_due(database, programs, now=now, lease=lease)
+    report.circles += circles
+    report.failed_batches += failed
     return report
 
 

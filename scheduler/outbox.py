@@ -23,7 +23,9 @@ claim that was lost (its lease ran out and another worker took it) is never sent
 Messages sharing a ``group_key`` (the same replies for several people, such as the
 introduction of a new mentoring pair) go out as one message in a group conversation when
 one worker holds every row of the group and a platform with group conversations reaches
-every member; otherwise each row is delivered on its own, as any other message.
+every member; otherwise each row is delivered on its own, as any other message. A group
+that talks over many messages (a mentor circle, handlers.circles.conversation) has a place:
+the sender is told where the group talked before, and what it learns is kept for the next.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from handlers import (
     group_sender,
     log_failure,
 )
+from handlers.circles.conversation import group_place, remember_place
 from scheduler import claims
 from storage import Database, Outbox, OutboxStatus, Person, PlatformAccount
 from storage.tables import OUTBOX, PLATFORM_ACCOUNT
@@ -225,9 +228,17 @@ class OutboxWorker:
         sender, recipients = target
         replies = delivered(members[0].payload, now)
         platform = sender.platform
+        async with self.database.session() as session:
+            place = await group_place(session, group_key)
+        read = dict(place.remembered) if place is not None else {}
         try:
             async with asyncio.timeout(self.send_timeout):
-                message_id = await sender.deliver_group(recipients=recipients, replies=replies)
+                if place is None:
+                    message_id = await sender.deliver_group(recipients=recipients, replies=replies)
+                else:
+                    message_id = await sender.deliver_group(
+                        recipients=recipients, replies=replies, place=place
+                    )
         except Unreachable as exc:
             log.info("outbox group %s: %s: %s; sending one by one", group_key, platform, exc)
             for item in members:
@@ -252,6 +263,12 @@ class OutboxWorker:
             for item in members:
                 await self._retry(item, f"{platform}: {type(exc).__name__}", None, report, at=at)
             return
+        finally:
+            if place is not None:
+                # Kept whatever the send's outcome: a channel created before a failed post
+                # is the one the retry posts in.
+                async with self.database.session() as session:
+                    await remember_place(session, place, read=read)
         for item in members:
             await self._finish(item, OutboxStatus.SENT, channel=platform, message_id=message_id)
             report.sent += 1

@@ -10,6 +10,7 @@ BOT_SCOPES = [
     "chat:write",  # answers, questions, nudges
     "commands",  # /mentor
     "files:write",  # a report's chart (PNG) or the export (CSV), uploaded to the lead's DM
+    "groups:write",  # a private channel for a mentor circle too big for a group DM
     "im:history",  # read the DM (message.im)
     "im:read",
     "im:write",  # open the DM (conversations.open)

@@ -13,6 +13,7 @@ Retry-After has passed, not only the refused one.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 
@@ -25,7 +26,14 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render_message
-from handlers import Clock, Recipient, Reply, TransientDeliveryError, Unreachable
+from handlers import (
+    Clock,
+    GroupPlace,
+    Recipient,
+    Reply,
+    TransientDeliveryError,
+    Unreachable,
+)
 from scheduler.pacing import Pacing, retry_after
 from storage import Database
 from storage.queries import link_account
@@ -44,11 +52,21 @@ UNREACHABLE_ERRORS = {
 #: conversations.open errors that mean these people cannot share a group DM; each of them
 #: may still be reachable on their own, so the outbox worker falls back to single DMs.
 GROUP_UNREACHABLE_ERRORS = {
-    "missing_scope": "the app may not open group DMs (it needs the mpim:write scope)",
+    "missing_scope": "the app may not open group DMs or private channels (it needs the "
+    "mpim:write and groups:write scopes)",
     "not_enough_users": "a group DM needs at least two people",
     "too_many_users": "too many people for one group DM",
     "invalid_user_combination": "these people cannot share a group DM",
+    "restricted_action": "the workspace does not let the app create private channels",
+    "user_is_restricted": "the app may not create channels in this workspace",
 }
+#: conversations.open takes 1 to 8 users: a group DM has at most 8 people besides the bot.
+GROUP_DM_LIMIT = 8
+#: Where a lasting group's Slack conversation is remembered (``GroupPlace.remembered``):
+#: its channel id, the users in it, and whether it is a private channel the bot created.
+SLACK_CHANNEL = "slack"
+SLACK_MEMBERS = "slack_members"
+SLACK_PRIVATE = "slack_private"
 
 
 class SlackSender:
@@ -120,16 +138,21 @@ class SlackSender:
             raise TransientDeliveryError(f"network: {type(exc).__name__}") from None
 
     async def deliver_group(
-        self, *, recipients: list[Recipient], replies: list[Reply]
+        self, *, recipients: list[Recipient], replies: list[Reply], place: GroupPlace | None = None
     ) -> str | None:
-        """Post the replies once, in a group DM with every recipient (and the bot).
+        """Post the replies once, in a conversation with every recipient (and the bot).
+
+        A one-off group (``place`` None: a new pair's introduction) gets a group DM. A
+        lasting group (a mentor circle) talks where ``place`` remembers: a group DM while it
+        has at most :data:`GROUP_DM_LIMIT` people, otherwise a private channel the bot
+        creates and invites them to; newcomers are invited once, nobody twice.
 
         Every recipient must already be linked to a Slack user (``external_id``); nobody is
         looked up by email here.
 
         Raises:
             Unreachable: someone has no Slack account, or Slack will not open this group
-                DM; each recipient may still be reached on their own.
+                conversation; each recipient may still be reached on their own.
             TransientDeliveryError: Slack or the network failed; try later.
         """
         users: list[str] = []
@@ -140,17 +163,72 @@ class SlackSender:
         try:
             await self.pacing.wait_for_workspace()
             try:
-                opened = await self.client.conversations_open(users=",".join(users))
+                if place is None:
+                    channel = await self._open_group_dm(users)
+                else:
+                    channel = await self._place_channel(place, users)
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or "")
                 if error in GROUP_UNREACHABLE_ERRORS:
                     raise Unreachable(GROUP_UNREACHABLE_ERRORS[error]) from None
                 raise
-            return await self._post(str(opened["channel"]["id"]), replies)
+            return await self._post(channel, replies)
         except SlackApiError as exc:
             raise _classify(exc) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransientDeliveryError(f"network: {type(exc).__name__}") from None
+
+    async def _open_group_dm(self, users: list[str]) -> str:
+        opened = await self.client.conversations_open(users=",".join(users))
+        return str(opened["channel"]["id"])
+
+    async def _place_channel(self, place: GroupPlace, users: list[str]) -> str:
+        """The lasting group's conversation, opened or created the first time.
+
+        What is learned goes into ``place.remembered`` as soon as it is known (a channel
+        created before an invite fails is reused by the retry, not created again).
+        """
+        known = place.remembered.get(SLACK_CHANNEL)
+        members = [str(u) for u in place.remembered.get(SLACK_MEMBERS) or []]
+        if known and place.remembered.get(SLACK_PRIVATE):
+            newcomers = [u for u in users if u not in members]
+            if newcomers:
+                await self._invite(str(known), newcomers)
+                place.remembered[SLACK_MEMBERS] = members + newcomers
+            return str(known)
+        if len(users) <= GROUP_DM_LIMIT:
+            if known and sorted(members) == sorted(users):
+                return str(known)
+            channel = await self._open_group_dm(users)
+            place.remembered.update(
+                {SLACK_CHANNEL: channel, SLACK_MEMBERS: users, SLACK_PRIVATE: False}
+            )
+            return channel
+        channel = await self._create_private(place.name)
+        place.remembered.update({SLACK_CHANNEL: channel, SLACK_MEMBERS: [], SLACK_PRIVATE: True})
+        await self._invite(channel, users)
+        place.remembered[SLACK_MEMBERS] = users
+        return channel
+
+    async def _create_private(self, name: str) -> str:
+        """A new private channel (the bot is in it as its creator); another name if taken."""
+        for attempt in range(3):
+            wanted = name if attempt == 0 else f"{name[:74]}-{secrets.token_hex(2)}"
+            try:
+                created = await self.client.conversations_create(name=wanted, is_private=True)
+            except SlackApiError as exc:
+                if exc.response.get("error") == "name_taken":
+                    continue
+                raise
+            return str(created["channel"]["id"])
+        raise Unreachable("every channel name tried for this group is taken")
+
+    async def _invite(self, channel: str, users: list[str]) -> None:
+        try:
+            await self.client.conversations_invite(channel=channel, users=",".join(users))
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_in_channel":
+                raise
 
     async def _open_dm(self, recipient: Recipient) -> str:
         user = recipient.external_id.split("/", 1)[-1] if recipient.external_id else None

@@ -8,11 +8,13 @@ together, elsewhere (Teams, the shell) each person reads their own copy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.calendar import next_delivery
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program
@@ -26,7 +28,7 @@ from storage import (
     DueStatus,
 )
 from storage.queries import insert_for
-from storage.tables import CIRCLE_DUE, CIRCLE_MEMBER
+from storage.tables import CIRCLE_DUE, CIRCLE_MEMBER, PERSON
 
 
 async def circle_people(
@@ -61,7 +63,9 @@ async def tell_circle(
     """Queue the same replies for everyone in the circle (or ``people``), as one message.
 
     ``what`` names the message within the circle (``kickoff``, ``session:2027-01-12``): the
-    same ``what`` is queued once. Each copy waits for its reader's working hours.
+    same ``what`` is queued once. Every copy goes out at one moment, inside the working hours
+    of each of them as far as they overlap (when the last of them starts their day), so a
+    group conversation reads it once. A Teams channel the facilitator named is shown with it.
 
     Returns:
         How many copies were queued now.
@@ -69,7 +73,25 @@ async def tell_circle(
     assert circle.id is not None
     if people is None:
         people = await circle_people(session, circle.id)
+    if not people:
+        return 0
     group_key = f"circle:{circle.id}:{what}"
+    link = circle.conversation.get("teams_channel_link")
+    if link and replies:
+        last = replies[-1]
+        replies = [*replies[:-1], replace(last, fields=(*last.fields, ("Teams channel", link)))]
+    # Every copy goes at one moment, so a group conversation (Slack) gets the message once:
+    # when the last of them starts their working hours.
+    conn = await session.connection()
+    zones = await conn.execute(
+        sa.select(PERSON.c.timezone).where(PERSON.c.id.in_([p.person_id for p in people]))
+    )
+    not_before = max(
+        next_delivery(
+            now, zone=zone or program.default_timezone, hours=program.cadence.working_hours
+        )
+        for zone in zones.scalars()
+    )
     queued = 0
     for person in people:
         queued += await enqueue(
@@ -78,8 +100,8 @@ async def tell_circle(
             replies=replies,
             dedupe_key=f"{group_key}:{person.person_id}",
             now=now,
+            not_before=not_before,
             group_key=group_key,
-            program=program,
         )
     return queued
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from handlers.core.messages import Reply
@@ -91,9 +91,18 @@ class GroupSender(Sender, Protocol):
     """
 
     async def deliver_group(
-        self, *, recipients: list[Recipient], replies: list[Reply]
+        self, *, recipients: list[Recipient], replies: list[Reply], place: GroupPlace | None = None
     ) -> str | None:
         """Send the replies once, in one conversation with every recipient.
+
+        Args:
+            recipients: Everyone the message is for.
+            replies: The message.
+            place: For a group that talks over many messages (a mentor circle), where it
+                talks: the sender uses (or opens) its conversation there and writes what it
+                learned under its own platform's keys of ``place.remembered``, which the
+                worker stores even when the send then fails. None for a one-off group (a
+                new pair's introduction).
 
         Returns:
             The id the platform gave the message, when it gives one.
@@ -105,6 +114,23 @@ class GroupSender(Sender, Protocol):
             TransientDeliveryError: try again later.
         """
         ...
+
+
+@dataclass
+class GroupPlace:
+    """Where a lasting group (a mentor circle) talks, kept from one message to the next.
+
+    Attributes:
+        key: The group, as the outbox names it (``circle:12``).
+        name: A readable name for a conversation a platform creates for it (a channel).
+        remembered: What each platform keeps about the group's conversation, by key (a
+            Slack channel id under ``slack``, who was invited under ``slack_members``);
+            read before a send and written by the sender that learns something new.
+    """
+
+    key: str
+    name: str
+    remembered: dict[str, Any] = field(default_factory=dict)
 
 
 def group_sender(sender: Sender) -> GroupSender | None:

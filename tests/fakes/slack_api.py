@@ -25,6 +25,7 @@ import asyncio
 import itertools
 import json
 import math
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -47,6 +48,10 @@ class Call:
 
 
 APP_ID = "A0MENTORBOT"
+#: The bot's own user (auth.test's user_id).
+BOT_USER = "U0BOT"
+#: conversations.open opens a group DM with at most this many users (Slack's limit).
+GROUP_DM_MOST = 8
 
 
 @dataclass
@@ -146,6 +151,9 @@ class FakeSlack:
         self._release = asyncio.Event()
         #: Latency and rate limits (off unless set).
         self.limits = Limits()
+        #: Channels created through conversations.create, by id, with their members.
+        self.channels: dict[str, dict[str, Any]] = {}
+        self._channel_ids = itertools.count(1)
         #: Runs after a call is recorded and before it is answered.
         self.before_answer: Callable[[Call], Awaitable[None]] | None = None
 
@@ -444,9 +452,20 @@ class FakeSlack:
         if method == "conversations.open":
             # One user: their DM (D + user id); several: a group DM (G + the user ids).
             users = str(args.get("users", ""))
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            if len(users.split(",")) > GROUP_DM_MOST:
+                return {"ok": False, "error": "too_many_users"}
             kind = "G" if "," in users else "D"
             return {"ok": True, "channel": {"id": kind + users.replace(",", "")}}
+        if method == "conversations.create":
+            return self._create_channel(args)
+        if method == "conversations.invite":
+            return self._invite(args)
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            channel = str(args.get("channel") or "")
+            if channel.startswith("C0CIRCLE") and channel not in self.channels:
+                return {"ok": False, "error": "channel_not_found"}
             ts = args.get("ts") or f"17000000{next(self._ts):02d}.000100"
             return {
                 "ok": True,
@@ -461,6 +480,44 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             return self._complete_upload(args)
         return {"ok": False, "error": "unknown_method"}
+
+    # -- channels (conversations.create, conversations.invite) -----------------------------
+
+    def _create_channel(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A new channel, checked as Slack checks it; the bot is its first member."""
+        name = str(args.get("name") or "")
+        if not name:
+            return {"ok": False, "error": "invalid_name_required"}
+        if len(name) > 80 or not re.fullmatch(r"[a-z0-9_-]+", name):
+            return {"ok": False, "error": "invalid_name_specials"}
+        if any(c["name"] == name for c in self.channels.values()):
+            return {"ok": False, "error": "name_taken"}
+        private = str(args.get("is_private", "")).lower() in ("true", "1")
+        channel_id = f"C0CIRCLE{next(self._channel_ids):03d}"
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_private": private,
+            "members": [BOT_USER],
+        }
+        return {"ok": True, "channel": {k: v for k, v in self.channels[channel_id].items()}}
+
+    def _invite(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Add users to a channel the bot is in; someone already in it is an error."""
+        channel = self.channels.get(str(args.get("channel") or ""))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            return {"ok": False, "error": "no_user"}
+        if len(users) > 1000:
+            return {"ok": False, "error": "too_many_users"}
+        if any(u not in self.users for u in users):
+            return {"ok": False, "error": "user_not_found"}
+        if any(u in channel["members"] for u in users):
+            return {"ok": False, "error": "already_in_channel"}
+        channel["members"] += users
+        return {"ok": True, "channel": {"id": channel["id"], "name": channel["name"]}}
 
     # -- files (files_upload_v2) ----------------------------------------------------------
 

@@ -18,6 +18,7 @@ from handlers.core.program import Program, Programs
 from scheduler.due import DueReport, run_due
 from scheduler.outbox import OutboxWorker
 from storage import Database, DueItem, Outbox, Pairing, Person
+from storage.tables import CIRCLE_DUE
 from storage.types import UTCDateTime
 from tests.helpers import Chat, FakeClock, make_person, mentee, mentor, rows
 
@@ -141,7 +142,7 @@ class World:
             await self.tick()
 
     async def next_moment(self) -> datetime | None:
-        """The next moment anything is due: a due item or an outbox message."""
+        """The next moment anything is due: a due item, a circle's, or an outbox message."""
         async with self.database.session() as session:
             conn = await session.connection()
             due = await conn.scalar(
@@ -150,7 +151,10 @@ class World:
             out = await conn.scalar(
                 sa.select(sa.func.min(OUTBOX.c.next_attempt_at)).where(OUTBOX.c.status == "pending")
             )
-        found = [UTCDateTime().process_result_value(v, None) for v in (due, out) if v]  # type: ignore[arg-type]
+            circle = await conn.scalar(
+                sa.select(sa.func.min(CIRCLE_DUE.c.due_at)).where(CIRCLE_DUE.c.status == "pending")
+            )
+        found = [UTCDateTime().process_result_value(v, None) for v in (due, out, circle) if v]  # type: ignore[arg-type]
         return min((f for f in found if f is not None), default=None)
 
     async def walk(self, days: int) -> None:

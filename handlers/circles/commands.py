@@ -1,0 +1,229 @@
+"""The words of a running circle, and the shared words routed to it.
+
+``circle`` shows the person's circle, and with a word does one thing in it: ``circle log``,
+``circle goals``, ``circle channel LINK``, ``circle leave``, and the words behind the
+buttons of its messages (``circle continue``, ``circle close``, ``circle pulse``). ``goals``
+is ``circle goals``.
+
+The words pairs use are routed by what the person is in (:func:`routed`): ``log`` opens
+the circle's session form for a facilitator with no active pairing (``log circle`` for one
+with both), ``leave circle`` (or ``leave`` for someone whose only running work is a circle)
+leaves the circle, and ``feedback`` opens a circle survey when no pairing survey waits.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from handlers.circles import ending, plan
+from handlers.circles.conversation import TEAMS_CHANNEL, TEAMS_CHANNEL_LINK, teams_channel_id
+from handlers.circles.lifecycle import circle_people, is_member, tell_circle
+from handlers.circles.mine import MyCircle, circle_named, my_circles
+from handlers.circles.sessions import CircleForms, waiting_pulses
+from handlers.core.engine import Command, CommandHandler, Outcome, Turn
+from handlers.core.messages import Reply
+from handlers.people.lookups import people_by_id
+from handlers.plans.chat import active_pairings
+from storage import FeedbackStatus
+from storage.tables import FEEDBACK
+
+#: ``circle`` words that answer a message's button: they work in the middle of a flow.
+_BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+\d+)?(\s+yes)?$"
+
+
+class CircleCommands:
+    """``circle [WORD] ...`` and the routing of the shared words to circles."""
+
+    def __init__(self, forms: CircleForms) -> None:
+        self.forms = forms
+        self.words: dict[str, CommandHandler] = {
+            "log": forms.log,
+            "pulse": forms.pulse,
+            "feedback": forms.pulse,
+            "goals": plan.goals,
+            "goal": plan.goals,
+            "channel": self.channel,
+            "leave": ending.leave_circle,
+            "stay": ending.stay,
+            "continue": ending.continue_circle,
+            "close": ending.close_circle,
+        }
+
+    async def run(self, turn: Turn, args: list[str]) -> Outcome:
+        """``circle [WORD] ...``: one thing in the circle, or the circle itself."""
+        word = args[0].lower() if args else ""
+        handler = self.words.get(word)
+        if handler is not None:
+            return await handler(turn, args[1:])
+        if word and not word.lstrip("#").isdigit():
+            known = ", ".join(sorted(set(self.words) - {"goal", "feedback", "stay"}))
+            text = f"I don't know circle {args[0]!r}. Type circle, or circle and one of: {known}."
+            return Outcome([Reply(text)], None, changed=False)
+        found = await circle_named(turn, args[:1], command="circle")
+        if isinstance(found, Reply):
+            return Outcome([found], None, changed=False)
+        return Outcome([await self._shown(turn, found)], None, changed=False)
+
+    async def _shown(self, turn: Turn, found: MyCircle) -> Reply:
+        people = await circle_people(turn.session, found.number)
+        names = await people_by_id(turn.session, [p.person_id for p in people])
+        facilitator = [names[p.person_id].name for p in people if not is_member(p)]
+        members = [names[p.person_id].name for p in people if is_member(p)]
+        fields = [
+            ("Facilitator", ", ".join(facilitator) or "nobody"),
+            ("Members", ", ".join(members) or "nobody"),
+            ("Goals", "\n".join(plan.goal_lines(found)) or "none yet"),
+        ]
+        link = found.circle.conversation.get(TEAMS_CHANNEL_LINK)
+        if link:
+            fields.append(("Teams channel", str(link)))
+        if found.facilitating:
+            more = (
+                f"Type circle log {found.number} after each session, goals add GOAL for the "
+                "circle's goals, or circle channel and a Teams channel's link to name one."
+            )
+        else:
+            more = "Type goals to see the circle's goals, or leave circle to leave it."
+        return Reply(
+            f"Circle {found.number} of {found.program.name}, cycle {found.circle.cycle}. {more}",
+            title=f"Circle {found.number}",
+            fields=tuple(fields),
+        )
+
+    async def channel(self, turn: Turn, args: list[str]) -> Outcome:
+        """``circle channel [CIRCLE] LINK``: name the circle's Teams channel."""
+        numbered = len(args) > 1 and args[0].lstrip("#").isdigit()
+        found = await circle_named(
+            turn, args[:1] if numbered else [], command="circle channel", facilitating=True
+        )
+        if isinstance(found, Reply):
+            return Outcome([found], None, changed=False)
+        link = " ".join(args[1:] if numbered else args).strip()
+        channel = teams_channel_id(link)
+        if channel is None:
+            text = (
+                "That isn't a Teams channel link. In Teams, open the channel's … menu, choose "
+                "Get link to channel, and type circle channel followed by the link."
+            )
+            return Outcome([Reply(text)], None, changed=False)
+        circle = found.circle
+        if circle.conversation.get(TEAMS_CHANNEL) == channel:
+            text = f"Circle {found.number} already has that Teams channel; nothing changed."
+            return Outcome([Reply(text)], None, changed=False)
+        circle.conversation = {
+            **circle.conversation,
+            TEAMS_CHANNEL: channel,
+            TEAMS_CHANNEL_LINK: link.strip("<>"),
+        }
+        turn.session.add(circle)
+        await tell_circle(
+            turn.session,
+            program=found.program,
+            circle=circle,
+            replies=[
+                Reply(
+                    f"{turn.person.name} named a Teams channel for circle {found.number}: "
+                    "meet and talk there as well.",
+                    title="Your circle's channel",
+                )
+            ],
+            what=f"channel:{channel}",
+            now=turn.now,
+        )
+        text = (
+            f"Saved: circle {found.number}'s Teams channel is named and everyone is told. In "
+            "Teams, each person still reads the circle's messages in their own chat with me, "
+            "with the channel's link."
+        )
+        return Outcome([Reply(text)], None)
+
+
+def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
+    """The commands with ``log``, ``leave`` and ``feedback`` routed to circles when the
+    person's running work is a circle; ``circle`` and ``goals`` added at the end."""
+
+    async def only_circles(turn: Turn) -> list[MyCircle]:
+        """The person's running circles when they have no active pairing."""
+        mine = await my_circles(turn)
+        return mine if mine and not await active_pairings(turn) else []
+
+    def log(pairs: CommandHandler) -> CommandHandler:
+        async def run(turn: Turn, args: list[str]) -> Outcome:
+            if args and args[0].lower() == "circle":
+                return await circles.forms.log(turn, args[1:])
+            mine = await only_circles(turn) if not args else []
+            if any(m.facilitating for m in mine):
+                return await circles.forms.log(turn, [])
+            if mine:
+                text = (
+                    "Your circle's facilitator logs its sessions, with who came; you'll be "
+                    "asked how each one went."
+                )
+                return Outcome([Reply(text)], None, changed=False)
+            return await pairs(turn, args)
+
+        return run
+
+    def leave(pairs: CommandHandler) -> CommandHandler:
+        async def run(turn: Turn, args: list[str]) -> Outcome:
+            if args and args[0].lower() == "circle":
+                return await ending.leave_circle(turn, args[1:])
+            mine = await only_circles(turn)
+            named = [m for m in mine if args and m.program.id == args[0].lower()]
+            if (not args and mine) or named:
+                return await ending.leave_circle(turn, [str((named or mine)[0].number)])
+            return await pairs(turn, args)
+
+        return run
+
+    def feedback(pairs: CommandHandler) -> CommandHandler:
+        async def run(turn: Turn, args: list[str]) -> Outcome:
+            if args and args[0].lower() == "circle":
+                return await circles.forms.pulse(turn, args[1:])
+            if not args and await waiting_pulses(turn) and not await _pair_surveys(turn):
+                return await circles.forms.pulse(turn, [])
+            return await pairs(turn, args)
+
+        return run
+
+    wrap = {"log": log, "leave": leave, "feedback": feedback}
+    result: list[Command] = []
+    for command in commands:
+        if command.name in wrap:
+            command = Command(
+                command.name,
+                command.summary,
+                wrap[command.name](command.run),
+                usage=command.usage,
+                aliases=command.aliases,
+                lead_only=command.lead_only,
+                listed=command.listed,
+                mid_flow=command.mid_flow,
+            )
+        result.append(command)
+    # Last in help (and out of Teams' command list of ten, which pairs fill).
+    result += [
+        Command(
+            "circle",
+            "your mentor circle: log, goals, channel, leave",
+            circles.run,
+            usage="[log|goals|channel|leave] [CIRCLE]",
+            mid_flow=_BUTTONS,
+        ),
+        Command("goals", "your circle's shared goals", plan.goals, usage="[add GOAL]"),
+    ]
+    return result
+
+
+async def _pair_surveys(turn: Turn) -> bool:
+    """Whether a pairing survey waits for the person."""
+    conn = await turn.session.connection()
+    found = await conn.scalar(
+        sa.select(FEEDBACK.c.id)
+        .where(
+            FEEDBACK.c.respondent_id == turn.person.id,
+            FEEDBACK.c.status == FeedbackStatus.ASKED.value,
+        )
+        .limit(1)
+    )
+    return found is not None
