@@ -13,10 +13,12 @@ from handlers.core.program import Program
 from handlers.reports.queries import (
     ACTIVE,
     PAIRING,
+    RATE_MONTHS,
     SESSION,
     fetch_tally,
     met_since,
     midnight,
+    months_before,
     paused_side,
     program_today,
 )
@@ -33,21 +35,8 @@ from handlers.reports.suppression import (
 RECENT_DAYS = 90
 #: Full months the cadence report's monthly table and chart cover.
 MONTHS = 6
-#: Full months the headline "sessions per pair per month" averages over.
-RATE_MONTHS = 3
 #: The sessions-per-pair distribution's last bucket holds this many sessions or more.
 TOP_BUCKET = 6
-
-
-def months_before(today: date, count: int) -> list[tuple[date, date]]:
-    """The last ``count`` full months before today's month, oldest first, as [start, end)."""
-    months: list[tuple[date, date]] = []
-    end = today.replace(day=1)
-    for _ in range(count):
-        start = (end - timedelta(days=1)).replace(day=1)
-        months.insert(0, (start, end))
-        end = start
-    return months
 
 
 async def monthly_sessions(

@@ -29,7 +29,14 @@ from handlers.core.figures import (
     months_between,
 )
 from handlers.core.program import SURVEYS, Program, Question, QuestionType
-from handlers.reports.queries import FEEDBACK, PAIRING, PULSE, percent_to_tenth
+from handlers.reports.queries import (
+    FEEDBACK,
+    PAIRING,
+    PULSE,
+    RATED,
+    main_rating,
+    percent_to_tenth,
+)
 from handlers.reports.sql import ReportSql
 from handlers.reports.suppression import (
     average_cell,
@@ -42,9 +49,6 @@ from handlers.reports.suppression import (
     withheld,
 )
 from storage import FeedbackStatus
-
-#: The question types that have an average.
-RATED = (QuestionType.SCALE, QuestionType.NUMBER)
 
 
 @dataclass
@@ -165,14 +169,6 @@ async def _read_answers(conn: AsyncConnection, program: Program) -> _Answers:
     return found
 
 
-def _main_rating(program: Program) -> Question | None:
-    """The pulse survey's first scale question (its first numeric one failing that)."""
-    rated = [q for survey, q in _rated(program) if survey == PULSE]
-    scales = [q for q in rated if q.type is QuestionType.SCALE]
-    first = scales or rated
-    return first[0] if first else None
-
-
 async def feedback_report(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Average ratings per question and their monthly trend; shares of single choices.
 
@@ -191,7 +187,7 @@ async def feedback_report(session: AsyncSession, program: Program, *, now: datet
     protected = False
     #: The main rating's average by month: None where it is hidden.
     chart_points: dict[str, float | None] = {}
-    main = _main_rating(program)
+    main = main_rating(program)
     for name, question in rated:
         months = found.ratings.get((name, question.id), {})
         overall = _Tally()

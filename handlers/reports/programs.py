@@ -25,14 +25,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.figures import Cell, Kind, Report, Table
 from handlers.core.program import Program
 from handlers.reports.at_risk import attention_flags
-from handlers.reports.cadence import RATE_MONTHS, headline_rate, monthly_sessions, months_before
+from handlers.reports.cadence import headline_rate, monthly_sessions
 from handlers.reports.queries import (
     ACTIVE,
     ENROLLMENT,
     FEEDBACK,
     PAIRING,
+    RATE_MONTHS,
     fetch_tally,
     middle_values,
+    months_before,
     program_today,
     waiting_list,
     waiting_since,
