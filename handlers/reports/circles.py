@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -225,6 +225,158 @@ def attendance_cell(attended: int, rows: int, *, k: int) -> Cell:
 
 
 @dataclass(frozen=True)
+class CircleCounts:
+    """A program's circles by status, and the different people in its active ones."""
+
+    active: int = 0
+    proposed: int = 0
+    ended: int = 0
+    members: int = 0
+    facilitators: int = 0
+
+
+async def circle_counts(conn: AsyncConnection, program: Program) -> CircleCounts:
+    """The program's circles active, proposed and ended, and who is in the active ones.
+
+    Two grouped queries: one over the circles, one over the active circles' people.
+    """
+    status = CIRCLE.c.status
+    found = (
+        await conn.execute(
+            sa.select(
+                sa.func.count().filter(status == ACTIVE_CIRCLE),
+                sa.func.count().filter(status == CircleStatus.PROPOSED.value),
+                sa.func.count().filter(status == CircleStatus.ENDED.value),
+            ).where(CIRCLE.c.program == program.id)
+        )
+    ).one()
+    role = CIRCLE_MEMBER.c.role
+    people = (
+        await conn.execute(
+            sa.select(
+                sa.func.count(sa.distinct(sa.case((role == MEMBER, CIRCLE_MEMBER.c.person_id)))),
+                sa.func.count(
+                    sa.distinct(
+                        sa.case((role == CircleRole.FACILITATOR.value, CIRCLE_MEMBER.c.person_id))
+                    )
+                ),
+            )
+            .select_from(CIRCLE_MEMBER.join(CIRCLE, CIRCLE.c.id == CIRCLE_MEMBER.c.circle_id))
+            .where(
+                _of_program(program.id, (ACTIVE_CIRCLE,)),
+                CIRCLE_MEMBER.c.status == CircleMemberStatus.ACCEPTED.value,
+            )
+        )
+    ).one()
+    return CircleCounts(*(int(n or 0) for n in (*found, *people)))
+
+
+#: How many of a circle's last sessions its attendance is judged over, and the least
+#: share of attendance rows marked attended there.
+LAST_SESSIONS, LEAST_ATTENDANCE = 3, 0.5
+
+
+def silent_days(program: Program) -> int:
+    """Days without a session after which an active circle needs a lead: two check-ins."""
+    return 2 * program.cadence.checkin_every_days
+
+
+@dataclass(frozen=True)
+class CircleAtRisk:
+    """An active circle that needs a lead, and why (no one in it is named)."""
+
+    circle_id: int
+    members: int
+    activated_at: datetime
+    last_session: date | None
+    silent: bool
+    low_attendance: bool
+
+
+async def circles_at_risk(
+    conn: AsyncConnection, program: Program, *, now: datetime
+) -> list[CircleAtRisk]:
+    """Active circles with no session for :func:`silent_days`, or whose last
+    :data:`LAST_SESSIONS` sessions were attended under :data:`LEAST_ATTENDANCE`.
+
+    One query: each part (members now, the last session, the last sessions' attendance,
+    ranked by a window) is grouped by circle over the program's active circles.
+    """
+    where = _of_program(program.id, (ACTIVE_CIRCLE,))
+    today = program_today(program, now)
+    since = today - timedelta(days=silent_days(program) - 1)
+    ranked = (
+        sa.select(
+            CIRCLE_SESSION.c.id,
+            CIRCLE_SESSION.c.circle_id,
+            sa.func.row_number()
+            .over(partition_by=CIRCLE_SESSION.c.circle_id, order_by=CIRCLE_SESSION.c.held_on.desc())
+            .label("rank"),
+        )
+        .select_from(CIRCLE_SESSION.join(CIRCLE, CIRCLE.c.id == CIRCLE_SESSION.c.circle_id))
+        .where(where)
+        .subquery()
+    )
+    recent = (
+        sa.select(
+            ranked.c.circle_id,
+            sa.func.count().label("rows"),
+            sa.func.count().filter(CIRCLE_ATTENDANCE.c.attended).label("attended"),
+        )
+        .select_from(CIRCLE_ATTENDANCE.join(ranked, ranked.c.id == CIRCLE_ATTENDANCE.c.session_id))
+        .where(ranked.c.rank <= LAST_SESSIONS)
+        .group_by(ranked.c.circle_id)
+        .subquery()
+    )
+    last = (
+        sa.select(
+            CIRCLE_SESSION.c.circle_id, sa.func.max(CIRCLE_SESSION.c.held_on).label("held_on")
+        )
+        .select_from(CIRCLE_SESSION.join(CIRCLE, CIRCLE.c.id == CIRCLE_SESSION.c.circle_id))
+        .where(where)
+        .group_by(CIRCLE_SESSION.c.circle_id)
+        .subquery()
+    )
+    members = (
+        sa.select(CIRCLE_MEMBER.c.circle_id, sa.func.count().label("members"))
+        .select_from(CIRCLE_MEMBER.join(CIRCLE, CIRCLE.c.id == CIRCLE_MEMBER.c.circle_id))
+        .where(
+            where,
+            CIRCLE_MEMBER.c.role == MEMBER,
+            CIRCLE_MEMBER.c.status == CircleMemberStatus.ACCEPTED.value,
+        )
+        .group_by(CIRCLE_MEMBER.c.circle_id)
+        .subquery()
+    )
+    silent = sa.and_(
+        sa.or_(last.c.held_on.is_(None), last.c.held_on < since),
+        CIRCLE.c.activated_at < midnight(since, program),
+    )
+    low = sa.and_(recent.c.rows > 0, recent.c.attended < LEAST_ATTENDANCE * recent.c.rows)
+    found = await conn.execute(
+        sa.select(
+            CIRCLE.c.id,
+            sa.func.coalesce(members.c.members, 0),
+            CIRCLE.c.activated_at,
+            last.c.held_on,
+            silent.label("silent"),
+            sa.func.coalesce(low, False).label("low"),
+        )
+        .select_from(
+            CIRCLE.outerjoin(last, last.c.circle_id == CIRCLE.c.id)
+            .outerjoin(recent, recent.c.circle_id == CIRCLE.c.id)
+            .outerjoin(members, members.c.circle_id == CIRCLE.c.id)
+        )
+        .where(where, sa.or_(silent, low))
+        .order_by(CIRCLE.c.id)
+    )
+    return [
+        CircleAtRisk(int(row[0]), int(row[1]), row[2], row[3], bool(row[4]), bool(row[5]))
+        for row in found.all()
+    ]
+
+
+@dataclass(frozen=True)
 class Pulse:
     """The pulse of a group of circles: different people who answered, answers, their sum."""
 
@@ -242,13 +394,19 @@ class Pulse:
 
 
 async def pulse_by(
-    conn: AsyncConnection, program: Program, question: Question, key: Any = None
+    conn: AsyncConnection,
+    program: Program,
+    question: Question,
+    key: Any = None,
+    *,
+    via: sa.Subquery | None = None,
+    survey: str = PULSE,
 ) -> dict[Any, Pulse]:
-    """The pulse (answers to ``question``) of the program's circles, grouped by ``key``.
-
-    ``key`` is a column of circle_feedback (``circle_id``) or of a subquery joined on
-    ``circle_id`` by the caller's ``key.table``; None gives the whole program under None.
-    People are counted once per group however often they answered.
+    """Answers to ``question`` (of the pulse, or ``survey``) about the program's circles,
+    grouped by ``key``: a column of circle_feedback (``circle_id``), an expression on it
+    (the month answered), or a column of ``via``, a subquery of circles joined on its
+    ``id``. Without a key, the whole program, under None. One grouped query; people are
+    counted once per group however often they answered.
     """
     value = ReportSql.of(conn).number(CIRCLE_FEEDBACK.c.answers, question.id)
     columns = [
@@ -258,14 +416,14 @@ async def pulse_by(
     ]
     query = sa.select(*([key] if key is not None else []), *columns).where(
         CIRCLE_FEEDBACK.c.program == program.id,
-        CIRCLE_FEEDBACK.c.survey == PULSE,
+        CIRCLE_FEEDBACK.c.survey == survey,
         CIRCLE_FEEDBACK.c.status == FeedbackStatus.ANSWERED.value,
     )
+    if via is not None:
+        query = query.select_from(
+            CIRCLE_FEEDBACK.join(via, via.c.id == CIRCLE_FEEDBACK.c.circle_id)
+        )
     if key is not None:
-        if key.table is not CIRCLE_FEEDBACK:
-            query = query.select_from(
-                CIRCLE_FEEDBACK.join(key.table, key.table.c.id == CIRCLE_FEEDBACK.c.circle_id)
-            )
         query = query.group_by(key)
     found: dict[Any, Pulse] = {}
     for row in (await conn.execute(query)).all():
@@ -274,6 +432,50 @@ async def pulse_by(
             int(answered or 0), int(answers or 0), float(total or 0.0)
         )
     return found
+
+
+async def surveys_asked(conn: AsyncConnection, program: Program) -> dict[str, tuple[int, int]]:
+    """Each survey about the program's circles: how many were asked, and answered."""
+    found = await conn.execute(
+        sa.select(
+            CIRCLE_FEEDBACK.c.survey,
+            sa.func.count(),
+            sa.func.count().filter(CIRCLE_FEEDBACK.c.status == FeedbackStatus.ANSWERED.value),
+        )
+        .where(CIRCLE_FEEDBACK.c.program == program.id)
+        .group_by(CIRCLE_FEEDBACK.c.survey)
+    )
+    return {str(survey): (int(asked), int(answered or 0)) for survey, asked, answered in found}
+
+
+def circle_sizes(program: Program, statuses: Sequence[str] = RAN) -> sa.Subquery:
+    """SQL: the program's circles in ``statuses``, each with its ``id`` and ``size`` (the
+    members who took a place, the facilitator not counted)."""
+    return (
+        sa.select(
+            CIRCLE_MEMBER.c.circle_id.label("id"),
+            sa.func.count()
+            .filter(CIRCLE_MEMBER.c.role == MEMBER, CIRCLE_MEMBER.c.status.in_(TOOK_PLACE))
+            .label("size"),
+        )
+        .select_from(CIRCLE_MEMBER.join(CIRCLE, CIRCLE.c.id == CIRCLE_MEMBER.c.circle_id))
+        .where(_of_program(program.id, statuses))
+        .group_by(CIRCLE_MEMBER.c.circle_id)
+        .subquery()
+    )
+
+
+def sizes_pulse_cells(
+    program: Program, order: Sequence[int], pulses: dict[Any, Pulse]
+) -> dict[int, Cell]:
+    """Each size's pulse as it may read: hidden under ``min_group_size`` answerers, and
+    "withheld" where a hidden one could be worked out from the rest and the whole."""
+    k = program.min_group_size
+    _, protecting = withheld([(size, pulses.get(size, Pulse()).answered) for size in order], k)
+    return {
+        size: "withheld" if size in protecting else pulses.get(size, Pulse()).cell(k)
+        for size in order
+    }
 
 
 @dataclass
@@ -332,18 +534,14 @@ async def circles_report(session: AsyncSession, program: Program, *, now: dateti
     circles = per_circle(program, months=months)
     sizes = await _by_size(conn, circles)
     question = main_rating(program)
-    pulses = await pulse_by(conn, program, question, circles.c.size) if question else {}
+    sized = circle_sizes(program)
+    pulses = await pulse_by(conn, program, question, sized.c.size, via=sized) if question else {}
     overall = (await pulse_by(conn, program, question)).get(None, Pulse()) if question else Pulse()
 
     shape = program.circles
     expected = range(shape.size.min, shape.size.max + 1) if shape is not None else range(0)
     order = sorted(set(expected) | set(sizes))
-    _, protecting = withheld([(size, pulses.get(size, Pulse()).answered) for size in order], k)
-
-    def pulse_cell(size: int) -> Cell:
-        pulse = pulses.get(size, Pulse())
-        return "withheld" if size in protecting else pulse.cell(k)
-
+    pulse_cells = sizes_pulse_cells(program, order, pulses)
     counted = [(size, sizes.get(size, _Size())) for size in order]
     by_size = tuple(
         (size, each.circles, count_cell(each.left, k), each.sessions, _rate(each))
@@ -354,7 +552,7 @@ async def circles_report(session: AsyncSession, program: Program, *, now: dateti
             size,
             attendance_cell(each.attended, each.rows, k=k),
             count_cell(pulses.get(size, Pulse()).answered, k),
-            pulse_cell(size),
+            pulse_cells[size],
         )
         for size, each in counted
     )

@@ -8,8 +8,13 @@ import pytest
 from handlers.core.errors import NotALead
 from handlers.core.figures import Report, as_csv, as_json, as_text
 from handlers.core.program import Program, Programs
+from handlers.reports.at_risk import at_risk
+from handlers.reports.cadence import cadence
 from handlers.reports.catalogue import CATALOGUE, run_report
 from handlers.reports.circles import circles_report
+from handlers.reports.feedback import feedback_report
+from handlers.reports.overview import overview
+from handlers.reports.programs import COLUMNS, programs_report
 from storage import AuditEntry, Database
 from tests.handlers.reports.circles_world import (
     GLOBAL,
@@ -156,3 +161,143 @@ async def test_a_lead_of_another_program_is_refused_and_audited(
 
 def test_circles_is_in_the_catalogue() -> None:
     assert CATALOGUE.kinds["circles"].build is circles_report
+
+
+# -- the other reports, for a circles program ------------------------------------------------
+
+
+async def test_overview_of_a_circles_program_counts_circles_not_pairs(
+    database: Database, circles: Program
+) -> None:
+    report = await build(database, overview, circles)
+    assert figures(report) == {
+        "Members (not left)": "20",  # 11 to 30
+        "Facilitators (not left)": "6",  # 1 to 6; 7 is in another program
+        "Circles active": "3",
+        "Circles proposed, waiting for answers": "1",  # 5
+        "Circles ended": "1",  # 4
+        "Members in active circles": "10",  # 3 + 3 (17 left) + 4
+        "Facilitators of active circles": "3",
+        # 17, 28, 29, 30; 25 to 27 are waiting, but invited to circle 5.
+        "Waitlist": "4",
+        # Since 10 Jan, 1 Feb, 20 Feb, 5 Mar: the middle two meet on 10 Feb at noon.
+        "Median wait on the waitlist": "28 days",
+    }
+    assert report.tables[0].rows == (
+        ("mentee", "waiting", 7),
+        ("mentee", "matched", 13),
+        ("mentor", "available", 6),
+    )
+
+
+async def test_cadence_of_a_circles_program_is_sessions_per_circle(
+    database: Database, circles: Program
+) -> None:
+    report = await build(database, cadence, circles)
+    assert figures(report) == {
+        "Active circles": "3",
+        # Circle 1 met on 8 March, circle 3 on 1 March; circle 2 last on 20 January.
+        "With a session in the last 14 days": "67% of 3 circles",
+        "Sessions per circle per month (last 3 full months)": "1.1",  # 9 over 2 + 3 + 3
+    }
+    [monthly] = report.tables
+    assert monthly.rows == (
+        ("Sep 2026", 1, 1, 1.0),  # circle 4
+        ("Oct 2026", 0, 1, 0.0),
+        ("Nov 2026", 1, 2, 0.5),  # circle 4 ended on the 20th; circle 1 began on the 2nd
+        ("Dec 2026", 2, 2, 1.0),
+        ("Jan 2027", 3, 3, 1.0),
+        ("Feb 2027", 4, 3, 1.3),
+    )
+    assert report.chart is not None
+
+
+async def test_at_risk_lists_silent_and_poorly_attended_circles_by_number(
+    database: Database, circles: Program
+) -> None:
+    report = await build(database, at_risk, circles)
+    assert figures(report) == {
+        "Circles needing attention": "2",
+        "No session for 28 days or more": "1",
+        "Fewer than half came to the last 3 sessions": "1",
+    }
+    [flagged] = report.tables
+    assert flagged.rows == (
+        (
+            "2",
+            3,
+            "2027-01-20",
+            "no session for 49 days",
+            "Ask the facilitator whether the circle needs help finding a time",
+        ),
+        (
+            "3",
+            4,
+            "2027-03-01",
+            "fewer than half came to its last 3 sessions",
+            "Ask the facilitator whether the time and the format still suit",
+        ),
+    )
+    assert SECRET not in as_text(report)
+
+
+async def test_feedback_of_a_circles_program_counts_different_people(
+    database: Database, circles: Program
+) -> None:
+    report = await build(database, feedback_report, circles)
+    assert figures(report) == {
+        "Surveys answered": "9 of 10 asked",
+        "Response rate": "90.0%",
+        "Average answer to “How useful was the session?”": "3.22 (of 5)",
+    }
+    assert table(report, "Average rating per question") == (("pulse", "usefulness", 8, 3.22),)
+    assert table(report, "Pulse by month") == (("Feb 2027", 8, 3.22),)
+    assert table(report, "Pulse by circle size") == ((3, 5, 3.83), (4, 3, 2.0))
+    assert table(report, "Responses per survey") == (("pulse", 10, 9, 90.0),)
+    four = circles.model_copy(update={"min_group_size": 4})
+    async with database.session() as session:
+        hidden = await feedback_report(session, four, now=NOW)
+    assert table(hidden, "Pulse by circle size") == (
+        (3, 5, "withheld"),
+        (4, "fewer than 4", "fewer than 4 answered"),
+    )
+    assert SECRET not in as_json(hidden)
+
+
+async def test_report_programs_counts_a_circles_programs_circles(
+    database: Database, circle_programs: Programs
+) -> None:
+    await seed(database)
+    async with database.session() as session:
+        report = await programs_report(session, list(circle_programs), now=NOW)
+    rows = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in report.tables[0].rows}
+    assert rows[PROGRAM_ID] == {
+        "program": PROGRAM_ID,
+        "type": "circles",
+        "mentees": 20,
+        "mentors": 6,
+        "peers": None,
+        "active pairs": "3 circles",
+        "waitlist": 4,
+        "median wait (days)": 28.0,
+        "sessions per pair per month": "1.1 per circle",
+        "at-risk share": "67%",  # circles 2 and 3 of 3
+        "calibration fit": None,
+    }
+    # The one-to-one program beside it has no circle of the circles program's.
+    assert rows["leadership-2027"]["active pairs"] == 0
+    assert rows["leadership-2027"]["mentees"] == 0
+
+
+async def test_a_pairs_programs_reports_count_no_circle(
+    database: Database, circle_programs: Programs
+) -> None:
+    pairs = circle_programs.get("leadership-2027")
+    assert pairs is not None
+    overview_of_pairs = await build(database, overview, pairs)
+    assert figures(overview_of_pairs)["Active pairs"] == "0"
+    assert "Circles active" not in figures(overview_of_pairs)
+    async with database.session() as session:
+        at_risk_of_pairs = await at_risk(session, pairs, now=NOW)
+    assert at_risk_of_pairs.title == "Pairs at risk"
+    assert figures(at_risk_of_pairs)["Pairs needing attention"] == "0"
