@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from handlers import build_engine
 from handlers.core.errors import NotALead
 from handlers.core.figures import Report, as_csv, as_json, as_text
 from handlers.core.program import Program, Programs
@@ -26,7 +27,7 @@ from tests.handlers.reports.circles_world import (
     figures,
     seed,
 )
-from tests.helpers import rows
+from tests.helpers import Chat, FakeClock, make_person, rows
 
 
 @pytest.fixture
@@ -301,3 +302,21 @@ async def test_a_pairs_programs_reports_count_no_circle(
         at_risk_of_pairs = await at_risk(session, pairs, now=NOW)
     assert at_risk_of_pairs.title == "Pairs at risk"
     assert figures(at_risk_of_pairs)["Pairs needing attention"] == "0"
+
+
+async def test_a_lead_types_report_circles_in_chat(
+    database: Database, circle_programs: Programs
+) -> None:
+    await seed(database)
+    lead = await make_person(database, LEAD)
+    engine = build_engine(programs=circle_programs, database=database, clock=FakeClock(NOW))
+    chat = Chat(engine, lead)
+    reply = await chat.expect(
+        f"report circles {PROGRAM_ID}",
+        "Mentor circles by size",
+        "Circles by size (members)",
+        "Attendance and pulse by size",
+        "3.22 (of 5)",
+    )
+    assert SECRET not in reply
+    await chat.expect("report", "circles")
