@@ -320,3 +320,23 @@ async def test_a_lead_types_report_circles_in_chat(
     )
     assert SECRET not in reply
     await chat.expect("report", "circles")
+
+
+async def test_an_empty_circles_program_shows_none_as_zero(
+    database: Database, circles: Program
+) -> None:
+    async with database.session() as session:
+        report = await circles_report(session, circles, now=NOW)
+    assert figures(report) == {
+        "Circles active": "0",
+        "Circles ended": "0",
+        "Sessions held": "0",
+        "Sessions per circle per month (last 3 full months)": "–",
+        "Attendance": "–",
+        "Members who left a circle": "0",
+        "Pulse: “How useful was the session?”": "no answers yet",
+    }
+    assert table(report, "Circles by size (members)") == tuple(
+        (size, 0, 0, 0, None) for size in (3, 4, 5)
+    )
+    assert table(report, "Active circles") == ()
