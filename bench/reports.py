@@ -9,10 +9,14 @@ proposals, 10% declined or lapsed) spread over two and a half years; 500,000 ses
 (with note text, as a real log has) over the pairings' active spans; 200,000 feedback
 rows (each activated pairing's first-cycle checkpoint surveys with mentor readiness, and
 pulses after sessions; most answered); a three-milestone plan for most pairings; and
-each active pairing's current cycle of due items (calibration answers included).
+each active pairing's current cycle of due items (calibration answers included). Beside
+it, a circles program (leader-circles of tests/fixtures/circles.yaml) of 625 circles of 3
+to 5 members (60% active), made of people who never enrolled in the first, each meeting
+about every two weeks, with attendance for every member and a pulse from most who came.
 
 It then runs each kind in ``handlers.reports.catalogue.CATALOGUE`` (whoever wrote it) through
 ``run_report``, as a lead, ``--runs`` times (default 3), each in its own transaction, and
+then the kinds that count circles on the circles program (as ``c:KIND``), and
 prints the first run's seconds (statements compiled, caches cold) and the best run's, per
 report and backend, and whether every run came in under the 1-second target. After
 seeding, PostgreSQL is vacuumed, analysed and checkpointed (as autovacuum and the
@@ -70,6 +74,13 @@ from storage import (  # noqa: E402
     Person,
     Role,
     SessionLog,
+)
+from storage.tables import (  # noqa: E402
+    CIRCLE,
+    CIRCLE_ATTENDANCE,
+    CIRCLE_FEEDBACK,
+    CIRCLE_MEMBER,
+    CIRCLE_SESSION,
 )
 from tests import postgres  # noqa: E402
 
@@ -598,6 +609,129 @@ def chunked(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[
         yield chunk
 
 
+# -- a circles program beside it ------------------------------------------------------------
+
+#: The circles program the circle reports are timed on (tests/fixtures/circles.yaml).
+CIRCLES_FILE = ROOT / "tests" / "fixtures" / "circles.yaml"
+CIRCLES_ID = "leader-circles"
+#: Circles per 10,000 people, and the share of them still running (the rest ended).
+CIRCLES_PER_10K, ACTIVE_CIRCLES = 125, 0.6
+
+
+def circle_program() -> Program:
+    found = load_programs(CIRCLES_FILE).get(CIRCLES_ID)
+    assert found is not None
+    return found
+
+
+@dataclass
+class CircleRows:
+    """A circles program's rows, made from people who never enrolled in the pairs program."""
+
+    enrollments: list[dict[str, Any]] = field(default_factory=list)
+    circles: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    attendance: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[dict[str, Any]] = field(default_factory=list)
+
+
+def circle_rows(sizes: Sizes, rng: random.Random) -> CircleRows:
+    """Circles of 3 to 5 members and a facilitator, each meeting about every two weeks
+    from its start (up to a year ago) to now or its end, with attendance for every member
+    and a pulse from most who came."""
+    made = CircleRows()
+    person = sizes.mentors + sizes.mentees + 1
+    last_person = sizes.people - 10  # the leads are the last people
+    count = max(1, sizes.people * CIRCLES_PER_10K // 10_000)
+    for circle_id in range(1, count + 1):
+        size = rng.randint(3, 5)
+        if person + size + 1 > last_person:
+            break
+        facilitator, people = person, list(range(person + 1, person + 1 + size))
+        person += size + 1
+        started = NOW - _days(rng, 20, 365)
+        active = rng.random() < ACTIVE_CIRCLES
+        ended = None if active else min(NOW, started + _days(rng, 60, 120))
+        made.circles.append(
+            {
+                "id": circle_id,
+                "program": CIRCLES_ID,
+                "status": "active" if active else "ended",
+                "score": round(rng.random(), 3),
+                "reasons": [],
+                "batch": "bench",
+                "proposed_at": started - timedelta(days=3),
+                "expires_at": started + timedelta(days=4),
+                "activated_at": started,
+                "closed_at": ended,
+                "cycle": 1,
+                "goals": [],
+                "conversation": {},
+            }
+        )
+        for who, role in [(facilitator, "mentor"), *((p, "mentee") for p in people)]:
+            made.enrollments.append(
+                {
+                    "person_id": who,
+                    "program": CIRCLES_ID,
+                    "role": role,
+                    "status": "available" if role == "mentor" else "matched",
+                    "answers": {},
+                    "capacity": 1 if role == "mentor" else None,
+                    "enrolled_at": started - timedelta(days=10),
+                    "updated_at": started,
+                    "waiting_since": None,
+                }
+            )
+            left = role == "mentee" and rng.random() < 0.1
+            made.members.append(
+                {
+                    "circle_id": circle_id,
+                    "person_id": who,
+                    "role": "facilitator" if role == "mentor" else "member",
+                    "status": "left" if left else "accepted",
+                    "reasons": [],
+                }
+            )
+        day = started + _days(rng, 3, 14)
+        while day < (ended or NOW):
+            session_id = len(made.sessions) + 1
+            made.sessions.append(
+                {
+                    "id": session_id,
+                    "circle_id": circle_id,
+                    "held_on": day.date(),
+                    "minutes": 60,
+                    "notes": NOTE,
+                    "logged_by": facilitator,
+                    "created_at": day,
+                }
+            )
+            for member in people:
+                came = rng.random() < 0.8
+                made.attendance.append(
+                    {"session_id": session_id, "person_id": member, "attended": came}
+                )
+                if came and rng.random() < 0.7:
+                    made.feedback.append(
+                        {
+                            "key": f"pulse:{session_id}:{member}",
+                            "circle_id": circle_id,
+                            "program": CIRCLES_ID,
+                            "session_id": session_id,
+                            "survey": "pulse",
+                            "respondent_id": member,
+                            "status": "answered",
+                            "answers": {"usefulness": rng.randint(1, 5), "comment": NOTE},
+                            "asked_at": day,
+                            "answered_at": day + timedelta(hours=5),
+                        }
+                    )
+            day += _days(rng, 10, 18)
+    return made
+
+
 async def seed(db: Database, program: Program, sizes: Sizes, seed_value: int) -> dict[str, int]:
     """Insert the program, a chunk of rows per transaction. Returns rows per table."""
     rng = random.Random(seed_value)
@@ -612,6 +746,15 @@ async def seed(db: Database, program: Program, sizes: Sizes, seed_value: int) ->
         ("milestone", MILESTONE, plan_rows(planned, program, rng)),
         ("due_item", DUE, due_rows(planned, program, rng)),
     )
+    circled = circle_rows(sizes, rng)
+    tables += (
+        ("circle enrollment", ENROLLMENT, iter(circled.enrollments)),
+        ("circle", CIRCLE, iter(circled.circles)),
+        ("circle_member", CIRCLE_MEMBER, iter(circled.members)),
+        ("circle_session", CIRCLE_SESSION, iter(circled.sessions)),
+        ("circle_attendance", CIRCLE_ATTENDANCE, iter(circled.attendance)),
+        ("circle_feedback", CIRCLE_FEEDBACK, iter(circled.feedback)),
+    )
     inserted: dict[str, int] = {}
     for name, table, rows in tables:
         inserted[name] = 0
@@ -624,7 +767,7 @@ async def seed(db: Database, program: Program, sizes: Sizes, seed_value: int) ->
         async with db.session() as session:
             conn = await session.connection()
             # The ids were given explicitly, so move the sequences past them.
-            for name in ("person", "pairing", "session_log"):
+            for name in ("person", "pairing", "session_log", "circle", "circle_session"):
                 await conn.execute(
                     sa.text(
                         f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
@@ -645,12 +788,20 @@ async def seed(db: Database, program: Program, sizes: Sizes, seed_value: int) ->
 # -- the reports ----------------------------------------------------------------------------
 
 
+#: The kinds that count a circles program's circles, timed on it as "c:KIND".
+CIRCLE_KINDS = ("circles", "overview", "cadence", "at-risk", "feedback", "programs")
+
+
 async def time_reports(db: Database, program: Program, runs: int) -> list[Timing]:
-    """Each kind in the catalogue, ``runs`` times, each run in its own transaction."""
-    lead = program.leads[0]
+    """Each kind in the catalogue, ``runs`` times, each run in its own transaction; then
+    the kinds that count circles, on the circles program."""
+    circles = circle_program()
     timings: list[Timing] = []
-    for kind in CATALOGUE.names():
-        timing = Timing(kind)
+    runs_of = [(kind, kind, program) for kind in CATALOGUE.names()]
+    runs_of += [(f"c:{kind}", kind, circles) for kind in CIRCLE_KINDS]
+    for label, kind, reported in runs_of:
+        lead = reported.leads[0]
+        timing = Timing(label)
         seconds: list[float] = []
         try:
             for _ in range(runs):
@@ -658,7 +809,7 @@ async def time_reports(db: Database, program: Program, runs: int) -> list[Timing
                 async with db.session() as session:
                     await run_report(
                         session,
-                        program,
+                        reported,
                         actor=lead,
                         kind=kind,
                         now=NOW,
@@ -671,7 +822,7 @@ async def time_reports(db: Database, program: Program, runs: int) -> list[Timing
             traceback.print_exc()
         if seconds:
             timing.first, timing.best, timing.worst = seconds[0], min(seconds), max(seconds)
-        print(f"  {kind:<12} {', '.join(f'{s:.3f}' for s in seconds)} s", flush=True)
+        print(f"  {label:<12} {', '.join(f'{s:.3f}' for s in seconds)} s", flush=True)
         timings.append(timing)
     return timings
 

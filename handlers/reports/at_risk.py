@@ -10,11 +10,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import local_date
 from handlers.core.figures import Cell, Kind, Report, Table
 from handlers.core.program import Program
+from handlers.reports.circles import (
+    LAST_SESSIONS,
+    circles_at_risk,
+    is_circles,
+    silent_days,
+)
 from handlers.reports.queries import (
     ACTIVE,
     DUE,
@@ -29,7 +36,7 @@ from handlers.reports.queries import (
     program_today,
     quiet_days,
 )
-from handlers.reports.suppression import count_figure, small_groups_note
+from handlers.reports.suppression import count_figure, number, small_groups_note
 from storage import DueKind, PairingStatus, Role
 
 #: An unanswered proposal this close to its expiry (or past it) needs a nudge.
@@ -100,8 +107,13 @@ def _first_name(name: str) -> str:
 
 
 async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> Report:
-    """Pairs that need a lead: missed check-ins, silence, a "no" at calibration, proposals."""
+    """Pairs that need a lead: missed check-ins, silence, a "no" at calibration, proposals.
+
+    For a circles program: its circles in place of pairs (:func:`_circles_at_risk`).
+    """
     conn = await session.connection()
+    if is_circles(program):
+        return await _circles_at_risk(conn, program, now=now)
     program_id = program.id
     k = program.min_group_size
     cadence_ = program.cadence
@@ -253,6 +265,66 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
         small_groups_note(k),
     )
     return Report("at-risk", "Pairs at risk", figures, (table,), None, notes)
+
+
+async def _circles_at_risk(conn: AsyncConnection, program: Program, *, now: datetime) -> Report:
+    """Active circles that need a lead: silent for two check-in windows, or attended by
+    under half over their last sessions. Listed by number only: no one is named.
+
+    Pairs' figures (missed check-ins, calibration, proposals) mean nothing here and are
+    left out rather than shown as 0. Circles are counted as they are.
+    """
+    k = program.min_group_size
+    today = program_today(program, now)
+    quiet = silent_days(program)
+    flagged = await circles_at_risk(conn, program, now=now)
+    rows: list[tuple[Cell, ...]] = []
+    # Most reasons first, then by number.
+    for circle in sorted(flagged, key=lambda c: -(c.silent + c.low_attendance)):
+        reasons: list[str] = []
+        actions: list[str] = []
+        if circle.silent:
+            if circle.last_session is not None:
+                reasons.append(f"no session for {(today - circle.last_session).days} days")
+            else:
+                since = local_date(circle.activated_at, program.default_timezone)
+                reasons.append(f"no session since it started, {(today - since).days} days ago")
+            actions.append("Ask the facilitator whether the circle needs help finding a time")
+        if circle.low_attendance:
+            reasons.append(f"fewer than half came to its last {LAST_SESSIONS} sessions")
+            actions.append("Ask the facilitator whether the time and the format still suit")
+        rows.append(
+            (
+                # As text: a number that names the circle, not a quantity.
+                str(circle.circle_id),
+                circle.members,
+                iso_day(circle.last_session),
+                "; ".join(reasons),
+                "; ".join(actions),
+            )
+        )
+    figures = (
+        ("Circles needing attention", number(len(flagged))),
+        (f"No session for {quiet} days or more", number(sum(c.silent for c in flagged))),
+        (
+            f"Fewer than half came to the last {LAST_SESSIONS} sessions",
+            number(sum(c.low_attendance for c in flagged)),
+        ),
+    )
+    notes = (
+        f"No session: the last session (or the circle's start) was {quiet} days ago or "
+        f"more, two check-in intervals of {program.cadence.checkin_every_days} days.",
+        f"Attendance: of the attendance rows of the circle's last {LAST_SESSIONS} sessions, "
+        "fewer than half marked attended. No one's attendance is shown.",
+        "Circles are listed by number: no circle report names anyone.",
+        small_groups_note(k),
+    )
+    table = Table(
+        "Circles needing attention (most reasons first)",
+        ("circle", "members", "last session", "reasons", "suggested actions"),
+        tuple(rows),
+    )
+    return Report("at-risk", "Circles at risk", figures, (table,), None, notes)
 
 
 KIND = Kind("at-risk", "pairs that need a lead, each with a suggested action", at_risk)

@@ -10,13 +10,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.figures import Chart, Kind, Report, Table, checked_chart, month_label
 from handlers.core.program import Program
+from handlers.reports.circles import (
+    ACTIVE_CIRCLE,
+    circle_rate,
+    is_circles,
+    monthly_circle_sessions,
+)
 from handlers.reports.queries import (
     ACTIVE,
     PAIRING,
+    RATE_MONTHS,
     SESSION,
     fetch_tally,
     met_since,
     midnight,
+    months_before,
     paused_side,
     program_today,
 )
@@ -24,30 +32,20 @@ from handlers.reports.suppression import (
     count_cell,
     count_figure,
     is_small,
+    number,
+    percent,
     rate_figure,
     share_figure,
     small_groups_note,
 )
+from storage.tables import CIRCLE, CIRCLE_SESSION
 
 #: The window of the sessions-per-pair distribution, in days.
 RECENT_DAYS = 90
 #: Full months the cadence report's monthly table and chart cover.
 MONTHS = 6
-#: Full months the headline "sessions per pair per month" averages over.
-RATE_MONTHS = 3
 #: The sessions-per-pair distribution's last bucket holds this many sessions or more.
 TOP_BUCKET = 6
-
-
-def months_before(today: date, count: int) -> list[tuple[date, date]]:
-    """The last ``count`` full months before today's month, oldest first, as [start, end)."""
-    months: list[tuple[date, date]] = []
-    end = today.replace(day=1)
-    for _ in range(count):
-        start = (end - timedelta(days=1)).replace(day=1)
-        months.insert(0, (start, end))
-        end = start
-    return months
 
 
 async def monthly_sessions(
@@ -119,8 +117,13 @@ def headline_rate(held: list[int], paired: list[int], *, k: int) -> float | str 
 
 
 async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> Report:
-    """The share of pairs on cadence, sessions per pair per month, and their distribution."""
+    """The share of pairs on cadence, sessions per pair per month, and their distribution.
+
+    For a circles program: its circles in place of pairs (:func:`_circles_cadence`).
+    """
     conn = await session.connection()
+    if is_circles(program):
+        return await _circles_cadence(conn, program, now=now)
     program_id = program.id
     k = program.min_group_size
     today = program_today(program, now)
@@ -249,6 +252,77 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         small_groups_note(k),
     )
     return Report("cadence", "Cadence: are pairs meeting?", figures, tables, chart, notes)
+
+
+async def _circles_cadence(conn: AsyncConnection, program: Program, *, now: datetime) -> Report:
+    """Are circles meeting: the share with a session in the last check-in window, and
+    sessions per circle per month (a table and a chart).
+
+    Pairs' figures (pairs on cadence, paused sides, the per-pair distribution) mean nothing
+    here and are left out rather than shown as 0. Circles are counted as they are.
+    """
+    k = program.min_group_size
+    today = program_today(program, now)
+    every = program.cadence.checkin_every_days
+    met = sa.exists().where(
+        CIRCLE_SESSION.c.circle_id == CIRCLE.c.id,
+        CIRCLE_SESSION.c.held_on >= today - timedelta(days=every),
+    )
+    on_cadence = sa.or_(met, CIRCLE.c.activated_at > now - timedelta(days=every))
+    totals = (
+        await conn.execute(
+            sa.select(sa.func.count(), sa.func.count().filter(on_cadence)).where(
+                CIRCLE.c.program == program.id, CIRCLE.c.status == ACTIVE_CIRCLE
+            )
+        )
+    ).one()
+    active, on = int(totals[0]), int(totals[1] or 0)
+    months = months_before(today, MONTHS)
+    held, circles = await monthly_circle_sessions(conn, program, months)
+    rates = [circle_rate(s, c) for s, c in zip(held, circles, strict=True)]
+    month_ids = tuple(f"{start:%Y-%m}" for start, _ in months)
+    labels = tuple(month_label(month) for month in month_ids)
+    headline = circle_rate(sum(held[-RATE_MONTHS:]), sum(circles[-RATE_MONTHS:]))
+    figures = (
+        ("Active circles", number(active)),
+        (
+            f"With a session in the last {every} days",
+            f"{percent(on, active)}% of {number(active)} circles" if active else "–",
+        ),
+        (
+            f"Sessions per circle per month (last {RATE_MONTHS} full months)",
+            "–" if headline is None else f"{headline:.1f}",
+        ),
+    )
+    chart, no_chart = checked_chart(
+        Chart(
+            "line",
+            "Sessions per active circle, by month",
+            labels,
+            (("sessions per circle", tuple(rates)),),
+            "sessions per circle",
+            months=month_ids,
+        ),
+        all_zero=f"No chart of sessions by month: no circle session was logged in the last "
+        f"{MONTHS} full months.",
+        all_hidden=f"No chart of sessions by month: no circle was active in the last {MONTHS} "
+        "full months.",
+    )
+    notes = (
+        *((no_chart,) if no_chart else ()),
+        f"With a session: an active circle that held a session in the last {every} days (the "
+        f"check-in interval), or became active less than {every} days ago.",
+        "Sessions per circle per month: circle sessions held in a month over the circles "
+        "active at any time in it (a circle active for part of a month counts as one).",
+        "Circles are counted as they are: a circle is a group, not a person.",
+        small_groups_note(k),
+    )
+    table = Table(
+        "Sessions per active circle, by month",
+        ("month", "sessions", "active circles", "sessions per circle"),
+        tuple(zip(labels, held, circles, rates, strict=True)),
+    )
+    return Report("cadence", "Cadence: are circles meeting?", figures, (table,), chart, notes)
 
 
 KIND = Kind("cadence", "share of pairs on cadence, sessions per pair per month", cadence)

@@ -29,6 +29,7 @@ from handlers.core.scope import led_program
 from handlers.reports import (
     at_risk,
     cadence,
+    circles,
     equity,
     export,
     feedback,
@@ -66,6 +67,7 @@ for _offered in (
     milestones,
     mentors,
     feedback,
+    circles,
     equity,
     export,
     ops,

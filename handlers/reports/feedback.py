@@ -29,7 +29,22 @@ from handlers.core.figures import (
     months_between,
 )
 from handlers.core.program import SURVEYS, Program, Question, QuestionType
-from handlers.reports.queries import FEEDBACK, PAIRING, PULSE, percent_to_tenth
+from handlers.reports.circles import (
+    Pulse,
+    circle_sizes,
+    is_circles,
+    pulse_by,
+    sizes_pulse_cells,
+    surveys_asked,
+)
+from handlers.reports.queries import (
+    FEEDBACK,
+    PAIRING,
+    PULSE,
+    RATED,
+    main_rating,
+    percent_to_tenth,
+)
 from handlers.reports.sql import ReportSql
 from handlers.reports.suppression import (
     average_cell,
@@ -42,9 +57,7 @@ from handlers.reports.suppression import (
     withheld,
 )
 from storage import FeedbackStatus
-
-#: The question types that have an average.
-RATED = (QuestionType.SCALE, QuestionType.NUMBER)
+from storage.tables import CIRCLE_FEEDBACK
 
 
 @dataclass
@@ -165,14 +178,6 @@ async def _read_answers(conn: AsyncConnection, program: Program) -> _Answers:
     return found
 
 
-def _main_rating(program: Program) -> Question | None:
-    """The pulse survey's first scale question (its first numeric one failing that)."""
-    rated = [q for survey, q in _rated(program) if survey == PULSE]
-    scales = [q for q in rated if q.type is QuestionType.SCALE]
-    first = scales or rated
-    return first[0] if first else None
-
-
 async def feedback_report(session: AsyncSession, program: Program, *, now: datetime) -> Report:
     """Average ratings per question and their monthly trend; shares of single choices.
 
@@ -182,6 +187,8 @@ async def feedback_report(session: AsyncSession, program: Program, *, now: datet
     """
     k = program.min_group_size
     conn = await session.connection()
+    if is_circles(program):
+        return await _circles_feedback(conn, program)
     found = await _read_answers(conn, program)
     rated = _rated(program)
     few = fewer_than(k, "answers")
@@ -191,7 +198,7 @@ async def feedback_report(session: AsyncSession, program: Program, *, now: datet
     protected = False
     #: The main rating's average by month: None where it is hidden.
     chart_points: dict[str, float | None] = {}
-    main = _main_rating(program)
+    main = main_rating(program)
     for name, question in rated:
         months = found.ratings.get((name, question.id), {})
         overall = _Tally()
@@ -364,6 +371,99 @@ def _rating_chart(
         all_hidden=f"{about}: no month has {threshold} answers or more that can be shown."
         if points
         else f"{about}: nobody has answered it yet.",
+    )
+
+
+async def _circles_feedback(conn: AsyncConnection, program: Program) -> Report:
+    """A circles program's feedback: the circles' surveys, aggregated.
+
+    An average is shown only where at least ``min_group_size`` different people answered
+    (a member answers the pulse after every session, so answers alone would let one
+    person's average through); months and sizes that could be worked out from the overall
+    average are withheld (:func:`handlers.reports.suppression.withheld`). Pairs' feedback
+    means nothing here and is left out rather than shown as none.
+    """
+    k = program.min_group_size
+    few = fewer_than(k, "answered")
+    asked = await surveys_asked(conn, program)
+    averages: list[tuple[Cell, ...]] = []
+    for name, question in _rated(program):
+        rated = (await pulse_by(conn, program, question, survey=name)).get(None, Pulse())
+        if name in asked or rated.answers:
+            averages.append((name, question.id, count_cell(rated.answered, k), rated.cell(k)))
+    main = main_rating(program)
+    trend: list[tuple[Cell, ...]] = []
+    by_size: list[tuple[Cell, ...]] = []
+    chart_points: dict[str, float | None] = {}
+    overall: Cell = "no answers yet"
+    if main is not None:
+        overall = (
+            (await pulse_by(conn, program, main)).get(None, Pulse()).cell(k, none="no answers yet")
+        )
+        month = ReportSql.of(conn).month(CIRCLE_FEEDBACK.c.answered_at)
+        months = await pulse_by(conn, program, main, month)
+        ordered = sorted((str(m), p) for m, p in months.items() if m is not None)
+        _, protecting = withheld([(m, p.answered) for m, p in ordered], k)
+        for when, pulse in ordered:
+            average = "withheld" if when in protecting else pulse.cell(k)
+            chart_points[when] = average if isinstance(average, float) else None
+            trend.append((month_label(when), count_cell(pulse.answered, k), average))
+        sized = circle_sizes(program)
+        sizes = await pulse_by(conn, program, main, sized.c.size, via=sized)
+        order = sorted(int(size) for size in sizes)
+        cells = sizes_pulse_cells(program, order, sizes)
+        by_size = [(size, count_cell(sizes[size].answered, k), cells[size]) for size in order]
+    answered = sum(n for _, n in asked.values())
+    total = sum(n for n, _ in asked.values())
+    rate = (
+        None if not total else few if is_small(answered, k) else percent_to_tenth(answered, total)
+    )
+    figures: list[tuple[str, str]] = [
+        ("Surveys answered", f"{count_figure(answered, k)} of {count_figure(total, k)} asked"),
+        ("Response rate", f"{rate}%" if isinstance(rate, float) else str(rate or "–")),
+    ]
+    if main is not None:
+        scale = f" (of {main.max})" if main.max is not None and isinstance(overall, float) else ""
+        figures.append((f"Average answer to “{main.prompt}”", f"{overall}{scale}"))
+    chart, no_chart = _rating_chart(main, chart_points, k) if main is not None else (None, "")
+    notes = (
+        *((no_chart,) if no_chart else ()),
+        f"Surveys about circles: an average is shown only where at least {k} different "
+        f'people answered; otherwise "{few}". A month or a size marked "withheld" has '
+        "enough, but is hidden so that a smaller one cannot be worked out from the average "
+        "of all. Text answers are never shown, nor anyone's own answers.",
+        f'Surveys asked or answered: 1 to {k - 1} read "fewer than {k}"; none reads 0.',
+        "Months are calendar months (UTC) of when the survey was answered. Size: the members "
+        "who took a place in the circle (the facilitator not counted).",
+    )
+    return Report(
+        "feedback",
+        "Feedback: circles' ratings and their trend",
+        tuple(figures),
+        (
+            Table(
+                "Average rating per question",
+                ("survey", "question", "answered", "average"),
+                tuple(averages),
+            ),
+            Table("Pulse by month", ("month", "answered", "average"), tuple(trend)),
+            Table("Pulse by circle size", ("members", "answered", "average"), tuple(by_size)),
+            Table(
+                "Responses per survey",
+                ("survey", "asked", "answered", "response rate (%)"),
+                tuple(
+                    (
+                        name,
+                        count_cell(n, k),
+                        count_cell(done, k),
+                        few if is_small(done, k) else percent_to_tenth(done, n),
+                    )
+                    for name, (n, done) in sorted(asked.items())
+                ),
+            ),
+        ),
+        chart,
+        notes,
     )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.figures import Kind, Report, Table
+from handlers.core.figures import Cell, Kind, Report, Table
 from handlers.core.program import Program
+from handlers.reports.circles import circle_counts, is_circles
 from handlers.reports.queries import (
     ACTIVE,
     ENROLLMENT,
@@ -37,37 +39,22 @@ STATUS_ORDER = tuple(s.value for s in EnrollmentStatus)
 
 
 async def overview(session: AsyncSession, program: Program, *, now: datetime) -> Report:
-    """Participants by role and status, pairs, the waitlist, and how long matching takes."""
+    """Participants by role and status, pairs, the waitlist, and how long matching takes.
+
+    For a circles program: its circles in place of pairs (:func:`_circles_overview`).
+    """
     conn = await session.connection()
     program_id = program.id
     k = program.min_group_size
 
-    counted = await fetch_rows(
-        conn,
-        sa.select(ENROLLMENT.c.role, ENROLLMENT.c.status, sa.func.count())
-        .where(ENROLLMENT.c.program == program_id)
-        .group_by(ENROLLMENT.c.role, ENROLLMENT.c.status),
-    )
-    by_role_status = {(role, status): int(n) for role, status, n in counted}
-
-    def order(key: tuple[str, str]) -> tuple[int, int, str]:
-        role, status = key
-        return (
-            ROLE_ORDER.index(role) if role in ROLE_ORDER else len(ROLE_ORDER),
-            STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER),
-            role + status,
-        )
-
-    participants = tuple(
-        (role, status, count_cell(by_role_status[role, status], k))
-        for role, status in sorted(by_role_status, key=order)
-    )
+    by_role_status, participants = await _participants(conn, program)
 
     def enrolled(role: Role) -> int:
-        return sum(
-            n
-            for (r, status), n in by_role_status.items()
-            if r == role.value and status != EnrollmentStatus.LEFT.value
+        return _enrolled(by_role_status, role)
+
+    if is_circles(program):
+        return await _circles_overview(
+            conn, program, now=now, enrolled=enrolled, table=participants
         )
 
     pairs = (
@@ -80,19 +67,7 @@ async def overview(session: AsyncSession, program: Program, *, now: datetime) ->
     ).one()
     active, proposals = int(pairs[0]), int(pairs[1])
 
-    # The waitlist as matching sees it (handlers.matching.waitlist.waitlist_positions): waiting
-    # mentees with no open proposal, their place kept from when they first joined it.
-    waiting, longest = await middle_values(
-        conn, sa.select(waiting_since().label("since")).where(waiting_list(program))
-    )
-
-    def median_waited() -> str:
-        median_since = longest[0] + (longest[-1] - longest[0]) / 2
-        return days_text((now - median_since).total_seconds() / 86400)
-
-    median_wait = str(
-        average_cell(waiting, k, average=median_waited, unit="waiting", none="nobody waiting")
-    )
+    waiting, median_wait = await _waitlist(conn, program, now=now)
 
     # Each mentee's first pairing to become active since they (last) enrolled.
     first = (
@@ -157,6 +132,108 @@ async def overview(session: AsyncSession, program: Program, *, now: datetime) ->
         small_groups_note(k),
     )
     return Report("overview", "Program overview", figures, (table,), None, notes)
+
+
+async def _participants(
+    conn: AsyncConnection, program: Program
+) -> tuple[dict[tuple[str, str], int], tuple[tuple[Cell, ...], ...]]:
+    """Enrollments by role and status, and the rows of the table that shows them."""
+    k = program.min_group_size
+    counted = await fetch_rows(
+        conn,
+        sa.select(ENROLLMENT.c.role, ENROLLMENT.c.status, sa.func.count())
+        .where(ENROLLMENT.c.program == program.id)
+        .group_by(ENROLLMENT.c.role, ENROLLMENT.c.status),
+    )
+    by_role_status = {(role, status): int(n) for role, status, n in counted}
+
+    def order(key: tuple[str, str]) -> tuple[int, int, str]:
+        role, status = key
+        return (
+            ROLE_ORDER.index(role) if role in ROLE_ORDER else len(ROLE_ORDER),
+            STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER),
+            role + status,
+        )
+
+    participants = tuple(
+        (role, status, count_cell(by_role_status[role, status], k))
+        for role, status in sorted(by_role_status, key=order)
+    )
+    return by_role_status, participants
+
+
+def _enrolled(by_role_status: dict[tuple[str, str], int], role: Role) -> int:
+    """People enrolled in ``role`` who have not left."""
+    return sum(
+        n
+        for (r, status), n in by_role_status.items()
+        if r == role.value and status != EnrollmentStatus.LEFT.value
+    )
+
+
+async def _waitlist(conn: AsyncConnection, program: Program, *, now: datetime) -> tuple[int, str]:
+    """How many wait, and the median wait (as the small-group rule lets it read).
+
+    The waitlist as matching sees it (handlers.matching.waitlist.waitlist_positions):
+    waiting mentees with no open proposal (in a circles program, no place in an open
+    circle), their place kept from when they first joined it.
+    """
+    waiting, longest = await middle_values(
+        conn, sa.select(waiting_since().label("since")).where(waiting_list(program))
+    )
+
+    def median_waited() -> str:
+        median_since = longest[0] + (longest[-1] - longest[0]) / 2
+        return days_text((now - median_since).total_seconds() / 86400)
+
+    k = program.min_group_size
+    return waiting, str(
+        average_cell(waiting, k, average=median_waited, unit="waiting", none="nobody waiting")
+    )
+
+
+async def _circles_overview(
+    conn: AsyncConnection,
+    program: Program,
+    *,
+    now: datetime,
+    enrolled: Callable[[Role], int],
+    table: tuple[tuple[Cell, ...], ...],
+) -> Report:
+    """A circles program's overview: its people, its circles and the waitlist.
+
+    Pairs' figures (active pairs, proposals, time to a first match, free mentor places)
+    mean nothing here and are left out rather than shown as 0.
+    """
+    k = program.min_group_size
+    circles = await circle_counts(conn, program)
+    waiting, median_wait = await _waitlist(conn, program, now=now)
+    figures = (
+        ("Members (not left)", count_figure(enrolled(Role.MENTEE), k)),
+        ("Facilitators (not left)", count_figure(enrolled(Role.MENTOR), k)),
+        ("Circles active", number(circles.active)),
+        ("Circles proposed, waiting for answers", number(circles.proposed)),
+        ("Circles ended", number(circles.ended)),
+        ("Members in active circles", count_figure(circles.members, k)),
+        ("Facilitators of active circles", count_figure(circles.facilitators, k)),
+        ("Waitlist", count_figure(waiting, k)),
+        ("Median wait on the waitlist", median_wait),
+    )
+    notes = (
+        "Members are enrolled as mentees, facilitators as mentors. Circles are counted as "
+        "they are; the people in them under the small-group rule.",
+        "Waitlist: members waiting for a circle with no place (invited or accepted) in an "
+        "open one; their wait counts from when they first joined it.",
+        small_groups_note(k),
+    )
+    return Report(
+        "overview",
+        "Program overview: circles",
+        figures,
+        (Table("Participants by role and status", ("role", "status", "people"), table),),
+        None,
+        notes,
+    )
 
 
 async def _free_places(conn: AsyncConnection, program_id: str) -> int:

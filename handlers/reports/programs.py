@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -25,14 +25,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.figures import Cell, Kind, Report, Table
 from handlers.core.program import Program
 from handlers.reports.at_risk import attention_flags
-from handlers.reports.cadence import RATE_MONTHS, headline_rate, monthly_sessions, months_before
+from handlers.reports.cadence import headline_rate, monthly_sessions
+from handlers.reports.circles import (
+    circle_counts,
+    circle_rate,
+    circles_at_risk,
+    is_circles,
+    monthly_circle_sessions,
+)
 from handlers.reports.queries import (
     ACTIVE,
     ENROLLMENT,
     FEEDBACK,
     PAIRING,
+    RATE_MONTHS,
     fetch_tally,
     middle_values,
+    months_before,
     program_today,
     waiting_list,
     waiting_since,
@@ -43,6 +52,8 @@ from handlers.reports.suppression import (
     count_cell,
     fewer_than,
     is_small,
+    number,
+    percent,
     share_figure,
     small_groups_note,
 )
@@ -129,6 +140,25 @@ async def _fit(conn: AsyncConnection, program_id: str) -> tuple[int, float | Non
     return int(row[0]), None if row[1] is None else float(row[1])
 
 
+async def _circle_cells(
+    conn: AsyncConnection, program: Program, months: list[tuple[date, date]], now: datetime
+) -> tuple[Cell, Cell, Cell]:
+    """A circles program's active circles, sessions per circle per month and at-risk share.
+
+    Written with their unit ("4 circles", "1.5 per circle") in the columns pairs fill, so
+    no one reads a circle as a pair; circles are counted as they are.
+    """
+    counts = await circle_counts(conn, program)
+    held, circles = await monthly_circle_sessions(conn, program, months)
+    rate = circle_rate(sum(held), sum(circles))
+    flagged = len(await circles_at_risk(conn, program, now=now))
+    return (
+        f"{number(counts.active)} circles",
+        None if rate is None else f"{rate:.1f} per circle",
+        f"{percent(flagged, counts.active)}%" if counts.active else None,
+    )
+
+
 async def program_row(conn: AsyncConnection, program: Program, now: datetime) -> tuple[Cell, ...]:
     """One program's row of ``report programs``, small groups hidden."""
     k = program.min_group_size
@@ -142,13 +172,20 @@ async def program_row(conn: AsyncConnection, program: Program, now: datetime) ->
         return round((now - median_since).total_seconds() / 86400, 1)
 
     months = months_before(program_today(program, now), RATE_MONTHS)
-    held, paired = await monthly_sessions(conn, program, months)
-    rate: Cell = headline_rate(held, paired, k=k)
-    if rate == "withheld" and all(is_small(p, k) or not p for p in paired):
-        # Every month had too few pairs: the figure rests on a small group, not beside one.
-        rate = fewer_than(k, "pairs")
-    active, flagged = await _at_risk(conn, program, now)
-    at_risk = share_figure(flagged, active, k=k) or (fewer_than(k) if active else None)
+    active_cell: Cell
+    rate: Cell
+    at_risk: Cell
+    if is_circles(program):
+        active_cell, rate, at_risk = await _circle_cells(conn, program, months, now)
+    else:
+        held, paired = await monthly_sessions(conn, program, months)
+        rate = headline_rate(held, paired, k=k)
+        if rate == "withheld" and all(is_small(p, k) or not p for p in paired):
+            # Every month had too few pairs: the figure rests on a small group, not beside one.
+            rate = fewer_than(k, "pairs")
+        active, flagged = await _at_risk(conn, program, now)
+        active_cell = count_cell(active, k)
+        at_risk = share_figure(flagged, active, k=k) or (fewer_than(k) if active else None)
     answered, mean_fit = await _fit(conn, program.id)
     fit = average_cell(
         answered,
@@ -166,7 +203,7 @@ async def program_row(conn: AsyncConnection, program: Program, now: datetime) ->
             else None
             for role in ROLES
         ),
-        count_cell(active, k),
+        active_cell,
         count_cell(waiting, k),
         average_cell(waiting, k, average=median_wait, unit="waiting", none=None),
         rate,
@@ -204,6 +241,15 @@ async def programs_report(
         "those months had too few active pairs to show.",
         "At-risk share: active pairs that report at-risk lists for missed check-ins, silence "
         "or a 'no' at calibration.",
+        *(
+            (
+                "A circles program's row counts circles where pairs are counted: its active "
+                "circles, sessions per circle per month and the share of its active circles "
+                "that report at-risk lists; it has no calibration fit.",
+            )
+            if any(is_circles(program) for program in programs)
+            else ()
+        ),
         "Calibration fit: the mean answer to the calibration survey's fit question"
         + (f" ({', '.join(scales)})" if scales else "")
         + ", shown where enough different people answered.",

@@ -13,7 +13,7 @@ notes):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,8 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.core.calendar import local_date
-from handlers.core.program import Program, ProgramType
+from handlers.core.program import Program, ProgramType, Question, QuestionType
 from storage import (
+    OPEN_CIRCLE,
+    CircleMemberStatus,
+    CircleRole,
     DueItem,
     Enrollment,
     EnrollmentStatus,
@@ -34,6 +37,7 @@ from storage import (
     Role,
     SessionLog,
 )
+from storage.tables import CIRCLE, CIRCLE_MEMBER
 
 PERSON = Person.__table__  # type: ignore[attr-defined]
 ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
@@ -50,6 +54,33 @@ OPEN = (*PROPOSALS, ACTIVE)
 PAIRED = (PairingStatus.ACTIVE.value, PairingStatus.ENDED.value)
 #: The survey whose main rating the feedback report charts month by month.
 PULSE = "pulse"
+#: The question types that have an average.
+RATED = (QuestionType.SCALE, QuestionType.NUMBER)
+#: Full months a headline "sessions per pair (or circle) per month" averages over.
+RATE_MONTHS = 3
+
+
+def months_before(today: date, count: int) -> list[tuple[date, date]]:
+    """The last ``count`` full months before today's month, oldest first, as [start, end)."""
+    months: list[tuple[date, date]] = []
+    end = today.replace(day=1)
+    for _ in range(count):
+        start = (end - timedelta(days=1)).replace(day=1)
+        months.insert(0, (start, end))
+        end = start
+    return months
+
+
+def main_rating(program: Program) -> Question | None:
+    """The pulse survey's first scale question (its first numeric one failing that).
+
+    The one rating the feedback report charts by month and ``report circles`` calls a
+    circle's pulse.
+    """
+    rated = [q for q in program.feedback.surveys.of(PULSE) if q.type in RATED]
+    scales = [q for q in rated if q.type is QuestionType.SCALE]
+    first = scales or rated
+    return first[0] if first else None
 
 
 def quiet_days(program: Program) -> int:
@@ -161,8 +192,25 @@ def waiting_list(program: Program) -> Any:
     pairing in the program (handlers.matching.waitlist.waitlist_positions); a peer may be
     on either side of a pairing. Each side is its own ``NOT EXISTS``, which PostgreSQL runs
     as an anti-join; one ``EXISTS`` with an ``OR`` of the sides ran once per enrollment
-    (20 s for the overview of 40,000 enrollments in bench/reports.py).
+    (20 s for the overview of 40,000 enrollments in bench/reports.py). In a circles
+    program, a member waiting with no place (invited or accepted) in an open circle.
     """
+    if program.type is ProgramType.CIRCLES:
+        return sa.and_(
+            ENROLLMENT.c.program == program.id,
+            ENROLLMENT.c.role == Role.MENTEE.value,
+            ENROLLMENT.c.status == EnrollmentStatus.WAITING.value,
+            ~sa.exists().where(
+                CIRCLE.c.program == ENROLLMENT.c.program,
+                CIRCLE.c.status.in_([status.value for status in OPEN_CIRCLE]),
+                CIRCLE_MEMBER.c.circle_id == CIRCLE.c.id,
+                CIRCLE_MEMBER.c.person_id == ENROLLMENT.c.person_id,
+                CIRCLE_MEMBER.c.role == CircleRole.MEMBER.value,
+                CIRCLE_MEMBER.c.status.in_(
+                    (CircleMemberStatus.INVITED.value, CircleMemberStatus.ACCEPTED.value)
+                ),
+            ),
+        )
     peer = program.type is ProgramType.PEER
 
     def busy_as(side: sa.Column[Any]) -> Any:

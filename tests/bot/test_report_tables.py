@@ -20,11 +20,11 @@ import pytest
 from slack_sdk.models.blocks import Block, RawTextObject, RichTextBlock, TableBlock
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.teams.cards import render_card
+from bot.teams.cards import CARD_BUDGET, render_card
 from bot.teams.files import FILE_CONSENT_TYPE
 from handlers.core.figures import Kind, Report, Table, as_json
 from handlers.core.messages import Attachment
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
 from handlers.reports.catalogue import CATALOGUE, report_reply
 from storage import Database
 from tests.bot.slack_harness import LEAD as SLACK_LEAD
@@ -447,3 +447,34 @@ async def test_in_teams_an_expired_csv_offer_says_to_ask_for_the_report_again(
     context["key"] = "an-offer-this-process-never-made"
     await teams.file_consent("decline", context, sender=TEAMS_LEAD)
     assert "Type report probe to get a new one." in teams.last_text()
+
+
+# -- a circles program's reports ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["circles", "overview", "cadence", "at-risk", "feedback"])
+async def test_a_circles_programs_reports_fit_slack_and_teams_whole(
+    database: Database, circle_programs: Programs, kind: str
+) -> None:
+    from tests.handlers.reports import circles_world
+
+    program = circle_programs.get(circles_world.PROGRAM_ID)
+    assert program is not None
+    report = await circles_world.build(database, CATALOGUE.kinds[kind].build, program)
+    assert any("circle" in table.title.lower() for table in report.tables) or kind == "overview"
+    for _, blocks in render_messages(report):
+        assert_valid_slack_message(blocks)
+    card, offered = fitted_card(report)
+    # The chart's PNG travels in the card too, outside the budget for text and tables.
+    images = sum(len(e["url"]) for e in card["body"] if e["type"] == "Image")
+    assert len(json.dumps(card, ensure_ascii=False)) - images <= CARD_BUDGET
+    shown = card_tables(card)
+    assert len(shown) == len(report.tables)
+    for table, rendered in zip(report.tables, shown, strict=True):
+        # Every column and every row on the card: nothing goes to a CSV instead.
+        assert len(rendered["columns"]) == len(table.columns) <= 6
+        assert len(rendered["rows"]) == 1 + len(table.rows)
+        for cell in rendered["rows"][0]["cells"]:
+            assert len(cell["items"][0]["text"]) <= 20, cell
+    assert offered == [] and report_files(report) == []
+    assert circles_world.SECRET not in json.dumps(card, ensure_ascii=False)
