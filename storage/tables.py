@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage.models import (
+    CalendarFeed,
     Circle,
     CircleAttendance,
     CircleDue,
@@ -19,6 +20,7 @@ from storage.models import (
     Enrollment,
     Feedback,
     Invitation,
+    Meeting,
     Milestone,
     Outbox,
     Pairing,
@@ -28,6 +30,7 @@ from storage.models import (
     SessionLog,
 )
 
+CALENDAR_FEED: sa.Table = CalendarFeed.__table__  # type: ignore[attr-defined]
 CIRCLE: sa.Table = Circle.__table__  # type: ignore[attr-defined]
 CIRCLE_ATTENDANCE: sa.Table = CircleAttendance.__table__  # type: ignore[attr-defined]
 CIRCLE_DUE: sa.Table = CircleDue.__table__  # type: ignore[attr-defined]
@@ -38,6 +41,7 @@ DUE: sa.Table = DueItem.__table__  # type: ignore[attr-defined]
 ENROLLMENT: sa.Table = Enrollment.__table__  # type: ignore[attr-defined]
 FEEDBACK: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
 INVITATION: sa.Table = Invitation.__table__  # type: ignore[attr-defined]
+MEETING: sa.Table = Meeting.__table__  # type: ignore[attr-defined]
 MILESTONE: sa.Table = Milestone.__table__  # type: ignore[attr-defined]
 OUTBOX: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
 PAIRING: sa.Table = Pairing.__table__  # type: ignore[attr-defined]
