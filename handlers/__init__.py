@@ -6,6 +6,13 @@ the :class:`Reply` objects it returns.
 
 from __future__ import annotations
 
+from handlers.circles.answers import expire_circles
+from handlers.circles.review import (
+    approve_circles,
+    circle_round_data,
+    optimality_line,
+    plan_circle_round,
+)
 from handlers.commands import build_engine, greeting, home, welcome
 from handlers.core.audit import entries, record
 from handlers.core.engine import Engine, FormResult, TurnResult
@@ -94,6 +101,7 @@ from handlers.matching.waitlist import waitlist_positions
 from handlers.people.directory import CsvFormatError, find_or_create_person, import_people, is_email
 from handlers.people.eligibility import Facts, rules_verdict
 from handlers.people.invitations import InviteResult, invite_people
+from handlers.people.lookups import people_by_id
 from handlers.people.privacy import expire_notes, export_person, forget_person
 from handlers.reports.catalogue import CATALOGUE, run_report, stored_program
 from handlers.reports.standing import Standing, standings
@@ -170,6 +178,7 @@ __all__ = [
     "Unreachable",
     "UserError",
     "approve",
+    "approve_circles",
     "as_csv",
     "as_json",
     "as_text",
@@ -179,11 +188,13 @@ __all__ = [
     "cell_text",
     "chat_messages",
     "check_file",
+    "circle_round_data",
     "count_by_status",
     "delivered",
     "enqueue",
     "entries",
     "error_type",
+    "expire_circles",
     "expire_notes",
     "expire_proposals",
     "export_person",
@@ -202,11 +213,14 @@ __all__ = [
     "log_failure",
     "numeric_columns",
     "one_person",
+    "optimality_line",
     "option_index",
     "pair_by_hand",
     "parse_ref",
     "parse_selection",
     "parse_summary",
+    "people_by_id",
+    "plan_circle_round",
     "plan_round",
     "plural",
     "process_due",

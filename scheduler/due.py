@@ -35,6 +35,8 @@ from handlers import (
     CycleReport,
     DueWork,
     Programs,
+    ProgramType,
+    expire_circles,
     expire_notes,
     expire_proposals,
     log_failure,
@@ -76,6 +78,7 @@ class DueReport:
 
     Attributes:
         lapsed: Ids of proposals that went unanswered past ``matching.proposal_expiry_days``.
+        circles_lapsed: Ids of circle proposals that went unanswered past their expiry.
         reminded: Ids of proposals whose answer was asked for again, a day before they lapse.
         resumed: People whose pause ran out.
         cycle: What the pairings' due items produced.
@@ -83,6 +86,7 @@ class DueReport:
     """
 
     lapsed: list[int] = field(default_factory=list)
+    circles_lapsed: list[int] = field(default_factory=list)
     reminded: list[int] = field(default_factory=list)
     resumed: list[int] = field(default_factory=list)
     cycle: CycleReport = field(default_factory=CycleReport)
@@ -93,12 +97,19 @@ class DueReport:
     @property
     def total(self) -> int:
         """How many things the pass changed."""
-        return len(self.lapsed) + len(self.reminded) + len(self.resumed) + self.cycle.processed
+        return (
+            len(self.lapsed)
+            + len(self.circles_lapsed)
+            + len(self.reminded)
+            + len(self.resumed)
+            + self.cycle.processed
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The counts, for logs and ``--json``."""
         return {
             "lapsed": len(self.lapsed),
+            "circles_lapsed": len(self.circles_lapsed),
             "reminded": len(self.reminded),
             "resumed": len(self.resumed),
             "sent": self.cycle.sent,
@@ -176,6 +187,9 @@ async def run_due(
     for program in every:
         async with database.session() as session:
             report.lapsed += await expire_proposals(session, program, now=now)
+        if program.type is ProgramType.CIRCLES:
+            async with database.session() as session:
+                report.circles_lapsed += await expire_circles(session, program, now=now)
         async with database.session() as session:
             report.reminded += await remind_lapsing(session, program, now=now)
         async with database.session() as session:
