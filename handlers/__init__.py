@@ -7,10 +7,11 @@ the :class:`Reply` objects it returns.
 from __future__ import annotations
 
 from handlers.circles.answers import expire_circles
+from handlers.circles.formation import CirclePlan, PlannedCircle
 from handlers.circles.review import (
     approve_circles,
     circle_round_data,
-    optimality_line,
+    how_close,
     plan_circle_round,
 )
 from handlers.commands import build_engine, greeting, home, welcome
@@ -101,7 +102,6 @@ from handlers.matching.waitlist import waitlist_positions
 from handlers.people.directory import CsvFormatError, find_or_create_person, import_people, is_email
 from handlers.people.eligibility import Facts, rules_verdict
 from handlers.people.invitations import InviteResult, invite_people
-from handlers.people.lookups import people_by_id
 from handlers.people.privacy import expire_notes, export_person, forget_person
 from handlers.reports.catalogue import CATALOGUE, run_report, stored_program
 from handlers.reports.standing import Standing, standings
@@ -128,6 +128,7 @@ __all__ = [
     "Action",
     "Attachment",
     "Chart",
+    "CirclePlan",
     "Clock",
     "CsvFormatError",
     "CycleReport",
@@ -150,6 +151,7 @@ __all__ = [
     "Option",
     "Owner",
     "PersonProfile",
+    "PlannedCircle",
     "Point",
     "Problem",
     "Program",
@@ -205,6 +207,7 @@ __all__ = [
     "greeting",
     "group_sender",
     "home",
+    "how_close",
     "import_people",
     "intake_target",
     "invite_people",
@@ -213,13 +216,11 @@ __all__ = [
     "log_failure",
     "numeric_columns",
     "one_person",
-    "optimality_line",
     "option_index",
     "pair_by_hand",
     "parse_ref",
     "parse_selection",
     "parse_summary",
-    "people_by_id",
     "plan_circle_round",
     "plan_round",
     "plural",

@@ -21,8 +21,6 @@ from handlers import (
 )
 
 if TYPE_CHECKING:
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
     from handlers import LeadResult
 
 from bot.cli.app import CliError, open_app
@@ -173,7 +171,11 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
             lead, _ = await find_or_create_person(session, email=email, now=now)
             lead_id, reader_zone = lead.id, lead.timezone or app.programs.default_timezone
         if program.type is ProgramType.CIRCLES:
-            return await match_circles(args, session, program, lead_id=lead_id, now=now)
+            from bot.cli.circles import match_circles
+
+            return await match_circles(
+                args, session=session, program=program, lead_id=lead_id, now=now
+            )
         plan = await plan_round(session, program, now=now)
         data = round_data(program, plan, reader_zone=reader_zone, now=now)
         entries = data["proposals"]
@@ -248,84 +250,6 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
         print("Dry run: nothing was saved or sent.")
     elif result is not None:
         print(f"Sent {len(result.sent)} proposal(s) to mentors.")
-        for reason in result.skipped:
-            print(f"  not sent: {reason}")
-    return 0
-
-
-async def match_circles(
-    args: argparse.Namespace,
-    session: AsyncSession,
-    program: Program,
-    *,
-    lead_id: int | None,
-    now: datetime,
-) -> int:
-    """``mentorbot match`` for a circles program: the round of circles, approved unless
-    ``--dry-run`` (all of them, or those ``--only`` names)."""
-    from handlers import (
-        approve_circles,
-        circle_round_data,
-        optimality_line,
-        people_by_id,
-        plan_circle_round,
-    )
-
-    plan = await plan_circle_round(session, program, now=now)
-    data = circle_round_data(program, plan)
-    entries = data["circles"]
-    chosen = numbers(args.only, len(entries)) if args.only else list(range(len(entries)))
-    result = None
-    if not args.dry_run:
-        result = await approve_circles(
-            session,
-            program=program,
-            lead_id=lead_id,
-            actor=args.as_email.strip().lower() if args.as_email else "cli",
-            batch=data["batch"],
-            approved=[entries[i] for i in chosen],
-            left_over=data["left_over"],
-            held=[e for i, e in enumerate(entries) if i not in set(chosen)],
-            now=now,
-        )
-    left = await people_by_id(session, list(plan.left_over))
-    if args.json:
-        report = {
-            "problem": plan.too_small,
-            "circles": [
-                {
-                    "facilitator": c.facilitator.email,
-                    "members": [m.email for m in c.members],
-                    "score": round(c.score, 4),
-                    "reasons": list(c.reasons),
-                }
-                for c in plan.circles
-            ],
-            "optimality_gap": plan.optimality_gap,
-            "left_over": [
-                {"member": left[pid].email, "why": why}
-                for pid, why in plan.left_over.items()
-                if pid in left
-            ],
-            "dry_run": bool(args.dry_run),
-            "sent": len(result.sent) if result else 0,
-            "skipped": result.skipped if result else [],
-        }
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-        return 0
-    if plan.too_small:
-        print(plan.too_small)
-    print(f"{len(entries)} circle(s); {optimality_line(plan.optimality_gap)}")
-    for entry in entries:
-        print(f"  {entry['line']}")
-    if plan.left_over:
-        print(f"{len(plan.left_over)} left on the waitlist:")
-        for pid, why in plan.left_over.items():
-            print(f"  {left[pid].name if pid in left else pid}: {why}")
-    if args.dry_run:
-        print("Dry run: nothing was saved or sent.")
-    elif result is not None:
-        print(f"Sent {len(result.sent)} circle proposal(s).")
         for reason in result.skipped:
             print(f"  not sent: {reason}")
     return 0

@@ -50,14 +50,21 @@ def round_reason(why: str) -> str:
     return f"the match round found no circle for you: {why}"
 
 
-def optimality_line(gap: float) -> str:
-    """How close the round's circles are to the best the optimiser could prove.
+def how_close(gap: float) -> str:
+    """How close a round's circles are to the best the optimiser could prove: "the best
+    possible", or "within 1.3% of the best possible".
 
-    The gap is rounded up to a whole percent, so "within 2%" is never an overstatement.
+    The gap is rounded up to a tenth of a percent, so the words never overstate it.
     """
     if gap <= 0:
-        return "These are the best possible circles (proven)."
-    return f"These circles are within {max(1, math.ceil(gap * 100))}% of the best possible."
+        return "the best possible"
+    percent = math.ceil(gap * 1000) / 10
+    return f"within {percent:g}% of the best possible"
+
+
+def optimality_line(gap: float) -> str:
+    """The review's line on how close to optimal the round is."""
+    return f"These circles are {how_close(gap)}."
 
 
 def _names(people: Sequence[Any]) -> str:

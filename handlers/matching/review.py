@@ -159,8 +159,19 @@ async def plan_round(session: AsyncSession, program: Program, *, now: datetime) 
     """Lapse overdue proposals, then plan a matching round over the program's whole pool.
 
     A peer program pairs its peers with each other (handlers.matching.peers); a cohort
-    program before its enrolment closes plans nothing and says when it can.
+    program before its enrolment closes plans nothing and says when it can; a circles
+    program plans no pairs at all.
     """
+    if program.type is ProgramType.CIRCLES:
+        # A circles program forms circles (handlers.circles.formation), never pairs.
+        return MatchPlan(
+            [],
+            [],
+            problem=(
+                f"{program.name} forms circles, not pairs: mentorbot match --program "
+                f"{program.id} --dry-run lists the circles a round would form."
+            ),
+        )
     early = too_early(program, now=now)
     if early is not None:
         return MatchPlan([], [], problem=early)

@@ -1,5 +1,5 @@
-"""``mentorbot match`` for a circles program: the round printed, and approved as for pairs
-(both databases)."""
+"""``mentorbot match --program leader-circles [--dry-run] [--json]``: the circles a round
+forms, and (without --dry-run) proposed to their people as for pairs."""
 
 from __future__ import annotations
 
@@ -7,29 +7,84 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
-
-from handlers.core.program import Programs
-from storage import Circle, CircleMember, Database
+from storage import Circle, CircleMember, Database, Outbox
 from tests.bot.cli_helpers import Cli
 from tests.conftest import CIRCLES_PROGRAMS
-from tests.handlers.circles.circle_world import CIRCLES, LEAD, CircleWorld
-from tests.helpers import rows
+from tests.helpers import enroll_as, make_person, rows
 
-NOW = "2026-11-23T10:00:00+00:00"
+AT = "2027-02-10T10:00:00Z"
 
 
-@pytest.fixture
-async def world(
-    database: Database, circle_programs: Programs, monkeypatch: pytest.MonkeyPatch
-) -> CircleWorld:
-    monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
-    world = CircleWorld(database, circle_programs, monkeypatch)
-    ana = await world.facilitator("ana@x.com", "Ana Lima")
-    members = [await world.member(f"m{n}@x.com", f"Member {n}") for n in range(3)]
-    kai = await world.member("kai@x.com", "Kai Ono")
-    world.forms((ana, members), left_over=[(kai, "no facilitator shares their hours")])
-    return world
+async def _people(database_url: str, *, members: int) -> None:
+    database = Database(database_url)
+    try:
+        for k in range(members):
+            wants = ["coaching", "influence"] if k < 3 else ["vision"]
+            person = await make_person(database, f"m{k}@x.com", name=f"Member {k}")
+            await enroll_as(
+                database,
+                person,
+                "mentee",
+                program="leader-circles",
+                answers={"goals": "Grow", "competencies": wants, "formats": ["Group"]},
+            )
+        for k, strengths in enumerate([["coaching", "influence"], ["vision"]]):
+            person = await make_person(database, f"f{k}@x.com", name=f"Facilitator {k}")
+            await enroll_as(
+                database,
+                person,
+                "mentor",
+                program="leader-circles",
+                capacity=1,
+                answers={"strengths": strengths, "capacity": 1, "bio": "Leads teams."},
+            )
+    finally:
+        await database.dispose()
+
+
+def test_a_circles_round_prints_its_circles_as_json(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=7))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["program"] == "leader-circles"
+    assert report["optimality_gap"] == 0.0
+    assert report["left_over"] == []
+    assert report["members_placed"] == 7 and report["mentees_waiting"] == 7
+    assert report["dry_run"] is True and report["sent"] == 0
+    circles = {c["facilitator"]: c for c in report["circles"]}
+    assert set(circles["f0@x.com"]["members"]) >= {"m0@x.com", "m1@x.com", "m2@x.com"}
+    assert "Facilitator can help with Coaching" in " · ".join(circles["f0@x.com"]["reasons"])
+    for circle in report["circles"]:
+        assert 3 <= len(circle["members"]) <= 5
+        assert 0 < circle["score"] <= 1
+        assert "8 h of working hours in common with everyone" in circle["reasons"]
+        assert set(circle["member_reasons"]) == set(circle["members"])
+    assert "proposals" not in report  # never the pairs' solver
+
+
+def test_the_plain_dry_run_lists_circles_and_who_is_left(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=11))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run")
+    assert code == 0, err
+    assert "2 circle(s) for 11 waiting member(s), the best possible:" in out
+    assert "  1. Facilitator " in out and "  2. Facilitator " in out
+    assert "1 left waiting:" in out
+    assert "full (5 members)" in out
+    assert out.rstrip().endswith("Dry run: nothing was saved or sent.")
+
+
+def test_a_pool_too_small_says_so(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=2))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["circles"] == []
+    assert report["problem"] == "3 members are needed for a circle and only 2 are waiting."
+    assert [w["mentee"] for w in report["left_over"]] == ["m0@x.com", "m1@x.com"]
 
 
 def stored(database_url: str, model: Any) -> list[Any]:
@@ -46,41 +101,29 @@ def stored(database_url: str, model: Any) -> list[Any]:
     return asyncio.run(read())
 
 
-def test_match_approves_every_circle_of_the_round(
-    cli: Cli, world: CircleWorld, database_url: str
-) -> None:
-    code, out, err = cli.at(NOW).run("match", "--program", CIRCLES, "--as", LEAD)
-    assert code == 0, err
-    assert "1 circle(s); These circles are within 2% of the best possible." in out
-    assert "1. Ana Lima facilitates Member 0, Member 1, Member 2 · fit 0.72" in out
-    assert "  Kai Ono: no facilitator shares their hours" in out
-    assert "Sent 1 circle proposal(s)." in out
-    (circle,) = stored(database_url, Circle)
-    assert circle.status == "proposed"
-    assert len(stored(database_url, CircleMember)) == 4
-
-
-def test_a_dry_run_prints_the_circles_as_json_and_sends_nothing(
-    cli: Cli, world: CircleWorld, database_url: str
-) -> None:
-    code, out, err = cli.at(NOW).run(
-        "match", "--program", CIRCLES, "--dry-run", "--json", "--as", LEAD
+def test_a_circles_round_is_proposed_from_the_command_line(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=3))
+    code, out, err = cli.at(AT).run(
+        "match", "--program", "leader-circles", "--as", "priya.shah@example.com"
     )
     assert code == 0, err
-    report = json.loads(out)
-    assert report["circles"] == [
-        {
-            "facilitator": "ana@x.com",
-            "members": ["m0@x.com", "m1@x.com", "m2@x.com"],
-            "score": 0.72,
-            "reasons": [
-                "shares Coaching and Influence with 2 others",
-                "5 h of working hours in common with everyone",
-            ],
-        }
-    ]
-    assert report["optimality_gap"] == 0.013
-    assert report["left_over"] == [
-        {"member": "kai@x.com", "why": "no facilitator shares their hours"}
-    ]
+    assert "1 circle(s) for 3 waiting member(s), the best possible:" in out
+    assert "Sent 1 circle proposal(s) to their facilitators and members." in out
+    (circle,) = stored(database_url, Circle)
+    assert (circle.status, circle.program) == ("proposed", "leader-circles")
+    places = stored(database_url, CircleMember)
+    assert sorted(p.role for p in places) == ["facilitator", "member", "member", "member"]
+    asked = {o.dedupe_key for o in stored(database_url, Outbox)}
+    assert {f"circle:{circle.id}:ask:{p.person_id}" for p in places} <= asked
+    again = cli.at(AT).run("match", "--program", "leader-circles", "--json")
+    assert json.loads(again[1])["circles"] == []  # they are in a circle now
+
+
+def test_a_dry_run_sends_nothing(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=3))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run")
+    assert code == 0, err
+    assert out.rstrip().endswith("Dry run: nothing was saved or sent.")
     assert stored(database_url, Circle) == []

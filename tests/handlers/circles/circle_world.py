@@ -27,8 +27,10 @@ class CircleWorld:
     """The fixture's programs with a fixed clock, and a round of circles to hand out."""
 
     def __init__(
-        self, database: Database, programs: Programs, monkeypatch: pytest.MonkeyPatch
+        self, database: Database, programs: Programs, monkeypatch: pytest.MonkeyPatch | None
     ) -> None:
+        """``monkeypatch``: to hand out the rounds :meth:`forms` sets; None forms them for
+        real (handlers.circles.formation)."""
         self.database = database
         self.programs = programs
         self.clock = FakeClock()
@@ -41,7 +43,8 @@ class CircleWorld:
             self.planned += 1
             return self.plan
 
-        monkeypatch.setattr(review, "plan_circles", fake_plan)
+        if monkeypatch is not None:
+            monkeypatch.setattr(review, "plan_circles", fake_plan)
 
     @property
     def program(self) -> Program:

@@ -1,0 +1,124 @@
+"""``mentorbot match`` for a circles program: the circles a round forms, approved.
+
+A circles program forms circles, never pairs: ``match --program P --dry-run`` lists them
+(``--json``: ``circles``, ``optimality_gap``, ``left_over``) and nothing is saved or sent;
+without ``--dry-run`` every circle of the round (or those ``--only`` names) is proposed to
+its people, as ``match`` proposes pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import (
+    CirclePlan,
+    Program,
+    approve_circles,
+    circle_round_data,
+    how_close,
+    plan_circle_round,
+)
+
+
+def circles_data(plan: CirclePlan, *, dry_run: bool) -> dict[str, Any]:
+    """A circles plan as the JSON ``match --json`` prints."""
+    emails = {m.person_id: m.email for c in plan.circles for m in c.members}
+    return {
+        "program": plan.program.id,
+        "problem": plan.too_small,
+        "mentees_waiting": plan.mentees,
+        "facilitators_with_room": plan.facilitators,
+        "members_placed": plan.placed,
+        "circles": [
+            {
+                "number": number,
+                "facilitator": circle.facilitator.email,
+                "members": [m.email for m in circle.members],
+                "score": round(circle.score, 4),
+                "reasons": list(circle.reasons),
+                "member_reasons": {
+                    emails[person_id]: list(reasons)
+                    for person_id, reasons in circle.member_reasons.items()
+                },
+            }
+            for number, circle in enumerate(plan.circles, start=1)
+        ],
+        "optimality_gap": round(plan.optimality_gap, 4),
+        "objective": round(plan.objective, 4),
+        "bound": round(plan.bound, 4),
+        "left_over": [],
+        "dry_run": dry_run,
+        "sent": 0,
+    }
+
+
+async def match_circles(
+    args: argparse.Namespace,
+    *,
+    session: AsyncSession,
+    program: Program,
+    lead_id: int | None,
+    now: datetime,
+) -> int:
+    """Print the circles a round of this circles program forms, and propose them unless
+    ``--dry-run``."""
+    from bot.cli.leads import numbers
+
+    plan = await plan_circle_round(session, program, now=now)
+    entries = circle_round_data(program, plan)
+    chosen = numbers(args.only, len(plan.circles)) if args.only else list(range(len(plan.circles)))
+    result = None
+    if not args.dry_run:
+        result = await approve_circles(
+            session,
+            program=program,
+            lead_id=lead_id,
+            actor=args.as_email.strip().lower() if args.as_email else "cli",
+            batch=entries["batch"],
+            approved=[entries["circles"][i] for i in chosen],
+            left_over=entries["left_over"],
+            held=[e for i, e in enumerate(entries["circles"]) if i not in set(chosen)],
+            now=now,
+        )
+    data = circles_data(plan, dry_run=bool(args.dry_run))
+    waiting = {p.person_id: p for p in plan.waiting}
+    data["left_over"] = [
+        {"mentee": waiting[person_id].email, "why": why}
+        for person_id, why in plan.left_over.items()
+        if person_id in waiting
+    ]
+    if result is not None:
+        data["sent"] = len(result.sent)
+        data["skipped"] = result.skipped
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    if plan.too_small:
+        print(plan.too_small)
+    if plan.circles:
+        print(
+            f"{len(plan.circles)} circle(s) for {plan.mentees} waiting member(s), "
+            f"{how_close(plan.optimality_gap)}:"
+        )
+    for number, circle in enumerate(plan.circles, start=1):
+        names = ", ".join(m.name for m in circle.members)
+        print(f"  {number}. {circle.facilitator.name} with {names} (fit {circle.score:.2f})")
+        for reason in circle.reasons:
+            print(f"       {reason}")
+    if plan.left_over and plan.circles:
+        print(f"{len(plan.left_over)} left waiting:")
+        for person_id, why in plan.left_over.items():
+            who = waiting[person_id].name if person_id in waiting else "a mentee"
+            print(f"  {who}: {why}")
+    if result is None:
+        print("Dry run: nothing was saved or sent.")
+        return 0
+    print(f"Sent {len(result.sent)} circle proposal(s) to their facilitators and members.")
+    for reason in result.skipped:
+        print(f"  not sent: {reason}")
+    return 0
