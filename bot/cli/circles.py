@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.cli.app import numbers
 from handlers import (
     CirclePlan,
     Program,
@@ -67,8 +68,6 @@ async def match_circles(
 ) -> int:
     """Print the circles a round of this circles program forms, and propose them unless
     ``--dry-run``."""
-    from bot.cli.leads import numbers
-
     plan = await plan_circle_round(session, program, now=now)
     entries = circle_round_data(program, plan)
     chosen = numbers(args.only, len(plan.circles)) if args.only else list(range(len(plan.circles)))

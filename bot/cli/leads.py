@@ -13,17 +13,15 @@ from bot.config import (
 )
 from handlers import (
     NotALead,
-    NotASelection,
     Program,
     Programs,
     ProgramType,
-    parse_selection,
 )
 
 if TYPE_CHECKING:
     from handlers import LeadResult
 
-from bot.cli.app import CliError, open_app
+from bot.cli.app import CliError, numbers, open_app
 
 
 async def report(args: argparse.Namespace, env: Environment) -> int:
@@ -137,19 +135,6 @@ async def audit(args: argparse.Namespace, env: Environment) -> int:
     if not found:
         print("no audit entries" + (f" since {args.since}" if args.since else ""))
     return 0
-
-
-def numbers(text: str, count: int) -> list[int]:
-    """``--only 1,3,5-7`` as zero-based indexes of the round's proposals."""
-    try:
-        chosen = parse_selection(text.split(","), count)
-    except NotASelection as exc:
-        if exc.number is None:
-            raise CliError(f"--only {text!r}: list proposal numbers, e.g. --only 1,3,5-7") from None
-        raise CliError(
-            f"--only: there is no proposal {exc.number}; they go from 1 to {count}"
-        ) from None
-    return sorted(set(chosen))
 
 
 async def match(args: argparse.Namespace, env: Environment) -> int:
