@@ -6,6 +6,14 @@ the :class:`Reply` objects it returns.
 
 from __future__ import annotations
 
+from handlers.circles.answers import expire_circles
+from handlers.circles.formation import CirclePlan, PlannedCircle
+from handlers.circles.review import (
+    approve_circles,
+    circle_round_data,
+    how_close,
+    plan_circle_round,
+)
 from handlers.commands import build_engine, greeting, home, welcome
 from handlers.core.audit import entries, record
 from handlers.core.engine import Engine, FormResult, TurnResult
@@ -121,6 +129,7 @@ __all__ = [
     "Action",
     "Attachment",
     "Chart",
+    "CirclePlan",
     "Clock",
     "CsvFormatError",
     "CycleReport",
@@ -144,6 +153,7 @@ __all__ = [
     "Option",
     "Owner",
     "PersonProfile",
+    "PlannedCircle",
     "Point",
     "Problem",
     "Program",
@@ -172,6 +182,7 @@ __all__ = [
     "Unreachable",
     "UserError",
     "approve",
+    "approve_circles",
     "as_csv",
     "as_json",
     "as_text",
@@ -181,11 +192,13 @@ __all__ = [
     "cell_text",
     "chat_messages",
     "check_file",
+    "circle_round_data",
     "count_by_status",
     "delivered",
     "enqueue",
     "entries",
     "error_type",
+    "expire_circles",
     "expire_notes",
     "expire_proposals",
     "export_person",
@@ -196,6 +209,7 @@ __all__ = [
     "greeting",
     "group_sender",
     "home",
+    "how_close",
     "import_people",
     "intake_target",
     "invite_people",
@@ -209,6 +223,7 @@ __all__ = [
     "parse_ref",
     "parse_selection",
     "parse_summary",
+    "plan_circle_round",
     "plan_round",
     "plural",
     "process_due",

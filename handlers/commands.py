@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.circles.answers import commands as circle_answer_commands
 from handlers.circles.commands import CircleCommands, routed
+from handlers.circles.review import CircleReviewFlow
 from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
+from handlers.circles.status import circle_lines
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
 from handlers.core.forms import FormFlow
 from handlers.core.messages import Inbound, Option, Reply
 from handlers.core.naming import opening
 from handlers.core.ports import Clock, SystemClock
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program, Programs, ProgramType
 from handlers.cycle.commands import commands as cycle_commands
 from handlers.cycle.leave import LeaveFlow
 from handlers.cycle.reschedule import RescheduleFlow
@@ -128,7 +131,10 @@ async def _standing_lines(
     for enrollment in enrollments:
         since = enrollment.enrolled_at.strftime("%-d %b %Y")
         phrase = describe_enrollment(
-            enrollment.status, role=enrollment.role, capacity=enrollment.capacity
+            enrollment.status,
+            role=enrollment.role,
+            capacity=enrollment.capacity,
+            circles=turn.programs.of(enrollment.program).type is ProgramType.CIRCLES,
         )
         if enrollment.status == EnrollmentStatus.PAUSED:
             phrase += _pause_end(turn, enrollment.paused_until)
@@ -141,6 +147,7 @@ async def _standing_lines(
     lines += paused_for_lapses(enrollments)
     lines += await pairing_lines(turn, program)
     lines += await cycle_lines(turn, program)
+    lines += await circle_lines(turn, program)
     if any(e.status == EnrollmentStatus.WAITING for e in enrollments):
         lines.append(
             "Matching runs when the program lead starts it; I'll message you when there's "
@@ -199,7 +206,8 @@ def build_engine(
         summaries: Whether a model for note summaries is configured (OPENAI_API_KEY).
     """
     intake = IntakeFlow()
-    review = MatchReviewFlow()
+    circle_review = CircleReviewFlow()
+    review = MatchReviewFlow(circles=circle_review.start_for)
     plan, reschedule, leave = PlanFlow(), RescheduleFlow(), LeaveFlow()
     log_form, feedback_form = LogForm(summaries=summaries), FeedbackForm()
     circle_log, circle_pulse = CircleLogForm(), CirclePulseForm()
@@ -211,7 +219,8 @@ def build_engine(
     # The intake is asked in chat by its own flow; as a whole form it is Slack's modal.
     forms = {**chat_forms, IntakeForm.name: IntakeForm()}
     flows: dict[str, Flow] = {
-        flow.name: flow for flow in (intake, review, plan, reschedule, leave, form_flow)
+        flow.name: flow
+        for flow in (intake, review, circle_review, plan, reschedule, leave, form_flow)
     }
     engine: Engine
 
@@ -240,7 +249,7 @@ def build_engine(
                 aliases=("enroll", "enrol", "signup"),
             ),
             Command("status", "where you stand in the program", _status),
-            *pairing_commands(summaries=summaries),
+            *circle_answer_commands(pairing_commands(summaries=summaries)),
             *review_commands(review),
             *manual_pairing_commands(),
             *plan_commands(plan),

@@ -35,6 +35,8 @@ from handlers import (
     CycleReport,
     DueWork,
     Programs,
+    ProgramType,
+    expire_circles,
     expire_notes,
     expire_proposals,
     log_failure,
@@ -77,6 +79,7 @@ class DueReport:
 
     Attributes:
         lapsed: Ids of proposals that went unanswered past ``matching.proposal_expiry_days``.
+        circles_lapsed: Ids of circle proposals that went unanswered past their expiry.
         reminded: Ids of proposals whose answer was asked for again, a day before they lapse.
         resumed: People whose pause ran out.
         cycle: What the pairings' due items produced.
@@ -84,6 +87,7 @@ class DueReport:
     """
 
     lapsed: list[int] = field(default_factory=list)
+    circles_lapsed: list[int] = field(default_factory=list)
     reminded: list[int] = field(default_factory=list)
     resumed: list[int] = field(default_factory=list)
     cycle: CycleReport = field(default_factory=CycleReport)
@@ -98,6 +102,7 @@ class DueReport:
         """How many things the pass changed."""
         return (
             len(self.lapsed)
+            + len(self.circles_lapsed)
             + len(self.reminded)
             + len(self.resumed)
             + self.cycle.processed
@@ -108,6 +113,7 @@ class DueReport:
         """The counts, for logs and ``--json``."""
         return {
             "lapsed": len(self.lapsed),
+            "circles_lapsed": len(self.circles_lapsed),
             "reminded": len(self.reminded),
             "resumed": len(self.resumed),
             "sent": self.cycle.sent,
@@ -186,6 +192,8 @@ async def run_due(
     async with database.session() as session:
         for program in programs.with_ids(await stored_program_ids(session)):
             report.lapsed += await expire_proposals(session, program, now=now)
+            if program.type is ProgramType.CIRCLES:
+                report.circles_lapsed += await expire_circles(session, program, now=now)
             report.reminded += await remind_lapsing(session, program, now=now)
             report.resumed += await resume_due_pauses(session, program, now=now)
         report.notes_expired = await expire_notes(session, programs.first, now=now)

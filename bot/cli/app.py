@@ -16,9 +16,11 @@ from bot.config import (
 )
 from handlers import (
     Engine,
+    NotASelection,
     Program,
     Programs,
     build_engine,
+    parse_selection,
 )
 from storage import Database
 
@@ -137,3 +139,16 @@ def instant(text: str | None, env: Environment) -> datetime:
     if moment is None:
         raise CliError(f"--now {text!r} is not an ISO-8601 time; write e.g. {INSTANT_EXAMPLES}")
     return moment
+
+
+def numbers(text: str, count: int) -> list[int]:
+    """``--only 1,3,5-7`` as zero-based indexes of the round's proposals."""
+    try:
+        chosen = parse_selection(text.split(","), count)
+    except NotASelection as exc:
+        if exc.number is None:
+            raise CliError(f"--only {text!r}: list proposal numbers, e.g. --only 1,3,5-7") from None
+        raise CliError(
+            f"--only: there is no proposal {exc.number}; they go from 1 to {count}"
+        ) from None
+    return sorted(set(chosen))

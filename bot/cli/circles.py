@@ -1,30 +1,29 @@
-"""``mentorbot match`` for a circles program: the circles a round would form.
+"""``mentorbot match`` for a circles program: the circles a round forms, approved.
 
 A circles program forms circles, never pairs: ``match --program P --dry-run`` lists them
-(``--json``: ``circles``, ``optimality_gap``, ``left_over``), and nothing is saved or sent.
+(``--json``: ``circles``, ``optimality_gap``, ``left_over``) and nothing is saved or sent;
+without ``--dry-run`` every circle of the round (or those ``--only`` names) is proposed to
+its people, as ``match`` proposes pairs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cli.app import CliError
-from handlers.circles.formation import CirclePlan, plan_circles
-from handlers.core.program import Program
-
-
-def how_close(gap: float) -> str:
-    """The optimality gap as a lead reads it: "the best possible" or "within 2% of it"."""
-    if gap <= 0:
-        return "the best possible"
-    percent = math.ceil(gap * 1000) / 10
-    return f"within {percent:g}% of the best possible"
+from bot.cli.app import numbers
+from handlers import (
+    CirclePlan,
+    Program,
+    approve_circles,
+    circle_round_data,
+    how_close,
+    plan_circle_round,
+)
 
 
 def circles_data(plan: CirclePlan, *, dry_run: bool) -> dict[str, Any]:
@@ -60,22 +59,41 @@ def circles_data(plan: CirclePlan, *, dry_run: bool) -> dict[str, Any]:
 
 
 async def match_circles(
-    args: argparse.Namespace, *, session: AsyncSession, program: Program, now: datetime
+    args: argparse.Namespace,
+    *,
+    session: AsyncSession,
+    program: Program,
+    lead_id: int | None,
+    now: datetime,
 ) -> int:
-    """Print the circles a round of this circles program would form."""
+    """Print the circles a round of this circles program forms, and propose them unless
+    ``--dry-run``."""
+    plan = await plan_circle_round(session, program, now=now)
+    entries = circle_round_data(program, plan)
+    chosen = numbers(args.only, len(plan.circles)) if args.only else list(range(len(plan.circles)))
+    result = None
     if not args.dry_run:
-        raise CliError(
-            f"{program.id} forms circles: run match --program {program.id} --dry-run to see "
-            "them; circles are approved in chat (match)"
+        result = await approve_circles(
+            session,
+            program=program,
+            lead_id=lead_id,
+            actor=args.as_email.strip().lower() if args.as_email else "cli",
+            batch=entries["batch"],
+            approved=[entries["circles"][i] for i in chosen],
+            left_over=entries["left_over"],
+            held=[e for i, e in enumerate(entries["circles"]) if i not in set(chosen)],
+            now=now,
         )
-    plan = await plan_circles(session, program=program, now=now)
-    data = circles_data(plan, dry_run=True)
+    data = circles_data(plan, dry_run=bool(args.dry_run))
     waiting = {p.person_id: p for p in plan.waiting}
     data["left_over"] = [
         {"mentee": waiting[person_id].email, "why": why}
         for person_id, why in plan.left_over.items()
         if person_id in waiting
     ]
+    if result is not None:
+        data["sent"] = len(result.sent)
+        data["skipped"] = result.skipped
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
@@ -96,5 +114,10 @@ async def match_circles(
         for person_id, why in plan.left_over.items():
             who = waiting[person_id].name if person_id in waiting else "a mentee"
             print(f"  {who}: {why}")
-    print("Dry run: nothing was saved or sent.")
+    if result is None:
+        print("Dry run: nothing was saved or sent.")
+        return 0
+    print(f"Sent {len(result.sent)} circle proposal(s) to their facilitators and members.")
+    for reason in result.skipped:
+        print(f"  not sent: {reason}")
     return 0

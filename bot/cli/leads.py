@@ -13,17 +13,15 @@ from bot.config import (
 )
 from handlers import (
     NotALead,
-    NotASelection,
     Program,
     Programs,
     ProgramType,
-    parse_selection,
 )
 
 if TYPE_CHECKING:
     from handlers import LeadResult
 
-from bot.cli.app import CliError, open_app
+from bot.cli.app import CliError, numbers, open_app
 
 
 async def report(args: argparse.Namespace, env: Environment) -> int:
@@ -139,19 +137,6 @@ async def audit(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def numbers(text: str, count: int) -> list[int]:
-    """``--only 1,3,5-7`` as zero-based indexes of the round's proposals."""
-    try:
-        chosen = parse_selection(text.split(","), count)
-    except NotASelection as exc:
-        if exc.number is None:
-            raise CliError(f"--only {text!r}: list proposal numbers, e.g. --only 1,3,5-7") from None
-        raise CliError(
-            f"--only: there is no proposal {exc.number}; they go from 1 to {count}"
-        ) from None
-    return sorted(set(chosen))
-
-
 async def match(args: argparse.Namespace, env: Environment) -> int:
     from handlers import (
         approve,
@@ -167,13 +152,15 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
         now = app.engine.clock.now()
         email = args.as_email.strip().lower() if args.as_email else None
         program = app.led_program(args.program, lead=email, verb="match")
-        if program.type is ProgramType.CIRCLES:
-            from bot.cli.circles import match_circles
-
-            return await match_circles(args, session=session, program=program, now=now)
         if email is not None:
             lead, _ = await find_or_create_person(session, email=email, now=now)
             lead_id, reader_zone = lead.id, lead.timezone or app.programs.default_timezone
+        if program.type is ProgramType.CIRCLES:
+            from bot.cli.circles import match_circles
+
+            return await match_circles(
+                args, session=session, program=program, lead_id=lead_id, now=now
+            )
         plan = await plan_round(session, program, now=now)
         data = round_data(program, plan, reader_zone=reader_zone, now=now)
         entries = data["proposals"]

@@ -1,4 +1,4 @@
-"""Numbers a person types to name a row: a pairing, a proposal, a survey, a session.
+"""Numbers a person types to name a row: a pairing, a proposal, a survey, a session, a circle.
 
 Every command and form reads them here, once. A number that no row can have (zero, or
 beyond what the id columns hold: PostgreSQL's INTEGER is 32 bits) names nothing, so the
@@ -52,6 +52,31 @@ def parse_ref(word: str) -> Ref | None:
         return None
     number = stored_number(digits)
     return Ref(shown(digits), number if number is not None and 1 <= number <= MAX_ID else None)
+
+
+#: What a circle's number starts with (``C7``), so it never reads as a pairing's number.
+CIRCLE_PREFIX = "C"
+
+
+def circle_label(circle_id: int | str | None) -> str:
+    """A circle's number as people read and type it: ``C7``."""
+    return f"{CIRCLE_PREFIX}{circle_id}"
+
+
+def parse_circle_ref(word: str) -> Ref | None:
+    """Read ``C7`` (or ``c7``, ``#C7``) as a reference to a circle.
+
+    Returns:
+        The reference (``shown`` keeps the ``C``), or None when ``word`` does not name a
+        circle at all (a plain number names a pairing).
+    """
+    text = word.strip().lstrip("#")
+    if text[:1].upper() != CIRCLE_PREFIX:
+        return None
+    ref = parse_ref(text[1:])
+    if ref is None or text[1:2] == "#":
+        return None
+    return Ref(circle_label(ref.shown), ref.id)
 
 
 def shown(number: str) -> str:

@@ -49,8 +49,16 @@ _NO_WORDS = {"no", "n", "nope", "discard"}
 FLOW_HINT = "Type back, skip, cancel or help."
 
 
-def describe_enrollment(status: str, *, role: str, capacity: int | None) -> str:
-    """A person's standing in one role, in a phrase."""
+def describe_enrollment(
+    status: str, *, role: str, capacity: int | None, circles: bool = False
+) -> str:
+    """A person's standing in one role, in a phrase (``circles``: in a circles program)."""
+    if circles and role == Role.MENTEE and status == EnrollmentStatus.WAITING:
+        return "enrolled as a circle member, waiting for a circle"
+    if circles and role == Role.MENTEE and status == EnrollmentStatus.MATCHED:
+        return "enrolled as a circle member, in a circle"
+    if circles and role == Role.MENTOR and status == EnrollmentStatus.AVAILABLE:
+        return "enrolled as a circle facilitator"
     if role == Role.PEER and status in (EnrollmentStatus.WAITING, EnrollmentStatus.AVAILABLE):
         return "enrolled as a peer, waiting to be paired"
     if role == Role.PEER and status == EnrollmentStatus.MATCHED:

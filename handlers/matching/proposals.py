@@ -287,6 +287,26 @@ async def _tell_mentor(turn: Turn, pairing: Pairing, reply: Reply, *, step: str)
 # --- accept and decline --------------------------------------------------------------------
 
 
+async def awaiting_pairings(session: AsyncSession, person_id: int | None) -> list[Pairing]:
+    """The proposals waiting for this person's answer: as a mentor (or the peer asked
+    first) before they answered, as a mentee once their mentor accepted."""
+    awaiting = await session.exec(
+        select(Pairing).where(
+            sa.or_(
+                sa.and_(
+                    Pairing.mentor_id == person_id,  # type: ignore[arg-type]
+                    Pairing.status == PairingStatus.PROPOSED.value,  # type: ignore[arg-type]
+                ),
+                sa.and_(
+                    Pairing.mentee_id == person_id,  # type: ignore[arg-type]
+                    Pairing.status == PairingStatus.ACCEPTED.value,  # type: ignore[arg-type]
+                ),
+            ),
+        )
+    )
+    return list(awaiting.all())
+
+
 async def _answerable(turn: Turn, args: list[str], verb: str) -> Pairing | Reply:
     """The pairing an ``accept`` / ``decline`` refers to, or the reply that says why not."""
     me = turn.person.id
@@ -301,21 +321,7 @@ async def _answerable(turn: Turn, args: list[str], verb: str) -> Pairing | Reply
         ):
             return Reply(f"There's no proposal {ref.shown} for you. Type status to see yours.")
         return pairing
-    awaiting = await turn.session.exec(
-        select(Pairing).where(
-            sa.or_(
-                sa.and_(
-                    Pairing.mentor_id == me,  # type: ignore[arg-type]
-                    Pairing.status == PairingStatus.PROPOSED.value,  # type: ignore[arg-type]
-                ),
-                sa.and_(
-                    Pairing.mentee_id == me,  # type: ignore[arg-type]
-                    Pairing.status == PairingStatus.ACCEPTED.value,  # type: ignore[arg-type]
-                ),
-            ),
-        )
-    )
-    found = list(awaiting.all())
+    found = await awaiting_pairings(turn.session, me)
     if not found:
         return Reply(
             "You have no proposal waiting for your answer. Type status to see where you stand."
@@ -554,7 +560,13 @@ async def pairing_lines(turn: Turn, program: Program | None = None) -> list[str]
         if me not in waiting:
             continue
         assert me is not None
-        partner = "learning partner" if is_peer(each) else "mentor"
+        partner = (
+            "learning partner"
+            if is_peer(each)
+            else "circle"
+            if each.type is ProgramType.CIRCLES
+            else "mentor"
+        )
         where = f" in {each.name}" if turn.programs.several and program is None else ""
         lines.append(
             f"You're number {waiting[me]} of {len(waiting)} on the waitlist for a {partner}{where}."

@@ -10,7 +10,7 @@ over is told why and where they stand on the waitlist, and the reason is kept fo
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -190,10 +190,22 @@ async def remember_round(
     await remember_why(session, program, reasons=reasons, now=now)
 
 
+#: ``match`` for a circles program: plan its round of circles and list it for review.
+CircleRound = Callable[[Turn, Program], Awaitable[Outcome]]
+
+
 class MatchReviewFlow(Flow):
     """A program lead reviews a matching round and approves all, some or none of it."""
 
     name = "match-review"
+
+    def __init__(self, *, circles: CircleRound | None = None) -> None:
+        """
+        Args:
+            circles: What ``match`` does for a ``type: circles`` program (the review of
+                its circles, handlers.circles.review); None: circles programs are refused.
+        """
+        self.circles = circles
 
     async def start(self, turn: Turn, args: list[str]) -> Outcome:
         """The ``match [PROGRAM]`` command: expire lapsed proposals, plan a round, list it."""
@@ -201,6 +213,10 @@ class MatchReviewFlow(Flow):
         if isinstance(scoped, Reply):
             return Outcome([scoped], None, changed=False)
         program = scoped[0]
+        if program.type is ProgramType.CIRCLES:
+            if self.circles is None:
+                return Outcome([Reply(f"{program.name} forms circles, not pairs.")], None, False)
+            return await self.circles(turn, program)
         plan = await plan_round(turn.session, program, now=turn.now)
         if plan.problem is not None or not plan.proposals:
             await remember_round(turn.session, program, plan=plan, now=turn.now)

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import day_label, local_date
 from handlers.core.program import Program, ProgramType
-from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, Role
-from storage.tables import ENROLLMENT
+from storage import (
+    OPEN_CIRCLE,
+    OPEN_PAIRING,
+    CircleMemberStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Pairing,
+    Role,
+)
+from storage.tables import CIRCLE, CIRCLE_MEMBER, ENROLLMENT
 
 
 async def waitlist_positions(session: AsyncSession, program: Program) -> dict[int, int]:
@@ -25,7 +34,8 @@ async def waitlist_positions(session: AsyncSession, program: Program) -> dict[in
 
     The same mentees, in the same order, as a matching round's pool (``load_pool``), read
     with one query: ``status`` asks for it on every call. In a peer program: the peers
-    free to pair (on neither side of an open pairing of the program).
+    free to pair (on neither side of an open pairing of the program). In a circles
+    program: the mentees in no open circle (invited to a proposed one, or in an active one).
     """
     pairing = Pairing.__table__  # type: ignore[attr-defined]
     peer = program.type is ProgramType.PEER
@@ -37,11 +47,13 @@ async def waitlist_positions(session: AsyncSession, program: Program) -> dict[in
         if peer
         else pairing.c.mentee_id == ENROLLMENT.c.person_id
     )
-    busy = sa.exists().where(
+    busy: sa.ColumnElement[bool] = sa.exists().where(
         pairing.c.program == ENROLLMENT.c.program,
         side,
         pairing.c.status.in_([s.value for s in OPEN_PAIRING]),
     )
+    if program.type is ProgramType.CIRCLES:
+        busy = sa.or_(busy, in_open_circle(ENROLLMENT.c.program, ENROLLMENT.c.person_id))
     conn = await session.connection()
     result = await conn.execute(
         sa.select(ENROLLMENT.c.person_id)
@@ -61,6 +73,20 @@ async def waitlist_positions(session: AsyncSession, program: Program) -> dict[in
         )
     )
     return {int(person_id): n for n, person_id in enumerate(result.scalars(), start=1)}
+
+
+def in_open_circle(program: Any, person_id: Any) -> sa.ColumnElement[bool]:
+    """Whether the person is still in an open circle of the program: invited to a proposed
+    one or in an active one (not declined, not left)."""
+    return sa.exists().where(
+        CIRCLE_MEMBER.c.person_id == person_id,
+        CIRCLE_MEMBER.c.status.in_(
+            [CircleMemberStatus.INVITED.value, CircleMemberStatus.ACCEPTED.value]
+        ),
+        CIRCLE.c.id == CIRCLE_MEMBER.c.circle_id,
+        CIRCLE.c.program == program,
+        CIRCLE.c.status.in_([s.value for s in OPEN_CIRCLE]),
+    )
 
 
 def round_reason(why: str) -> str:

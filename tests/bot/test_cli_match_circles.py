@@ -1,14 +1,16 @@
-"""``mentorbot match --program leader-circles --dry-run [--json]``: the circles a round forms."""
+"""``mentorbot match --program leader-circles [--dry-run] [--json]``: the circles a round
+forms, and (without --dry-run) proposed to their people as for pairs."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
-from storage import Database
+from storage import Circle, CircleMember, Database, Outbox
 from tests.bot.cli_helpers import Cli
 from tests.conftest import CIRCLES_PROGRAMS
-from tests.helpers import enroll_as, make_person
+from tests.helpers import enroll_as, make_person, rows
 
 AT = "2027-02-10T10:00:00Z"
 
@@ -85,9 +87,43 @@ def test_a_pool_too_small_says_so(cli: Cli, database_url: str) -> None:
     assert [w["mentee"] for w in report["left_over"]] == ["m0@x.com", "m1@x.com"]
 
 
-def test_a_circles_round_is_not_sent_from_the_command_line(cli: Cli, database_url: str) -> None:
+def stored(database_url: str, model: Any) -> list[Any]:
+    """Every row of a table, read on a connection of its own (the command line ran its own
+    event loop)."""
+
+    async def read() -> list[Any]:
+        database = Database(database_url)
+        try:
+            return await rows(database, model)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_circles_round_is_proposed_from_the_command_line(cli: Cli, database_url: str) -> None:
     cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
     asyncio.run(_people(database_url, members=3))
-    code, _, err = cli.at(AT).run("match", "--program", "leader-circles")
-    assert code != 0
-    assert "--dry-run" in err
+    code, out, err = cli.at(AT).run(
+        "match", "--program", "leader-circles", "--as", "priya.shah@example.com"
+    )
+    assert code == 0, err
+    assert "1 circle(s) for 3 waiting member(s), the best possible:" in out
+    assert "Sent 1 circle proposal(s) to their facilitators and members." in out
+    (circle,) = stored(database_url, Circle)
+    assert (circle.status, circle.program) == ("proposed", "leader-circles")
+    places = stored(database_url, CircleMember)
+    assert sorted(p.role for p in places) == ["facilitator", "member", "member", "member"]
+    asked = {o.dedupe_key for o in stored(database_url, Outbox)}
+    assert {f"circle:{circle.id}:ask:{p.person_id}" for p in places} <= asked
+    again = cli.at(AT).run("match", "--program", "leader-circles", "--json")
+    assert json.loads(again[1])["circles"] == []  # they are in a circle now
+
+
+def test_a_dry_run_sends_nothing(cli: Cli, database_url: str) -> None:
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(CIRCLES_PROGRAMS))
+    asyncio.run(_people(database_url, members=3))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run")
+    assert code == 0, err
+    assert out.rstrip().endswith("Dry run: nothing was saved or sent.")
+    assert stored(database_url, Circle) == []

@@ -11,7 +11,7 @@ from scheduler.claims import claim, lease_until
 from scheduler.due import run_due
 from storage import CircleDue, Database, Outbox
 from storage.tables import CIRCLE_DUE
-from tests.handlers.circles.circle_world import circle_world, running_circle
+from tests.handlers.circles.running_world import circle_world, running_circle
 from tests.helpers import rows
 
 

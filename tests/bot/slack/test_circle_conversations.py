@@ -15,7 +15,7 @@ from handlers.core.messages import Reply
 from handlers.core.program import Programs
 from storage import Circle, Database, Outbox
 from tests.fakes.slack_api import fake_slack
-from tests.handlers.circles.circle_world import RunningCircle, circle_world, running_circle
+from tests.handlers.circles.running_world import RunningCircle, circle_world, running_circle
 from tests.handlers.cycle_world import World
 from tests.helpers import FakeClock, rows
 from tests.scheduler.test_group_delivery import TEAM, Group

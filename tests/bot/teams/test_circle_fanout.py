@@ -12,7 +12,7 @@ from storage import Circle, Database
 from storage.queries import link_account, save_reference
 from tests.bot.teams_harness import TENANT, teams_server
 from tests.fakes.bot_connector import APP_ID
-from tests.handlers.circles.circle_world import circle_world, running_circle
+from tests.handlers.circles.running_world import circle_world, running_circle
 
 CHANNEL_LINK = (
     "https://teams.microsoft.com/l/channel/19%3aa1b2c3d4e5f6%40thread.tacv2/Leaders"

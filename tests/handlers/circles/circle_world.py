@@ -1,108 +1,138 @@
-"""A running mentor circle in the simulated world (tests/handlers/cycle_world.py).
-
-The proposal and acceptance flow ends in ``start_circle``; these tests start from there:
-the circle and its people are inserted as accepted, then started.
-"""
+"""A circles program for the tests through the engine: a lead, facilitators, members, and
+the round of circles the lead reviews (fixed here: forming circles is tested on its own)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
 
-from handlers.circles.lifecycle import start_circle
-from handlers.core.program import Programs
-from storage import Circle, CircleMember, Database, Person
-from tests.handlers.cycle_world import START, World
-from tests.helpers import enroll_as, make_person, rows
+import pytest
 
-PROGRAM = "leader-circles"
-FACILITATOR = "fran.okafor@example.com"
-MEMBER_NAMES = (
-    "Ana Lima",
-    "Ben Cole",
-    "Cleo Diaz",
-    "Dev Rao",
-    "Eli Moss",
-    "Fay Wu",
-    "Gus Hart",
-    "Hana Ito",
-    "Ivo Pek",
-    "Jo Park",
-)
+from bot.render_text import render_all
+from handlers import build_engine
+from handlers.circles import review
+from handlers.circles.formation import CirclePlan, PlannedCircle
+from handlers.core.engine import Engine
+from handlers.core.outbox import take_waiting
+from handlers.core.program import Program, Programs
+from handlers.matching.pool import Profile
+from storage import Circle, Database, Person, Role
+from tests.helpers import Chat, FakeClock, enroll_as, make_person, rows
+
+LEAD = "priya.shah@example.com"
+CIRCLES = "leader-circles"
 
 
-@dataclass
-class RunningCircle:
-    """A started circle: its facilitator and members, as people."""
+class CircleWorld:
+    """The fixture's programs with a fixed clock, and a round of circles to hand out."""
 
-    circle: Circle
-    facilitator: Person
-    members: list[Person]
+    def __init__(
+        self, database: Database, programs: Programs, monkeypatch: pytest.MonkeyPatch | None
+    ) -> None:
+        """``monkeypatch``: to hand out the rounds :meth:`forms` sets; None forms them for
+        real (handlers.circles.formation)."""
+        self.database = database
+        self.programs = programs
+        self.clock = FakeClock()
+        self.engine: Engine = build_engine(programs=programs, database=database, clock=self.clock)
+        self.plan: CirclePlan | None = None
+        self.planned = 0
+
+        async def fake_plan(session: Any, *, program: Program, now: Any, **_: Any) -> CirclePlan:
+            assert self.plan is not None, "the test did not say which circles the round forms"
+            self.planned += 1
+            return self.plan
+
+        if monkeypatch is not None:
+            monkeypatch.setattr(review, "plan_circles", fake_plan)
 
     @property
-    def number(self) -> int:
-        assert self.circle.id is not None
-        return self.circle.id
+    def program(self) -> Program:
+        return self.programs.of(CIRCLES)
 
-    @property
-    def everyone(self) -> list[Person]:
-        return [self.facilitator, *self.members]
-
-
-def circle_world(database: Database, programs: Programs) -> World:
-    """A world running the circles program (beside the one-to-one one)."""
-    return World(database, programs.of(PROGRAM), programs=programs)
-
-
-async def running_circle(
-    world: World, *, size: int = 4, facilitator: str = FACILITATOR, tag: str = ""
-) -> RunningCircle:
-    """A circle of ``size`` members and a facilitator, accepted and started at the clock."""
-    database = world.database
-    fran = await make_person(database, facilitator, name="Fran Okafor", timezone="Europe/London")
-    await enroll_as(database, fran, "mentor", program=PROGRAM, capacity=1, answers={})
-    members = []
-    for n in range(size):
-        name = MEMBER_NAMES[n]
-        email = f"{name.split()[0].lower()}{tag}@example.com"
-        person = await make_person(database, email, name=name, timezone="Europe/London")
-        await enroll_as(database, person, "mentee", program=PROGRAM, status="matched", answers={})
-        members.append(person)
-    now = world.clock.now()
-    async with database.session() as session:
-        circle = Circle(
-            program=PROGRAM,
-            status="proposed",
-            batch="test",
-            proposed_at=now,
-            expires_at=now,
+    async def facilitator(self, email: str, name: str, *, capacity: int = 1) -> Person:
+        person = await make_person(self.database, email, name=name)
+        await enroll_as(
+            self.database,
+            person,
+            "mentor",
+            program=CIRCLES,
+            capacity=capacity,
+            answers={"strengths": ["coaching"], "bio": "Ten years leading teams."},
         )
-        session.add(circle)
-        await session.flush()
-        assert circle.id is not None
-        for person, role in [(fran, "facilitator")] + [(m, "member") for m in members]:
-            assert person.id is not None
-            session.add(
-                CircleMember(
-                    circle_id=circle.id,
-                    person_id=person.id,
-                    role=role,
-                    status="accepted",
-                    answered_at=now,
+        return person
+
+    async def member(
+        self, email: str, name: str, *, wants: Sequence[str] = ("coaching", "influence")
+    ) -> Person:
+        person = await make_person(self.database, email, name=name)
+        await enroll_as(
+            self.database,
+            person,
+            "mentee",
+            program=CIRCLES,
+            answers={"goals": "Lead a bigger team", "competencies": list(wants)},
+        )
+        return person
+
+    def forms(
+        self,
+        *circles: tuple[Person, Sequence[Person]],
+        left_over: Sequence[tuple[Person, str]] = (),
+        gap: float = 0.013,
+    ) -> None:
+        """The round the next ``match`` plans: these circles, these people left over."""
+        self.plan = CirclePlan(
+            program=self.program,
+            circles=tuple(
+                PlannedCircle(
+                    facilitator=_profile(facilitator, Role.MENTOR),
+                    members=tuple(_profile(m, Role.MENTEE) for m in members),
+                    score=0.72,
+                    reasons=(
+                        f"shares Coaching and Influence with {len(members) - 1} others",
+                        "5 h of working hours in common with everyone",
+                    ),
+                    member_reasons={
+                        m.id or 0: (f"wants Coaching, which {facilitator.name} offers",)
+                        for m in members
+                    },
                 )
+                for facilitator, members in circles
+            ),
+            left_over={p.id or 0: why for p, why in left_over},
+            optimality_gap=gap,
+        )
+
+    async def lead(self) -> Chat:
+        return Chat(self.engine, await make_person(self.database, LEAD, name="Priya Shah"))
+
+    def chat(self, person: Person) -> Chat:
+        return Chat(self.engine, person)
+
+    async def inbox(self, person: Person) -> str:
+        """What the person sees of their waiting messages when they next open the shell."""
+        assert person.id is not None
+        async with self.database.session() as session:
+            replies = await take_waiting(
+                session, person_id=person.id, channel="shell", now=self.clock.now()
             )
-        await start_circle(session, program=world.program, circle=circle, now=now)
-    [circle] = [c for c in await rows(database, Circle) if c.id == circle.id]
-    return RunningCircle(circle, fran, members)
+        return render_all(replies)
+
+    async def circle(self) -> Circle:
+        (found,) = await rows(self.database, Circle)
+        return found
 
 
-async def current_circle(world: World, running: RunningCircle) -> Circle:
-    [circle] = [c for c in await rows(world.database, Circle) if c.id == running.number]
-    return circle
-
-
-async def place_of(world: World, person: Person) -> CircleMember:
-    [member] = [m for m in await rows(world.database, CircleMember) if m.person_id == person.id]
-    return member
-
-
-__all__ = ["START", "RunningCircle", "circle_world", "current_circle", "place_of", "running_circle"]
+def _profile(person: Person, role: Role) -> Profile:
+    assert person.id is not None
+    return Profile(
+        person_id=person.id,
+        name=person.name,
+        email=person.email,
+        role=role,
+        department=person.department,
+        title=person.title,
+        level=person.level,
+        timezone="Europe/London",
+    )

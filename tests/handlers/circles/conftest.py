@@ -6,7 +6,7 @@ import pytest
 
 from handlers.core.program import Programs
 from storage import Database
-from tests.handlers.circles.circle_world import circle_world
+from tests.handlers.circles.running_world import circle_world
 from tests.handlers.cycle_world import World
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage import CircleDue, Enrollment
-from tests.handlers.circles.circle_world import current_circle, place_of, running_circle
+from tests.handlers.circles.running_world import current_circle, place_of, running_circle
 from tests.handlers.cycle_world import LEAD, World
 from tests.helpers import rows
 

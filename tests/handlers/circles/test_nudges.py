@@ -4,7 +4,7 @@ member who missed two sessions in a row."""
 from __future__ import annotations
 
 from storage import CircleDue
-from tests.handlers.circles.circle_world import running_circle
+from tests.handlers.circles.running_world import running_circle
 from tests.handlers.circles.test_sessions import log_circle_session
 from tests.handlers.cycle_world import World
 from tests.helpers import rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.handlers.circles.circle_world import current_circle, running_circle
+from tests.handlers.circles.running_world import current_circle, running_circle
 from tests.handlers.cycle_world import World
 
 

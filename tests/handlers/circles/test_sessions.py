@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from storage import CircleAttendance, CircleFeedback, CircleSession, Outbox
-from tests.handlers.circles.circle_world import RunningCircle, place_of, running_circle
+from tests.handlers.circles.running_world import RunningCircle, place_of, running_circle
 from tests.handlers.cycle_world import World
 from tests.helpers import rows
 

@@ -1,0 +1,102 @@
+"""``status`` for people in circles: a proposed circle and whom it waits for, an active one
+and its next session (both databases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.core.program import Programs
+from storage import Database
+from tests.handlers.circles.circle_world import CIRCLES, CircleWorld
+
+
+@pytest.fixture
+async def world(
+    database: Database, circle_programs: Programs, monkeypatch: pytest.MonkeyPatch
+) -> CircleWorld:
+    return CircleWorld(database, circle_programs, monkeypatch)
+
+
+async def test_status_shows_a_proposed_circle_and_whom_it_waits_for(world: CircleWorld) -> None:
+    ana = await world.facilitator("ana@x.com", "Ana Lima")
+    lee, mo, sam = [
+        await world.member(f"{n.split()[0].lower()}@x.com", n)
+        for n in ("Lee Park", "Mo Chen", "Sam Roe")
+    ]
+    world.forms((ana, [lee, mo, sam]))
+    lead = await world.lead()
+    await lead.send(f"match {CIRCLES}")
+    await lead.send("approve all")
+    ref = f"C{(await world.circle()).id}"
+    await world.chat(lee).expect(
+        "status",
+        "You're enrolled as a circle member, waiting for a circle",
+        f"Circle {ref} on Coaching and Influence and stakeholder management, facilitated by "
+        f"Ana Lima, is proposed to you with 2 other members: type accept {ref} or decline "
+        f"{ref} by Mon 30 Nov 2026.",
+    )
+    await world.chat(ana).expect(
+        "status",
+        f"You're asked to facilitate circle {ref} (Lee Park, Mo Chen, Sam Roe): type accept {ref}",
+    )
+    await world.chat(lee).send(f"accept {ref}")
+    await world.chat(lee).expect(
+        "status",
+        f"You accepted circle {ref} on Coaching and Influence and stakeholder management; "
+        "waiting for Ana Lima and 2 other members to answer.",
+    )
+    await world.chat(ana).send(f"accept {ref}")
+    await world.chat(ana).expect(
+        "status",
+        f"You accepted circle {ref} on Coaching and Influence and stakeholder "
+        "management; waiting for Mo Chen and Sam Roe to answer.",
+    )
+
+
+async def test_status_shows_an_active_circle_and_its_next_session(world: CircleWorld) -> None:
+    ana = await world.facilitator("ana@x.com", "Ana Lima")
+    lee, mo, sam = [
+        await world.member(f"{n.split()[0].lower()}@x.com", n)
+        for n in ("Lee Park", "Mo Chen", "Sam Roe")
+    ]
+    world.forms((ana, [lee, mo, sam]))
+    lead = await world.lead()
+    await lead.send(f"match {CIRCLES}")
+    await lead.send("approve all")
+    ref = f"C{(await world.circle()).id}"
+    for person in (ana, lee, mo, sam):
+        await world.chat(person).send(f"accept {ref}")
+    said = await world.chat(mo).expect(
+        "status",
+        "You're enrolled as a circle member, in a circle",
+        f"Circle {ref} on Coaching and Influence and stakeholder management: facilitated by "
+        "Ana Lima, with Lee Park, you and Sam Roe; next session due Mon 7 Dec.",
+    )
+    assert "waitlist" not in said
+    await world.chat(ana).expect(
+        "status",
+        "You're enrolled as a circle facilitator",
+        f"Circle {ref} on Coaching and Influence and stakeholder management: facilitated by "
+        "you, with Lee Park, Mo Chen and Sam Roe; next session due Mon 7 Dec.",
+    )
+
+
+async def test_status_under_each_programs_heading(world: CircleWorld) -> None:
+    ana = await world.facilitator("ana@x.com", "Ana Lima")
+    members = [
+        await world.member(f"{n.split()[0].lower()}@x.com", n)
+        for n in ("Lee Park", "Mo Chen", "Sam Roe")
+    ]
+    from tests.helpers import enroll_as
+
+    await enroll_as(world.database, members[0], "mentee", answers={"competencies": ["coaching"]})
+    world.forms((ana, members))
+    lead = await world.lead()
+    await lead.send(f"match {CIRCLES}")
+    await lead.send("approve all")
+    said = await world.chat(members[0]).send("status")
+    circles, pairs = said.split("\n\n")[:2]
+    assert circles.startswith("In Leadership Circles:")
+    assert "is proposed to you" in circles
+    assert pairs.startswith("In Leadership Mentoring Program 2027:")
+    assert "circle" not in pairs
