@@ -119,6 +119,9 @@ class Batch:
     surveys: list[dict[str, Any]] = field(default_factory=list)
     #: The open action items of each pairing's latest summarised session.
     action_items: dict[int, list[str]] = field(default_factory=dict)
+    #: Facts a kind of item looks up for every pairing of the batch at its first item, by
+    #: kind (handlers.cycle.reminders): one query for the batch, not one per item.
+    facts: dict[str, dict[int, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -18,10 +18,10 @@ inside their working hours, and the days it counts are counted when it is delive
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,6 +35,7 @@ from handlers.cycle.batch import Due, DueHandler, Handled, Message, Pair
 from handlers.cycle.schedule import due_row, insert_due, reminder_check
 from handlers.sessions.feedback import READINESS, TITLES, give_feedback
 from storage import DueKind, FeedbackStatus, Pairing, Person, Role
+from storage.queries import among
 from storage.tables import FEEDBACK, PAIRING, PLAN_VERSION
 
 
@@ -151,21 +152,46 @@ def confirm_the_plan(pair: PairSides, *, saved: datetime, now: datetime) -> Repl
     )
 
 
-async def remind_plan(
-    session: AsyncSession, program: Program, *, pair: PairSides, now: datetime
-) -> Looked:
-    """Remind the mentee of an unwritten plan, or the mentor of an unconfirmed one."""
+#: A pairing's plan as a reminder sees it: when this cycle's plan was last saved (None: not
+#: yet), and when it was confirmed (None: not yet).
+PlanState = tuple[datetime | None, datetime | None]
+
+
+async def plan_states(session: AsyncSession, pairing_ids: Sequence[int]) -> dict[int, PlanState]:
+    """Each pairing's :data:`PlanState`, for its current cycle, in one query."""
     conn = await session.connection()
-    # When the plan of this cycle was last saved (None: not yet), and whether it's confirmed.
     last_save = (
         sa.select(sa.func.max(PLAN_VERSION.c.written_at))
-        .where(PLAN_VERSION.c.pairing_id == pair.id, PLAN_VERSION.c.cycle == pair.cycle)
+        .where(
+            PLAN_VERSION.c.pairing_id == PAIRING.c.id,
+            PLAN_VERSION.c.cycle == PAIRING.c.cycle,
+        )
         .scalar_subquery()
     )
     found = await conn.execute(
-        sa.select(last_save, PAIRING.c.plan_confirmed_at).where(PAIRING.c.id == pair.id)
+        sa.select(PAIRING.c.id, last_save, PAIRING.c.plan_confirmed_at).where(
+            among(conn, PAIRING.c.id, ids=sorted(set(pairing_ids)))
+        )
     )
-    saved, confirmed = found.one()
+    return {row[0]: (row[1], row[2]) for row in found.all()}
+
+
+async def remind_plan(
+    session: AsyncSession,
+    program: Program,
+    *,
+    pair: PairSides,
+    now: datetime,
+    state: PlanState | None = None,
+) -> Looked:
+    """Remind the mentee of an unwritten plan, or the mentor of an unconfirmed one.
+
+    ``state`` is the pairing's plan as the due pass loaded it for its batch; looked up
+    here when not given.
+    """
+    if state is None:
+        state = (await plan_states(session, [pair.id])).get(pair.id, (None, None))
+    saved, confirmed = state
     looked = Looked()
     if saved is not None and confirmed is not None:
         return looked  # nothing owed
@@ -273,28 +299,61 @@ def answer_your_survey(
     )
 
 
-async def remind_surveys(
-    session: AsyncSession, program: Program, *, pair: PairSides, now: datetime
-) -> Looked:
-    """Remind each side of the pairing's surveys they, and only they, have not answered."""
+#: A survey someone was asked and has not answered: its id, survey, role and when asked.
+OpenSurvey = tuple[int, str, str, datetime]
+
+
+async def open_surveys(
+    session: AsyncSession, pairing_ids: Sequence[int]
+) -> dict[int, list[OpenSurvey]]:
+    """Each pairing's unanswered surveys (oldest first), in one query.
+
+    Mentor readiness is left out: it is asked in the same form as the mentee's checkpoint
+    survey. A request whose respondent was erased is left out too.
+    """
     conn = await session.connection()
     found = await conn.execute(
-        sa.select(FEEDBACK.c.id, FEEDBACK.c.survey, FEEDBACK.c.role, FEEDBACK.c.asked_at)
+        sa.select(
+            FEEDBACK.c.pairing_id,
+            FEEDBACK.c.id,
+            FEEDBACK.c.survey,
+            FEEDBACK.c.role,
+            FEEDBACK.c.asked_at,
+        )
         .where(
-            FEEDBACK.c.pairing_id == pair.id,
+            among(conn, FEEDBACK.c.pairing_id, ids=sorted(set(pairing_ids))),
             FEEDBACK.c.status == FeedbackStatus.ASKED.value,
-            # Mentor readiness is asked in the same form as the mentee's checkpoint survey.
             FEEDBACK.c.survey != READINESS,
             FEEDBACK.c.respondent_id.is_not(None),
-            # Only this cycle's: a new cycle leaves the last one's surveys behind.
-            FEEDBACK.c.asked_at >= pair.start,
         )
         .order_by(FEEDBACK.c.asked_at, FEEDBACK.c.id)
     )
+    surveys: dict[int, list[OpenSurvey]] = {pairing_id: [] for pairing_id in pairing_ids}
+    for pairing_id, request_id, survey, role, asked in found.all():
+        surveys[pairing_id].append((request_id, survey, role, asked))
+    return surveys
+
+
+async def remind_surveys(
+    session: AsyncSession,
+    program: Program,
+    *,
+    pair: PairSides,
+    now: datetime,
+    state: list[OpenSurvey] | None = None,
+) -> Looked:
+    """Remind each side of the pairing's surveys they, and only they, have not answered.
+
+    ``state`` is the pairing's unanswered surveys as the due pass loaded them for its
+    batch; looked up here when not given.
+    """
+    if state is None:
+        state = (await open_surveys(session, [pair.id])).get(pair.id, [])
     cadence = program.cadence
     shared = program.feedback.share_with_pair
     looked = Looked()
-    for request_id, survey, role, asked in found.all():
+    # Only this cycle's: a new cycle leaves the last one's surveys behind.
+    for request_id, survey, role, asked in (s for s in state if s[3] >= pair.start):
         to, other = (
             (pair.mentee, pair.mentor) if role == Role.MENTEE.value else (pair.mentor, pair.mentee)
         )
@@ -312,21 +371,49 @@ class Look(Protocol):
     """Looking at one pair for what a reminder kind owes: :func:`remind_plan` and the like."""
 
     def __call__(
-        self, session: AsyncSession, program: Program, *, pair: PairSides, now: datetime
+        self,
+        session: AsyncSession,
+        program: Program,
+        *,
+        pair: PairSides,
+        now: datetime,
+        state: Any = None,
     ) -> Awaitable[Looked]: ...
 
 
-#: What each reminder kind looks at, by the due item kind (as commands are registered).
-LOOKS: dict[str, Look] = {
-    DueKind.PLAN_REMINDER.value: remind_plan,
-    DueKind.SURVEY_REMINDER.value: remind_surveys,
+class Facts(Protocol):
+    """What a look needs of each pairing of a batch, loaded at once."""
+
+    def __call__(
+        self, session: AsyncSession, pairing_ids: Sequence[int]
+    ) -> Awaitable[Mapping[int, Any]]: ...
+
+
+#: What each reminder kind looks at, by the due item kind (as commands are registered), and
+#: what it needs loaded for the batch.
+LOOKS: dict[str, tuple[Look, Facts]] = {
+    DueKind.PLAN_REMINDER.value: (remind_plan, plan_states),
+    DueKind.SURVEY_REMINDER.value: (remind_surveys, open_surveys),
 }
 
 
 async def look(session: AsyncSession, due: Due) -> Handled:
-    """A look fell due: remind whoever still owes a step, and schedule the next look."""
-    pair, kind, now = due.pair, due.item.kind, due.batch.now
-    looked = await LOOKS[kind](session, due.batch.program, pair=sides_of(pair), now=now)
+    """A look fell due: remind whoever still owes a step, and schedule the next look.
+
+    The first look of a kind in a batch loads what every look of that kind in the batch
+    needs, for all the batch's pairings, in one query.
+    """
+    pair, kind, now, batch = due.pair, due.item.kind, due.batch.now, due.batch
+    remind, facts = LOOKS[kind]
+    if kind not in batch.facts:
+        batch.facts[kind] = dict(await facts(session, sorted(batch.pairs)))
+    looked = await remind(
+        session,
+        batch.program,
+        pair=sides_of(pair),
+        now=now,
+        state=batch.facts[kind].get(pair.id),
+    )
     for reminder in looked.reminders:
         to = reminder.to
         due.messages.append(
