@@ -6,12 +6,16 @@ Everything travels through the real outbox worker and senders to fakes on loopba
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import icalendar
+import pytest
+from aiohttp import web
 
 from bot.shell import run_shell
 from bot.slack.files import NO_INVITE
@@ -22,11 +26,23 @@ from handlers.meetings.ics import problems
 from storage import Database, Meeting
 from tests.bot.slack_harness import SlackHarness
 from tests.bot.teams_harness import TeamsHarness
-from tests.bot.test_my_data_files import FileStore, files  # noqa: F401  (a fixture)
+from tests.bot.test_my_data_files import FileStore
+from tests.fakes import serve_on_loopback
 from tests.handlers.cycle_world import World
 from tests.handlers.meetings.meeting_world import book
 
 TUESDAY = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def onedrive() -> AsyncIterator[FileStore]:
+    """Where Teams opens upload sessions when a person allows a file."""
+    store = FileStore()
+    app = web.Application()
+    app.router.add_put("/upload/{session}", store._put)
+    async with serve_on_loopback(app) as url:
+        store.url = url
+        yield store
 
 
 async def booked(database: Database, program: Program) -> Meeting:
@@ -88,7 +104,7 @@ async def test_slack_an_invite_that_cannot_be_uploaded_is_said_to_be_missing(
 
 
 async def test_teams_offers_the_invite_on_a_consent_card_that_uploads_it_when_allowed(
-    teams: TeamsHarness, files: FileStore, database: Database, program: Program
+    teams: TeamsHarness, onedrive: FileStore, database: Database, program: Program
 ) -> None:
     await teams.say("help")  # Ana opens a chat with the bot: Teams keeps a reference
     meeting = await booked(database, program)
@@ -100,25 +116,27 @@ async def test_teams_offers_the_invite_on_a_consent_card_that_uploads_it_when_al
     context = offer["content"]["acceptContext"]
     # Another process (a restart, another replica) can upload it: the card carries it.
     teams.runtime.teams._offers.clear()  # type: ignore[union-attr]
-    response = await teams.file_consent("accept", context, upload_info=files.upload_info())
+    response = await teams.file_consent("accept", context, upload_info=onedrive.upload_info())
     assert response.status == 200
-    [(_path, _headers, body)] = files.puts
+    [(_path, _headers, body)] = onedrive.puts
     assert parsed(body).events[0]["UID"] == meeting.uid
     assert len(body) == offer["content"]["sizeInBytes"]
-    assert teams.last_attachment(FILE_INFO_TYPE)["contentUrl"] == files.upload_info()["contentUrl"]
+    assert (
+        teams.last_attachment(FILE_INFO_TYPE)["contentUrl"] == onedrive.upload_info()["contentUrl"]
+    )
 
 
 async def test_teams_a_forged_invite_context_uploads_nothing(
-    teams: TeamsHarness, files: FileStore
+    teams: TeamsHarness, onedrive: FileStore
 ) -> None:
     forged = {
         "key": "x",
         "again": "calendar",
         "invite": {"filename": "../evil.exe", "content": "MZ"},
     }
-    response = await teams.file_consent("accept", forged, upload_info=files.upload_info())
+    response = await teams.file_consent("accept", forged, upload_info=onedrive.upload_info())
     assert response.status == 200
-    assert files.puts == []
+    assert onedrive.puts == []
     assert "Type calendar to get a new one" in teams.last_text()
 
 
@@ -144,5 +162,6 @@ async def test_the_shell_saves_the_invite_to_a_file_and_prints_its_path(
     assert found, out
     path = Path(found.group(2))
     assert path == (tmp_path / "files" / "ben.kim-example.com" / found.group(1)).resolve()
-    assert parsed(path.read_text(encoding="utf-8")).events[0]["UID"] == meeting.uid
+    saved = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    assert parsed(saved).events[0]["UID"] == meeting.uid
     assert "BEGIN:VCALENDAR" not in out  # the file, not its text
