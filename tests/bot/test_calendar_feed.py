@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
 import re
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,6 +24,7 @@ from handlers import build_engine
 from handlers.core.program import Program
 from handlers.meetings.ics import problems
 from storage import CalendarFeed, Database, Person
+from tests.bot.cli_helpers import ROOT, start_serve
 from tests.handlers.cycle_world import World
 from tests.handlers.meetings.meeting_world import book, change
 from tests.handlers.meetings.test_invites import SECRET_GOAL, SECRET_NOTE, seed_private_text
@@ -177,3 +181,46 @@ async def test_calendar_without_a_public_url_says_how_to_set_it(
     answer = await chat(world, lee, public_url=None).send("calendar")
     assert "MENTORBOT_PUBLIC_URL" in answer and "https://mentorbot.example.com" in answer
     assert await rows(database, CalendarFeed) == []
+
+
+async def test_mentorbot_serve_answers_a_feed_its_reset_and_an_unknown_token(
+    database: Database, database_url: str, program: Program
+) -> None:
+    world = World(database, program)
+    lee, _ana, series = await paired_with_meetings(world)
+    lees = chat(world, lee)
+    old = await token_from(lees)
+    env = {
+        **os.environ,
+        "MENTORBOT_DATABASE_URL": database_url,
+        "MENTORBOT_CONFIG": str(ROOT / "app.yaml"),
+        "MENTORBOT_PUBLIC_URL": PUBLIC,
+    }
+    process = await start_serve(env)
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        assert found, line
+        base = f"http://127.0.0.1:{found.group(1)}"
+        async with aiohttp.ClientSession() as http:
+
+            async def get(token: str) -> tuple[int, str]:
+                async with http.get(f"{base}/calendar/{token}.ics") as response:
+                    return response.status, await response.text()
+
+            status, body = await get(old)
+            assert status == 200 and series.uid in body and problems(body) == []
+            new = await token_from(lees, "calendar reset")
+            assert await get(old) == (404, "")
+            status, body = await get(new)
+            assert status == 200 and series.uid in body
+            assert await get("x" * 43) == (404, "")
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 30)
+        assert process.stderr is not None
+        stderr = (await process.stderr.read()).decode()
+    assert code == 0, stderr
+    assert old not in stderr and new not in stderr and "Traceback" not in stderr
