@@ -16,5 +16,5 @@ def test_the_public_url_loses_its_trailing_slash_and_the_files_dir_has_a_default
 
 
 def test_a_public_url_that_is_no_web_address_is_refused_with_an_example() -> None:
-    with pytest.raises(SettingsError, match="e.g. https://mentorbot.example.com"):
+    with pytest.raises(SettingsError, match=r"e\.g\. https://mentorbot\.example\.com"):
         Environment.from_environ({"MENTORBOT_PUBLIC_URL": "mentorbot.example.com"})
