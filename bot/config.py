@@ -35,6 +35,8 @@ from handlers import (
 from storage import DEFAULT_DATABASE_URL
 
 DEFAULT_CONFIG_PATH = "./app.yaml"
+#: Where the shell writes the files it is sent (meeting invites).
+DEFAULT_FILES_DIR = "./mentorbot-files"
 
 
 class ProgramFileError(Exception):
@@ -75,6 +77,10 @@ class Environment:
     summary_model: str | None = None
     #: ``MENTORBOT_NOW``: the instant every command takes as "now", or None for the real clock.
     fixed_now: datetime | None = None
+    #: ``MENTORBOT_PUBLIC_URL``: the bot's public base URL (calendar feed links), or None.
+    public_url: str | None = None
+    #: ``MENTORBOT_FILES_DIR``: where the shell writes the files it is sent.
+    files_dir: str = DEFAULT_FILES_DIR
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -113,6 +119,8 @@ class Environment:
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             summary_model=env.get("MENTORBOT_SUMMARY_MODEL") or None,
             fixed_now=parse_now(env.get("MENTORBOT_NOW") or ""),
+            public_url=parse_public_url(env.get("MENTORBOT_PUBLIC_URL") or ""),
+            files_dir=env.get("MENTORBOT_FILES_DIR") or DEFAULT_FILES_DIR,
         )
 
     def clock(self) -> Clock:
@@ -178,6 +186,23 @@ def parse_tenants(text: str) -> frozenset[str]:
         text: ``MENTORBOT_TEAMS_TENANTS``, e.g. ``"72f988bf-..., 9188040d-..."``.
     """
     return frozenset(item.strip().lower() for item in text.split(",") if item.strip())
+
+
+def parse_public_url(text: str) -> str | None:
+    """``MENTORBOT_PUBLIC_URL`` without a trailing slash, or None when unset.
+
+    Raises:
+        SettingsError: it is not an http(s) address.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
+        raise SettingsError(
+            f"MENTORBOT_PUBLIC_URL={text!r} is not a web address; write the address people "
+            "reach the bot at, e.g. https://mentorbot.example.com"
+        )
+    return text.rstrip("/")
 
 
 def parse_now(text: str) -> datetime | None:

@@ -48,6 +48,7 @@ def build_runtime(
     sender_sleep: Callable[[float], Awaitable[None]] | None = None,
     teams_options: dict[str, Any] | None = None,
     summarizer: Summarizer | None = None,
+    public_url: str | None = None,
 ) -> Runtime:
     """Wire the engine, the channels that are configured, and the outbox worker.
 
@@ -60,10 +61,15 @@ def build_runtime(
         sender_sleep: Replaces asyncio.sleep in senders (tests).
         teams_options: Extra TeamsChannel arguments (tests: credentials, sleep).
         summarizer: The model for summaries of session notes, or None for summaries off.
+        public_url: The bot's public base URL (calendar feed links), or None.
     """
     clock = clock or SystemClock()
     engine = build_engine(
-        programs=programs, database=database, clock=clock, summaries=summarizer is not None
+        programs=programs,
+        database=database,
+        clock=clock,
+        summaries=summarizer is not None,
+        public_url=public_url,
     )
     senders: list[Sender] = []
     channel = None

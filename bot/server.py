@@ -2,7 +2,8 @@
 
 What it serves is wired in bot.runtime. Routes: ``POST /slack/events`` (every Slack
 request kind, bot.slack.http), ``POST /api/messages`` (Teams, bot.teams.http),
-``GET /healthz`` and ``GET /metrics``. APScheduler runs one periodic tick that delivers
+``GET /healthz``, ``GET /metrics`` and ``GET /calendar/{token}.ics`` (a person's calendar
+feed, bot.feeds). APScheduler runs one periodic tick that delivers
 the outbox; the database, not the scheduler, records what is owed.
 """
 
@@ -22,6 +23,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot import feeds
 from bot.metrics import Metrics
 from bot.reload import POLL_SECONDS, ProgramWatcher
 from bot.runtime import Runtime
@@ -82,6 +84,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app.router.add_post("/api/messages", _teams_messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
+    app.router.add_get(feeds.ROUTE, _calendar_feed)
     return app
 
 
@@ -120,6 +123,10 @@ async def _teams_messages(request: web.Request) -> web.Response:
     if runtime.teams is None:
         return problem(401, "Teams is off: set MicrosoftAppId and MicrosoftAppPassword")
     return await teams_http.handle(request, runtime.teams)
+
+
+async def _calendar_feed(request: web.Request) -> web.Response:
+    return await feeds.calendar_feed(request, request.app[RUNTIME])
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -2,12 +2,19 @@
 
 Reads one line at a time from standard input (a terminal or a pipe) and prints the bot's
 replies, through the same engine as Slack and Teams.
+
+A meeting's invite (an ``.ics`` attachment) is written to a file under the files folder
+(``MENTORBOT_FILES_DIR``), in a folder of the person's own, and its path is printed, so it
+can be imported into a calendar; other attachments (a data export) are printed as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from bot.render_text import buttons, render_all
@@ -28,6 +35,9 @@ from storage import Database
 
 CHANNEL = "shell"
 QUIT_WORDS = {"quit", "exit", ":q"}
+#: Attachments written to a file rather than printed: calendar invites.
+FILED_MEDIA_TYPES = {"text/calendar"}
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 log = logging.getLogger(__name__)
 
 
@@ -38,8 +48,15 @@ async def run_shell(
     email: str,
     stdin: TextIO,
     stdout: TextIO,
+    files_dir: Path | None = None,
 ) -> None:
-    """Talk to the bot as ``email`` until end of input or ``quit``."""
+    """Talk to the bot as ``email`` until end of input or ``quit``.
+
+    Args:
+        files_dir: Where invites are written (``MENTORBOT_FILES_DIR``); None: the default,
+            ``./mentorbot-files``.
+    """
+    folder = (files_dir or Path("mentorbot-files")) / _safe_name(email)
     async with database.session() as session:
         person, created = await find_or_create_person(
             session,
@@ -55,6 +72,7 @@ async def run_shell(
     def show(replies: list[Reply]) -> None:
         nonlocal menu
         if replies:
+            replies = [file_attachment(reply, folder) for reply in replies]
             menu = buttons(replies)
             stdout.write(render_all(replies) + "\n\n")
             stdout.flush()
@@ -97,6 +115,30 @@ async def run_shell(
             text = menu[pressed.id - 1].value
         replies = await _turn(engine, Inbound(CHANNEL, person.email, person.id, text=text))
         show(replies + await delivered())
+
+
+def _safe_name(text: str) -> str:
+    """``text`` as one harmless file or folder name (no path, no dot-files)."""
+    return _UNSAFE_NAME.sub("-", text).strip(".-") or "file"
+
+
+def file_attachment(reply: Reply, folder: Path) -> Reply:
+    """The reply with its invite written under ``folder`` and the path said instead.
+
+    A file that cannot be written is said so, with the reason; the message itself stands.
+    """
+    attachment = reply.attachment
+    if attachment is None or attachment.media_type not in FILED_MEDIA_TYPES:
+        return reply
+    path = folder / _safe_name(attachment.filename)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(attachment.content, encoding="utf-8", newline="")
+    except OSError as exc:
+        said = f"(I couldn't save {attachment.filename} in {folder}: {exc.strerror}.)"
+    else:
+        said = f"(Saved {attachment.filename}: {path.resolve()} — import it into your calendar.)"
+    return replace(reply, text=f"{reply.text}\n{said}", attachment=None)
 
 
 async def _turn(engine: Engine, inbound: Inbound) -> list[Reply]:

@@ -28,6 +28,7 @@ from handlers.matching.proposals import commands as pairing_commands
 from handlers.matching.proposals import pairing_lines
 from handlers.matching.review import MatchReviewFlow
 from handlers.matching.review import commands as review_commands
+from handlers.meetings.feed import commands as calendar_feed_commands
 from handlers.people.invitations import commands as invitation_commands
 from handlers.people.privacy import commands as privacy_commands
 from handlers.plans.chat import PlanFlow, zone_of
@@ -199,11 +200,13 @@ def build_engine(
     database: Database,
     clock: Clock | None = None,
     summaries: bool = False,
+    public_url: str | None = None,
 ) -> Engine:
     """An engine with every command and flow mentorbot offers.
 
     Args:
         summaries: Whether a model for note summaries is configured (OPENAI_API_KEY).
+        public_url: The bot's public base URL (MENTORBOT_PUBLIC_URL), for calendar feeds.
     """
     intake = IntakeFlow()
     circle_review = CircleReviewFlow()
@@ -260,6 +263,8 @@ def build_engine(
             *report_commands(),
             *summary_commands(summaries),
             *privacy_commands(),
+            # After my-data: Teams' compose box suggests the first ten listed commands.
+            *calendar_feed_commands(public_url),
             *invitation_commands(),
             Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
         ],

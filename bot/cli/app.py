@@ -113,6 +113,7 @@ async def open_app(env: Environment) -> AsyncIterator[App]:
             database=database,
             clock=env.clock(),
             summaries=bool(env.openai_api_key),
+            public_url=env.public_url,
         )
         yield App(env, programs, database, engine)
     finally:

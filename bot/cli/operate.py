@@ -59,6 +59,7 @@ async def shell(args: argparse.Namespace, env: Environment) -> int:
             email=email,
             stdin=sys.stdin,
             stdout=sys.stdout,
+            files_dir=Path(env.files_dir),
         )
     return 0
 
@@ -112,6 +113,7 @@ async def serve(args: argparse.Namespace, env: Environment) -> int:
             teams=teams,
             clock=env.clock(),
             summarizer=summarizer,
+            public_url=env.public_url,
         )
         try:
             await serve_forever(

@@ -130,13 +130,24 @@ def _upload_of_file(file: Attachment, comment: str, missing: str) -> _Upload:
     )
 
 
+#: What a person is told when a meeting's invite could not be attached.
+NO_INVITE = (
+    "Sorry, I couldn't attach the calendar invite {filename}. Type calendar for a private "
+    "feed that keeps your mentoring meetings in your calendar."
+)
+
+
 def _upload_of_attachment(attachment: Attachment) -> _Upload:
     """A reply's file, uploaded as it is."""
+    if attachment.media_type == "text/calendar":
+        missing = NO_INVITE.format(filename=attachment.filename)
+    else:
+        missing = f"Sorry, I couldn't attach {attachment.filename}. Please ask again in a moment."
     return _Upload(
         data=attachment.content.encode(),
         filename=attachment.filename,
         title=attachment.filename,
         comment=None,
         alt=None,
-        missing=f"Sorry, I couldn't attach {attachment.filename}. Please ask again in a moment.",
+        missing=missing,
     )

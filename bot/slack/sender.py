@@ -26,6 +26,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render_message
+from bot.slack.files import SlackFiles
 from handlers import (
     Clock,
     GroupPlace,
@@ -252,10 +253,19 @@ class SlackSender:
         return channel
 
     async def _post(self, channel: str, replies: list[Reply]) -> str | None:
-        """Post in a channel at the pace Slack allows; the message's ``ts``."""
+        """Post in a channel at the pace Slack allows; the message's ``ts``.
+
+        A reply's file (a meeting's invite) is uploaded after the message that says what it
+        is. The message has gone out by then, so a failed upload is not retried (that would
+        post the message twice): the person is told the file is missing instead.
+        """
         text, blocks = render_message(replies)
         async with self.pacing.channel(channel):
             posted = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        for reply in replies:
+            if reply.attachment is not None:
+                async with self.pacing.channel(channel):
+                    await SlackFiles(self.client).attach(channel, reply.attachment)
         ts = posted.get("ts")
         return str(ts) if ts else None
 

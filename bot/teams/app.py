@@ -379,11 +379,18 @@ class TeamsChannel:
             log.warning("teams: could not offer %s", file.filename)
 
     def _take_offer(self, context: TurnContext, answer: FileConsentCardResponse) -> _Offer | None:
-        """The offer a consent answer is about, removed; None if unknown, expired or not theirs."""
+        """The offer a consent answer is about, removed; None if unknown, expired or not theirs.
+
+        A meeting's invite is not kept here: its card carries it (see bot.teams.files), and
+        it was offered in this person's own chat.
+        """
         key = files.consent_key(answer.context)
         offer = self._offers.get(key) if key else None
         sender = context.activity.from_property
         user_key = (sender.aad_object_id or sender.id) if sender is not None else None
+        invite = files.carried_invite(answer.context) if offer is None else None
+        if invite is not None and user_key:
+            return _Offer(user_key, invite, float("inf"), files.INVITE_AGAIN)
         if offer is None or offer.user_key != user_key:
             return None
         assert key is not None

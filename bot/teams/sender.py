@@ -14,14 +14,17 @@ sent again after it, a few times, before it goes back to the outbox.
 from __future__ import annotations
 
 import asyncio
+import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import ConversationReference
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Attachment, ConversationReference
 from sqlmodel import select
 
+from bot.teams import files
 from bot.teams.app import PLATFORM, TeamsChannel
 from bot.teams.cards import card_activity
 from handlers import Clock, Recipient, Reply, TransientDeliveryError, Unreachable
@@ -29,6 +32,7 @@ from scheduler.pacing import Pacing, retry_after
 from storage import PlatformAccount
 from storage.queries import reference_of
 
+log = logging.getLogger(__name__)
 #: Connector answers that mean the bot can no longer reach this person.
 GONE = {403: "the person removed or blocked the app", 404: "the conversation no longer exists"}
 
@@ -153,6 +157,8 @@ class TeamsSender:
                 sent.append(getattr(response, "id", None))
             except Exception as exc:
                 failed.append(exc)
+                return
+            await _offer_files(context, replies)
 
         await self.channel.adapter.continue_conversation(
             reference, send, bot_app_id=self.channel.settings.app_id
@@ -160,6 +166,26 @@ class TeamsSender:
         if failed:
             raise failed[0]
         return sent[0] if sent else None
+
+
+async def _offer_files(context: TurnContext, replies: list[Reply]) -> None:
+    """Offer each reply's file (a meeting's invite) on a file-consent card after the card
+    that says what it is. The message is out by then, so a failed offer is logged, not
+    retried: sending again would repeat the message. The person can type calendar.
+    """
+    for reply in replies:
+        attachment = reply.attachment
+        if attachment is None:
+            continue
+        card = Attachment(
+            content_type=files.FILE_CONSENT_TYPE,
+            name=attachment.filename,
+            content=files.invite_consent(attachment, secrets.token_urlsafe(16)),
+        )
+        try:
+            await context.send_activity(MessageFactory.attachment(card))
+        except Exception as exc:
+            log.warning("teams: could not offer %s (%s)", attachment.filename, type(exc).__name__)
 
 
 def _names_no_tenant(reference: dict[str, Any]) -> bool:

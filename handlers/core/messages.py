@@ -184,10 +184,12 @@ class Form:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file that goes with a reply (a person's data export).
+    """A file that goes with a reply (a person's data export, a meeting's invite).
 
     Slack uploads it to the conversation, Teams offers it through the file-consent flow,
-    and the shell prints its content after the reply's text.
+    and the shell prints its content after the reply's text (an invite it writes to a file
+    under ``MENTORBOT_FILES_DIR``). A small one (at most :data:`QUEUED_ATTACHMENT_BYTES`)
+    can travel through the outbox; a data export answers the person directly.
 
     Attributes:
         filename: The name the file is saved under (``mentorbot-my-data.json``).
@@ -198,6 +200,11 @@ class Attachment:
     filename: str
     content: str
     media_type: str
+
+
+#: The largest attachment the outbox holds (an invite is a few kilobytes); a bigger file
+#: answers a person directly, so a queued payload never grows past what a row should hold.
+QUEUED_ATTACHMENT_BYTES = 64 * 1024
 
 
 #: Most people a message shows side by side (a pair's introduction shows both).
@@ -306,7 +313,7 @@ class Reply:
         report: A lead's report as data, for channels that render tables and charts;
             ``text`` holds its plain rendering.
         attachment: A file sent with the message (see :class:`Attachment`); ``text`` says
-            what it is, since it answers a person directly and is never queued.
+            what it is. Only a small one can be queued (:func:`reply_to_dict`).
         profiles: People introduced (see :class:`PersonProfile`): one, or two side by side.
         counted: The text as pieces when it counts days (see :class:`DaysSince`): then
             ``text`` is how it read when it was written, and delivery writes it anew from
@@ -373,9 +380,13 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     Written out because a tick serialises a reply for every message it queues, and
     ``asdict`` deep-copies as it recurses.
     """
-    if reply.form is not None or reply.report is not None or reply.attachment is not None:
+    if reply.form is not None or reply.report is not None:
+        raise ValueError("forms and reports answer a person directly; they are not queued")
+    attachment = reply.attachment
+    if attachment is not None and len(attachment.content.encode()) > QUEUED_ATTACHMENT_BYTES:
         raise ValueError(
-            "forms, reports and attachments answer a person directly; they are not queued"
+            f"{attachment.filename} is too large to queue (more than "
+            f"{QUEUED_ATTACHMENT_BYTES // 1024} KiB); send it in answer to the person instead"
         )
     prompt = reply.prompt
     data: dict[str, Any] = {
@@ -399,6 +410,12 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     }
     if reply.counted:
         data["counted"] = [_piece_to_dict(p) for p in reply.counted]
+    if attachment is not None:
+        data["attachment"] = {
+            "filename": attachment.filename,
+            "content": attachment.content,
+            "media_type": attachment.media_type,
+        }
     return data
 
 
@@ -440,6 +457,7 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         actions=tuple(Option(**o) for o in data.get("actions", ())),
         profiles=tuple(_profile_from_dict(p) for p in data.get("profiles", ())),
         counted=tuple(_piece_from_dict(p) for p in data.get("counted", ())),
+        attachment=Attachment(**data["attachment"]) if data.get("attachment") else None,
     )
 
 
