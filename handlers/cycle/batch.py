@@ -19,6 +19,7 @@ from handlers.core.messages import Reply
 from handlers.core.naming import leading_several
 from handlers.core.program import Program, Programs
 from handlers.cycle.schedule import DueWork
+from handlers.meetings.occurrences import Occurrence
 from handlers.people.lookups import program_leads
 from storage import Person, Role
 
@@ -119,6 +120,9 @@ class Batch:
     surveys: list[dict[str, Any]] = field(default_factory=list)
     #: The open action items of each pairing's latest summarised session.
     action_items: dict[int, list[str]] = field(default_factory=dict)
+    #: The occurrences of each pairing's booked meetings, in time order
+    #: (handlers.meetings.booking.booked_by_pairing).
+    meetings: dict[int, list[Occurrence]] = field(default_factory=dict)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from handlers.core.program import Program, Programs
 from handlers.cycle.batch import Batch, CycleReport, Due, Message, Pair
 from handlers.cycle.registry import handle
 from handlers.cycle.schedule import DueWork, insert_due
+from handlers.meetings.booking import booked_by_pairing
 from handlers.sessions.feedback import insert_requests
 from handlers.sessions.summaries import action_items_for
 from storage import (
@@ -285,6 +286,7 @@ async def _load(
         sessions=counts,
         milestones=milestones,
         action_items=await action_items_for(session, ids) if counts else {},
+        meetings=await booked_by_pairing(conn, ids, default_zone=fallback),
     )
 
 

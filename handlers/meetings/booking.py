@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.messages import Option
 from handlers.core.program import Meaning, Program, ProgramType
 from handlers.meetings import invites
 from handlers.meetings.occurrences import Occurrence, instant, occurrences
@@ -40,6 +41,11 @@ SHORTEST, LONGEST = 30, 90
 ROUNDING = 15
 #: Days in a month, for hours a month turned into a meeting's length.
 MONTH_DAYS = 30
+
+
+def find_a_time(pairing_id: int) -> Option:
+    """The "Find a time" button of the kickoff, the plan's confirmation and the nudges."""
+    return Option(f"schedule {pairing_id}", "Find a time")
 
 
 @dataclass(frozen=True)

@@ -61,11 +61,6 @@ from storage.tables import MEETING
 ONCE = "once"
 
 
-def find_a_time(pairing_id: int) -> Option:
-    """The "Find a time" button of the kickoff, the plan's confirmation and the nudges."""
-    return Option(f"schedule {pairing_id}", "Find a time")
-
-
 def series_words(meeting: Meeting, *, zone: str) -> str:
     """How often the meeting recurs, as the reader in ``zone`` reads it."""
     if not meeting.every_days or meeting.until is None:
@@ -187,7 +182,7 @@ async def _offer_to_other(
     how = (
         "a one-off meeting"
         if meeting.every_days is None
-        else f"a meeting every {meeting.every_days} days, {series_words(meeting, zone=them.zone)}"
+        else f"a meeting {series_words(meeting, zone=them.zone)}"
     )
     text = (
         f"{me.first} would like to book {how} ({meeting.minutes} minutes). Which time suits "
