@@ -191,15 +191,28 @@ async def booked_by_pairing(
     """
     if not pairing_ids:
         return {}
+    where = among(conn, MEETING.c.pairing_id, ids=sorted(set(pairing_ids)))
+    return await _occurrences_where(conn, where, default_zone=default_zone)
+
+
+async def booked_in_program(
+    conn: AsyncConnection, program: Program, *, statuses: Sequence[str]
+) -> dict[int, list[Occurrence]]:
+    """The occurrences of the booked meetings of a program's pairings in these statuses."""
+    where = sa.and_(PAIRING.c.program == program.id, PAIRING.c.status.in_(list(statuses)))
+    return await _occurrences_where(conn, where, default_zone=program.default_timezone)
+
+
+async def _occurrences_where(
+    conn: AsyncConnection, where: sa.ColumnElement[bool], *, default_zone: str
+) -> dict[int, list[Occurrence]]:
+    """The occurrences of the booked meetings matching ``where``, by pairing."""
     mentor = PERSON.alias("organizer")
     rows = await conn.execute(
         sa.select(MEETING, mentor.c.timezone.label("organizer_zone"))
         .join(PAIRING, PAIRING.c.id == MEETING.c.pairing_id)
         .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
-        .where(
-            MEETING.c.status == MeetingStatus.BOOKED.value,
-            among(conn, MEETING.c.pairing_id, ids=sorted(set(pairing_ids))),
-        )
+        .where(MEETING.c.status == MeetingStatus.BOOKED.value, where)
     )
     found: dict[int, list[Occurrence]] = {}
     for row in rows.mappings().all():
