@@ -307,8 +307,8 @@ async def test_cancelling_a_one_off_cancels_the_meeting(world: World, sent: list
     assert (await only_meeting(world)).status == "cancelled"
 
 
-async def test_the_kickoff_and_the_plan_confirmation_offer_find_a_time(world: World) -> None:
-    lee, ana, pairing = await world.pair(mentor_zone="America/New_York")
+async def test_the_kickoff_offers_find_a_time_to_both(world: World) -> None:
+    _lee, ana, pairing = await world.pair(mentor_zone="America/New_York")
     kickoff = await world.read_waiting(ana)
     assert "Meet your mentoring partner" in kickoff and "1. Find a time" in kickoff
     reply = await world.chat(ana).send(f"schedule {pairing.id}")
