@@ -28,6 +28,7 @@ from handlers.matching.proposals import commands as pairing_commands
 from handlers.matching.proposals import pairing_lines
 from handlers.matching.review import MatchReviewFlow
 from handlers.matching.review import commands as review_commands
+from handlers.meetings.commands import commands as meeting_commands
 from handlers.meetings.feed import commands as calendar_feed_commands
 from handlers.people.invitations import commands as invitation_commands
 from handlers.people.privacy import commands as privacy_commands
@@ -259,6 +260,7 @@ def build_engine(
             *consent_commands(summaries=summaries),
             *session_commands(LogCommand(log_form, form_flow)),
             *feedback_commands(FeedbackCommand(feedback_form, form_flow)),
+            *meeting_commands(),
             *cycle_commands(reschedule, leave),
             *report_commands(),
             *summary_commands(summaries),

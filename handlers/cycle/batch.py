@@ -19,6 +19,7 @@ from handlers.core.messages import Reply
 from handlers.core.naming import leading_several
 from handlers.core.program import Program, Programs
 from handlers.cycle.schedule import DueWork
+from handlers.meetings.occurrences import Occurrence
 from handlers.people.lookups import program_leads
 from storage import Person, Role
 
@@ -122,6 +123,9 @@ class Batch:
     #: Facts a kind of item looks up for every pairing of the batch at its first item, by
     #: kind (handlers.cycle.reminders): one query for the batch, not one per item.
     facts: dict[str, dict[int, Any]] = field(default_factory=dict)
+    #: The occurrences of each pairing's booked meetings, in time order
+    #: (handlers.meetings.booking.booked_by_pairing).
+    meetings: dict[int, list[Occurrence]] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,15 +1,18 @@
 """What happens when a check-in falls due, or a reminder someone snoozed or rescheduled.
 
 A **check-in** with no session logged in its window nudges both sides, since either may
-book the meeting or log it (Log session / Snooze 3 days / Reschedule), and schedules the
-next check-in. A snoozed or rescheduled **reminder** goes to whoever asked for it. A
+book the meeting or log it (Log session / Snooze 3 days / Reschedule / Find a time), and
+schedules the next check-in. A booked meeting (handlers.meetings) changes that: one held in
+the window and not logged makes the nudge "How did it go? Log the session" with its day
+filled in, and one booked later in the window means nothing was missed (no nudge); neither
+counts as a missed check-in. A snoozed or rescheduled **reminder** goes to whoever asked for it. A
 logged session suppresses either. ``escalate_after_missed`` check-ins in a row with no
 session put the pair at risk and tell the program leads.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,15 +21,18 @@ from handlers.core.messages import DaysSince, Option, Pieces, Reply, counting, p
 from handlers.cycle.batch import Due, DueHandler, Handled
 from handlers.cycle.ending import first_name
 from handlers.cycle.schedule import due_row, start_of
+from handlers.meetings.booking import find_a_time
+from handlers.meetings.occurrences import Occurrence
 from storage import DueKind
 
 
 def nudge_actions(pairing_id: int) -> tuple[Option, ...]:
-    """The buttons of a nudge: Log session, Snooze 3 days, Reschedule."""
+    """The buttons of a nudge: Log session, Snooze 3 days, Reschedule, Find a time."""
     return (
         Option(f"log {pairing_id}", "Log session"),
         Option(f"snooze {pairing_id}", "Snooze 3 days"),
         Option(f"reschedule {pairing_id}", "Reschedule"),
+        find_a_time(pairing_id),
     )
 
 
@@ -49,11 +55,25 @@ async def check_in(session: AsyncSession, due: Due) -> Handled:
         end = pair.start + timedelta(days=cadence.cycle_days)
         if upcoming < end:
             due.follow_ups.append(due_row(pair.id, kind=DueKind.CHECKIN, due_at=upcoming, now=now))
+        opened = item.due_at - every
     else:
         since = date.fromisoformat(item.answers.get("since", item.due_at.date().isoformat()))
+        opened = datetime.combine(since, time(), tzinfo=UTC)
+        upcoming = now + every
     if last is not None and last >= since:
         if item.kind == DueKind.CHECKIN and pair.missed:
             pair.missed, pair.changed = 0, True
+        return "suppressed"
+    meetings = batch.meetings.get(pair.id, [])
+    held = [o for o in meetings if o.start >= opened and o.end <= now]
+    if held:
+        # They met, by their calendar, and have not logged it: ask how it went instead.
+        # A meeting held is not a missed check-in.
+        for person_id, zone, other in _readers(due):
+            due.tell(person_id, zone, reply=_how_did_it_go(due, held[-1], zone=zone, other=other))
+        return "sent"
+    if any(now < o.end and o.start < upcoming for o in meetings):
+        # A meeting is booked inside the window: nothing is missed, nothing to nudge.
         return "suppressed"
     for person_id, zone, other in _readers(due):
         due.tell(person_id, zone, reply=_nudge(due, zone=zone, other=other))
@@ -124,6 +144,22 @@ def _nudge(due: Due, *, zone: str, other: str) -> Reply:
         title=f"Check-in with {other}",
         fields=_action_item_fields(due),
         actions=nudge_actions(pair.id),
+    )
+
+
+def _how_did_it_go(due: Due, held: Occurrence, *, zone: str, other: str) -> Reply:
+    """The nudge after a booked meeting passed unlogged: its day, and a button to log it."""
+    pair = due.pair
+    day = local_date(held.start, zone)
+    return Reply(
+        f"How did it go? You had a meeting with {first_name(other)} on {day_label(day)}. "
+        "Log the session so your check-ins stay on track: it takes a minute.",
+        title=f"How did it go with {other}?",
+        fields=_action_item_fields(due),
+        actions=(
+            Option(f"log {pair.id} {day.isoformat()}", "Log the session"),
+            Option(f"snooze {pair.id}", "Snooze 3 days"),
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ from handlers.core.program import Program, Programs
 from handlers.cycle.batch import Batch, CycleReport, Due, Message, Pair
 from handlers.cycle.registry import handle
 from handlers.cycle.schedule import DueWork, insert_due
+from handlers.meetings.booking import booked_by_pairing
 from handlers.sessions.feedback import insert_requests
 from handlers.sessions.summaries import action_items_for
 from storage import (
@@ -285,6 +287,7 @@ async def _load(
         sessions=counts,
         milestones=milestones,
         action_items=await action_items_for(session, ids) if counts else {},
+        meetings=await booked_by_pairing(conn, ids, default_zone=fallback),
     )
 
 
@@ -346,9 +349,13 @@ async def _queue(session: AsyncSession, batch: Batch, messages: list[Message]) -
             # Day counts stay counted at delivery, in the catch-up as in the message itself.
             said = message.reply.counted or (message.reply.text,)
             lines += [f"\n• {message.reply.title or 'Reminder'}: ", *first_sentence(said), "."]
-            for action in message.reply.actions:
-                if action not in actions and len(actions) < CATCH_UP_ACTIONS:
-                    actions.append(action)
+        # Each message's first buttons in turn, so a question's answers are not crowded out
+        # by the buttons of a message folded before it.
+        for in_turn in zip_longest(*(m.reply.actions for m in folded)):
+            for action in in_turn:
+                if action is None or action in actions or len(actions) >= CATCH_UP_ACTIONS:
+                    continue
+                actions.append(action)
         reply = counting(lines, now=now, title="While I was away", actions=tuple(actions))
         key = f"catch-up:{person_id}:{min(m.item_id for m in folded)}"
         # About one pairing only when everything folded into it is: one that speaks of

@@ -24,6 +24,7 @@ from handlers.core.questions import KEEP, pick_option, quoted
 from handlers.core.refs import Ref, fetch, parse_ref
 from handlers.cycle.reminders import ask_for_plan, plan_saved
 from handlers.cycle.schedule import cycle_end
+from handlers.meetings.booking import find_a_time
 from handlers.people.lookups import pairings_of, people_by_id
 from handlers.plans.versions import (
     card_key,
@@ -552,6 +553,7 @@ async def _confirm(
     # Version 1 goes unnamed: a mentee who wrote one version knows which was confirmed.
     which = f" (version {current.version})" if current.version > 1 else ""
     program = turn.programs.of(pairing.program)
+    assert pairing.id is not None
     await enqueue(
         turn.session,
         person_id=pairing.mentee_id,
@@ -559,7 +561,12 @@ async def _confirm(
             turn.session,
             program,
             person_id=pairing.mentee_id,
-            replies=[Reply(f"{turn.person.name} confirmed your plan{which}. Off you go!")],
+            replies=[
+                Reply(
+                    f"{turn.person.name} confirmed your plan{which}. Off you go!",
+                    actions=(find_a_time(pairing.id),),
+                )
+            ],
         ),
         dedupe_key=f"pairing:{pairing.id}:plan-confirmed:v{current.version}",
         pairing_id=pairing.id,
@@ -570,7 +577,8 @@ async def _confirm(
         [
             Reply(
                 f"Confirmed; I've told your mentee. That's version {current.version} of "
-                f"{mentee.name}'s plan."
+                f"{mentee.name}'s plan.",
+                actions=(find_a_time(pairing.id),),
             )
         ],
         None,

@@ -21,6 +21,7 @@ from handlers.core.outbox import enqueue
 from handlers.core.program import Program, ProgramType
 from handlers.core.words import zone_in_words
 from handlers.cycle.schedule import cycle_end, cycle_start, schedule_cycle
+from handlers.meetings.booking import find_a_time
 from handlers.people.lookups import enrollment_of, people_by_id, person_profile
 from handlers.plans.chat import MAX_MILESTONES, my_pairing, role_in, zone_of
 from storage import Enrollment, Pairing, Person, Role
@@ -89,6 +90,7 @@ async def begin_pairing(
         + (f"Why you were matched:\n{why}\n" if why else "")
         + f"Suggested agenda for your first meeting:\n{agenda}",
         title=title,
+        actions=(find_a_time(pairing.id),),
         profiles=(
             _profile(program, mentee, mentee_role, mentee_enrollment, other=mentor, now=now),
             _profile(program, mentor, mentor_role, mentor_enrollment, other=mentee, now=now),

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.figures import Chart, Kind, Report, Table, checked_chart, month_label
 from handlers.core.program import Program
+from handlers.meetings.booking import booked_in_program
 from handlers.reports.circles import (
     ACTIVE_CIRCLE,
     circle_rate,
@@ -196,12 +197,21 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         "–" if headline is None else f"{headline:.1f}" if isinstance(headline, float) else headline
     )
     share = share_figure(on, counted, k=k)
+    booked = await booked_in_program(conn, program, statuses=[ACTIVE])
+    meetings = sum(1 for found in booked.values() for o in found if o.start > now)
+    ahead = sum(1 for found in booked.values() if any(o.start > now for o in found))
+    ahead_share = share_figure(ahead, active, k=k)
 
     figures = (
         ("Active pairs", count_figure(active, k)),
         ("Paused (either side; not counted below)", count_figure(paused, k)),
         ("On cadence", f"{share or count_cell(on, k)} of {count_figure(counted, k)} pairs"),
         (f"Sessions per pair per month (last {RATE_MONTHS} full months)", rate),
+        ("Meetings booked from now on", count_figure(meetings, k)),
+        (
+            "With a booked next meeting",
+            f"{ahead_share or count_cell(ahead, k)} of {count_figure(active, k)} pairs",
+        ),
     )
     tables = (
         Table(
@@ -238,6 +248,9 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
         "paused side are left out of the share and of the distribution.",
         "Sessions per pair per month: sessions held in a month over the pairs active at any "
         "time in it (a pair active for part of a month counts as one).",
+        "Meetings booked: the meetings of active pairs in their calendars from now on (each "
+        "meeting of a series counts); with a booked next meeting: the active pairs with at "
+        "least one of them.",
         *(
             (
                 f"Sessions per pair is not shown for a month of fewer than {k} active pairs "

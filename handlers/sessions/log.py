@@ -34,8 +34,10 @@ from handlers.core.forms import FormFlow, open_form, question_with_choices, toda
 from handlers.core.messages import Form, Option, Reply
 from handlers.core.program import Meaning, Program, Question, QuestionType
 from handlers.core.refs import parse_ref
+from handlers.meetings.booking import current_meeting
+from handlers.meetings.occurrences import last_held
 from handlers.people.lookups import people_by_id
-from handlers.plans.chat import MILESTONE_STATUS_LABELS, milestones_of, my_pairing
+from handlers.plans.chat import MILESTONE_STATUS_LABELS, milestones_of, my_pairing, zone_of
 from handlers.sessions.feedback import ask_pulse
 from handlers.sessions.records import (
     add_to_session,
@@ -168,8 +170,13 @@ class LogForm(FormHandler):
         assert pairing.id is not None
         wanted = LogRef.parse(ref)
         shown = LogRef(str(pairing.id), wanted.day, wanted.opened or turn.now)
+        day = await self._default_day(turn, pairing)
         if shown.day is not None:
-            return await self._addition(turn, pairing, shown)
+            if await session_on(turn.session, pairing.id, day=shown.day) is not None:
+                return await self._addition(turn, pairing, shown)
+            # No session that day yet (a meeting's "Log the session" button): the whole
+            # form, that day filled in.
+            day, shown = shown.day, LogRef(shown.pairing, None, shown.opened)
         other = await other_name(turn, pairing, first=False)
         started = self._started(turn, pairing)
         questions: list[Question] = [
@@ -209,7 +216,7 @@ class LogForm(FormHandler):
             ref=str(shown),
             title="Log a session",
             questions=tuple(questions + progress),
-            initial=(("date", today_of(turn).isoformat()), *initial),
+            initial=(("date", day.isoformat()), *initial),
             intro=f"Your session with {other}.",
             # The button that opens this form (Slack, typed in the DM) skips the offer.
             reopen=f"log {pairing.id} {NEW}",
@@ -241,6 +248,20 @@ class LogForm(FormHandler):
             ),
             reopen=f"log {pairing.id} {log.held_on.isoformat()}",
         )
+
+    async def _default_day(self, turn: Turn, pairing: Pairing) -> date:
+        """The day the form offers: the last booked meeting's, unless logged, else today."""
+        today: date = today_of(turn)
+        program = turn.programs.of(pairing.program)
+        booked = await current_meeting(turn.session, pairing, default_zone=program.default_timezone)
+        held = last_held(booked.meeting, zone=booked.zone, now=turn.now) if booked else None
+        if held is None:
+            return today
+        day = local_date(held.start, zone_of(turn.person, turn.programs.default_timezone))
+        if day < self._started(turn, pairing) or day > today:
+            return today
+        logged = await session_on(turn.session, pairing.id or 0, day=day)
+        return today if logged is not None else day
 
     def _started(self, turn: Turn, pairing: Pairing) -> date:
         assert pairing.activated_at is not None

@@ -82,7 +82,7 @@ async def test_an_older_card_confirms_nothing_and_shows_the_new_version(world: W
     assert (v1.confirmed_at, v2.confirmed_at, v2.confirmed_by) == (None, world.clock.now(), ana.id)
     await world.tick()
     told = [m.text for m in world.take() if m.email == "lee@x.com"]
-    assert told == ["Ana Lima confirmed your plan (version 2). Off you go!"]
+    assert told == ["Ana Lima confirmed your plan (version 2). Off you go!\n  1. Find a time"]
 
 
 async def test_confirming_a_version_twice_says_it_is_confirmed_already(world: World) -> None:

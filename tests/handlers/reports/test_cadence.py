@@ -21,6 +21,9 @@ async def test_cadence_shares_rates_and_distribution(
         "On cadence": "60% of 5 pairs",
         # December to February: 4 + 3 + 3 sessions over 5 + 4 + 5 active pairs.
         "Sessions per pair per month (last 3 full months)": "0.7",
+        # No pair of this world booked a meeting (tests/handlers/meetings books some).
+        "Meetings booked from now on": "0",
+        "With a booked next meeting": "0% of 6 pairs",
     }
     monthly, spread = report.tables
     assert monthly.columns == ("month", "sessions", "active pairs", "sessions per pair")

@@ -1,0 +1,263 @@
+"""A pair's meetings in the database: who meets, for how long, when they are busy.
+
+What the chat commands (handlers.meetings.commands), ``status``, ``log`` and the check-in
+nudges ask of the ``meeting`` table, in one place:
+
+* :func:`sides` and :func:`usual_minutes`: a pairing's two people as slot finding sees
+  them, and how long their meetings are;
+* :func:`busy_for`: every booked mentoring meeting of some people, any pairing, as slots;
+* :func:`current_meeting`, :func:`open_offer`, :func:`declined_slots`: a pairing's rows;
+* :func:`booked_by_pairing`: the booked meetings of many pairings at once (the due pass);
+* :func:`changed`: the one way a meeting changes after booking: its sequence raised and
+  the invites sent (handlers.meetings.invites).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.core.messages import Option
+from handlers.core.program import Meaning, Program, ProgramType
+from handlers.meetings import invites
+from handlers.meetings.occurrences import Occurrence, instant, occurrences
+from handlers.meetings.slots import Attendee, Slot
+from handlers.people.lookups import enrollment_of, people_by_id
+from storage import Meeting, MeetingStatus, Pairing, Person, Role
+from storage.queries import among
+from storage.tables import MEETING, PAIRING, PERSON
+
+#: A meeting's length when neither side said how many hours a month they can give.
+DEFAULT_MINUTES = 45
+#: The shortest and longest meeting worked out from the hours people gave.
+SHORTEST, LONGEST = 30, 90
+#: Lengths are rounded to this many minutes.
+ROUNDING = 15
+#: Days in a month, for hours a month turned into a meeting's length.
+MONTH_DAYS = 30
+
+
+def find_a_time(pairing_id: int) -> Option:
+    """The "Find a time" button of the kickoff, the plan's confirmation and the nudges."""
+    return Option(f"schedule {pairing_id}", "Find a time")
+
+
+@dataclass(frozen=True)
+class Sides:
+    """A pairing's two people, and each as slot finding sees them."""
+
+    mentee: Person
+    mentor: Person
+    mentee_side: Attendee
+    mentor_side: Attendee
+
+    def of(self, person_id: int | None) -> tuple[Attendee, Attendee]:
+        """(that person, the other) as attendees."""
+        if person_id == self.mentee.id:
+            return self.mentee_side, self.mentor_side
+        return self.mentor_side, self.mentee_side
+
+    def other(self, person_id: int | None) -> Person:
+        """The other side of ``person_id``."""
+        return self.mentor if person_id == self.mentee.id else self.mentee
+
+    @property
+    def organizer_zone(self) -> str:
+        """The timezone a series keeps its wall-clock time in: the mentor's (the organizer)."""
+        return self.mentor_side.zone
+
+
+async def sides(session: AsyncSession, program: Program, pairing: Pairing) -> Sides:
+    """The pairing's two people with their timezones and the program's working hours."""
+    people = await people_by_id(session, [pairing.mentee_id, pairing.mentor_id])
+    mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
+    hours = program.cadence.working_hours
+
+    def side(person: Person) -> Attendee:
+        return Attendee(person.name, person.timezone or program.default_timezone, hours)
+
+    return Sides(mentee, mentor, side(mentee), side(mentor))
+
+
+def minutes_from_hours(hours_per_month: Iterable[float], *, every_days: int) -> int:
+    """A meeting's length from the hours a month each side can give, and the check-in rhythm.
+
+    The smaller of the two answers is what the pair can give; it is spread over the
+    meetings a month holds at one every ``every_days`` days, rounded to 15 minutes and
+    kept between 30 and 90. With no answer, :data:`DEFAULT_MINUTES`.
+    """
+    given = [h for h in hours_per_month if h > 0]
+    if not given:
+        return DEFAULT_MINUTES
+    meetings_a_month = MONTH_DAYS / every_days
+    minutes = min(given) * 60 / meetings_a_month
+    rounded = int(ROUNDING * round(minutes / ROUNDING))
+    return max(SHORTEST, min(LONGEST, rounded))
+
+
+async def usual_minutes(session: AsyncSession, program: Program, pairing: Pairing) -> int:
+    """How long the pair's meetings are, from their intake's hours a month (default 45)."""
+    peer = program.type is ProgramType.PEER
+    given: list[float] = []
+    for person_id, role in (
+        (pairing.mentee_id, Role.PEER if peer else Role.MENTEE),
+        (pairing.mentor_id, Role.PEER if peer else Role.MENTOR),
+    ):
+        enrollment = await enrollment_of(session, program, person_id=person_id, role=role)
+        if enrollment is None:
+            continue
+        for question in program.intake.for_role(role):
+            answer = enrollment.answers.get(question.id)
+            if question.meaning is Meaning.HOURS_PER_MONTH and isinstance(answer, int | float):
+                given.append(float(answer))
+    return minutes_from_hours(given, every_days=program.cadence.checkin_every_days)
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A booked meeting with the timezone its series keeps (its mentor's)."""
+
+    meeting: Meeting
+    zone: str
+
+    def occurrences(
+        self, *, after: datetime | None = None, before: datetime | None = None
+    ) -> list[Occurrence]:
+        """Its occurrences (see :func:`handlers.meetings.occurrences.occurrences`)."""
+        return occurrences(self.meeting, zone=self.zone, after=after, before=before)
+
+
+async def _booked(
+    session: AsyncSession, where: sa.ColumnElement[bool], *, default_zone: str
+) -> list[Booked]:
+    """Booked meetings matching ``where`` (on the meeting and its ``PAIRING``), with zones."""
+    mentor = PERSON.alias("organizer")
+    found = await session.exec(
+        select(Meeting, mentor.c.timezone)
+        .join(PAIRING, PAIRING.c.id == MEETING.c.pairing_id)
+        .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
+        .where(MEETING.c.status == MeetingStatus.BOOKED.value, where)
+        .order_by(MEETING.c.id)
+    )
+    return [Booked(meeting, zone or default_zone) for meeting, zone in found.all()]
+
+
+async def busy_for(
+    session: AsyncSession,
+    person_ids: Sequence[int],
+    *,
+    default_zone: str,
+    after: datetime,
+    before: datetime,
+    leave_out: int | None = None,
+) -> list[Slot]:
+    """Every booked mentoring meeting of these people (any pairing, either side), as slots.
+
+    Args:
+        after: Only occurrences that end after this.
+        before: Only occurrences that start before this.
+        leave_out: A meeting not counted (the one being moved).
+    """
+    conn = await session.connection()
+    people = among(conn, PAIRING.c.mentee_id, ids=list(person_ids))
+    others = among(conn, PAIRING.c.mentor_id, ids=list(person_ids))
+    where = sa.or_(people, others)
+    if leave_out is not None:
+        where = sa.and_(where, MEETING.c.id != leave_out)
+    booked = await _booked(session, where, default_zone=default_zone)
+    return [o.slot for b in booked for o in b.occurrences(after=after, before=before)]
+
+
+async def current_meeting(
+    session: AsyncSession, pairing: Pairing, *, default_zone: str
+) -> Booked | None:
+    """The pairing's booked meeting (the latest booked, when there were several)."""
+    booked = await _booked(session, MEETING.c.pairing_id == pairing.id, default_zone=default_zone)
+    return booked[-1] if booked else None
+
+
+async def booked_by_pairing(
+    conn: AsyncConnection, pairing_ids: Sequence[int], *, default_zone: str
+) -> dict[int, list[Occurrence]]:
+    """The occurrences of every booked meeting of these pairings, by pairing (the due pass).
+
+    One query for the batch; each series expanded in its mentor's timezone.
+    """
+    if not pairing_ids:
+        return {}
+    where = among(conn, MEETING.c.pairing_id, ids=sorted(set(pairing_ids)))
+    return await _occurrences_where(conn, where, default_zone=default_zone)
+
+
+async def booked_in_program(
+    conn: AsyncConnection, program: Program, *, statuses: Sequence[str]
+) -> dict[int, list[Occurrence]]:
+    """The occurrences of the booked meetings of a program's pairings in these statuses."""
+    where = sa.and_(PAIRING.c.program == program.id, PAIRING.c.status.in_(list(statuses)))
+    return await _occurrences_where(conn, where, default_zone=program.default_timezone)
+
+
+async def _occurrences_where(
+    conn: AsyncConnection, where: sa.ColumnElement[bool], *, default_zone: str
+) -> dict[int, list[Occurrence]]:
+    """The occurrences of the booked meetings matching ``where``, by pairing."""
+    mentor = PERSON.alias("organizer")
+    rows = await conn.execute(
+        sa.select(MEETING, mentor.c.timezone.label("organizer_zone"))
+        .join(PAIRING, PAIRING.c.id == MEETING.c.pairing_id)
+        .join(mentor, mentor.c.id == PAIRING.c.mentor_id)
+        .where(MEETING.c.status == MeetingStatus.BOOKED.value, where)
+    )
+    found: dict[int, list[Occurrence]] = {}
+    for row in rows.mappings().all():
+        meeting = Meeting(**{k: v for k, v in row.items() if k != "organizer_zone"})
+        zone = row["organizer_zone"] or default_zone
+        found.setdefault(meeting.pairing_id, []).extend(occurrences(meeting, zone=zone))
+    for listed in found.values():
+        listed.sort()
+    return found
+
+
+async def open_offer(session: AsyncSession, pairing_id: int) -> Meeting | None:
+    """The pairing's offer no one has answered yet, if any."""
+    found = await session.exec(
+        select(Meeting)
+        .where(Meeting.pairing_id == pairing_id, Meeting.status == MeetingStatus.OFFERED.value)
+        .order_by(sa.desc(MEETING.c.id))
+    )
+    return found.first()
+
+
+async def declined_slots(session: AsyncSession, pairing_id: int, *, now: datetime) -> list[Slot]:
+    """The slots the pairing was offered before and turned down, still to come."""
+    found = await session.exec(
+        select(Meeting).where(
+            Meeting.pairing_id == pairing_id, Meeting.status == MeetingStatus.DECLINED.value
+        )
+    )
+    return [
+        slot
+        for meeting in found.all()
+        for slot in (Slot(instant(s["start"]), instant(s["end"])) for s in meeting.offered)
+        if slot.start > now
+    ]
+
+
+async def changed(
+    session: AsyncSession, program: Program, *, meeting: Meeting, now: datetime
+) -> None:
+    """A meeting changed (booked, moved, cancelled): raise its sequence, send the invites.
+
+    The sequence grows with every change, so calendars replace the invite they hold.
+    """
+    meeting.sequence += 1
+    meeting.updated_at = now
+    session.add(meeting)
+    await session.flush()
+    await invites.send_invites(session, program=program, meeting=meeting, now=now)
