@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vRecur
 
+from handlers.meetings.occurrences import originals
 from storage import Meeting, MeetingStatus
 
 #: Who made the file (RFC 5545 3.7.3).
@@ -61,24 +62,10 @@ def series_starts(meeting: Meeting, zone: str) -> list[datetime]:
     """Every occurrence's start (UTC) of a booked meeting, moved or cancelled ones included.
 
     A one-off has one; a series repeats the first start's wall-clock time in ``zone`` every
-    ``every_days`` days up to ``until``, as an ``RRULE`` with a ``TZID`` does.
+    ``every_days`` days up to ``until``, as an ``RRULE`` with a ``TZID`` does: the same
+    occurrences the bot itself counts (handlers.meetings.occurrences.originals).
     """
-    if meeting.starts_at is None:
-        return []
-    if not meeting.every_days or meeting.until is None:
-        return [meeting.starts_at.astimezone(UTC)]
-    tz = ZoneInfo(zone)
-    first = meeting.starts_at.astimezone(tz).replace(tzinfo=None)
-    starts: list[datetime] = []
-    step = timedelta(days=meeting.every_days)
-    wall = first
-    while True:
-        # Round-trip through UTC: a wall time skipped by a clock change lands on a real one.
-        moment = wall.replace(tzinfo=tz).astimezone(UTC)
-        if moment > meeting.until:
-            return starts
-        starts.append(moment)
-        wall += step
+    return originals(meeting, zone=zone)
 
 
 @dataclass(frozen=True)

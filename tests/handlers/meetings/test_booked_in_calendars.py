@@ -1,0 +1,69 @@
+"""Booking through chat puts the meeting in both calendars, and the calendars agree with the
+bot: the invite's series, expanded as a calendar expands it, is exactly the bot's own list
+of meetings (what ``status``, the nudges and ``log`` use), across both spring clock changes.
+
+Lee works in London and Ana mentors from New York; the pairing starts on Monday 1 March
+2027, so its series crosses the US change (14 March) and the UK one (28 March).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import recurring_ical_events
+
+from handlers.core.program import Program
+from handlers.meetings.occurrences import occurrences
+from storage import Database, Meeting
+from tests.handlers.cycle_world import World
+from tests.handlers.meetings.meeting_world import only_invite, waiting
+from tests.helpers import rows
+
+MONDAY = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+NEW_YORK = "America/New_York"
+
+
+async def test_a_series_booked_in_chat_is_the_same_meetings_in_both_calendars(
+    database: Database, program: Program
+) -> None:
+    world = World(database, program, start=MONDAY)
+    lee, ana, _pairing = await world.pair(mentor_zone=NEW_YORK)
+    await waiting(world, lee)
+    await waiting(world, ana)
+
+    await world.chat(lee).send("schedule")
+    offer = [m for m in await rows(database, Meeting) if m.status == "offered"][-1]
+    await waiting(world, ana)
+    booked = await world.chat(ana).send(f"pick-meeting {offer.id} 1")
+    assert "Booked" in booked
+    [meeting] = [m for m in await rows(database, Meeting) if m.id == offer.id]
+    assert meeting.status == "booked" and meeting.every_days == program.cadence.checkin_every_days
+
+    # Both were sent the invite; each file is the same series.
+    bot_starts = [o.start for o in occurrences(meeting, zone=NEW_YORK)]
+    assert len(bot_starts) >= 5
+    for person in (lee, ana):
+        _reply, calendar = only_invite(await waiting(world, person))
+        assert calendar["METHOD"] == "REQUEST"
+        [event] = calendar.events
+        assert event["UID"] == meeting.uid and "RRULE" in event
+        expanded = recurring_ical_events.of(calendar).between(
+            MONDAY, MONDAY + timedelta(days=program.cadence.cycle_days + 1)
+        )
+        calendar_starts = sorted(e.decoded("DTSTART").astimezone(UTC) for e in expanded)
+        assert calendar_starts == bot_starts
+    # Ana's wall-clock time holds across the US change, so London sees it move by an hour
+    # for the two weeks between the changes, as a real calendar would show it.
+    local = [s.astimezone(ZoneInfo(NEW_YORK)).strftime("%H:%M") for s in bot_starts]
+    assert len(set(local)) == 1
+
+    # Cancelling the series sends both a cancellation with a higher sequence.
+    await world.chat(ana).expect(
+        f"cancel-meeting {meeting.pairing_id} series", "Cancelled your meetings with Lee"
+    )
+    for person in (lee, ana):
+        _reply, calendar = only_invite(await waiting(world, person))
+        assert calendar["METHOD"] == "CANCEL"
+        [event] = calendar.events
+        assert event["UID"] == meeting.uid and int(event["SEQUENCE"]) > meeting.sequence
