@@ -28,6 +28,7 @@ from handlers.matching.proposals import commands as pairing_commands
 from handlers.matching.proposals import pairing_lines
 from handlers.matching.review import MatchReviewFlow
 from handlers.matching.review import commands as review_commands
+from handlers.meetings.commands import change_commands as meeting_change_commands
 from handlers.meetings.commands import commands as meeting_commands
 from handlers.meetings.feed import commands as calendar_feed_commands
 from handlers.people.invitations import commands as invitation_commands
@@ -267,6 +268,7 @@ def build_engine(
             *privacy_commands(),
             # After my-data: Teams' compose box suggests the first ten listed commands.
             *calendar_feed_commands(public_url),
+            *meeting_change_commands(),
             *invitation_commands(),
             Command("hi", "say hello", _hello, aliases=("hello", "hey", "start")),
         ],

@@ -12,7 +12,7 @@ from handlers.meetings import changes, offers
 
 
 def commands() -> list[Command]:
-    """``schedule``, ``move-meeting``, ``cancel-meeting``, and the offer's buttons."""
+    """``schedule`` and the offer's buttons (``pick-meeting``, ``other-times``)."""
     return [
         Command(
             "schedule",
@@ -22,18 +22,6 @@ def commands() -> list[Command]:
             usage="[PAIRING] [once]",
             aliases=("find-a-time",),
             mid_flow=r"(?i)^schedule\s+\d+(\s+once)?$",
-        ),
-        Command(
-            "move-meeting",
-            "move your next meeting (or the one on DAY, or the whole series)",
-            changes.move,
-            usage="[PAIRING] [DAY] [to DAY HH:MM] [series]",
-        ),
-        Command(
-            "cancel-meeting",
-            "cancel your next meeting (or the one on DAY, or the whole series)",
-            changes.cancel,
-            usage="[PAIRING] [DAY|series]",
         ),
         Command(
             "pick-meeting",
@@ -50,5 +38,29 @@ def commands() -> list[Command]:
             usage="NUMBER",
             listed=False,
             mid_flow=r"(?i)^other-times\s+\d+$",
+        ),
+    ]
+
+
+def change_commands() -> list[Command]:
+    """``move-meeting`` (also ``reschedule-meeting``) and ``cancel-meeting``.
+
+    Listed after the everyday commands: Teams suggests the first ten. ``reschedule N``
+    stays the check-in nudge's button (a reminder on another day); a meeting moves with
+    ``move-meeting N``.
+    """
+    return [
+        Command(
+            "move-meeting",
+            "move your next meeting (or the one on DAY, or the whole series)",
+            changes.move,
+            usage="[PAIRING] [DAY] [to DAY HH:MM] [series]",
+            aliases=("reschedule-meeting",),
+        ),
+        Command(
+            "cancel-meeting",
+            "cancel your next meeting (or the one on DAY, or the whole series)",
+            changes.cancel,
+            usage="[PAIRING] [DAY|series]",
         ),
     ]

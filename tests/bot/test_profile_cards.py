@@ -70,9 +70,11 @@ async def test_the_kickoff_on_slack_is_a_section_of_two_short_profiles(seen: Wal
     ]
     # Typed answers stay literal: the profiles are plain text, not mrkdwn.
     assert {field["type"] for field in section["fields"]} == {"plain_text"}
+    # The profiles' More buttons, then the kickoff's own: find a time to meet.
     assert [b["text"]["text"] for b in buttons(blocks)] == [
         "More about Lee Park",
         "More about Ana Lima",
+        "Find a time",
     ]
 
 
@@ -146,8 +148,9 @@ async def test_the_kickoff_on_teams_is_two_columns_and_more_unfolds_the_rest(
         "Wants to develop: Coaching",
     ]
     assert ana[:2] == ["Ana Lima", "Title: Engineering Manager"]
-    [more] = card["actions"]
+    find, more = card["actions"]
     assert (more["type"], more["title"]) == ("Action.ShowCard", "More")
+    assert (find["type"], find["title"]) == ("Action.Submit", "Find a time")
     [rest] = more["card"]["body"]
     lee_more, ana_more = columns_text(rest)
     assert "Learns best by: Talking things through" in lee_more
