@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from handlers.circles import ending, plan
 from handlers.circles.conversation import TEAMS_CHANNEL, TEAMS_CHANNEL_LINK, teams_channel_id
 from handlers.circles.lifecycle import circle_people, is_member, tell_circle
-from handlers.circles.mine import MyCircle, circle_named, my_circles
+from handlers.circles.mine import MyCircle, circle_named, circle_ref, my_circles
 from handlers.circles.sessions import CircleForms, waiting_pulses
 from handlers.core.engine import Command, CommandHandler, Outcome, Turn
 from handlers.core.messages import Reply
@@ -28,7 +28,7 @@ from storage import FeedbackStatus
 from storage.tables import FEEDBACK
 
 #: ``circle`` words that answer a message's button: they work in the middle of a flow.
-_BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+\d+)?(\s+yes)?$"
+_BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+#?c?\d+)?(\s+yes)?$"
 
 
 class CircleCommands:
@@ -55,7 +55,7 @@ class CircleCommands:
         handler = self.words.get(word)
         if handler is not None:
             return await handler(turn, args[1:])
-        if word and not word.lstrip("#").isdigit():
+        if word and circle_ref(word) is None:
             known = ", ".join(sorted(set(self.words) - {"goal", "feedback", "stay"}))
             text = f"I don't know circle {args[0]!r}. Type circle, or circle and one of: {known}."
             return Outcome([Reply(text)], None, changed=False)
@@ -79,20 +79,20 @@ class CircleCommands:
             fields.append(("Teams channel", str(link)))
         if found.facilitating:
             more = (
-                f"Type circle log {found.number} after each session, goals add GOAL for the "
+                f"Type circle log {found.label} after each session, goals add GOAL for the "
                 "circle's goals, or circle channel and a Teams channel's link to name one."
             )
         else:
             more = "Type goals to see the circle's goals, or leave circle to leave it."
         return Reply(
-            f"Circle {found.number} of {found.program.name}, cycle {found.circle.cycle}. {more}",
-            title=f"Circle {found.number}",
+            f"Circle {found.label} of {found.program.name}, cycle {found.circle.cycle}. {more}",
+            title=f"Circle {found.label}",
             fields=tuple(fields),
         )
 
     async def channel(self, turn: Turn, args: list[str]) -> Outcome:
         """``circle channel [CIRCLE] LINK``: name the circle's Teams channel."""
-        numbered = len(args) > 1 and args[0].lstrip("#").isdigit()
+        numbered = len(args) > 1 and circle_ref(args[0]) is not None
         found = await circle_named(
             turn, args[:1] if numbered else [], command="circle channel", facilitating=True
         )
@@ -108,7 +108,7 @@ class CircleCommands:
             return Outcome([Reply(text)], None, changed=False)
         circle = found.circle
         if circle.conversation.get(TEAMS_CHANNEL) == channel:
-            text = f"Circle {found.number} already has that Teams channel; nothing changed."
+            text = f"Circle {found.label} already has that Teams channel; nothing changed."
             return Outcome([Reply(text)], None, changed=False)
         circle.conversation = {
             **circle.conversation,
@@ -122,7 +122,7 @@ class CircleCommands:
             circle=circle,
             replies=[
                 Reply(
-                    f"{turn.person.name} named a Teams channel for circle {found.number}: "
+                    f"{turn.person.name} named a Teams channel for circle {found.label}: "
                     "meet and talk there as well.",
                     title="Your circle's channel",
                 )
@@ -131,7 +131,7 @@ class CircleCommands:
             now=turn.now,
         )
         text = (
-            f"Saved: circle {found.number}'s Teams channel is named and everyone is told. In "
+            f"Saved: circle {found.label}'s Teams channel is named and everyone is told. In "
             "Teams, each person still reads the circle's messages in their own chat with me, "
             "with the channel's link."
         )
