@@ -35,7 +35,6 @@ from storage import (
     CircleMemberStatus,
     CircleRole,
     CircleStatus,
-    Enrollment,
     Person,
     Role,
 )
@@ -64,17 +63,6 @@ def day_of(moment: datetime) -> str:
 def least_members(program: Program) -> int:
     """The fewest members a circle of the program starts with (``circles.size.min``)."""
     return (program.circles or Circles()).size.min
-
-
-def facilitator_capacity(program: Program, enrollment: Enrollment | None) -> int:
-    """How many circles a facilitator takes at once: their intake's capacity answer when
-    the intake asks for one, else the program's ``circles.capacity`` (the same rule as the
-    pool a round forms circles from, handlers.circles.circle_pool)."""
-    default = (program.circles or Circles()).capacity
-    asks = any(q.meaning is Meaning.CAPACITY for q in program.intake.for_role(Role.MENTOR))
-    if asks and enrollment is not None and (enrollment.capacity or 0) > 0:
-        return enrollment.capacity or default
-    return default
 
 
 async def facilitating(session: AsyncSession, program: Program, *, person_id: int) -> int:
