@@ -8,12 +8,13 @@ is ``circle goals``.
 The words pairs use are routed by what the person is in (:func:`routed`): ``log`` opens
 the circle's session form for a facilitator with no active pairing (``log circle`` for one
 with both), ``leave circle`` (or ``leave`` for someone whose only running work is a circle)
-leaves the circle, and ``feedback`` opens a circle survey when no pairing survey waits.
+leaves the circle, and ``feedback`` opens a circle survey when no pairing survey waits (and
+lists both kinds when both wait).
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Sequence
 
 from handlers.circles import ending, plan
 from handlers.circles.conversation import TEAMS_CHANNEL, TEAMS_CHANNEL_LINK, teams_channel_id
@@ -21,11 +22,12 @@ from handlers.circles.lifecycle import circle_people, is_member, tell_circle
 from handlers.circles.mine import MyCircle, circle_named, circle_ref, my_circles
 from handlers.circles.sessions import CircleForms, waiting_pulses
 from handlers.core.engine import Command, CommandHandler, Outcome, Turn
-from handlers.core.messages import Reply
+from handlers.core.messages import Option, Reply
+from handlers.core.refs import circle_label
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import active_pairings
-from storage import FeedbackStatus
-from storage.tables import FEEDBACK
+from handlers.sessions.feedback import TITLES, waiting_requests
+from storage import CircleFeedback, Feedback
 
 #: ``circle`` words that answer a message's button: they work in the middle of a flow.
 _BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+#?c?\d+)?(\s+yes)?$"
@@ -180,9 +182,14 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
         async def run(turn: Turn, args: list[str]) -> Outcome:
             if args and args[0].lower() == "circle":
                 return await circles.forms.pulse(turn, args[1:])
-            if not args and await waiting_pulses(turn) and not await _pair_surveys(turn):
+            pulses = await waiting_pulses(turn) if not args else []
+            if not pulses:
+                return await pairs(turn, args)
+            assert turn.person.id is not None
+            surveys = await waiting_requests(turn.session, turn.person.id, None, None)
+            if not surveys:
                 return await circles.forms.pulse(turn, [])
-            return await pairs(turn, args)
+            return Outcome([_all_waiting(surveys, pulses)], None, changed=False)
 
         return run
 
@@ -215,15 +222,20 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
     return result
 
 
-async def _pair_surveys(turn: Turn) -> bool:
-    """Whether a pairing survey waits for the person."""
-    conn = await turn.session.connection()
-    found = await conn.scalar(
-        sa.select(FEEDBACK.c.id)
-        .where(
-            FEEDBACK.c.respondent_id == turn.person.id,
-            FEEDBACK.c.status == FeedbackStatus.ASKED.value,
+def _all_waiting(surveys: Sequence[Feedback], pulses: Sequence[CircleFeedback]) -> Reply:
+    """Every survey waiting for the person, a pairing's and a circle's, to pick one from."""
+    options = [
+        Option(
+            f"feedback {r.pairing_id} {r.survey}",
+            f"{TITLES.get(r.survey, r.survey)} ({r.asked_at:%-d %b})",
         )
-        .limit(1)
-    )
-    return found is not None
+        for r in surveys
+    ] + [
+        Option(
+            f"circle pulse {p.id}",
+            f"Your circle {circle_label(p.circle_id)}'s session ({p.asked_at:%-d %b})",
+        )
+        for p in pulses
+    ]
+    text = f"{len(options)} surveys are waiting for you. Which one?"
+    return Reply(text, actions=tuple(options[:6]))
