@@ -6,6 +6,7 @@ from datetime import datetime
 
 from handlers.circles.answers import commands as circle_answer_commands
 from handlers.circles.commands import CircleCommands, routed
+from handlers.circles.commands import help_lines as circle_help
 from handlers.circles.review import CircleReviewFlow
 from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
 from handlers.circles.status import circle_lines
@@ -232,6 +233,7 @@ def build_engine(
                 continue
             usage = f"{command.name} {command.usage}".strip()
             lines.append(f"• {usage}: {command.summary}")
+        lines += circle_help(turn)
         lines.append(
             "Inside a question: back, skip (optional questions), cancel, help. "
             "Answer choices by number or by name."

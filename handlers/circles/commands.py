@@ -23,6 +23,7 @@ from handlers.circles.mine import MyCircle, circle_named, circle_ref, my_circles
 from handlers.circles.sessions import CircleForms, waiting_pulses
 from handlers.core.engine import Command, CommandHandler, Outcome, Turn
 from handlers.core.messages import Option, Reply
+from handlers.core.program import ProgramType
 from handlers.core.refs import circle_label
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import active_pairings
@@ -208,7 +209,8 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
                 mid_flow=command.mid_flow,
             )
         result.append(command)
-    # Last in help (and out of Teams' command list of ten, which pairs fill).
+    # Help lists them in a block of their own, where the file has a circles program
+    # (:func:`help_lines`); they stay out of Teams' command list of ten, which pairs fill.
     result += [
         Command(
             "circle",
@@ -216,10 +218,37 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
             circles.run,
             usage="[log|goals|channel|leave] [CIRCLE]",
             mid_flow=_BUTTONS,
+            listed=False,
         ),
-        Command("goals", "your circle's shared goals", plan.goals, usage="[add GOAL]"),
+        Command(
+            "goals", "your circle's shared goals", plan.goals, usage="[add GOAL]", listed=False
+        ),
     ]
     return result
+
+
+def help_lines(turn: Turn) -> list[str]:
+    """What ``help`` says about circles, where the program file has a circles program."""
+    circles = [p for p in turn.programs if p.type is ProgramType.CIRCLES and not p.archived]
+    if not circles:
+        return []
+    lines = [
+        "In a mentor circle (a facilitator and a small group who meet to grow the same skills):",
+        "• accept C7 / decline C7: answer the proposal of circle C7",
+        "• circle: your circle, who is in it and its goals",
+        "• goals: the circle's shared goals; its facilitator types goals add GOAL or goals "
+        "remove NUMBER",
+        "• log: for the facilitator, log a session with who came (log circle if you also "
+        "have a pairing)",
+        "• feedback: say how a circle session you came to went",
+        "• leave circle: leave your circle; it carries on without you",
+        "• circle channel LINK: for the facilitator, name the circle's Teams channel",
+    ]
+    led = [p for p in circles if p.is_lead(turn.person.email)]
+    led = led or (circles if turn.programs.is_global_lead(turn.person.email) else [])
+    if led:
+        lines.append(f"• match {led[0].id}: propose circles for everyone waiting (program leads)")
+    return lines
 
 
 def _all_waiting(surveys: Sequence[Feedback], pulses: Sequence[CircleFeedback]) -> Reply:
