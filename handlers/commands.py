@@ -9,7 +9,7 @@ from handlers.circles.commands import CircleCommands, routed
 from handlers.circles.commands import help_lines as circle_help
 from handlers.circles.review import CircleReviewFlow
 from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
-from handlers.circles.status import circle_lines
+from handlers.circles.status import circle_lines, proposed_circle_programs
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
 from handlers.core.forms import FormFlow
@@ -149,7 +149,9 @@ async def _standing_lines(
     lines += await pairing_lines(turn, program)
     lines += await cycle_lines(turn, program)
     lines += await circle_lines(turn, program)
-    if any(e.status == EnrollmentStatus.WAITING for e in enrollments):
+    waiting = [e for e in enrollments if e.status == EnrollmentStatus.WAITING]
+    proposed = await proposed_circle_programs(turn) if waiting else set()
+    if any(e.program not in proposed for e in waiting):
         lines.append(
             "Matching runs when the program lead starts it; I'll message you when there's "
             "a proposal."

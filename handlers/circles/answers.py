@@ -457,9 +457,9 @@ async def kickoff(
         f"• Members: {', '.join(m.name for m in members)}\n"
         f"• You meet every {plural(cadence.checkin_every_days, 'day')} for "
         f"{plural(cadence.cycle_days, 'day')}.\n"
-        f"First step: {first}, please propose a time for your first session and up to 3 "
-        "shared goals for the circle; everyone else, reply with what you'd most like to "
-        "get from it."
+        f"First step: {first}, please agree a time for your first session with everyone and "
+        f"set up to 3 shared goals (type goals add and a goal); everyone else, bring what "
+        f"you'd most like to get from the circle. Type circle any time to see it."
     )
     return Reply(text, title=f"Your circle {label} is starting")
 

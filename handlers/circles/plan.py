@@ -7,6 +7,8 @@ a fourth is refused with that reason and the way to make room.
 
 from __future__ import annotations
 
+import hashlib
+
 from handlers.circles.lifecycle import tell_circle
 from handlers.circles.mine import MyCircle, circle_named, circle_ref
 from handlers.core.engine import Outcome, Turn
@@ -99,9 +101,17 @@ async def _share(turn: Turn, found: MyCircle, change: str) -> None:
         program=found.program,
         circle=found.circle,
         replies=[Reply(f"{change}\nYour circle's goals:\n" + "\n".join(lines), title="Goals")],
-        what=f"goals:{turn.now.isoformat()}",
+        # Two changes at one instant (a demo's fixed clock) are two messages: the key names
+        # the goals as they are now, not only the moment.
+        what=f"goals:{turn.now.isoformat()}:{_digest(found)}",
         now=turn.now,
     )
+
+
+def _digest(found: MyCircle) -> str:
+    """A short fingerprint of the circle's goals as they are now."""
+    texts = "\n".join(str(g.get("text", "")) for g in found.circle.goals)
+    return hashlib.sha256(texts.encode()).hexdigest()[:12]
 
 
 def _refused(text: str) -> Outcome:
