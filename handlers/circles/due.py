@@ -196,14 +196,23 @@ async def process_circle_due(
 ) -> int:
     """Do what the items owe, once, in the caller's transaction; how many were done.
 
-    An item of a circle that no longer runs is closed without a word.
+    An item of a circle that no longer runs is closed without a word; a session item with
+    a later one of the same circle in the batch is folded into it.
     """
     done = 0
     conn = await session.connection()
+    # A pass that finds several sessions of one circle due at once (the bot was down, or
+    # run-due ran late) nudges for the latest only: one word, not one per missed date.
+    latest: dict[int, datetime] = {}
+    for item in items:
+        if item.kind == CircleDueKind.SESSION.value:
+            latest[item.circle_id] = max(item.due_at, latest.get(item.circle_id, item.due_at))
     for item in sorted(items, key=lambda i: (i.due_at, i.id)):
         circle = await session.get(Circle, item.circle_id)
         handler = HANDLERS.get(item.kind)
-        if (
+        if item.kind == CircleDueKind.SESSION.value and item.due_at < latest[item.circle_id]:
+            outcome = "folded"
+        elif (
             circle is None
             or circle.status != CircleStatus.ACTIVE.value
             or programs.get(circle.program) is None
