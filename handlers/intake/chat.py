@@ -336,7 +336,7 @@ class IntakeFlow(Flow):
             choice = pick_option(
                 turn.text,
                 values=inbound.action.values if inbound.action else None,
-                options=list(REJOIN_LABELS.items()),
+                options=list(_rejoin_labels(_program(turn, state)).items()),
             )
         except InvalidAnswer as problem:
             return self._reask(turn, state, str(problem))
@@ -354,7 +354,9 @@ class IntakeFlow(Flow):
                 turn,
                 FlowState(self.name, state.step, data),
                 f"question:{missing[0].id}",
-                note=Reply("One new question before I can find you a mentor:"),
+                note=Reply(
+                    f"One new question before I can find you a {_partner(_program(turn, state))}:"
+                ),
             )
         await save_enrollment(
             turn.session,
@@ -372,9 +374,9 @@ class IntakeFlow(Flow):
         return Outcome(
             [
                 Reply(
-                    f"{place}: the next match round will look for a new mentor for you, and "
-                    "I'll message you as soon as there's a proposal. Type status any time to "
-                    "see where you stand."
+                    f"{place}: the next match round will look for a new "
+                    f"{_partner(_program(turn, state))} for you, and I'll message you as soon "
+                    "as there's a proposal. Type status any time to see where you stand."
                 )
             ],
             None,
@@ -460,22 +462,24 @@ class IntakeFlow(Flow):
     def _rejoin_question(self, turn: Turn, state: FlowState) -> Reply:
         answers = state.data.get("answers", {})
         # Someone who left the program may never have been paired.
+        program = _program(turn, state)
         ended = (
             ""
             if state.data.get("standing") == EnrollmentStatus.LEFT
-            else " Your last pairing has ended."
+            else f" Your last {'circle' if is_circles(program) else 'pairing'} has ended."
         )
         return Reply(
             f"Welcome back!{ended} Shall I keep the answers you gave before and find you a "
-            "new mentor, or would you like to update them first?",
-            title="Your mentee answers",
+            f"new {_partner(program)}, or would you like to update them first?",
+            title=f"Your {role_name(program, Role.MENTEE)} answers",
             fields=tuple(
                 (q.prompt, format_answer(q, answers[q.id]))
                 for q in self._questions(turn, state)
                 if answers.get(q.id) not in (None, "", [])
             ),
             prompt=Prompt(
-                PromptKind.SINGLE, tuple(Option(v, label) for v, label in REJOIN_LABELS.items())
+                PromptKind.SINGLE,
+                tuple(Option(v, label) for v, label in _rejoin_labels(program).items()),
             ),
             hint="Type cancel to stop.",
         )
@@ -487,7 +491,7 @@ class IntakeFlow(Flow):
         )
         return Reply(
             "Here is what you told me. Shall I save it?",
-            title=f"Your {state.data['role']} answers",
+            title=f"Your {role_name(_program(turn, state), Role(state.data['role']))} answers",
             fields=fields,
             prompt=Prompt(
                 PromptKind.SINGLE,
@@ -518,6 +522,16 @@ def _roles(turn: Turn, state: FlowState) -> list[Role]:
     if not named:
         return list(program.roles)
     return [r for r in program.roles if r.value in named] or list(program.roles)
+
+
+def _partner(program: Program) -> str:
+    """What a waiting mentee is waiting for: ``mentor``, or ``circle``."""
+    return "circle" if is_circles(program) else "mentor"
+
+
+def _rejoin_labels(program: Program) -> dict[str, str]:
+    """The rejoin step's choices, in the program's words."""
+    return {**REJOIN_LABELS, KEEP: f"Keep my answers and find me a new {_partner(program)}"}
 
 
 def _said(reply: Reply) -> Outcome:

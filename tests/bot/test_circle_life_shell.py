@@ -173,6 +173,10 @@ def test_the_whole_life_of_a_circle_through_the_shell(cli: Cli) -> None:
     assert "Fran closed circle C1. Thank you all for the time and care" in ended
     assert "a circle member whose circle has ended; type join to ask for a new circle" in ended
     assert "Fran closed circle C1 (completed)." in cli.shell(LEAD)
+    again = cli.shell(MEMBERS[0], "join leader-circles member", "1")
+    assert "Welcome back! Your last circle has ended." in again
+    assert "1. Keep my answers and find me a new circle" in again
+    assert "the next match round will look for a new circle for you" in again
 
     # The lead's report: the circle's figures, its pulse shown (3 people answered).
     code, report, err = cli.run("report", "circles", "--program", "leader-circles", "--as", LEAD)
