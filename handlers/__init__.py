@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from handlers.circles.answers import expire_circles
 from handlers.circles.formation import CirclePlan, PlannedCircle
+from handlers.circles.lapses import remind_lapsing_circles
 from handlers.circles.review import (
     approve_circles,
     circle_round_data,
@@ -232,6 +233,7 @@ __all__ = [
     "redact",
     "remember_round",
     "remind_lapsing",
+    "remind_lapsing_circles",
     "resolve",
     "resume_due_pauses",
     "round_data",

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from handlers.circles.answers import commands as circle_answer_commands
 from handlers.circles.commands import CircleCommands, routed
+from handlers.circles.commands import help_lines as circle_help
 from handlers.circles.review import CircleReviewFlow
 from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
-from handlers.circles.status import circle_lines
+from handlers.circles.status import circle_lines, proposed_circle_programs
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
 from handlers.core.forms import FormFlow
@@ -151,7 +152,9 @@ async def _standing_lines(
     lines += await pairing_lines(turn, program)
     lines += await cycle_lines(turn, program)
     lines += await circle_lines(turn, program)
-    if any(e.status == EnrollmentStatus.WAITING for e in enrollments):
+    waiting = [e for e in enrollments if e.status == EnrollmentStatus.WAITING]
+    proposed = await proposed_circle_programs(turn) if waiting else set()
+    if any(e.program not in proposed for e in waiting):
         lines.append(
             "Matching runs when the program lead starts it; I'll message you when there's "
             "a proposal."
@@ -237,6 +240,7 @@ def build_engine(
                 continue
             usage = f"{command.name} {command.usage}".strip()
             lines.append(f"• {usage}: {command.summary}")
+        lines += circle_help(turn)
         lines.append(
             "Inside a question: back, skip (optional questions), cancel, help. "
             "Answer choices by number or by name."

@@ -42,6 +42,7 @@ from handlers import (
     log_failure,
     process_due,
     remind_lapsing,
+    remind_lapsing_circles,
     resume_due_pauses,
 )
 from scheduler.circles import run_circle_due
@@ -80,6 +81,7 @@ class DueReport:
     Attributes:
         lapsed: Ids of proposals that went unanswered past ``matching.proposal_expiry_days``.
         circles_lapsed: Ids of circle proposals that went unanswered past their expiry.
+        circles_reminded: Ids of circle proposals whose people were reminded before the lapse.
         reminded: Ids of proposals whose answer was asked for again, a day before they lapse.
         resumed: People whose pause ran out.
         cycle: What the pairings' due items produced.
@@ -88,6 +90,7 @@ class DueReport:
 
     lapsed: list[int] = field(default_factory=list)
     circles_lapsed: list[int] = field(default_factory=list)
+    circles_reminded: list[int] = field(default_factory=list)
     reminded: list[int] = field(default_factory=list)
     resumed: list[int] = field(default_factory=list)
     cycle: CycleReport = field(default_factory=CycleReport)
@@ -103,6 +106,7 @@ class DueReport:
         return (
             len(self.lapsed)
             + len(self.circles_lapsed)
+            + len(self.circles_reminded)
             + len(self.reminded)
             + len(self.resumed)
             + self.cycle.processed
@@ -114,6 +118,7 @@ class DueReport:
         return {
             "lapsed": len(self.lapsed),
             "circles_lapsed": len(self.circles_lapsed),
+            "circles_reminded": len(self.circles_reminded),
             "reminded": len(self.reminded),
             "resumed": len(self.resumed),
             "sent": self.cycle.sent,
@@ -194,6 +199,7 @@ async def run_due(
             report.lapsed += await expire_proposals(session, program, now=now)
             if program.type is ProgramType.CIRCLES:
                 report.circles_lapsed += await expire_circles(session, program, now=now)
+                report.circles_reminded += await remind_lapsing_circles(session, program, now=now)
             report.reminded += await remind_lapsing(session, program, now=now)
             report.resumed += await resume_due_pauses(session, program, now=now)
         report.notes_expired = await expire_notes(session, programs.first, now=now)

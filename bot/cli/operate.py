@@ -240,6 +240,14 @@ async def run_due(args: argparse.Namespace, env: Environment) -> int:
         f"  {cycle.messages} message(s) queued; {len(cycle.at_risk)} pairing(s) newly at "
         f"risk; {len(cycle.close_proposed)} proposed for closing after a long silence",
     ]
+    if report.circles_lapsed or report.circles_reminded or report.circles:
+        lapsed = ", ".join(f"C{i}" for i in report.circles_lapsed)
+        lines.append(
+            f"  circles: {len(report.circles_lapsed)} proposal(s) lapsed"
+            + (f" ({lapsed}); the program leads were told" if lapsed else "")
+            + f", {len(report.circles_reminded)} reminded before they lapse, "
+            f"{report.circles} item(s) of running circles done (session nudges, end reviews)"
+        )
     if report.failed_batches:
         lines.append(
             f"  {report.failed_batches} batch(es) failed and will be retried after the "

@@ -4,5 +4,8 @@
   the best possible they are; ``circle_pool`` reads the pool and scores it,
   ``circle_solver`` (CP-SAT) and ``circle_search`` (large pools) form the circles,
   ``circle_words`` says why.
+- ``review``, ``proposals``, ``answers``, ``lapses``: the lead approves a round, everyone in
+  a circle is asked, their answers start or dissolve it, and a proposal nobody finished
+  answering is reminded of and lapses.
 - ``lifecycle``: a circle's people, what is said to all of them, and its start.
 """

@@ -9,14 +9,16 @@ pairing). Then the circle settles (:func:`settle`):
 * a member who declines goes back to the waitlist (their place, ``waiting_since``, kept)
   and nobody else hears of it;
 * a circle whose facilitator declines, or that can no longer reach ``circles.size.min``
-  members, is dissolved: everyone still in it reads why in one sentence, and its members
-  keep their place on the waitlist;
+  members, is dissolved: everyone still in it reads why in one sentence, its members
+  keep their place on the waitlist, and the program leads hear of it
+  (handlers.circles.lapses);
 * once the facilitator and everyone still invited have answered, and at least
   ``circles.size.min`` members accepted, the circle starts
   (handlers.circles.lifecycle.start_circle) and the whole circle gets its kickoff.
 
 An unanswered proposal lapses at ``expires_at`` (:func:`expire_circles`, run by the due
-pass and before a round): a member who did not answer counts as declining.
+pass and before a round): a member who did not answer counts as declining. A day before,
+everyone still invited is reminded (handlers.circles.lapses).
 
 The circle's row is locked while it settles, and every answer is a conditional update of
 an ``invited`` place, so a double click, a stale button or two answers at once change a
@@ -34,6 +36,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.circles.lapses import reminder_key, tell_leads_dissolved, tell_leads_lapsed
 from handlers.circles.lifecycle import circle_people, start_circle, tell_circle
 from handlers.circles.proposals import ask_key, circle_theme, least_members, member_answers
 from handlers.core.engine import Command, Outcome, Turn
@@ -189,7 +192,7 @@ async def answer(turn: Turn, ref: Ref, *, accepting: bool) -> Outcome:
         return Outcome([Reply(_already(circle, place))], None, changed=False)
     await withdraw(
         turn.session,
-        dedupe_keys=[ask_key(circle.id, place.person_id)],
+        dedupe_keys=[ask_key(circle.id, place.person_id), reminder_key(circle.id, place.person_id)],
         reason="proposal answered",
         now=turn.now,
     )
@@ -350,7 +353,11 @@ async def dissolve(
     everyone = await circle_people(session, circle.id, statuses=tuple(CircleMemberStatus))
     await withdraw(
         session,
-        dedupe_keys=[ask_key(circle.id, p.person_id) for p in everyone],
+        dedupe_keys=[
+            key
+            for p in everyone
+            for key in (ask_key(circle.id, p.person_id), reminder_key(circle.id, p.person_id))
+        ],
         reason="circle dissolved",
         now=now,
     )
@@ -387,6 +394,7 @@ async def dissolve(
             program=program,
         )
     await remember_why(session, program, reasons=reasons, now=now)
+    await tell_leads_dissolved(session, program, circle, why=_why(circle), now=now)
     await session.flush()
 
 
@@ -449,9 +457,9 @@ async def kickoff(
         f"• Members: {', '.join(m.name for m in members)}\n"
         f"• You meet every {plural(cadence.checkin_every_days, 'day')} for "
         f"{plural(cadence.cycle_days, 'day')}.\n"
-        f"First step: {first}, please propose a time for your first session and up to 3 "
-        "shared goals for the circle; everyone else, reply with what you'd most like to "
-        "get from it."
+        f"First step: {first}, please agree a time for your first session with everyone and "
+        f"set up to 3 shared goals (type goals add and a goal); everyone else, bring what "
+        f"you'd most like to get from the circle. Type circle any time to see it."
     )
     return Reply(text, title=f"Your circle {label} is starting")
 
@@ -495,7 +503,10 @@ async def expire_circles(session: AsyncSession, program: Program, *, now: dateti
             .values(status=CircleMemberStatus.DECLINED.value)
         )
         await _tell_lapsed(session, program, circle, silent, now=now)
-        await settle(session, program, circle, now=now)
+        if await settle(session, program, circle, now=now) is Settled.STARTED:
+            # Dissolving tells the leads itself; a circle that starts without the silent
+            # ones is news to them too.
+            await tell_leads_lapsed(session, program, circle, now=now)
         lapsed.append(circle.id)
     return lapsed
 
@@ -512,7 +523,11 @@ async def _tell_lapsed(
     label = circle_label(circle.id)
     await withdraw(
         session,
-        dedupe_keys=[ask_key(circle.id, p.person_id) for p in silent],
+        dedupe_keys=[
+            key
+            for p in silent
+            for key in (ask_key(circle.id, p.person_id), reminder_key(circle.id, p.person_id))
+        ],
         reason="proposal lapsed",
         now=now,
     )

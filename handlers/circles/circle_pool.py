@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.circles.circle_solver import SCALE, Problem
 from handlers.core.calendar import clock_time
-from handlers.core.program import Meaning, Program
+from handlers.core.program import Circles, Meaning, Program
 from handlers.matching.pool import Pool, Profile, load_pool
 from handlers.matching.score import Scores, score_pool, shared_hours
 from storage import OPEN_CIRCLE, CircleMemberStatus, CircleRole, Role
@@ -73,19 +73,56 @@ async def load_circle_pool(session: AsyncSession, program: Program) -> CirclePoo
             facilitating[person_id] = facilitating.get(person_id, 0) + 1
         else:
             in_circle.add(person_id)
-    asks = any(q.meaning is Meaning.CAPACITY for q in program.intake.for_role(Role.MENTOR))
     facilitators = []
     for mentor in pool.mentors:
-        capacity = mentor.capacity if asks and mentor.capacity > 0 else program.circles.capacity
+        capacity = facilitator_capacity(program, answered=mentor.capacity)
         free = max(0, capacity - facilitating.get(mentor.person_id, 0))
         facilitators.append(replace(mentor, capacity=capacity, free=free))
+    # A member who declined a circle is not proposed that facilitator's circle again, as a
+    # declined pair is kept apart (a lapse is not a decline).
+    declined = await declined_facilitators(session, program)
+    kept_apart = replace(pool, together=pool.together | declined)
     return CirclePool(
         mentees=[m for m in pool.mentees if m.person_id not in in_circle],
         facilitators=[f for f in facilitators if f.free > 0],
         enrolled=len(pool.mentors),
         paused=pool.paused_mentors,
-        pool=pool,
+        pool=kept_apart,
     )
+
+
+def facilitator_capacity(program: Program, *, answered: int | None) -> int:
+    """How many circles a facilitator takes at once: their intake's capacity answer when
+    the intake asks for one, else the program's ``circles.capacity``.
+
+    The one rule for the round's pool and for the lead's approval (handlers.circles.review).
+
+    Args:
+        answered: The facilitator's enrollment's capacity (their intake answer), if any.
+    """
+    default = (program.circles or Circles()).capacity
+    asks = any(q.meaning is Meaning.CAPACITY for q in program.intake.for_role(Role.MENTOR))
+    return answered if asks and answered is not None and answered > 0 else default
+
+
+async def declined_facilitators(session: AsyncSession, program: Program) -> set[tuple[int, int]]:
+    """(member, facilitator) person ids of every circle of the program a member declined."""
+    member = CIRCLE_MEMBER.alias("member")
+    facilitator = CIRCLE_MEMBER.alias("facilitator")
+    conn = await session.connection()
+    found = await conn.execute(
+        sa.select(member.c.person_id, facilitator.c.person_id)
+        .join(CIRCLE, CIRCLE.c.id == member.c.circle_id)
+        .join(facilitator, facilitator.c.circle_id == member.c.circle_id)
+        .where(
+            CIRCLE.c.program == program.id,
+            member.c.role == CircleRole.MEMBER.value,
+            member.c.status == CircleMemberStatus.DECLINED.value,
+            member.c.answered_at.is_not(None),
+            facilitator.c.role == CircleRole.FACILITATOR.value,
+        )
+    )
+    return {(int(m), int(f)) for m, f in found.all()}
 
 
 def ancestors(person_id: int, managers: dict[int, int | None]) -> set[int]:

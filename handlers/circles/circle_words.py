@@ -195,8 +195,11 @@ class Words:
             gap = self.program.matching.max_timezone_gap_hours
             return f"no facilitator with room works within {gap} hours of your timezone"
         if rules == {"before"}:
-            return "you were paired before with every facilitator who has room"
+            return (
+                "you declined a circle of (or were paired before with) every facilitator who "
+                "has room"
+            )
         return (
-            "no facilitator with room can take you (a management chain, a timezone gap or an "
-            "earlier pairing)"
+            "no facilitator with room can take you (a management chain, a timezone gap, or a "
+            "circle you declined)"
         )

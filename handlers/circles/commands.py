@@ -8,27 +8,30 @@ is ``circle goals``.
 The words pairs use are routed by what the person is in (:func:`routed`): ``log`` opens
 the circle's session form for a facilitator with no active pairing (``log circle`` for one
 with both), ``leave circle`` (or ``leave`` for someone whose only running work is a circle)
-leaves the circle, and ``feedback`` opens a circle survey when no pairing survey waits.
+leaves the circle, and ``feedback`` opens a circle survey when no pairing survey waits (and
+lists both kinds when both wait).
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Sequence
 
 from handlers.circles import ending, plan
 from handlers.circles.conversation import TEAMS_CHANNEL, TEAMS_CHANNEL_LINK, teams_channel_id
 from handlers.circles.lifecycle import circle_people, is_member, tell_circle
-from handlers.circles.mine import MyCircle, circle_named, my_circles
+from handlers.circles.mine import MyCircle, circle_named, circle_ref, my_circles
 from handlers.circles.sessions import CircleForms, waiting_pulses
 from handlers.core.engine import Command, CommandHandler, Outcome, Turn
-from handlers.core.messages import Reply
+from handlers.core.messages import Option, Reply
+from handlers.core.program import ProgramType
+from handlers.core.refs import circle_label
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import active_pairings
-from storage import FeedbackStatus
-from storage.tables import FEEDBACK
+from handlers.sessions.feedback import TITLES, waiting_requests
+from storage import CircleFeedback, Feedback
 
 #: ``circle`` words that answer a message's button: they work in the middle of a flow.
-_BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+\d+)?(\s+yes)?$"
+_BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+#?c?\d+)?(\s+yes)?$"
 
 
 class CircleCommands:
@@ -55,7 +58,7 @@ class CircleCommands:
         handler = self.words.get(word)
         if handler is not None:
             return await handler(turn, args[1:])
-        if word and not word.lstrip("#").isdigit():
+        if word and circle_ref(word) is None:
             known = ", ".join(sorted(set(self.words) - {"goal", "feedback", "stay"}))
             text = f"I don't know circle {args[0]!r}. Type circle, or circle and one of: {known}."
             return Outcome([Reply(text)], None, changed=False)
@@ -79,20 +82,20 @@ class CircleCommands:
             fields.append(("Teams channel", str(link)))
         if found.facilitating:
             more = (
-                f"Type circle log {found.number} after each session, goals add GOAL for the "
+                f"Type circle log {found.label} after each session, goals add GOAL for the "
                 "circle's goals, or circle channel and a Teams channel's link to name one."
             )
         else:
             more = "Type goals to see the circle's goals, or leave circle to leave it."
         return Reply(
-            f"Circle {found.number} of {found.program.name}, cycle {found.circle.cycle}. {more}",
-            title=f"Circle {found.number}",
+            f"Circle {found.label} of {found.program.name}, cycle {found.circle.cycle}. {more}",
+            title=f"Circle {found.label}",
             fields=tuple(fields),
         )
 
     async def channel(self, turn: Turn, args: list[str]) -> Outcome:
         """``circle channel [CIRCLE] LINK``: name the circle's Teams channel."""
-        numbered = len(args) > 1 and args[0].lstrip("#").isdigit()
+        numbered = len(args) > 1 and circle_ref(args[0]) is not None
         found = await circle_named(
             turn, args[:1] if numbered else [], command="circle channel", facilitating=True
         )
@@ -108,7 +111,7 @@ class CircleCommands:
             return Outcome([Reply(text)], None, changed=False)
         circle = found.circle
         if circle.conversation.get(TEAMS_CHANNEL) == channel:
-            text = f"Circle {found.number} already has that Teams channel; nothing changed."
+            text = f"Circle {found.label} already has that Teams channel; nothing changed."
             return Outcome([Reply(text)], None, changed=False)
         circle.conversation = {
             **circle.conversation,
@@ -122,7 +125,7 @@ class CircleCommands:
             circle=circle,
             replies=[
                 Reply(
-                    f"{turn.person.name} named a Teams channel for circle {found.number}: "
+                    f"{turn.person.name} named a Teams channel for circle {found.label}: "
                     "meet and talk there as well.",
                     title="Your circle's channel",
                 )
@@ -131,7 +134,7 @@ class CircleCommands:
             now=turn.now,
         )
         text = (
-            f"Saved: circle {found.number}'s Teams channel is named and everyone is told. In "
+            f"Saved: circle {found.label}'s Teams channel is named and everyone is told. In "
             "Teams, each person still reads the circle's messages in their own chat with me, "
             "with the channel's link."
         )
@@ -180,9 +183,14 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
         async def run(turn: Turn, args: list[str]) -> Outcome:
             if args and args[0].lower() == "circle":
                 return await circles.forms.pulse(turn, args[1:])
-            if not args and await waiting_pulses(turn) and not await _pair_surveys(turn):
+            pulses = await waiting_pulses(turn) if not args else []
+            if not pulses:
+                return await pairs(turn, args)
+            assert turn.person.id is not None
+            surveys = await waiting_requests(turn.session, turn.person.id, None, None)
+            if not surveys:
                 return await circles.forms.pulse(turn, [])
-            return await pairs(turn, args)
+            return Outcome([_all_waiting(surveys, pulses)], None, changed=False)
 
         return run
 
@@ -201,7 +209,8 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
                 mid_flow=command.mid_flow,
             )
         result.append(command)
-    # Last in help (and out of Teams' command list of ten, which pairs fill).
+    # Help lists them in a block of their own, where the file has a circles program
+    # (:func:`help_lines`); they stay out of Teams' command list of ten, which pairs fill.
     result += [
         Command(
             "circle",
@@ -209,21 +218,53 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
             circles.run,
             usage="[log|goals|channel|leave] [CIRCLE]",
             mid_flow=_BUTTONS,
+            listed=False,
         ),
-        Command("goals", "your circle's shared goals", plan.goals, usage="[add GOAL]"),
+        Command(
+            "goals", "your circle's shared goals", plan.goals, usage="[add GOAL]", listed=False
+        ),
     ]
     return result
 
 
-async def _pair_surveys(turn: Turn) -> bool:
-    """Whether a pairing survey waits for the person."""
-    conn = await turn.session.connection()
-    found = await conn.scalar(
-        sa.select(FEEDBACK.c.id)
-        .where(
-            FEEDBACK.c.respondent_id == turn.person.id,
-            FEEDBACK.c.status == FeedbackStatus.ASKED.value,
+def help_lines(turn: Turn) -> list[str]:
+    """What ``help`` says about circles, where the program file has a circles program."""
+    circles = [p for p in turn.programs if p.type is ProgramType.CIRCLES and not p.archived]
+    if not circles:
+        return []
+    lines = [
+        "In a mentor circle (a facilitator and a small group who meet to grow the same skills):",
+        "• accept C7 / decline C7: answer the proposal of circle C7",
+        "• circle: your circle, who is in it and its goals",
+        "• goals: the circle's shared goals; its facilitator types goals add GOAL or goals "
+        "remove NUMBER",
+        "• log: for the facilitator, log a session with who came (log circle if you also "
+        "have a pairing)",
+        "• feedback: say how a circle session you came to went",
+        "• leave circle: leave your circle; it carries on without you",
+        "• circle channel LINK: for the facilitator, name the circle's Teams channel",
+    ]
+    led = [p for p in circles if p.is_lead(turn.person.email)]
+    led = led or (circles if turn.programs.is_global_lead(turn.person.email) else [])
+    if led:
+        lines.append(f"• match {led[0].id}: propose circles for everyone waiting (program leads)")
+    return lines
+
+
+def _all_waiting(surveys: Sequence[Feedback], pulses: Sequence[CircleFeedback]) -> Reply:
+    """Every survey waiting for the person, a pairing's and a circle's, to pick one from."""
+    options = [
+        Option(
+            f"feedback {r.pairing_id} {r.survey}",
+            f"{TITLES.get(r.survey, r.survey)} ({r.asked_at:%-d %b})",
         )
-        .limit(1)
-    )
-    return found is not None
+        for r in surveys
+    ] + [
+        Option(
+            f"circle pulse {p.id}",
+            f"Your circle {circle_label(p.circle_id)}'s session ({p.asked_at:%-d %b})",
+        )
+        for p in pulses
+    ]
+    text = f"{len(options)} surveys are waiting for you. Which one?"
+    return Reply(text, actions=tuple(options[:6]))

@@ -30,6 +30,7 @@ from handlers.core.messages import Option, Reply
 from handlers.core.naming import for_reader
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program, Programs
+from handlers.core.refs import circle_label
 from handlers.people.lookups import people_by_id
 from storage import Circle, CircleDueKind, CircleMember, CircleStatus, DueStatus
 from storage.tables import CIRCLE_ATTENDANCE, CIRCLE_DUE, CIRCLE_SESSION
@@ -89,6 +90,7 @@ async def session_due(due: CircleDueContext) -> str:
         )
     )
     outcome = "suppressed"
+    label = circle_label(circle.id)
     facilitator = next((p for p in people if not is_member(p)), None)
     if not held and facilitator is not None:
         last = await conn.scalar(
@@ -99,13 +101,13 @@ async def session_due(due: CircleDueContext) -> str:
         when = f"The last one logged was on {day_label(last)}." if last else "None is logged yet."
         every = program.cadence.checkin_every_days
         text = (
-            f"It's time for circle {circle.id} to meet: the circle meets every {every} days. "
+            f"It's time for circle {label} to meet: the circle meets every {every} days. "
             f"{when} Once you've held the session, log it with who came."
         )
         reply = Reply(
             text,
             title="Circle session due",
-            actions=(Option(f"circle log {circle.id}", "Log a session"),),
+            actions=(Option(f"circle log {label}", "Log a session"),),
         )
         key = f"circle:{circle.id}:session-due:{due.item.due_at.isoformat()}"
         if await _say(due, facilitator.person_id, key, reply):
@@ -124,6 +126,7 @@ async def _nudge_missing(
     if not away:
         return False
     circle = due.circle
+    label = circle_label(circle.id)
     conn = await due.session.connection()
     last_came = await conn.execute(
         sa.select(CIRCLE_ATTENDANCE.c.person_id, sa.func.max(CIRCLE_ATTENDANCE.c.session_id))
@@ -150,7 +153,7 @@ async def _nudge_missing(
         reply = Reply(
             text,
             title="Your circle",
-            actions=(Option(f"circle leave {circle.id}", "Leave the circle"),),
+            actions=(Option(f"circle leave {label}", "Leave the circle"),),
         )
         key = f"circle:{circle.id}:missed:{member.person_id}:{run_of.get(member.person_id, 0)}"
         sent = await _say(due, member.person_id, key, reply) or sent
@@ -167,13 +170,14 @@ async def end_review_due(due: CircleDueContext) -> str:
     if facilitator is None:
         return "suppressed"
     days = program.cadence.cycle_days
+    label = circle_label(circle.id)
     reply = Reply(
-        f"Circle {circle.id}'s cycle of {days} days (cycle {circle.cycle}) ends today. Would "
+        f"Circle {label}'s cycle of {days} days (cycle {circle.cycle}) ends today. Would "
         "the circle like another cycle, or is this a good place to close it?",
         title="End of the cycle",
         actions=(
-            Option(f"circle continue {circle.id}", "Continue another cycle"),
-            Option(f"circle close {circle.id}", "Close the circle"),
+            Option(f"circle continue {label}", "Continue another cycle"),
+            Option(f"circle close {label}", "Close the circle"),
         ),
     )
     await _say(due, facilitator.person_id, f"circle:{circle.id}:end-review:{circle.cycle}", reply)
@@ -192,14 +196,23 @@ async def process_circle_due(
 ) -> int:
     """Do what the items owe, once, in the caller's transaction; how many were done.
 
-    An item of a circle that no longer runs is closed without a word.
+    An item of a circle that no longer runs is closed without a word; a session item with
+    a later one of the same circle in the batch is folded into it.
     """
     done = 0
     conn = await session.connection()
+    # A pass that finds several sessions of one circle due at once (the bot was down, or
+    # run-due ran late) nudges for the latest only: one word, not one per missed date.
+    latest: dict[int, datetime] = {}
+    for item in items:
+        if item.kind == CircleDueKind.SESSION.value:
+            latest[item.circle_id] = max(item.due_at, latest.get(item.circle_id, item.due_at))
     for item in sorted(items, key=lambda i: (i.due_at, i.id)):
         circle = await session.get(Circle, item.circle_id)
         handler = HANDLERS.get(item.kind)
-        if (
+        if item.kind == CircleDueKind.SESSION.value and item.due_at < latest[item.circle_id]:
+            outcome = "folded"
+        elif (
             circle is None
             or circle.status != CircleStatus.ACTIVE.value
             or programs.get(circle.program) is None

@@ -87,7 +87,7 @@ async def continue_circle(turn: Turn, args: list[str]) -> Outcome:
     circle = found.circle
     if review is None:
         text = (
-            f"Circle {found.number} is in cycle {circle.cycle}, which runs until "
+            f"Circle {found.label} is in cycle {circle.cycle}, which runs until "
             f"{_cycle_end(turn, found)}; I'll ask then whether to continue. Nothing changed."
         )
         return Outcome([Reply(text)], None, changed=False)
@@ -108,7 +108,7 @@ async def continue_circle(turn: Turn, args: list[str]) -> Outcome:
         circle=circle,
         replies=[
             Reply(
-                f"Circle {found.number} continues for another {days} days (cycle "
+                f"Circle {found.label} continues for another {days} days (cycle "
                 f"{circle.cycle}), with {first_name(turn.person.name)} facilitating. Type goals "
                 "to see the circle's goals.",
                 title="Another cycle",
@@ -118,7 +118,7 @@ async def continue_circle(turn: Turn, args: list[str]) -> Outcome:
         now=turn.now,
     )
     return Outcome(
-        [Reply(f"Wonderful: circle {found.number} starts cycle {circle.cycle} today.")], None
+        [Reply(f"Wonderful: circle {found.label} starts cycle {circle.cycle} today.")], None
     )
 
 
@@ -139,7 +139,7 @@ async def close_circle(turn: Turn, args: list[str]) -> Outcome:
         people=people,
         replies=[
             Reply(
-                f"{turn.person.name} closed circle {found.number}. Thank you all for the time "
+                f"{turn.person.name} closed circle {found.label}. Thank you all for the time "
                 "and care you gave each other.",
                 title="Circle closed",
             )
@@ -171,12 +171,12 @@ async def close_circle(turn: Turn, args: list[str]) -> Outcome:
     await tell_leads(
         turn.session,
         found.program,
-        text=f"{turn.person.name} closed circle {found.number} ({reason}).",
+        text=f"{turn.person.name} closed circle {found.label} ({reason}).",
         key=f"circle:{found.number}:closed",
         now=turn.now,
         programs=turn.programs,
     )
-    return Outcome([Reply(f"Closed circle {found.number}; everyone in it has been told.")], None)
+    return Outcome([Reply(f"Closed circle {found.label}; everyone in it has been told.")], None)
 
 
 async def leave_circle(turn: Turn, args: list[str]) -> Outcome:
@@ -190,19 +190,19 @@ async def leave_circle(turn: Turn, args: list[str]) -> Outcome:
     facilitator = next((p for p in people if not is_member(p)), None)
     if found.facilitating:
         text = (
-            f"You facilitate circle {found.number}, so it can't run on without you. To end it "
-            f"for everyone, type circle close {found.number}."
+            f"You facilitate circle {found.label}, so it can't run on without you. To end it "
+            f"for everyone, type circle close {found.label}."
         )
         return Outcome([Reply(text)], None, changed=False)
     names = await people_by_id(turn.session, [facilitator.person_id] if facilitator else [])
     who = names[facilitator.person_id].name if facilitator and names else "the facilitator"
     if not confirmed:
         text = (
-            f"Leaving takes you out of circle {found.number}; the circle keeps meeting without "
+            f"Leaving takes you out of circle {found.label}; the circle keeps meeting without "
             f"you, and {first_name(who)} will be told. Leave it?"
         )
         actions = (
-            Option(f"circle leave {found.number} yes", "Yes, leave"),
+            Option(f"circle leave {found.label} yes", "Yes, leave"),
             Option("circle stay", "No, stay"),
         )
         return Outcome([Reply(text, actions=actions)], None, changed=False)
@@ -225,7 +225,7 @@ async def leave_circle(turn: Turn, args: list[str]) -> Outcome:
     remaining = len([p for p in people if is_member(p) and p.person_id != turn.person.id])
     if facilitator is not None:
         text = (
-            f"{turn.person.name} has left circle {found.number}; the circle carries on with "
+            f"{turn.person.name} has left circle {found.label}; the circle carries on with "
             f"{remaining} {'member' if remaining == 1 else 'members'}."
         )
         smallest = found.program.circles.size.min if found.program.circles else 0
@@ -246,7 +246,7 @@ async def leave_circle(turn: Turn, args: list[str]) -> Outcome:
     return Outcome(
         [
             Reply(
-                f"You've left circle {found.number}. Thank you for taking part; the circle "
+                f"You've left circle {found.label}. Thank you for taking part; the circle "
                 "carries on. Type join if you'd like to come back to the program later."
             )
         ],

@@ -1,8 +1,8 @@
 """The circles a person is in, and the one a command is about.
 
-Circle commands name a circle by number (``circle log 12``) or, for someone in one running
-circle, need no number at all. Someone else's circle reads exactly like no circle, so
-nothing leaks.
+Circle commands name a circle by its number as everything shows it (``circle log C12``, or
+``circle log 12``) or, for someone in one running circle, need no number at all. Someone
+else's circle reads exactly like no circle, so nothing leaks.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from handlers.core.engine import Turn
 from handlers.core.messages import Option, Reply
 from handlers.core.program import Program
-from handlers.core.refs import parse_ref
+from handlers.core.refs import Ref, circle_label, parse_circle_ref, parse_ref
 from storage import Circle, CircleMember, CircleMemberStatus, CircleRole, CircleStatus
 from storage.tables import CIRCLE, CIRCLE_MEMBER
 
@@ -37,6 +37,16 @@ class MyCircle:
         """The circle's number, as commands name it."""
         assert self.circle.id is not None
         return self.circle.id
+
+    @property
+    def label(self) -> str:
+        """The circle's number as people read and type it: ``C7``."""
+        return circle_label(self.circle.id)
+
+
+def circle_ref(word: str) -> Ref | None:
+    """A circle named in a command: ``C7`` as everything shows it, or a plain ``7``."""
+    return parse_circle_ref(word) or parse_ref(word)
 
 
 async def my_circles(
@@ -77,7 +87,7 @@ async def circle_named(
     mine = await my_circles(turn)
     if facilitating:
         mine = [m for m in mine if m.facilitating]
-    ref = parse_ref(args[0]) if args else None
+    ref = circle_ref(args[0]) if args else None
     if ref is not None:
         for m in mine:
             if m.circle.id == ref.id:
@@ -90,10 +100,9 @@ async def circle_named(
         return Reply("You're not in a running circle. Type status to see where you stand.")
     if len(mine) > 1:
         actions = tuple(
-            Option(f"{command} {m.number}", f"Circle {m.number} ({m.program.name})")
-            for m in mine[:6]
+            Option(f"{command} {m.label}", f"Circle {m.label} ({m.program.name})") for m in mine[:6]
         )
-        numbers = ", ".join(str(m.number) for m in mine)
+        numbers = ", ".join(m.label for m in mine)
         return Reply(
             f"You're in several circles ({numbers}). Which one? Type {command} and its number.",
             actions=actions,

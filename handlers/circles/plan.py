@@ -7,8 +7,10 @@ a fourth is refused with that reason and the way to make room.
 
 from __future__ import annotations
 
+import hashlib
+
 from handlers.circles.lifecycle import tell_circle
-from handlers.circles.mine import MyCircle, circle_named
+from handlers.circles.mine import MyCircle, circle_named, circle_ref
 from handlers.core.engine import Outcome, Turn
 from handlers.core.messages import Reply
 from handlers.core.refs import parse_ref
@@ -26,7 +28,7 @@ def goal_lines(found: MyCircle) -> list[str]:
 
 async def goals(turn: Turn, args: list[str]) -> Outcome:
     """``goals [CIRCLE] [add TEXT | remove NUMBER]``: show, add or remove a shared goal."""
-    named = bool(args) and parse_ref(args[0]) is not None
+    named = bool(args) and circle_ref(args[0]) is not None
     found = await circle_named(turn, args[:1] if named else [], command="circle goals")
     if isinstance(found, Reply):
         return Outcome([found], None, changed=False)
@@ -42,9 +44,9 @@ async def goals(turn: Turn, args: list[str]) -> Outcome:
 def _shown(found: MyCircle) -> str:
     lines = goal_lines(found)
     text = (
-        f"The goals of circle {found.number}:\n" + "\n".join(lines)
+        f"The goals of circle {found.label}:\n" + "\n".join(lines)
         if lines
-        else f"Circle {found.number} has no shared goals yet."
+        else f"Circle {found.label} has no shared goals yet."
     )
     if found.facilitating:
         room = MOST_GOALS - len(lines)
@@ -64,7 +66,7 @@ async def _add(turn: Turn, found: MyCircle, text: str) -> Outcome:
     circle = found.circle
     if len(circle.goals) >= MOST_GOALS:
         return _refused(
-            f"Circle {found.number} already has {MOST_GOALS} goals, the most a circle keeps so "
+            f"Circle {found.label} already has {MOST_GOALS} goals, the most a circle keeps so "
             "everyone can hold them in mind. Type goals remove and a goal's number to make room."
         )
     if any(g.get("text", "").casefold() == text.casefold() for g in circle.goals):
@@ -99,9 +101,17 @@ async def _share(turn: Turn, found: MyCircle, change: str) -> None:
         program=found.program,
         circle=found.circle,
         replies=[Reply(f"{change}\nYour circle's goals:\n" + "\n".join(lines), title="Goals")],
-        what=f"goals:{turn.now.isoformat()}",
+        # Two changes at one instant (a demo's fixed clock) are two messages: the key names
+        # the goals as they are now, not only the moment.
+        what=f"goals:{turn.now.isoformat()}:{_digest(found)}",
         now=turn.now,
     )
+
+
+def _digest(found: MyCircle) -> str:
+    """A short fingerprint of the circle's goals as they are now."""
+    texts = "\n".join(str(g.get("text", "")) for g in found.circle.goals)
+    return hashlib.sha256(texts.encode()).hexdigest()[:12]
 
 
 def _refused(text: str) -> Outcome:

@@ -35,7 +35,6 @@ from storage import (
     CircleMemberStatus,
     CircleRole,
     CircleStatus,
-    Enrollment,
     Person,
     Role,
 )
@@ -64,17 +63,6 @@ def day_of(moment: datetime) -> str:
 def least_members(program: Program) -> int:
     """The fewest members a circle of the program starts with (``circles.size.min``)."""
     return (program.circles or Circles()).size.min
-
-
-def facilitator_capacity(program: Program, enrollment: Enrollment | None) -> int:
-    """How many circles a facilitator takes at once: their intake's capacity answer when
-    the intake asks for one, else the program's ``circles.capacity`` (the same rule as the
-    pool a round forms circles from, handlers.circles.circle_pool)."""
-    default = (program.circles or Circles()).capacity
-    asks = any(q.meaning is Meaning.CAPACITY for q in program.intake.for_role(Role.MENTOR))
-    if asks and enrollment is not None and (enrollment.capacity or 0) > 0:
-        return enrollment.capacity or default
-    return default
 
 
 async def facilitating(session: AsyncSession, program: Program, *, person_id: int) -> int:
@@ -218,8 +206,7 @@ async def ask_everyone(
             reply = _facilitator_ask(
                 program,
                 circle,
-                reader=reader,
-                members=[(people[m.person_id], m) for m in members],
+                members=[(people[m.person_id], answers.get(m.person_id, {})) for m in members],
                 where=where,
             )
         else:
@@ -245,6 +232,23 @@ async def ask_everyone(
         )
 
 
+def _wanted(program: Program, answers: Mapping[str, Any]) -> str:
+    """The competencies a member wants to develop, by name: ``Coaching and Influence``."""
+    asked = [
+        q.id for q in program.intake.for_role(Role.MENTEE) if q.meaning is Meaning.COMPETENCIES
+    ]
+    names = []
+    for key in asked:
+        value = answers.get(key)
+        for each in value if isinstance(value, list | tuple) else [value] if value else []:
+            found = program.competency(str(each))
+            if found is not None and found.name not in names:
+                names.append(found.name)
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _bullets(lines: Iterable[str]) -> str:
     return "\n".join(f"• {line}" for line in lines if line)
 
@@ -253,17 +257,20 @@ def _facilitator_ask(
     program: Program,
     circle: Circle,
     *,
-    reader: Person,
-    members: Sequence[tuple[Person, CircleMember]],
+    members: Sequence[tuple[Person, Mapping[str, Any]]],
     where: str,
 ) -> Reply:
-    """The facilitator's proposal: who the members are and why each fits."""
+    """The facilitator's proposal: who the members are and what each wants to develop.
+
+    (A member's own reasons are written to them, "you share ..."; the facilitator reads
+    the circle's reasons instead.)
+    """
     label = circle_label(circle.id)
     least = least_members(program)
     who = [
         f"{person.name}{f' ({person.department})' if person.department else ''}"
-        + (f": {'; '.join(place.reasons)}" if place.reasons else "")
-        for person, place in members
+        + (f": wants {wants}" if (wants := _wanted(program, answers)) else "")
+        for person, answers in members
     ]
     why = [str(r.get("text", "")) for r in circle.reasons]
     text = (

@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.circles.answers import expire_circles
+from handlers.circles.circle_pool import facilitator_capacity
 from handlers.circles.formation import CirclePlan, PlannedCircle, plan_circles
 from handlers.circles.proposals import (
     facilitating,
-    facilitator_capacity,
     least_members,
     propose_circle,
 )
@@ -429,7 +429,7 @@ async def _facilitator_problem(
     if enrollment is None or enrollment.status != EnrollmentStatus.AVAILABLE:
         return f"{facilitator.name} is not available to facilitate right now"
     taken = await facilitating(session, program, person_id=facilitator.id)
-    if taken >= facilitator_capacity(program, enrollment):
+    if taken >= facilitator_capacity(program, answered=enrollment.capacity):
         return f"{facilitator.name} has no room for another circle"
     return None
 

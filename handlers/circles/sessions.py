@@ -29,7 +29,7 @@ from handlers.core.forms import FormFlow, open_form, question_with_choices, toda
 from handlers.core.messages import Form, Option, Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program, Question, QuestionType
-from handlers.core.refs import fetch, parse_ref
+from handlers.core.refs import circle_label, fetch, parse_ref
 from handlers.people.lookups import people_by_id
 from storage import (
     Circle,
@@ -104,8 +104,8 @@ class CircleLogForm(FormHandler):
             title="Log a circle session",
             questions=questions,
             initial=(("date", today_of(turn).isoformat()),),
-            intro=f"A session of circle {found.number} ({found.program.name}).",
-            reopen=f"circle log {found.number}",
+            intro=f"A session of circle {found.label} ({found.program.name}).",
+            reopen=f"circle log {found.label}",
         )
 
     async def check(self, turn: Turn, ref: str, *, question_id: str, answer: Any) -> str | None:
@@ -332,7 +332,7 @@ class CirclePulseForm(FormHandler):
             else None
         )
         when = f" on {day_label(session.held_on)}" if session is not None else ""
-        number = circle.id if circle is not None else request.circle_id
+        number = circle_label(circle.id if circle is not None else request.circle_id)
         return Form(
             name=self.name,
             ref=str(request.id),

@@ -75,6 +75,25 @@ async def circle_lines(turn: Turn, program: Program | None = None) -> list[str]:
     return lines
 
 
+async def proposed_circle_programs(turn: Turn) -> set[str]:
+    """The programs in which a circle proposal waits for the person or their circle: there,
+    ``status`` doesn't say a match round is still to come."""
+    conn = await turn.session.connection()
+    found = await conn.execute(
+        sa.select(CIRCLE.c.program)
+        .join(CIRCLE_MEMBER, CIRCLE_MEMBER.c.circle_id == CIRCLE.c.id)
+        .where(
+            CIRCLE_MEMBER.c.person_id == turn.person.id,
+            CIRCLE_MEMBER.c.status.in_(
+                [CircleMemberStatus.INVITED.value, CircleMemberStatus.ACCEPTED.value]
+            ),
+            CIRCLE.c.status == CircleStatus.PROPOSED.value,
+        )
+        .distinct()
+    )
+    return set(found.scalars())
+
+
 async def _circle_line(
     turn: Turn, program: Program, circle: Circle, *, facilitating: bool, answer: str
 ) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.circles.circle_pool import facilitator_capacity
 from handlers.core.engine import Flow, FlowState, Outcome, Turn
 from handlers.core.errors import InvalidAnswer
-from handlers.core.messages import Option, Prompt, PromptKind, Reply
+from handlers.core.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.core.program import Meaning, Program, Question, QuestionType
 from handlers.core.questions import (
     expectation,
@@ -29,15 +30,11 @@ from handlers.intake.choosing import (
     roles_phrase,
     unknown_program,
 )
+from handlers.intake.roles import circle_about, is_circles, role_label, role_name, role_named
 from handlers.people.lookups import pairings_of
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, PairingStatus, Role
 from storage.queries import enrollments_of, save_enrollment, with_role
 
-ROLE_LABELS = {
-    Role.MENTEE: "Mentee: I'd like a mentor",
-    Role.MENTOR: "Mentor: I'd like to mentor someone",
-    Role.PEER: "Peer: I'd like to learn with a colleague at my level",
-}
 YES, NO, CHANGE = "yes", "no", "change"
 KEEP, UPDATE = "keep", "update"
 REJOIN_LABELS = {
@@ -59,6 +56,8 @@ def describe_enrollment(
         return "enrolled as a circle member, in a circle"
     if circles and role == Role.MENTOR and status == EnrollmentStatus.AVAILABLE:
         return "enrolled as a circle facilitator"
+    if circles and role == Role.MENTEE and status == EnrollmentStatus.COMPLETED:
+        return "a circle member whose circle has ended; type join to ask for a new circle"
     if role == Role.PEER and status in (EnrollmentStatus.WAITING, EnrollmentStatus.AVAILABLE):
         return "enrolled as a peer, waiting to be paired"
     if role == Role.PEER and status == EnrollmentStatus.MATCHED:
@@ -95,7 +94,7 @@ class IntakeFlow(Flow):
         if program is not None:
             args = args[1:]
         elif turn.programs.several:
-            role_word = _role_named(args[0]) if args else None
+            role_word = role_named(args[0]) if args else None
             if args and role_word is None:
                 return _said(await unknown_program(turn, args[0]))
             return _said(await program_choices(turn, role=role_word))
@@ -106,7 +105,7 @@ class IntakeFlow(Flow):
         if not roles:
             return _said(Reply(access.why_not()))
         if args:
-            role = _role_named(args[0])
+            role = role_named(args[0])
             if role is None or role not in program.roles:
                 prefix = f"join {program.id} " if turn.programs.several else "join "
                 offered = " or ".join(f"{prefix}{r.value}" for r in roles)
@@ -116,9 +115,9 @@ class IntakeFlow(Flow):
                 command = join_command(program, roles)
                 return _said(
                     Reply(
-                        f"{access.why_not(role)} You can join as {roles_phrase(roles)}: "
+                        f"{access.why_not(role)} You can join as {roles_phrase(roles, program)}: "
                         f"type {command}.",
-                        actions=(Option(command, f"Join as {roles_phrase(roles)}"),),
+                        actions=(Option(command, f"Join as {roles_phrase(roles, program)}"),),
                     )
                 )
             return await self._begin_role(turn, role, program=program)
@@ -150,7 +149,10 @@ class IntakeFlow(Flow):
                     f"Great! How would you like to take part in {_program(turn, state).name}?",
                     prompt=Prompt(
                         PromptKind.SINGLE,
-                        tuple(Option(r.value, ROLE_LABELS[r]) for r in _roles(turn, state)),
+                        tuple(
+                            Option(r.value, role_label(_program(turn, state), r))
+                            for r in _roles(turn, state)
+                        ),
                     ),
                     hint="Type cancel to stop.",
                 )
@@ -194,7 +196,7 @@ class IntakeFlow(Flow):
                 picked = pick_option(
                     turn.text,
                     values=inbound.action.values if inbound.action else None,
-                    options=[(r.value, ROLE_LABELS[r]) for r in roles],
+                    options=[(r.value, role_label(_program(turn, state), r)) for r in roles],
                 )
             except InvalidAnswer as problem:
                 return self._reask(turn, state, str(problem))
@@ -309,14 +311,19 @@ class IntakeFlow(Flow):
             data["answers"] = {k: v for k, v in existing.answers.items() if k in data["order"]}
             data["updating"] = True
             data["standing"] = describe_enrollment(
-                existing.status, role=existing.role, capacity=existing.capacity
+                existing.status,
+                role=existing.role,
+                capacity=existing.capacity,
+                circles=is_circles(program),
             )
             next_state = FlowState(self.name, "update", data)
             return Outcome(self.ask(turn, next_state), next_state)
         first = FlowState(self.name, f"question:{questions[0].id}", data)
         where = f" in {program.name}" if turn.programs.several else ""
+        about = f"{circle_about(program)} " if is_circles(program) else ""
         intro = Reply(
-            f"Let's get you enrolled as a {role.value}{where}. I'll ask {len(questions)} "
+            f"Let's get you enrolled as a {role_name(program, role)}{where}. {about}"
+            f"I'll ask {len(questions)} "
             "questions, one at a time; your answers are saved as you go, so you can stop and "
             "come back later."
         )
@@ -329,7 +336,7 @@ class IntakeFlow(Flow):
             choice = pick_option(
                 turn.text,
                 values=inbound.action.values if inbound.action else None,
-                options=list(REJOIN_LABELS.items()),
+                options=list(_rejoin_labels(_program(turn, state)).items()),
             )
         except InvalidAnswer as problem:
             return self._reask(turn, state, str(problem))
@@ -347,7 +354,9 @@ class IntakeFlow(Flow):
                 turn,
                 FlowState(self.name, state.step, data),
                 f"question:{missing[0].id}",
-                note=Reply("One new question before I can find you a mentor:"),
+                note=Reply(
+                    f"One new question before I can find you a {_partner(_program(turn, state))}:"
+                ),
             )
         await save_enrollment(
             turn.session,
@@ -365,9 +374,9 @@ class IntakeFlow(Flow):
         return Outcome(
             [
                 Reply(
-                    f"{place}: the next match round will look for a new mentor for you, and "
-                    "I'll message you as soon as there's a proposal. Type status any time to "
-                    "see where you stand."
+                    f"{place}: the next match round will look for a new "
+                    f"{_partner(_program(turn, state))} for you, and I'll message you as soon "
+                    "as there's a proposal. Type status any time to see where you stand."
                 )
             ],
             None,
@@ -453,22 +462,24 @@ class IntakeFlow(Flow):
     def _rejoin_question(self, turn: Turn, state: FlowState) -> Reply:
         answers = state.data.get("answers", {})
         # Someone who left the program may never have been paired.
+        program = _program(turn, state)
         ended = (
             ""
             if state.data.get("standing") == EnrollmentStatus.LEFT
-            else " Your last pairing has ended."
+            else f" Your last {'circle' if is_circles(program) else 'pairing'} has ended."
         )
         return Reply(
             f"Welcome back!{ended} Shall I keep the answers you gave before and find you a "
-            "new mentor, or would you like to update them first?",
-            title="Your mentee answers",
+            f"new {_partner(program)}, or would you like to update them first?",
+            title=f"Your {role_name(program, Role.MENTEE)} answers",
             fields=tuple(
                 (q.prompt, format_answer(q, answers[q.id]))
                 for q in self._questions(turn, state)
                 if answers.get(q.id) not in (None, "", [])
             ),
             prompt=Prompt(
-                PromptKind.SINGLE, tuple(Option(v, label) for v, label in REJOIN_LABELS.items())
+                PromptKind.SINGLE,
+                tuple(Option(v, label) for v, label in _rejoin_labels(program).items()),
             ),
             hint="Type cancel to stop.",
         )
@@ -480,7 +491,7 @@ class IntakeFlow(Flow):
         )
         return Reply(
             "Here is what you told me. Shall I save it?",
-            title=f"Your {state.data['role']} answers",
+            title=f"Your {role_name(_program(turn, state), Role(state.data['role']))} answers",
             fields=fields,
             prompt=Prompt(
                 PromptKind.SINGLE,
@@ -513,10 +524,14 @@ def _roles(turn: Turn, state: FlowState) -> list[Role]:
     return [r for r in program.roles if r.value in named] or list(program.roles)
 
 
-def _role_named(word: str) -> Role | None:
-    """The role a typed word names (``mentee``, ``mentors``, ``Peer``), or None."""
-    wanted = word.lower().rstrip("s")
-    return next((r for r in Role if r.value == wanted), None)
+def _partner(program: Program) -> str:
+    """What a waiting mentee is waiting for: ``mentor``, or ``circle``."""
+    return "circle" if is_circles(program) else "mentor"
+
+
+def _rejoin_labels(program: Program) -> dict[str, str]:
+    """The rejoin step's choices, in the program's words."""
+    return {**REJOIN_LABELS, KEEP: f"Keep my answers and find me a new {_partner(program)}"}
 
 
 def _said(reply: Reply) -> Outcome:
@@ -618,6 +633,22 @@ async def enroll(turn: Turn, *, program: Program, role: Role, answers: dict[str,
             "and I'll message you as soon as there's a proposal. Type status any time."
         )
     where = f" in {program.name}" if turn.programs.several else ""
+    if is_circles(program) and role is Role.MENTEE:
+        return (
+            f"You're enrolled as a circle member{where}. You're now waiting for a circle: the "
+            "program lead forms circles for everyone waiting at once, and I'll message you as "
+            "soon as there's one for you to accept or decline. Type status any time to see "
+            "where you stand."
+        )
+    if is_circles(program):
+        circles = facilitator_capacity(
+            program, answered=capacity if isinstance(capacity, int) else None
+        )
+        return (
+            f"Thank you! You're enrolled as a circle facilitator{where}, for up to "
+            f"{plural(circles, 'circle')} at a time. I'll message you when there's a circle "
+            "for you to accept or decline. Type status any time."
+        )
     if role is Role.MENTEE:
         return (
             f"You're enrolled as a mentee{where}. You're now waiting for a match: the program "

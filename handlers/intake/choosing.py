@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from handlers.core.engine import Turn
 from handlers.core.messages import Option, Reply
 from handlers.core.program import OPTION_LABEL_LIMIT, Program
+from handlers.intake.roles import circle_about, is_circles, role_name
 from handlers.people.eligibility import Facts, Verdict, cohort_dates, facts_about, judge
 from storage import EnrollmentStatus, Role
 from storage.queries import enrollments_of
@@ -75,9 +76,9 @@ async def every_access(turn: Turn) -> list[Access]:
     ]
 
 
-def roles_phrase(roles: tuple[Role, ...]) -> str:
-    """``a mentee``, ``a mentee or a mentor``."""
-    return " or ".join(f"a {r.value}" for r in roles)
+def roles_phrase(roles: tuple[Role, ...], program: Program | None = None) -> str:
+    """``a mentee``, ``a mentee or a mentor`` (in a circles program: ``a circle member``)."""
+    return " or ".join(f"a {role_name(program, r)}" for r in roles)
 
 
 def join_command(program: Program, roles: tuple[Role, ...]) -> str:
@@ -152,14 +153,17 @@ def _line(access: Access, *, role: Role | None) -> tuple[str, Option]:
     if access.enrolled and (role is None or role in access.enrolled):
         mine = tuple([role]) if role is not None else access.enrolled
         command = join_command(program, mine)
-        rest = f"You're in it as {roles_phrase(mine)}; type {command} to update your answers"
+        rest = (
+            f"You're in it as {roles_phrase(mine, program)}; type {command} to update your answers"
+        )
         new = () if role is not None else access.new_roles
         if new:
-            rest += f", or {join_command(program, new)} to join as {roles_phrase(new)} too"
+            rest += f", or {join_command(program, new)} to join as {roles_phrase(new, program)} too"
         return f"{head} {rest}.", Option(command, _label(f"{program.name} (update)"))
     roles = (role,) if role is not None else access.new_roles
     command = join_command(program, roles)
-    text = f"{head} You'd join as {roles_phrase(roles)}{cohort}. Type {command}."
+    about = f" {circle_about(program)}" if is_circles(program) else ""
+    text = f"{head}{about} You'd join as {roles_phrase(roles, program)}{cohort}. Type {command}."
     return text, Option(command, _label(program.name))
 
 

@@ -59,7 +59,7 @@ MIN_WAIT = timedelta(hours=12)
 OPEN_ANSWER = (PairingStatus.PROPOSED.value, PairingStatus.ACCEPTED.value)
 
 
-def _local(moment: datetime, zone: str) -> str:
+def local_moment(moment: datetime, zone: str) -> str:
     """An instant as the reader's wall clock shows it: ``Tue 1 Dec at 10:00``."""
     local = moment.astimezone(ZoneInfo(zone))
     return f"{day_label(local.date())} at {local:%H:%M}"
@@ -88,7 +88,7 @@ def reminder_moment(expires_at: datetime, *, zone: str, program: Program) -> dat
     return last_opening(target, zone=zone, hours=hours)
 
 
-def _reach(program: Program) -> timedelta:
+def reminder_reach(program: Program) -> timedelta:
     """How far before a lapse a reminder can go: a day, plus the longest break in the week."""
     working = set(program.cadence.working_hours.days)
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -123,7 +123,7 @@ async def remind_lapsing(session: AsyncSession, program: Program, *, now: dateti
                 PAIRING.c.program == program.id,
                 PAIRING.c.status.in_(OPEN_ANSWER),
                 PAIRING.c.expires_at > now,
-                PAIRING.c.expires_at <= now + _reach(program),
+                PAIRING.c.expires_at <= now + reminder_reach(program),
             )
         )
     ).all()
@@ -179,7 +179,7 @@ async def remind_lapsing(session: AsyncSession, program: Program, *, now: dateti
 def _reminder_text(
     program: Program, reader: Person, other: Person, expires_at: datetime, *, mentor_owes: bool
 ) -> str:
-    when = _local(expires_at, _zone(reader, program))
+    when = local_moment(expires_at, _zone(reader, program))
     if not mentor_owes:
         return (
             f"{other.name} offered to mentor you and waits for your answer. The offer lapses "

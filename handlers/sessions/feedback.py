@@ -181,9 +181,11 @@ async def ask_pulse(
     )
 
 
-async def _requests(
+async def waiting_requests(
     session: AsyncSession, person_id: int, pairing_id: int | None, survey: str | None
 ) -> list[Feedback]:
+    """The pairing surveys waiting for the person's answer (of one pairing, one survey),
+    oldest first; mentor readiness is asked with its checkpoint survey, not on its own."""
     query = select(Feedback).where(
         Feedback.respondent_id == person_id,
         Feedback.status == FeedbackStatus.ASKED,
@@ -330,7 +332,7 @@ class FeedbackCommand:
         waiting: list[Feedback] = []  # stays empty for a number no pairing can have
         if pairing is None or pairing.id is not None:
             pairing_id = pairing.id if pairing is not None else None
-            waiting = await _requests(turn.session, turn.person.id, pairing_id, survey)
+            waiting = await waiting_requests(turn.session, turn.person.id, pairing_id, survey)
         if not waiting:
             if pairing is not None:
                 text = "Nothing is waiting for your feedback there; you may have answered it."

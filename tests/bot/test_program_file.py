@@ -218,3 +218,17 @@ def test_circles_in_a_peer_program_are_refused() -> None:
         "programs[2].circles: circles: is for a type: circles program, and this one is peer" in line
         for line in problems(text)
     )
+
+
+def test_the_readmes_circles_program_is_valid_in_the_circles_fixture() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("  - id: leader-circles\n    name: Leadership Circles")
+    example = readme[start : readme.index("```", start)]
+    ours = CIRCLES[CIRCLES.index("  - id: leader-circles") : CIRCLES.index("  - id: leadership")]
+    program = parse_programs(_replace(CIRCLES, ours, example), source="README.md").of(
+        "leader-circles"
+    )
+    assert program.type is ProgramType.CIRCLES and program.circles is not None
+    assert program.intake.for_role(Role.MENTOR)[1].prompt == (
+        "How many circles can you facilitate at the same time?"
+    )

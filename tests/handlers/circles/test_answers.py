@@ -88,7 +88,10 @@ async def test_everyone_accepting_starts_the_circle_with_a_kickoff(world: Circle
         assert "• Facilitator: Ana Lima" in said
         assert "• Members: Lee Park, Mo Chen, Sam Roe" in said
         assert "• You meet every 14 days for 90 days." in said
-        assert "First step: Ana, please propose a time for your first session and up to 3" in said
+        assert (
+            "First step: Ana, please agree a time for your first session with everyone and set "
+            "up to 3 shared goals (type goals add and a goal)" in said
+        )
 
 
 async def test_accept_alone_answers_the_one_circle_waiting(world: CircleWorld) -> None:

@@ -21,7 +21,8 @@ async def test_the_end_review_asks_the_facilitator_and_continue_starts_a_new_cyc
     [asked] = [r for r in world.take() if REVIEW in r.text]
     assert asked.email == running.facilitator.email
     assert "Continue another cycle" in asked.text and "Close the circle" in asked.text
-    await fran.expect(f"circle continue {n}", f"circle {n} starts cycle 2 today")
+    # Circles read C7 everywhere, and a command takes C7 or a plain 7.
+    await fran.expect(f"circle continue C{n}", f"circle C{n} starts cycle 2 today")
     circle = await current_circle(world, running)
     assert (circle.status, circle.cycle, circle.cycle_started_at) == (
         "active",
@@ -43,7 +44,7 @@ async def test_closing_ends_the_circle_and_tells_everyone(world: World) -> None:
     await world.walk(91)
     world.take()
     fran = world.chat(running.facilitator)
-    await fran.expect(f"circle close {n}", f"Closed circle {n}")
+    await fran.expect(f"circle close c{n}", f"Closed circle C{n}")
     circle = await current_circle(world, running)
     assert (circle.status, circle.end_reason) == ("ended", "completed")
     assert {d.status for d in await rows(world.database, CircleDue)} <= {"done", "cancelled"}
@@ -51,7 +52,7 @@ async def test_closing_ends_the_circle_and_tells_everyone(world: World) -> None:
     told = world.take()
     circle_told = {r.email for r in told if "Thank you all for the time" in r.text}
     assert circle_told == {p.email for p in running.everyone}
-    leads_told = {r.email for r in told if f"closed circle {n} (completed)" in r.text}
+    leads_told = {r.email for r in told if f"closed circle C{n} (completed)" in r.text}
     assert LEAD in leads_told
     enrollments = {e.person_id: e.status for e in await rows(world.database, Enrollment)}
     assert {enrollments[m.id] for m in running.members} == {"completed"}

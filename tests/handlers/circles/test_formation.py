@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from handlers.circles.circle_pool import facilitator_capacity
 from handlers.circles.formation import CirclePlan, plan_circles
 from handlers.core.program import Programs
 from handlers.matching.review import plan_round
@@ -253,3 +254,73 @@ async def test_the_pairs_round_never_pairs_a_circles_program(
         pairs = await plan_round(session, circle_programs.of(PROGRAM), now=NOW)
     assert pairs.proposals == []
     assert pairs.problem is not None and "forms circles, not pairs" in pairs.problem
+
+
+async def dissolved_circle(
+    database: Database, facilitator: Person, places: list[tuple[Person, datetime | None]]
+) -> None:
+    """A dissolved circle of ``facilitator`` whose members each declined (answered at a
+    moment) or let it lapse (None)."""
+    async with database.session() as session:
+        circle = Circle(
+            program=PROGRAM, status="dissolved", batch="b0", proposed_at=NOW, expires_at=NOW
+        )
+        session.add(circle)
+        await session.flush()
+        assert circle.id is not None and facilitator.id is not None
+        session.add(
+            CircleMember(
+                circle_id=circle.id, person_id=facilitator.id, role="facilitator", status="accepted"
+            )
+        )
+        for person, answered_at in places:
+            assert person.id is not None
+            session.add(
+                CircleMember(
+                    circle_id=circle.id,
+                    person_id=person.id,
+                    role="member",
+                    status="declined",
+                    answered_at=answered_at,
+                )
+            )
+
+
+async def test_a_member_who_declined_a_facilitators_circle_is_not_proposed_it_again(
+    database: Database, circle_programs: Programs
+) -> None:
+    # Four members who all want Coaching: with fa alone they would form one circle of four.
+    declined, lapsed = [await member(database, f"m{k}@x.com") for k in range(2)]
+    for k in range(2, 5):
+        await member(database, f"m{k}@x.com")
+    fa = await facilitator(database, "fa@x.com")
+    await dissolved_circle(database, fa, [(declined, NOW), (lapsed, None)])
+    found = await plan(database, circle_programs)
+    # The one who declined fa is left waiting; the one who let it lapse is not kept apart.
+    assert emails(found) == [("fa@x.com", {f"m{k}@x.com" for k in range(1, 5)})]
+    assert found.left_over == {
+        declined.id: "you declined a circle of (or were paired before with) every facilitator "
+        "who has room"
+    }
+    # Another facilitator can have them.
+    await facilitator(database, "fb@x.com")
+    found = await plan(database, circle_programs)
+    assert all(
+        not (c.facilitator.email == "fa@x.com" and "m0@x.com" in {m.email for m in c.members})
+        for c in found.circles
+    )
+    assert "m0@x.com" in {m.email for c in found.circles for m in c.members}
+
+
+def test_a_facilitators_capacity_is_their_answer_or_the_programs(
+    circle_programs: Programs,
+) -> None:
+    program = circle_programs.of(PROGRAM)
+    assert program.circles is not None and program.circles.capacity == 1
+    assert facilitator_capacity(program, answered=3) == 3
+    assert facilitator_capacity(program, answered=None) == 1
+    assert facilitator_capacity(program, answered=0) == 1
+    asks_nothing = program.model_copy(
+        update={"intake": program.intake.model_copy(update={"mentor": []})}
+    )
+    assert facilitator_capacity(asks_nothing, answered=3) == 1

@@ -56,3 +56,19 @@ async def test_a_member_who_missed_two_sessions_gets_one_gentle_word(world: Worl
     # The next session falls due with the same run of misses: no second word.
     await world.walk(14)
     assert not [r for r in world.take() if MISSED in r.text]
+
+
+async def test_sessions_that_fell_due_while_nobody_ran_the_pass_bring_one_nudge(
+    world: World,
+) -> None:
+    # Nothing runs for six weeks (the bot was down): three sessions are due at once.
+    running = await running_circle(world)
+    world.clock.advance(days=43)
+    await world.tick()
+    await world.run(hours=24)
+    nudges = [r for r in world.take() if DUE_TEXT in r.text]
+    assert [r.email for r in nudges] == [running.facilitator.email]
+    done = sorted(
+        (d.due_at, d.outcome) for d in await rows(world.database, CircleDue) if d.status == "done"
+    )
+    assert [outcome for _, outcome in done] == ["folded", "folded", "sent"]

@@ -37,3 +37,14 @@ async def test_only_the_facilitator_changes_the_goals(world: World) -> None:
     ana = world.chat(running.members[0])
     await ana.expect("goals add My own goal", "Only the circle's facilitator sets its goals")
     assert (await current_circle(world, running)).goals == []
+
+
+async def test_two_goals_set_at_one_moment_both_reach_the_circle(world: World) -> None:
+    # The clock stands still (as MENTORBOT_NOW holds it in a demo): two changes, two words.
+    running = await running_circle(world)
+    fran = world.chat(running.facilitator)
+    await fran.expect("goals add Give feedback that lands", "Added.")
+    await fran.expect("goals add Run a hard conversation", "Added.")
+    waiting = await world.read_waiting(running.members[0])
+    assert "added a goal for the circle: Give feedback that lands" in waiting
+    assert "added a goal for the circle: Run a hard conversation" in waiting

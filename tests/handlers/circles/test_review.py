@@ -78,7 +78,7 @@ async def test_approving_all_proposes_each_circle_to_its_people(world: CircleWor
     asked = await world.inbox(ana)
     assert f"A circle for you to facilitate (C{circle.id})" in asked
     assert "Would you facilitate a circle of 3 members?" in asked
-    assert "• Lee Park: wants Coaching, which Ana Lima offers" in asked
+    assert "• Lee Park: wants Coaching and Influence and stakeholder management" in asked
     assert "shares Coaching and Influence with 2 others" in asked
     assert f"accept C{circle.id}" in asked
     invited = await world.inbox(lee)

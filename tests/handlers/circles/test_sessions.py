@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from storage import CircleAttendance, CircleFeedback, CircleSession, Outbox
+from storage import CircleAttendance, CircleFeedback, CircleSession, Feedback, Outbox, Pairing
 from tests.handlers.circles.running_world import RunningCircle, place_of, running_circle
 from tests.handlers.cycle_world import World
-from tests.helpers import rows
+from tests.helpers import make_person, rows
 
 NOTES = "Dev is struggling with the reorg"
 
@@ -73,3 +73,44 @@ async def test_a_day_is_one_session_and_members_cannot_log(world: World) -> None
     await fran.send("cancel")
     await world.chat(running.members[0]).expect("log", "Your circle's facilitator logs")
     assert len(await rows(world.database, CircleSession)) == 1
+
+
+async def test_plain_feedback_lists_a_circle_pulse_beside_a_pairing_survey(world: World) -> None:
+    running = await running_circle(world)
+    ana = running.members[0]
+    await log_circle_session(world, running, came="1")
+    # Ana is also a mentee in the one-to-one program, whose calibration survey waits.
+    mentor = await make_person(world.database, "max@example.com", name="Max Roy")
+    now = world.clock.now()
+    async with world.database.session() as session:
+        assert ana.id is not None and mentor.id is not None
+        pairing = Pairing(
+            program="leadership-2027",
+            mentee_id=ana.id,
+            mentor_id=mentor.id,
+            status="completed",
+            batch="b",
+            proposed_at=now,
+            expires_at=now,
+        )
+        session.add(pairing)
+        await session.flush()
+        assert pairing.id is not None
+        session.add(
+            Feedback(
+                key=f"calibration:{pairing.id}:1:{ana.id}",
+                pairing_id=pairing.id,
+                program="leadership-2027",
+                survey="calibration",
+                respondent_id=ana.id,
+                role="mentee",
+                status="asked",
+                asked_at=now,
+            )
+        )
+    [pulse] = await rows(world.database, CircleFeedback)
+    chat = world.chat(ana)
+    listed = await chat.expect("feedback", "2 surveys are waiting for you. Which one?")
+    assert "One month in (23 Nov)" in listed
+    assert f"Your circle C{running.number}'s session (23 Nov)" in listed
+    await chat.expect(f"circle pulse {pulse.id}", "How useful was the session?")

@@ -1,0 +1,43 @@
+"""``help`` where the program file has a circles program: the circle commands in a block of
+their own; a file without circles doesn't mention them (both databases)."""
+
+from __future__ import annotations
+
+from handlers import build_engine
+from handlers.core.program import Programs
+from storage import Database
+from tests.handlers.cycle_world import World
+from tests.helpers import Chat, make_person
+
+CIRCLE_LINES = (
+    "In a mentor circle (a facilitator and a small group who meet to grow the same skills):",
+    "• accept C7 / decline C7: answer the proposal of circle C7",
+    "• circle: your circle, who is in it and its goals",
+    "• goals: the circle's shared goals; its facilitator types goals add GOAL or goals remove "
+    "NUMBER",
+    "• log: for the facilitator, log a session with who came (log circle if you also have a "
+    "pairing)",
+    "• feedback: say how a circle session you came to went",
+    "• leave circle: leave your circle; it carries on without you",
+)
+
+
+async def test_help_lists_the_circle_commands(world: World) -> None:
+    someone = await make_person(world.database, "kim@example.com", name="Kim Ito")
+    said = await world.chat(someone).send("help")
+    for line in CIRCLE_LINES:
+        assert line in said
+    assert "match leader-circles" not in said
+    lead = await make_person(world.database, "priya.shah@example.com", name="Priya Shah")
+    said = await world.chat(lead).send("help")
+    assert "• match leader-circles: propose circles for everyone waiting (program leads)" in said
+
+
+async def test_help_without_a_circles_program_says_nothing_of_circles(
+    database: Database, programs: Programs
+) -> None:
+    engine = build_engine(programs=programs, database=database)
+    someone = await make_person(database, "kim@example.com", name="Kim Ito")
+    said = await Chat(engine, someone).send("help")
+    assert "In a mentor circle" not in said
+    assert "• circle" not in said and "• goals" not in said
