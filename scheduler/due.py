@@ -195,7 +195,8 @@ async def run_due(
     # The housekeeping of every program in one transaction: most ticks find nothing to do,
     # and one transaction is one round of BEGIN and COMMIT instead of one per step.
     async with database.session() as session:
-        for program in programs.with_ids(await stored_program_ids(session)):
+        stored = await stored_program_ids(session)
+        for program in programs.with_ids(stored):
             report.lapsed += await expire_proposals(session, program, now=now)
             if program.type is ProgramType.CIRCLES:
                 report.circles_lapsed += await expire_circles(session, program, now=now)
@@ -210,9 +211,12 @@ async def run_due(
         await asyncio.gather(
             *(_work(database, programs, now, batch, lease, report) for _ in range(loops))
         )
-    circles, failed = await run_circle_due(database, programs, now=now, lease=lease)
-    report.circles += circles
-    report.failed_batches += failed
+    # Circles live only in circles programs; a program no longer in the file may have been
+    # one (its type is not kept), so its circles are still looked after.
+    if any(p.type is ProgramType.CIRCLES for p in programs) or stored - programs.ids:
+        circles, failed = await run_circle_due(database, programs, now=now, lease=lease)
+        report.circles += circles
+        report.failed_batches += failed
     return report
 
 

@@ -592,6 +592,11 @@ class Programs:
         return self.all[0]
 
     @property
+    def ids(self) -> frozenset[str]:
+        """The ids of the programs in the file."""
+        return frozenset(self._by_id)
+
+    @property
     def competencies(self) -> list[Competency]:
         """The competency taxonomy every program shares."""
         return self.all[0].competencies

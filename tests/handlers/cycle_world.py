@@ -130,8 +130,8 @@ class World:
     async def tick(self) -> DueReport:
         """One pass of due work and delivery, at the clock's time."""
         report = await run_due(self.database, self.programs, now=self.clock.now())
-        while (await self.worker.run_once()).total:
-            pass
+        # One pass delivers everything due (it claims until nothing is left).
+        await self.worker.run_once()
         return report
 
     async def run(self, *, days: float = 0, hours: float = 0, step: float = 1) -> None:
@@ -143,18 +143,15 @@ class World:
 
     async def next_moment(self) -> datetime | None:
         """The next moment anything is due: a due item, a circle's, or an outbox message."""
+        earliest = [
+            sa.select(sa.func.min(DUE.c.due_at)).where(DUE.c.status == "pending"),
+            sa.select(sa.func.min(OUTBOX.c.next_attempt_at)).where(OUTBOX.c.status == "pending"),
+            sa.select(sa.func.min(CIRCLE_DUE.c.due_at)).where(CIRCLE_DUE.c.status == "pending"),
+        ]
         async with self.database.session() as session:
             conn = await session.connection()
-            due = await conn.scalar(
-                sa.select(sa.func.min(DUE.c.due_at)).where(DUE.c.status == "pending")
-            )
-            out = await conn.scalar(
-                sa.select(sa.func.min(OUTBOX.c.next_attempt_at)).where(OUTBOX.c.status == "pending")
-            )
-            circle = await conn.scalar(
-                sa.select(sa.func.min(CIRCLE_DUE.c.due_at)).where(CIRCLE_DUE.c.status == "pending")
-            )
-        found = [UTCDateTime().process_result_value(v, None) for v in (due, out, circle) if v]  # type: ignore[arg-type]
+            row = (await conn.execute(sa.select(*(q.scalar_subquery() for q in earliest)))).one()
+        found = [UTCDateTime().process_result_value(v, None) for v in row if v]  # type: ignore[arg-type]
         return min((f for f in found if f is not None), default=None)
 
     async def walk(self, days: int) -> None:
