@@ -33,12 +33,11 @@ from handlers.core.audit import record
 from handlers.core.engine import Flow, FlowState, Outcome, Turn
 from handlers.core.errors import InvalidAnswer
 from handlers.core.messages import Option, Prompt, PromptKind, Reply, plural
-from handlers.core.outbox import enqueue
 from handlers.core.program import Program
 from handlers.core.questions import pick_option
 from handlers.core.refs import NotASelection, parse_selection
 from handlers.matching.review import APPROVE_ALL, CHOOSE, DISCARD, LISTED, too_early
-from handlers.matching.waitlist import in_open_circle, remember_why, waitlist_positions
+from handlers.matching.waitlist import in_open_circle, remember_why, tell_left_over
 from handlers.people.lookups import enrollment_of, people_by_id
 from storage import Circle, EnrollmentStatus, Person, Role
 from storage.queries import locked
@@ -386,22 +385,15 @@ async def approve_circles(
         for entry in held
         for member_id in entry["members"]
     ]
-    await remember_why(session, program, reasons={m: round_reason(w) for m, w in told}, now=now)
-    positions = await waitlist_positions(session, program)
-    for member_id, why in told:
-        position = positions.get(member_id)
-        if position is None:
-            continue
-        result.told_waiting += int(
-            await enqueue(
-                session,
-                person_id=member_id,
-                replies=[_waitlist_note(why, position, len(positions))],
-                dedupe_key=f"waitlist:{batch}:{member_id}",
-                now=now,
-                program=program,
-            )
-        )
+    result.told_waiting += await tell_left_over(
+        session,
+        program,
+        left_over=told,
+        batch=batch,
+        note=_waitlist_note,
+        reason=round_reason,
+        now=now,
+    )
     await record(
         session,
         actor=actor,

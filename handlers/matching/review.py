@@ -23,7 +23,6 @@ from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.core.errors import InvalidAnswer
 from handlers.core.messages import Option, Prompt, PromptKind, Reply, plural
-from handlers.core.outbox import enqueue
 from handlers.core.program import Program, ProgramType
 from handlers.core.questions import pick_option
 from handlers.core.refs import NotASelection, parse_selection
@@ -34,7 +33,7 @@ from handlers.matching.peers import plan_peer_matches
 from handlers.matching.pool import PEER_FREE, Profile, load_pool
 from handlers.matching.proposals import propose
 from handlers.matching.rounds import MatchPlan, Proposal, plan_matches, shown_fit
-from handlers.matching.waitlist import remember_why, round_reason, waitlist_positions
+from handlers.matching.waitlist import remember_why, round_reason, tell_left_over
 from handlers.people.lookups import enrollment_of, people_by_id
 from handlers.plans.chat import zone_of
 from storage import OPEN_PAIRING, EnrollmentStatus, Pairing, PairingStatus, Person, Role
@@ -482,23 +481,14 @@ async def approve(
         (mentee_id, "the program lead held back this round's proposal for you")
         for mentee_id in held
     ]
-    await remember_why(
-        session, program, reasons={m: round_reason(why) for m, why in left_over}, now=now
+    result.told_waiting += await tell_left_over(
+        session,
+        program,
+        left_over=left_over,
+        batch=batch,
+        note=lambda why, position, total: _waitlist_note(why, position, total, program=program),
+        now=now,
     )
-    positions = await waitlist_positions(session, program)
-    for mentee_id, why in left_over:
-        position = positions.get(mentee_id)
-        if position is None:
-            continue
-        queued = await enqueue(
-            session,
-            person_id=mentee_id,
-            replies=[_waitlist_note(why, position, len(positions), program=program)],
-            dedupe_key=f"waitlist:{batch}:{mentee_id}",
-            now=now,
-            program=program,
-        )
-        result.told_waiting += int(queued)
     await record(
         session,
         actor=actor,

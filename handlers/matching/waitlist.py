@@ -8,7 +8,7 @@ the same words ``match`` gives the lead), so ``status`` can say it with no match
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import day_label, local_date
+from handlers.core.messages import Reply
+from handlers.core.outbox import enqueue
 from handlers.core.program import Program, ProgramType
 from storage import (
     OPEN_CIRCLE,
@@ -136,3 +138,42 @@ def why_waiting_line(enrollment: Enrollment, zone: str) -> str:
         "No match round has run since you joined the waitlist on "
         f"{day_label(local_date(joined, zone))}, so there's no proposal for you yet."
     )
+
+
+async def tell_left_over(
+    session: AsyncSession,
+    program: Program,
+    *,
+    left_over: Sequence[tuple[int, str]],
+    batch: str,
+    note: Callable[[str, int, int], Reply],
+    now: datetime,
+    reason: Callable[[str], str] = round_reason,
+) -> int:
+    """After a round: keep why each person left over waits, and tell each their place.
+
+    Args:
+        left_over: Each person the round left waiting, with why in their words.
+        batch: The round (each person is told once per round).
+        note: The message for a reason, a place on the waitlist and its length.
+        reason: How ``status`` words a reason later (a round of pairs by default).
+
+    Returns:
+        How many were told now.
+    """
+    await remember_why(session, program, reasons={p: reason(why) for p, why in left_over}, now=now)
+    positions = await waitlist_positions(session, program)
+    told = 0
+    for person_id, why in left_over:
+        position = positions.get(person_id)
+        if position is None:
+            continue
+        told += await enqueue(
+            session,
+            person_id=person_id,
+            replies=[note(why, position, len(positions))],
+            dedupe_key=f"waitlist:{batch}:{person_id}",
+            now=now,
+            program=program,
+        )
+    return told
