@@ -18,6 +18,7 @@ from handlers.core.engine import Command, Flow, FlowState, Outcome, Turn
 from handlers.core.messages import Option, Prompt, PromptKind, Reply
 from handlers.cycle.answers import active_pairing_named, button
 from handlers.cycle.schedule import cycle_end, due_row, insert_due
+from handlers.cycle.status import next_meeting
 from handlers.plans.chat import zone_of
 from storage import DueKind, Pairing, PairingStatus, SessionLog
 from storage.tables import DUE
@@ -110,7 +111,21 @@ class RescheduleFlow(Flow):
         if len(args) > 1:
             turn_text = " ".join(args[1:])
             return await self._pick(turn, state, turn_text)
-        return Outcome(self.ask(turn, state), state)
+        # With a meeting in the calendar, moving it may be what is meant: say how.
+        meeting = await next_meeting(turn, pairing)
+        first = (
+            [
+                Reply(
+                    f"Your next meeting is {meeting}. To move it (or the whole series), "
+                    f"type move-meeting {pairing.id}; to be reminded about the check-in on "
+                    "another day instead, pick the day below.",
+                    actions=(Option(f"move-meeting {pairing.id}", "Move the meeting"),),
+                )
+            ]
+            if meeting is not None
+            else []
+        )
+        return Outcome(first + self.ask(turn, state), state)
 
     def _days(self, turn: Turn, state: FlowState) -> list[date]:
         zone = zone_of(turn.person, turn.programs.default_timezone)

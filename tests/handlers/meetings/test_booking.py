@@ -313,3 +313,23 @@ async def test_the_kickoff_offers_find_a_time_to_both(world: World) -> None:
     assert "Meet your mentoring partner" in kickoff and "1. Find a time" in kickoff
     reply = await world.chat(ana).send(f"schedule {pairing.id}")
     assert "I've offered Lee these times" in reply
+
+
+async def test_reschedule_with_a_meeting_booked_says_how_to_move_the_meeting(
+    world: World, sent: list[tuple[int, str, int]]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    before = await world.chat(lee).send(f"reschedule {pairing.id}")
+    assert "Your next meeting" not in before  # nothing booked: only the check-in's days
+    await world.chat(lee).send("cancel")
+    await book(world, lee, ana)
+    asked = await world.chat(lee).send(f"reschedule {pairing.id}")
+    assert (
+        "Your next meeting is Wed 25 Nov, 15:00–16:00 your time (10:00 for Ana). To move it "
+        f"(or the whole series), type move-meeting {pairing.id}" in asked
+    )
+    assert "Move the meeting" in asked
+    assert "When will you meet? I'll check in with you that day." in asked
+    await world.chat(lee).send("cancel")
+    moved = await world.chat(lee).send(f"move-meeting {pairing.id}")
+    assert "Wed 25 Nov" in moved
