@@ -31,6 +31,7 @@ from handlers.core.outbox import enqueue
 from handlers.core.program import Program, Question, QuestionType
 from handlers.core.refs import circle_label, fetch, parse_ref
 from handlers.people.lookups import people_by_id
+from handlers.sessions.log import when_and_how_long
 from storage import (
     Circle,
     CircleFeedback,
@@ -43,7 +44,6 @@ from storage.tables import CIRCLE_ATTENDANCE, CIRCLE_FEEDBACK, CIRCLE_MEMBER, CI
 
 PULSE = "pulse"
 #: Longest session that can be logged, in minutes (8 hours).
-MAX_MINUTES = 480
 
 
 def pulse_key(session_id: int, person_id: int) -> str:
@@ -67,19 +67,7 @@ class CircleLogForm(FormHandler):
         people = await people_by_id(turn.session, [m.person_id for m in members])
         choices = [(str(m.person_id), people[m.person_id].name) for m in members]
         questions = (
-            Question(
-                id="date",
-                prompt="When did the circle meet?",
-                type=QuestionType.DATE,
-                help=f"Not in the future, and not before {day_label(_started(turn, found))}.",
-            ),
-            Question(
-                id="minutes",
-                prompt="How long was it, in minutes?",
-                type=QuestionType.NUMBER,
-                min=5,
-                max=MAX_MINUTES,
-            ),
+            *when_and_how_long("When did the circle meet?", started=_started(turn, found)),
             question_with_choices(
                 Question(
                     id="came",

@@ -52,6 +52,30 @@ __all__ = ["LogCommand", "LogForm", "LogRef", "commands", "record_session"]
 
 #: Longest session that can be logged, in minutes (8 hours).
 MAX_MINUTES = 480
+
+
+def when_and_how_long(prompt: str, *, started: date) -> list[Question]:
+    """A session form's first two questions: its day (``prompt``), then its minutes.
+
+    The session log of a pair and of a circle both open with them.
+    """
+    return [
+        Question(
+            id="date",
+            prompt=prompt,
+            type=QuestionType.DATE,
+            help=f"Not in the future, and not before {day_label(started)}.",
+        ),
+        Question(
+            id="minutes",
+            prompt="How long was it, in minutes?",
+            type=QuestionType.NUMBER,
+            min=5,
+            max=MAX_MINUTES,
+        ),
+    ]
+
+
 #: The formats offered when the intake asks none.
 FORMATS = ("One-on-one", "Group", "Shadowing", "Project-based")
 MAX_TOPICS = 5
@@ -180,19 +204,7 @@ class LogForm(FormHandler):
         other = await other_name(turn, pairing, first=False)
         started = self._started(turn, pairing)
         questions: list[Question] = [
-            Question(
-                id="date",
-                prompt="When did you meet?",
-                type=QuestionType.DATE,
-                help=f"Not in the future, and not before {day_label(started)}.",
-            ),
-            Question(
-                id="minutes",
-                prompt="How long was it, in minutes?",
-                type=QuestionType.NUMBER,
-                min=5,
-                max=MAX_MINUTES,
-            ),
+            *when_and_how_long("When did you meet?", started=started),
             question_with_choices(
                 Question(id="format", prompt="In what format?", type=QuestionType.SINGLE_CHOICE),
                 [(f, f) for f in _formats(turn.programs.of(pairing.program))],
