@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import day_label
@@ -24,7 +25,8 @@ from handlers.core.messages import Attachment, Reply
 from handlers.core.outbox import enqueue, withdraw
 from handlers.core.program import Program
 from handlers.meetings import ics
-from storage import Meeting, MeetingStatus, Pairing, Person
+from storage import Meeting, MeetingStatus, OutboxStatus, Pairing, Person
+from storage.tables import OUTBOX
 
 
 def invite_key(meeting: Meeting, *, person_id: int, sequence: int | None = None) -> str:
@@ -46,13 +48,14 @@ def _times(start: datetime, minutes: int, zone: str) -> str:
     return f"{day_label(local.date())}, {local:%H:%M}–{end:%H:%M}"
 
 
-def invite_text(meeting: Meeting, *, other: str, zone: str) -> str:
+def invite_text(meeting: Meeting, *, other: str, zone: str, replaces: bool = False) -> str:
     """What the message with the invite says, in the reader's timezone.
 
     Args:
         meeting: The booked or cancelled meeting.
         other: The other person's name.
         zone: The reader's timezone.
+        replaces: The reader was sent an earlier invite of it, which this one replaces.
     """
     assert meeting.starts_at is not None
     when = _times(meeting.starts_at, meeting.minutes, zone)
@@ -78,7 +81,7 @@ def invite_text(meeting: Meeting, *, other: str, zone: str) -> str:
             f"Your mentoring meeting with {other}: {when} your time. Open the attached invite "
             "to put it in your calendar."
         )
-    if meeting.sequence > 0:
+    if replaces:
         text += " It replaces the earlier invite."
     return text
 
@@ -122,9 +125,18 @@ async def send_invites(
         older = [
             invite_key(meeting, person_id=reader.id, sequence=s) for s in range(meeting.sequence)
         ]
+        # Only an invite that reached them is replaced; one still waiting is withdrawn.
+        replaces = older and await (await session.connection()).scalar(
+            sa.select(sa.func.count())
+            .select_from(OUTBOX)
+            .where(OUTBOX.c.dedupe_key.in_(older), OUTBOX.c.status == OutboxStatus.SENT.value)
+        )
         await withdraw(session, reason="invite replaced", now=now, dedupe_keys=older)
         text = invite_text(
-            meeting, other=other.name, zone=reader.timezone or program.default_timezone
+            meeting,
+            other=other.name,
+            zone=reader.timezone or program.default_timezone,
+            replaces=bool(replaces),
         )
         await enqueue(
             session,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -72,6 +73,12 @@ def series_words(meeting: Meeting, *, zone: str) -> str:
 def occurrence_words(occurrence: Occurrence, *, reader: Attendee, other: Attendee) -> str:
     """One occurrence as ``reader`` reads it (see :func:`slot_words`)."""
     return slot_words(occurrence.slot, reader=reader, other=other)
+
+
+def _button_time(slot: Slot, *, zone: str) -> str:
+    """A slot's start as a button reads it: ``Wed 9 Dec, 12:00``, in the reader's time."""
+    local = slot.start.astimezone(ZoneInfo(zone))
+    return f"{day_label(local.date())}, {local:%H:%M}"
 
 
 def _numbered(slots: list[Slot], *, reader: Attendee, other: Attendee) -> str:
@@ -184,12 +191,18 @@ async def _offer_to_other(
         if meeting.every_days is None
         else f"a meeting {series_words(meeting, zone=them.zone)}"
     )
+    listed = "\n".join(f"• {slot_words(slot, reader=them, other=me)}" for slot in slots)
     text = (
         f"{me.first} would like to book {how} ({meeting.minutes} minutes). Which time suits "
-        f"you?\n{_numbered(slots, reader=them, other=me)}"
+        f"you?\n{listed}"
     )
+    # Each button names its time as the reader reads it (a shell numbers buttons after
+    # whatever came before, so a bare "1" there would mean another option).
     actions = (
-        *tuple(Option(f"pick-meeting {meeting.id} {n}", str(n)) for n in range(1, len(slots) + 1)),
+        *tuple(
+            Option(f"pick-meeting {meeting.id} {n}", _button_time(slot, zone=them.zone))
+            for n, slot in enumerate(slots, 1)
+        ),
         Option(f"other-times {meeting.id}", "Other times"),
     )
     hint = (

@@ -72,9 +72,14 @@ async def test_schedule_offers_three_times_in_each_readers_own_time(
 
     asked = await world.read_waiting(ana)
     assert "Lee would like to book a meeting every 14 days until Sun 21 Feb" in asked
-    assert "1. Mon 23 Nov, 09:00–10:00 your time (14:00 for Lee)" in asked
-    assert "2. Wed 25 Nov, 10:00–11:00 your time (15:00 for Lee)" in asked
-    assert "1. 1\n  2. 2\n  3. 3\n  4. Other times" in asked
+    assert "• Mon 23 Nov, 09:00–10:00 your time (14:00 for Lee)" in asked
+    assert "• Wed 25 Nov, 10:00–11:00 your time (15:00 for Lee)" in asked
+    # Each button names its time in Ana's own time (never a bare number, which the shell
+    # would number again after whatever came before).
+    assert (
+        "1. Mon 23 Nov, 09:00\n  2. Wed 25 Nov, 10:00\n  3. Fri 27 Nov, 11:30\n  4. Other times"
+        in asked
+    )
 
     booked = await world.chat(ana).send(f"pick-meeting {meeting.id} 2")
     assert booked.startswith("== Meeting booked ==\nBooked: Wed 25 Nov, 10:00–11:00 your time")
