@@ -293,7 +293,8 @@ def _read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     Text libyaml refuses is read again by the pure-Python parser, whose errors point at
     the line to fix and name what is wrong there (a tab, say) more precisely.
     """
-    for loader_class in dict.fromkeys((_LOADER, yaml.SafeLoader)):
+    loaders: list[type[yaml.SafeLoader]] = list(dict.fromkeys((_LOADER, yaml.SafeLoader)))
+    for loader_class in loaders:
         loader = loader_class(text)
         try:
             root = loader.get_single_node()

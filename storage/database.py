@@ -6,6 +6,7 @@ SQLite (aiosqlite) is the default for one machine; PostgreSQL (asyncpg) for prod
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -49,8 +50,9 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest migration this version of mentorbot ships."""
+    """The newest migration this version of mentorbot ships (read once per process)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     head = ScriptDirectory.from_config(config).get_current_head()
@@ -182,11 +184,12 @@ class Database:
             SchemaOutOfDate: PostgreSQL is not at the newest migration.
             StorageError: the database cannot be reached.
         """
-        if self.is_sqlite:
-            await self.upgrade()
-            return
         current = await self.current_revision()
         head = head_revision()
+        if self.is_sqlite:
+            if current != head:  # most commands find it current: no migration run to start
+                await self.upgrade()
+            return
         if current != head:
             state = "empty" if current is None else f"at revision {current}"
             raise SchemaOutOfDate(

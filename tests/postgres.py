@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import os
 import secrets
 
@@ -120,8 +119,8 @@ async def empty(database: Database) -> None:
 
 #: The PostgreSQL databases this process migrated (one per run, or per xdist worker).
 _migrated: set[str] = set()
-#: Reading the migration scripts takes a tenth of a second: once per run.
-_head = functools.cache(head_revision)
+#: The newest revision (storage.database reads the migration scripts once per process).
+_head = head_revision
 
 
 async def migrated_and_empty(url: str) -> Database:
