@@ -102,6 +102,13 @@ async def standing(turn: Turn) -> tuple[str, bool]:
     enrollments = await enrollments_of(turn.session, turn.person.id, program=None)
     active = [e for e in enrollments if e.status != EnrollmentStatus.LEFT]
     if not active:
+        left = list(dict.fromkeys(e.program for e in enrollments))
+        if left:  # they were in, and left: "not enrolled yet" would be untrue
+            names = " and ".join(turn.programs.of(program).name for program in left)
+            return (
+                f"You left {names}, so you're in no program now. Type join to come back.",
+                False,
+            )
         where = "any program" if turn.programs.several else turn.programs.first.name
         return (
             f"You're not enrolled in {where} yet. Type join to start; it takes about two minutes.",

@@ -51,3 +51,8 @@ async def test_a_mentee_who_leaves_frees_the_mentors_place(world: World) -> None
     lead = world.chat(await make_person(world.database, LEAD))
     assert "1. Kim Lo → Ana Lima" in await lead.send("match")
     await world.chat(lee).expect("leave", "You're not enrolled, so there's nothing to leave.")
+    # Not "not enrolled yet": Lee was, and left.
+    assert await world.chat(lee).send("status") == (
+        "You left Leadership Mentoring Program 2027, so you're in no program now. "
+        "Type join to come back."
+    )
