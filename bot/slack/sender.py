@@ -13,6 +13,7 @@ Retry-After has passed, not only the refused one.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -68,6 +69,12 @@ GROUP_DM_LIMIT = 8
 SLACK_CHANNEL = "slack"
 SLACK_MEMBERS = "slack_members"
 SLACK_PRIVATE = "slack_private"
+
+
+def channel_name(name: str) -> str:
+    """A Slack channel name for a readable one: lowercase letters, digits, hyphens and
+    underscores, under 80 characters (``circle 7 leader-circles`` → ``circle-7-leader-circles``)."""
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")[:79]
 
 
 class SlackSender:
@@ -205,7 +212,7 @@ class SlackSender:
                 {SLACK_CHANNEL: channel, SLACK_MEMBERS: users, SLACK_PRIVATE: False}
             )
             return channel
-        channel = await self._create_private(place.name)
+        channel = await self._create_private(channel_name(place.name))
         place.remembered.update({SLACK_CHANNEL: channel, SLACK_MEMBERS: [], SLACK_PRIVATE: True})
         await self._invite(channel, users)
         place.remembered[SLACK_MEMBERS] = users

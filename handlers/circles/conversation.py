@@ -38,13 +38,6 @@ def circle_of(group_key: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def channel_name(circle: Circle) -> str:
-    """A name for a channel a platform creates for the circle (Slack: lowercase letters,
-    digits, hyphens and underscores, under 80 characters)."""
-    program = re.sub(r"[^a-z0-9_-]+", "-", circle.program.lower()).strip("-")
-    return f"circle-{circle.id}-{program}"[:79]
-
-
 async def group_place(session: AsyncSession, group_key: str | None) -> GroupPlace | None:
     """Where the circle of this group key talks (None for a group that is not a circle's)."""
     circle_id = circle_of(group_key)
@@ -54,7 +47,9 @@ async def group_place(session: AsyncSession, group_key: str | None) -> GroupPlac
     if circle is None:
         return None
     return GroupPlace(
-        key=f"circle:{circle_id}", name=channel_name(circle), remembered=dict(circle.conversation)
+        key=f"circle:{circle_id}",
+        name=f"circle {circle_id} {circle.program}",
+        remembered=dict(circle.conversation),
     )
 
 

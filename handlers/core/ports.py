@@ -122,7 +122,8 @@ class GroupPlace:
 
     Attributes:
         key: The group, as the outbox names it (``circle:12``).
-        name: A readable name for a conversation a platform creates for it (a channel).
+        name: A readable name for a conversation a platform creates for it (a channel);
+            each platform spells it as its own rules allow.
         remembered: What each platform keeps about the group's conversation, by key (a
             Slack channel id under ``slack``, who was invited under ``slack_members``);
             read before a send and written by the sender that learns something new.
