@@ -3,17 +3,8 @@
 The lowest layer: it imports nothing from the rest of mentorbot.
 """
 
-from storage.database import (
-    DEFAULT_DATABASE_URL,
-    Database,
-    SchemaOutOfDate,
-    StorageError,
-)
-from storage.models import (
+from storage.circle_models import (
     OPEN_CIRCLE,
-    OPEN_PAIRING,
-    AuditEntry,
-    CalendarFeed,
     Circle,
     CircleAttendance,
     CircleDue,
@@ -24,6 +15,17 @@ from storage.models import (
     CircleRole,
     CircleSession,
     CircleStatus,
+)
+from storage.database import (
+    DEFAULT_DATABASE_URL,
+    Database,
+    SchemaOutOfDate,
+    StorageError,
+)
+from storage.meeting_models import CalendarFeed, Meeting, MeetingStatus
+from storage.models import (
+    OPEN_PAIRING,
+    AuditEntry,
     ConversationRef,
     ConversationState,
     DueItem,
@@ -34,8 +36,6 @@ from storage.models import (
     Feedback,
     FeedbackStatus,
     Invitation,
-    Meeting,
-    MeetingStatus,
     Milestone,
     MilestoneStatus,
     Outbox,

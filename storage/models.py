@@ -630,62 +630,7 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType))
 
 
-# The tables of circles and of meetings live in their own modules; every table is known to
-# METADATA once this module is imported (migrations, tests), and every name is here.
-from storage.circle_models import (  # noqa: E402
-    OPEN_CIRCLE,
-    Circle,
-    CircleAttendance,
-    CircleDue,
-    CircleDueKind,
-    CircleFeedback,
-    CircleMember,
-    CircleMemberStatus,
-    CircleRole,
-    CircleSession,
-    CircleStatus,
-)
-from storage.meeting_models import CalendarFeed, Meeting, MeetingStatus  # noqa: E402
-
-__all__ = [
-    "METADATA",
-    "OPEN_CIRCLE",
-    "OPEN_PAIRING",
-    "AuditEntry",
-    "CalendarFeed",
-    "Circle",
-    "CircleAttendance",
-    "CircleDue",
-    "CircleDueKind",
-    "CircleFeedback",
-    "CircleMember",
-    "CircleMemberStatus",
-    "CircleRole",
-    "CircleSession",
-    "CircleStatus",
-    "ConversationRef",
-    "ConversationState",
-    "DueItem",
-    "DueKind",
-    "DueStatus",
-    "Enrollment",
-    "EnrollmentStatus",
-    "Feedback",
-    "FeedbackStatus",
-    "Invitation",
-    "Meeting",
-    "MeetingStatus",
-    "Milestone",
-    "MilestoneStatus",
-    "Outbox",
-    "OutboxStatus",
-    "Pairing",
-    "PairingStatus",
-    "Person",
-    "PlanVersion",
-    "PlatformAccount",
-    "ProcessedEvent",
-    "Role",
-    "SessionLog",
-    "SummaryStatus",
-]
+# The tables of circles and of meetings live in modules of their own (storage/__init__.py
+# exports their names); importing them here puts every table on METADATA for whoever
+# imports this module (the migrations, the tests).
+from storage import circle_models, meeting_models  # noqa: E402, F401

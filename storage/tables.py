@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.models import (
-    CalendarFeed,
+from storage.circle_models import (
     Circle,
     CircleAttendance,
     CircleDue,
     CircleFeedback,
     CircleMember,
     CircleSession,
+)
+from storage.meeting_models import CalendarFeed, Meeting
+from storage.models import (
     DueItem,
     Enrollment,
     Feedback,
     Invitation,
-    Meeting,
     Milestone,
     Outbox,
     Pairing,
