@@ -293,18 +293,21 @@ def _read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     Text libyaml refuses is read again by the pure-Python parser, whose errors point at
     the line to fix and name what is wrong there (a tab, say) more precisely.
     """
-    loaders: list[type[yaml.SafeLoader]] = list(dict.fromkeys((_LOADER, yaml.SafeLoader)))
-    for loader_class in loaders:
-        loader = loader_class(text)
-        try:
-            root = loader.get_single_node()
-            return root, loader.construct_document(root) if root is not None else None
-        except yaml.YAMLError:
-            if loader_class is yaml.SafeLoader:
-                raise
-        finally:
-            loader.dispose()
-    raise AssertionError("unreachable: the pure-Python parser answers or raises")
+    try:
+        return _parse(_LOADER, text)
+    except yaml.YAMLError:
+        if _LOADER is yaml.SafeLoader:
+            raise
+        return _parse(yaml.SafeLoader, text)
+
+
+def _parse(loader_class: type[yaml.SafeLoader], text: str) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
+    try:
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
 
 
 def parse_programs(text: str, *, source: str = "app.yaml") -> Programs:
