@@ -2,27 +2,26 @@
 
 :func:`run_circle_due` is called by :func:`scheduler.due.run_due`, so the tick of ``mentorbot
 serve``, ``mentorbot run-due`` and the tests' simulated tick all process it. Its rows
-(``circle_due``) are claimed like due items (scheduler.claims, with
-:data:`CIRCLE_DUE_ITEMS`): on PostgreSQL a committed claim with a lease, then a lock-in in
+(``circle_due``) are drained like due items (:func:`scheduler.claims.drain`, with
+:data:`CIRCLE_BATCHES`): on PostgreSQL a committed claim with a lease, then a lock-in in
 the transaction that does the work; on SQLite, whose transaction holds the only write lock,
 the rows are chosen and processed in one transaction.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import Programs, log_failure
+from handlers import Programs
 from handlers.circles.due import CircleDueWork, process_circle_due
-from scheduler.claims import Claimed, Leases, choose, claim, lease_until, lock_in
+from scheduler.claims import Batches, Drained, Leases, drain
 from storage import Database, DueStatus
 from storage.tables import CIRCLE_DUE
 
-log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 BATCH = 500
 
@@ -39,11 +38,19 @@ CIRCLE_DUE_ITEMS = Leases(
     order=(CIRCLE_DUE.c.due_at, CIRCLE_DUE.c.id),
     marks={"status": DueStatus.CLAIMED.value},
 )
-_COLUMNS = (CIRCLE_DUE.c.id, CIRCLE_DUE.c.circle_id, CIRCLE_DUE.c.kind, CIRCLE_DUE.c.due_at)
 
 
 def _work(row: sa.Row[*tuple[Any, ...]]) -> CircleDueWork:
     return CircleDueWork(id=row.id, circle_id=row.circle_id, kind=row.kind, due_at=row.due_at)
+
+
+#: Circle due rows are done a batch at a time, each in the transaction of its messages.
+CIRCLE_BATCHES = Batches(
+    leases=CIRCLE_DUE_ITEMS,
+    returning=(CIRCLE_DUE.c.id, CIRCLE_DUE.c.circle_id, CIRCLE_DUE.c.kind, CIRCLE_DUE.c.due_at),
+    work=_work,
+    what="circle due items",
+)
 
 
 async def run_circle_due(
@@ -53,60 +60,15 @@ async def run_circle_due(
     now: datetime,
     batch: int = BATCH,
     lease: timedelta = LEASE,
-) -> tuple[int, int]:
+) -> Drained[int]:
     """Do every circle item due at ``now``; safe to run again and from several processes.
 
     Returns:
-        How many items were done, and how many batches failed (their items come back after
-        their lease).
+        How many items each batch did, and how many batches failed (their items come back
+        after their lease).
     """
-    done = failed = 0
-    while True:
-        try:
-            if database.is_sqlite:
-                async with database.session() as session:
-                    conn = await session.connection()
-                    rows = await choose(
-                        conn, CIRCLE_DUE_ITEMS, now=now, returning=_COLUMNS, batch=batch
-                    )
-                    if not rows:
-                        break
-                    items = [_work(row) for row in rows]
-                    done += await process_circle_due(session, programs, items=items, now=now)
-                continue
-            until = lease_until(now, lease)
-            async with database.session() as session:
-                rows = await claim(
-                    await session.connection(),
-                    CIRCLE_DUE_ITEMS,
-                    now=now,
-                    until=until,
-                    returning=_COLUMNS,
-                    batch=batch,
-                )
-            if not rows:
-                break
-            claimed = [Claimed(_work(row), until) for row in rows]
-            async with database.session() as session:
-                mine = await lock_in(await session.connection(), CIRCLE_DUE_ITEMS, claimed=claimed)
-                items = [c.work for c in mine]
-                done += await process_circle_due(session, programs, items=items, now=now)
-        except Exception as exc:
-            # By type and code location only: an error can quote a circle's notes.
-            log_failure(log, "circle due items: a batch failed; retried after its lease", error=exc)
-            failed += 1
-            if database.is_sqlite:
-                # The rollback undid the choice: claim the same batch with a lease, so it
-                # waits for the lease instead of failing again at once.
-                async with database.session() as session:
-                    await claim(
-                        await session.connection(),
-                        CIRCLE_DUE_ITEMS,
-                        now=now,
-                        until=lease_until(now, lease),
-                        returning=_COLUMNS,
-                        batch=batch,
-                    )
-            else:
-                break
-    return done, failed
+
+    async def process(session: AsyncSession, items: list[CircleDueWork]) -> int:
+        return await process_circle_due(session, programs, items=items, now=now)
+
+    return await drain(database, CIRCLE_BATCHES, process=process, now=now, batch=batch, lease=lease)

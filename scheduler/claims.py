@@ -27,21 +27,32 @@ SQLite's one-writer path: a worker that claims and acts in one transaction (the 
 on SQLite) only chooses the rows (:func:`choose`). The transaction holds the database's
 write lock from its start, so its rows are its own until it ends, and a crash rolls the
 work back with the choice. Their claims have no lease (``lease_until`` None).
+
+Work done a batch at a time, each batch in the transaction that commits what it produced
+(the due pass and the circles' due pass), is drained by :func:`drain`: it claims, locks
+in and processes batches until none is left, on either database, and sets aside a batch
+that fails until its lease runs out.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import log_failure
+from storage import Database
 from storage.queries import among, locked
+
+log = logging.getLogger(__name__)
 
 
 class _Row(Protocol):
@@ -52,6 +63,7 @@ class _Row(Protocol):
 
 
 Work = TypeVar("Work", bound=_Row)
+Done = TypeVar("Done")
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,161 @@ async def lock_in(
         kept = set((await conn.execute(locked(query))).scalars())
         mine += [c for c in group if c.work.id in kept]
     return mine
+
+
+@dataclass(frozen=True)
+class Batches(Generic[Work]):
+    """A table whose rows are done a batch at a time, by :func:`drain`.
+
+    Attributes:
+        leases: The table's claims.
+        returning: The columns a row's work is read from.
+        work: The work of one claimed row.
+        what: What the rows are, for the log (``due items``).
+    """
+
+    leases: Leases
+    returning: Sequence[sa.ColumnElement[Any]]
+    work: Callable[[sa.Row[*tuple[Any, ...]]], Work]
+    what: str
+
+
+@dataclass
+class Drained(Generic[Done]):
+    """What :func:`drain` did.
+
+    Attributes:
+        done: What each batch's processing returned, for the batches that committed.
+        failed: Batches that raised; their rows wait for their lease, then a later pass.
+        more: The last batch came back full, so more may be left (with ``once``).
+    """
+
+    done: list[Done] = field(default_factory=list)
+    failed: int = 0
+    more: bool = False
+
+
+async def drain(
+    database: Database,
+    batches: Batches[Work],
+    *,
+    process: Callable[[AsyncSession, list[Work]], Awaitable[Done]],
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    once: bool = False,
+) -> Drained[Done]:
+    """Claim and process batches of ``batches`` until none is left (with ``once``, one).
+
+    ``process`` gets each batch in the transaction that locked it in, so what it produces
+    commits together with the rows' being done, or not at all. On PostgreSQL a batch is
+    claimed with a lease in a transaction of its own first (:func:`claim`, :func:`lock_in`);
+    on SQLite it is chosen and processed in one transaction (:func:`choose`).
+
+    A batch whose processing raises is logged (by type and place only: a database error
+    can quote private text) and left claimed until its lease runs out, when a later pass
+    tries it again; this pass goes on with the next batch. A claim that raises (the
+    database is gone) raises here: the caller's pass fails as a whole, without spinning.
+    """
+    drained: Drained[Done] = Drained()
+    step = _chosen_batch if database.is_sqlite else _leased_batch
+    while True:
+        taken, error = await step(
+            database, batches, process=process, now=now, batch=batch, lease=lease, into=drained
+        )
+        if error is not None:
+            drained.failed += 1
+            log_failure(
+                log,
+                f"{batches.what}: a batch failed; it will be retried after its lease",
+                error=error,
+            )
+        if once:
+            drained.more = taken >= batch or error is not None
+            return drained
+        if not taken:
+            return drained
+
+
+async def _leased_batch(
+    database: Database,
+    batches: Batches[Work],
+    *,
+    process: Callable[[AsyncSession, list[Work]], Awaitable[Done]],
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    into: Drained[Done],
+) -> tuple[int, Exception | None]:
+    """Claim a batch with a lease, then lock it in and process it: PostgreSQL.
+
+    Returns:
+        How many rows were claimed, and the error their processing raised.
+    """
+    until = lease_until(now, lease)
+    async with database.session() as session:
+        rows = await claim(
+            await session.connection(),
+            batches.leases,
+            now=now,
+            until=until,
+            returning=batches.returning,
+            batch=batch,
+        )
+    if not rows:
+        return 0, None
+    claimed = [Claimed(batches.work(row), until) for row in rows]
+    try:
+        async with database.session() as session:
+            mine = await lock_in(await session.connection(), batches.leases, claimed=claimed)
+            done = await process(session, [c.work for c in mine])
+    except Exception as exc:
+        return len(rows), exc  # the rows stay claimed until the lease runs out
+    into.done.append(done)
+    return len(rows), None
+
+
+async def _chosen_batch(
+    database: Database,
+    batches: Batches[Work],
+    *,
+    process: Callable[[AsyncSession, list[Work]], Awaitable[Done]],
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    into: Drained[Done],
+) -> tuple[int, Exception | None]:
+    """Choose a batch and process it in one transaction: SQLite, whose one writer is it."""
+    rows: list[sa.Row[*tuple[Any, ...]]] = []
+    try:
+        async with database.session() as session:
+            rows = await choose(
+                await session.connection(),
+                batches.leases,
+                now=now,
+                returning=batches.returning,
+                batch=batch,
+            )
+            if not rows:
+                return 0, None
+            done = await process(session, [batches.work(row) for row in rows])
+    except Exception as exc:
+        if not rows:
+            raise  # choosing failed: the database, not the batch
+        # The rollback undid the choice: claim the same batch (the order is fixed) with a
+        # lease, so it waits for the lease instead of failing again on the next loop.
+        async with database.session() as session:
+            await claim(
+                await session.connection(),
+                batches.leases,
+                now=now,
+                until=lease_until(now, lease),
+                returning=(batches.leases.table.c.id,),
+                batch=len(rows),
+            )
+        return len(rows), exc
+    into.done.append(done)
+    return len(rows), None
 
 
 def _chosen(

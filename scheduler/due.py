@@ -1,8 +1,8 @@
 """Work that falls due with time, done in one pass at a given instant.
 
 The tick of ``mentorbot serve`` and ``mentorbot run-due`` both call :func:`run_due`. A pass
-lapses unanswered proposals, ends pauses that ran out, then claims due items in batches
-(scheduler.claims, with :data:`DUE_ITEMS`) and hands each batch to
+lapses unanswered proposals, ends pauses that ran out, then drains the due items in batches
+(:func:`scheduler.claims.drain`, with :data:`DUE_BATCHES`), handing each batch to
 :func:`handlers.cycle.due_pass.process_due`; last, the circles' items (scheduler.circles).
 
 A claim is a committed ``UPDATE ... SET status='claimed', lease_until=...`` of rows that
@@ -22,8 +22,6 @@ again.
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,18 +37,16 @@ from handlers import (
     expire_circles,
     expire_notes,
     expire_proposals,
-    log_failure,
     process_due,
     remind_lapsing,
     remind_lapsing_circles,
     resume_due_pauses,
 )
 from scheduler.circles import run_circle_due
-from scheduler.claims import Claimed, Leases, choose, claim, lease_until, lock_in
+from scheduler.claims import Batches, Leases, drain
 from storage import Database, DueStatus
 from storage.tables import DUE, ENROLLMENT
 
-log = logging.getLogger(__name__)
 #: How long a claim is a tick's own before another may take the items.
 LEASE = timedelta(minutes=5)
 BATCH = 2000
@@ -71,7 +67,25 @@ DUE_ITEMS = Leases(
     order=(DUE.c.due_at, DUE.c.id),
     marks={"status": DueStatus.CLAIMED.value},
 )
-_COLUMNS = (DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at, DUE.c.answers)
+
+
+def _due_work(row: sa.Row[*tuple[Any, ...]]) -> DueWork:
+    return DueWork(
+        id=row.id,
+        pairing_id=row.pairing_id,
+        kind=row.kind,
+        due_at=row.due_at,
+        answers=row.answers or {},
+    )
+
+
+#: Due items are done a batch at a time, each in the transaction of its messages.
+DUE_BATCHES = Batches(
+    leases=DUE_ITEMS,
+    returning=(DUE.c.id, DUE.c.pairing_id, DUE.c.kind, DUE.c.due_at, DUE.c.answers),
+    work=_due_work,
+    what="due items",
+)
 
 
 @dataclass
@@ -135,46 +149,6 @@ class DueReport:
         }
 
 
-async def claim_due(
-    database: Database, now: datetime, *, batch: int = BATCH, lease: timedelta = LEASE
-) -> list[Claimed[DueWork]]:
-    """Atomically claim up to ``batch`` due items (and ones whose lease ran out)."""
-    until = lease_until(now, lease)
-    async with database.session() as session:
-        conn = await session.connection()
-        rows = await claim(conn, DUE_ITEMS, now=now, until=until, returning=_COLUMNS, batch=batch)
-    return [Claimed(_due_work(row), until) for row in rows]
-
-
-async def process_claimed(
-    session: AsyncSession,
-    programs: Programs,
-    *,
-    claimed: Sequence[Claimed[DueWork]],
-    now: datetime,
-) -> CycleReport:
-    """Process the claimed items that are still ours, in the session's transaction.
-
-    Only the items whose claim is still ours (the lease matches) are processed, locked
-    until the transaction ends: a tick that lost its lease to another after a stall
-    processes nothing twice.
-    """
-    mine = await lock_in(await session.connection(), DUE_ITEMS, claimed=claimed)
-    if not mine:
-        return CycleReport()
-    return await process_due(session, programs, items=[c.work for c in mine], now=now)
-
-
-def _due_work(row: sa.Row[*tuple[Any, ...]]) -> DueWork:
-    return DueWork(
-        id=row.id,
-        pairing_id=row.pairing_id,
-        kind=row.kind,
-        due_at=row.due_at,
-        answers=row.answers or {},
-    )
-
-
 async def run_due(
     database: Database,
     programs: Programs,
@@ -204,19 +178,34 @@ async def run_due(
             report.reminded += await remind_lapsing(session, program, now=now)
             report.resumed += await resume_due_pauses(session, program, now=now)
         report.notes_expired = await expire_notes(session, programs.first, now=now)
+
+    async def process(session: AsyncSession, items: list[DueWork]) -> CycleReport:
+        return await process_due(session, programs, items=items, now=now)
+
     # One loop first; the others join only when its batch came back full (more is due than
     # one batch), so an idle tick makes one claim, not one per loop.
     loops = 1 if database.is_sqlite else max(1, workers)
-    if await _work(database, programs, now, batch, lease, report, once=loops > 1):
-        await asyncio.gather(
-            *(_work(database, programs, now, batch, lease, report) for _ in range(loops))
+    first = await drain(
+        database, DUE_BATCHES, process=process, now=now, batch=batch, lease=lease, once=loops > 1
+    )
+    drained = [first]
+    if first.more:
+        drained += await asyncio.gather(
+            *(
+                drain(database, DUE_BATCHES, process=process, now=now, batch=batch, lease=lease)
+                for _ in range(loops)
+            )
         )
+    for each in drained:
+        for cycle in each.done:
+            report.cycle.add(cycle)
+        report.failed_batches += each.failed
     # Circles live only in circles programs; a program no longer in the file may have been
     # one (its type is not kept), so its circles are still looked after.
     if any(p.type is ProgramType.CIRCLES for p in programs) or stored - programs.ids:
-        circles, failed = await run_circle_due(database, programs, now=now, lease=lease)
-        report.circles += circles
-        report.failed_batches += failed
+        circles = await run_circle_due(database, programs, now=now, lease=lease)
+        report.circles += sum(circles.done)
+        report.failed_batches += circles.failed
     return report
 
 
@@ -225,58 +214,3 @@ async def stored_program_ids(session: AsyncSession) -> set[str]:
     conn = await session.connection()
     rows = await conn.execute(sa.select(ENROLLMENT.c.program).distinct())
     return {row.program for row in rows}
-
-
-async def _work(
-    database: Database,
-    programs: Programs,
-    now: datetime,
-    batch: int,
-    lease: timedelta,
-    report: DueReport,
-    *,
-    once: bool = False,
-) -> bool:
-    """Claim and process batches until nothing due is left to claim.
-
-    With ``once``, one batch only. Returns:
-        True when a batch came back full (more may be due), False when all is done.
-    """
-    while True:
-        try:
-            if database.is_sqlite:
-                # SQLite has one writer at a time and the transaction holds the write lock
-                # from its start, so choosing and processing the items in one transaction
-                # is just as safe (a crash rolls back both) and writes each item once.
-                async with database.session() as session:
-                    conn = await session.connection()
-                    rows = await choose(conn, DUE_ITEMS, now=now, returning=_COLUMNS, batch=batch)
-                    if not rows:
-                        return False
-                    taken = len(rows)
-                    chosen = [Claimed(_due_work(row), None) for row in rows]
-                    done = await process_claimed(session, programs, claimed=chosen, now=now)
-            else:
-                claimed = await claim_due(database, now, batch=batch, lease=lease)
-                if not claimed:
-                    return False
-                taken = len(claimed)
-                async with database.session() as session:
-                    done = await process_claimed(session, programs, claimed=claimed, now=now)
-        except Exception as exc:
-            # The items stay claimed until the lease runs out, then a later pass retries.
-            # By type and code location only: a database error can quote a note or answer.
-            log_failure(
-                log, "due items: a batch failed; it will be retried after its lease", error=exc
-            )
-            report.failed_batches += 1
-            if database.is_sqlite:
-                # The rollback undid the claim too: claim the same batch (the order is
-                # fixed) on its own, so it waits for its lease instead of failing again.
-                await claim_due(database, now, batch=batch, lease=lease)
-            if once:
-                return True  # the loops go on past the failed batch
-            continue
-        report.cycle.add(done)
-        if once:
-            return taken >= batch

@@ -3,7 +3,8 @@
 Workers are separate :class:`storage.Database` objects on the same URL (separate connection
 pools) run together with ``asyncio.gather``, and in one test separate ``mentorbot run-due``
 processes. A crash between claiming and processing, and a worker whose lease another took
-over, are simulated by calling ``claim_due`` and ``process_claimed`` directly.
+over, are simulated by claiming (:func:`claim_due`) and processing a claim
+(:func:`process_claimed`) by hand, as :func:`scheduler.claims.drain` does.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from handlers.core.program import Program, Programs
 from handlers.cycle.batch import CycleReport
 from handlers.cycle.due_pass import process_due
 from handlers.cycle.schedule import DueWork, cycle_items, due_row, insert_due
-from scheduler.claims import Claimed
-from scheduler.due import LEASE, DueReport, claim_due, process_claimed, run_due
+from scheduler.claims import Claimed, claim, lease_until, lock_in
+from scheduler.due import DUE_BATCHES, DUE_ITEMS, LEASE, DueReport, run_due
 from scheduler.outbox import OutboxWorker
 from storage import (
     Database,
@@ -58,6 +59,33 @@ OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 
 #: Tuesday 12 January 2027, 10:00 UTC: the instant every worker runs at.
 NOW = datetime(2027, 1, 12, 10, 0, tzinfo=UTC)
+
+
+async def claim_due(
+    database: Database, now: datetime, *, batch: int | None = None, lease: timedelta = LEASE
+) -> list[Claimed[DueWork]]:
+    """Claim due items as a pass does, and stop there: a worker that then dies or stalls."""
+    until = lease_until(now, lease)
+    async with database.session() as session:
+        rows = await claim(
+            await session.connection(),
+            DUE_ITEMS,
+            now=now,
+            until=until,
+            returning=DUE_BATCHES.returning,
+            batch=batch,
+        )
+    return [Claimed(DUE_BATCHES.work(row), until) for row in rows]
+
+
+async def process_claimed(
+    session: Any, programs: Programs, *, claimed: Sequence[Claimed[DueWork]], now: datetime
+) -> CycleReport:
+    """What a pass does with its claim: lock in what is still its own, and process that."""
+    mine = await lock_in(await session.connection(), DUE_ITEMS, claimed=claimed)
+    return await process_due(session, programs, items=[c.work for c in mine], now=now)
+
+
 #: The pairings started a month earlier, so the calibration falls due now.
 START = NOW - timedelta(days=30)
 #: Late enough that every queued message is inside its recipient's working hours.
@@ -301,12 +329,12 @@ async def test_several_workers_send_each_due_message_exactly_once(
     handed: Counter[int] = Counter()
 
     async def recording(
-        session: Any, programs: Programs, *, claimed: Sequence[Claimed[DueWork]], now: datetime
+        session: Any, programs: Programs, *, items: Sequence[DueWork], now: datetime
     ) -> CycleReport:
-        handed.update(c.work.id for c in claimed)
-        return await process_claimed(session, programs, claimed=claimed, now=now)
+        handed.update(item.id for item in items)
+        return await process_due(session, programs, items=items, now=now)
 
-    monkeypatch.setattr("scheduler.due.process_claimed", recording)
+    monkeypatch.setattr("scheduler.due.process_due", recording)
 
     workers = [Database(postgres_url) for _ in range(4)]
     try:
@@ -477,7 +505,7 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
     seeded = await seed(database, program, 5)
     assert len(seeded.due_now) == 10
     lost = await claim_due(database, NOW, batch=4)  # then the process dies
-    lost_ids = sorted(claim.work.id for claim in lost)
+    lost_ids = sorted(taken.work.id for taken in lost)
     assert len(lost_ids) == 4
     others = sorted(set(seeded.due_now) - set(lost_ids))
 
@@ -489,10 +517,10 @@ async def test_a_claim_that_dies_before_processing_is_picked_up_after_its_lease(
     )
     items = await due_items(database)
     assert_processed_once(items, others, NOW)
-    for claim in lost:
-        assert (items[claim.work.id].status, items[claim.work.id].lease_until) == (
+    for taken in lost:
+        assert (items[taken.work.id].status, items[taken.work.id].lease_until) == (
             DueStatus.CLAIMED.value,
-            claim.lease_until,
+            taken.lease_until,
         )
     assert {row.dedupe_key for row in await outbox_rows(database)} == seeded.expected_keys(others)
 
@@ -549,6 +577,33 @@ async def test_a_batch_that_fails_waits_for_its_lease_and_loses_nothing(
     assert (second.failed_batches, second.cycle.processed) == (0, 4)
     rows = await outbox_rows(database)
     assert Counter(row.dedupe_key for row in rows) == Counter(seeded.expected_keys())
+
+
+class _Spinning(BaseException):
+    """Stops a pass that would claim for ever (no ``except Exception`` catches it)."""
+
+
+async def test_a_pass_whose_claim_fails_raises_instead_of_claiming_again(
+    database: Database, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database going away while a pass claims is not a failed batch: there is no
+    # batch. The pass raises (the tick logs it and tries again next time) rather than
+    # counting a failure and claiming again at once, for ever.
+    await seed(database, program, 2)
+    calls = 0
+
+    async def gone(*args: Any, **kwargs: Any) -> list[Any]:
+        nonlocal calls
+        calls += 1
+        if calls > 3:
+            raise _Spinning(f"claimed {calls} times")
+        raise ConnectionResetError("the database went away")
+
+    monkeypatch.setattr("scheduler.claims.claim", gone)
+    monkeypatch.setattr("scheduler.claims.choose", gone)
+    with pytest.raises(ConnectionResetError):
+        await run_due(database, Programs.one(program), now=NOW)
+    assert calls == 1
 
 
 async def test_a_worker_whose_lease_was_taken_over_does_nothing(
