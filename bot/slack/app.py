@@ -65,6 +65,11 @@ log = logging.getLogger(__name__)
 OUTDATED_FORM = (
     "This form is out of date or damaged, so nothing was saved. Type help in our DM to start again."
 )
+#: How long Bolt waits for a listener to acknowledge before it answers 404 ("unhandled").
+#: Bolt's own wait is 3 s of wall time, Slack's deadline; but Slack gives up by itself then,
+#: while a 404 at 3 s would be a false answer: the listener goes on and saves the form.
+#: Waiting for the listener makes the answer say what happened, however slow the machine.
+ACK_WAIT_SECONDS = 30
 #: A Slack user, team or enterprise id (U123ABC, W123, T123, E123).
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{1,40}")
 
@@ -101,6 +106,8 @@ class SlackChannel:
         self.accounts = SlackAccounts(client=self.client, database=database)
         self.files = SlackFiles(self.client)
         self._register()
+        for listener in self.app._async_listeners:  # Bolt sets it only for function listeners
+            listener.ack_timeout = ACK_WAIT_SECONDS
 
     async def open(self) -> None:
         """Share one HTTP session (and its keep-alive connections) across Web API calls."""
