@@ -37,6 +37,7 @@ from handlers import (
     Programs,
     ProgramType,
     expire_circles,
+    expire_messages,
     expire_notes,
     expire_proposals,
     log_failure,
@@ -204,6 +205,7 @@ async def run_due(
             report.reminded += await remind_lapsing(session, program, now=now)
             report.resumed += await resume_due_pauses(session, program, now=now)
         report.notes_expired = await expire_notes(session, programs.first, now=now)
+        await expire_messages(session, programs.privacy, now=now)
     # One loop first; the others join only when its batch came back full (more is due than
     # one batch), so an idle tick makes one claim, not one per loop.
     loops = 1 if database.is_sqlite else max(1, workers)
