@@ -35,6 +35,7 @@ from handlers import (
     Programs,
     ProgramType,
     expire_circles,
+    expire_messages,
     expire_notes,
     expire_proposals,
     process_due,
@@ -111,6 +112,8 @@ class DueReport:
     failed_batches: int = 0
     #: Sessions whose notes and summary passed ``privacy.retain_notes_days``.
     notes_expired: int = 0
+    #: Messages deleted past ``privacy.retain_messages_days`` (at most a thousand a pass).
+    messages_expired: int = 0
     #: Circle items done (scheduler.circles): session nudges, end reviews.
     circles: int = 0
 
@@ -145,6 +148,7 @@ class DueReport:
             "close_proposed": len(self.cycle.close_proposed),
             "failed_batches": self.failed_batches,
             "notes_expired": self.notes_expired,
+            "messages_expired": self.messages_expired,
             "circles": self.circles,
         }
 
@@ -178,6 +182,7 @@ async def run_due(
             report.reminded += await remind_lapsing(session, program, now=now)
             report.resumed += await resume_due_pauses(session, program, now=now)
         report.notes_expired = await expire_notes(session, programs.first, now=now)
+        report.messages_expired = await expire_messages(session, programs.privacy, now=now)
 
     async def process(session: AsyncSession, items: list[DueWork]) -> CycleReport:
         return await process_due(session, programs, items=items, now=now)

@@ -25,6 +25,7 @@ from handlers.core.engine import Command, CommandHandler, Outcome, Turn
 from handlers.core.messages import Option, Reply
 from handlers.core.program import ProgramType
 from handlers.core.refs import circle_label
+from handlers.cycle.ending import first_name
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import active_pairings
 from handlers.sessions.feedback import TITLES, waiting_requests
@@ -126,7 +127,8 @@ class CircleCommands:
             replies=[
                 Reply(
                     f"{turn.person.name} named a Teams channel for circle {found.label}: "
-                    "meet and talk there as well.",
+                    "meet and talk there as well. If the link doesn't open for you, ask "
+                    f"{first_name(turn.person.name)} to add you to the team it's in.",
                     title="Your circle's channel",
                 )
             ],
@@ -134,9 +136,12 @@ class CircleCommands:
             now=turn.now,
         )
         text = (
-            f"Saved: circle {found.label}'s Teams channel is named and everyone is told. In "
-            "Teams, each person still reads the circle's messages in their own chat with me, "
-            "with the channel's link."
+            f"Saved: circle {found.label}'s Teams channel is named and everyone is told. I "
+            "don't post in the channel: in Teams I'm a personal app and can't join a team's "
+            "channels, so each person still gets the circle's messages in their own chat "
+            "with me, with the channel's link. So that everyone can open it, add each member "
+            "of the circle to the team the channel is in (and to the channel itself if it's "
+            "private), then start the circle's conversation there yourself."
         )
         return Outcome([Reply(text)], None)
 

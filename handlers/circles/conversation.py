@@ -9,7 +9,9 @@ and nobody is invited twice.
 
 Teams has no group chat a bot can start: each person reads the circle's messages in their own
 chat with the bot. The facilitator can name a Teams channel for the circle (``circle channel
-LINK``, :func:`teams_channel_id`); it is stored and shown in the circle's messages.
+LINK``, :func:`teams_channel_id`); it is stored and shown in the circle's messages. Nothing
+is posted there: the Teams app is personal-scope only (bot/teams/manifest.py), so it is in
+no team; ``circle channel`` tells the facilitator to bring the members to the channel.
 """
 
 from __future__ import annotations

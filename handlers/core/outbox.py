@@ -8,8 +8,9 @@ same message twice queues it once. Whatever delivers a message reads it with
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,9 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import next_delivery
 from handlers.core.messages import Reply, at_delivery, reply_from_dict, reply_to_dict
-from handlers.core.program import Program
-from storage import Outbox, OutboxStatus, Person
+from handlers.core.program import PrivacySettings, Program
+from storage import OPEN_PAIRING, Outbox, OutboxStatus, Person
 from storage.queries import insert_for
+from storage.tables import OUTBOX, PAIRING
+
+log = logging.getLogger(__name__)
 
 
 def outbox_row(
@@ -264,3 +268,58 @@ async def withdraw(
         )
     )
     return int(result.rowcount or 0)
+
+
+#: Messages the outbox is done with: ``privacy.retain_messages_days`` deletes these.
+#: Withdrawn ones stay (their key keeps a message taken back from being queued again).
+FINISHED = (
+    OutboxStatus.SENT.value,
+    OutboxStatus.FAILED.value,
+    OutboxStatus.UNDELIVERABLE.value,
+)
+#: The most rows one tick deletes, so a first pass on a long-lived outbox holds the
+#: database's write lock briefly; the rest go on the next ticks.
+EXPIRE_AT_ONCE = 1000
+
+
+async def expire_messages(session: AsyncSession, privacy: PrivacySettings, *, now: datetime) -> int:
+    """Delete messages finished longer ago than ``privacy.retain_messages_days``.
+
+    Finished is sent (counted from when it went out), failed or undeliverable (from when
+    it was queued). A message still pending or being sent is never deleted. Nor is one
+    about a pairing still open: its row is what some steps read back (whether the plan's
+    card reached the mentor, whether a meeting's earlier invite did), and its dedupe key
+    is what keeps a step of that pairing from being queued again. The retention is at
+    least a month, longer than any reminder waits for its moment, so the other keys that
+    go are of messages that cannot be queued again.
+
+    Returns:
+        How many messages were deleted (at most :data:`EXPIRE_AT_ONCE` a call).
+    """
+    days = privacy.retain_messages_days
+    if days is None:
+        return 0
+    before = now - timedelta(days=days)
+    open_pairing = sa.exists().where(
+        PAIRING.c.id == OUTBOX.c.pairing_id,
+        PAIRING.c.status.in_([status.value for status in OPEN_PAIRING]),
+    )
+    expired = (
+        sa.select(OUTBOX.c.id)
+        .where(
+            OUTBOX.c.status.in_(FINISHED),
+            # A message falls due before it goes out, so this bound seldom keeps one
+            # longer; it lets the outbox's (status, next_attempt_at) index find them.
+            OUTBOX.c.next_attempt_at < before,
+            sa.func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.created_at) < before,
+            ~open_pairing,
+        )
+        .limit(EXPIRE_AT_ONCE)
+    )
+    conn = await session.connection()
+    ids = list((await conn.execute(expired)).scalars())
+    if not ids:
+        return 0
+    await conn.execute(sa.delete(OUTBOX).where(OUTBOX.c.id.in_(ids)))
+    log.info("outbox: deleted %d message(s) past privacy.retain_messages_days", len(ids))
+    return len(ids)

@@ -346,15 +346,39 @@ class FeedbackSettings(_Strict):
     surveys: Surveys = Field(default_factory=Surveys)
 
 
+#: The shortest and longest ``privacy.retain_messages_days``. A message's row is also what
+#: stops it being queued twice (its dedupe key); a lapse reminder is only due within nine
+#: days of its proposal's lapse, so a month keeps every such key past its moment.
+MESSAGE_DAYS = (30, 3650)
+
+
 class PrivacySettings(_Strict):
     """How long personal data is kept.
 
     ``retain_notes_days``: session notes and their summaries older than this many days (by
     the day the session was held) are deleted by the scheduler's tick; the session itself
     (date, minutes, topics) stays for the program's figures. None keeps them.
+
+    ``retain_messages_days``: messages the outbox is done with (sent, failed, undeliverable)
+    are deleted this many days after they went out (or were queued, if they never did),
+    except those about a pairing still open (see handlers.core.outbox.expire_messages).
+    None keeps them.
     """
 
     retain_notes_days: Annotated[int, Field(ge=1)] | None = None
+    retain_messages_days: int | None = 90
+
+    @field_validator("retain_messages_days")
+    @classmethod
+    def _messages_kept_a_month_to_ten_years(cls, days: int | None) -> int | None:
+        shortest, longest = MESSAGE_DAYS
+        if days is not None and not shortest <= days <= longest:
+            raise PydanticCustomError(
+                "message_days",
+                f"keep messages between {shortest} and {longest} days; leave it out for 90, "
+                "or write null to keep them all",
+            )
+        return days
 
 
 class ProgramType(StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import ForeignKeyConstraint
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -16,9 +17,30 @@ from storage import Database
 
 #: Indexes only the migrations declare: the scheduler's and the directory's lookups.
 MIGRATION_ONLY_INDEXES = {"ix_outbox_due", "ix_person_manager_id", "session_log_summary_due"}
-#: Foreign keys whose ``ON DELETE`` an earlier migration's table rebuild on SQLite
-#: dropped; the code deletes the rows that point at a pairing or person itself.
-SQLITE_REBUILT_KEYS = {("outbox", "pairing_id"), ("session_log", "second_by")}
+
+
+def _sqlite_key(connection: Connection, table: str, column: str) -> tuple[str, str, str] | None:
+    """The foreign key SQLite enforces on ``table.column``: (table, column, ON DELETE).
+
+    SQLAlchemy's SQLite reflection reads ``ON DELETE`` only from a table-level ``FOREIGN
+    KEY`` clause; a column added in place with its own ``REFERENCES ... ON DELETE SET NULL``
+    (``outbox.pairing_id``, ``session_log.second_by``) reflects without it, so alembic sees
+    a difference that is not there. ``PRAGMA foreign_key_list`` says what is enforced, so a
+    key that really lost its ``ON DELETE`` (a batch rebuild copies the reflected one) shows.
+    """
+    for row in connection.exec_driver_sql(f'PRAGMA foreign_key_list("{table}")'):
+        if row[3] == column:
+            return str(row[2]), str(row[4]), str(row[6])
+    return None
+
+
+def _model_key(table: str, column: str) -> tuple[str, str, str]:
+    [key] = SQLModel.metadata.tables[table].c[column].foreign_keys
+    return key.column.table.name, key.column.name, (key.ondelete or "NO ACTION").upper()
+
+
+def _fk_column(key: ForeignKeyConstraint) -> tuple[str, str]:
+    return key.table.name, key.column_keys[0]
 
 
 def _differences(connection: Connection) -> list[str]:
@@ -33,7 +55,7 @@ def _differences(connection: Connection) -> list[str]:
         if (
             kind in ("remove_fk", "add_fk")
             and connection.dialect.name == "sqlite"
-            and (thing.table.name, thing.column_keys[0]) in SQLITE_REBUILT_KEYS
+            and _sqlite_key(connection, *_fk_column(thing)) == _model_key(*_fk_column(thing))
         ):
             continue
         found.append(f"{kind}: {getattr(thing, 'name', thing)}")

@@ -73,3 +73,26 @@ async def test_each_person_of_the_circle_gets_the_message_in_their_own_teams_cha
         card = json.dumps(call.body, ensure_ascii=False)
         assert "Your circle meets on Thursday." in card
         assert CHANNEL_LINK in card  # the facilitator's Teams channel is shown with it
+
+
+async def test_a_facilitator_naming_a_channel_is_told_the_bot_posts_nothing_there(
+    database: Database, circle_programs: Programs
+) -> None:
+    program = circle_programs.of("leader-circles")
+    async with teams_server(database, program) as teams:
+        world = circle_world(database, circle_programs)
+        world.clock.current = teams.runtime.clock.now()
+        # Ana Lopez, who writes from the harness's Teams chat, facilitates the circle.
+        running = await running_circle(world, size=3, facilitator="ana.lopez@example.com")
+        await teams.say(f"circle channel {CHANNEL_LINK}")
+        told = teams.last_text()
+        await teams.runtime.worker.run_once()
+        paths = [c.path for c in teams.connector.calls]
+    assert "I don't post in the channel" in told
+    assert "add each member of the circle to the team the channel is in" in told
+    assert "start the circle's conversation there yourself" in told
+    # Nothing went to the channel's conversation (19:...@thread.tacv2), only to chats.
+    assert paths and not [p for p in paths if "thread.tacv2" in p]
+    async with database.session() as session:
+        circle = await session.get(Circle, running.number)
+        assert circle is not None and circle.conversation["teams_channel_link"] == CHANNEL_LINK

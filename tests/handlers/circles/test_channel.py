@@ -23,6 +23,7 @@ async def test_the_facilitator_names_a_teams_channel_and_the_circle_sees_it(worl
     for member in running.members:
         waiting = await world.read_waiting(member)
         assert "named a Teams channel" in waiting and LINK in waiting
+        assert "If the link doesn't open for you, ask Fran to add you to the team" in waiting
     await world.chat(running.members[0]).expect("circle", "Teams channel", LINK)
     await fran.expect(f"circle channel {LINK}", "already has that Teams channel")
 

@@ -168,7 +168,8 @@ async def test_nothing_falls_due_for_a_pairing_after_its_mentee_left(world: Worl
     before = {o.id for o in await outbox_of(world, mentoring.with_lee)}
     world.clock.advance(days=120)  # past everything the pairing would have owed
     await world.tick()
-    assert {o.id for o in await outbox_of(world, mentoring.with_lee)} == before
+    # Nothing new about it; its old messages may be gone (privacy.retain_messages_days).
+    assert {o.id for o in await outbox_of(world, mentoring.with_lee)} <= before
 
 
 async def test_an_erased_mentee_takes_what_waited_about_them_along(world: World) -> None:
