@@ -8,13 +8,14 @@ check-in every 14 days their meetings are an hour long.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from handlers.core.program import Program
 from handlers.meetings import invites
+from handlers.meetings.slots import Slot
 from storage import Meeting, Pairing, Person
 from tests.handlers.cycle_world import World
 from tests.helpers import make_person, rows
@@ -156,7 +157,13 @@ async def test_picking_twice_or_from_a_replaced_offer_changes_nothing(
     assert booked.sequence == 1 and len(sent) == 1
 
 
-async def test_a_slot_taken_since_it_was_offered_is_refused(world: World, sent: list[Any]) -> None:
+def offered(meeting: Meeting) -> list[Slot]:
+    return [Slot.from_json(s) for s in meeting.offered]
+
+
+async def test_a_time_taken_since_it_was_offered_is_not_booked_and_fresh_times_are_offered(
+    world: World, sent: list[Any]
+) -> None:
     lee, ana, pairing = await london_and_new_york(world)
     await world.chat(lee).send("schedule")
     offer = await only_meeting(world)
@@ -176,15 +183,47 @@ async def test_a_slot_taken_since_it_was_offered_is_refused(world: World, sent: 
             )
         )
     reply = await world.chat(ana).send(f"pick-meeting {offer.id} 1")
-    assert "Time 1 (Mon 23 Nov, 09:00–10:00 your time (14:00 for Lee)) was taken since" in reply
-    assert "Nothing changed" in reply
-    assert next(m for m in await rows(world.database, Meeting) if m.id == offer.id).status == (
-        "offered"
+    assert reply.startswith(
+        "== Pick another time ==\nTime 1 (Mon 23 Nov, 09:00–10:00 your time (14:00 for Lee)) "
+        "was taken since it was offered: it now overlaps another mentoring meeting of yours or "
+        "Lee's, so nothing is booked. These times suit you and Lee now:\n1. "
     )
-    world.clock.advance(days=3)
+    meetings = {m.uid: m for m in await rows(world.database, Meeting)}
+    assert meetings[offer.uid].status == "declined"  # its old buttons say it was replaced
+    [fresh] = [m for m in meetings.values() if m.status == "offered"]
+    other_start = datetime.fromisoformat(first["start"])
+    taken = Slot(other_start, other_start + timedelta(minutes=30))
+    assert len(offered(fresh)) == 3
+    assert not any(slot.overlaps(taken) for slot in offered(fresh))
+    assert (fresh.offered_by, fresh.every_days, fresh.until) == (lee.id, 14, offer.until)
+    assert f"pick-meeting {fresh.id} and a number" in reply
+    stale = await world.chat(ana).send(f"pick-meeting {offer.id} 2")
+    assert "That offer was replaced by newer times" in stale
+    booked = await world.chat(ana).send(f"pick-meeting {fresh.id} 1")
+    assert booked.startswith("== Meeting booked ==")
+    assert "Ana picked" in await world.read_waiting(lee)
+    assert [status for _, status, _ in sent] == ["booked"]
+
+
+async def test_a_time_that_has_passed_is_never_booked_and_fresh_times_are_offered(
+    world: World, sent: list[Any]
+) -> None:
+    lee, ana, _ = await london_and_new_york(world)
+    await world.chat(lee).send("schedule")
+    offer = await only_meeting(world)
+    world.clock.advance(days=3)  # Thursday: the Monday and Wednesday times have passed
     passed = await world.chat(ana).send(f"pick-meeting {offer.id} 2")
-    assert "Time 2 (Wed 25 Nov, 10:00–11:00 your time (15:00 for Lee)) has passed" in passed
-    assert sent == []
+    assert (
+        "Time 2 (Wed 25 Nov, 10:00–11:00 your time (15:00 for Lee)) has passed, so nothing is "
+        "booked. These times suit you and Lee now:" in passed
+    )
+    [fresh] = [m for m in await rows(world.database, Meeting) if m.status == "offered"]
+    assert fresh.id != offer.id
+    assert all(slot.start > world.clock.now() for slot in offered(fresh))
+    await world.chat(ana).expect(f"pick-meeting {fresh.id} 1", "Booked")
+    booked = next(m for m in await rows(world.database, Meeting) if m.id == fresh.id)
+    assert booked.starts_at is not None and booked.starts_at > world.clock.now()
+    assert len(sent) == 1
 
 
 async def test_someone_outside_the_pairing_reads_no_offer(world: World) -> None:
