@@ -39,10 +39,11 @@ from handlers.meetings.booking import (
     Sides,
     busy_for,
     changed,
-    current_meeting,
     declined_slots,
     open_offer,
+    pairing_meetings,
     sides,
+    upcoming,
     usual_minutes,
 )
 from handlers.meetings.occurrences import Occurrence
@@ -102,13 +103,14 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
     program = turn.programs.of(pairing.program)
     pair = await sides(turn.session, program, pairing)
     me, other = pair.of(turn.person.id)
-    booked = await current_meeting(turn.session, pairing, default_zone=program.default_timezone)
-    coming = booked.occurrences(after=turn.now) if booked is not None else []
-    if booked is not None and coming:
+    booked = await pairing_meetings(turn.session, pairing, default_zone=program.default_timezone)
+    coming = upcoming(booked, now=turn.now)
+    if coming:
+        owner, next_one = coming[0]
         text = (
             f"You already have a meeting with {other.first} booked "
-            f"({series_words(booked.meeting, zone=me.zone)}); the next is "
-            f"{occurrence_words(coming[0], reader=me, other=other)}. Type move-meeting "
+            f"({series_words(owner.meeting, zone=me.zone)}); the next is "
+            f"{occurrence_words(next_one, reader=me, other=other)}. Type move-meeting "
             f"{pairing.id} to move it, or cancel-meeting {pairing.id} to cancel it."
         )
         return Outcome([Reply(text)], None, changed=False)

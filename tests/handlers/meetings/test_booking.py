@@ -291,6 +291,59 @@ async def test_moving_the_series_moves_every_meeting_from_then_on(
     assert (meeting.exceptions, meeting.every_days, meeting.sequence) == ([], 14, 2)
 
 
+async def test_moving_the_series_from_a_later_meeting_splits_it_and_cancelling_ends_both(
+    world: World, sent: list[tuple[int, str, int]]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    first = await book(world, lee, ana)  # Wed 25 Nov, 15:00 London, every 14 days
+    # From Wed 23 Dec on, Thursdays at 16:00; Wed 25 Nov and Wed 9 Dec stay as they are.
+    moved = await world.chat(lee).send(
+        f"move-meeting {pairing.id} 2026-12-23 to 2026-12-24 16:00 series"
+    )
+    assert "Moved. The whole series of Wed 23 Dec, 15:00–16:00 your time" in moved
+    told = await world.read_waiting(ana)
+    assert "and the ones after it follow from there" in told
+    booked = sorted(
+        (m for m in await rows(world.database, Meeting) if m.status == "booked"),
+        key=lambda m: m.id or 0,
+    )
+    assert [(m.id, m.starts_at, m.until) for m in booked] == [
+        (first.id, first.starts_at, datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
+        (booked[1].id, datetime(2026, 12, 24, 16, 0, tzinfo=UTC), first.until),
+    ]
+    assert sent == [(first.id, "booked", 1), (booked[1].id, "booked", 1), (first.id, "booked", 2)]
+    status = await world.chat(lee).send("status")
+    assert "next meeting Wed 25 Nov, 15:00–16:00 your time" in status
+    # The meeting of Wed 9 Dec is still there to move or cancel by its day.
+    one = await world.chat(lee).send(f"cancel-meeting {pairing.id} 2026-12-09")
+    assert "Cancelled your meeting of Wed 9 Dec, 15:00–16:00 your time" in one
+
+    everything = await world.chat(ana).send(f"cancel-meeting {pairing.id} series")
+    assert "Cancelled your meetings with Lee (every 14 days until Sun 21 Feb)" in everything
+    assert {m.status for m in await rows(world.database, Meeting)} == {"cancelled"}
+    assert "next meeting" not in await world.chat(lee).send("status")
+
+
+async def test_moving_the_series_onto_the_time_of_one_of_its_own_later_meetings_is_allowed(
+    world: World, sent: list[Any]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    await book(world, lee, ana)
+    world.clock.advance(days=3)  # the first meeting is held; the next is Wed 9 Dec
+    # Wed 23 Dec 15:30 overlaps the series' own meeting of that day, which moves with it.
+    moved = await world.chat(lee).send(f"move-meeting {pairing.id} to 2026-12-23 15:30 series")
+    assert moved.startswith("== Meeting moved ==")
+    starts = sorted(
+        m.starts_at
+        for m in await rows(world.database, Meeting)
+        if m.status == "booked" and m.starts_at is not None
+    )
+    assert starts == [
+        datetime(2026, 11, 25, 15, 0, tzinfo=UTC),
+        datetime(2026, 12, 23, 15, 30, tzinfo=UTC),
+    ]
+
+
 async def test_a_move_to_the_past_outside_the_cycle_or_onto_a_meeting_is_refused(
     world: World, sent: list[Any]
 ) -> None:
