@@ -277,7 +277,6 @@ def build_engine(
             *report_commands(),
             *summary_commands(summaries),
             *privacy_commands(),
-            # After my-data: Teams' compose box suggests the first ten listed commands.
             *calendar_feed_commands(public_url),
             *meeting_change_commands(),
             *invitation_commands(),

@@ -152,26 +152,19 @@ async def slack_manifest(args: argparse.Namespace, env: Environment) -> int:
 
 
 async def teams_manifest(args: argparse.Namespace, env: Environment) -> int:
-    from bot.teams.manifest import ManifestError, app_package, teams_manifest
+    from bot.teams.manifest import ManifestError, app_package, suggested, teams_manifest
 
     bot_id = args.bot_id or env.teams_app_id
     if not bot_id:
         raise CliError("give --bot-id (the Azure Bot's Microsoft App ID) or set MicrosoftAppId")
     programs = load_programs(env.config_path)
     engine = build_engine(programs=programs, database=Database(env.database_url))
-    # What Teams suggests in the compose box (at most 10); the words behind buttons
-    # (accept, snooze 12, ...) are left out.
-    commands = [
-        (c.name, c.summary)
-        for c in engine.commands
-        if not c.lead_only and c.name != "hi" and c.mid_flow is None and c.listed
-    ]
     try:
         manifest = teams_manifest(
             bot_id=bot_id,
             name=args.name,
             program_name=programs.first.name if not programs.several else "mentoring programs",
-            commands=commands,
+            commands=suggested((c.name, c.summary) for c in engine.commands),
             website=args.website,
         )
     except ManifestError as exc:

@@ -18,7 +18,9 @@ the reply, a file-consent card offers the file; the content waits in memory unde
 key. When the person allows it, Teams sends a ``fileConsent/invoke`` activity with an
 upload URL in their OneDrive; the bytes are PUT there and a file-info card shows the file in
 the chat (those cards: bot.teams.files). A decline, or an offer that is unknown or expired,
-gets a short message.
+gets a short message. Allowing the same card again (a double click; the invite cards can be
+allowed from any replica) uploads nothing more: each allowed card's key is recorded in
+``processed_event``, and a second Allow gets a short note.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
+import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
@@ -59,8 +62,8 @@ from handlers import (
     log_failure,
 )
 from handlers import Attachment as FileAttachment
-from storage import Database
-from storage.queries import account_of, link_account, save_reference
+from storage import Database, ProcessedEvent
+from storage.queries import account_of, first_delivery, link_account, save_reference
 
 PLATFORM = "teams"
 OUTDATED_FORM = (
@@ -85,6 +88,10 @@ def not_uploaded(again: str = MY_DATA) -> str:
 
 NO_OFFER = no_offer()
 DECLINED = "OK, not sent."
+#: What a second Allow on the same file-consent card reads (a double click, a retry).
+ALREADY_SAVED = "That file is already saved to your OneDrive; nothing more to do."
+#: The processed_event platform under which allowed file-consent cards are recorded.
+CONSENTS = "teams-consent"
 #: How long an offered file waits for the person to allow it.
 OFFER_SECONDS = 3600.0
 #: Offers kept at once; past this the oldest is dropped (its key then counts as expired).
@@ -400,10 +407,20 @@ class TeamsChannel:
         return offer
 
     async def file_accepted(self, context: TurnContext, answer: FileConsentCardResponse) -> None:
-        """The person allowed a file: upload it to their OneDrive and show it in the chat."""
+        """The person allowed a file: upload it to their OneDrive and show it in the chat.
+
+        Once per card: a second Allow of the same card gets :data:`ALREADY_SAVED` and
+        uploads nothing. An Allow that uploaded nothing (an unknown offer, a failed upload)
+        is forgotten, so it may be tried again.
+        """
+        key = files.consent_key(answer.context)
+        if key is not None and not await self._first_accept(key):
+            await self._send(context, cards.card_activity([Reply(ALREADY_SAVED)]))
+            return
         offer = self._take_offer(context, answer)
         info = answer.upload_info
         if offer is None or info is None or not info.upload_url:
+            await self._forget_accept(key)
             again = offer.again if offer else files.consent_again(answer.context) or MY_DATA
             await self._send(context, cards.card_activity([Reply(no_offer(again))]))
             return
@@ -415,6 +432,7 @@ class TeamsChannel:
             log.warning(
                 "teams: could not upload %s (%s)", offer.attachment.filename, type(exc).__name__
             )
+            await self._forget_accept(key)
             await self._send(context, cards.card_activity([Reply(not_uploaded(offer.again))]))
             return
         shown = Attachment(
@@ -424,6 +442,24 @@ class TeamsChannel:
             content=files.file_info(unique_id=info.unique_id, file_type=info.file_type),
         )
         await self._send(context, MessageFactory.attachment(shown))
+
+    async def _first_accept(self, key: str) -> bool:
+        """Record that the card ``key`` was allowed; False if it was allowed before."""
+        async with self.database.session() as session:
+            return await first_delivery(
+                session, platform=CONSENTS, event_id=key, now=self.engine.clock.now()
+            )
+
+    async def _forget_accept(self, key: str | None) -> None:
+        """Forget an Allow that uploaded nothing, so the same card can be allowed again."""
+        if key is None:
+            return
+        table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+        async with self.database.session() as session:
+            conn = await session.connection()
+            await conn.execute(
+                sa.delete(table).where(table.c.platform == CONSENTS, table.c.event_id == key[:200])
+            )
 
     async def file_declined(self, context: TurnContext, answer: FileConsentCardResponse) -> None:
         """The person declined a file: forget it and say so."""

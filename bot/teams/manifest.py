@@ -8,7 +8,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MANIFEST_VERSION = "1.16"
@@ -17,6 +17,26 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 ACCENT = (0x1F, 0x4E, 0x79)
 
 Pixel = tuple[int, int, int, int]
+
+#: The commands Teams suggests in the compose box (it takes at most 10), in this order:
+#: what a mentee or mentor starts on their own, most used first. ``schedule`` is a main
+#: action even though its "Find a time" button also runs it. Left out, and working when
+#: typed all the same: ``resume`` (a pause says to type it), ``my-data``, ``calendar`` and
+#: ``cancel-meeting`` (help lists them), the leads' commands and the words behind buttons.
+SUGGESTED = (
+    "help",
+    "join",
+    "status",
+    "schedule",
+    "plan",
+    "log",
+    "feedback",
+    "move-meeting",
+    "pause",
+    "leave",
+)
+#: The most commands a Teams command list holds.
+MOST_COMMANDS = 10
 
 
 class ManifestError(ValueError):
@@ -70,6 +90,19 @@ def outline_icon() -> bytes:
     return png(32, pixel)
 
 
+def suggested(commands: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (name, summary) pairs of :data:`SUGGESTED`, in its order, from the bot's commands.
+
+    Raises:
+        ManifestError: a suggested command is not among ``commands`` (renamed or removed).
+    """
+    summaries = dict(commands)
+    missing = [name for name in SUGGESTED if name not in summaries]
+    if missing:
+        raise ManifestError(f"the Teams command list names unknown commands: {', '.join(missing)}")
+    return [(name, summaries[name]) for name in SUGGESTED]
+
+
 def teams_manifest(
     *, bot_id: str, name: str, program_name: str, commands: list[tuple[str, str]], website: str
 ) -> dict[str, Any]:
@@ -118,7 +151,7 @@ def teams_manifest(
                         "scopes": ["personal"],
                         "commands": [
                             {"title": title[:32], "description": description[:128]}
-                            for title, description in commands[:10]
+                            for title, description in commands[:MOST_COMMANDS]
                         ],
                     }
                 ],

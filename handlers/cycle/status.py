@@ -9,7 +9,7 @@ from handlers.core.engine import Turn
 from handlers.core.messages import plural
 from handlers.core.program import Program
 from handlers.cycle.schedule import cycle_day
-from handlers.meetings.booking import current_meeting, sides
+from handlers.meetings.booking import pairing_meetings, sides, upcoming
 from handlers.meetings.slots import slot_words
 from handlers.people.lookups import pairings_of
 from handlers.plans.chat import zone_of
@@ -20,12 +20,12 @@ from storage.tables import DUE
 async def next_meeting(turn: Turn, pairing: Pairing) -> str | None:
     """The pairing's next booked meeting in the reader's time, the other side's beside it."""
     program = turn.programs.of(pairing.program)
-    booked = await current_meeting(turn.session, pairing, default_zone=program.default_timezone)
-    coming = booked.occurrences(after=turn.now) if booked is not None else []
+    booked = await pairing_meetings(turn.session, pairing, default_zone=program.default_timezone)
+    coming = upcoming(booked, now=turn.now)
     if not coming:
         return None
     me, other = (await sides(turn.session, program, pairing)).of(turn.person.id)
-    return slot_words(coming[0].slot, reader=me, other=other)
+    return slot_words(coming[0][1].slot, reader=me, other=other)
 
 
 async def cycle_lines(turn: Turn, program: Program | None = None) -> list[str]:

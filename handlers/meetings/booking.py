@@ -6,7 +6,9 @@ nudges ask of the ``meeting`` table, in one place:
 * :func:`sides` and :func:`usual_minutes`: a pairing's two people as slot finding sees
   them, and how long their meetings are;
 * :func:`busy_for`: every booked mentoring meeting of some people, any pairing, as slots;
-* :func:`current_meeting`, :func:`open_offer`, :func:`declined_slots`: a pairing's rows;
+* :func:`pairing_meetings`, :func:`open_offer`, :func:`declined_slots`: a pairing's rows,
+  and :func:`upcoming` / :func:`last_held`: its occurrences across its booked meetings
+  (usually one; two once a series was moved from some meeting on, handlers.meetings.changes);
 * :func:`booked_by_pairing`: the booked meetings of many pairings at once (the due pass);
 * :func:`changed`: the one way a meeting changes after booking: its sequence raised and
   the invites sent (handlers.meetings.invites).
@@ -174,12 +176,28 @@ async def busy_for(
     return [o.slot for b in booked for o in b.occurrences(after=after, before=before)]
 
 
-async def current_meeting(
+async def pairing_meetings(
     session: AsyncSession, pairing: Pairing, *, default_zone: str
-) -> Booked | None:
-    """The pairing's booked meeting (the latest booked, when there were several)."""
-    booked = await _booked(session, MEETING.c.pairing_id == pairing.id, default_zone=default_zone)
-    return booked[-1] if booked else None
+) -> list[Booked]:
+    """The pairing's booked meetings, oldest first.
+
+    Usually one. A series moved from some meeting on is two: the old one ends before that
+    meeting and a new one takes over (handlers.meetings.changes), so the meetings already
+    held stay in both calendars as they were.
+    """
+    return await _booked(session, MEETING.c.pairing_id == pairing.id, default_zone=default_zone)
+
+
+def upcoming(booked: Sequence[Booked], *, now: datetime) -> list[tuple[Booked, Occurrence]]:
+    """Every occurrence that has not ended at ``now``, with its meeting, in time order."""
+    found = [(b, o) for b in booked for o in b.occurrences(after=now)]
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def last_held(booked: Sequence[Booked], *, now: datetime) -> Occurrence | None:
+    """The latest occurrence of any of the meetings that has ended by ``now``."""
+    held = [o for b in booked for o in b.occurrences() if o.end <= now]
+    return max(held) if held else None
 
 
 async def booked_by_pairing(

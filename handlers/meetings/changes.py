@@ -3,9 +3,16 @@
 * ``move-meeting [PAIRING] [DAY] [to DAY HH:MM] [series]``: without ``to``, shows the
   next meeting (or the one on DAY) and three other times that suit both, as buttons; with
   ``to``, moves it there (the time read in the mover's own timezone). ``series`` moves
-  the whole series to that weekday and time from then on.
+  that meeting and every later one of the series to the new weekday and time.
 * ``cancel-meeting [PAIRING] [DAY | series]``: cancels the next meeting (or the one on
   DAY); ``series`` (or a one-off) cancels the meeting altogether.
+
+Moving a series from a meeting that is not its first splits it, as calendars do with
+"this and following": the old series now ends at the meeting before (its ``until``
+brought forward, its invite sent again), and a new series (a new ``UID``) starts at the
+new time and runs to the old end. The meetings before stay where they were, in both
+calendars and in the pairing's history; a later meeting that had been moved or cancelled
+on its own follows the new series like the rest.
 
 These are not ``reschedule PAIRING``, which moves the day a check-in reminder comes
 (handlers.cycle.reschedule) and books nothing.
@@ -19,6 +26,7 @@ mentoring meeting of either person is refused, saying why.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -32,11 +40,19 @@ from handlers.core.refs import parse_ref
 from handlers.cycle.answers import active_pairing_named
 from handlers.cycle.ending import tell
 from handlers.cycle.schedule import cycle_end, cycle_start
-from handlers.meetings.booking import Booked, Sides, busy_for, changed, current_meeting, sides
-from handlers.meetings.occurrences import Occurrence
+from handlers.meetings.booking import (
+    Booked,
+    Sides,
+    busy_for,
+    changed,
+    pairing_meetings,
+    sides,
+    upcoming,
+)
+from handlers.meetings.occurrences import Occurrence, instant, originals
 from handlers.meetings.offers import series_words
 from handlers.meetings.slots import LOOK_AHEAD, Attendee, Slot, find_slots, slot_words
-from storage import MeetingStatus, Pairing
+from storage import Meeting, MeetingStatus, Pairing
 
 #: The word that moves or cancels the whole series.
 SERIES = ("series", "all")
@@ -45,13 +61,15 @@ _CLOCK = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
 
 @dataclass(frozen=True)
 class _Found:
-    """What a move or cancel is about: the pairing, its people, the meeting, the occurrence."""
+    """What a move or cancel is about: the pairing, its people, the meeting, the occurrence,
+    and every booked meeting of the pairing (two once a series was split)."""
 
     pairing: Pairing
     program: Program
     pair: Sides
     booked: Booked
     occurrence: Occurrence
+    every: tuple[Booked, ...]
 
 
 def _split(args: list[str]) -> tuple[list[str], list[str], bool, list[str]]:
@@ -77,28 +95,28 @@ async def _find(turn: Turn, named: list[str], day_words: list[str], *, verb: str
     program = turn.programs.of(pairing.program)
     pair = await sides(turn.session, program, pairing)
     me, other = pair.of(turn.person.id)
-    booked = await current_meeting(turn.session, pairing, default_zone=program.default_timezone)
-    coming = booked.occurrences(after=turn.now) if booked is not None else []
-    if booked is None or not coming:
+    every = await pairing_meetings(turn.session, pairing, default_zone=program.default_timezone)
+    coming = upcoming(every, now=turn.now)
+    if not coming:
         return Reply(
             f"You have no meeting with {other.first} booked from now on. Type schedule "
             f"{pairing.id} to find a time."
         )
-    occurrence = coming[0]
+    booked, occurrence = coming[0]
     if day_words:
         typed = " ".join(day_words)
         day = parse_day(typed, local_date(turn.now, me.zone))
         if day is None:
             return Reply(f"I can't read {typed!r} as a date; try 2027-01-12, tuesday or today.")
-        on_day = [o for o in coming if local_date(o.start, me.zone) == day]
+        on_day = [(b, o) for b, o in coming if local_date(o.start, me.zone) == day]
         if not on_day:
-            listed = ", ".join(day_label(local_date(o.start, me.zone)) for o in coming[:3])
+            listed = ", ".join(day_label(local_date(o.start, me.zone)) for _, o in coming[:3])
             return Reply(
                 f"There's no meeting with {other.first} on {day_label(day)}; the next are "
                 f"on {listed}."
             )
-        occurrence = on_day[0]
-    return _Found(pairing, program, pair, booked, occurrence)
+        booked, occurrence = on_day[0]
+    return _Found(pairing, program, pair, booked, occurrence, tuple(every))
 
 
 def _target(words: list[str], *, today: date, zone: str) -> datetime | str:
@@ -126,20 +144,15 @@ async def move(turn: Turn, args: list[str]) -> Outcome:
         return Outcome([Reply(start)], None, changed=False)
     meeting = found.booked.meeting
     new = Slot(start, start + (found.occurrence.end - found.occurrence.start))
-    refused = await _refusal(turn, found, new)
+    series = bool(meeting.every_days)
+    refused = await _refusal(turn, found, new, whole=series and whole)
     if refused is not None:
         return Outcome([Reply(refused)], None, changed=False)
     old = found.occurrence
-    series = bool(meeting.every_days)
     if not series:
         meeting.starts_at = new.start
     elif whole:
-        # The series starts again from the new time; exceptions of the occurrences it
-        # replaces go with them.
-        meeting.starts_at = new.start
-        meeting.exceptions = [
-            e for e in meeting.exceptions if datetime.fromisoformat(e["original"]) < old.original
-        ]
+        await _move_from(turn, found, new)
     else:
         kept = [
             e for e in meeting.exceptions if datetime.fromisoformat(e["original"]) != old.original
@@ -169,8 +182,47 @@ async def move(turn: Turn, args: list[str]) -> Outcome:
     return Outcome([Reply(text, title="Meeting moved")], None)
 
 
-async def _refusal(turn: Turn, found: _Found, new: Slot) -> str | None:
-    """Why the meeting can't move to ``new``: the past, outside the cycle, a clash."""
+async def _move_from(turn: Turn, found: _Found, new: Slot) -> None:
+    """Move the occurrence found and every later one of its series to start at ``new``.
+
+    From the series' first occurrence, the series starts again from the new time. From a
+    later one, the series is split: it ends at the occurrence before (``until``), and a
+    new series starts at ``new`` and runs to the old end; its invites go out too.
+    """
+    meeting, old = found.booked.meeting, found.occurrence
+    earlier = [o for o in originals(meeting, zone=found.booked.zone) if o < old.original]
+    # Exceptions of the occurrences it replaces go with them.
+    meeting.exceptions = [e for e in meeting.exceptions if instant(e["original"]) < old.original]
+    if not earlier:
+        meeting.starts_at = new.start
+        return
+    assert meeting.until is not None
+    following = Meeting(
+        pairing_id=meeting.pairing_id,
+        program=meeting.program,
+        status=MeetingStatus.BOOKED.value,
+        uid=f"{uuid.uuid4()}@mentorbot",
+        minutes=meeting.minutes,
+        starts_at=new.start,
+        every_days=meeting.every_days,
+        until=max(meeting.until, new.start),
+        offered_by=meeting.offered_by,
+        created_at=turn.now,
+        updated_at=turn.now,
+    )
+    meeting.until = earlier[-1]
+    turn.session.add(following)
+    await turn.session.flush()
+    await changed(turn.session, found.program, meeting=following, now=turn.now)
+
+
+async def _refusal(turn: Turn, found: _Found, new: Slot, *, whole: bool) -> str | None:
+    """Why the meeting can't move to ``new``: the past, outside the cycle, a clash.
+
+    Args:
+        whole: The series moves from this occurrence on: its later ones, which move with
+            it, are no clash.
+    """
     me, other = found.pair.of(turn.person.id)
     if new.start <= turn.now:
         return "That time has passed; pick a time from now on. Nothing changed."
@@ -194,6 +246,7 @@ async def _refusal(turn: Turn, found: _Found, new: Slot) -> str | None:
         o.slot
         for o in found.booked.occurrences(after=new.start, before=new.end)
         if o.original != found.occurrence.original
+        and not (whole and o.original > found.occurrence.original)
     ]
     if busy or own:
         return (
@@ -265,9 +318,19 @@ async def cancel(turn: Turn, args: list[str]) -> Outcome:
     me, other = found.pair.of(turn.person.id)
     meeting, occurrence = found.booked.meeting, found.occurrence
     everything = whole or not meeting.every_days
+    # A series split by a move is two meetings: cancelling the series cancels both.
+    later = [
+        b.meeting
+        for b in found.every
+        if whole and b.meeting.id != meeting.id and b.occurrences(after=turn.now)
+    ]
     if everything:
         meeting.status = MeetingStatus.CANCELLED.value
         meeting.cancelled_at = turn.now
+        for other_part in later:
+            other_part.status = MeetingStatus.CANCELLED.value
+            other_part.cancelled_at = turn.now
+            await changed(turn.session, found.program, meeting=other_part, now=turn.now)
     else:
         kept = [
             e
@@ -277,6 +340,8 @@ async def cancel(turn: Turn, args: list[str]) -> Outcome:
         kept.append({"original": occurrence.original.isoformat(), "moved_to": None})
         meeting.exceptions = kept
     await changed(turn.session, found.program, meeting=meeting, now=turn.now)
+    # The words name the end of the last part.
+    whole_series = max([meeting, *later], key=lambda m: m.until or turn.now)
 
     await _tell_other(
         turn,
@@ -284,7 +349,7 @@ async def cancel(turn: Turn, args: list[str]) -> Outcome:
         text=lambda reader, mover: (
             f"{mover.first} cancelled "
             + (
-                f"your meetings ({series_words(meeting, zone=reader.zone)})"
+                f"your meetings ({series_words(whole_series, zone=reader.zone)})"
                 if meeting.every_days and whole
                 else f"your meeting of {slot_words(occurrence.slot, reader=reader, other=mover)}"
             )
@@ -294,7 +359,7 @@ async def cancel(turn: Turn, args: list[str]) -> Outcome:
         key=f"cancelled:{meeting.sequence}",
     )
     said = (
-        f"Cancelled your meetings with {other.first} ({series_words(meeting, zone=me.zone)})"
+        f"Cancelled your meetings with {other.first} ({series_words(whole_series, zone=me.zone)})"
         if meeting.every_days and whole
         else f"Cancelled your meeting of {slot_words(occurrence.slot, reader=me, other=other)}"
     )

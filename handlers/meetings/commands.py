@@ -45,9 +45,8 @@ def commands() -> list[Command]:
 def change_commands() -> list[Command]:
     """``move-meeting`` (also ``reschedule-meeting``) and ``cancel-meeting``.
 
-    Listed after the everyday commands: Teams suggests the first ten. ``reschedule N``
-    stays the check-in nudge's button (a reminder on another day); a meeting moves with
-    ``move-meeting N``.
+    ``reschedule N`` stays the check-in nudge's button (a reminder on another day); a
+    meeting moves with ``move-meeting N``.
     """
     return [
         Command(

@@ -59,7 +59,9 @@ def invite_text(meeting: Meeting, *, other: str, zone: str, replaces: bool = Fal
     """
     assert meeting.starts_at is not None
     when = _times(meeting.starts_at, meeting.minutes, zone)
-    series = bool(meeting.every_days and meeting.until)
+    # A series whose end was brought forward to its first meeting (a move split it there)
+    # reads as the one meeting it now is.
+    series = bool(meeting.every_days and meeting.until and meeting.until > meeting.starts_at)
     if meeting.status == MeetingStatus.CANCELLED:
         what = "meetings" if series else "meeting"
         return (

@@ -102,9 +102,3 @@ def next_occurrence(meeting: Meeting, *, zone: str, now: datetime) -> Occurrence
     """The first occurrence that has not ended at ``now``."""
     coming = occurrences(meeting, zone=zone, after=now)
     return coming[0] if coming else None
-
-
-def last_held(meeting: Meeting, *, zone: str, now: datetime) -> Occurrence | None:
-    """The latest occurrence that has ended by ``now``."""
-    held = [o for o in occurrences(meeting, zone=zone) if o.end <= now]
-    return held[-1] if held else None

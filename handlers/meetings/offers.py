@@ -13,9 +13,10 @@ Both sides are told, each in their own time, and the invites go out
 (handlers.meetings.invites). "Other times" declines the offer and tells the side that
 offered it, whose next ``schedule`` offers the next three.
 
-Picking twice, a slot taken since by another meeting of either person, a time that has
-passed, an offer replaced or declined, someone outside the pairing: nothing changes, and
-one sentence says why.
+Picking twice, an offer replaced or declined, someone outside the pairing: nothing
+changes, and one sentence says why. A time that has passed since it was offered, or was
+taken since by another meeting of either person, is never booked: the picker reads why,
+and the offer is replaced by fresh times that suit both now, with their buttons.
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ from handlers.meetings.booking import (
     Sides,
     busy_for,
     changed,
-    current_meeting,
     declined_slots,
     open_offer,
+    pairing_meetings,
     sides,
+    upcoming,
     usual_minutes,
 )
 from handlers.meetings.occurrences import Occurrence
@@ -101,13 +103,14 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
     program = turn.programs.of(pairing.program)
     pair = await sides(turn.session, program, pairing)
     me, other = pair.of(turn.person.id)
-    booked = await current_meeting(turn.session, pairing, default_zone=program.default_timezone)
-    coming = booked.occurrences(after=turn.now) if booked is not None else []
-    if booked is not None and coming:
+    booked = await pairing_meetings(turn.session, pairing, default_zone=program.default_timezone)
+    coming = upcoming(booked, now=turn.now)
+    if coming:
+        owner, next_one = coming[0]
         text = (
             f"You already have a meeting with {other.first} booked "
-            f"({series_words(booked.meeting, zone=me.zone)}); the next is "
-            f"{occurrence_words(coming[0], reader=me, other=other)}. Type move-meeting "
+            f"({series_words(owner.meeting, zone=me.zone)}); the next is "
+            f"{occurrence_words(next_one, reader=me, other=other)}. Type move-meeting "
             f"{pairing.id} to move it, or cancel-meeting {pairing.id} to cancel it."
         )
         return Outcome([Reply(text)], None, changed=False)
@@ -128,21 +131,15 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
         replaced.status = MeetingStatus.DECLINED.value
         replaced.updated_at = turn.now
         turn.session.add(replaced)
-    meeting = Meeting(
-        pairing_id=pairing.id,
-        program=program.id,
-        status=MeetingStatus.OFFERED.value,
-        uid=f"{uuid.uuid4()}@mentorbot",
+    meeting = await _new_offer(
+        turn,
+        pairing,
+        slots=slots,
         minutes=minutes,
         every_days=None if once else program.cadence.checkin_every_days,
         until=None if once else cycle_end(pairing, program.cadence),
-        offered=[slot.to_json() for slot in slots],
         offered_by=turn.person.id,
-        created_at=turn.now,
-        updated_at=turn.now,
     )
-    turn.session.add(meeting)
-    await turn.session.flush()
     await _offer_to_other(turn, program, pairing, pair, meeting, slots)
     how = (
         "a one-off"
@@ -155,6 +152,49 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
         f"I'll tell you when {other.first} picks one."
     )
     return Outcome([Reply(text, title=f"Finding a time with {other.first}")], None)
+
+
+async def _new_offer(
+    turn: Turn,
+    pairing: Pairing,
+    *,
+    slots: list[Slot],
+    minutes: int,
+    every_days: int | None,
+    until: datetime | None,
+    offered_by: int | None,
+) -> Meeting:
+    """A new ``offered`` meeting row holding ``slots``, flushed so it has its number."""
+    assert pairing.id is not None
+    meeting = Meeting(
+        pairing_id=pairing.id,
+        program=pairing.program,
+        status=MeetingStatus.OFFERED.value,
+        uid=f"{uuid.uuid4()}@mentorbot",
+        minutes=minutes,
+        every_days=every_days,
+        until=until,
+        offered=[slot.to_json() for slot in slots],
+        offered_by=offered_by,
+        created_at=turn.now,
+        updated_at=turn.now,
+    )
+    turn.session.add(meeting)
+    await turn.session.flush()
+    return meeting
+
+
+def _pick_buttons(meeting: Meeting, slots: list[Slot], *, reader: Attendee) -> tuple[Option, ...]:
+    """One button per slot (its time as ``reader`` reads it), then "Other times"."""
+    # Each button names its time as the reader reads it (a shell numbers buttons after
+    # whatever came before, so a bare "1" there would mean another option).
+    return (
+        *tuple(
+            Option(f"pick-meeting {meeting.id} {n}", _button_time(slot, zone=reader.zone))
+            for n, slot in enumerate(slots, 1)
+        ),
+        Option(f"other-times {meeting.id}", "Other times"),
+    )
 
 
 def _why_none(me: Attendee, other: Attendee, now: datetime, minutes: int) -> str:
@@ -196,15 +236,7 @@ async def _offer_to_other(
         f"{me.first} would like to book {how} ({meeting.minutes} minutes). Which time suits "
         f"you?\n{listed}"
     )
-    # Each button names its time as the reader reads it (a shell numbers buttons after
-    # whatever came before, so a bare "1" there would mean another option).
-    actions = (
-        *tuple(
-            Option(f"pick-meeting {meeting.id} {n}", _button_time(slot, zone=them.zone))
-            for n, slot in enumerate(slots, 1)
-        ),
-        Option(f"other-times {meeting.id}", "Other times"),
-    )
+    actions = _pick_buttons(meeting, slots, reader=them)
     hint = (
         f"Or type pick-meeting {meeting.id} and a number; add once to book it just once."
         if meeting.every_days
@@ -271,12 +303,11 @@ async def pick(turn: Turn, args: list[str]) -> Outcome:
     program = turn.programs.of(pairing.program)
     pair = await sides(turn.session, program, pairing)
     me, other = pair.of(turn.person.id)
+    picked = f"Time {number} ({slot_words(slot, reader=me, other=other)})"
     if slot.start <= turn.now:
-        text = (
-            f"Time {number} ({slot_words(slot, reader=me, other=other)}) has passed, so "
-            "nothing changed. Pick another, or ask for other times."
+        return await _offer_again(
+            turn, args, pair, meeting, pairing, why=f"{picked} has passed, so nothing is booked."
         )
-        return Outcome([Reply(text)], None, changed=False)
     busy = await busy_for(
         turn.session,
         [pairing.mentee_id, pairing.mentor_id],
@@ -286,12 +317,11 @@ async def pick(turn: Turn, args: list[str]) -> Outcome:
         leave_out=meeting.id,
     )
     if busy:
-        text = (
-            f"Time {number} ({slot_words(slot, reader=me, other=other)}) was taken since it "
-            f"was offered: it now overlaps another mentoring meeting of yours or "
-            f"{other.first}'s. Nothing changed; pick another, or ask for other times."
+        why = (
+            f"{picked} was taken since it was offered: it now overlaps another mentoring "
+            f"meeting of yours or {other.first}'s, so nothing is booked."
         )
-        return Outcome([Reply(text)], None, changed=False)
+        return await _offer_again(turn, args, pair, meeting, pairing, why=why)
     every = None if once else meeting.every_days
     conn = await turn.session.connection()
     won = await conn.execute(
@@ -316,6 +346,58 @@ async def pick(turn: Turn, args: list[str]) -> Outcome:
         f"{_repeat(meeting, me)}. I've told {other.first} and sent you both a calendar invite."
     )
     return Outcome([Reply(text, title="Meeting booked")], None)
+
+
+async def _offer_again(
+    turn: Turn, args: list[str], pair: Sides, meeting: Meeting, pairing: Pairing, *, why: str
+) -> Outcome:
+    """The time picked has passed or was taken: say why, and offer fresh times that suit
+    both now, on a new offer that replaces this one (its old buttons then say so)."""
+    assert pairing.id is not None
+    program = turn.programs.of(pairing.program)
+    me, other = pair.of(turn.person.id)
+    busy = await busy_for(
+        turn.session,
+        [pairing.mentee_id, pairing.mentor_id],
+        default_zone=program.default_timezone,
+        after=turn.now,
+        before=turn.now + LOOK_AHEAD,
+    )
+    avoid = await declined_slots(turn.session, pairing.id, now=turn.now)
+    slots = find_slots([me, other], now=turn.now, minutes=meeting.minutes, busy=busy, avoid=avoid)
+    if not slots:
+        text = f"{why} {_why_none(me, other, turn.now, meeting.minutes)}"
+        return Outcome([Reply(text)], None, changed=False)
+    conn = await turn.session.connection()
+    won = await conn.execute(
+        sa.update(MEETING)
+        .where(MEETING.c.id == meeting.id, MEETING.c.status == MeetingStatus.OFFERED.value)
+        .values(status=MeetingStatus.DECLINED.value, updated_at=turn.now)
+    )
+    if not won.rowcount:
+        again = await _offer_named(turn, args)
+        text = again.text if isinstance(again, Reply) else "That offer changed; nothing changed."
+        return Outcome([Reply(text)], None, changed=False)
+    fresh = await _new_offer(
+        turn,
+        pairing,
+        slots=slots,
+        minutes=meeting.minutes,
+        every_days=meeting.every_days,
+        until=meeting.until,
+        offered_by=meeting.offered_by,
+    )
+    text = (
+        f"{why} These times suit you and {other.first} now:\n"
+        f"{_numbered(slots, reader=me, other=other)}"
+    )
+    hint = (
+        f"Or type pick-meeting {fresh.id} and a number; add once to book it just once."
+        if fresh.every_days
+        else None
+    )
+    actions = _pick_buttons(fresh, slots, reader=me)
+    return Outcome([Reply(text, title="Pick another time", actions=actions, hint=hint)], None)
 
 
 def _repeat(meeting: Meeting, reader: Attendee) -> str:

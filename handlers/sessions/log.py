@@ -34,8 +34,7 @@ from handlers.core.forms import FormFlow, open_form, question_with_choices, toda
 from handlers.core.messages import Form, Option, Reply
 from handlers.core.program import Meaning, Program, Question, QuestionType
 from handlers.core.refs import parse_ref
-from handlers.meetings.booking import current_meeting
-from handlers.meetings.occurrences import last_held
+from handlers.meetings.booking import last_held, pairing_meetings
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import MILESTONE_STATUS_LABELS, milestones_of, my_pairing, zone_of
 from handlers.sessions.feedback import ask_pulse
@@ -265,8 +264,10 @@ class LogForm(FormHandler):
         """The day the form offers: the last booked meeting's, unless logged, else today."""
         today: date = today_of(turn)
         program = turn.programs.of(pairing.program)
-        booked = await current_meeting(turn.session, pairing, default_zone=program.default_timezone)
-        held = last_held(booked.meeting, zone=booked.zone, now=turn.now) if booked else None
+        booked = await pairing_meetings(
+            turn.session, pairing, default_zone=program.default_timezone
+        )
+        held = last_held(booked, now=turn.now)
         if held is None:
             return today
         day = local_date(held.start, zone_of(turn.person, turn.programs.default_timezone))

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.shell import run_shell
 from bot.slack.files import NO_INVITE
+from bot.teams.app import ALREADY_SAVED
 from bot.teams.files import FILE_CONSENT_TYPE, FILE_INFO_TYPE
 from handlers import build_engine
 from handlers.core.program import Program
@@ -121,6 +122,41 @@ async def test_teams_offers_the_invite_on_a_consent_card_that_uploads_it_when_al
     [(_path, _headers, body)] = onedrive.puts
     assert parsed(body).events[0]["UID"] == meeting.uid
     assert len(body) == offer["content"]["sizeInBytes"]
+    assert (
+        teams.last_attachment(FILE_INFO_TYPE)["contentUrl"] == onedrive.upload_info()["contentUrl"]
+    )
+
+
+async def test_teams_allowing_an_invite_card_twice_uploads_it_once(
+    teams: TeamsHarness, onedrive: FileStore, database: Database, program: Program
+) -> None:
+    await teams.say("help")
+    await booked(database, program)
+    while (await teams.runtime.worker.run_once()).total:
+        pass
+    context = teams.last_attachment(FILE_CONSENT_TYPE)["content"]["acceptContext"]
+    await teams.file_consent("accept", context, upload_info=onedrive.upload_info())
+    shown = teams.last_attachment(FILE_INFO_TYPE)
+    again = await teams.file_consent("accept", context, upload_info=onedrive.upload_info("2"))
+    assert again.status == 200
+    assert len(onedrive.puts) == 1
+    assert ALREADY_SAVED in teams.last_text()
+    assert teams.last_attachment(FILE_INFO_TYPE) == shown  # no second file in the chat
+
+
+async def test_teams_an_invite_card_whose_upload_failed_can_be_allowed_again(
+    teams: TeamsHarness, onedrive: FileStore, database: Database, program: Program
+) -> None:
+    await teams.say("help")
+    await booked(database, program)
+    while (await teams.runtime.worker.run_once()).total:
+        pass
+    context = teams.last_attachment(FILE_CONSENT_TYPE)["content"]["acceptContext"]
+    broken = {**onedrive.upload_info(), "uploadUrl": f"{onedrive.url}nowhere"}
+    await teams.file_consent("accept", context, upload_info=broken)
+    assert "couldn't save the file to your OneDrive" in teams.last_text()
+    await teams.file_consent("accept", context, upload_info=onedrive.upload_info())
+    assert len(onedrive.puts) == 1
     assert (
         teams.last_attachment(FILE_INFO_TYPE)["contentUrl"] == onedrive.upload_info()["contentUrl"]
     )

@@ -176,13 +176,13 @@ def test_teams_manifest_writes_a_valid_app_package(tmp_path: object) -> None:
         "help",
         "join",
         "status",
+        "schedule",
         "plan",
         "log",
         "feedback",
+        "move-meeting",
         "pause",
-        "resume",
         "leave",
-        "my-data",
     ]
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
     assert manifest["manifestVersion"] == "1.16"

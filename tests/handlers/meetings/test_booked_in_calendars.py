@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 import recurring_ical_events
 
 from handlers.core.program import Program
+from handlers.meetings.feed import person_feed
+from handlers.meetings.ics import problems
 from handlers.meetings.occurrences import occurrences
 from storage import Database, Meeting
 from tests.handlers.cycle_world import World
@@ -67,3 +70,73 @@ async def test_a_series_booked_in_chat_is_the_same_meetings_in_both_calendars(
         assert calendar["METHOD"] == "CANCEL"
         [event] = calendar.events
         assert event["UID"] == meeting.uid and int(event["SEQUENCE"]) > meeting.sequence
+
+
+async def test_moving_the_series_from_a_later_meeting_keeps_the_meetings_held(
+    database: Database, program: Program
+) -> None:
+    world = World(database, program, start=MONDAY)
+    lee, ana, pairing = await world.pair(mentor_zone=NEW_YORK)
+    await world.chat(lee).send("schedule")
+    offer = [m for m in await rows(database, Meeting) if m.status == "offered"][-1]
+    await world.chat(ana).expect(f"pick-meeting {offer.id} 1", "Booked")
+    [booked] = [m for m in await rows(database, Meeting) if m.id == offer.id]
+    before = [o.start for o in occurrences(booked, zone=NEW_YORK)]
+    for person in (lee, ana):
+        await waiting(world, person)
+
+    # Two meetings are held; the series moves from the third on, a day later at 10:00.
+    world.clock.advance(days=20)
+    third = before[2].astimezone(ZoneInfo(NEW_YORK))
+    target = (third + timedelta(days=1)).replace(hour=10, minute=0)
+    moved = await world.chat(ana).send(
+        f"move-meeting {pairing.id} to {target:%Y-%m-%d %H:%M} series"
+    )
+    assert "Moved. The whole series of" in moved
+
+    rows_now = sorted(
+        (m for m in await rows(database, Meeting) if m.status == "booked"), key=lambda m: m.id
+    )
+    held, following = rows_now
+    assert held.id == booked.id
+    assert (held.uid, held.starts_at, held.until) == (booked.uid, booked.starts_at, before[1])
+    assert held.sequence == booked.sequence + 1  # its invite goes again, ending earlier
+    assert (following.starts_at, following.until) == (target.astimezone(UTC), booked.until)
+    assert following.uid != booked.uid
+    bot_starts = sorted(o.start for m in (held, following) for o in occurrences(m, zone=NEW_YORK))
+    assert bot_starts[:2] == before[:2]  # the meetings held are still there
+    assert bot_starts[2:5] == [target.astimezone(UTC) + timedelta(days=14 * k) for k in range(3)]
+
+    span = (MONDAY, MONDAY + timedelta(days=program.cadence.cycle_days + 1))
+    for person in (lee, ana):
+        invites = [r for r in await waiting(world, person) if r.attachment is not None]
+        calendar_starts: list[datetime] = []
+        uids = []
+        for reply in invites:
+            _reply, calendar = only_invite([reply])
+            [event] = calendar.events
+            uids.append(str(event["UID"]))
+            calendar_starts += [
+                e.decoded("DTSTART").astimezone(UTC)
+                for e in recurring_ical_events.of(calendar).between(*span)
+            ]
+        assert sorted(uids) == sorted([held.uid, following.uid])
+        assert sorted(calendar_starts) == bot_starts
+
+        async with database.session() as session:
+            feed = await person_feed(
+                session, programs=world.programs, person=person, now=world.clock.now()
+            )
+        assert problems(feed) == []
+        expanded = recurring_ical_events.of(icalendar.Calendar.from_ical(feed)).between(*span)
+        meeting_starts = sorted(
+            e.decoded("DTSTART").astimezone(UTC)
+            for e in expanded
+            if str(e["UID"]) in (held.uid, following.uid)
+        )
+        assert meeting_starts == bot_starts
+
+    status = await world.chat(lee).send("status")
+    assert f"next meeting {target.astimezone(ZoneInfo('Europe/London')):%a %-d %b, %H:%M}" in (
+        status
+    )

@@ -8,13 +8,14 @@ check-in every 14 days their meetings are an hour long.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from handlers.core.program import Program
 from handlers.meetings import invites
+from handlers.meetings.slots import Slot
 from storage import Meeting, Pairing, Person
 from tests.handlers.cycle_world import World
 from tests.helpers import make_person, rows
@@ -156,7 +157,13 @@ async def test_picking_twice_or_from_a_replaced_offer_changes_nothing(
     assert booked.sequence == 1 and len(sent) == 1
 
 
-async def test_a_slot_taken_since_it_was_offered_is_refused(world: World, sent: list[Any]) -> None:
+def offered(meeting: Meeting) -> list[Slot]:
+    return [Slot.from_json(s) for s in meeting.offered]
+
+
+async def test_a_time_taken_since_it_was_offered_is_not_booked_and_fresh_times_are_offered(
+    world: World, sent: list[Any]
+) -> None:
     lee, ana, pairing = await london_and_new_york(world)
     await world.chat(lee).send("schedule")
     offer = await only_meeting(world)
@@ -176,15 +183,47 @@ async def test_a_slot_taken_since_it_was_offered_is_refused(world: World, sent: 
             )
         )
     reply = await world.chat(ana).send(f"pick-meeting {offer.id} 1")
-    assert "Time 1 (Mon 23 Nov, 09:00–10:00 your time (14:00 for Lee)) was taken since" in reply
-    assert "Nothing changed" in reply
-    assert next(m for m in await rows(world.database, Meeting) if m.id == offer.id).status == (
-        "offered"
+    assert reply.startswith(
+        "== Pick another time ==\nTime 1 (Mon 23 Nov, 09:00–10:00 your time (14:00 for Lee)) "
+        "was taken since it was offered: it now overlaps another mentoring meeting of yours or "
+        "Lee's, so nothing is booked. These times suit you and Lee now:\n1. "
     )
-    world.clock.advance(days=3)
+    meetings = {m.uid: m for m in await rows(world.database, Meeting)}
+    assert meetings[offer.uid].status == "declined"  # its old buttons say it was replaced
+    [fresh] = [m for m in meetings.values() if m.status == "offered"]
+    other_start = datetime.fromisoformat(first["start"])
+    taken = Slot(other_start, other_start + timedelta(minutes=30))
+    assert len(offered(fresh)) == 3
+    assert not any(slot.overlaps(taken) for slot in offered(fresh))
+    assert (fresh.offered_by, fresh.every_days, fresh.until) == (lee.id, 14, offer.until)
+    assert f"pick-meeting {fresh.id} and a number" in reply
+    stale = await world.chat(ana).send(f"pick-meeting {offer.id} 2")
+    assert "That offer was replaced by newer times" in stale
+    booked = await world.chat(ana).send(f"pick-meeting {fresh.id} 1")
+    assert booked.startswith("== Meeting booked ==")
+    assert "Ana picked" in await world.read_waiting(lee)
+    assert [status for _, status, _ in sent] == ["booked"]
+
+
+async def test_a_time_that_has_passed_is_never_booked_and_fresh_times_are_offered(
+    world: World, sent: list[Any]
+) -> None:
+    lee, ana, _ = await london_and_new_york(world)
+    await world.chat(lee).send("schedule")
+    offer = await only_meeting(world)
+    world.clock.advance(days=3)  # Thursday: the Monday and Wednesday times have passed
     passed = await world.chat(ana).send(f"pick-meeting {offer.id} 2")
-    assert "Time 2 (Wed 25 Nov, 10:00–11:00 your time (15:00 for Lee)) has passed" in passed
-    assert sent == []
+    assert (
+        "Time 2 (Wed 25 Nov, 10:00–11:00 your time (15:00 for Lee)) has passed, so nothing is "
+        "booked. These times suit you and Lee now:" in passed
+    )
+    [fresh] = [m for m in await rows(world.database, Meeting) if m.status == "offered"]
+    assert fresh.id != offer.id
+    assert all(slot.start > world.clock.now() for slot in offered(fresh))
+    await world.chat(ana).expect(f"pick-meeting {fresh.id} 1", "Booked")
+    booked = next(m for m in await rows(world.database, Meeting) if m.id == fresh.id)
+    assert booked.starts_at is not None and booked.starts_at > world.clock.now()
+    assert len(sent) == 1
 
 
 async def test_someone_outside_the_pairing_reads_no_offer(world: World) -> None:
@@ -250,6 +289,59 @@ async def test_moving_the_series_moves_every_meeting_from_then_on(
     meeting = await only_meeting(world)
     assert meeting.starts_at == datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
     assert (meeting.exceptions, meeting.every_days, meeting.sequence) == ([], 14, 2)
+
+
+async def test_moving_the_series_from_a_later_meeting_splits_it_and_cancelling_ends_both(
+    world: World, sent: list[tuple[int, str, int]]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    first = await book(world, lee, ana)  # Wed 25 Nov, 15:00 London, every 14 days
+    # From Wed 23 Dec on, Thursdays at 16:00; Wed 25 Nov and Wed 9 Dec stay as they are.
+    moved = await world.chat(lee).send(
+        f"move-meeting {pairing.id} 2026-12-23 to 2026-12-24 16:00 series"
+    )
+    assert "Moved. The whole series of Wed 23 Dec, 15:00–16:00 your time" in moved
+    told = await world.read_waiting(ana)
+    assert "and the ones after it follow from there" in told
+    booked = sorted(
+        (m for m in await rows(world.database, Meeting) if m.status == "booked"),
+        key=lambda m: m.id or 0,
+    )
+    assert [(m.id, m.starts_at, m.until) for m in booked] == [
+        (first.id, first.starts_at, datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
+        (booked[1].id, datetime(2026, 12, 24, 16, 0, tzinfo=UTC), first.until),
+    ]
+    assert sent == [(first.id, "booked", 1), (booked[1].id, "booked", 1), (first.id, "booked", 2)]
+    status = await world.chat(lee).send("status")
+    assert "next meeting Wed 25 Nov, 15:00–16:00 your time" in status
+    # The meeting of Wed 9 Dec is still there to move or cancel by its day.
+    one = await world.chat(lee).send(f"cancel-meeting {pairing.id} 2026-12-09")
+    assert "Cancelled your meeting of Wed 9 Dec, 15:00–16:00 your time" in one
+
+    everything = await world.chat(ana).send(f"cancel-meeting {pairing.id} series")
+    assert "Cancelled your meetings with Lee (every 14 days until Sun 21 Feb)" in everything
+    assert {m.status for m in await rows(world.database, Meeting)} == {"cancelled"}
+    assert "next meeting" not in await world.chat(lee).send("status")
+
+
+async def test_moving_the_series_onto_the_time_of_one_of_its_own_later_meetings_is_allowed(
+    world: World, sent: list[Any]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    await book(world, lee, ana)
+    world.clock.advance(days=3)  # the first meeting is held; the next is Wed 9 Dec
+    # Wed 23 Dec 15:30 overlaps the series' own meeting of that day, which moves with it.
+    moved = await world.chat(lee).send(f"move-meeting {pairing.id} to 2026-12-23 15:30 series")
+    assert moved.startswith("== Meeting moved ==")
+    starts = sorted(
+        m.starts_at
+        for m in await rows(world.database, Meeting)
+        if m.status == "booked" and m.starts_at is not None
+    )
+    assert starts == [
+        datetime(2026, 11, 25, 15, 0, tzinfo=UTC),
+        datetime(2026, 12, 23, 15, 30, tzinfo=UTC),
+    ]
 
 
 async def test_a_move_to_the_past_outside_the_cycle_or_onto_a_meeting_is_refused(

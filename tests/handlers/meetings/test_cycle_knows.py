@@ -78,6 +78,20 @@ async def test_log_offers_the_day_of_the_last_meeting(world: World) -> None:
     assert await day_offered(lee) == "2026-11-26"
 
 
+async def test_log_offers_the_last_meeting_held_after_the_series_was_moved(world: World) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    await book(world, lee, ana)  # Wed 25 Nov, 15:00 London
+    world.clock.advance(days=3)
+    await world.chat(lee).expect(
+        f"move-meeting {pairing.id} to 2026-12-10 16:00 series", "Moved. The whole series"
+    )
+    assert lee.id is not None
+    inbound = Inbound("slack", f"T1/{lee.email}", lee.id, text="log", forms=True)
+    [reply] = await world.engine.handle(inbound)
+    assert reply.form is not None, reply.text
+    assert reply.form.initial_of("date") == "2026-11-25"
+
+
 async def test_the_cadence_report_counts_meetings_booked_and_pairs_with_a_next_one(
     database: Database, program: Program
 ) -> None:

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 
 from handlers.core.program import Program
-from storage import Database, Milestone
+from handlers.meetings.invites import invite_text
+from storage import Database, Meeting, Milestone
 from tests.handlers.cycle_world import World, log_session
 from tests.handlers.meetings.meeting_world import book, change, only_invite, waiting
 
@@ -253,3 +254,24 @@ async def test_an_invite_holds_no_notes_or_goals(database: Database, program: Pr
         assert reply.attachment is not None
         for private in (SECRET_NOTE, SECRET_GOAL, "reorg", "promoted"):
             assert private not in reply.attachment.content and private not in reply.text
+
+
+def test_a_series_ended_at_its_first_meeting_reads_as_that_one_meeting() -> None:
+    # A move of the series from its second meeting on leaves the first one alone in it.
+    meeting = Meeting(
+        pairing_id=1,
+        program="p",
+        status="booked",
+        uid="u@test",
+        minutes=45,
+        starts_at=TUESDAY,
+        every_days=14,
+        until=TUESDAY,
+        created_at=TUESDAY,
+        updated_at=TUESDAY,
+    )
+    text = invite_text(meeting, other="Ana Lima", zone="Europe/London", replaces=True)
+    assert text == (
+        "Your mentoring meeting with Ana Lima: Tue 1 Dec, 10:00–10:45 your time. Open the "
+        "attached invite to put it in your calendar. It replaces the earlier invite."
+    )
