@@ -16,6 +16,7 @@ from handlers.circles.review import (
     plan_circle_round,
 )
 from handlers.commands import build_engine, greeting, home, welcome
+from handlers.core.archived import recall_archived_circles
 from handlers.core.audit import entries, record
 from handlers.core.engine import Engine, FormResult, TurnResult
 from handlers.core.errors import (
@@ -231,6 +232,7 @@ __all__ = [
     "plural",
     "process_due",
     "program_notes",
+    "recall_archived_circles",
     "record",
     "redact",
     "remember_round",

@@ -10,6 +10,7 @@ from handlers.circles.commands import help_lines as circle_help
 from handlers.circles.review import CircleReviewFlow
 from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
 from handlers.circles.status import circle_lines, proposed_circle_programs
+from handlers.core.archived import recall_archived_circles
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Engine, Flow, FormHandler, Outcome, Turn
 from handlers.core.forms import FormFlow
@@ -83,9 +84,8 @@ async def welcome(engine: Engine, inbound: Inbound) -> str:
         person = await session.get(Person, inbound.person_id)
         if person is None:
             return "I can't find you in the company directory; ask the program lead."
-        return await greeting_for(
-            Turn(session, engine.programs, person, inbound, engine.clock.now())
-        )
+        programs = await recall_archived_circles(session, engine.programs)
+        return await greeting_for(Turn(session, programs, person, inbound, engine.clock.now()))
 
 
 async def _hello(turn: Turn, args: list[str]) -> Outcome:
@@ -188,7 +188,8 @@ async def home(engine: Engine, inbound: Inbound) -> list[Reply]:
         person = await session.get(Person, inbound.person_id)
         if person is None:
             return [Reply("I can't find you in the company directory; ask the program lead.")]
-        turn = Turn(session, engine.programs, person, inbound, engine.clock.now())
+        programs = await recall_archived_circles(session, engine.programs)
+        turn = Turn(session, programs, person, inbound, engine.clock.now())
         text, enrolled = await standing(turn)
     programs = engine.programs
     actions = [Option("status", "Status"), Option("help", "Help")]

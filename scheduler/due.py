@@ -39,6 +39,7 @@ from handlers import (
     expire_notes,
     expire_proposals,
     process_due,
+    recall_archived_circles,
     remind_lapsing,
     remind_lapsing_circles,
     resume_due_pauses,
@@ -174,7 +175,7 @@ async def run_due(
     # and one transaction is one round of BEGIN and COMMIT instead of one per step.
     async with database.session() as session:
         stored = await stored_program_ids(session)
-        for program in programs.with_ids(stored):
+        for program in (await recall_archived_circles(session, programs)).with_ids(stored):
             report.lapsed += await expire_proposals(session, program, now=now)
             if program.type is ProgramType.CIRCLES:
                 report.circles_lapsed += await expire_circles(session, program, now=now)

@@ -109,6 +109,8 @@ class CircleMember(SQLModel, table=True):
     Attributes:
         reasons: Why this member fits the circle, in words (``["shares Coaching ..."]``).
         missed_in_a_row: Sessions in a row logged without them (two bring a nudge).
+        unexcluded_at: When a program lead lifted this member's decline (``unexclude``):
+            it no longer keeps them from the facilitator's circles.
     """
 
     __tablename__ = "circle_member"
@@ -129,6 +131,7 @@ class CircleMember(SQLModel, table=True):
     missed_in_a_row: int = Field(
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
     )
+    unexcluded_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class CircleSession(SQLModel, table=True):

@@ -27,7 +27,8 @@ from handlers import (
 
 
 def circles_data(plan: CirclePlan, *, dry_run: bool) -> dict[str, Any]:
-    """A circles plan as the JSON ``match --json`` prints."""
+    """A circles plan as the JSON ``match --json`` prints (no one's email in a blind review:
+    see :func:`blind_data`)."""
     emails = {m.person_id: m.email for c in plan.circles for m in c.members}
     return {
         "program": plan.program.id,
@@ -69,7 +70,8 @@ async def match_circles(
     """Print the circles a round of this circles program forms, and propose them unless
     ``--dry-run``."""
     plan = await plan_circle_round(session, program, now=now)
-    entries = circle_round_data(program, plan)
+    entries = circle_round_data(program, plan, now=now)
+    blind = program.matching.blind_review
     chosen = numbers(args.only, len(plan.circles)) if args.only else list(range(len(plan.circles)))
     result = None
     if not args.dry_run:
@@ -94,6 +96,8 @@ async def match_circles(
     if result is not None:
         data["sent"] = len(result.sent)
         data["skipped"] = result.skipped
+    if blind:
+        data = blind_data(data, entries)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
@@ -105,6 +109,9 @@ async def match_circles(
             f"{how_close(plan.optimality_gap)}:"
         )
     for number, circle in enumerate(plan.circles, start=1):
+        if blind:
+            print(f"  {entries['circles'][number - 1]['line']}")
+            continue
         names = ", ".join(m.name for m in circle.members)
         print(f"  {number}. {circle.facilitator.name} with {names} (fit {circle.score:.2f})")
         for reason in circle.reasons:
@@ -112,7 +119,7 @@ async def match_circles(
     if plan.left_over and plan.circles:
         print(f"{len(plan.left_over)} left waiting:")
         for person_id, why in plan.left_over.items():
-            who = waiting[person_id].name if person_id in waiting else "a mentee"
+            who = waiting[person_id].name if person_id in waiting and not blind else "a mentee"
             print(f"  {who}: {why}")
     if result is None:
         print("Dry run: nothing was saved or sent.")
@@ -121,3 +128,20 @@ async def match_circles(
     for reason in result.skipped:
         print(f"  not sent: {reason}")
     return 0
+
+
+def blind_data(data: dict[str, Any], entries: dict[str, Any]) -> dict[str, Any]:
+    """The JSON of a blind review (``matching.blind_review``): each circle's label and line
+    (profiles, no names) in place of its people's emails; the members left over, only why."""
+    circles = [
+        {
+            "number": circle["number"],
+            "label": entry["label"],
+            "line": entry["line"],
+            "score": circle["score"],
+            "size": len(circle["members"]),
+        }
+        for circle, entry in zip(data["circles"], entries["circles"], strict=True)
+    ]
+    left_over = [{"why": w["why"]} for w in data["left_over"]]
+    return {**data, "circles": circles, "left_over": left_over}

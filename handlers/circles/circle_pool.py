@@ -105,13 +105,28 @@ def facilitator_capacity(program: Program, *, answered: int | None) -> int:
     return answered if asks and answered is not None and answered > 0 else default
 
 
-async def declined_facilitators(session: AsyncSession, program: Program) -> set[tuple[int, int]]:
-    """(member, facilitator) person ids of every circle of the program a member declined."""
+def _declined_places(
+    program: Program, *, between: tuple[int, int] | None = None
+) -> sa.Select[int, int, int, int, datetime | None]:
+    """Every place a member declined in a circle of the program, with the circle's
+    facilitator: (place id, circle id, member, facilitator, when a lead lifted it).
+
+    A place left unanswered until the proposal lapsed is no decline (``answered_at`` is
+    unset), so it keeps nobody apart.
+
+    Args:
+        between: Only this (member, facilitator)'s, by person id.
+    """
     member = CIRCLE_MEMBER.alias("member")
     facilitator = CIRCLE_MEMBER.alias("facilitator")
-    conn = await session.connection()
-    found = await conn.execute(
-        sa.select(member.c.person_id, facilitator.c.person_id)
+    query = (
+        sa.select(
+            member.c.id,
+            member.c.circle_id,
+            member.c.person_id,
+            facilitator.c.person_id,
+            member.c.unexcluded_at,
+        )
         .join(CIRCLE, CIRCLE.c.id == member.c.circle_id)
         .join(facilitator, facilitator.c.circle_id == member.c.circle_id)
         .where(
@@ -121,8 +136,44 @@ async def declined_facilitators(session: AsyncSession, program: Program) -> set[
             member.c.answered_at.is_not(None),
             facilitator.c.role == CircleRole.FACILITATOR.value,
         )
+        .order_by(member.c.circle_id)
     )
-    return {(int(m), int(f)) for m, f in found.all()}
+    if between is not None:
+        query = query.where(member.c.person_id == between[0], facilitator.c.person_id == between[1])
+    return query
+
+
+async def declined_facilitators(session: AsyncSession, program: Program) -> set[tuple[int, int]]:
+    """(member, facilitator) person ids of every circle of the program a member declined,
+    unless a program lead lifted that decline (``unexclude``)."""
+    conn = await session.connection()
+    found = await conn.execute(_declined_places(program))
+    return {(int(m), int(f)) for _, _, m, f, lifted in found.all() if lifted is None}
+
+
+@dataclass(frozen=True)
+class DeclinedPlace:
+    """A member's declined place in a circle a facilitator leads.
+
+    Attributes:
+        place_id: The member's ``circle_member`` row.
+        circle_id: The circle.
+        unexcluded_at: When a program lead lifted the decline, if they did.
+    """
+
+    place_id: int
+    circle_id: int
+    unexcluded_at: datetime | None
+
+
+async def declined_places(
+    session: AsyncSession, program: Program, *, member_id: int, facilitator_id: int
+) -> list[DeclinedPlace]:
+    """The places a member declined in circles of the program a facilitator leads, oldest
+    circle first, lifted or not."""
+    conn = await session.connection()
+    found = await conn.execute(_declined_places(program, between=(member_id, facilitator_id)))
+    return [DeclinedPlace(int(place), int(circle), lifted) for place, circle, *_, lifted in found]
 
 
 def ancestors(person_id: int, managers: dict[int, int | None]) -> set[int]:

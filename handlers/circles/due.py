@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.circles.ending import ASKED
 from handlers.circles.lifecycle import circle_people, is_member
+from handlers.core.archived import recall_archived_circles
 from handlers.core.calendar import day_label, local_date
 from handlers.core.messages import Option, Reply
 from handlers.core.naming import for_reader
@@ -197,10 +198,12 @@ async def process_circle_due(
     """Do what the items owe, once, in the caller's transaction; how many were done.
 
     An item of a circle that no longer runs is closed without a word; a session item with
-    a later one of the same circle in the batch is folded into it.
+    a later one of the same circle in the batch is folded into it. A circle of a program
+    removed from the file runs on (handlers.core.archived).
     """
     done = 0
     conn = await session.connection()
+    await recall_archived_circles(session, programs)
     # A pass that finds several sessions of one circle due at once (the bot was down, or
     # run-due ran late) nudges for the latest only: one word, not one per missed date.
     latest: dict[int, datetime] = {}
@@ -212,12 +215,7 @@ async def process_circle_due(
         handler = HANDLERS.get(item.kind)
         if item.kind == CircleDueKind.SESSION.value and item.due_at < latest[item.circle_id]:
             outcome = "folded"
-        elif (
-            circle is None
-            or circle.status != CircleStatus.ACTIVE.value
-            or programs.get(circle.program) is None
-            or handler is None
-        ):
+        elif circle is None or circle.status != CircleStatus.ACTIVE.value or handler is None:
             outcome = "closed"
         else:
             context = CircleDueContext(session, item, circle, programs.of(circle.program), now)

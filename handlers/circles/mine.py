@@ -68,7 +68,9 @@ async def my_circles(
     for member_id, circle_id in found.all():
         circle = await turn.session.get(Circle, circle_id)
         member = await turn.session.get(CircleMember, member_id)
-        if circle is None or member is None or turn.programs.get(circle.program) is None:
+        # A program removed from the file is archived as circles (handlers.core.archived):
+        # its circles run on, so its people still find theirs.
+        if circle is None or member is None:
             continue
         mine.append(MyCircle(circle, member, turn.programs.of(circle.program)))
     return mine

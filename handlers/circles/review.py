@@ -12,6 +12,7 @@ why and where they stand on the waitlist. ``mentorbot match`` runs the same roun
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,9 +37,19 @@ from handlers.core.messages import Option, Prompt, PromptKind, Reply, plural
 from handlers.core.program import Program
 from handlers.core.questions import pick_option
 from handlers.core.refs import NotASelection, parse_selection
-from handlers.matching.review import APPROVE_ALL, CHOOSE, DISCARD, LISTED, too_early
+from handlers.matching.pool import Profile
+from handlers.matching.review import (
+    APPROVE_ALL,
+    CHOOSE,
+    DISCARD,
+    LISTED,
+    ReaderClock,
+    blind_profile,
+    too_early,
+)
 from handlers.matching.waitlist import in_open_circle, remember_why, tell_left_over
 from handlers.people.lookups import enrollment_of, people_by_id
+from handlers.plans.chat import zone_of
 from storage import Circle, EnrollmentStatus, Person, Role
 from storage.queries import locked
 from storage.tables import ENROLLMENT
@@ -70,16 +81,37 @@ def _names(people: Sequence[Any]) -> str:
     return ", ".join(p.name for p in people)
 
 
-def _review_line(number: int, planned: PlannedCircle) -> str:
-    why = " · ".join(planned.reasons) or "no particular strengths"
-    return (
-        f"{number}. {planned.facilitator.name} facilitates {_names(planned.members)} · "
-        f"fit {planned.score:.2f} · {why}"
-    )
+def _review_line(number: int, planned: PlannedCircle, program: Program, clock: ReaderClock) -> str:
+    """One circle of the review: who facilitates whom (behind profiles in a blind review),
+    the fit and why."""
+    reasons = planned.reasons
+    if program.matching.blind_review:
+        facilitator = blind_profile(planned.facilitator, program, f"Facilitator {number}", clock)
+        members = ", ".join(
+            blind_profile(member, program, f"Member {number}.{n}", clock)
+            for n, member in enumerate(planned.members, start=1)
+        )
+        # The reasons name the facilitator by first name ("Ana can help with ...").
+        named = re.compile(rf"\b{re.escape(planned.facilitator.first_name)}\b")
+        reasons = tuple(named.sub("the facilitator", reason) for reason in reasons)
+    else:
+        facilitator, members = planned.facilitator.name, _names(planned.members)
+    why = " · ".join(reasons) or "no particular strengths"
+    return f"{number}. {facilitator} facilitates {members} · fit {planned.score:.2f} · {why}"
 
 
-def circle_round_data(program: Program, plan: CirclePlan) -> dict[str, Any]:
-    """A planned round of circles as JSON-ready data: what the review shows and approval needs."""
+def circle_round_data(
+    program: Program, plan: CirclePlan, *, reader_zone: str | None = None, now: datetime
+) -> dict[str, Any]:
+    """A planned round of circles as JSON-ready data: what the review shows and approval needs.
+
+    Args:
+        reader_zone: The time zone of the lead who reviews it, for the time zones a blind
+            review shows ("London, 1 h behind you"); None on the command line.
+        now: When the round is planned.
+    """
+    blind = program.matching.blind_review
+    clock = ReaderClock(reader_zone, now)
     circles = [
         {
             "facilitator": planned.facilitator.person_id,
@@ -89,20 +121,35 @@ def circle_round_data(program: Program, plan: CirclePlan) -> dict[str, Any]:
             "member_reasons": {
                 str(person_id): list(why) for person_id, why in planned.member_reasons.items()
             },
-            "line": _review_line(number, planned),
-            "label": f"{planned.facilitator.name} + {len(planned.members)}",
+            "line": _review_line(number, planned, program, clock),
+            "label": (f"Facilitator {number}" if blind else planned.facilitator.name)
+            + f" + {len(planned.members)}",
         }
         for number, planned in enumerate(plan.circles, start=1)
     ]
     names = {m.person_id: m.name for c in plan.circles for m in c.members}
+    waiting = {p.person_id: p for p in plan.waiting}
     return {
         "batch": secrets.token_hex(6),
         "circles": circles,
         "left_over": [{"mentee": pid, "why": why} for pid, why in plan.left_over.items()],
+        "left_over_lines": [
+            f"• {_left_over_name(waiting.get(pid), program, clock)}: {why}"
+            for pid, why in plan.left_over.items()
+        ],
         "placed": len(names),
         "gap": plan.optimality_gap,
         "too_small": plan.too_small,
     }
+
+
+def _left_over_name(member: Profile | None, program: Program, clock: ReaderClock) -> str:
+    """A member left over as the review names them: by name, or behind a profile."""
+    if member is None:
+        return "A member"
+    if program.matching.blind_review:
+        return blind_profile(member, program, "A member", clock)
+    return member.name
 
 
 async def plan_circle_round(
@@ -127,7 +174,8 @@ class CircleReviewFlow(Flow):
     async def start_for(self, turn: Turn, program: Program) -> Outcome:
         """``match`` for a circles program: plan the round and list it for review."""
         plan = await plan_circle_round(turn.session, program, now=turn.now)
-        data = circle_round_data(program, plan)
+        reader_zone = zone_of(turn.person, turn.programs.default_timezone)
+        data = circle_round_data(program, plan, reader_zone=reader_zone, now=turn.now)
         if not plan.circles:
             await remember_why(
                 turn.session,
@@ -136,17 +184,8 @@ class CircleReviewFlow(Flow):
                 now=turn.now,
             )
             text = plan.too_small or "No circles this round: the waiting members can't form one."
-            names = await people_by_id(turn.session, list(plan.left_over))
-            lines = [text] + [
-                f"• {names[pid].name}: {why}"
-                for pid, why in list(plan.left_over.items())[:LISTED]
-                if pid in names
-            ]
+            lines = [text, *data["left_over_lines"][:LISTED]]
             return Outcome([Reply("\n".join(lines))], None, changed=False)
-        left = await people_by_id(turn.session, list(plan.left_over))
-        data["left_over_lines"] = [
-            f"• {left[pid].name}: {why}" for pid, why in plan.left_over.items() if pid in left
-        ]
         state = FlowState(self.name, "review", {**data, "program": program.id})
         return Outcome(self.ask_review(turn, state), state)
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.archived import recall_archived_circles
 from handlers.core.audit import record
 from handlers.core.errors import UserError
 from handlers.core.messages import Form, Inbound, Reply
@@ -444,6 +445,8 @@ class Engine:
         if found is None:
             raise UserError("I can't find you in the company directory; ask the program lead.")
         person, row = found
+        # Once per program file: a removed program whose rows are circles stays circles.
+        await recall_archived_circles(session, self.programs)
         return _Loaded(row, person)
 
     async def _dispatch(self, turn: Turn, row: ConversationState | None) -> Outcome:

@@ -538,7 +538,10 @@ class Programs:
 
     A journey asks for the program of the row at hand (``programs.of(pairing.program)``);
     a program id the file no longer has gives an archived program on the shared
-    settings, so the history of a removed program stays readable.
+    settings, so the history of a removed program stays readable. The file no longer says
+    a removed program's type: one whose stored rows are circles is archived as a circles
+    program once :meth:`remember_circles` has been told so (handlers.core.archived does it
+    on the first turn or due pass), so its circles keep running.
     """
 
     def __init__(
@@ -555,6 +558,8 @@ class Programs:
         #: Global leads: they lead every program.
         self.leads: tuple[str, ...] = tuple(lead.strip().lower() for lead in leads)
         self._template = archive_template or self.all[0]
+        #: Removed programs whose stored rows are circles; None until looked up.
+        self._stored_circles: frozenset[str] | None = None
 
     @classmethod
     def one(cls, program: Program) -> Programs:
@@ -586,6 +591,7 @@ class Programs:
         found = self._by_id.get(program_id)
         if found is not None:
             return found
+        circles = program_id in (self._stored_circles or ())
         return self._template.model_copy(
             update={
                 "id": program_id,
@@ -596,8 +602,31 @@ class Programs:
                 "eligibility": Eligibility(invite_only=True),
                 "cohort": None,
                 "archived": True,
+                **(
+                    {
+                        "type": ProgramType.CIRCLES,
+                        "roles": list(ROLES_OF_TYPE[ProgramType.CIRCLES]),
+                        "circles": Circles(),
+                    }
+                    if circles
+                    else {}
+                ),
             }
         )
+
+    @property
+    def knows_stored_circles(self) -> bool:
+        """Whether :meth:`remember_circles` has said which removed programs had circles."""
+        return self._stored_circles is not None
+
+    def remember_circles(self, program_ids: Iterable[str]) -> None:
+        """Note the programs stored circles belong to: those no longer in the file are
+        archived as circles programs from now on.
+
+        A memo of stored facts, not a setting: a program the file no longer has gets no
+        new circles, so what the rows said stays true while this file is in force.
+        """
+        self._stored_circles = frozenset(program_ids) - self.ids
 
     def with_ids(self, ids: Iterable[str]) -> list[Program]:
         """The programs stored rows name, in file order (archived ones after)."""

@@ -30,7 +30,14 @@ from handlers.intake.choosing import (
     roles_phrase,
     unknown_program,
 )
-from handlers.intake.roles import circle_about, is_circles, role_label, role_name, role_named
+from handlers.intake.roles import (
+    CIRCLE_ROLE_NAMES,
+    circle_about,
+    is_circles,
+    role_label,
+    role_name,
+    role_named,
+)
 from handlers.people.lookups import pairings_of
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, PairingStatus, Role
 from storage.queries import enrollments_of, save_enrollment, with_role
@@ -72,7 +79,8 @@ def describe_enrollment(
         room = f"room for {capacity} mentee{'s' if capacity != 1 else ''}" if capacity else "room"
         return f"enrolled as a mentor with {room}"
     if status == EnrollmentStatus.PAUSED:
-        return f"enrolled as a {role}, paused"
+        named = CIRCLE_ROLE_NAMES.get(Role(role), role) if circles else role
+        return f"enrolled as a {named}, paused"
     if status == EnrollmentStatus.COMPLETED:
         return "a mentee whose pairing has ended; type join to ask for a new mentor"
     return f"no longer enrolled as a {role}"

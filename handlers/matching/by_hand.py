@@ -9,8 +9,10 @@ approved round's does (:func:`handlers.matching.proposals.propose`). A lapsed pr
 does not block a pair proposed by hand.
 
 ``unexclude MENTEE MENTOR`` lifts a declined or lapsed proposal between the two, so a
-round or ``pair`` may propose them again. Both are program leads' commands, in chat and
-on the command line, and both are in the audit log.
+round or ``pair`` may propose them again; in a circles program, ``unexclude MEMBER
+FACILITATOR`` lifts the member's declines of the facilitator's circles, so the next round
+may put them in a circle together. Both are program leads' commands, in chat and on the
+command line, and both are in the audit log.
 
 People are named by email, full name or first name: ``pair lee@example.com
 ana@example.com``, ``pair Lee Park Ana Lima`` or ``pair Lee Park with Ana Lima``.
@@ -27,11 +29,13 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.circles.circle_pool import DeclinedPlace, declined_places
 from handlers.core.audit import record
 from handlers.core.calendar import day_label
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply, plural
 from handlers.core.program import Program, ProgramType
+from handlers.core.refs import circle_label
 from handlers.core.scope import led_program
 from handlers.matching.lapses import LAPSES
 from handlers.matching.pool import load_managers
@@ -40,6 +44,7 @@ from handlers.matching.score import check_pair
 from handlers.people.directory import people_called
 from handlers.people.lookups import enrollment_of, people_by_id
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Person, Role
+from storage.tables import CIRCLE_MEMBER
 
 #: Words a lead may put between the two people: ``pair Lee Park with Ana Lima``.
 SEPARATORS = ("with", "to", "->", "→")
@@ -360,8 +365,14 @@ async def lift_exclusion(
 ) -> LeadResult:
     """Lift every declined or lapsed proposal between two people, so they may be paired.
 
-    A pairing they had is not lifted: the program never pairs two people twice.
+    A pairing they had is not lifted: the program never pairs two people twice. In a
+    circles program, lift the member's declines of the facilitator's circles instead
+    (:func:`_lift_circle_declines`).
     """
+    if program.type is ProgramType.CIRCLES:
+        return await _lift_circle_declines(
+            session, program, member=mentee, facilitator=mentor, lead=lead, now=now
+        )
     before = await _between(session, program, mentee, mentor)
     ended = next((p for p in before if p.status == PairingStatus.ENDED), None)
     if ended is not None:
@@ -395,6 +406,68 @@ async def lift_exclusion(
         f"next match round can pair them, or type pair {mentee.email} {mentor.email} to "
         "propose it now.",
     )
+
+
+async def _lift_circle_declines(
+    session: AsyncSession,
+    program: Program,
+    *,
+    member: Person,
+    facilitator: Person,
+    lead: Person,
+    now: datetime,
+) -> LeadResult:
+    """Lift a member's declines of a facilitator's circles, so a round may put them in a
+    circle together again (handlers.circles.circle_pool keeps a declined pair apart).
+
+    A circle proposal that lapsed keeps nobody apart, so there is nothing to lift for it.
+    """
+    assert member.id is not None
+    assert facilitator.id is not None
+    places = await declined_places(
+        session, program, member_id=member.id, facilitator_id=facilitator.id
+    )
+    lifted = [p for p in places if p.unexcluded_at is None]
+    if not lifted:
+        why = (
+            f"{_declines(member, facilitator, places)} {'was' if len(places) == 1 else 'were'} "
+            "lifted already"
+            if places
+            else f"{member.name} hasn't declined a circle {facilitator.name} leads"
+        )
+        return LeadResult(
+            False,
+            f"No decline keeps {member.name} from {facilitator.name}'s circles: {why}, so "
+            "there's nothing to lift.",
+        )
+    conn = await session.connection()
+    await conn.execute(
+        sa.update(CIRCLE_MEMBER)
+        .where(CIRCLE_MEMBER.c.id.in_([p.place_id for p in lifted]))
+        .values(unexcluded_at=now)
+    )
+    await record(
+        session,
+        actor=lead.email,
+        action="unexclude",
+        target=", ".join(circle_label(p.circle_id) for p in lifted),
+        now=now,
+        detail={"member": member.email, "facilitator": facilitator.email},
+    )
+    return LeadResult(
+        True,
+        f"Done: {_declines(member, facilitator, lifted)} no longer keeps them apart. The "
+        "next round can put them in a circle together.",
+    )
+
+
+def _declines(member: Person, facilitator: Person, places: Sequence[DeclinedPlace]) -> str:
+    """``Lee Park's decline of Ana Lima's circle C7`` (``circles C7 and C9`` for several)."""
+    labels = [circle_label(p.circle_id) for p in places]
+    if len(labels) == 1:
+        return f"{member.name}'s decline of {facilitator.name}'s circle {labels[0]}"
+    circles = f"{', '.join(labels[:-1])} and {labels[-1]}"
+    return f"{member.name}'s declines of {facilitator.name}'s circles {circles}"
 
 
 # --- the chat commands ----------------------------------------------------------------------

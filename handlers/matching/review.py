@@ -44,7 +44,7 @@ APPROVE_ALL, CHOOSE, DISCARD = "all", "choose", "none"
 
 
 @dataclass(frozen=True)
-class _ReaderClock:
+class ReaderClock:
     """Whom a review is for, to say a time zone as they read it.
 
     Attributes:
@@ -63,7 +63,7 @@ class _ReaderClock:
         return zone_in_words(zone, reader_zone=self.reader_zone, at=self.at)
 
 
-def _blind(profile: Profile, program: Program, tag: str, clock: _ReaderClock) -> str:
+def blind_profile(profile: Profile, program: Program, tag: str, clock: ReaderClock) -> str:
     """A profile with the name left out, for a lead's blind review."""
     bits = [profile.department or "department not given"]
     if profile.level is not None:
@@ -75,11 +75,11 @@ def _blind(profile: Profile, program: Program, tag: str, clock: _ReaderClock) ->
     return f"{tag} ({'; '.join(bits)})"
 
 
-def _review_line(number: int, proposal: Proposal, program: Program, clock: _ReaderClock) -> str:
+def _review_line(number: int, proposal: Proposal, program: Program, clock: ReaderClock) -> str:
     if program.matching.blind_review:
         who = (
-            f"{_blind(proposal.mentee, program, f'Mentee {number}', clock)} → "
-            f"{_blind(proposal.mentor, program, f'Mentor {number}', clock)}"
+            f"{blind_profile(proposal.mentee, program, f'Mentee {number}', clock)} → "
+            f"{blind_profile(proposal.mentor, program, f'Mentor {number}', clock)}"
         )
     else:
         who = f"{proposal.mentee.name}{_link(program)}{proposal.mentor.name}"
@@ -109,7 +109,7 @@ def round_data(
         now: When the round is planned.
     """
     blind = program.matching.blind_review
-    clock = _ReaderClock(reader_zone, now)
+    clock = ReaderClock(reader_zone, now)
     entries = []
     for number, proposal in enumerate(plan.proposals, start=1):
         entries.append(

@@ -11,7 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import PROFILE_LINES, PersonProfile
-from handlers.core.program import Meaning, Program, Question
+from handlers.core.program import Meaning, Program, ProgramType, Question
 from handlers.core.questions import format_answer
 from handlers.people.directory import find_or_create_person
 from storage import Enrollment, Pairing, PairingStatus, Person, Role
@@ -28,6 +28,8 @@ _MEANING_LABELS = {
     Meaning.STRENGTHS: "Can help with",
 }
 _MENTOR_LABELS = {Meaning.COMPETENCIES: "Can help with", Meaning.CAPACITY: "Mentees at a time"}
+#: A circle's facilitator leads circles: their capacity counts circles, not mentees.
+_FACILITATOR_LABELS = {**_MENTOR_LABELS, Meaning.CAPACITY: "Circles at a time"}
 #: The answers a profile shows first, after the job and the time zone: what the other
 #: side most wants to know about a mentee (what for) and a mentor (what with).
 _FIRST_MEANINGS = {
@@ -69,18 +71,25 @@ def profile_facts(
         (q for q in answered if q.meaning in first),
         key=lambda q: first.index(q.meaning),
     )
-    facts += [_answer(question, role, answers[question.id]) for question in leading]
+    labels = _labels(program, role)
+    facts += [_answer(question, labels, answers[question.id]) for question in leading]
     if person.level is not None:
         facts.append(("Level", str(person.level)))
-    facts += [_answer(q, role, answers[q.id]) for q in answered if q.meaning not in first]
+    facts += [_answer(q, labels, answers[q.id]) for q in answered if q.meaning not in first]
     return facts
 
 
-def _answer(question: Question, role: Role, value: Any) -> tuple[str, str]:
+def _labels(program: Program, role: Role) -> dict[Meaning, str]:
+    """The labels a role's answers take over the shared ones: a mentor's, a facilitator's."""
+    if role is not Role.MENTOR:
+        return {}
+    return _FACILITATOR_LABELS if program.type is ProgramType.CIRCLES else _MENTOR_LABELS
+
+
+def _answer(question: Question, labels: dict[Meaning, str], value: Any) -> tuple[str, str]:
     """An intake answer as a profile shows it, under a label the other side understands."""
     label = question.prompt
     if question.meaning is not None:
-        labels = _MENTOR_LABELS if role is Role.MENTOR else {}
         label = labels.get(question.meaning) or _MEANING_LABELS.get(question.meaning, label)
     return label, format_answer(question, value)
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.archived import recall_archived_circles
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import NotALead
@@ -92,6 +93,7 @@ async def stored_program(
     if found is not None:
         return found
     if program_id in await stored_program_ids(await session.connection()):
+        await recall_archived_circles(session, programs)
         return programs.of(program_id)
     return None
 

@@ -2,7 +2,10 @@
 
 No one person's rating is shown: a mentor's readiness averages are shown only when at
 least ``program.min_group_size`` different mentees answered, else "fewer than N mentees
-answered"."""
+answered".
+
+In a circles program a facilitator's load is the circles they lead (active and forming)
+against their capacity in circles (:func:`_facilitators`), not pairings."""
 
 from __future__ import annotations
 
@@ -11,10 +14,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.circles.circle_pool import facilitator_capacity
 from handlers.core.figures import Cell, Kind, Report, Table
 from handlers.core.program import Program, QuestionType
+from handlers.reports.circles import is_circles
 from handlers.reports.queries import (
     ACTIVE,
     ENROLLMENT,
@@ -38,7 +44,15 @@ from handlers.reports.suppression import (
     small_groups_note,
 )
 from handlers.sessions.feedback import READINESS
-from storage import EnrollmentStatus, FeedbackStatus, Role
+from storage import (
+    CircleMemberStatus,
+    CircleRole,
+    CircleStatus,
+    EnrollmentStatus,
+    FeedbackStatus,
+    Role,
+)
+from storage.tables import CIRCLE, CIRCLE_MEMBER, CIRCLE_SESSION
 
 
 def _readiness_questions(program: Program) -> list[str]:
@@ -73,8 +87,13 @@ def _average(value: Any, respondents: int, k: int) -> Cell:
 
 
 async def mentors(session: AsyncSession, program: Program, *, now: datetime) -> Report:
-    """Mentors' load against capacity, inactive mentors, and readiness averages."""
+    """Mentors' load against capacity, inactive mentors, and readiness averages.
+
+    For a circles program: its facilitators' load in circles (:func:`_facilitators`).
+    """
     conn = await session.connection()
+    if is_circles(program):
+        return await _facilitators(conn, program)
     program_id = program.id
     k = program.min_group_size
     today = program_today(program, now)
@@ -260,6 +279,134 @@ async def mentors(session: AsyncSession, program: Program, *, now: datetime) -> 
         small_groups_note(k),
     )
     return Report("mentors", "Mentors: load and readiness", tuple(figures), tables, None, notes)
+
+
+async def _facilitators(conn: AsyncConnection, program: Program) -> Report:
+    """A circles program's facilitators: the circles each leads (active and forming)
+    against how many they lead at once, and the day of their circles' last session.
+
+    A facilitator holds a circle as the round's pool counts it
+    (handlers.circles.circle_pool): their place is invited or accepted, in a circle
+    proposed (forming) or active. Their capacity is the round's too
+    (:func:`~handlers.circles.circle_pool.facilitator_capacity`). One query.
+    """
+    k = program.min_group_size
+    status = CIRCLE.c.status
+    held = sa.and_(
+        CIRCLE_MEMBER.c.role == CircleRole.FACILITATOR.value,
+        CIRCLE.c.program == program.id,
+    )
+    holding = CIRCLE_MEMBER.c.status.in_(
+        (CircleMemberStatus.INVITED.value, CircleMemberStatus.ACCEPTED.value)
+    )
+    load = (
+        sa.select(
+            CIRCLE_MEMBER.c.person_id,
+            sa.func.count().filter(holding, status == CircleStatus.ACTIVE.value).label("active"),
+            sa.func.count().filter(holding, status == CircleStatus.PROPOSED.value).label("forming"),
+        )
+        .select_from(CIRCLE_MEMBER.join(CIRCLE, CIRCLE.c.id == CIRCLE_MEMBER.c.circle_id))
+        .where(held)
+        .group_by(CIRCLE_MEMBER.c.person_id)
+        .subquery()
+    )
+    last = (
+        sa.select(CIRCLE_MEMBER.c.person_id, sa.func.max(CIRCLE_SESSION.c.held_on).label("last"))
+        .select_from(
+            CIRCLE_SESSION.join(CIRCLE, CIRCLE.c.id == CIRCLE_SESSION.c.circle_id).join(
+                CIRCLE_MEMBER, CIRCLE_MEMBER.c.circle_id == CIRCLE.c.id
+            )
+        )
+        .where(held)
+        .group_by(CIRCLE_MEMBER.c.person_id)
+        .subquery()
+    )
+    facilitator_id = ENROLLMENT.c.person_id
+    found = await conn.execute(
+        sa.select(
+            PERSON.c.name,
+            PERSON.c.email,
+            ENROLLMENT.c.status,
+            ENROLLMENT.c.capacity,
+            sa.func.coalesce(load.c.active, 0).label("active"),
+            sa.func.coalesce(load.c.forming, 0).label("forming"),
+            last.c.last,
+        )
+        .select_from(
+            ENROLLMENT.join(PERSON, PERSON.c.id == facilitator_id)
+            .outerjoin(load, load.c.person_id == facilitator_id)
+            .outerjoin(last, last.c.person_id == facilitator_id)
+        )
+        .where(
+            ENROLLMENT.c.program == program.id,
+            ENROLLMENT.c.role == Role.MENTOR.value,
+            ENROLLMENT.c.status != EnrollmentStatus.LEFT.value,
+        )
+        .order_by(PERSON.c.name, PERSON.c.email)
+    )
+    rows: list[tuple[Cell, ...]] = []
+    facilitators = available = paused = capacity = taken = free = full = idle = 0
+    for row in found.all():
+        facilitators += 1
+        can_lead = facilitator_capacity(program, answered=row.capacity)
+        leads = int(row.active) + int(row.forming)
+        places = max(can_lead - leads, 0)
+        capacity += can_lead
+        taken += leads
+        if row.status == EnrollmentStatus.AVAILABLE.value:
+            available += 1
+            free += places
+            full += int(places == 0)
+        elif row.status == EnrollmentStatus.PAUSED.value:
+            paused += 1
+        idle += int(leads == 0)
+        last_day: date | None = row.last
+        rows.append(
+            (
+                row.name,
+                row.email,
+                row.status,
+                can_lead,
+                int(row.active),
+                int(row.forming),
+                places,
+                iso_day(last_day),
+            )
+        )
+    figures: list[tuple[str, str]] = [
+        ("Facilitators (not left)", count_figure(facilitators, k)),
+        ("Available", count_figure(available, k)),
+        ("Paused", count_figure(paused, k)),
+        ("Circles they can lead (capacity)", number(capacity)),
+        ("Circles led (active and forming)", number(taken)),
+        ("Load", f"{percent(taken, capacity)}% of capacity" if capacity else "–"),
+        ("Free places (available facilitators)", number(free)),
+        ("Available facilitators with no free place", count_figure(full, k)),
+        ("Facilitators leading no circle", count_figure(idle, k)),
+    ]
+    table = Table(
+        "Facilitators",
+        (
+            "facilitator",
+            "email",
+            "status",
+            "capacity (circles)",
+            "active circles",
+            "forming circles",
+            "free places",
+            "last session",
+        ),
+        tuple(rows),
+    )
+    notes = (
+        "Load: the circles each facilitator leads, active and forming (proposed, with their "
+        "place not declined), over how many circles every facilitator who has not left can "
+        "lead at once (their capacity answer, else the program's circles.capacity); free "
+        "places count available facilitators only (paused facilitators get no new circle).",
+        "Last session: the latest session of any circle they lead or led in the program.",
+        small_groups_note(k),
+    )
+    return Report("mentors", "Facilitators: load", tuple(figures), (table,), None, notes)
 
 
 KIND = Kind("mentors", "load against capacity, inactive mentors, readiness averages", mentors)

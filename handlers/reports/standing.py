@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.archived import recall_archived_circles
 from handlers.core.program import Program, Programs
 from handlers.reports.queries import (
     ACTIVE,
@@ -135,7 +136,9 @@ async def _standing(session: AsyncSession, program: Program, now: datetime) -> S
 
 
 async def archived_programs(session: AsyncSession, programs: Programs) -> list[Program]:
-    """The programs stored on rows that the file no longer has, by id."""
+    """The programs stored on rows that the file no longer has, by id (one whose rows are
+    circles as a circles program: handlers.core.archived)."""
+    await recall_archived_circles(session, programs)
     stored = await stored_program_ids(await session.connection())
     return [programs.of(i) for i in sorted(stored) if programs.get(i) is None]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from storage import Circle, CircleMember, Database, Outbox
@@ -127,3 +128,27 @@ def test_a_dry_run_sends_nothing(cli: Cli, database_url: str) -> None:
     assert code == 0, err
     assert out.rstrip().endswith("Dry run: nothing was saved or sent.")
     assert stored(database_url, Circle) == []
+
+
+def test_a_blind_review_prints_profiles_not_names_or_emails(
+    cli: Cli, database_url: str, tmp_path: Path
+) -> None:
+    blind = tmp_path / "circles.yaml"
+    text = CIRCLES_PROGRAMS.read_text(encoding="utf-8")
+    blind.write_text(text.replace("blind_review: false", "blind_review: true"), encoding="utf-8")
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(blind))
+    asyncio.run(_people(database_url, members=11))
+    code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run")
+    assert code == 0, err
+    code, as_json, err = cli.at(AT).run(
+        "match", "--program", "leader-circles", "--dry-run", "--json"
+    )
+    assert code == 0, err
+    for shown in (out, as_json):
+        assert "Member " not in shown.replace("Member 1.", "").replace("Member 2.", "")
+        assert "@x.com" not in shown
+    assert "  1. Facilitator 1 (" in out and " facilitates Member 1.1 (" in out
+    assert "  a mentee: " in out
+    report = json.loads(as_json)
+    assert [c["label"] for c in report["circles"]] == ["Facilitator 1 + 5", "Facilitator 2 + 5"]
+    assert [set(w) for w in report["left_over"]] == [{"why"}]

@@ -80,8 +80,10 @@ class CircleWorld:
         *circles: tuple[Person, Sequence[Person]],
         left_over: Sequence[tuple[Person, str]] = (),
         gap: float = 0.013,
+        reasons: Sequence[str] = (),
     ) -> None:
-        """The round the next ``match`` plans: these circles, these people left over."""
+        """The round the next ``match`` plans: these circles, these people left over
+        (``reasons``: each circle's, after the two every circle has)."""
         self.plan = CirclePlan(
             program=self.program,
             circles=tuple(
@@ -92,6 +94,7 @@ class CircleWorld:
                     reasons=(
                         f"shares Coaching and Influence with {len(members) - 1} others",
                         "5 h of working hours in common with everyone",
+                        *reasons,
                     ),
                     member_reasons={
                         m.id or 0: (f"wants Coaching, which {facilitator.name} offers",)
@@ -102,6 +105,7 @@ class CircleWorld:
             ),
             left_over={p.id or 0: why for p, why in left_over},
             optimality_gap=gap,
+            waiting=tuple(_profile(p, Role.MENTEE) for p, _ in left_over),
         )
 
     async def lead(self) -> Chat:

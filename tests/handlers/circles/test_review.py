@@ -190,7 +190,12 @@ async def test_a_pool_too_small_for_a_circle_says_so(world: CircleWorld) -> None
     world.forms(left_over=[(lee, "too few members for a circle")])
     assert world.plan is not None
     world.plan = type(world.plan)(
-        world.program, (), world.plan.left_over, 0.0, too_small="Only 1 member is waiting."
+        world.program,
+        (),
+        world.plan.left_over,
+        0.0,
+        too_small="Only 1 member is waiting.",
+        waiting=world.plan.waiting,
     )
     lead = await world.lead()
     await lead.expect(f"match {CIRCLES}", "Only 1 member is waiting.", "• Lee Park: too few")
@@ -244,3 +249,55 @@ async def test_the_round_is_formed_by_the_optimiser(
     await lead.expect(
         f"match {CIRCLES}", "3 members are needed for a circle and only 0 are waiting."
     )
+
+
+def blind(programs: Programs) -> Programs:
+    """The fixture's programs, the circles one with ``matching.blind_review`` on."""
+    return Programs(
+        [
+            p.model_copy(update={"matching": p.matching.model_copy(update={"blind_review": True})})
+            if p.id == CIRCLES
+            else p
+            for p in programs
+        ],
+        leads=programs.leads,
+    )
+
+
+async def test_a_blind_review_hides_every_name_behind_profiles(
+    database: Database, circle_programs: Programs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = CircleWorld(database, blind(circle_programs), monkeypatch)
+    ana = await world.facilitator("ana@x.com", "Ana Lima")
+    await make_person(database, "ana@x.com", department="Product", level=6)
+    members = []
+    for n, department in (("Lee", "Sales"), ("Mo", "Finance"), ("Sam", "Sales")):
+        members.append(await world.member(f"{n.lower()}@x.com", f"{n} Park"))
+        await make_person(database, f"{n.lower()}@x.com", department=department, level=3)
+    kai = await world.member("kai@x.com", "Kai Ono")
+    await make_person(database, "kai@x.com", department="Legal")
+    members = [await make_person(database, m.email) for m in members]
+    kai = await make_person(database, kai.email)
+    world.forms(
+        (await make_person(database, ana.email), members),
+        left_over=[(kai, "no facilitator shares their hours")],
+        reasons=("Ana can help with Coaching",),
+    )
+    lead = await world.lead()
+    review = await lead.expect(
+        f"match {CIRCLES}",
+        "1. Facilitator 1 (Product; level 6; London, same time as you) facilitates Member 1.1 "
+        "(Sales; level 3; London, same time as you), Member 1.2 (Finance; level 3; London, "
+        "same time as you), Member 1.3 (Sales; level 3; London, same time as you) · fit 0.72 · "
+        "shares Coaching and Influence with 2 others · 5 h of working hours in common with "
+        "everyone · the facilitator can help with Coaching",
+        "Left over:\n• A member (Legal; London, same time as you): no facilitator shares "
+        "their hours",
+    )
+    choose = await lead.send("choose")
+    assert "1. Facilitator 1 + 3 (fit 0.72)" in choose
+    for name in ("Ana", "Lima", "Lee", "Mo ", "Sam", "Park", "Kai", "Ono"):
+        assert name not in review + choose
+    await lead.send("1")
+    # The people themselves read the circle as it is: the blind review is the lead's.
+    assert "Ana Lima" in await world.inbox(members[0])

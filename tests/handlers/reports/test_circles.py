@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from handlers import build_engine
 from handlers.core.errors import NotALead
@@ -14,9 +15,11 @@ from handlers.reports.cadence import cadence
 from handlers.reports.catalogue import CATALOGUE, run_report
 from handlers.reports.circles import circles_report
 from handlers.reports.feedback import feedback_report
+from handlers.reports.mentors import mentors
 from handlers.reports.overview import overview
 from handlers.reports.programs import COLUMNS, programs_report
 from storage import AuditEntry, Database
+from storage.tables import ENROLLMENT
 from tests.handlers.reports.circles_world import (
     GLOBAL,
     LEAD,
@@ -118,6 +121,55 @@ async def test_report_circles_names_no_one_and_holds_no_private_text(
     for rendering in (as_text(report), as_csv(report), as_json(report)):
         assert SECRET not in rendering
         assert "@example.com" not in rendering
+
+
+async def test_report_mentors_counts_the_circles_each_facilitator_leads_against_capacity(
+    database: Database, circles: Program
+) -> None:
+    await seed(database)
+    async with database.session() as session:
+        # Facilitator 1 leads up to two circles at once (their capacity answer).
+        await (await session.connection()).execute(
+            sa.update(ENROLLMENT)
+            .where(ENROLLMENT.c.person_id == 1, ENROLLMENT.c.program == PROGRAM_ID)
+            .values(capacity=2)
+        )
+    async with database.session() as session:
+        report = await mentors(session, circles, now=NOW)
+    assert figures(report) == {
+        "Facilitators (not left)": "6",  # 1 to 6; 7 is in the other program
+        "Available": "6",
+        "Paused": "0",
+        "Circles they can lead (capacity)": "7",  # 2 + 1 + 1 + 1 + 1 + 1
+        "Circles led (active and forming)": "4",  # circles 1, 2, 3 active; 5 forming
+        "Load": "57% of capacity",
+        "Free places (available facilitators)": "3",  # 1 has one; 4 and 6 lead none
+        "Available facilitators with no free place": "3",  # 2, 3, 5
+        "Facilitators leading no circle": "fewer than 3",  # 4 (ended), 6 (dissolved)
+    }
+    assert report.title == "Facilitators: load"
+    [facilitators] = report.tables
+    assert facilitators.columns == (
+        "facilitator",
+        "email",
+        "status",
+        "capacity (circles)",
+        "active circles",
+        "forming circles",
+        "free places",
+        "last session",
+    )
+    assert [row[3:] for row in facilitators.rows] == [
+        (2, 1, 0, 1, "2027-03-08"),
+        (1, 1, 0, 0, "2027-01-20"),
+        (1, 1, 0, 0, "2027-03-01"),
+        (1, 0, 0, 1, "2026-09-15"),
+        (1, 0, 1, 0, None),
+        (1, 0, 0, 1, None),
+    ]
+    assert [row[1] for row in facilitators.rows] == [f"person{n}@example.com" for n in range(1, 7)]
+    # No pairing is counted: the program has none.
+    assert "Places taken (active pairs and proposals)" not in figures(report)
 
 
 async def test_report_circles_of_a_pairs_program_says_it_has_none(
