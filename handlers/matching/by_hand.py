@@ -28,7 +28,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.audit import record
-from handlers.core.calendar import day_label
+from handlers.core.calendar import deadline
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply, plural
 from handlers.core.program import Program, ProgramType
@@ -39,6 +39,7 @@ from handlers.matching.proposals import MANUAL, propose
 from handlers.matching.score import check_pair
 from handlers.people.directory import people_called
 from handlers.people.lookups import enrollment_of, people_by_id
+from handlers.plans.chat import zone_of
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Person, Role
 
 #: Words a lead may put between the two people: ``pair Lee Park with Ana Lima``.
@@ -167,8 +168,14 @@ def _enrollment_problem(person: Person, enrollment: Enrollment | None, role: Rol
     return None
 
 
-async def _open_problem(session: AsyncSession, program: Program, mentee: Person) -> str | None:
-    """Why the mentee cannot get another proposal now (one is open, or a pairing), or None."""
+async def _open_problem(
+    session: AsyncSession, program: Program, mentee: Person, *, zone: str
+) -> str | None:
+    """Why the mentee cannot get another proposal now (one is open, or a pairing), or None.
+
+    Args:
+        zone: The reader's (the lead's) timezone, for the day an open proposal lapses.
+    """
     found = (
         await session.exec(
             select(Pairing).where(
@@ -185,7 +192,7 @@ async def _open_problem(session: AsyncSession, program: Program, mentee: Person)
         return f"{mentee.name} is already paired with {other.name} (pairing {found.id})."
     return (
         f"{mentee.name} already has a proposal open with {other.name} (pairing {found.id}); "
-        f"wait for the answer, or for it to lapse on {day_label(found.expires_at.date())}."
+        f"wait for the answer, or for it to lapse on {deadline(found.expires_at, zone)}."
     )
 
 
@@ -282,7 +289,7 @@ async def pair_by_hand(
     mentor_enrollment = await enrollment_of(session, program, person_id=mentor.id, role=Role.MENTOR)
     problems = [
         _enrollment_problem(mentor, mentor_enrollment, Role.MENTOR),
-        await _open_problem(session, program, mentee),
+        await _open_problem(session, program, mentee, zone=zone_of(lead, program.default_timezone)),
     ]
     if problems[-1] is None:
         problems.append(_enrollment_problem(mentee, mentee_enrollment, Role.MENTEE))
