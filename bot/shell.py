@@ -28,6 +28,7 @@ from handlers import (
     find_or_create_person,
     log_failure,
     parse_ref,
+    plural,
     take_waiting,
     welcome,
 )
@@ -84,7 +85,7 @@ async def run_shell(
                 session, person_id=person_id, channel=CHANNEL, now=engine.clock.now()
             )
         if waiting:
-            waiting.insert(0, Reply(f"You have {len(waiting)} new message(s):"))
+            waiting.insert(0, Reply(f"You have {plural(len(waiting), 'new message')}:"))
         return waiting
 
     base = Inbound(channel=CHANNEL, user_key=person.email, person_id=person.id)

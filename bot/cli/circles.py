@@ -23,6 +23,7 @@ from handlers import (
     circle_round_data,
     how_close,
     plan_circle_round,
+    plural,
 )
 
 
@@ -105,7 +106,8 @@ async def match_circles(
         print(plan.too_small)
     if plan.circles:
         print(
-            f"{len(plan.circles)} circle(s) for {plan.mentees} waiting member(s), "
+            f"{plural(len(plan.circles), 'circle')} for "
+            f"{plural(plan.mentees, 'waiting member')}, "
             f"{how_close(plan.optimality_gap)}:"
         )
     for number, circle in enumerate(plan.circles, start=1):
@@ -124,7 +126,7 @@ async def match_circles(
     if result is None:
         print("Dry run: nothing was saved or sent.")
         return 0
-    print(f"Sent {len(result.sent)} circle proposal(s) to their facilitators and members.")
+    print(f"Sent {plural(len(result.sent), 'circle proposal')} to their facilitators and members.")
     for reason in result.skipped:
         print(f"  not sent: {reason}")
     return 0

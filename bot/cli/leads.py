@@ -16,6 +16,7 @@ from handlers import (
     Program,
     Programs,
     ProgramType,
+    plural,
 )
 
 if TYPE_CHECKING:
@@ -88,10 +89,10 @@ async def programs(args: argparse.Namespace, env: Environment) -> int:
         print(json.dumps([program.as_dict() for program in listed], indent=2))
         return 0
     for program in listed:
-        people = ", ".join(f"{n} {role}s" for role, n in program.participants.items())
+        people = ", ".join(plural(n, role) for role, n in program.participants.items())
         print(
             f"{program.id}  {program.name}  ({program.type.replace('_', '-')}, {program.state}): "
-            f"{people or 'nobody enrolled'}; {program.active_pairs} active pairs, "
+            f"{people or 'nobody enrolled'}; {plural(program.active_pairs, 'active pair')}, "
             f"{program.waiting} waiting"
         )
     return 0
@@ -222,7 +223,7 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
     if plan.problem:
         print(plan.problem)
         return 0
-    print(f"{len(entries)} proposal(s) for {plan.mentees} waiting mentee(s):")
+    print(f"{plural(len(entries), 'proposal')} for {plural(plan.mentees, 'waiting mentee')}:")
     for entry in entries:
         print(f"  {entry['line']}")
     if plan.waiting:
@@ -234,7 +235,7 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
     if args.dry_run:
         print("Dry run: nothing was saved or sent.")
     elif result is not None:
-        print(f"Sent {len(result.sent)} proposal(s) to mentors.")
+        print(f"Sent {plural(len(result.sent), 'proposal')} to mentors.")
         for reason in result.skipped:
             print(f"  not sent: {reason}")
     return 0

@@ -18,6 +18,7 @@ from bot.shell import run_shell
 from handlers import (
     build_engine,
     is_email,
+    plural,
 )
 from storage import Database
 
@@ -195,8 +196,7 @@ async def outbox(args: argparse.Namespace, env: Environment) -> int:
     if unreachable:
         print("\nPeople the bot cannot reach (invite them, or check their account):")
         for name, email, reason, messages in unreachable:
-            plural = "s" if messages != 1 else ""
-            print(f"  {name} <{email}>: {messages} message{plural}; {reason}")
+            print(f"  {name} <{email}>: {plural(messages, 'message')}; {reason}")
     return 0
 
 
@@ -219,41 +219,46 @@ async def run_due(args: argparse.Namespace, env: Environment) -> int:
     cycle = report.cycle
     lines = [
         f"run-due at {now.isoformat()}:",
-        f"  {len(report.lapsed)} unanswered proposal(s) lapsed"
+        f"  {plural(len(report.lapsed), 'unanswered proposal')} lapsed"
         + (
             f" ({', '.join(str(i) for i in report.lapsed)}); the program leads were told"
             if report.lapsed
             else ""
         ),
-        f"  {len(report.reminded)} reminder(s) queued for proposals about to lapse",
-        f"  {len(report.resumed)} pause(s) ran out; those people were welcomed back",
-        f"  {cycle.processed} due item(s): {cycle.sent} sent, {cycle.suppressed} not needed "
-        f"(a session was logged), {cycle.folded} folded into catch-up messages, "
+        f"  {plural(len(report.reminded), 'reminder')} queued for proposals about to lapse",
+        f"  {plural(len(report.resumed), 'pause')} ran out; "
+        + ("that person was" if len(report.resumed) == 1 else "those people were")
+        + " welcomed back",
+        f"  {plural(cycle.processed, 'due item')}: {cycle.sent} sent, {cycle.suppressed} not "
+        f"needed (a session was logged), {cycle.folded} folded into catch-up messages, "
         f"{cycle.held} held (someone is paused), {cycle.closed} of ended pairings",
-        f"  {cycle.messages} message(s) queued; {len(cycle.at_risk)} pairing(s) newly at "
+        f"  {plural(cycle.messages, 'message')} queued; "
+        f"{plural(len(cycle.at_risk), 'pairing')} newly at "
         f"risk; {len(cycle.close_proposed)} proposed for closing after a long silence",
     ]
     if report.circles_lapsed or report.circles_reminded or report.circles:
         lapsed = ", ".join(f"C{i}" for i in report.circles_lapsed)
         lines.append(
-            f"  circles: {len(report.circles_lapsed)} proposal(s) lapsed"
+            f"  circles: {plural(len(report.circles_lapsed), 'proposal')} lapsed"
             + (f" ({lapsed}); the program leads were told" if lapsed else "")
             + f", {len(report.circles_reminded)} reminded before they lapse, "
-            f"{report.circles} item(s) of running circles done (session nudges, end reviews)"
+            f"{plural(report.circles, 'item')} of running circles done (session nudges, "
+            "end reviews)"
         )
     if report.failed_batches:
         lines.append(
-            f"  {report.failed_batches} batch(es) failed and will be retried after the "
+            f"  {plural(report.failed_batches, 'batch', many='batches')} failed and will be "
+            "retried after the "
             "lease (see the log)"
         )
     if report.notes_expired:
         lines.append(
-            f"  {report.notes_expired} session(s) past privacy.retain_notes_days lost "
+            f"  {plural(report.notes_expired, 'session')} past privacy.retain_notes_days lost "
             "their notes and summary"
         )
     if summaries is not None:
         lines.append(
-            f"  {summaries.written} summar{'y' if summaries.written == 1 else 'ies'} of "
+            f"  {plural(summaries.written, 'summary', many='summaries')} of "
             f"session notes written, {summaries.retried} to try again later, "
             f"{summaries.failed} given up on"
         )
@@ -266,10 +271,12 @@ async def demo(args: argparse.Namespace, env: Environment) -> int:
     async with open_app(env) as app, app.database.session() as session:
         summary = await load_demo(session, app.programs, now=app.engine.clock.now())
     if not summary.loaded:
-        print(f"The directory already has {summary.people} people; demo data not loaded.")
+        people = plural(summary.people, "person", many="people")
+        print(f"The directory already has {people}; demo data not loaded.")
         return 0
     print(
-        f"Loaded a demo organisation: {summary.people} people in {summary.departments} departments."
+        f"Loaded a demo organisation: {plural(summary.people, 'person', many='people')} in "
+        f"{plural(summary.departments, 'department')}."
     )
     for enrolled in summary.programs:
         parts = [

@@ -18,6 +18,7 @@ from handlers import (
     export_person,
     forget_person,
     import_people,
+    plural,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ async def privacy_forget(args: argparse.Namespace, env: Environment) -> int:
         raise CliError(f"no one with the email {args.email} is in the directory")
     print(
         f"erased {args.email}: now {erasure.reference} in the audit log; "
-        f"{erasure.pairings_ended} open pairing(s) ended and the other side told"
+        f"{plural(erasure.pairings_ended, 'open pairing')} ended and the other side told"
     )
     if not erasure.compacted:
         print(

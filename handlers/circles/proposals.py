@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.calendar import deadline
 from handlers.core.messages import Option, Reply, plural
 from handlers.core.naming import in_several
 from handlers.core.naming import opening as program_opening
@@ -55,9 +56,9 @@ def ask_key(circle_id: int | None, person_id: int) -> str:
     return f"circle:{circle_id}:ask:{person_id}"
 
 
-def day_of(moment: datetime) -> str:
-    """A day as a proposal's deadline reads: ``Mon 30 Nov 2026``."""
-    return moment.astimezone(UTC).strftime("%a %-d %b %Y")
+def day_of(moment: datetime, zone: str) -> str:
+    """A proposal's deadline on the reader's clock: ``Mon 30 Nov at 10:00 (your time)``."""
+    return deadline(moment, zone)
 
 
 def least_members(program: Program) -> int:
@@ -208,6 +209,7 @@ async def ask_everyone(
                 circle,
                 members=[(people[m.person_id], answers.get(m.person_id, {})) for m in members],
                 where=where,
+                zone=zone_of(reader, program.default_timezone),
             )
         else:
             reply = await _member_ask(
@@ -259,6 +261,7 @@ def _facilitator_ask(
     *,
     members: Sequence[tuple[Person, Mapping[str, Any]]],
     where: str,
+    zone: str,
 ) -> Reply:
     """The facilitator's proposal: who the members are and what each wants to develop.
 
@@ -278,7 +281,7 @@ def _facilitator_ask(
         f"The members:\n{_bullets(who)}\n"
         + (f"Why this circle:\n{_bullets(why)}\n" if why else "")
         + f"It starts once you and at least {least} of them accept. Please answer by "
-        f"{day_of(circle.expires_at)}; after that the proposal lapses."
+        f"{day_of(circle.expires_at, zone)}; after that the proposal lapses."
     )
     return Reply(
         text,
@@ -315,7 +318,8 @@ async def _member_ask(
         f"{where}Would you join a circle on {theme}, facilitated by {facilitator.name}, "
         f"with {plural(others, 'other member')}?{why}"
         f"It starts once {first} and at least {least_members(program)} members accept. "
-        f"Please answer by {day_of(circle.expires_at)}; after that the proposal lapses and "
+        f"Please answer by {day_of(circle.expires_at, zone_of(reader, fallback))}; after that "
+        "the proposal lapses and "
         "you keep your place on the waitlist."
     )
     return Reply(

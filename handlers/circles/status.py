@@ -117,7 +117,8 @@ async def _circle_line(
             turn, circle, theme=theme, led=led, members=members, people=people
         )
     if answer == CircleMemberStatus.INVITED:
-        ask = f"type accept {label} or decline {label} by {day_of(circle.expires_at)}."
+        by = day_of(circle.expires_at, zone_of(turn.person, program.default_timezone))
+        ask = f"type accept {label} or decline {label} by {by}."
         if facilitating:
             names = ", ".join(people[m.person_id].name for m in members)
             return f"You're asked to facilitate circle {label} ({names}): {ask}"

@@ -90,6 +90,22 @@ def day_label(day: date) -> str:
     return day.strftime("%a %-d %b")
 
 
+def local_moment(moment: datetime, zone: str) -> str:
+    """An instant as the reader's wall clock shows it: ``Tue 1 Dec at 10:00``."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{day_label(local.date())} at {local:%H:%M}"
+
+
+def deadline(moment: datetime, zone: str) -> str:
+    """A deadline as its reader reads it: ``Tue 1 Dec at 10:00 (your time)``.
+
+    Every "answer by" reads its day and hour on the reader's own clock: the same lapse is
+    Monday evening in Auckland and Sunday night in Los Angeles, and a day alone would have
+    one of them answer after the proposal lapsed.
+    """
+    return f"{local_moment(moment, zone)} (your time)"
+
+
 _DAY_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%d/%m/%Y")
 #: Digits in the longest ``in N days`` worth reading: more weeks than the calendar has.
 _LONGEST_COUNT = 6

@@ -461,6 +461,13 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
     )
 
 
-def plural(count: int, word: str) -> str:
-    """``1 session``, ``3 sessions``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def noun(count: int, word: str, *, many: str | None = None) -> str:
+    """The noun for ``count`` things: ``session`` for one, else ``sessions`` (or ``many``)."""
+    if count == 1:
+        return word
+    return many if many is not None else f"{word}s"
+
+
+def plural(count: int, word: str, *, many: str | None = None) -> str:
+    """``1 session``, ``3 sessions``; ``1 person``, ``2 people`` with ``many="people"``."""
+    return f"{count} {noun(count, word, many=many)}"

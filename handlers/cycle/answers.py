@@ -50,9 +50,18 @@ async def active_pairing_named(
     found = await my_pairing(turn, args[:1], verb=verb, offer=offer)
     if isinstance(found, Reply):
         return found
+    people = await people_by_id(turn.session, [found.mentee_id, found.mentor_id])
+    if found.status == PairingStatus.ENDED:
+        other = people.get(
+            found.mentor_id if found.mentee_id == turn.person.id else found.mentee_id
+        )
+        with_whom = f" with {other.name}" if other is not None and other.name else ""
+        return Reply(
+            f"Your pairing{with_whom} has ended, so there's nothing to answer here any more; "
+            "nothing changed. Thank you for the time you gave it."
+        )
     if found.status != PairingStatus.ACTIVE:
         return Reply("That pairing isn't active any more; nothing changed.")
-    people = await people_by_id(turn.session, [found.mentee_id, found.mentor_id])
     return found, people[found.mentee_id], people[found.mentor_id]
 
 

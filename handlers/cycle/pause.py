@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.calendar import day_label, local_date, parse_day
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply
-from handlers.core.program import Program
+from handlers.core.program import Program, ProgramType
 from handlers.cycle.ending import tell
 from handlers.cycle.schedule import cancel_due, due_row, insert_due, move_checkin, release_held
 from handlers.matching.lapses import LAPSES
@@ -209,7 +209,19 @@ def _unpaused(enrollment: Enrollment) -> str:
 
 
 async def _resume(turn: Turn, args: list[str]) -> Outcome:
-    paused = [e for e in await enrollments_kept(turn) if e.status == EnrollmentStatus.PAUSED]
+    kept = await enrollments_kept(turn)
+    if not kept:
+        return Outcome(
+            [
+                Reply(
+                    "You're not enrolled in any program, so there's nothing to resume. Type "
+                    "join to take part."
+                )
+            ],
+            None,
+            changed=False,
+        )
+    paused = [e for e in kept if e.status == EnrollmentStatus.PAUSED]
     resumed = [
         program
         for program in turn.programs.with_ids({e.program for e in paused})
@@ -222,9 +234,51 @@ async def _resume(turn: Turn, args: list[str]) -> Outcome:
             [Reply("Welcome back! The next match round can propose mentees to you again.")],
             None,
         )
-    every = min(program.cadence.checkin_every_days for program in resumed)
-    return Outcome(
-        [Reply(f"Welcome back! Check-ins start again: the next one is in {every} days.")], None
+    ids = {program.id for program in resumed}
+    paired = [p for p in await active_pairings(turn) if p.program in ids]
+    if paired:
+        every = min(turn.programs.of(p.program).cadence.checkin_every_days for p in paired)
+        return Outcome(
+            [Reply(f"Welcome back! Check-ins start again: the next one is in {every} days.")],
+            None,
+        )
+    back = [e for e in paused if e.program in ids]
+    return Outcome([Reply("Welcome back! " + _unpaired_standing(turn, back))], None)
+
+
+def _unpaired_standing(turn: Turn, enrollments: list[Enrollment]) -> str:
+    """Where someone back from a break stands with no active pairing, in one sentence.
+
+    Args:
+        enrollments: Their enrollments as they were paused; each goes back to the status
+            it had before (:func:`resume_person`).
+    """
+    roles = {Role(e.role) for e in enrollments}
+    kinds = {turn.programs.of(e.program).type for e in enrollments}
+    restored = {e.status_before_pause or _unpaused(e) for e in enrollments}
+    partner = (
+        "circle"
+        if kinds == {ProgramType.CIRCLES}
+        else "learning partner"
+        if kinds == {ProgramType.PEER}
+        else "mentor"
+    )
+    if EnrollmentStatus.COMPLETED in restored and EnrollmentStatus.WAITING not in restored:
+        return (
+            f"Your pairing has ended, so there are no check-ins to restart. Type join "
+            f"whenever you'd like a new {partner}."
+        )
+    if ProgramType.CIRCLES in kinds and EnrollmentStatus.MATCHED in restored:
+        return "Your circle's sessions carry on as planned."
+    if roles == {Role.MENTOR}:
+        offered = "a circle to facilitate" if partner == "circle" else "mentees"
+        return (
+            "You have no pairing right now, so there are no check-ins to restart; the next "
+            f"match round can propose {offered} to you again."
+        )
+    return (
+        "You're not paired yet, so there are no check-ins to restart; you're back on the "
+        f"waitlist, and the next match round can find you a {partner}."
     )
 
 

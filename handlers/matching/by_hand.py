@@ -31,7 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.circles.circle_pool import DeclinedPlace, declined_places
 from handlers.core.audit import record
-from handlers.core.calendar import day_label
+from handlers.core.calendar import deadline
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply, plural
 from handlers.core.program import Program, ProgramType
@@ -43,6 +43,7 @@ from handlers.matching.proposals import MANUAL, propose
 from handlers.matching.score import check_pair
 from handlers.people.directory import people_called
 from handlers.people.lookups import enrollment_of, people_by_id
+from handlers.plans.chat import zone_of
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Person, Role
 from storage.tables import CIRCLE_MEMBER
 
@@ -172,8 +173,14 @@ def _enrollment_problem(person: Person, enrollment: Enrollment | None, role: Rol
     return None
 
 
-async def _open_problem(session: AsyncSession, program: Program, mentee: Person) -> str | None:
-    """Why the mentee cannot get another proposal now (one is open, or a pairing), or None."""
+async def _open_problem(
+    session: AsyncSession, program: Program, mentee: Person, *, zone: str
+) -> str | None:
+    """Why the mentee cannot get another proposal now (one is open, or a pairing), or None.
+
+    Args:
+        zone: The reader's (the lead's) timezone, for the day an open proposal lapses.
+    """
     found = (
         await session.exec(
             select(Pairing).where(
@@ -190,7 +197,7 @@ async def _open_problem(session: AsyncSession, program: Program, mentee: Person)
         return f"{mentee.name} is already paired with {other.name} (pairing {found.id})."
     return (
         f"{mentee.name} already has a proposal open with {other.name} (pairing {found.id}); "
-        f"wait for the answer, or for it to lapse on {day_label(found.expires_at.date())}."
+        f"wait for the answer, or for it to lapse on {deadline(found.expires_at, zone)}."
     )
 
 
@@ -287,7 +294,7 @@ async def pair_by_hand(
     mentor_enrollment = await enrollment_of(session, program, person_id=mentor.id, role=Role.MENTOR)
     problems = [
         _enrollment_problem(mentor, mentor_enrollment, Role.MENTOR),
-        await _open_problem(session, program, mentee),
+        await _open_problem(session, program, mentee, zone=zone_of(lead, program.default_timezone)),
     ]
     if problems[-1] is None:
         problems.append(_enrollment_problem(mentee, mentee_enrollment, Role.MENTEE))

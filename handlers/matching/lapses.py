@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.calendar import day_label, last_opening, next_delivery
+from handlers.core.calendar import last_opening, next_delivery
+from handlers.core.calendar import local_moment as local_moment  # handlers.circles.lapses
 from handlers.core.messages import Option, Reply, plural
 from handlers.core.outbox import enqueue, withdraw
 from handlers.core.program import Program
@@ -57,12 +57,6 @@ MIN_NOTICE = timedelta(hours=4)
 MIN_WAIT = timedelta(hours=12)
 
 OPEN_ANSWER = (PairingStatus.PROPOSED.value, PairingStatus.ACCEPTED.value)
-
-
-def local_moment(moment: datetime, zone: str) -> str:
-    """An instant as the reader's wall clock shows it: ``Tue 1 Dec at 10:00``."""
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{day_label(local.date())} at {local:%H:%M}"
 
 
 def _zone(person: Person, program: Program) -> str:

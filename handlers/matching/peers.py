@@ -25,6 +25,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from handlers.core.messages import plural
 from handlers.core.program import Program
 from handlers.matching.peer_solver import candidate_edges, pair_peers
 from handlers.matching.pool import Pool, Profile
@@ -228,6 +229,6 @@ def _waiting(scores: Scores, fits: npt.NDArray[np.bool_], peer: Profile, row: in
     )
     return Waiting(
         peer,
-        f"none of the {others} other peer{'s' if others != 1 else ''} waiting can pair with you"
+        f"none of the {plural(others, 'other peer')} waiting can pair with you"
         + (f" ({listed})" if listed else ""),
     )

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.calendar import day_label, local_date
+from handlers.core.calendar import day_label, deadline, local_date
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Option, Reply
 from handlers.core.naming import in_several
@@ -45,8 +45,9 @@ from storage import OPEN_PAIRING, EnrollmentStatus, Pairing, PairingStatus, Pers
 MANUAL = "manual-"
 
 
-def _day(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%a %-d %b %Y")
+def _day(moment: datetime, zone: str) -> str:
+    """The reader's calendar day of ``moment``, with its year: ``Mon 30 Nov 2026``."""
+    return local_date(moment, zone).strftime("%a %-d %b %Y")
 
 
 def is_peer(program: Program) -> bool:
@@ -174,8 +175,9 @@ def _proposal(
         zone_of(other, fallback), reader_zone=zone_of(reader, fallback), at=now
     )
     role = Role.MENTEE if pairing.mentor_id == reader.id else Role.MENTOR
+    by = deadline(pairing.expires_at, zone_of(reader, fallback))
     return Reply(
-        f"{where}{opening}\n{_why_lines(reasons)}\nPlease answer by {_day(pairing.expires_at)}; "
+        f"{where}{opening}\n{_why_lines(reasons)}\nPlease answer by {by}; "
         f"after that the proposal lapses{lapse}.",
         title=title,
         profiles=(person_profile(program, other, role=role, answers=answers, time_zone=time_zone),),
@@ -221,8 +223,9 @@ def _peer_proposal(
     time_zone = zone_in_words(
         zone_of(other, fallback), reader_zone=zone_of(reader, fallback), at=now
     )
+    by = deadline(pairing.expires_at, zone_of(reader, fallback))
     return Reply(
-        f"{where}{opening}\n{_why_lines(reasons)}\nPlease answer by {_day(pairing.expires_at)}; "
+        f"{where}{opening}\n{_why_lines(reasons)}\nPlease answer by {by}; "
         f"after that the proposal lapses{lapse}.",
         title=f"A learning partner for you: {other.name}",
         profiles=(
@@ -554,7 +557,8 @@ async def pairing_lines(turn: Turn, program: Program | None = None) -> list[str]
     for pairing in mine:
         of = turn.programs.of(pairing.program)
         where = program_opening(of) if several else ""
-        lines.append(where + _pairing_line(pairing, people, me=me, peer=is_peer(of)))
+        zone = zone_of(turn.person, of.default_timezone)
+        lines.append(where + _pairing_line(pairing, people, me=me, peer=is_peer(of), zone=zone))
     for each in [program] if program is not None else list(turn.programs):
         waiting = await waitlist_positions(turn.session, each)
         if me not in waiting:
@@ -580,12 +584,12 @@ async def pairing_lines(turn: Turn, program: Program | None = None) -> list[str]
 
 
 def _pairing_line(
-    pairing: Pairing, people: dict[int, Person], *, me: int | None, peer: bool
+    pairing: Pairing, people: dict[int, Person], *, me: int | None, peer: bool, zone: str
 ) -> str:
-    """One open pairing as its reader stands in it."""
+    """One open pairing as its reader (whose timezone is ``zone``) stands in it."""
     mentee, mentor = people[pairing.mentee_id], people[pairing.mentor_id]
-    since = _day(pairing.activated_at or pairing.proposed_at)
-    by = _day(pairing.expires_at)
+    since = _day(pairing.activated_at or pairing.proposed_at, zone)
+    by = deadline(pairing.expires_at, zone)
     answer = f"type accept {pairing.id} or decline {pairing.id} by {by}."
     if peer:
         other = mentor if pairing.mentee_id == me else mentee

@@ -241,7 +241,7 @@ class MatchReviewFlow(Flow):
         who = "peer" if state.data.get("peer") else "mentee"
         lines = [
             f"Matching round: {plural(len(entries), 'proposal')} for "
-            f"{state.data['mentees']} waiting {who}{'s' if state.data['mentees'] != 1 else ''}"
+            f"{plural(state.data['mentees'], f'waiting {who}')}"
             f"; {len(waiting)} would stay on the waitlist{_below_min_fit(state.data)}."
         ]
         lines += _weak_note(entries)

@@ -24,6 +24,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from handlers.core.messages import plural
 from handlers.core.program import Program
 from handlers.matching.pool import Pool, Profile
 from handlers.matching.score import RULES, Reason, Scores, competency_names, explain, score_pool
@@ -122,14 +123,14 @@ def plan_matches(program: Program, pool: Pool, *, now: datetime) -> MatchPlan:
     if not pool.mentors and pool.paused_mentors:
         plan.problem = (
             "Every enrolled mentor is paused right now, so the "
-            f"{_count(len(mentees), 'waiting mentee')} can't be matched until one resumes."
+            f"{plural(len(mentees), 'waiting mentee')} can't be matched until one resumes."
         )
         plan.waiting = [Waiting(m, "every mentor is taking a break right now") for m in mentees]
         return plan
     if not pool.mentors:
         plan.problem = (
-            f"No mentors have enrolled yet, so the {len(mentees)} waiting "
-            f"mentee{'s' if len(mentees) != 1 else ''} can't be matched. Ask senior "
+            f"No mentors have enrolled yet, so the {plural(len(mentees), 'waiting mentee')} "
+            "can't be matched. Ask senior "
             "colleagues to type join and enroll as mentors."
         )
         plan.waiting = [Waiting(m, "no mentors have enrolled yet") for m in mentees]
@@ -263,10 +264,6 @@ def _waiting(
     )
 
 
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
 def _lapsed_before(mentee: Profile) -> Reason:
     """Why a pair whose proposal lapsed is proposed again, for each reader."""
     return Reason(
@@ -333,8 +330,8 @@ def _why_waiting(
             for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         )
         return (
-            f"none of the {len(mentors)} mentor{'s' if len(mentors) != 1 else ''} with a "
-            f"free place can mentor you ({listed})"
+            f"none of the {plural(len(mentors), 'mentor')} with a free place can mentor you "
+            f"({listed})"
         )
     if not fits[row].any():
         if len(allowed) == len(mentors):
@@ -358,7 +355,12 @@ def _why_waiting(
             f"no mentor with a free place offers {missing} yet, and the places left went "
             "to mentees they suit better"
         )
+    if len(allowed) == 1:
+        return (
+            "the only mentor with a free place who could mentor you was matched with a mentee "
+            "who fits them better or waited longer"
+        )
     return (
-        f"the {len(allowed)} mentor{'s' if len(allowed) != 1 else ''} with a free place "
-        "who could mentor you were matched with mentees who fit them better or waited longer"
+        f"the {len(allowed)} mentors with a free place who could mentor you were matched with "
+        "mentees who fit them better or waited longer"
     )

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from handlers.core.calendar import clock_time
+from handlers.core.messages import plural
 from handlers.core.program import Program, ProgramType
 from handlers.matching.pool import Pool, Profile, profile_of
 from storage import (
@@ -520,7 +521,7 @@ def explain(
     if reverse and mentee.level is not None and mentor.level is not None:
         drop = mentee.level - mentor.level
         if drop > 0:
-            levels = f"{drop} level{'s' if drop != 1 else ''}"
+            levels = plural(drop, "level")
             add(
                 "seniority",
                 f"{levels} junior to you: brings a fresh view",
@@ -529,7 +530,7 @@ def explain(
             )
     elif mentee.level is not None and mentor.level is not None and mentor.level > mentee.level:
         rise = mentor.level - mentee.level
-        levels = f"{rise} level{'s' if rise != 1 else ''}"
+        levels = plural(rise, "level")
         add(
             "seniority",
             f"{levels} more senior than you",

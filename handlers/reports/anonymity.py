@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from handlers.core.figures import Cell
+from handlers.core.messages import noun, plural
 from handlers.reports.suppression import count_figure
 
 #: What every quasi-identifier of a suppressed row reads.
@@ -177,11 +178,12 @@ class Anonymised:
     suppressed: int
     left_out: int
 
-    def note(self, unit: str = "rows") -> str:
+    def note(self, unit: str = "rows", *, one: str = "row") -> str:
         """What was generalised and suppressed, in one line of plain words.
 
         Args:
             unit: What a row is, in the plural ("pairings").
+            one: The same in the singular ("pairing").
         """
         names = _listed(list(self.columns))
         if not self.rows and not self.left_out:
@@ -193,18 +195,21 @@ class Anonymised:
             )
         done = [step.meaning.replace(UNIT, unit) for step in self.steps if step.meaning]
         if self.suppressed:
-            done.append(f'{self.suppressed:,} {unit} read "{SUPPRESSED}" in all of these')
+            rows = f"{self.suppressed:,} {noun(self.suppressed, one, many=unit)}"
+            reads = "read" if self.suppressed != 1 else "reads"
+            done.append(f'{rows} {reads} "{SUPPRESSED}" in all of these')
         if self.left_out:
             shown = count_figure(self.left_out, self.k)
             done.append(f"{shown} {unit} that would still stand out are left out")
         if not done:
             return (
-                f"Every combination of {names} covers at least {self.k} {unit} as it is, "
+                f"Every combination of {names} covers at least "
+                f"{plural(self.k, one, many=unit)} as it is, "
                 "so nothing is generalised."
             )
         return (
             f"So that no one can be picked out, every combination of {names} covers at least "
-            f"{self.k} {unit} (k-anonymity): " + "; ".join(done) + "."
+            f"{plural(self.k, one, many=unit)} (k-anonymity): " + "; ".join(done) + "."
         )
 
 

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import local_date
 from handlers.core.figures import Cell, Kind, Report, Table
+from handlers.core.messages import plural
 from handlers.core.program import Program
 from handlers.reports.circles import (
     LAST_SESSIONS,
@@ -151,7 +152,7 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
         last: date | None = row.last_session
         if row.missed:
             counts["missed"] += 1
-            reasons.append(f"{row.missed_checkins} check-ins in a row missed")
+            reasons.append(f"{plural(row.missed_checkins, 'check-in')} in a row missed")
             actions.append(
                 f"Ask {_first_name(row.mentor)} whether they need help finding time; suggest a "
                 "re-match if it isn't working"
@@ -163,19 +164,20 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
             )
             days = (today - since).days
             reasons.append(
-                f"no session for {days} days"
+                f"no session for {plural(days, 'day')}"
                 if last is not None
-                else f"no session since pairing, {days} days ago"
+                else f"no session since pairing, {plural(days, 'day')} ago"
             )
             if days >= cadence_.auto_close_after_days:
                 actions.append(
-                    f"Past the {cadence_.auto_close_after_days} days after which closing is "
+                    f"Past the {plural(cadence_.auto_close_after_days, 'day')} after which "
+                    "closing is "
                     "proposed: ask both whether to keep going or close"
                 )
             else:
                 actions.append(
                     "Ask both how it's going before closing is proposed at "
-                    f"{cadence_.auto_close_after_days} days"
+                    f"{plural(cadence_.auto_close_after_days, 'day')}"
                 )
         if row.mentee_no or row.mentor_no:
             counts["calibration"] += 1
@@ -243,7 +245,7 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
             f"Missed {cadence_.escalate_after_missed} or more check-ins in a row",
             count_figure(counts["missed"], k),
         ),
-        (f"No session for {quiet} days or more", count_figure(counts["silent"], k)),
+        (f"No session for {plural(quiet, 'day')} or more", count_figure(counts["silent"], k)),
         ("Said at calibration it isn't working", count_figure(counts["calibration"], k)),
         ("Proposals unanswered near or past expiry", count_figure(counts["proposal"], k)),
     )
@@ -255,8 +257,9 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
     notes = (
         f"Missed check-ins: {cadence_.escalate_after_missed} or more check-ins in a row fell "
         "due with no session logged (the pair was also reported when it happened).",
-        f"No session: the last session (or the pairing's start) was {quiet} days ago or more, "
-        f"half of the {cadence_.auto_close_after_days} days after which closing is proposed; "
+        f"No session: the last session (or the pairing's start) was {plural(quiet, 'day')} ago "
+        f"or more, half of the {plural(cadence_.auto_close_after_days, 'day')} after which "
+        "closing is proposed; "
         "pairs with a paused side are left out.",
         "Calibration: the yes/no answer to 'Is this pairing working?' in the current cycle; "
         "no survey ratings are shown.",
@@ -285,10 +288,14 @@ async def _circles_at_risk(conn: AsyncConnection, program: Program, *, now: date
         actions: list[str] = []
         if circle.silent:
             if circle.last_session is not None:
-                reasons.append(f"no session for {(today - circle.last_session).days} days")
+                reasons.append(
+                    f"no session for {plural((today - circle.last_session).days, 'day')}"
+                )
             else:
                 since = local_date(circle.activated_at, program.default_timezone)
-                reasons.append(f"no session since it started, {(today - since).days} days ago")
+                reasons.append(
+                    f"no session since it started, {plural((today - since).days, 'day')} ago"
+                )
             actions.append("Ask the facilitator whether the circle needs help finding a time")
         if circle.low_attendance:
             reasons.append(f"fewer than half came to its last {LAST_SESSIONS} sessions")
@@ -312,8 +319,9 @@ async def _circles_at_risk(conn: AsyncConnection, program: Program, *, now: date
         ),
     )
     notes = (
-        f"No session: the last session (or the circle's start) was {quiet} days ago or "
-        f"more, two check-in intervals of {program.cadence.checkin_every_days} days.",
+        f"No session: the last session (or the circle's start) was {plural(quiet, 'day')} "
+        f"ago or more, two check-in intervals of "
+        f"{plural(program.cadence.checkin_every_days, 'day')}.",
         f"Attendance: of the attendance rows of the circle's last {LAST_SESSIONS} sessions, "
         "fewer than half marked attended. No one's attendance is shown.",
         "Circles are listed by number: no circle report names anyone.",

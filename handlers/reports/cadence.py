@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.figures import Chart, Kind, Report, Table, checked_chart, month_label
+from handlers.core.messages import noun, plural
 from handlers.core.program import Program
 from handlers.meetings.booking import booked_in_program
 from handlers.reports.circles import (
@@ -32,6 +33,7 @@ from handlers.reports.queries import (
 from handlers.reports.suppression import (
     count_cell,
     count_figure,
+    counted_figure,
     is_small,
     number,
     percent,
@@ -205,12 +207,12 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
     figures = (
         ("Active pairs", count_figure(active, k)),
         ("Paused (either side; not counted below)", count_figure(paused, k)),
-        ("On cadence", f"{share or count_cell(on, k)} of {count_figure(counted, k)} pairs"),
+        ("On cadence", f"{share or count_cell(on, k)} of {counted_figure(counted, k, 'pair')}"),
         (f"Sessions per pair per month (last {RATE_MONTHS} full months)", rate),
         ("Meetings booked from now on", count_figure(meetings, k)),
         (
             "With a booked next meeting",
-            f"{ahead_share or count_cell(ahead, k)} of {count_figure(active, k)} pairs",
+            f"{ahead_share or count_cell(ahead, k)} of {counted_figure(active, k, 'pair')}",
         ),
     )
     tables = (
@@ -243,8 +245,9 @@ async def cadence(session: AsyncSession, program: Program, *, now: datetime) -> 
     )
     notes = (
         *((no_chart,) if no_chart else ()),
-        f"On cadence: an active pair that held a session in the last {every} days (the "
-        f"check-in interval), or became active less than {every} days ago. Pairs with a "
+        f"On cadence: an active pair that held a session in the last {plural(every, 'day')} "
+        f"(the check-in interval), or became active less than {plural(every, 'day')} ago. "
+        "Pairs with a "
         "paused side are left out of the share and of the distribution.",
         "Sessions per pair per month: sessions held in a month over the pairs active at any "
         "time in it (a pair active for part of a month counts as one).",
@@ -299,8 +302,10 @@ async def _circles_cadence(conn: AsyncConnection, program: Program, *, now: date
     figures = (
         ("Active circles", number(active)),
         (
-            f"With a session in the last {every} days",
-            f"{percent(on, active)}% of {number(active)} circles" if active else "–",
+            f"With a session in the last {plural(every, 'day')}",
+            f"{percent(on, active)}% of {number(active)} {noun(active, 'circle')}"
+            if active
+            else "–",
         ),
         (
             f"Sessions per circle per month (last {RATE_MONTHS} full months)",
@@ -323,8 +328,9 @@ async def _circles_cadence(conn: AsyncConnection, program: Program, *, now: date
     )
     notes = (
         *((no_chart,) if no_chart else ()),
-        f"With a session: an active circle that held a session in the last {every} days (the "
-        f"check-in interval), or became active less than {every} days ago.",
+        f"With a session: an active circle that held a session in the last "
+        f"{plural(every, 'day')} (the check-in interval), or became active less than "
+        f"{plural(every, 'day')} ago.",
         "Sessions per circle per month: circle sessions held in a month over the circles "
         "active at any time in it (a circle active for part of a month counts as one).",
         "Circles are counted as they are: a circle is a group, not a person.",

@@ -200,7 +200,7 @@ async def export_report(session: AsyncSession, program: Program, *, now: datetim
         figures.append(
             ("Left out so that no one stands out", count_figure(shown.left_out, threshold))
         )
-    note = shown.note("pairings")
+    note = shown.note("pairings", one="pairing")
     return Report(
         "export",
         "Export: figures per pairing",

@@ -28,6 +28,7 @@ from handlers.core.figures import (
     month_label,
     months_between,
 )
+from handlers.core.messages import plural
 from handlers.core.program import SURVEYS, Program, Question, QuestionType
 from handlers.reports.circles import (
     Pulse,
@@ -290,7 +291,7 @@ async def feedback_report(session: AsyncSession, program: Program, *, now: datet
     chart, no_chart = _rating_chart(main, chart_points, k) if main is not None else (None, "")
     notes = [
         *((no_chart,) if no_chart else ()),
-        f"An average or a share is shown only where at least {k} answers make it "
+        f"An average or a share is shown only where at least {plural(k, 'answer')} make it "
         f'up; otherwise "{few}". Text answers are never shown, nor anyone\'s own answers.',
         f'Surveys asked or answered: 1 to {k - 1} read "fewer than {k}"; none reads 0.',
         "Months are calendar months (UTC) of when the survey was answered.",

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.circles.circle_pool import facilitator_capacity
 from handlers.core.figures import Cell, Kind, Report, Table
+from handlers.core.messages import noun, plural
 from handlers.core.program import Program, QuestionType
 from handlers.reports.circles import is_circles
 from handlers.reports.queries import (
@@ -234,12 +235,15 @@ async def mentors(session: AsyncSession, program: Program, *, now: datetime) -> 
         ("Free places (available mentors)", number(free)),
         ("Available mentors with no free place", count_figure(full, k)),
         ("Mentors with no mentee or proposal", count_figure(idle, k)),
-        (f"Inactive mentors (no session for {quiet} days)", count_figure(len(inactive), k)),
+        (
+            f"Inactive mentors (no session for {plural(quiet, 'day')})",
+            count_figure(len(inactive), k),
+        ),
     ]
     for n, question in enumerate(questions):
         average = _average(overall[1 + n], program_respondents, k)
         shown = (
-            f"{average:.1f} from {number(program_answers)} answers"
+            f"{average:.1f} from {number(program_answers)} {noun(program_answers, 'answer')}"
             if isinstance(average, float)
             else average
         )
@@ -262,7 +266,7 @@ async def mentors(session: AsyncSession, program: Program, *, now: datetime) -> 
             tuple(rows),
         ),
         Table(
-            f"Inactive mentors: active mentees, no session for {quiet} days",
+            f"Inactive mentors: active mentees, no session for {plural(quiet, 'day')}",
             ("mentor", "email", "active mentees", "last session"),
             tuple(inactive),
         ),
@@ -271,8 +275,9 @@ async def mentors(session: AsyncSession, program: Program, *, now: datetime) -> 
         "Load: open pairings (active and proposed) over the capacity of every mentor who has "
         "not left; free places count available mentors only (paused mentors get no new "
         "mentees).",
-        f"Inactive: an available mentor with a pairing active for {quiet} days or more and no "
-        f"session logged in any of their pairings in the last {quiet} days (paused mentors "
+        f"Inactive: an available mentor with a pairing active for {plural(quiet, 'day')} or "
+        "more and no session logged in any of their pairings in the last "
+        f"{plural(quiet, 'day')} (paused mentors "
         "are on a break, so not listed).",
         f"Readiness: mentees' answers to the mentor-readiness survey, averaged per mentor "
         f"only when at least {k} different mentees answered; no one answer is shown.",

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.figures import Cell, Kind, Report, Table
+from handlers.core.messages import noun
 from handlers.core.program import Program
 from handlers.reports.at_risk import attention_flags
 from handlers.reports.cadence import headline_rate, monthly_sessions
@@ -153,7 +154,7 @@ async def _circle_cells(
     rate = circle_rate(sum(held), sum(circles))
     flagged = len(await circles_at_risk(conn, program, now=now))
     return (
-        f"{number(counts.active)} circles",
+        f"{number(counts.active)} {noun(counts.active, 'circle')}",
         None if rate is None else f"{rate:.1f} per circle",
         f"{percent(flagged, counts.active)}%" if counts.active else None,
     )

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from handlers.core.figures import Cell
+from handlers.core.messages import noun
 
 Key = TypeVar("Key")
 
@@ -59,6 +60,11 @@ def number(count: int) -> str:
 def count_figure(count: int, k: int) -> str:
     """A count as a headline figure: ``12,345``, ``0``, or "fewer than k" for a small group."""
     return fewer_than(k) if is_small(count, k) else number(count)
+
+
+def counted_figure(count: int, k: int, word: str) -> str:
+    """A count with its noun: ``1 pair``, ``12 pairs``, or ``fewer than 5 pairs``."""
+    return f"{count_figure(count, k)} {noun(k if is_small(count, k) else count, word)}"
 
 
 def percent(part: float, whole: float) -> int:

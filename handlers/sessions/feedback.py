@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,9 +31,9 @@ from handlers.core.questions import format_answer
 from handlers.core.refs import fetch, parse_ref
 from handlers.cycle.schedule import insert_due, reminder_check
 from handlers.people.lookups import people_by_id
-from storage import DueKind, Feedback, FeedbackStatus, Pairing, Person, Role
+from storage import DueKind, Feedback, FeedbackStatus, Pairing, PairingStatus, Person, Role
 from storage.queries import insert_for, with_programs
-from storage.tables import FEEDBACK
+from storage.tables import FEEDBACK, PAIRING
 
 PULSE = "pulse"
 READINESS = "mentor_readiness"
@@ -47,6 +48,10 @@ TITLES = {
 }
 #: Readiness questions share a form with a checkpoint survey under this prefix.
 _READY = "readiness_"
+#: Surveys that ask how a pairing is going: once it has ended they are closed (see
+#: :func:`closed_by_ending`). The end-of-cycle review and its mentor readiness look back on
+#: the whole pairing, and a pulse on a session that was held: those stay open.
+MID_CYCLE = frozenset({"calibration", "midpoint"})
 
 
 def request_row(
@@ -181,15 +186,37 @@ async def ask_pulse(
     )
 
 
+def closed_by_ending(request: Feedback, pairing: Pairing | None) -> bool:
+    """Whether a survey asks about a pairing that has since ended, so no answer is taken.
+
+    A check-in on how the pairing is going (calibration, mid-point) has nothing left to
+    ask about once the pairing has ended; the end-of-cycle review and a session's pulse
+    look back on what happened, and stay open.
+    """
+    return (
+        pairing is not None
+        and pairing.status == PairingStatus.ENDED
+        and request.survey in MID_CYCLE
+    )
+
+
 async def waiting_requests(
     session: AsyncSession, person_id: int, pairing_id: int | None, survey: str | None
 ) -> list[Feedback]:
     """The pairing surveys waiting for the person's answer (of one pairing, one survey),
-    oldest first; mentor readiness is asked with its checkpoint survey, not on its own."""
+    oldest first; mentor readiness is asked with its checkpoint survey, not on its own, and
+    a check-in of a pairing that has ended is no longer waiting (:func:`closed_by_ending`)."""
     query = select(Feedback).where(
         Feedback.respondent_id == person_id,
         Feedback.status == FeedbackStatus.ASKED,
         Feedback.survey != READINESS,
+        sa.or_(
+            Feedback.survey.not_in(MID_CYCLE),  # type: ignore[attr-defined]
+            ~sa.exists().where(
+                PAIRING.c.id == Feedback.pairing_id,
+                PAIRING.c.status == PairingStatus.ENDED.value,
+            ),
+        ),
     )
     if pairing_id is not None:
         query = query.where(Feedback.pairing_id == pairing_id)
@@ -222,6 +249,15 @@ class FeedbackForm(FormHandler):
             return Reply("I can't find that survey. Type feedback to see what's waiting.")
         if request.status != FeedbackStatus.ASKED:
             return Reply("You've already answered that one. Thank you!")
+        pairing = await turn.session.get(Pairing, request.pairing_id)
+        if pairing is not None and closed_by_ending(request, pairing):
+            other_id = pairing.mentor_id if request.role == Role.MENTEE else pairing.mentee_id
+            people = await people_by_id(turn.session, [other_id])
+            with_whom = f" with {people[other_id].name}" if other_id in people else ""
+            return Reply(
+                f"Your pairing{with_whom} has ended, so this check-in is closed and there's "
+                "nothing to answer. Thank you for the time you gave it."
+            )
         return request
 
     async def build(self, turn: Turn, ref: str) -> Form | Reply:

@@ -33,9 +33,9 @@ def test_run_due_reminds_the_mentor_a_day_before_a_proposal_lapses(cli: Cli) -> 
     assert cli.run("match", "--as", LEAD)[0] == 0
     cli.shell(MENTOR, "status")  # reads the proposal
     code, out, _ = cli.at("2031-03-20T08:00").run("run-due")
-    assert code == 0 and "  0 reminder(s) queued for proposals about to lapse" in out
+    assert code == 0 and "  0 reminders queued for proposals about to lapse" in out
     code, out, _ = cli.at("2031-03-20T09:30").run("run-due")
-    assert "  1 reminder(s) queued for proposals about to lapse" in out
-    assert "  0 reminder(s)" in cli.run("run-due")[1]  # once only
+    assert "  1 reminder queued for proposals about to lapse" in out
+    assert "  0 reminders" in cli.run("run-due")[1]  # once only
     shown = cli.shell(MENTOR, "status")
     assert "Would you mentor Lee Park? The proposal lapses on Fri 21 Mar at 09:00" in shown

@@ -61,7 +61,7 @@ def test_the_whole_lifecycle_in_the_shell(cli: Cli) -> None:
     assert "Sent 1 proposal to the mentors" in review
 
     mentor_view = shell(cli, "ana.lima@example.com", "1", "status")
-    assert mentor_view.startswith("You have 1 new message(s):")
+    assert mentor_view.startswith("You have 1 new message:")
     assert "Would you mentor Lee Park?" in mentor_view
     assert (
         "you can help with 1 of the 2 competencies Lee wants to develop (People leadership)"
@@ -106,7 +106,7 @@ def test_match_dry_run_json_saves_nothing_then_match_sends(cli: Cli) -> None:
     sent = mentorbot(cli, "match", "--as", LEAD)
     assert sent.returncode == 0, sent.stderr
     assert "1. Lee Park → Ana Lima" in sent.stdout
-    assert "Sent 1 proposal(s) to mentors." in sent.stdout
+    assert "Sent 1 proposal to mentors." in sent.stdout
     assert "Would you mentor Lee Park?" in shell(cli, "ana.lima@example.com", "status")
     # The approval is in the audit log: who, which round, how many; the dry run is not.
     [entry] = json.loads(mentorbot(cli, "audit", "--json").stdout)
@@ -141,9 +141,9 @@ def test_run_due_lapses_an_unanswered_proposal_once_and_tells_the_lead(
     later = "2099-01-01T09:00"
     first = mentorbot(cli, "run-due", "--now", later)
     assert first.returncode == 0, first.stderr
-    assert "1 unanswered proposal(s) lapsed (1); the program leads were told" in first.stdout
+    assert "1 unanswered proposal lapsed (1); the program leads were told" in first.stdout
     again = mentorbot(cli, "run-due", "--now", later)
-    assert "0 unanswered proposal(s) lapsed\n" in again.stdout
+    assert "0 unanswered proposals lapsed\n" in again.stdout
     # The lead's note waits in the outbox from that (future) instant on.
     notes = [o for o in asyncio.run(outbox(database_url)) if "expired:lead" in o.dedupe_key]
     assert len(notes) == 2  # one for each program lead
@@ -186,12 +186,12 @@ def test_run_due_sends_what_fell_due_once(cli: Cli, database_url: str) -> None:
     later = (datetime.now(UTC) + timedelta(days=15)).strftime("%Y-%m-%dT%H:%M")
     first = mentorbot(cli, "run-due", "--now", later)
     assert first.returncode == 0, first.stderr
-    due = next(line for line in first.stdout.splitlines() if "due item(s)" in line)
-    assert not due.strip().startswith("0 due item(s)"), first.stdout
+    due = next(line for line in first.stdout.splitlines() if "due item" in line)
+    assert not due.strip().startswith("0 due items"), first.stdout
     nudges = [o for o in asyncio.run(outbox(database_url)) if o.dedupe_key.startswith("due:")]
     assert any("It's been 1" in o.payload[0]["text"] for o in nudges)  # 14 or 15 days
     queued = len(asyncio.run(outbox(database_url)))
     again = mentorbot(cli, "run-due", "--now", later)
-    assert "  0 due item(s): 0 sent" in again.stdout
-    assert "  0 message(s) queued" in again.stdout
+    assert "  0 due items: 0 sent" in again.stdout
+    assert "  0 messages queued" in again.stdout
     assert len(asyncio.run(outbox(database_url))) == queued

@@ -70,7 +70,7 @@ def test_the_plain_dry_run_lists_circles_and_who_is_left(cli: Cli, database_url:
     asyncio.run(_people(database_url, members=11))
     code, out, err = cli.at(AT).run("match", "--program", "leader-circles", "--dry-run")
     assert code == 0, err
-    assert "2 circle(s) for 11 waiting member(s), the best possible:" in out
+    assert "2 circles for 11 waiting members, the best possible:" in out
     assert "  1. Facilitator " in out and "  2. Facilitator " in out
     assert "1 left waiting:" in out
     assert "full (5 members)" in out
@@ -109,8 +109,8 @@ def test_a_circles_round_is_proposed_from_the_command_line(cli: Cli, database_ur
         "match", "--program", "leader-circles", "--as", "priya.shah@example.com"
     )
     assert code == 0, err
-    assert "1 circle(s) for 3 waiting member(s), the best possible:" in out
-    assert "Sent 1 circle proposal(s) to their facilitators and members." in out
+    assert "1 circle for 3 waiting members, the best possible:" in out
+    assert "Sent 1 circle proposal to their facilitators and members." in out
     (circle,) = stored(database_url, Circle)
     assert (circle.status, circle.program) == ("proposed", "leader-circles")
     places = stored(database_url, CircleMember)

@@ -159,3 +159,12 @@ async def test_report_scopes_to_the_programs_a_lead_leads(cli: Cli, database: Da
     code, out, _ = await run(cli, "audit", "--json")
     refused = [(e["actor"], e["detail"]["program"]) for e in json.loads(out) if not e["allowed"]]
     assert refused == [(PRIYA, "reverse-2027"), (PRIYA, "old-program")]
+
+
+async def test_programs_counts_one_of_a_kind_in_the_singular(cli: Cli, database: Database) -> None:
+    await seed_two(database)
+    await pair_in_sales_pilot(database, "active", datetime(2027, 2, 1, 12, tzinfo=UTC))
+    code, out, err = await run(several(cli).at("2027-03-10T12:00"), "programs")
+    assert code == 0, err
+    [pilot] = [line for line in out.splitlines() if line.startswith("sales-pilot")]
+    assert "; 1 active pair, " in pilot, pilot

@@ -8,6 +8,7 @@ import pytest
 from handlers.core.program import Programs
 from storage import Database
 from tests.handlers.circles.circle_world import CIRCLES, CircleWorld
+from tests.helpers import make_person
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ async def test_status_shows_a_proposed_circle_and_whom_it_waits_for(world: Circl
         "You're enrolled as a circle member, waiting for a circle",
         f"Circle {ref} on Coaching and Influence and stakeholder management, facilitated by "
         f"Ana Lima, is proposed to you with 2 other members: type accept {ref} or decline "
-        f"{ref} by Mon 30 Nov 2026.",
+        f"{ref} by Mon 30 Nov at 10:00 (your time).",
     )
     assert "Matching runs" not in said  # the round has run: its proposal waits
     await world.chat(ana).expect(
@@ -102,3 +103,26 @@ async def test_status_under_each_programs_heading(world: CircleWorld) -> None:
     assert "is proposed to you" in circles
     assert pairs.startswith("In Leadership Mentoring Program 2027:")
     assert "circle" not in pairs
+
+
+async def test_a_circle_proposals_deadline_reads_on_each_persons_own_clock(
+    world: CircleWorld,
+) -> None:
+    # Asked at noon UTC, the circle lapses on Mon 30 Nov 12:00 UTC: 01:00 on Tuesday in
+    # Auckland, 04:00 on Monday in Los Angeles.
+    world.clock.advance(hours=2)
+    ana = await world.facilitator("ana@x.com", "Ana Lima")
+    lee, mo, sam = [
+        await world.member(f"{n.split()[0].lower()}@x.com", n)
+        for n in ("Lee Park", "Mo Chen", "Sam Roe")
+    ]
+    await make_person(world.database, "ana@x.com", timezone="Pacific/Auckland")
+    await make_person(world.database, "lee@x.com", timezone="America/Los_Angeles")
+    world.forms((ana, [lee, mo, sam]))
+    lead = await world.lead()
+    await lead.send(f"match {CIRCLES}")
+    await lead.send("approve all")
+    assert "Please answer by Tue 1 Dec at 01:00 (your time)" in await world.inbox(ana)
+    assert "Please answer by Mon 30 Nov at 04:00 (your time)" in await world.inbox(lee)
+    await world.chat(ana).expect("status", "by Tue 1 Dec at 01:00 (your time).")
+    await world.chat(lee).expect("status", "by Mon 30 Nov at 04:00 (your time).")

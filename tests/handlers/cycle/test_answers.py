@@ -35,7 +35,9 @@ async def test_calibration_not_really_offers_a_rematch_and_tells_the_lead(world:
     assert {d.status for d in await rows(world.database, DueItem)} <= {"done", "cancelled"}
     await world.tick()
     assert any("Lee Park asked for a different match" in m.text for m in world.take())
-    await world.chat(lee).expect(f"rematch {n}", "isn't active any more")
+    await world.chat(lee).expect(
+        f"rematch {n}", "Your pairing with Ana Lima has ended, so there's nothing to answer"
+    )
 
 
 async def test_closing_a_pairing_completes_it_and_frees_the_place(world: World) -> None:
@@ -49,4 +51,9 @@ async def test_closing_a_pairing_completes_it_and_frees_the_place(world: World) 
     assert "Type join whenever you'd like a new mentor." in told.text
     status = await world.chat(lee).send("status")
     assert "pairing has ended; type join to ask for a new mentor" in status
-    await world.chat(ana).expect(f"keep {n}", "isn't active any more")
+    for answer in (f"keep {n}", f"calibrate {n} yes"):
+        await world.chat(ana).expect(
+            answer,
+            "Your pairing with Lee Park has ended, so there's nothing to answer here any more; "
+            "nothing changed.",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from storage import DueItem, Enrollment
 from tests.handlers.cycle.timeline import in_order, seen
 from tests.handlers.cycle_world import World
-from tests.helpers import rows
+from tests.helpers import make_person, mentee, mentor, rows
 
 
 async def test_pause_holds_everything_and_resume_starts_again_from_today(world: World) -> None:
@@ -67,3 +67,36 @@ async def test_a_pause_with_an_end_date_ends_by_itself(world: World) -> None:
     )
     [enrollment] = [e for e in await rows(world.database, Enrollment) if e.person_id == lee.id]
     assert (enrollment.status, enrollment.paused_until) == ("matched", None)
+
+
+async def test_resume_without_a_pairing_says_where_the_person_stands(world: World) -> None:
+    lee = await mentee(world.database, "lee@x.com", name="Lee Park")
+    ana = await mentor(world.database, "ana@x.com", name="Ana Lima")
+    nobody = await make_person(world.database, "sam@x.com", name="Sam Roe")
+    await world.chat(nobody).expect("resume", "You're not enrolled in any program")
+    for person in (lee, ana):
+        await world.chat(person).expect("pause", "Paused until you type resume")
+    await world.chat(lee).expect(
+        "resume",
+        "Welcome back! You're not paired yet, so there are no check-ins to restart; you're "
+        "back on the waitlist, and the next match round can find you a mentor.",
+    )
+    await world.chat(ana).expect(
+        "resume",
+        "Welcome back! You have no pairing right now, so there are no check-ins to restart; "
+        "the next match round can propose mentees to you again.",
+    )
+    statuses = {e.person_id: e.status for e in await rows(world.database, Enrollment)}
+    assert (statuses[lee.id], statuses[ana.id]) == ("waiting", "available")
+
+
+async def test_resume_after_the_pairing_ended_says_so(world: World) -> None:
+    lee, _ana, pairing = await world.pair()
+    chat = world.chat(lee)
+    await chat.expect(f"close {pairing.id}", "Closed.")
+    await chat.expect("pause", "Paused until you type resume")
+    await chat.expect(
+        "resume",
+        "Welcome back! Your pairing has ended, so there are no check-ins to restart. Type "
+        "join whenever you'd like a new mentor.",
+    )

@@ -221,3 +221,17 @@ async def test_unexclude_says_when_there_is_nothing_to_lift_or_they_were_paired(
         "or lapsed proposal.",
     )
     assert [e for e in await audited(world) if e[1] == "unexclude"] == []
+
+
+async def test_a_lead_reads_when_an_open_proposal_lapses_on_their_own_clock(
+    world: World,
+) -> None:
+    # Proposed at noon UTC on Mon 23 Nov, it lapses a week later: Tuesday 01:00 in Auckland.
+    world.clock.advance(hours=2)
+    await lee_and_ana(world)
+    await mentor(world.database, "kim@x.com", name="Kim Ito")
+    lead = world.chat(await make_person(world.database, LEAD, timezone="Pacific/Auckland"))
+    await lead.expect("pair lee@x.com ana@x.com", "Proposed")
+    await lead.expect(
+        "pair lee@x.com kim@x.com", "or for it to lapse on Tue 1 Dec at 01:00 (your time)."
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from handlers.core.program import Program
 from storage import Database, Enrollment, Outbox
 from tests.handlers.proposal_world import Program5, lead_chat, pairing, proposed
 from tests.helpers import MENTOR_ANSWERS, make_person, mentee, mentor, rows
+
+AUCKLAND, LOS_ANGELES = "Pacific/Auckland", "America/Los_Angeles"
 
 
 @pytest.fixture
@@ -151,3 +155,24 @@ async def test_a_proposal_can_be_answered_in_the_middle_of_an_intake(world: Prog
     assert "I've asked Lee Park to confirm" in reply
     assert "How many mentees can you take on at the same time?" in reply  # intake goes on
     assert (await pairing(world.database)).status == "accepted"
+
+
+async def test_each_side_reads_the_deadline_on_their_own_clock(world: Program5) -> None:
+    # Approved at noon UTC, the proposal lapses on Mon 30 Nov 12:00 UTC: 01:00 on Tuesday
+    # in Auckland, 04:00 on Monday in Los Angeles.
+    world.clock.current = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    lee = await mentee(world.database, "lee@x.com", name="Lee Park", timezone=LOS_ANGELES)
+    ana = await mentor(world.database, "ana@x.com", name="Ana Lima", timezone=AUCKLAND)
+    lead = await lead_chat(world)
+    await lead.send("match")
+    await lead.send("approve all")
+    proposal = await pairing(world.database)
+    assert "Please answer by Tue 1 Dec at 01:00 (your time)" in await world.inbox(ana)
+    await (await world.chat(ana)).expect(
+        "status", f"type accept {proposal.id} or decline {proposal.id} by Tue 1 Dec at 01:00"
+    )
+    await (await world.chat(ana)).send(f"accept {proposal.id}")
+    assert "Please answer by Mon 30 Nov at 04:00 (your time)" in await world.inbox(lee)
+    await (await world.chat(lee)).expect(
+        "status", f"type accept {proposal.id} or decline {proposal.id} by Mon 30 Nov at 04:00"
+    )

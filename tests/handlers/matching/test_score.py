@@ -307,6 +307,19 @@ async def test_the_waitlist_says_which_competency_no_free_mentor_offers(
     assert waiting.why.startswith("no mentor with a free place offers Communicating a vision yet")
 
 
+async def test_the_waitlist_speaks_of_the_only_mentor_in_the_singular(
+    database: Database, program: Program
+) -> None:
+    await mentor(database, "ana@x.com")
+    await mentee(database, "old@x.com", since=NOW - timedelta(days=40))
+    await mentee(database, "new@x.com", since=NOW - timedelta(days=1))
+    (waiting,) = (await plan(database, program)).waiting
+    assert waiting.why == (
+        "the only mentor with a free place who could mentor you was matched with a mentee "
+        "who fits them better or waited longer"
+    )
+
+
 async def test_the_waitlist_names_the_rules_that_leave_no_mentor(
     database: Database, program: Program
 ) -> None:
