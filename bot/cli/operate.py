@@ -256,6 +256,11 @@ async def run_due(args: argparse.Namespace, env: Environment) -> int:
             f"  {plural(report.notes_expired, 'session')} past privacy.retain_notes_days lost "
             "their notes and summary"
         )
+    if report.messages_expired:
+        lines.append(
+            f"  {plural(report.messages_expired, 'message')} that went out more than "
+            "privacy.retain_messages_days ago deleted"
+        )
     if summaries is not None:
         lines.append(
             f"  {plural(summaries.written, 'summary', many='summaries')} of "
