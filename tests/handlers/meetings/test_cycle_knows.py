@@ -101,13 +101,13 @@ async def test_the_cadence_report_counts_meetings_booked_and_pairs_with_a_next_o
     async with database.session() as session:
         before = figures(await cadence(session, everyone, now=world.clock.now()))
     assert before["Meetings booked from now on"] == "0"
-    assert before["With a booked next meeting"] == "0% of 1 pairs"
+    assert before["With a booked next meeting"] == "0% of 1 pair"
     await book(world, lee, ana)
     async with database.session() as session:
         after = figures(await cadence(session, everyone, now=world.clock.now()))
     # Wed 25 Nov and every 14 days until the cycle ends on Sun 21 Feb: 7 meetings.
     assert after["Meetings booked from now on"] == "7"
-    assert after["With a booked next meeting"] == "100% of 1 pairs"
+    assert after["With a booked next meeting"] == "100% of 1 pair"
     async with database.session() as session:
         small = figures(await cadence(session, program, now=world.clock.now()))
     assert small["With a booked next meeting"] == "fewer than 5 of fewer than 5 pairs"
