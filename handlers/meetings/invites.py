@@ -48,7 +48,14 @@ def _times(start: datetime, minutes: int, zone: str) -> str:
     return f"{day_label(local.date())}, {local:%H:%M}–{end:%H:%M}"
 
 
-def invite_text(meeting: Meeting, *, other: str, zone: str, replaces: bool = False) -> str:
+def invite_text(
+    meeting: Meeting,
+    *,
+    other: str,
+    zone: str,
+    replaces: bool = False,
+    now: datetime | None = None,
+) -> str:
     """What the message with the invite says, in the reader's timezone.
 
     Args:
@@ -56,12 +63,33 @@ def invite_text(meeting: Meeting, *, other: str, zone: str, replaces: bool = Fal
         other: The other person's name.
         zone: The reader's timezone.
         replaces: The reader was sent an earlier invite of it, which this one replaces.
+        now: The moment it is sent: a series whose last meeting has passed by then (the
+            rest cancelled, handlers.meetings.booking.cancel_ahead, or moved to a new
+            series) says that the meetings held stay and none is left ahead.
     """
     assert meeting.starts_at is not None
     when = _times(meeting.starts_at, meeting.minutes, zone)
     # A series whose end was brought forward to its first meeting (a move split it there)
     # reads as the one meeting it now is.
     series = bool(meeting.every_days and meeting.until and meeting.until > meeting.starts_at)
+    if (
+        meeting.status == MeetingStatus.BOOKED
+        and meeting.every_days
+        and meeting.until is not None
+        and now is not None
+        and meeting.until + timedelta(minutes=meeting.minutes) <= now
+    ):
+        first = day_label(meeting.starts_at.astimezone(ZoneInfo(zone)).date())
+        last = day_label(meeting.until.astimezone(ZoneInfo(zone)).date())
+        ends = (
+            f"now ends on {last}: the meetings held, from {first} to {last}, stay"
+            if series
+            else f"now ends with its first meeting ({when} your time), which stays"
+        )
+        return (
+            f"Your series of mentoring meetings with {other} {ends} in your calendar, and none "
+            "of it is left ahead. Open the attached invite to update your calendar."
+        )
     if meeting.status == MeetingStatus.CANCELLED:
         what = "meetings" if series else "meeting"
         return (
@@ -139,6 +167,7 @@ async def send_invites(
             other=other.name,
             zone=reader.timezone or program.default_timezone,
             replaces=bool(replaces),
+            now=now,
         )
         await enqueue(
             session,
