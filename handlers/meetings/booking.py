@@ -13,7 +13,8 @@ nudges ask of the ``meeting`` table, in one place:
 * :func:`changed`: the one way a meeting changes after booking: its sequence raised and
   the invites sent (handlers.meetings.invites);
 * :func:`cancel_ahead` and :func:`cancel_all_ahead`: cancelling what is still ahead while
-  the meetings held stay (``cancel-meeting series``).
+  the meetings held stay (``cancel-meeting series``), and :func:`cancel_pairing_meetings`
+  for a pairing that ends (handlers.cycle.ending.end_pairing).
 """
 
 from __future__ import annotations
@@ -341,3 +342,16 @@ async def cancel_all_ahead(
         await changed(session, program, meeting=each.meeting, now=now)
         done.append(each.meeting)
     return done
+
+
+async def cancel_pairing_meetings(
+    session: AsyncSession, program: Program, *, pairing: Pairing, now: datetime
+) -> list[Meeting]:
+    """Cancel every meeting of an ending pairing still ahead, in both calendars.
+
+    As ``cancel-meeting series`` does (:func:`cancel_all_ahead`): a meeting with none held
+    yet goes as a ``CANCEL``; a series with meetings held ends at the last of them, so
+    those stay in both calendars. Meetings wholly in the past are left as they are.
+    """
+    booked = await pairing_meetings(session, pairing, default_zone=program.default_timezone)
+    return await cancel_all_ahead(session, program, booked=booked, now=now)

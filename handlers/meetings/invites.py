@@ -25,7 +25,7 @@ from handlers.core.messages import Attachment, Reply
 from handlers.core.outbox import enqueue, withdraw
 from handlers.core.program import Program
 from handlers.meetings import ics
-from storage import Meeting, MeetingStatus, OutboxStatus, Pairing, Person
+from storage import Meeting, MeetingStatus, OutboxStatus, Pairing, PairingStatus, Person
 from storage.tables import OUTBOX
 
 
@@ -124,9 +124,11 @@ async def send_invites(
     is cancelled. A meeting only offered or declined was never in a calendar: nothing goes.
 
     The invite goes at once, not at the reader's next working hour: one of the two has
-    just booked, moved or cancelled it and expects it now. A request names the pairing, so
-    it is withdrawn if the pairing ends before it goes out; a cancel does not, since it is
-    what takes the meeting out of both calendars when a pairing ends.
+    just booked, moved or cancelled it and expects it now. A request of an active pairing
+    names the pairing, so it is withdrawn if the pairing ends before it goes out; what
+    replaces it then is the invite the ending sends (handlers.cycle.ending.end_pairing
+    cancels the meetings ahead: a cancel, or a series cut to the meetings held), which
+    names no pairing, since it is what takes the meetings out of both calendars.
     """
     if meeting.starts_at is None or meeting.status not in (
         MeetingStatus.BOOKED,
@@ -149,7 +151,11 @@ async def send_invites(
         now=now,
     )
     attachment = Attachment(invite_filename(meeting), content, ics.MEDIA_TYPE)
-    cancelled = meeting.status == MeetingStatus.CANCELLED
+    about = (
+        meeting.pairing_id
+        if meeting.status == MeetingStatus.BOOKED and pairing.status == PairingStatus.ACTIVE
+        else None
+    )
     for reader, other in ((mentor, mentee), (mentee, mentor)):
         assert reader.id is not None
         older = [
@@ -175,5 +181,5 @@ async def send_invites(
             replies=[Reply(text, attachment=attachment)],
             dedupe_key=invite_key(meeting, person_id=reader.id),
             now=now,
-            pairing_id=None if cancelled else meeting.pairing_id,
+            pairing_id=about,
         )
