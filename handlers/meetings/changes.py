@@ -278,13 +278,14 @@ async def _choices(turn: Turn, found: _Found, *, whole: bool) -> Reply:
         if o.original != occurrence.original
     ]
     minutes = int((occurrence.end - occurrence.start).total_seconds() // 60)
-    slots = [
-        s
-        for s in find_slots(
-            [me, other], now=turn.now, minutes=minutes, busy=busy + own, avoid=[occurrence.slot]
-        )
-        if s.end <= cycle_end(pairing, found.program.cadence)
-    ]
+    slots = find_slots(
+        [me, other],
+        now=turn.now,
+        minutes=minutes,
+        busy=busy + own,
+        avoid=[occurrence.slot],
+        until=cycle_end(pairing, found.program.cadence),
+    )
     day = local_date(occurrence.start, me.zone).isoformat()
     tail = " series" if whole else ""
     actions = tuple(

@@ -502,3 +502,50 @@ def test_cancelling_ahead_keeps_the_meetings_held_and_cancels_an_earlier_one_mov
     assert meeting.exceptions == [{"original": (monday + week).isoformat(), "moved_to": None}]
     held = [o.start for o in occurrences(meeting, zone="Europe/London")]
     assert held == [monday, monday + 2 * week]
+
+
+#: The cycle of a pairing made at the world's start ends on Sunday 21 February 2027.
+CYCLE_END = datetime(2027, 2, 21, 10, 0, tzinfo=UTC)
+
+
+async def test_schedule_offers_no_time_after_the_cycle_ends(world: World, sent: list[Any]) -> None:
+    lee, _ana, _ = await london_and_new_york(world)
+    world.clock.advance(days=87)  # Thursday 18 February: the week runs past the cycle
+    offered_now = await world.chat(lee).send("schedule")
+    assert "I've offered Ana these times" in offered_now
+    assert "Your cycle ends on Sun 21 Feb, so I offered only times before then." in offered_now
+    [offer] = await rows(world.database, Meeting)
+    assert offer.offered and all(slot.end <= CYCLE_END for slot in offered(offer))
+
+
+async def test_schedule_says_kindly_when_the_cycle_ends_before_any_time_suits(
+    world: World, sent: list[Any]
+) -> None:
+    lee, _, pairing = await london_and_new_york(world)
+    world.clock.advance(days=89)  # Saturday 20 February: no working day before the end
+    reply = await world.chat(lee).send("schedule")
+    assert reply == (
+        "Your cycle with Ana ends on Sun 21 Feb, and no time before then suits you both. "
+        "When the end-of-cycle review asks, you can both choose to continue for another "
+        f"cycle; then type schedule {pairing.id} to find a time in it."
+    )
+    world.clock.advance(days=2)  # Monday 22 February: the cycle has ended
+    after = await world.chat(lee).send("schedule once")
+    assert after.startswith(
+        "Your cycle with Ana ended on Sun 21 Feb, so there's no time left in it to book."
+    )
+    assert await rows(world.database, Meeting) == []
+
+
+async def test_fresh_times_for_a_passed_pick_stop_at_the_cycles_end(
+    world: World, sent: list[Any]
+) -> None:
+    lee, ana, _ = await london_and_new_york(world)
+    world.clock.advance(days=84)  # Monday 15 February
+    await world.chat(lee).send("schedule")
+    [offer] = await rows(world.database, Meeting)
+    world.clock.advance(days=3)  # Thursday 18 February: the first time has passed
+    reply = await world.chat(ana).send(f"pick-meeting {offer.id} 1")
+    assert "has passed, so nothing is booked. These times suit you and Lee now:" in reply
+    [fresh] = [m for m in await rows(world.database, Meeting) if m.status == "offered"]
+    assert fresh.offered and all(slot.end <= CYCLE_END for slot in offered(fresh))
