@@ -1,8 +1,9 @@
 """Ending a pairing, and telling people what happened to it.
 
 :func:`end_pairing` is the one way a pairing ends (closed, completed, a re-match, someone
-left, someone asked to be forgotten); :func:`tell` and :func:`tell_leads` queue the notices
-the commands of the cycle send to the other side and to the program leads.
+left, someone asked to be forgotten), and it takes the pairing's meetings still ahead out
+of both calendars; :func:`tell` and :func:`tell_leads` queue the notices the commands of
+the cycle send to the other side and to the program leads.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from handlers.core.naming import for_reader, in_program, leading_several
 from handlers.core.outbox import enqueue, withdraw
 from handlers.core.program import Program, Programs, ProgramType
 from handlers.cycle.schedule import cancel_due
+from handlers.meetings.booking import cancel_pairing_meetings
 from handlers.people.lookups import program_leads
 from storage import OPEN_PAIRING, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Role
 
@@ -41,9 +43,12 @@ async def end_pairing(
 ) -> bool:
     """End an open pairing: cancel what it owes, free the mentor's place, settle the mentee.
 
-    What it owes is cancelled twice over: its due items (so no new nudge or review is
-    queued) and the messages about it that have not gone out (a "continue?" question, a
-    nudge, a survey invitation), so the other side hears only the notice queued after.
+    What it owes is cancelled three times over: its due items (so no new nudge or review is
+    queued), the messages about it that have not gone out (a "continue?" question, a
+    nudge, a survey invitation), so the other side hears only the notice queued after, and
+    its meetings still ahead, in both people's calendars (an invite for each, as
+    ``cancel-meeting series`` sends: handlers.meetings.booking.cancel_pairing_meetings);
+    the meetings already held stay in both calendars.
 
     Args:
         reason: ``completed``, ``closed``, ``rematch`` or ``left``, kept on the pairing.
@@ -66,6 +71,7 @@ async def end_pairing(
     await session.refresh(pairing)
     await cancel_due(session, [pairing.id], now=now)
     await withdraw(session, pairing_id=pairing.id, reason=f"pairing ended ({reason})", now=now)
+    await cancel_pairing_meetings(session, program, pairing=pairing, now=now)
     status = EnrollmentStatus.WAITING if rematch else EnrollmentStatus.COMPLETED
     values: dict[str, Any] = {"status": status.value, "updated_at": now}
     # The mentee goes back to waiting (or is done); in a peer program both peers do.

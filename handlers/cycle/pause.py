@@ -1,8 +1,9 @@
 """A person's break: ``pause [until DATE | for N weeks]``, ``resume``, and pauses that run out.
 
 A pause holds the due items of the person's pairings (the due pass marks them held) and
-keeps them out of new matches; the other side of each pairing is told. Resuming restores
-the person's standing and restarts their pairings' cadence from that day
+keeps them out of new matches; the other side of each pairing is told. Meetings booked
+ahead stay in both calendars (the pairing goes on; the pause says how to cancel them).
+Resuming restores the person's standing and restarts their pairings' cadence from that day
 (:func:`resume_person`); the due pass resumes whoever's pause has run out
 (:func:`resume_due_pauses`).
 """
@@ -23,6 +24,7 @@ from handlers.core.program import Program, ProgramType
 from handlers.cycle.ending import tell
 from handlers.cycle.schedule import cancel_due, due_row, insert_due, move_checkin, release_held
 from handlers.matching.lapses import LAPSES
+from handlers.meetings.booking import pairing_meetings, upcoming
 from handlers.people.lookups import pairings_of
 from handlers.plans.chat import active_pairings, zone_of
 from storage import DueKind, Enrollment, EnrollmentStatus, PairingStatus, Person, Role
@@ -111,11 +113,30 @@ async def _pause(turn: Turn, args: list[str]) -> Outcome:
         [
             Reply(
                 f"Paused {when}: no check-ins, reminders or new matches for you meanwhile. "
-                "Your pairings and answers stay as they are."
+                f"Your pairings and answers stay as they are.{await _meetings_kept(turn)}"
             )
         ],
         None,
     )
+
+
+async def _meetings_kept(turn: Turn) -> str:
+    """What a pause says of the meetings booked ahead: they stay in both calendars (a break
+    may be short, and the pair may still meet), and how to cancel them. Only a pairing that
+    ends cancels its meetings (handlers.cycle.ending)."""
+    ids: list[int] = []
+    for pairing in await active_pairings(turn):
+        assert pairing.id is not None
+        program = turn.programs.of(pairing.program)
+        booked = await pairing_meetings(
+            turn.session, pairing, default_zone=program.default_timezone
+        )
+        if upcoming(booked, now=turn.now):
+            ids.append(pairing.id)
+    if not ids:
+        return ""
+    how = " or ".join(f"cancel-meeting {i} series" for i in ids)
+    return f" Meetings you've booked stay in your calendar; to cancel them, type {how}."
 
 
 async def resume_person(

@@ -11,7 +11,10 @@ nudges ask of the ``meeting`` table, in one place:
   (usually one; two once a series was moved from some meeting on, handlers.meetings.changes);
 * :func:`booked_by_pairing`: the booked meetings of many pairings at once (the due pass);
 * :func:`changed`: the one way a meeting changes after booking: its sequence raised and
-  the invites sent (handlers.meetings.invites).
+  the invites sent (handlers.meetings.invites);
+* :func:`cancel_ahead` and :func:`cancel_all_ahead`: cancelling what is still ahead while
+  the meetings held stay (``cancel-meeting series``), and :func:`cancel_pairing_meetings`
+  for a pairing that ends (handlers.cycle.ending.end_pairing).
 """
 
 from __future__ import annotations
@@ -279,3 +282,76 @@ async def changed(
     session.add(meeting)
     await session.flush()
     await invites.send_invites(session, program=program, meeting=meeting, now=now)
+
+
+def cancel_ahead(meeting: Meeting, *, zone: str, now: datetime) -> bool:
+    """Cancel what is still ahead of a booked meeting; the meetings already held stay.
+
+    A meeting with nothing held yet (a one-off to come, a series not begun) is cancelled
+    whole, so its invite becomes a ``CANCEL``. A series with meetings held ends at the last
+    of them (``until``), as a calendar ends a series at "this and following": its invite
+    goes again as the shorter series, so the meetings held stay in both calendars and in
+    the pairing's history (``status``, ``log``'s day, the cadence report). One of its
+    earlier meetings moved to a time still ahead is cancelled on its own.
+
+    Only the row changes; the caller raises its sequence and sends the invites
+    (:func:`changed`).
+
+    Args:
+        zone: The organizer's (mentor's) timezone, whose wall-clock time a series keeps.
+
+    Returns:
+        Whether the whole meeting was cancelled.
+    """
+    held = [o for o in occurrences(meeting, zone=zone) if o.end <= now]
+    if not held or not meeting.every_days:
+        meeting.status = MeetingStatus.CANCELLED.value
+        meeting.cancelled_at = now
+        return True
+    last = max(o.original for o in held)
+    ahead = {o.original for o in occurrences(meeting, zone=zone, after=now)}
+    kept = [
+        e
+        for e in meeting.exceptions
+        if instant(e["original"]) <= last and instant(e["original"]) not in ahead
+    ]
+    cancelled = [
+        {"original": original.isoformat(), "moved_to": None}
+        for original in sorted(ahead)
+        if original <= last
+    ]
+    meeting.exceptions = kept + cancelled
+    meeting.until = last
+    return False
+
+
+async def cancel_all_ahead(
+    session: AsyncSession, program: Program, *, booked: Sequence[Booked], now: datetime
+) -> list[Meeting]:
+    """:func:`cancel_ahead` for each of these meetings that has one still ahead, each
+    change sent to both calendars (:func:`changed`); meetings wholly held stay as they are.
+
+    Returns:
+        The meetings changed, in the order given.
+    """
+    done: list[Meeting] = []
+    for each in booked:
+        if not each.occurrences(after=now):
+            continue
+        cancel_ahead(each.meeting, zone=each.zone, now=now)
+        await changed(session, program, meeting=each.meeting, now=now)
+        done.append(each.meeting)
+    return done
+
+
+async def cancel_pairing_meetings(
+    session: AsyncSession, program: Program, *, pairing: Pairing, now: datetime
+) -> list[Meeting]:
+    """Cancel every meeting of an ending pairing still ahead, in both calendars.
+
+    As ``cancel-meeting series`` does (:func:`cancel_all_ahead`): a meeting with none held
+    yet goes as a ``CANCEL``; a series with meetings held ends at the last of them, so
+    those stay in both calendars. Meetings wholly in the past are left as they are.
+    """
+    booked = await pairing_meetings(session, pairing, default_zone=program.default_timezone)
+    return await cancel_all_ahead(session, program, booked=booked, now=now)

@@ -5,7 +5,9 @@
   ``to``, moves it there (the time read in the mover's own timezone). ``series`` moves
   that meeting and every later one of the series to the new weekday and time.
 * ``cancel-meeting [PAIRING] [DAY | series]``: cancels the next meeting (or the one on
-  DAY); ``series`` (or a one-off) cancels the meeting altogether.
+  DAY); ``series`` cancels it and every later one. The meetings already held stay: the
+  series now ends at the last of them (its invite sent again, shorter), and only a series
+  with none held yet is cancelled whole (a ``CANCEL`` invite). A one-off is cancelled.
 
 Moving a series from a meeting that is not its first splits it, as calendars do with
 "this and following": the old series now ends at the meeting before (its ``until``
@@ -44,7 +46,9 @@ from handlers.meetings.booking import (
     Booked,
     Sides,
     busy_for,
+    cancel_all_ahead,
     changed,
+    last_held,
     pairing_meetings,
     sides,
     upcoming,
@@ -274,13 +278,14 @@ async def _choices(turn: Turn, found: _Found, *, whole: bool) -> Reply:
         if o.original != occurrence.original
     ]
     minutes = int((occurrence.end - occurrence.start).total_seconds() // 60)
-    slots = [
-        s
-        for s in find_slots(
-            [me, other], now=turn.now, minutes=minutes, busy=busy + own, avoid=[occurrence.slot]
-        )
-        if s.end <= cycle_end(pairing, found.program.cadence)
-    ]
+    slots = find_slots(
+        [me, other],
+        now=turn.now,
+        minutes=minutes,
+        busy=busy + own,
+        avoid=[occurrence.slot],
+        until=cycle_end(pairing, found.program.cadence),
+    )
     day = local_date(occurrence.start, me.zone).isoformat()
     tail = " series" if whole else ""
     actions = tuple(
@@ -317,21 +322,9 @@ async def cancel(turn: Turn, args: list[str]) -> Outcome:
         return Outcome([found], None, changed=False)
     me, other = found.pair.of(turn.person.id)
     meeting, occurrence = found.booked.meeting, found.occurrence
-    everything = whole or not meeting.every_days
-    # A series split by a move is two meetings: cancelling the series cancels both.
-    later = [
-        b.meeting
-        for b in found.every
-        if whole and b.meeting.id != meeting.id and b.occurrences(after=turn.now)
-    ]
-    if everything:
-        meeting.status = MeetingStatus.CANCELLED.value
-        meeting.cancelled_at = turn.now
-        for other_part in later:
-            other_part.status = MeetingStatus.CANCELLED.value
-            other_part.cancelled_at = turn.now
-            await changed(turn.session, found.program, meeting=other_part, now=turn.now)
-    else:
+    if whole:
+        return await _cancel_series(turn, found)
+    if meeting.every_days:
         kept = [
             e
             for e in meeting.exceptions
@@ -339,32 +332,63 @@ async def cancel(turn: Turn, args: list[str]) -> Outcome:
         ]
         kept.append({"original": occurrence.original.isoformat(), "moved_to": None})
         meeting.exceptions = kept
+    else:
+        meeting.status = MeetingStatus.CANCELLED.value
+        meeting.cancelled_at = turn.now
     await changed(turn.session, found.program, meeting=meeting, now=turn.now)
-    # The words name the end of the last part.
-    whole_series = max([meeting, *later], key=lambda m: m.until or turn.now)
+    await _tell_other(
+        turn,
+        found,
+        text=lambda reader, mover: (
+            f"{mover.first} cancelled your meeting of "
+            f"{slot_words(occurrence.slot, reader=reader, other=mover)}. The calendar invite "
+            f"is updated. Type schedule {found.pairing.id} to find another time."
+        ),
+        key=f"cancelled:{meeting.sequence}",
+    )
+    rest = " The others in the series stay booked." if meeting.every_days else ""
+    text = (
+        f"Cancelled your meeting of {slot_words(occurrence.slot, reader=me, other=other)}. "
+        f"I've told {other.first} and updated the calendar invite.{rest}"
+    )
+    return Outcome([Reply(text, title="Meeting cancelled")], None)
+
+
+async def _cancel_series(turn: Turn, found: _Found) -> Outcome:
+    """``cancel-meeting ... series``: cancel every meeting from the next one on.
+
+    The meetings already held stay in both calendars and in the pairing's history: the
+    series ends at the last of them (handlers.meetings.booking.cancel_ahead); a series with
+    none held yet is cancelled whole. A series split by a move is two meetings: both go.
+    """
+    me, other = found.pair.of(turn.person.id)
+    meeting, occurrence = found.booked.meeting, found.occurrence
+    ahead = [b.meeting for b in found.every if b.occurrences(after=turn.now)]
+    # The words name the series as it was, to the end of its last part.
+    as_was = max(ahead, key=lambda m: m.until or turn.now).model_copy()
+    await cancel_all_ahead(turn.session, found.program, booked=found.every, now=turn.now)
+    held = last_held(found.every, now=turn.now) is not None
+
+    def what(reader: Attendee, mover: Attendee, *, whom: str = "") -> str:
+        """What was cancelled, as ``reader`` reads it (``whom``: " with NAME")."""
+        if not as_was.every_days:
+            return f"meeting of {slot_words(occurrence.slot, reader=reader, other=mover)}"
+        if held:
+            first = day_label(local_date(occurrence.start, reader.zone))
+            return f"meetings{whom} from {first} on; the ones you've had stay in your calendar"
+        return f"meetings{whom} ({series_words(as_was, zone=reader.zone)})"
 
     await _tell_other(
         turn,
         found,
         text=lambda reader, mover: (
-            f"{mover.first} cancelled "
-            + (
-                f"your meetings ({series_words(whole_series, zone=reader.zone)})"
-                if meeting.every_days and whole
-                else f"your meeting of {slot_words(occurrence.slot, reader=reader, other=mover)}"
-            )
-            + ". The calendar invite is updated. Type schedule "
-            f"{found.pairing.id} to find another time."
+            f"{mover.first} cancelled your {what(reader, mover)}. The calendar invite is "
+            f"updated. Type schedule {found.pairing.id} to find another time."
         ),
         key=f"cancelled:{meeting.sequence}",
     )
-    said = (
-        f"Cancelled your meetings with {other.first} ({series_words(whole_series, zone=me.zone)})"
-        if meeting.every_days and whole
-        else f"Cancelled your meeting of {slot_words(occurrence.slot, reader=me, other=other)}"
-    )
-    rest = "" if everything else " The others in the series stay booked."
-    text = f"{said}. I've told {other.first} and updated the calendar invite.{rest}"
+    said = what(me, other, whom=f" with {other.first}")
+    text = f"Cancelled your {said}. I've told {other.first} and updated the calendar invite."
     return Outcome([Reply(text, title="Meeting cancelled")], None)
 
 

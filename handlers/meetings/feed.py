@@ -186,7 +186,7 @@ async def person_feed(
             )
         )
         moments.append(item.due_at)
-    return ics.feed(events, name=FEED_NAME, span=ics.span_of(moments or [now]))
+    return ics.feed(events, name=FEED_NAME, span=ics.span_of(moments or [now]), zone=zone)
 
 
 def commands(public_url: str | None) -> list[Command]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vRecur
+from icalendar import Calendar, Component, Event, Timezone, vCalAddress, vRecur
 
 from handlers.meetings.occurrences import originals
 from storage import Meeting, MeetingStatus
@@ -207,7 +207,11 @@ def meeting_events(
 
 
 def _calendar(
-    events: Iterable[Event], *, method: str | None, span: tuple[date, date], name: str | None = None
+    events: Iterable[Component],
+    *,
+    method: str | None,
+    span: tuple[date, date],
+    name: str | None = None,
 ) -> str:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -265,15 +269,22 @@ def day_event(*, uid: str, day: date, title: str, now: datetime) -> Event:
     return event
 
 
-def feed(events: Iterable[Event], *, name: str, span: tuple[date, date]) -> str:
+def feed(events: Iterable[Event], *, name: str, span: tuple[date, date], zone: str = "UTC") -> str:
     """A subscription calendar of ``events``: no ``METHOD``, since it is not an invite.
+
+    A calendar must hold at least one component (RFC 5545 3.6), so a feed with no events
+    (someone with no pairing, or whose pairing ended) holds the reader's ``VTIMEZONE``.
 
     Args:
         events: The meetings' and the dates' events.
         name: The calendar's name, as a client lists it.
         span: What its timezones must cover (:func:`span_of`).
+        zone: The reader's timezone, for a feed with no events.
     """
-    return _calendar(events, method=None, span=span, name=name)
+    listed: list[Component] = list(events)
+    if not listed:
+        listed = [Timezone.from_tzid(zone, first_date=span[0], last_date=span[1])]
+    return _calendar(listed, method=None, span=span, name=name)
 
 
 def problems(text: str) -> list[str]:

@@ -25,7 +25,7 @@ from handlers.core.messages import Attachment, Reply
 from handlers.core.outbox import enqueue, withdraw
 from handlers.core.program import Program
 from handlers.meetings import ics
-from storage import Meeting, MeetingStatus, OutboxStatus, Pairing, Person
+from storage import Meeting, MeetingStatus, OutboxStatus, Pairing, PairingStatus, Person
 from storage.tables import OUTBOX
 
 
@@ -48,7 +48,14 @@ def _times(start: datetime, minutes: int, zone: str) -> str:
     return f"{day_label(local.date())}, {local:%H:%M}–{end:%H:%M}"
 
 
-def invite_text(meeting: Meeting, *, other: str, zone: str, replaces: bool = False) -> str:
+def invite_text(
+    meeting: Meeting,
+    *,
+    other: str,
+    zone: str,
+    replaces: bool = False,
+    now: datetime | None = None,
+) -> str:
     """What the message with the invite says, in the reader's timezone.
 
     Args:
@@ -56,12 +63,33 @@ def invite_text(meeting: Meeting, *, other: str, zone: str, replaces: bool = Fal
         other: The other person's name.
         zone: The reader's timezone.
         replaces: The reader was sent an earlier invite of it, which this one replaces.
+        now: The moment it is sent: a series whose last meeting has passed by then (the
+            rest cancelled, handlers.meetings.booking.cancel_ahead, or moved to a new
+            series) says that the meetings held stay and none is left ahead.
     """
     assert meeting.starts_at is not None
     when = _times(meeting.starts_at, meeting.minutes, zone)
     # A series whose end was brought forward to its first meeting (a move split it there)
     # reads as the one meeting it now is.
     series = bool(meeting.every_days and meeting.until and meeting.until > meeting.starts_at)
+    if (
+        meeting.status == MeetingStatus.BOOKED
+        and meeting.every_days
+        and meeting.until is not None
+        and now is not None
+        and meeting.until + timedelta(minutes=meeting.minutes) <= now
+    ):
+        first = day_label(meeting.starts_at.astimezone(ZoneInfo(zone)).date())
+        last = day_label(meeting.until.astimezone(ZoneInfo(zone)).date())
+        ends = (
+            f"now ends on {last}: the meetings held, from {first} to {last}, stay"
+            if series
+            else f"now ends with its first meeting ({when} your time), which stays"
+        )
+        return (
+            f"Your series of mentoring meetings with {other} {ends} in your calendar, and none "
+            "of it is left ahead. Open the attached invite to update your calendar."
+        )
     if meeting.status == MeetingStatus.CANCELLED:
         what = "meetings" if series else "meeting"
         return (
@@ -96,9 +124,11 @@ async def send_invites(
     is cancelled. A meeting only offered or declined was never in a calendar: nothing goes.
 
     The invite goes at once, not at the reader's next working hour: one of the two has
-    just booked, moved or cancelled it and expects it now. A request names the pairing, so
-    it is withdrawn if the pairing ends before it goes out; a cancel does not, since it is
-    what takes the meeting out of both calendars when a pairing ends.
+    just booked, moved or cancelled it and expects it now. A request of an active pairing
+    names the pairing, so it is withdrawn if the pairing ends before it goes out; what
+    replaces it then is the invite the ending sends (handlers.cycle.ending.end_pairing
+    cancels the meetings ahead: a cancel, or a series cut to the meetings held), which
+    names no pairing, since it is what takes the meetings out of both calendars.
     """
     if meeting.starts_at is None or meeting.status not in (
         MeetingStatus.BOOKED,
@@ -121,7 +151,11 @@ async def send_invites(
         now=now,
     )
     attachment = Attachment(invite_filename(meeting), content, ics.MEDIA_TYPE)
-    cancelled = meeting.status == MeetingStatus.CANCELLED
+    about = (
+        meeting.pairing_id
+        if meeting.status == MeetingStatus.BOOKED and pairing.status == PairingStatus.ACTIVE
+        else None
+    )
     for reader, other in ((mentor, mentee), (mentee, mentor)):
         assert reader.id is not None
         older = [
@@ -139,6 +173,7 @@ async def send_invites(
             other=other.name,
             zone=reader.timezone or program.default_timezone,
             replaces=bool(replaces),
+            now=now,
         )
         await enqueue(
             session,
@@ -146,5 +181,5 @@ async def send_invites(
             replies=[Reply(text, attachment=attachment)],
             dedupe_key=invite_key(meeting, person_id=reader.id),
             now=now,
-            pairing_id=None if cancelled else meeting.pairing_id,
+            pairing_id=about,
         )

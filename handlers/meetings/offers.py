@@ -2,10 +2,11 @@
 
 ``schedule [PAIRING] [once]`` (and the "Find a time" button of the kickoff, the plan's
 confirmation and every check-in nudge) works out three slots of the pair's usual length
-inside both people's working hours in the next 7 days (handlers.meetings.slots), keeps
-them on a new ``offered`` meeting row, and sends them to the other side with the buttons
-"1", "2", "3" and "Other times" (``pick-meeting M S``, ``other-times M``). The one who
-typed reads what was offered. A newer offer replaces an unanswered one (``declined``).
+inside both people's working hours in the next 7 days, and never after the pairing's
+cycle ends (handlers.meetings.slots; when that leaves no time, it says so and how to go
+on), keeps them on a new ``offered`` meeting row, and sends them to the other side with
+the buttons "1", "2", "3" and "Other times" (``pick-meeting M S``, ``other-times M``). The
+one who typed reads what was offered. A newer offer replaces an unanswered one (``declined``).
 
 Picking books the meeting: by default a series every ``cadence.checkin_every_days`` until
 the cycle ends; ``once`` (typed with ``schedule``, or after the pick) books a one-off.
@@ -123,9 +124,13 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
         before=turn.now + LOOK_AHEAD,
     )
     avoid = await declined_slots(turn.session, pairing.id, now=turn.now)
-    slots = find_slots([me, other], now=turn.now, minutes=minutes, busy=busy, avoid=avoid)
+    end = cycle_end(pairing, program.cadence)
+    slots = find_slots(
+        [me, other], now=turn.now, minutes=minutes, busy=busy, avoid=avoid, until=end
+    )
     if not slots:
-        return Outcome([Reply(_why_none(me, other, turn.now, minutes))], None, changed=False)
+        why = _why_none(me, other, turn.now, minutes, end=end, pairing_id=pairing.id)
+        return Outcome([Reply(why)], None, changed=False)
     replaced = await open_offer(turn.session, pairing.id)
     if replaced is not None:
         replaced.status = MeetingStatus.DECLINED.value
@@ -137,7 +142,7 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
         slots=slots,
         minutes=minutes,
         every_days=None if once else program.cadence.checkin_every_days,
-        until=None if once else cycle_end(pairing, program.cadence),
+        until=None if once else end,
         offered_by=turn.person.id,
     )
     await _offer_to_other(turn, program, pairing, pair, meeting, slots)
@@ -146,10 +151,16 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
         if once
         else f"a meeting every {program.cadence.checkin_every_days} days to the end of the cycle"
     )
+    ends = (
+        f"Your cycle ends on {day_label(local_date(end, me.zone))}, so I offered only times "
+        "before then.\n"
+        if end < turn.now + LOOK_AHEAD
+        else ""
+    )
     text = (
         f"I've offered {other.first} these times for {how}, {minutes} minutes each:\n"
         f"{_numbered(slots, reader=me, other=other)}\n"
-        f"I'll tell you when {other.first} picks one."
+        f"{ends}I'll tell you when {other.first} picks one."
     )
     return Outcome([Reply(text, title=f"Finding a time with {other.first}")], None)
 
@@ -197,8 +208,31 @@ def _pick_buttons(meeting: Meeting, slots: list[Slot], *, reader: Attendee) -> t
     )
 
 
-def _why_none(me: Attendee, other: Attendee, now: datetime, minutes: int) -> str:
-    """Why no slot was found: hours that never overlap, or a week already full."""
+def _why_none(
+    me: Attendee, other: Attendee, now: datetime, minutes: int, *, end: datetime, pairing_id: int
+) -> str:
+    """Why no slot was found: the cycle ends first, hours that never overlap, or a week
+    already full.
+
+    Args:
+        end: When the pairing's cycle ends: no time after it is offered.
+        pairing_id: The pairing, for the command to type once a new cycle starts.
+    """
+    day = day_label(local_date(end, me.zone))
+    again = (
+        "When the end-of-cycle review asks, you can both choose to continue for another "
+        f"cycle; then type schedule {pairing_id} to find a time in it."
+    )
+    if end <= now:
+        return (
+            f"Your cycle with {other.first} ended on {day}, so there's no time left in it to "
+            f"book. {again}"
+        )
+    if end < now + LOOK_AHEAD and not candidates([me, other], now=now, minutes=minutes, until=end):
+        return (
+            f"Your cycle with {other.first} ends on {day}, and no time before then suits you "
+            f"both. {again}"
+        )
     if not candidates([me, other], now=now, minutes=minutes):
         if closest_hours(me, other, now=now).gap:
             return no_overlap_words(me, other, now=now)
@@ -364,10 +398,13 @@ async def _offer_again(
         before=turn.now + LOOK_AHEAD,
     )
     avoid = await declined_slots(turn.session, pairing.id, now=turn.now)
-    slots = find_slots([me, other], now=turn.now, minutes=meeting.minutes, busy=busy, avoid=avoid)
+    end = cycle_end(pairing, program.cadence)
+    slots = find_slots(
+        [me, other], now=turn.now, minutes=meeting.minutes, busy=busy, avoid=avoid, until=end
+    )
     if not slots:
-        text = f"{why} {_why_none(me, other, turn.now, meeting.minutes)}"
-        return Outcome([Reply(text)], None, changed=False)
+        none = _why_none(me, other, turn.now, meeting.minutes, end=end, pairing_id=pairing.id)
+        return Outcome([Reply(f"{why} {none}")], None, changed=False)
     conn = await turn.session.connection()
     won = await conn.execute(
         sa.update(MEETING)

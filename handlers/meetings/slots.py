@@ -8,7 +8,8 @@ change (the US changes two weeks before the UK in March: for those two weeks New
 
 * :func:`find_slots`: the three slots offered, spread over different days at different
   times of day, on a grid (:00 and :30 UTC, which is :00/:30 in every whole- or
-  half-hour timezone), in the next 7 days, never in the past, avoiding other meetings.
+  half-hour timezone), in the next 7 days (and before the cycle ends, when told its end),
+  never in the past, avoiding other meetings.
 * :func:`closest_hours`: for a pair whose hours never overlap, where each one's working
   day comes closest to the other's.
 * :func:`slot_words`: a slot as one reader reads it, with the other side's time beside it.
@@ -107,6 +108,7 @@ def candidates(
     minutes: int,
     busy: Iterable[Slot] = (),
     avoid: Iterable[Slot] = (),
+    until: datetime | None = None,
 ) -> list[Slot]:
     """Every grid slot of ``minutes`` in the next 7 days that suits everyone, in order.
 
@@ -116,6 +118,7 @@ def candidates(
         minutes: How long the meeting is.
         busy: Their other meetings: a slot may not overlap any.
         avoid: Slots offered before (asked for other times): not offered again.
+        until: The latest a slot may end (the pairing's cycle ends then), if sooner.
     """
     taken = sorted(busy)
     skipped = {slot.start for slot in avoid}
@@ -123,6 +126,8 @@ def candidates(
     found: list[Slot] = []
     moment = _first_on_grid(_utc(now) + NOTICE)
     last = _utc(now) + LOOK_AHEAD
+    if until is not None:
+        last = min(last, _utc(until))
     while moment + length <= last:
         slot = Slot(moment, moment + length)
         if (
@@ -143,13 +148,17 @@ def find_slots(
     busy: Iterable[Slot] = (),
     avoid: Iterable[Slot] = (),
     count: int = OFFERED,
+    until: datetime | None = None,
 ) -> list[Slot]:
     """Up to ``count`` slots that suit everyone, spread out (see :func:`spread`).
+
+    Args:
+        until: The latest a slot may end (see :func:`candidates`).
 
     Returns:
         The slots in time order; fewer than ``count`` (or none) when the week has fewer.
     """
-    found = candidates(people, now=now, minutes=minutes, busy=busy, avoid=avoid)
+    found = candidates(people, now=now, minutes=minutes, busy=busy, avoid=avoid, until=until)
     return spread(found, count=count, zone=people[0].zone if people else "UTC")
 
 

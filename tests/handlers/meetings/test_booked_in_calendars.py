@@ -140,3 +140,60 @@ async def test_moving_the_series_from_a_later_meeting_keeps_the_meetings_held(
     assert f"next meeting {target.astimezone(ZoneInfo('Europe/London')):%a %-d %b, %H:%M}" in (
         status
     )
+
+
+async def test_cancelling_the_series_keeps_the_meetings_held_in_both_calendars(
+    database: Database, program: Program
+) -> None:
+    world = World(database, program, start=MONDAY)
+    lee, ana, pairing = await world.pair(mentor_zone=NEW_YORK)
+    await world.chat(lee).send("schedule")
+    offer = [m for m in await rows(database, Meeting) if m.status == "offered"][-1]
+    await world.chat(ana).expect(f"pick-meeting {offer.id} 1", "Booked")
+    [booked] = [m for m in await rows(database, Meeting) if m.id == offer.id]
+    before = [o.start for o in occurrences(booked, zone=NEW_YORK)]
+    for person in (lee, ana):
+        await waiting(world, person)
+
+    world.clock.advance(days=20)  # two meetings are held
+    cancelled = await world.chat(ana).send(f"cancel-meeting {pairing.id} series")
+    third = before[2].astimezone(ZoneInfo(NEW_YORK))
+    assert (
+        f"Cancelled your meetings with Lee from {third:%a %-d %b} on; the ones you've had stay "
+        "in your calendar." in cancelled
+    )
+    told = await waiting(world, lee)
+    assert any(
+        "Ana cancelled your meetings from" in r.text and "the ones you've had stay" in r.text
+        for r in told
+    )
+
+    [kept] = await rows(database, Meeting)
+    assert (kept.status, kept.uid, kept.starts_at) == ("booked", booked.uid, booked.starts_at)
+    assert kept.until == before[1] and kept.sequence == booked.sequence + 1
+    assert [o.start for o in occurrences(kept, zone=NEW_YORK)] == before[:2]
+
+    span = (MONDAY, MONDAY + timedelta(days=program.cadence.cycle_days + 1))
+    for person, replies in ((lee, told), (ana, await waiting(world, ana))):
+        reply, calendar = only_invite(replies)  # checked with ics.problems()
+        assert calendar["METHOD"] == "REQUEST"  # an updated series, not a CANCEL
+        assert "none of it is left ahead" in reply.text
+        [event] = calendar.events
+        assert event["UID"] == booked.uid and int(event["SEQUENCE"]) == kept.sequence
+        assert event["RRULE"]["UNTIL"][0].astimezone(UTC) == before[1]
+        expanded = recurring_ical_events.of(calendar).between(*span)
+        assert sorted(e.decoded("DTSTART").astimezone(UTC) for e in expanded) == before[:2]
+
+        async with database.session() as session:
+            feed = await person_feed(
+                session, programs=world.programs, person=person, now=world.clock.now()
+            )
+        assert problems(feed) == []
+        in_feed = recurring_ical_events.of(icalendar.Calendar.from_ical(feed)).between(*span)
+        assert (
+            sorted(e.decoded("DTSTART").astimezone(UTC) for e in in_feed if e["UID"] == kept.uid)
+            == before[:2]
+        )
+
+    status = await world.chat(lee).send("status")
+    assert "next meeting" not in status

@@ -15,6 +15,8 @@ import pytest
 
 from handlers.core.program import Program
 from handlers.meetings import invites
+from handlers.meetings.booking import cancel_ahead
+from handlers.meetings.occurrences import occurrences
 from handlers.meetings.slots import Slot
 from storage import Meeting, Pairing, Person
 from tests.handlers.cycle_world import World
@@ -381,18 +383,57 @@ async def test_cancelling_one_occurrence_then_the_series(
     status = await world.chat(lee).send("status")
     assert "next meeting Wed 23 Dec, 15:00–16:00 your time" in status
 
+    # The meeting of Wed 25 Nov was held: it stays, and the series now ends there.
     everything = await world.chat(ana).send(f"cancel-meeting {pairing.id} series")
-    assert "Cancelled your meetings with Lee (every 14 days until Sun 21 Feb)" in everything
+    assert (
+        "Cancelled your meetings with Lee from Wed 23 Dec on; the ones you've had stay in your "
+        "calendar." in everything
+    )
+    assert "Ana cancelled your meetings from Wed 23 Dec on" in await world.read_waiting(lee)
     meeting = await only_meeting(world)
-    assert (meeting.status, meeting.cancelled_at, meeting.sequence) == (
-        "cancelled",
-        world.clock.now(),
+    assert (meeting.status, meeting.until, meeting.sequence) == (
+        "booked",
+        datetime(2026, 11, 25, 15, 0, tzinfo=UTC),
         3,
     )
-    assert sent[-1] == (meeting.id, "cancelled", 3)
+    assert meeting.exceptions == []  # the one cancelled before is past the new end
+    assert sent[-1] == (meeting.id, "booked", 3)
     assert "next meeting" not in await world.chat(lee).send("status")
     none = await world.chat(lee).send(f"cancel-meeting {pairing.id}")
     assert "You have no meeting with Ana booked from now on" in none
+
+
+async def test_cancelling_a_split_series_keeps_the_part_held(
+    world: World, sent: list[tuple[int, str, int]]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    first = await book(world, lee, ana)
+    world.clock.advance(days=3)  # Wed 25 Nov was held
+    await world.chat(lee).expect(
+        f"move-meeting {pairing.id} to 2026-12-10 16:00 series", "Moved. The whole series"
+    )
+    everything = await world.chat(ana).send(f"cancel-meeting {pairing.id} series")
+    assert (
+        "Cancelled your meetings with Lee from Thu 10 Dec on; the ones you've had stay in your "
+        "calendar." in everything
+    )
+    meetings = {m.id: m for m in await rows(world.database, Meeting)}
+    held = meetings.pop(first.id)
+    [following] = meetings.values()
+    assert (held.status, held.until) == ("booked", first.starts_at)
+    assert following.status == "cancelled"
+
+
+async def test_cancelling_the_series_before_any_meeting_is_held_cancels_it_whole(
+    world: World, sent: list[tuple[int, str, int]]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    await book(world, lee, ana)
+    everything = await world.chat(ana).send(f"cancel-meeting {pairing.id} series")
+    assert "Cancelled your meetings with Lee (every 14 days until Sun 21 Feb)." in everything
+    meeting = await only_meeting(world)
+    assert (meeting.status, meeting.cancelled_at) == ("cancelled", world.clock.now())
+    assert sent[-1] == (meeting.id, "cancelled", 2)
 
 
 async def test_cancelling_a_one_off_cancels_the_meeting(world: World, sent: list[Any]) -> None:
@@ -430,3 +471,81 @@ async def test_reschedule_with_a_meeting_booked_says_how_to_move_the_meeting(
     await world.chat(lee).send("cancel")
     moved = await world.chat(lee).send(f"move-meeting {pairing.id}")
     assert "Wed 25 Nov" in moved
+
+
+def test_cancelling_ahead_keeps_the_meetings_held_and_cancels_an_earlier_one_moved_ahead() -> None:
+    monday = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    week = timedelta(days=7)
+    meeting = Meeting(
+        pairing_id=1,
+        program="p",
+        status="booked",
+        uid="u@test",
+        minutes=60,
+        starts_at=monday,
+        every_days=7,
+        until=monday + 8 * week,
+        exceptions=[
+            # The second meeting was moved past now; a later one was cancelled.
+            {
+                "original": (monday + week).isoformat(),
+                "moved_to": (monday + 3 * week + timedelta(days=1)).isoformat(),
+            },
+            {"original": (monday + 5 * week).isoformat(), "moved_to": None},
+        ],
+        created_at=monday,
+        updated_at=monday,
+    )
+    now = monday + 2 * week + timedelta(days=3)  # the 1st and 3rd are held
+    assert cancel_ahead(meeting, zone="Europe/London", now=now) is False
+    assert meeting.until == monday + 2 * week
+    assert meeting.exceptions == [{"original": (monday + week).isoformat(), "moved_to": None}]
+    held = [o.start for o in occurrences(meeting, zone="Europe/London")]
+    assert held == [monday, monday + 2 * week]
+
+
+#: The cycle of a pairing made at the world's start ends on Sunday 21 February 2027.
+CYCLE_END = datetime(2027, 2, 21, 10, 0, tzinfo=UTC)
+
+
+async def test_schedule_offers_no_time_after_the_cycle_ends(world: World, sent: list[Any]) -> None:
+    lee, _ana, _ = await london_and_new_york(world)
+    world.clock.advance(days=87)  # Thursday 18 February: the week runs past the cycle
+    offered_now = await world.chat(lee).send("schedule")
+    assert "I've offered Ana these times" in offered_now
+    assert "Your cycle ends on Sun 21 Feb, so I offered only times before then." in offered_now
+    [offer] = await rows(world.database, Meeting)
+    assert offer.offered and all(slot.end <= CYCLE_END for slot in offered(offer))
+
+
+async def test_schedule_says_kindly_when_the_cycle_ends_before_any_time_suits(
+    world: World, sent: list[Any]
+) -> None:
+    lee, _, pairing = await london_and_new_york(world)
+    world.clock.advance(days=89)  # Saturday 20 February: no working day before the end
+    reply = await world.chat(lee).send("schedule")
+    assert reply == (
+        "Your cycle with Ana ends on Sun 21 Feb, and no time before then suits you both. "
+        "When the end-of-cycle review asks, you can both choose to continue for another "
+        f"cycle; then type schedule {pairing.id} to find a time in it."
+    )
+    world.clock.advance(days=2)  # Monday 22 February: the cycle has ended
+    after = await world.chat(lee).send("schedule once")
+    assert after.startswith(
+        "Your cycle with Ana ended on Sun 21 Feb, so there's no time left in it to book."
+    )
+    assert await rows(world.database, Meeting) == []
+
+
+async def test_fresh_times_for_a_passed_pick_stop_at_the_cycles_end(
+    world: World, sent: list[Any]
+) -> None:
+    lee, ana, _ = await london_and_new_york(world)
+    world.clock.advance(days=84)  # Monday 15 February
+    await world.chat(lee).send("schedule")
+    [offer] = await rows(world.database, Meeting)
+    world.clock.advance(days=3)  # Thursday 18 February: the first time has passed
+    reply = await world.chat(ana).send(f"pick-meeting {offer.id} 1")
+    assert "has passed, so nothing is booked. These times suit you and Lee now:" in reply
+    [fresh] = [m for m in await rows(world.database, Meeting) if m.status == "offered"]
+    assert fresh.offered and all(slot.end <= CYCLE_END for slot in offered(fresh))

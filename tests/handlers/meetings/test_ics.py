@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.meetings.ics import problems
+from datetime import UTC, datetime
+
+import icalendar
+
+from handlers.meetings.ics import feed, problems, span_of
 
 BROKEN = "\r\n".join(
     [
@@ -33,3 +37,11 @@ def test_a_broken_calendar_is_reported_for_each_rule_it_breaks() -> None:
 
 def test_text_that_is_no_calendar_is_reported() -> None:
     assert problems("hello")
+
+
+def test_a_feed_with_no_events_is_still_a_calendar() -> None:
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    empty = feed([], name="Mentoring", span=span_of([now]), zone="Europe/London")
+    assert problems(empty) == []
+    calendar = icalendar.Calendar.from_ical(empty)
+    assert calendar.events == [] and calendar["X-WR-CALNAME"] == "Mentoring"

@@ -53,6 +53,20 @@ def test_three_slots_inside_both_days_on_different_days() -> None:
     ]
 
 
+def test_no_slot_ends_after_the_cycle_ends() -> None:
+    end = at("2027-01-13T16:00")  # Wednesday: the cycle ends mid-week
+    slots = find_slots([LONDON, NEW_YORK], now=at("2027-01-11T08:00"), minutes=45, until=end)
+    assert slots and all(slot.end <= end for slot in slots)
+    assert [local(s, "Europe/London") for s in slots] == [
+        "Mon 11 Jan 14:00",
+        "Tue 12 Jan 15:00",
+        "Wed 13 Jan 15:00",
+    ]
+    # A cycle that has ended leaves nothing.
+    passed = at("2027-01-11T08:00")
+    assert candidates([LONDON], now=passed, minutes=45, until=passed) == []
+
+
 def test_a_slot_reads_in_the_readers_time_with_the_others_beside_it() -> None:
     slot = Slot(at("2027-01-12T15:00"), at("2027-01-12T15:45"))
     assert slot_words(slot, reader=LONDON, other=NEW_YORK) == (
