@@ -296,15 +296,7 @@ async def _leased_batch(
         How many rows were claimed, and the error their processing raised.
     """
     until = lease_until(now, lease)
-    async with database.session() as session:
-        rows = await claim(
-            await session.connection(),
-            batches.leases,
-            now=now,
-            until=until,
-            returning=batches.returning,
-            batch=batch,
-        )
+    rows = await _claim_rows(database, batches, now=now, until=until, batch=batch)
     if not rows:
         return 0, None
     claimed = [Claimed(batches.work(row), until) for row in rows]
@@ -347,18 +339,27 @@ async def _chosen_batch(
             raise  # choosing failed: the database, not the batch
         # The rollback undid the choice: claim the same batch (the order is fixed) with a
         # lease, so it waits for the lease instead of failing again on the next loop.
-        async with database.session() as session:
-            await claim(
-                await session.connection(),
-                batches.leases,
-                now=now,
-                until=lease_until(now, lease),
-                returning=(batches.leases.table.c.id,),
-                batch=len(rows),
-            )
+        await _claim_rows(
+            database, batches, now=now, until=lease_until(now, lease), batch=len(rows)
+        )
         return len(rows), exc
     into.done.append(done)
     return len(rows), None
+
+
+async def _claim_rows(
+    database: Database, batches: Batches[Work], *, now: datetime, until: datetime, batch: int
+) -> list[sa.Row[*tuple[Any, ...]]]:
+    """Claim up to ``batch`` rows until ``until``, in a transaction committed on its own."""
+    async with database.session() as session:
+        return await claim(
+            await session.connection(),
+            batches.leases,
+            now=now,
+            until=until,
+            returning=batches.returning,
+            batch=batch,
+        )
 
 
 def _chosen(
