@@ -22,7 +22,7 @@ from handlers.circles.lifecycle import circle_people, is_member, tell_circle
 from handlers.circles.mine import MyCircle, circle_named, circle_ref, my_circles
 from handlers.circles.sessions import CircleForms, waiting_pulses
 from handlers.core.engine import Command, CommandHandler, Outcome, Turn
-from handlers.core.messages import Option, Reply
+from handlers.core.messages import Option, Reply, plural
 from handlers.core.program import ProgramType
 from handlers.core.refs import circle_label
 from handlers.cycle.ending import first_name
@@ -271,5 +271,5 @@ def _all_waiting(surveys: Sequence[Feedback], pulses: Sequence[CircleFeedback]) 
         )
         for p in pulses
     ]
-    text = f"{len(options)} surveys are waiting for you. Which one?"
+    text = f"{plural(len(options), 'survey')} are waiting for you. Which one?"
     return Reply(text, actions=tuple(options[:6]))
