@@ -118,13 +118,16 @@ async def one_person(
 async def two_people(
     session: AsyncSession, program: Program, *, words: Sequence[str], verb: str
 ) -> tuple[Person, Person] | str:
-    """The mentee and the mentor a lead named after ``pair`` or ``unexclude``.
+    """The mentee and the mentor a lead named after ``pair`` or ``unexclude`` (in a circles
+    program, the member and the facilitator).
 
     Returns:
         The two people, or the sentence saying what to type instead.
     """
+    circles = program.type is ProgramType.CIRCLES
+    who = "the member and the facilitator" if circles else "the mentee and the mentor"
     usage = (
-        f"Type {verb} followed by the mentee and the mentor, by email or name, e.g. "
+        f"Type {verb} followed by {who}, by email or name, e.g. "
         f"{verb} lee@example.com ana@example.com or {verb} Lee Park with Ana Lima."
     )
     if not 2 <= len(words) <= MOST_WORDS:
@@ -541,6 +544,7 @@ def commands() -> list[Command]:
             _by_hand("pair", pair_by_hand, refused=circles_refusal),
             usage="MENTEE MENTOR",
             lead_only=True,
+            pairs_only=True,
         ),
         Command(
             "unexclude",
@@ -548,5 +552,7 @@ def commands() -> list[Command]:
             _by_hand("unexclude", lift_exclusion),
             usage="MENTEE MENTOR",
             lead_only=True,
+            # A circles program's wording (MEMBER FACILITATOR) is in help's circles block.
+            pairs_only=True,
         ),
     ]
