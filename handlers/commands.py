@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.circles.answers import commands as circle_answer_commands
-from handlers.circles.commands import CircleCommands, routed
+from handlers.circles.commands import CircleCommands, leads_only_circles, routed
 from handlers.circles.commands import help_lines as circle_help
 from handlers.circles.review import CircleReviewFlow
 from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
@@ -243,12 +243,13 @@ def build_engine(
     async def _help(turn: Turn, args: list[str]) -> Outcome:
         where = "the mentoring programs" if turn.programs.several else turn.programs.first.name
         lines = [f"Here's what I can do in {where}:"]
+        circles_only = leads_only_circles(turn)
         for command in engine.commands_for(turn.person):
-            if not command.listed:
+            if not command.listed or (command.pairs_only and circles_only):
                 continue
             usage = f"{command.name} {command.usage}".strip()
             lines.append(f"• {usage}: {command.summary}")
-        lines += circle_help(turn)
+        lines += await circle_help(turn)
         lines.append(
             "Inside a question: back, skip (optional questions), cancel, help. "
             "Answer choices by number or by name."

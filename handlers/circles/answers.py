@@ -253,13 +253,13 @@ async def _reply(
         return Reply(f"Thank you, but circle {label} can't go ahead: {_why(circle)}.")
     if accepting and facilitating:
         return Reply(
-            f"Thank you! Circle {label} starts once at least {least} members accept; I'll "
-            "message you as soon as it does."
+            f"Thank you! Circle {label} starts once at least {plural(least, 'member')} "
+            "accept; I'll message you as soon as it does."
         )
     if accepting:
         return Reply(
-            f"Thank you! Circle {label} starts once its facilitator and at least {least} "
-            "members accept; I'll message you as soon as it does."
+            f"Thank you! Circle {label} starts once its facilitator and at least "
+            f"{plural(least, 'member')} accept; I'll message you as soon as it does."
         )
     if facilitating:
         return Reply(

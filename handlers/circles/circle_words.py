@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from handlers.circles.circle_pool import CirclePool, Tables
 from handlers.circles.circle_solver import SCALE, circle_value, common_hours, shared
+from handlers.core.messages import plural
 from handlers.core.program import Program
 from handlers.matching.pool import Profile
 from handlers.matching.score import RULES, competency_names, explain
@@ -98,7 +99,8 @@ class Words:
                 many = counts[key]
                 if n == 0:
                     everyone = many == len(members)
-                    parts.append(f"{'all ' if everyone else ''}{many} members want {name}")
+                    wanting = plural(many, "member")
+                    parts.append(f"{'all ' if everyone else ''}{wanting} want {name}")
                 else:
                     parts.append(f"{many} want {name}")
             reasons.append(", ".join(parts))
@@ -123,7 +125,7 @@ class Words:
         if shared:
             names = _listed(competency_names(self.program, shared))
             sharing = sum(1 for j in others if set(shared) & set(self._wanted(j)))
-            reasons.append(f"you share {names} with {sharing} other{'s' if sharing != 1 else ''}")
+            reasons.append(f"you share {names} with {plural(sharing, 'other')}")
         reasons.append(self._hours_line(facilitator, members))
         leader = self.found.facilitators[facilitator]
         why = explain(
@@ -174,8 +176,8 @@ class Words:
         spare = bool((allowed & (used < problem.capacity)).any())
         if not with_room and not spare:
             return (
-                f"every circle a facilitator who can take you runs is full ({most} members): "
-                "you are first in line for the next round"
+                "every circle a facilitator who can take you runs is full "
+                f"({plural(most, 'member')}): you are first in line for the next round"
             )
         if with_room and not spare and all(problem.apart[i, list(m)].any() for m in with_room):
             return "the circles with room include someone in your management chain"
@@ -193,7 +195,7 @@ class Words:
             return "every facilitator with room is in your management chain"
         if rules == {"timezone"}:
             gap = self.program.matching.max_timezone_gap_hours
-            return f"no facilitator with room works within {gap} hours of your timezone"
+            return f"no facilitator with room works within {plural(gap, 'hour')} of your timezone"
         if rules == {"before"}:
             return (
                 "you declined a circle of (or were paired before with) every facilitator who "

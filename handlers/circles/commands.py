@@ -22,14 +22,14 @@ from handlers.circles.lifecycle import circle_people, is_member, tell_circle
 from handlers.circles.mine import MyCircle, circle_named, circle_ref, my_circles
 from handlers.circles.sessions import CircleForms, waiting_pulses
 from handlers.core.engine import Command, CommandHandler, Outcome, Turn
-from handlers.core.messages import Option, Reply
+from handlers.core.messages import Option, Reply, plural
 from handlers.core.program import ProgramType
 from handlers.core.refs import circle_label
 from handlers.cycle.ending import first_name
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import active_pairings
 from handlers.sessions.feedback import TITLES, waiting_requests
-from storage import CircleFeedback, Feedback
+from storage import OPEN_CIRCLE, CircleFeedback, Feedback
 
 #: ``circle`` words that answer a message's button: they work in the middle of a flow.
 _BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+#?c?\d+)?(\s+yes)?$"
@@ -232,10 +232,14 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
     return result
 
 
-def help_lines(turn: Turn) -> list[str]:
-    """What ``help`` says about circles, where the program file has a circles program."""
+async def help_lines(turn: Turn) -> list[str]:
+    """What ``help`` says about circles: where the program file has a circles program, or
+    for someone in a circle of a circles program removed from the file (its circles run on:
+    handlers.core.archived)."""
     circles = [p for p in turn.programs if p.type is ProgramType.CIRCLES and not p.archived]
-    if not circles:
+    if not circles and not any(
+        m.program.archived for m in await my_circles(turn, statuses=OPEN_CIRCLE)
+    ):
         return []
     lines = [
         "In a mentor circle (a facilitator and a small group who meet to grow the same skills):",
@@ -252,8 +256,19 @@ def help_lines(turn: Turn) -> list[str]:
     led = [p for p in circles if p.is_lead(turn.person.email)]
     led = led or (circles if turn.programs.is_global_lead(turn.person.email) else [])
     if led:
-        lines.append(f"• match {led[0].id}: propose circles for everyone waiting (program leads)")
+        lines += [
+            f"• match {led[0].id}: propose circles for everyone waiting (program leads)",
+            f"• unexclude {led[0].id} MEMBER FACILITATOR: let a member who declined a "
+            "facilitator's circle be put in one of theirs again (program leads)",
+        ]
     return lines
+
+
+def leads_only_circles(turn: Turn) -> bool:
+    """Whether every program the person leads is a circles program: help then leaves out
+    the leads' words for pairs alone (``pair``; ``unexclude`` has its circles line)."""
+    led = turn.programs.led_by(turn.person.email)
+    return bool(led) and all(p.type is ProgramType.CIRCLES for p in led)
 
 
 def _all_waiting(surveys: Sequence[Feedback], pulses: Sequence[CircleFeedback]) -> Reply:
@@ -271,5 +286,5 @@ def _all_waiting(surveys: Sequence[Feedback], pulses: Sequence[CircleFeedback]) 
         )
         for p in pulses
     ]
-    text = f"{len(options)} surveys are waiting for you. Which one?"
+    text = f"{plural(len(options), 'survey')} are waiting for you. Which one?"
     return Reply(text, actions=tuple(options[:6]))

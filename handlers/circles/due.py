@@ -27,7 +27,7 @@ from handlers.circles.ending import ASKED
 from handlers.circles.lifecycle import circle_people, is_member
 from handlers.core.archived import recall_archived_circles
 from handlers.core.calendar import day_label, local_date
-from handlers.core.messages import Option, Reply
+from handlers.core.messages import Option, Reply, plural
 from handlers.core.naming import for_reader
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program, Programs
@@ -102,7 +102,7 @@ async def session_due(due: CircleDueContext) -> str:
         when = f"The last one logged was on {day_label(last)}." if last else "None is logged yet."
         every = program.cadence.checkin_every_days
         text = (
-            f"It's time for circle {label} to meet: the circle meets every {every} days. "
+            f"It's time for circle {label} to meet: the circle meets every {plural(every, 'day')}. "
             f"{when} Once you've held the session, log it with who came."
         )
         reply = Reply(
@@ -147,9 +147,10 @@ async def _nudge_missing(
     sent = False
     for member in away:
         text = (
-            f"We've missed you at your circle's last {member.missed_in_a_row} sessions. No "
-            f"pressure: if the time doesn't suit you, tell {who}, who can find another. And if "
-            "the circle isn't for you any more, you can leave it kindly."
+            "We've missed you at your circle's last "
+            f"{plural(member.missed_in_a_row, 'session')}. No pressure: if the time doesn't "
+            f"suit you, tell {who}, who can find another. And if the circle isn't for you any "
+            "more, you can leave it kindly."
         )
         reply = Reply(
             text,
@@ -173,7 +174,7 @@ async def end_review_due(due: CircleDueContext) -> str:
     days = program.cadence.cycle_days
     label = circle_label(circle.id)
     reply = Reply(
-        f"Circle {label}'s cycle of {days} days (cycle {circle.cycle}) ends today. Would "
+        f"Circle {label}'s cycle of {plural(days, 'day')} (cycle {circle.cycle}) ends today. Would "
         "the circle like another cycle, or is this a good place to close it?",
         title="End of the cycle",
         actions=(

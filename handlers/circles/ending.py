@@ -22,7 +22,7 @@ from handlers.circles.lifecycle import circle_people, is_member, schedule_circle
 from handlers.circles.mine import MyCircle, circle_named
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Outcome, Turn
-from handlers.core.messages import Option, Reply
+from handlers.core.messages import Option, Reply, plural
 from handlers.cycle.ending import first_name, tell, tell_leads
 from handlers.people.lookups import people_by_id
 from storage import (
@@ -108,7 +108,7 @@ async def continue_circle(turn: Turn, args: list[str]) -> Outcome:
         circle=circle,
         replies=[
             Reply(
-                f"Circle {found.label} continues for another {days} days (cycle "
+                f"Circle {found.label} continues for another {plural(days, 'day')} (cycle "
                 f"{circle.cycle}), with {first_name(turn.person.name)} facilitating. Type goals "
                 "to see the circle's goals.",
                 title="Another cycle",
@@ -226,7 +226,7 @@ async def leave_circle(turn: Turn, args: list[str]) -> Outcome:
     if facilitator is not None:
         text = (
             f"{turn.person.name} has left circle {found.label}; the circle carries on with "
-            f"{remaining} {'member' if remaining == 1 else 'members'}."
+            f"{plural(remaining, 'member')}."
         )
         smallest = found.program.circles.size.min if found.program.circles else 0
         if remaining < smallest:

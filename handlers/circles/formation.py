@@ -150,7 +150,8 @@ def _too_small(program: Program, found: CirclePool) -> str | None:
     waiting = len(found.mentees)
     if waiting < least:
         are = "is" if waiting == 1 else "are"
-        return f"{least} members are needed for a circle and only {waiting} {are} waiting."
+        needed = plural(least, "member")
+        return f"{needed} are needed for a circle and only {waiting} {are} waiting."
     if not found.facilitators:
         if not found.enrolled:
             if found.paused:

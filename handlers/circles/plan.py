@@ -12,7 +12,7 @@ import hashlib
 from handlers.circles.lifecycle import tell_circle
 from handlers.circles.mine import MyCircle, circle_named, circle_ref
 from handlers.core.engine import Outcome, Turn
-from handlers.core.messages import Reply
+from handlers.core.messages import Reply, plural
 from handlers.core.refs import parse_ref
 
 #: The most shared goals a circle keeps.
@@ -66,8 +66,9 @@ async def _add(turn: Turn, found: MyCircle, text: str) -> Outcome:
     circle = found.circle
     if len(circle.goals) >= MOST_GOALS:
         return _refused(
-            f"Circle {found.label} already has {MOST_GOALS} goals, the most a circle keeps so "
-            "everyone can hold them in mind. Type goals remove and a goal's number to make room."
+            f"Circle {found.label} already has {plural(MOST_GOALS, 'goal')}, the most a circle "
+            "keeps so everyone can hold them in mind. Type goals remove and a goal's number to "
+            "make room."
         )
     if any(g.get("text", "").casefold() == text.casefold() for g in circle.goals):
         return _refused("The circle has that goal already.")

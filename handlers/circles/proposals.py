@@ -317,7 +317,7 @@ async def _member_ask(
     text = (
         f"{where}Would you join a circle on {theme}, facilitated by {facilitator.name}, "
         f"with {plural(others, 'other member')}?{why}"
-        f"It starts once {first} and at least {least_members(program)} members accept. "
+        f"It starts once {first} and at least {plural(least_members(program), 'member')} accept. "
         f"Please answer by {day_of(circle.expires_at, zone_of(reader, fallback))}; after that "
         "the proposal lapses and "
         "you keep your place on the waitlist."

@@ -222,7 +222,8 @@ class CircleReviewFlow(Flow):
             Reply("\n".join(lines), title="Circles to review"),
             Reply(
                 "Approve them? Each facilitator and member is asked at once; a circle starts "
-                f"once its facilitator and at least {least_members(program)} members accept.",
+                "once its facilitator and at least "
+                f"{plural(least_members(program), 'member')} accept.",
                 prompt=prompt,
                 hint="Or type approve 1 3 to approve some, or cancel to decide later; nothing "
                 "is sent until you approve.",
@@ -396,9 +397,9 @@ async def approve_circles(
             (members if free else gone).append(member)
         if len(members) < least:
             result.skipped.append(
-                f"{facilitator.name}'s circle: only {len(members)} of its members are still "
-                f"waiting ({_names(gone)} no longer), and a circle needs "
-                f"{least}"
+                f"{facilitator.name}'s circle: only {len(members)} of its members "
+                f"{'is' if len(members) == 1 else 'are'} still waiting ({_names(gone)} no "
+                f"longer), and a circle needs {least}"
             )
             continue
         if gone:

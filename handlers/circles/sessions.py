@@ -26,7 +26,7 @@ from handlers.circles.mine import MyCircle, circle_named
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import FormHandler, FormResult, Outcome, Turn
 from handlers.core.forms import FormFlow, open_form, question_with_choices, today_of
-from handlers.core.messages import Form, Option, Reply
+from handlers.core.messages import Form, Option, Reply, plural
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program, Question, QuestionType
 from handlers.core.refs import circle_label, fetch, parse_ref
@@ -142,7 +142,7 @@ class CircleLogForm(FormHandler):
             replies=[
                 Reply(
                     f"{turn.person.name} logged the circle's session on {day_label(held_on)} "
-                    f"({minutes} minutes): {len(attendees)} of {len(members)} came.",
+                    f"({plural(minutes, 'minute')}): {len(attendees)} of {len(members)} came.",
                     title="Circle session",
                 )
             ],
@@ -150,8 +150,8 @@ class CircleLogForm(FormHandler):
             now=turn.now,
         )
         lines = [
-            f"Logged: {minutes} minutes on {day_label(held_on)}, {len(attendees)} of "
-            f"{len(members)} members there. Thank you!"
+            f"Logged: {plural(minutes, 'minute')} on {day_label(held_on)}, {len(attendees)} of "
+            f"{plural(len(members), 'member')} there. Thank you!"
         ]
         if notes:
             lines.append("Your notes are private to the circle.")

@@ -196,6 +196,9 @@ class Command:
     #: (``accept 12`` from a proposal's button while an intake is open); the flow's
     #: question is asked again after it.
     mid_flow: str | None = None
+    #: A lead's word for pairs alone (``pair MENTEE MENTOR``): help leaves it out for
+    #: someone who leads only circles programs.
+    pairs_only: bool = False
 
 
 @dataclass

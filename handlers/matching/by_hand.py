@@ -6,7 +6,8 @@ mentor, outside the management chain, within ``matching.max_timezone_gap_hours``
 declined proposal and no pairing between them before) and, when one blocks the pair, says
 which and how to fix it. Otherwise the proposal goes to the mentor first, exactly as an
 approved round's does (:func:`handlers.matching.proposals.propose`). A lapsed proposal
-does not block a pair proposed by hand.
+does not block a pair proposed by hand. A circles program has no pairs: there ``pair``
+refuses and says to run ``match`` (and ``unexclude`` for a past decline).
 
 ``unexclude MENTEE MENTOR`` lifts a declined or lapsed proposal between the two, so a
 round or ``pair`` may propose them again; in a circles program, ``unexclude MEMBER
@@ -117,13 +118,16 @@ async def one_person(
 async def two_people(
     session: AsyncSession, program: Program, *, words: Sequence[str], verb: str
 ) -> tuple[Person, Person] | str:
-    """The mentee and the mentor a lead named after ``pair`` or ``unexclude``.
+    """The mentee and the mentor a lead named after ``pair`` or ``unexclude`` (in a circles
+    program, the member and the facilitator).
 
     Returns:
         The two people, or the sentence saying what to type instead.
     """
+    circles = program.type is ProgramType.CIRCLES
+    who = "the member and the facilitator" if circles else "the mentee and the mentor"
     usage = (
-        f"Type {verb} followed by the mentee and the mentor, by email or name, e.g. "
+        f"Type {verb} followed by {who}, by email or name, e.g. "
         f"{verb} lee@example.com ana@example.com or {verb} Lee Park with Ana Lima."
     )
     if not 2 <= len(words) <= MOST_WORDS:
@@ -262,6 +266,21 @@ def _history_problem(mentee: Person, mentor: Person, before: Sequence[Pairing]) 
 # --- pair -----------------------------------------------------------------------------------
 
 
+def circles_refusal(program: Program) -> str | None:
+    """Why ``pair`` proposes nothing in a circles program, with what to do there; else None.
+
+    A circles program forms circles (a facilitator and a group), never one-to-one pairs.
+    """
+    if program.type is not ProgramType.CIRCLES:
+        return None
+    return (
+        f"{program.name} forms circles, not pairs, so there is no pair to propose by hand. "
+        f"Type match {program.id} to form circles from everyone waiting; if a member "
+        f"declined a facilitator's circle and both agree now, type unexclude {program.id} "
+        "MEMBER FACILITATOR first."
+    )
+
+
 async def pair_by_hand(
     session: AsyncSession,
     program: Program,
@@ -285,6 +304,9 @@ async def pair_by_hand(
     Returns:
         What was done, or every rule that blocks the pair and how to fix it.
     """
+    refused = circles_refusal(program)
+    if refused is not None:
+        return LeadResult(False, refused)
     pair = f"{mentee.name} → {mentor.name}"
     if mentee.id == mentor.id:
         return LeadResult(
@@ -484,14 +506,23 @@ def _declines(member: Person, facilitator: Person, places: Sequence[DeclinedPlac
 _LeadAction = Callable[..., Awaitable[LeadResult]]
 
 
-def _by_hand(word: str, action: _LeadAction) -> Callable[[Turn, list[str]], Awaitable[Outcome]]:
-    """The chat command ``WORD MENTEE MENTOR`` that runs ``action`` for the two people."""
+def _by_hand(
+    word: str, action: _LeadAction, *, refused: Callable[[Program], str | None] | None = None
+) -> Callable[[Turn, list[str]], Awaitable[Outcome]]:
+    """The chat command ``WORD MENTEE MENTOR`` that runs ``action`` for the two people.
+
+    Args:
+        refused: Why the program has no ``WORD`` at all, asked before anyone is looked up.
+    """
 
     async def run(turn: Turn, args: list[str]) -> Outcome:
         scoped = led_program(turn, args, verb=word)
         if isinstance(scoped, Reply):
             return Outcome([scoped], None, changed=False)
         program, args = scoped
+        refusal = refused(program) if refused is not None else None
+        if refusal is not None:
+            return Outcome([Reply(refusal)], None, changed=False)
         found = await two_people(turn.session, program, words=args, verb=word)
         if isinstance(found, str):
             return Outcome([Reply(found)], None, changed=False)
@@ -510,9 +541,10 @@ def commands() -> list[Command]:
         Command(
             "pair",
             "propose one mentee to one mentor outside a round (program leads)",
-            _by_hand("pair", pair_by_hand),
+            _by_hand("pair", pair_by_hand, refused=circles_refusal),
             usage="MENTEE MENTOR",
             lead_only=True,
+            pairs_only=True,
         ),
         Command(
             "unexclude",
@@ -520,5 +552,7 @@ def commands() -> list[Command]:
             _by_hand("unexclude", lift_exclusion),
             usage="MENTEE MENTOR",
             lead_only=True,
+            # A circles program's wording (MEMBER FACILITATOR) is in help's circles block.
+            pairs_only=True,
         ),
     ]

@@ -86,9 +86,10 @@ def plan_peer_matches(program: Program, pool: Pool, *, now: datetime) -> MatchPl
             plan.problem += f" ({pool.paused_peers} enrolled peers are paused.)"
         return plan
     if len(peers) == 1:
+        # A blind review shows the lead no name before approval.
+        who = "One peer is" if program.matching.blind_review else f"{peers[0].name} is"
         plan.problem = (
-            f"{peers[0].name} is the only peer waiting for a learning partner, so nobody "
-            "can be paired yet."
+            f"{who} the only peer waiting for a learning partner, so nobody can be paired yet."
         )
         plan.waiting = [Waiting(peers[0], "you're the only peer waiting for a partner so far")]
         return plan

@@ -88,6 +88,15 @@ def _review_line(number: int, proposal: Proposal, program: Program, clock: Reade
     return f"{number}. {who} · fit {proposal.score:.2f} · {weak}{why}"
 
 
+def _waiting_name(mentee: Profile, program: Program, clock: ReaderClock) -> str:
+    """A mentee left waiting as the review names them: by name, or behind a profile (a
+    blind review shows no name before approval, even when there is nothing to approve)."""
+    if not program.matching.blind_review:
+        return mentee.name
+    tag = "A peer" if program.type is ProgramType.PEER else "A mentee"
+    return blind_profile(mentee, program, tag, clock)
+
+
 def _link(program: Program) -> str:
     """Between a pair's two names: a mentee → their mentor, or two peers ↔ each other."""
     return " ↔ " if program.type is ProgramType.PEER else " → "
@@ -226,7 +235,11 @@ class MatchReviewFlow(Flow):
                 f"No proposals this round: none of the {plural(plan.mentees, 'waiting mentee')} "
                 "can be matched."
             ]
-            lines += [f"• {w.mentee.name}: {w.why}" for w in plan.waiting[:LISTED]]
+            clock = ReaderClock(zone_of(turn.person, turn.programs.default_timezone), turn.now)
+            lines += [
+                f"• {_waiting_name(w.mentee, program, clock)}: {w.why}"
+                for w in plan.waiting[:LISTED]
+            ]
             return Outcome([Reply("\n".join(lines))], None, changed=False)
         reader_zone = zone_of(turn.person, turn.programs.default_timezone)
         data = round_data(program, plan, reader_zone=reader_zone, now=turn.now)

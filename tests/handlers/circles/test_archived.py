@@ -11,6 +11,7 @@ from tests.handlers.circles.running_world import (
     current_circle,
     running_circle,
 )
+from tests.handlers.circles.test_help import CIRCLE_LINES
 from tests.handlers.circles.test_sessions import log_circle_session
 from tests.handlers.cycle_world import World
 from tests.helpers import make_person, rows
@@ -92,3 +93,14 @@ async def test_its_reports_are_the_circles(world: World, circle_programs: Progra
     assert "one-to-one" not in said
     said = await hr.expect(f"report overview {PROGRAM}", "Circles active")
     assert "Active pairs" not in said
+
+
+async def test_help_still_lists_the_circle_words_for_those_in_its_circles(
+    world: World, circle_programs: Programs
+) -> None:
+    after, running = await started(world, circle_programs)
+    said = await after.chat(running.members[0]).send("help")
+    for line in CIRCLE_LINES:
+        assert line in said
+    someone = await make_person(after.database, "kim@example.com", name="Kim Ito")
+    assert "In a mentor circle" not in await after.chat(someone).send("help")

@@ -1,11 +1,13 @@
 """``help`` where the program file has a circles program: the circle commands in a block of
-their own; a file without circles doesn't mention them (both databases)."""
+their own, a circles lead's words in circles' terms; a file without circles doesn't mention
+them (both databases)."""
 
 from __future__ import annotations
 
 from handlers import build_engine
 from handlers.core.program import Programs
 from storage import Database
+from tests.handlers.circles.running_world import PROGRAM
 from tests.handlers.cycle_world import World
 from tests.helpers import Chat, make_person
 
@@ -20,6 +22,10 @@ CIRCLE_LINES = (
     "• feedback: say how a circle session you came to went",
     "• leave circle: leave your circle; it carries on without you",
 )
+UNEXCLUDE_CIRCLES = (
+    "• unexclude leader-circles MEMBER FACILITATOR: let a member who declined a facilitator's "
+    "circle be put in one of theirs again (program leads)"
+)
 
 
 async def test_help_lists_the_circle_commands(world: World) -> None:
@@ -31,6 +37,20 @@ async def test_help_lists_the_circle_commands(world: World) -> None:
     lead = await make_person(world.database, "priya.shah@example.com", name="Priya Shah")
     said = await world.chat(lead).send("help")
     assert "• match leader-circles: propose circles for everyone waiting (program leads)" in said
+    # Priya leads a one-to-one program too: unexclude reads for each kind.
+    assert "• unexclude MENTEE MENTOR: let a mentee and a mentor" in said
+    assert UNEXCLUDE_CIRCLES in said
+
+
+async def test_help_for_a_lead_of_circles_alone_words_unexclude_for_circles(
+    database: Database, circle_programs: Programs
+) -> None:
+    only = Programs([circle_programs.of(PROGRAM)], leads=circle_programs.leads)
+    engine = build_engine(programs=only, database=database)
+    lead = await make_person(database, "priya.shah@example.com", name="Priya Shah")
+    said = await Chat(engine, lead).send("help")
+    assert UNEXCLUDE_CIRCLES in said
+    assert "MENTEE MENTOR" not in said and "a mentee and a mentor" not in said
 
 
 async def test_help_without_a_circles_program_says_nothing_of_circles(

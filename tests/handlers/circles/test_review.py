@@ -185,6 +185,26 @@ async def test_a_circle_that_falls_under_its_size_is_not_sent(world: CircleWorld
     assert await rows(world.database, Circle) == []
 
 
+async def test_a_circle_left_with_one_member_says_so_in_the_singular(
+    world: CircleWorld,
+) -> None:
+    ana = await world.facilitator("ana@x.com", "Ana Lima")
+    members = [await world.member(f"m{n}@x.com", f"Member {n}") for n in range(3)]
+    world.forms((ana, members))
+    lead = await world.lead()
+    await lead.send(f"match {CIRCLES}")
+    async with world.database.session() as session:
+        for enrollment in await rows(world.database, Enrollment):
+            if enrollment.person_id in (members[0].id, members[1].id):
+                enrollment.status = "left"
+                session.add(enrollment)
+    await lead.expect(
+        "approve all",
+        "Ana Lima's circle: only 1 of its members is still waiting (Member 0, Member 1 no "
+        "longer), and a circle needs 3",
+    )
+
+
 async def test_a_pool_too_small_for_a_circle_says_so(world: CircleWorld) -> None:
     lee = await world.member("lee@x.com", "Lee Park")
     world.forms(left_over=[(lee, "too few members for a circle")])

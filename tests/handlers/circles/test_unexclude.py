@@ -89,3 +89,13 @@ async def test_unexclude_says_when_no_decline_keeps_a_member_from_a_facilitator(
     async with world.database.session() as session:
         lifted = [e for e in await entries(session) if e.action == "unexclude"]
     assert len(lifted) == 1
+
+
+async def test_unexclude_without_two_people_asks_for_the_member_and_the_facilitator(
+    world: CircleWorld,
+) -> None:
+    lead = await world.lead()
+    said = await lead.expect(
+        f"unexclude {CIRCLES}", "Type unexclude followed by the member and the facilitator"
+    )
+    assert "mentee" not in said and "mentor" not in said

@@ -7,10 +7,13 @@ from datetime import timedelta
 import pytest
 
 from handlers.core.audit import entries
-from handlers.core.program import Program
+from handlers.core.program import Program, Programs
+from handlers.matching.by_hand import pair_by_hand
 from storage import Database, Pairing, Person
+from tests.handlers.circles.running_world import PROGRAM as CIRCLE_PROGRAM
+from tests.handlers.circles.running_world import circle_world
 from tests.handlers.cycle_world import LEAD, World
-from tests.helpers import Chat, make_person, mentee, mentor, rows
+from tests.helpers import Chat, enroll_as, make_person, mentee, mentor, rows
 
 
 @pytest.fixture
@@ -235,3 +238,34 @@ async def test_a_lead_reads_when_an_open_proposal_lapses_on_their_own_clock(
     await lead.expect(
         "pair lee@x.com kim@x.com", "or for it to lapse on Tue 1 Dec at 01:00 (your time)."
     )
+
+
+# --- a circles program ----------------------------------------------------------------------
+
+
+async def test_pair_in_a_circles_program_is_refused_with_what_to_do_there(
+    database: Database, circle_programs: Programs
+) -> None:
+    world = circle_world(database, circle_programs)
+    lee = await make_person(database, "lee@x.com", name="Lee Park")
+    await enroll_as(database, lee, "mentee", program=CIRCLE_PROGRAM, answers={})
+    ana = await make_person(database, "ana@x.com", name="Ana Lima")
+    await enroll_as(database, ana, "mentor", program=CIRCLE_PROGRAM, capacity=1, answers={})
+    lead = await lead_of(world)
+    refused = (
+        "Leadership Circles forms circles, not pairs, so there is no pair to propose by hand. "
+        f"Type match {CIRCLE_PROGRAM} to form circles from everyone waiting"
+    )
+    await lead.expect(f"pair {CIRCLE_PROGRAM} lee@x.com ana@x.com", refused)
+    # The command line proposes through pair_by_hand, which refuses as well.
+    async with database.session() as session:
+        result = await pair_by_hand(
+            session,
+            circle_programs.of(CIRCLE_PROGRAM),
+            mentee=lee,
+            mentor=ana,
+            lead=lead.person,
+            now=world.clock.now(),
+        )
+    assert not result.done and result.headline.startswith(refused)
+    assert await pairings(world) == []

@@ -13,7 +13,7 @@ from handlers.core.program import Programs
 from handlers.matching.pool import load_pool
 from handlers.matching.review import plan_round
 from storage import Database, DueItem, Enrollment, Outbox, Pairing, Person
-from tests.helpers import Chat, FakeClock, enroll_as, make_person, rows
+from tests.helpers import Chat, FakeClock, enroll_as, make_person, rows, tuned
 
 NOW = datetime(2027, 2, 10, 10, tzinfo=UTC)
 
@@ -191,6 +191,21 @@ async def test_a_peer_proposal_asks_one_peer_then_the_other_as_learning_partners
     assert "enrolled as a peer, paired with a peer" in status
     await Chat(world.engine, ben).expect(f"close {pairing.id}", "Closed")
     assert await _peer_statuses(world) == {ana.id: "completed", ben.id: "completed"}
+
+
+async def test_a_blind_review_of_one_waiting_peer_does_not_name_them(
+    database: Database, programs: Programs
+) -> None:
+    blind = Programs(
+        [tuned(p, blind_review=True) if p.id == "peer-circle" else p for p in programs],
+        leads=programs.leads,
+    )
+    world = World(database, blind)
+    await world.peer("ana.lima@x.com", level=3, wants=["coaching"], offers=["influence"])
+    lead = Chat(world.engine, await world.person("marcus.lee@example.com"))
+    review = await lead.send("match peer-circle")
+    assert "One peer is the only peer waiting for a learning partner" in review
+    assert "Ana" not in review
 
 
 async def _peer_statuses(world: World) -> dict[int | None, str]:

@@ -8,6 +8,7 @@ import pytest
 
 from handlers.core.audit import entries
 from handlers.core.program import Program
+from handlers.matching import rounds
 from storage import Database, Enrollment, Pairing
 from tests.handlers.proposal_world import LEAD, Program5, lead_chat, pairing, proposed
 from tests.helpers import mentee, mentor, rows, tuned
@@ -104,6 +105,20 @@ async def test_blind_review_hides_names_behind_profiles(world: Program5, program
         "1. Mentee 1 (Sales; level 3; London, same time as you; wants Coaching) → "
         "Mentor 1 (Product; level 6; London, same time as you) · fit 0." in review
     )
+
+
+async def test_blind_review_with_nothing_to_propose_shows_waiting_mentees_as_profiles(
+    world: Program5, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await mentee(world.database, "lee@x.com", name="Lee Park", department="Sales", level=3)
+    await mentor(world.database, "ana@x.com", name="Ana Lima", department="Product", level=6)
+    # The solver finds no pair it may propose, so the round has nothing to approve.
+    monkeypatch.setattr(rounds, "solve", lambda *args, **kwargs: [])
+    lead = await lead_chat(world, tuned(program, blind_review=True))
+    review = await lead.send("match")
+    assert "No proposals this round" in review
+    assert "Lee Park" not in review and "Ana Lima" not in review
+    assert "• A mentee (Sales; level 3; London, same time as you; wants Coaching): " in review
 
 
 async def test_the_approval_rechecks_what_changed_since_the_review(world: Program5) -> None:
