@@ -8,7 +8,9 @@ nudges ask of the ``meeting`` table, in one place:
 * :func:`busy_for`: every booked mentoring meeting of some people, any pairing, as slots;
 * :func:`pairing_meetings`, :func:`open_offer`, :func:`declined_slots`: a pairing's rows,
   and :func:`upcoming` / :func:`last_held`: its occurrences across its booked meetings
-  (usually one; two once a series was moved from some meeting on, handlers.meetings.changes);
+  (usually one; two once a series was moved from some meeting on, handlers.meetings.changes),
+  ahead or held by one rule: a meeting that has started is held
+  (handlers.meetings.occurrences.ahead);
 * :func:`booked_by_pairing`: the booked meetings of many pairings at once (the due pass);
 * :func:`changed`: the one way a meeting changes after booking: its sequence raised and
   the invites sent (handlers.meetings.invites);
@@ -31,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.messages import Option
 from handlers.core.program import Meaning, Program, ProgramType
 from handlers.meetings import invites
-from handlers.meetings.occurrences import Occurrence, instant, occurrences
+from handlers.meetings.occurrences import Occurrence, ahead, held, instant, occurrences
 from handlers.meetings.slots import Attendee, Slot
 from handlers.people.lookups import enrollment_of, people_by_id
 from storage import Meeting, MeetingStatus, Pairing, Person, Role
@@ -137,6 +139,10 @@ class Booked:
         """Its occurrences (see :func:`handlers.meetings.occurrences.occurrences`)."""
         return occurrences(self.meeting, zone=self.zone, after=after, before=before)
 
+    def ahead(self, *, now: datetime) -> list[Occurrence]:
+        """Its occurrences that have not started at ``now``."""
+        return ahead(self.meeting, zone=self.zone, now=now)
+
 
 async def _booked(
     session: AsyncSession, where: sa.ColumnElement[bool], *, default_zone: str
@@ -192,15 +198,19 @@ async def pairing_meetings(
 
 
 def upcoming(booked: Sequence[Booked], *, now: datetime) -> list[tuple[Booked, Occurrence]]:
-    """Every occurrence that has not ended at ``now``, with its meeting, in time order."""
-    found = [(b, o) for b in booked for o in b.occurrences(after=now)]
+    """Every occurrence that has not started at ``now``, with its meeting, in time order.
+
+    One in progress is held, not upcoming: ``status`` names the one after it, and
+    ``move-meeting`` and ``cancel-meeting`` act on that one.
+    """
+    found = [(b, o) for b in booked for o in b.ahead(now=now)]
     return sorted(found, key=lambda pair: pair[1])
 
 
 def last_held(booked: Sequence[Booked], *, now: datetime) -> Occurrence | None:
-    """The latest occurrence of any of the meetings that has ended by ``now``."""
-    held = [o for b in booked for o in b.occurrences() if o.end <= now]
-    return max(held) if held else None
+    """The latest occurrence of any of the meetings that has started by ``now``."""
+    found = [o for b in booked for o in held(b.meeting, zone=b.zone, now=now)]
+    return max(found) if found else None
 
 
 async def booked_by_pairing(
@@ -287,12 +297,14 @@ async def changed(
 def cancel_ahead(meeting: Meeting, *, zone: str, now: datetime) -> bool:
     """Cancel what is still ahead of a booked meeting; the meetings already held stay.
 
-    A meeting with nothing held yet (a one-off to come, a series not begun) is cancelled
-    whole, so its invite becomes a ``CANCEL``. A series with meetings held ends at the last
-    of them (``until``), as a calendar ends a series at "this and following": its invite
-    goes again as the shorter series, so the meetings held stay in both calendars and in
-    the pairing's history (``status``, ``log``'s day, the cadence report). One of its
-    earlier meetings moved to a time still ahead is cancelled on its own.
+    A meeting that has started is held, even while it is going on
+    (handlers.meetings.occurrences.ahead): it stays. A meeting with nothing held yet (a
+    one-off to come, a series not begun) is cancelled whole, so its invite becomes a
+    ``CANCEL``. A series with meetings held ends at the last of them (``until``), as a
+    calendar ends a series at "this and following": its invite goes again as the shorter
+    series, so the meetings held stay in both calendars and in the pairing's history
+    (``status``, ``log``'s day, the cadence report). One of its earlier meetings moved to a
+    time still ahead is cancelled on its own.
 
     Only the row changes; the caller raises its sequence and sends the invites
     (:func:`changed`).
@@ -303,21 +315,21 @@ def cancel_ahead(meeting: Meeting, *, zone: str, now: datetime) -> bool:
     Returns:
         Whether the whole meeting was cancelled.
     """
-    held = [o for o in occurrences(meeting, zone=zone) if o.end <= now]
-    if not held or not meeting.every_days:
+    behind = held(meeting, zone=zone, now=now)
+    if not behind or not meeting.every_days:
         meeting.status = MeetingStatus.CANCELLED.value
         meeting.cancelled_at = now
         return True
-    last = max(o.original for o in held)
-    ahead = {o.original for o in occurrences(meeting, zone=zone, after=now)}
+    last = max(o.original for o in behind)
+    coming = {o.original for o in ahead(meeting, zone=zone, now=now)}
     kept = [
         e
         for e in meeting.exceptions
-        if instant(e["original"]) <= last and instant(e["original"]) not in ahead
+        if instant(e["original"]) <= last and instant(e["original"]) not in coming
     ]
     cancelled = [
         {"original": original.isoformat(), "moved_to": None}
-        for original in sorted(ahead)
+        for original in sorted(coming)
         if original <= last
     ]
     meeting.exceptions = kept + cancelled
@@ -336,7 +348,7 @@ async def cancel_all_ahead(
     """
     done: list[Meeting] = []
     for each in booked:
-        if not each.occurrences(after=now):
+        if not each.ahead(now=now):
             continue
         cancel_ahead(each.meeting, zone=each.zone, now=now)
         await changed(session, program, meeting=each.meeting, now=now)
