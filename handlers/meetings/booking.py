@@ -16,7 +16,8 @@ nudges ask of the ``meeting`` table, in one place:
   the invites sent (handlers.meetings.invites);
 * :func:`cancel_ahead` and :func:`cancel_all_ahead`: cancelling what is still ahead while
   the meetings held stay (``cancel-meeting series``), and :func:`cancel_pairing_meetings`
-  for a pairing that ends (handlers.cycle.ending.end_pairing).
+  for a pairing that ends (handlers.cycle.ending.end_pairing), which also withdraws its
+  offers no one picked (:func:`withdraw_offers`).
 """
 
 from __future__ import annotations
@@ -356,14 +357,38 @@ async def cancel_all_ahead(
     return done
 
 
+async def withdraw_offers(session: AsyncSession, pairing_id: int, *, now: datetime) -> int:
+    """Withdraw the pairing's offers no one has picked yet (the pairing is ending).
+
+    Their buttons then say the offer was withdrawn when the pairing ended
+    (handlers.meetings.offers), instead of offering a time to a pairing that is over.
+
+    Returns:
+        How many offers were withdrawn.
+    """
+    conn = await session.connection()
+    result = await conn.execute(
+        sa.update(MEETING)
+        .where(
+            MEETING.c.pairing_id == pairing_id,
+            MEETING.c.status == MeetingStatus.OFFERED.value,
+        )
+        .values(status=MeetingStatus.WITHDRAWN.value, updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
 async def cancel_pairing_meetings(
     session: AsyncSession, program: Program, *, pairing: Pairing, now: datetime
 ) -> list[Meeting]:
-    """Cancel every meeting of an ending pairing still ahead, in both calendars.
+    """Cancel every meeting of an ending pairing still ahead, in both calendars, and
+    withdraw its offers no one picked (:func:`withdraw_offers`).
 
     As ``cancel-meeting series`` does (:func:`cancel_all_ahead`): a meeting with none held
     yet goes as a ``CANCEL``; a series with meetings held ends at the last of them, so
     those stay in both calendars. Meetings wholly in the past are left as they are.
     """
+    assert pairing.id is not None
+    await withdraw_offers(session, pairing.id, now=now)
     booked = await pairing_meetings(session, pairing, default_zone=program.default_timezone)
     return await cancel_all_ahead(session, program, booked=booked, now=now)

@@ -156,6 +156,24 @@ async def test_a_series_ends_at_the_meeting_in_progress_when_the_pairing_ends(
         assert booked.uid == calendar.events[0]["UID"]
 
 
+async def test_an_offer_no_one_picked_is_withdrawn_when_the_pairing_ends(world: World) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    await world.chat(lee).send("schedule")
+    assert "Which time suits you?" in await world.read_waiting(ana)
+    [offer] = await rows(world.database, Meeting)
+    await world.chat(lee).expect(f"close {pairing.id}", "Closed")
+    [offer] = await rows(world.database, Meeting)
+    assert (offer.status, offer.updated_at) == ("withdrawn", world.clock.now())
+    withdrawn = (
+        "That offer was withdrawn when your pairing with Lee Park ended, so there's nothing "
+        "to book; nothing changed."
+    )
+    for button in (f"pick-meeting {offer.id} 1", f"other-times {offer.id}"):
+        assert await world.chat(ana).send(button) == withdrawn
+    [offer] = await rows(world.database, Meeting)
+    assert offer.status == "withdrawn"
+
+
 async def test_forgetting_someone_cancels_their_meetings_ahead_without_naming_them(
     world: World,
 ) -> None:
