@@ -17,7 +17,9 @@ nudges ask of the ``meeting`` table, in one place:
 * :func:`cancel_ahead` and :func:`cancel_all_ahead`: cancelling what is still ahead while
   the meetings held stay (``cancel-meeting series``), and :func:`cancel_pairing_meetings`
   for a pairing that ends (handlers.cycle.ending.end_pairing), which also withdraws its
-  offers no one picked (:func:`withdraw_offers`).
+  offers no one picked (:func:`withdraw_offers`);
+* :func:`run_on` and :func:`run_series_on`: a pairing that continues for another cycle
+  (handlers.cycle.answers) keeps its series that ran to the old cycle's end, to the new end.
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.messages import Option
 from handlers.core.program import Meaning, Program, ProgramType
 from handlers.meetings import invites
-from handlers.meetings.occurrences import Occurrence, ahead, held, instant, occurrences
+from handlers.meetings.occurrences import (
+    Occurrence,
+    ahead,
+    held,
+    instant,
+    occurrences,
+    originals,
+)
 from handlers.meetings.slots import Attendee, Slot
 from handlers.people.lookups import enrollment_of, people_by_id
 from storage import Meeting, MeetingStatus, Pairing, Person, Role
@@ -392,3 +401,61 @@ async def cancel_pairing_meetings(
     await withdraw_offers(session, pairing.id, now=now)
     booked = await pairing_meetings(session, pairing, default_zone=program.default_timezone)
     return await cancel_all_ahead(session, program, booked=booked, now=now)
+
+
+def run_on(meeting: Meeting, *, zone: str, until: datetime, now: datetime) -> None:
+    """Run a series on to a later end: the pair continues for another cycle.
+
+    Its ``until`` moves to the new cycle's end; its ``UID`` stays, so calendars update the
+    series they hold (the caller raises its sequence and sends the invites:
+    :func:`changed`). The occurrences it would have had after its old end and up to
+    ``now`` (between the cycles, while it was in no calendar) are cancelled, so no meeting
+    shows up in the calendars, the pairing's history or ``log``'s day that nobody had.
+
+    Args:
+        zone: The organizer's (mentor's) timezone, whose wall-clock time a series keeps.
+    """
+    assert meeting.every_days
+    assert meeting.until is not None
+    old = meeting.until
+    meeting.until = until
+    between = [o for o in originals(meeting, zone=zone) if old < o <= now]
+    meeting.exceptions = [
+        *meeting.exceptions,
+        *({"original": o.isoformat(), "moved_to": None} for o in between),
+    ]
+
+
+async def run_series_on(
+    session: AsyncSession,
+    program: Program,
+    *,
+    pairing: Pairing,
+    old_end: datetime,
+    until: datetime,
+    now: datetime,
+) -> list[Meeting]:
+    """A pairing continues for another cycle: its series that ran to the old cycle's end
+    run on to the new one's (:func:`run_on`), each sent again to both calendars.
+
+    A series ended early (``cancel-meeting series``, a move that split it: its earlier
+    part) and a one-off stay as they are: the pair chose to stop them, or never meant a
+    rhythm.
+
+    Args:
+        old_end: When the cycle that ended ended (the series booked in it run to it).
+        until: When the new cycle ends.
+
+    Returns:
+        The series run on, in the order booked.
+    """
+    booked = await pairing_meetings(session, pairing, default_zone=program.default_timezone)
+    done: list[Meeting] = []
+    for each in booked:
+        meeting = each.meeting
+        if not meeting.every_days or meeting.until is None or meeting.until < old_end:
+            continue
+        run_on(meeting, zone=each.zone, until=until, now=now)
+        await changed(session, program, meeting=meeting, now=now)
+        done.append(meeting)
+    return done
