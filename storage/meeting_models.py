@@ -21,13 +21,15 @@ class MeetingStatus(StrEnum):
     ``offered``: one side offered times and the other has not picked one yet; ``booked``:
     in both calendars (a one-off, or a series until the cycle's end); ``cancelled``: taken
     out of both calendars (a cancel invite went out); ``declined``: the offer was turned
-    down ("other times") or replaced by a newer offer before anyone picked.
+    down ("other times") or replaced by a newer offer before anyone picked; ``withdrawn``:
+    the pairing ended before anyone picked (handlers.meetings.booking.withdraw_offers).
     """
 
     OFFERED = "offered"
     BOOKED = "booked"
     CANCELLED = "cancelled"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
 
 
 class Meeting(SQLModel, table=True):

@@ -4,14 +4,15 @@
   leads and offers a re-match;
 * ``rematch PAIRING`` ends the pairing and puts the mentee back on the waitlist;
 * ``continue PAIRING`` answers the end-of-cycle review: once both sides say so, a new cycle
-  starts;
+  starts, and a series of meetings booked to the old cycle's end runs on to the new one's
+  (handlers.meetings.booking.run_series_on);
 * ``close PAIRING`` ends the pairing (completed, or closed early);
 * ``keep PAIRING`` answers the inactivity check: the pairing carries on.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -29,6 +30,8 @@ from handlers.cycle.schedule import (
     insert_due,
     schedule_cycle,
 )
+from handlers.meetings.booking import pairing_meetings, run_series_on, sides, upcoming
+from handlers.meetings.slots import slot_words
 from handlers.people.lookups import people_by_id
 from handlers.plans.chat import my_pairing, role_in, zone_of
 from storage import DueItem, DueKind, DueStatus, Pairing, PairingStatus, Person, Role
@@ -239,6 +242,7 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
     await turn.session.flush()
     await cancel_due(turn.session, [pairing.id or 0], now=turn.now)
     await schedule_cycle(turn.session, program, pairing=pairing, now=turn.now)
+    meetings = await _meetings_run_on(turn, pairing, old_end=end)
     days = program.cadence.cycle_days
     await tell(
         turn.session,
@@ -249,15 +253,53 @@ async def _continue(turn: Turn, args: list[str]) -> Outcome:
             "Type plan to set fresh milestones."
             if other.id == mentee.id
             else f"{first_name(mentee.name)} will set fresh milestones."
-        ),
+        )
+        + meetings.get(other.id or 0, ""),
         key=f"pairing:{pairing.id}:cycle:{pairing.cycle}",
         now=turn.now,
         pairing_id=pairing.id,
     )
-    mine = "Type plan to set fresh milestones." if turn.person.id == mentee.id else ""
+    mine = " Type plan to set fresh milestones." if turn.person.id == mentee.id else ""
     return Outcome(
-        [Reply(f"Wonderful: another {days} days together, starting today. {mine}".strip())], None
+        [
+            Reply(
+                f"Wonderful: another {days} days together, starting today.{mine}"
+                + meetings.get(turn.person.id or 0, "")
+            )
+        ],
+        None,
     )
+
+
+async def _meetings_run_on(turn: Turn, pairing: Pairing, *, old_end: datetime) -> dict[int, str]:
+    """Run the pair's series booked to the old cycle's end on to the new one's; what each
+    side reads of it, by person (nothing when no series ran to the end)."""
+    program = turn.programs.of(pairing.program)
+    until = cycle_end(pairing, program.cadence)
+    ran_on = await run_series_on(
+        turn.session, program, pairing=pairing, old_end=old_end, until=until, now=turn.now
+    )
+    if not ran_on:
+        return {}
+    pair = await sides(turn.session, program, pairing)
+    booked = await pairing_meetings(turn.session, pairing, default_zone=program.default_timezone)
+    coming = upcoming(booked, now=turn.now)
+    every = ran_on[-1].every_days
+    words: dict[int, str] = {}
+    for person in (pair.mentee, pair.mentor):
+        assert person.id is not None
+        me, other = pair.of(person.id)
+        ends = day_label(local_date(until, me.zone))
+        first = (
+            f", the next on {slot_words(coming[0][1].slot, reader=me, other=other)}"
+            if coming
+            else ""
+        )
+        words[person.id] = (
+            f" Your meetings with {other.first} carry on every {every} days until {ends}"
+            f"{first}; I've sent you both the updated calendar invite."
+        )
+    return words
 
 
 async def _close(turn: Turn, args: list[str]) -> Outcome:

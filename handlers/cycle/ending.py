@@ -48,7 +48,8 @@ async def end_pairing(
     nudge, a survey invitation), so the other side hears only the notice queued after, and
     its meetings still ahead, in both people's calendars (an invite for each, as
     ``cancel-meeting series`` sends: handlers.meetings.booking.cancel_pairing_meetings);
-    the meetings already held stay in both calendars.
+    the meetings already held stay in both calendars. An offer of times no one picked yet
+    is withdrawn, so its buttons say so.
 
     Args:
         reason: ``completed``, ``closed``, ``rematch`` or ``left``, kept on the pairing.

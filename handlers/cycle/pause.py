@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import day_label, local_date, parse_day
@@ -27,7 +27,7 @@ from handlers.matching.lapses import LAPSES
 from handlers.meetings.booking import pairing_meetings, upcoming
 from handlers.people.lookups import pairings_of
 from handlers.plans.chat import active_pairings, zone_of
-from storage import DueKind, Enrollment, EnrollmentStatus, PairingStatus, Person, Role
+from storage import DueKind, Enrollment, EnrollmentStatus, Pairing, PairingStatus, Person, Role
 from storage.queries import enrollments_of
 
 ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
@@ -145,7 +145,9 @@ async def resume_person(
     """End a person's pause: restore their standing and restart their pairings' cadence.
 
     Check-ins start again ``checkin_every_days`` from now; reviews held during the pause
-    fall due now. A pairing whose other side is still paused stays on hold.
+    fall due now. A pairing whose other side is still on their own break stays on hold
+    (the replies say so: :func:`_still_on_hold`) until that side is back; a pause the bot
+    made for lapsed proposals holds nothing, so it does not hold the pairing.
 
     Returns:
         False when the person was not paused (another tick or command resumed them).
@@ -189,16 +191,7 @@ async def resume_person(
         session, program, person_id=person.id, statuses=[PairingStatus.ACTIVE]
     ):
         other = pairing.mentor_id if pairing.mentee_id == person.id else pairing.mentee_id
-        still = await session.scalar(
-            sa.select(sa.func.count())
-            .select_from(ENROLLMENT)
-            .where(
-                ENROLLMENT.c.person_id == other,
-                ENROLLMENT.c.program == program.id,
-                ENROLLMENT.c.status == EnrollmentStatus.PAUSED.value,
-            )
-        )
-        if still:
+        if await _on_break(session, program, person_id=other) is not None:
             continue
         assert pairing.id is not None
         pairing.last_activity_at = now
@@ -221,6 +214,49 @@ async def resume_person(
             pairing_id=pairing.id,
         )
     return True
+
+
+async def _on_break(
+    session: AsyncSession, program: Program, *, person_id: int
+) -> Enrollment | None:
+    """The person's own break in the program, if they are on one.
+
+    A pause the bot made for lapsed proposals (handlers.matching.lapses) is no break: it
+    holds no pairing, as the due pass knows (handlers.cycle.due_pass).
+    """
+    found = await session.exec(
+        select(Enrollment).where(
+            Enrollment.person_id == person_id,
+            Enrollment.program == program.id,
+            Enrollment.status == EnrollmentStatus.PAUSED.value,
+            col(Enrollment.paused_reason).is_(None),
+        )
+    )
+    return found.first()
+
+
+async def _still_on_hold(
+    session: AsyncSession, program: Program, *, pairing: Pairing, person: Person
+) -> str | None:
+    """Why a pairing stays on hold though ``person`` is back: the other side is still on
+    their own break (:func:`resume_person` restarts it only when both are back). None when
+    its check-ins start again.
+    """
+    other_id = pairing.mentor_id if pairing.mentee_id == person.id else pairing.mentee_id
+    away = await _on_break(session, program, person_id=other_id)
+    if away is None:
+        return None
+    other = await session.get(Person, other_id)
+    name = other.name if other is not None and other.name else "Your pair"
+    until = ""
+    if away.paused_until is not None:
+        # The day they gave: their break ends at its start, in their own timezone.
+        zone = (other.timezone if other is not None else None) or program.default_timezone
+        until = f" (until {day_label(local_date(away.paused_until, zone))})"
+    return (
+        f"{name} is still on a break{until}, so your pairing with them stays on hold until "
+        "they're back; I'll let you know when check-ins start again."
+    )
 
 
 def _unpaused(enrollment: Enrollment) -> str:
@@ -258,11 +294,19 @@ async def _resume(turn: Turn, args: list[str]) -> Outcome:
     ids = {program.id for program in resumed}
     paired = [p for p in await active_pairings(turn) if p.program in ids]
     if paired:
-        every = min(turn.programs.of(p.program).cadence.checkin_every_days for p in paired)
-        return Outcome(
-            [Reply(f"Welcome back! Check-ins start again: the next one is in {every} days.")],
-            None,
-        )
+        said: list[str] = []
+        going: list[Pairing] = []
+        for pairing in paired:
+            program = turn.programs.of(pairing.program)
+            held = await _still_on_hold(turn.session, program, pairing=pairing, person=turn.person)
+            if held is None:
+                going.append(pairing)
+            else:
+                said.append(held)
+        if going:
+            every = min(turn.programs.of(p.program).cadence.checkin_every_days for p in going)
+            said.insert(0, f"Check-ins start again: the next one is in {every} days.")
+        return Outcome([Reply("Welcome back! " + " ".join(said))], None)
     back = [e for e in paused if e.program in ids]
     return Outcome([Reply("Welcome back! " + _unpaired_standing(turn, back))], None)
 
@@ -320,12 +364,26 @@ async def resume_due_pauses(session: AsyncSession, program: Program, *, now: dat
         if person is None or not await resume_person(session, program, person=person, now=now):
             continue
         resumed.append(person_id)
+        held: list[str] = []
+        going = False
+        for pairing in await pairings_of(
+            session, program, person_id=person_id, statuses=[PairingStatus.ACTIVE]
+        ):
+            words = await _still_on_hold(session, program, pairing=pairing, person=person)
+            if words is None:
+                going = True
+            else:
+                held.append(words)
+        if held:
+            again = " Check-ins and reminders start again for your other pairings." if going else ""
+            text = f"Your break is over, so welcome back.{again} {' '.join(held)}"
+        else:
+            text = "Your break is over, so welcome back: check-ins and reminders start again."
         await tell(
             session,
             program,
             person_id=person_id,
-            text="Your break is over, so welcome back: check-ins and reminders start again. "
-            "Type pause if you need more time.",
+            text=f"{text} Type pause if you need more time.",
             key=f"resumed:{person_id}:{now.isoformat()}",
             now=now,
         )

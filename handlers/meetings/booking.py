@@ -8,13 +8,18 @@ nudges ask of the ``meeting`` table, in one place:
 * :func:`busy_for`: every booked mentoring meeting of some people, any pairing, as slots;
 * :func:`pairing_meetings`, :func:`open_offer`, :func:`declined_slots`: a pairing's rows,
   and :func:`upcoming` / :func:`last_held`: its occurrences across its booked meetings
-  (usually one; two once a series was moved from some meeting on, handlers.meetings.changes);
+  (usually one; two once a series was moved from some meeting on, handlers.meetings.changes),
+  ahead or held by one rule: a meeting that has started is held
+  (handlers.meetings.occurrences.ahead);
 * :func:`booked_by_pairing`: the booked meetings of many pairings at once (the due pass);
 * :func:`changed`: the one way a meeting changes after booking: its sequence raised and
   the invites sent (handlers.meetings.invites);
 * :func:`cancel_ahead` and :func:`cancel_all_ahead`: cancelling what is still ahead while
   the meetings held stay (``cancel-meeting series``), and :func:`cancel_pairing_meetings`
-  for a pairing that ends (handlers.cycle.ending.end_pairing).
+  for a pairing that ends (handlers.cycle.ending.end_pairing), which also withdraws its
+  offers no one picked (:func:`withdraw_offers`);
+* :func:`run_on` and :func:`run_series_on`: a pairing that continues for another cycle
+  (handlers.cycle.answers) keeps its series that ran to the old cycle's end, to the new end.
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.messages import Option
 from handlers.core.program import Meaning, Program, ProgramType
 from handlers.meetings import invites
-from handlers.meetings.occurrences import Occurrence, instant, occurrences
+from handlers.meetings.occurrences import (
+    Occurrence,
+    ahead,
+    held,
+    instant,
+    occurrences,
+    originals,
+)
 from handlers.meetings.slots import Attendee, Slot
 from handlers.people.lookups import enrollment_of, people_by_id
 from storage import Meeting, MeetingStatus, Pairing, Person, Role
@@ -137,6 +149,10 @@ class Booked:
         """Its occurrences (see :func:`handlers.meetings.occurrences.occurrences`)."""
         return occurrences(self.meeting, zone=self.zone, after=after, before=before)
 
+    def ahead(self, *, now: datetime) -> list[Occurrence]:
+        """Its occurrences that have not started at ``now``."""
+        return ahead(self.meeting, zone=self.zone, now=now)
+
 
 async def _booked(
     session: AsyncSession, where: sa.ColumnElement[bool], *, default_zone: str
@@ -192,15 +208,19 @@ async def pairing_meetings(
 
 
 def upcoming(booked: Sequence[Booked], *, now: datetime) -> list[tuple[Booked, Occurrence]]:
-    """Every occurrence that has not ended at ``now``, with its meeting, in time order."""
-    found = [(b, o) for b in booked for o in b.occurrences(after=now)]
+    """Every occurrence that has not started at ``now``, with its meeting, in time order.
+
+    One in progress is held, not upcoming: ``status`` names the one after it, and
+    ``move-meeting`` and ``cancel-meeting`` act on that one.
+    """
+    found = [(b, o) for b in booked for o in b.ahead(now=now)]
     return sorted(found, key=lambda pair: pair[1])
 
 
 def last_held(booked: Sequence[Booked], *, now: datetime) -> Occurrence | None:
-    """The latest occurrence of any of the meetings that has ended by ``now``."""
-    held = [o for b in booked for o in b.occurrences() if o.end <= now]
-    return max(held) if held else None
+    """The latest occurrence of any of the meetings that has started by ``now``."""
+    found = [o for b in booked for o in held(b.meeting, zone=b.zone, now=now)]
+    return max(found) if found else None
 
 
 async def booked_by_pairing(
@@ -287,12 +307,14 @@ async def changed(
 def cancel_ahead(meeting: Meeting, *, zone: str, now: datetime) -> bool:
     """Cancel what is still ahead of a booked meeting; the meetings already held stay.
 
-    A meeting with nothing held yet (a one-off to come, a series not begun) is cancelled
-    whole, so its invite becomes a ``CANCEL``. A series with meetings held ends at the last
-    of them (``until``), as a calendar ends a series at "this and following": its invite
-    goes again as the shorter series, so the meetings held stay in both calendars and in
-    the pairing's history (``status``, ``log``'s day, the cadence report). One of its
-    earlier meetings moved to a time still ahead is cancelled on its own.
+    A meeting that has started is held, even while it is going on
+    (handlers.meetings.occurrences.ahead): it stays. A meeting with nothing held yet (a
+    one-off to come, a series not begun) is cancelled whole, so its invite becomes a
+    ``CANCEL``. A series with meetings held ends at the last of them (``until``), as a
+    calendar ends a series at "this and following": its invite goes again as the shorter
+    series, so the meetings held stay in both calendars and in the pairing's history
+    (``status``, ``log``'s day, the cadence report). One of its earlier meetings moved to a
+    time still ahead is cancelled on its own.
 
     Only the row changes; the caller raises its sequence and sends the invites
     (:func:`changed`).
@@ -303,21 +325,21 @@ def cancel_ahead(meeting: Meeting, *, zone: str, now: datetime) -> bool:
     Returns:
         Whether the whole meeting was cancelled.
     """
-    held = [o for o in occurrences(meeting, zone=zone) if o.end <= now]
-    if not held or not meeting.every_days:
+    behind = held(meeting, zone=zone, now=now)
+    if not behind or not meeting.every_days:
         meeting.status = MeetingStatus.CANCELLED.value
         meeting.cancelled_at = now
         return True
-    last = max(o.original for o in held)
-    ahead = {o.original for o in occurrences(meeting, zone=zone, after=now)}
+    last = max(o.original for o in behind)
+    coming = {o.original for o in ahead(meeting, zone=zone, now=now)}
     kept = [
         e
         for e in meeting.exceptions
-        if instant(e["original"]) <= last and instant(e["original"]) not in ahead
+        if instant(e["original"]) <= last and instant(e["original"]) not in coming
     ]
     cancelled = [
         {"original": original.isoformat(), "moved_to": None}
-        for original in sorted(ahead)
+        for original in sorted(coming)
         if original <= last
     ]
     meeting.exceptions = kept + cancelled
@@ -336,7 +358,7 @@ async def cancel_all_ahead(
     """
     done: list[Meeting] = []
     for each in booked:
-        if not each.occurrences(after=now):
+        if not each.ahead(now=now):
             continue
         cancel_ahead(each.meeting, zone=each.zone, now=now)
         await changed(session, program, meeting=each.meeting, now=now)
@@ -344,14 +366,96 @@ async def cancel_all_ahead(
     return done
 
 
+async def withdraw_offers(session: AsyncSession, pairing_id: int, *, now: datetime) -> int:
+    """Withdraw the pairing's offers no one has picked yet (the pairing is ending).
+
+    Their buttons then say the offer was withdrawn when the pairing ended
+    (handlers.meetings.offers), instead of offering a time to a pairing that is over.
+
+    Returns:
+        How many offers were withdrawn.
+    """
+    conn = await session.connection()
+    result = await conn.execute(
+        sa.update(MEETING)
+        .where(
+            MEETING.c.pairing_id == pairing_id,
+            MEETING.c.status == MeetingStatus.OFFERED.value,
+        )
+        .values(status=MeetingStatus.WITHDRAWN.value, updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
 async def cancel_pairing_meetings(
     session: AsyncSession, program: Program, *, pairing: Pairing, now: datetime
 ) -> list[Meeting]:
-    """Cancel every meeting of an ending pairing still ahead, in both calendars.
+    """Cancel every meeting of an ending pairing still ahead, in both calendars, and
+    withdraw its offers no one picked (:func:`withdraw_offers`).
 
     As ``cancel-meeting series`` does (:func:`cancel_all_ahead`): a meeting with none held
     yet goes as a ``CANCEL``; a series with meetings held ends at the last of them, so
     those stay in both calendars. Meetings wholly in the past are left as they are.
     """
+    assert pairing.id is not None
+    await withdraw_offers(session, pairing.id, now=now)
     booked = await pairing_meetings(session, pairing, default_zone=program.default_timezone)
     return await cancel_all_ahead(session, program, booked=booked, now=now)
+
+
+def run_on(meeting: Meeting, *, zone: str, until: datetime, now: datetime) -> None:
+    """Run a series on to a later end: the pair continues for another cycle.
+
+    Its ``until`` moves to the new cycle's end; its ``UID`` stays, so calendars update the
+    series they hold (the caller raises its sequence and sends the invites:
+    :func:`changed`). The occurrences it would have had after its old end and up to
+    ``now`` (between the cycles, while it was in no calendar) are cancelled, so no meeting
+    shows up in the calendars, the pairing's history or ``log``'s day that nobody had.
+
+    Args:
+        zone: The organizer's (mentor's) timezone, whose wall-clock time a series keeps.
+    """
+    assert meeting.every_days
+    assert meeting.until is not None
+    old = meeting.until
+    meeting.until = until
+    between = [o for o in originals(meeting, zone=zone) if old < o <= now]
+    meeting.exceptions = [
+        *meeting.exceptions,
+        *({"original": o.isoformat(), "moved_to": None} for o in between),
+    ]
+
+
+async def run_series_on(
+    session: AsyncSession,
+    program: Program,
+    *,
+    pairing: Pairing,
+    old_end: datetime,
+    until: datetime,
+    now: datetime,
+) -> list[Meeting]:
+    """A pairing continues for another cycle: its series that ran to the old cycle's end
+    run on to the new one's (:func:`run_on`), each sent again to both calendars.
+
+    A series ended early (``cancel-meeting series``, a move that split it: its earlier
+    part) and a one-off stay as they are: the pair chose to stop them, or never meant a
+    rhythm.
+
+    Args:
+        old_end: When the cycle that ended ended (the series booked in it run to it).
+        until: When the new cycle ends.
+
+    Returns:
+        The series run on, in the order booked.
+    """
+    booked = await pairing_meetings(session, pairing, default_zone=program.default_timezone)
+    done: list[Meeting] = []
+    for each in booked:
+        meeting = each.meeting
+        if not meeting.every_days or meeting.until is None or meeting.until < old_end:
+            continue
+        run_on(meeting, zone=each.zone, until=until, now=now)
+        await changed(session, program, meeting=meeting, now=now)
+        done.append(meeting)
+    return done

@@ -363,7 +363,7 @@ async def _cancel_series(turn: Turn, found: _Found) -> Outcome:
     """
     me, other = found.pair.of(turn.person.id)
     meeting, occurrence = found.booked.meeting, found.occurrence
-    ahead = [b.meeting for b in found.every if b.occurrences(after=turn.now)]
+    ahead = [b.meeting for b in found.every if b.ahead(now=turn.now)]
     # The words name the series as it was, to the end of its last part.
     as_was = max(ahead, key=lambda m: m.until or turn.now).model_copy()
     await cancel_all_ahead(turn.session, found.program, booked=found.every, now=turn.now)

@@ -63,9 +63,10 @@ def invite_text(
         other: The other person's name.
         zone: The reader's timezone.
         replaces: The reader was sent an earlier invite of it, which this one replaces.
-        now: The moment it is sent: a series whose last meeting has passed by then (the
-            rest cancelled, handlers.meetings.booking.cancel_ahead, or moved to a new
-            series) says that the meetings held stay and none is left ahead.
+        now: The moment it is sent: a series whose last meeting has started by then
+            (the rest cancelled, handlers.meetings.booking.cancel_ahead, or moved to a new
+            series) says that the meetings held stay and none is left ahead; one still
+            going on is held (handlers.meetings.occurrences.ahead).
     """
     assert meeting.starts_at is not None
     when = _times(meeting.starts_at, meeting.minutes, zone)
@@ -77,7 +78,7 @@ def invite_text(
         and meeting.every_days
         and meeting.until is not None
         and now is not None
-        and meeting.until + timedelta(minutes=meeting.minutes) <= now
+        and meeting.until <= now
     ):
         first = day_label(meeting.starts_at.astimezone(ZoneInfo(zone)).date())
         last = day_label(meeting.until.astimezone(ZoneInfo(zone)).date())

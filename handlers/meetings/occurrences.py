@@ -6,6 +6,12 @@ every ``every_days`` days until ``until``, as a calendar expands ``DTSTART;TZID=
 with ``RRULE:FREQ=DAILY;INTERVAL=<every_days>;UNTIL=<until>``; each entry of
 ``exceptions`` takes one occurrence out (``moved_to`` None: cancelled) or puts it at
 another time (a ``RECURRENCE-ID`` override in the invite).
+
+One rule says which occurrences are behind the pair and which are ahead: a meeting that
+has started is held (:func:`held`), even while it is still going on, and only one that
+has not started yet is ahead (:func:`ahead`). So cancelling, or a pairing that ends,
+during a meeting leaves that meeting in both calendars; "the next meeting" is the one
+after it. Busy time (slot finding) still counts a meeting until it ends.
 """
 
 from __future__ import annotations
@@ -98,7 +104,17 @@ def occurrences(
     )
 
 
+def ahead(meeting: Meeting, *, zone: str, now: datetime) -> list[Occurrence]:
+    """The occurrences that have not started at ``now``, in time order."""
+    return [o for o in occurrences(meeting, zone=zone, after=now) if o.start > now]
+
+
+def held(meeting: Meeting, *, zone: str, now: datetime) -> list[Occurrence]:
+    """The occurrences that have started by ``now`` (one in progress counts as held)."""
+    return [o for o in occurrences(meeting, zone=zone) if o.start <= now]
+
+
 def next_occurrence(meeting: Meeting, *, zone: str, now: datetime) -> Occurrence | None:
-    """The first occurrence that has not ended at ``now``."""
-    coming = occurrences(meeting, zone=zone, after=now)
+    """The first occurrence that has not started at ``now``."""
+    coming = ahead(meeting, zone=zone, now=now)
     return coming[0] if coming else None

@@ -14,7 +14,8 @@ Both sides are told, each in their own time, and the invites go out
 (handlers.meetings.invites). "Other times" declines the offer and tells the side that
 offered it, whose next ``schedule`` offers the next three.
 
-Picking twice, an offer replaced or declined, someone outside the pairing: nothing
+Picking twice, an offer replaced or declined, an offer withdrawn because the pairing
+ended (handlers.meetings.booking.withdraw_offers), someone outside the pairing: nothing
 changes, and one sentence says why. A time that has passed since it was offered, or was
 taken since by another meeting of either person, is never booked: the picker reads why,
 and the offer is replaced by fresh times that suit both now, with their buttons.
@@ -58,6 +59,7 @@ from handlers.meetings.slots import (
     no_overlap_words,
     slot_words,
 )
+from handlers.people.lookups import people_by_id
 from storage import Meeting, MeetingStatus, Pairing, PairingStatus
 from storage.tables import MEETING
 
@@ -300,6 +302,14 @@ async def _offer_named(turn: Turn, args: list[str]) -> tuple[Meeting, Pairing] |
         # The same answer for someone else's offer as for none: nothing leaks.
         shown = f" {ref.shown}" if ref is not None else ""
         return Reply(f"There's no offer{shown} for you. Type schedule to find a time.")
+    if meeting.status == MeetingStatus.WITHDRAWN:
+        people = await people_by_id(turn.session, [pairing.mentee_id, pairing.mentor_id])
+        other = people.get(pairing.mentor_id if me == pairing.mentee_id else pairing.mentee_id)
+        with_whom = f" with {other.name}" if other is not None and other.name else ""
+        return Reply(
+            f"That offer was withdrawn when your pairing{with_whom} ended, so there's nothing "
+            "to book; nothing changed."
+        )
     if pairing.status != PairingStatus.ACTIVE:
         return Reply("That pairing has ended, so there's nothing to book; nothing changed.")
     if meeting.offered_by == me:

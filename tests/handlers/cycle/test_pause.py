@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
+from handlers.matching.lapses import LAPSES
 from storage import DueItem, Enrollment
 from tests.handlers.cycle.timeline import in_order, seen
 from tests.handlers.cycle_world import World
@@ -100,3 +103,74 @@ async def test_resume_after_the_pairing_ended_says_so(world: World) -> None:
         "Welcome back! Your pairing has ended, so there are no check-ins to restart. Type "
         "join whenever you'd like a new mentor.",
     )
+
+
+async def test_resume_while_the_other_side_is_still_on_a_break_says_the_pairing_stays_on_hold(
+    world: World,
+) -> None:
+    lee, ana, _pairing = await world.pair()
+    await world.tick()
+    world.take()
+    await world.chat(ana).expect("pause", "Paused until you type resume")
+    await world.chat(lee).expect("pause", "Paused until you type resume")
+    await world.walk(15)  # past the check-in of Mon 7 Dec, held
+    await world.chat(lee).expect(
+        "resume",
+        "Welcome back! Ana Lima is still on a break, so your pairing with them stays on hold "
+        "until they're back; I'll let you know when check-ins start again.",
+    )
+    held = [d for d in await rows(world.database, DueItem) if d.status == "held"]
+    assert held, "the pairing's due items stay held while Ana is away"
+    world.take()
+    await world.chat(ana).expect(
+        "resume", "Welcome back! Check-ins start again: the next one is in 14 days."
+    )
+    await world.tick()
+    assert any(
+        m.email == "lee@x.com"
+        and "Ana Lima is back from their break, so check-ins for your pairing start again."
+        in m.text
+        for m in world.take()
+    )
+    assert [d for d in await rows(world.database, DueItem) if d.status == "held"] == []
+
+
+async def test_a_break_that_runs_out_while_the_other_side_is_away_says_so(world: World) -> None:
+    lee, ana, _pairing = await world.pair()
+    await world.tick()
+    world.take()
+    await world.chat(ana).expect("pause for 4 weeks", "Paused until Mon 21 Dec")
+    await world.chat(lee).expect("pause for 2 weeks", "Paused until Mon 7 Dec")
+    await world.walk(15)
+    [back] = [m for m in world.take() if m.email == "lee@x.com" and "break is over" in m.text]
+    assert (
+        "Your break is over, so welcome back. Ana Lima is still on a break (until Mon 21 Dec), "
+        "so your pairing with them stays on hold until they're back; I'll let you know when "
+        "check-ins start again. Type pause if you need more time." in back.text
+    )
+    assert "check-ins and reminders start again" not in back.text
+
+
+async def test_a_pause_for_lapsed_proposals_does_not_keep_a_pairing_on_hold(
+    world: World,
+) -> None:
+    lee, ana, _pairing = await world.pair()
+    await world.tick()
+    world.take()
+    await world.chat(lee).expect("pause", "Paused until you type resume")
+    await world.walk(15)  # past the check-in of Mon 7 Dec, held by Lee's pause
+    assert [d for d in await rows(world.database, DueItem) if d.status == "held"]
+    # The bot paused Ana for letting proposals lapse (handlers.matching.lapses): that stops
+    # new proposals only, never her pairings.
+    async with world.database.session() as session:
+        [enrollment] = [
+            e for e in (await session.exec(select(Enrollment))).all() if e.person_id == ana.id
+        ]
+        enrollment.status_before_pause = enrollment.status
+        enrollment.status = "paused"
+        enrollment.paused_reason = LAPSES
+        session.add(enrollment)
+    await world.chat(lee).expect(
+        "resume", "Welcome back! Check-ins start again: the next one is in 14 days."
+    )
+    assert [d for d in await rows(world.database, DueItem) if d.status == "held"] == []

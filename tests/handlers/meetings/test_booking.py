@@ -403,6 +403,36 @@ async def test_cancelling_one_occurrence_then_the_series(
     assert "You have no meeting with Ana booked from now on" in none
 
 
+async def test_a_meeting_in_progress_is_held_so_cancelling_the_series_keeps_it(
+    world: World, sent: list[tuple[int, str, int]]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    first = await book(world, lee, ana)  # Wed 25 Nov, 15:00-16:00 London, every 14 days
+    world.clock.current = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)  # half-way through it
+    status = await world.chat(lee).send("status")
+    assert "next meeting Wed 9 Dec, 15:00–16:00 your time" in status
+    everything = await world.chat(lee).send(f"cancel-meeting {pairing.id} series")
+    assert (
+        "Cancelled your meetings with Ana from Wed 9 Dec on; the ones you've had stay in your "
+        "calendar." in everything
+    )
+    meeting = await only_meeting(world)
+    assert (meeting.status, meeting.until) == ("booked", first.starts_at)
+    assert sent[-1] == (meeting.id, "booked", 2)
+
+
+async def test_cancelling_during_a_meeting_cancels_the_next_one_not_the_one_going_on(
+    world: World, sent: list[tuple[int, str, int]]
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    await book(world, lee, ana)
+    world.clock.current = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+    one = await world.chat(ana).send(f"cancel-meeting {pairing.id}")
+    assert "Cancelled your meeting of Wed 9 Dec, 10:00–11:00 your time" in one
+    meeting = await only_meeting(world)
+    assert meeting.exceptions == [{"original": "2026-12-09T15:00:00+00:00", "moved_to": None}]
+
+
 async def test_cancelling_a_split_series_keeps_the_part_held(
     world: World, sent: list[tuple[int, str, int]]
 ) -> None:

@@ -119,6 +119,61 @@ async def test_a_meeting_held_before_the_pairing_ends_is_left_as_it_was(world: W
         assert [r for r in await waiting(world, person) if r.attachment] == []
 
 
+async def test_a_meeting_in_progress_when_the_pairing_ends_is_held_and_stays(
+    world: World,
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    booked = await book(world, lee, ana, once=True)  # Wed 25 Nov, 15:00-16:00 London
+    for person in (lee, ana):
+        await waiting(world, person)
+    world.clock.current = FIRST + timedelta(minutes=20)
+    await world.chat(ana).expect(f"close {pairing.id}", "Closed")
+    [meeting] = await rows(world.database, Meeting)
+    assert (meeting.status, meeting.sequence) == ("booked", booked.sequence)
+    for person in (lee, ana):
+        assert [r for r in await waiting(world, person) if r.attachment] == []
+
+
+async def test_a_series_ends_at_the_meeting_in_progress_when_the_pairing_ends(
+    world: World,
+) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    booked = await book(world, lee, ana)
+    for person in (lee, ana):
+        await waiting(world, person)
+    world.clock.current = FIRST + timedelta(minutes=20)
+    await world.chat(lee).expect(f"close {pairing.id}", "Closed")
+    [meeting] = await rows(world.database, Meeting)
+    assert (meeting.status, meeting.until) == ("booked", FIRST)
+    for person in (lee, ana):
+        reply, calendar = only_invite(await waiting(world, person))
+        assert calendar["METHOD"] == "REQUEST"
+        expanded = recurring_ical_events.of(calendar).between(
+            FIRST - timedelta(days=1), FIRST + timedelta(days=120)
+        )
+        assert [e.decoded("DTSTART").astimezone(UTC) for e in expanded] == [FIRST]
+        assert "none of it is left ahead" in reply.text
+        assert booked.uid == calendar.events[0]["UID"]
+
+
+async def test_an_offer_no_one_picked_is_withdrawn_when_the_pairing_ends(world: World) -> None:
+    lee, ana, pairing = await london_and_new_york(world)
+    await world.chat(lee).send("schedule")
+    assert "Which time suits you?" in await world.read_waiting(ana)
+    [offer] = await rows(world.database, Meeting)
+    await world.chat(lee).expect(f"close {pairing.id}", "Closed")
+    [offer] = await rows(world.database, Meeting)
+    assert (offer.status, offer.updated_at) == ("withdrawn", world.clock.now())
+    withdrawn = (
+        "That offer was withdrawn when your pairing with Lee Park ended, so there's nothing "
+        "to book; nothing changed."
+    )
+    for button in (f"pick-meeting {offer.id} 1", f"other-times {offer.id}"):
+        assert await world.chat(ana).send(button) == withdrawn
+    [offer] = await rows(world.database, Meeting)
+    assert offer.status == "withdrawn"
+
+
 async def test_forgetting_someone_cancels_their_meetings_ahead_without_naming_them(
     world: World,
 ) -> None:
