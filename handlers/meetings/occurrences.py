@@ -112,9 +112,3 @@ def ahead(meeting: Meeting, *, zone: str, now: datetime) -> list[Occurrence]:
 def held(meeting: Meeting, *, zone: str, now: datetime) -> list[Occurrence]:
     """The occurrences that have started by ``now`` (one in progress counts as held)."""
     return [o for o in occurrences(meeting, zone=zone) if o.start <= now]
-
-
-def next_occurrence(meeting: Meeting, *, zone: str, now: datetime) -> Occurrence | None:
-    """The first occurrence that has not started at ``now``."""
-    coming = ahead(meeting, zone=zone, now=now)
-    return coming[0] if coming else None

@@ -118,18 +118,7 @@ async def schedule(turn: Turn, args: list[str]) -> Outcome:
         )
         return Outcome([Reply(text)], None, changed=False)
     minutes = await usual_minutes(turn.session, program, pairing)
-    busy = await busy_for(
-        turn.session,
-        [pairing.mentee_id, pairing.mentor_id],
-        default_zone=program.default_timezone,
-        after=turn.now,
-        before=turn.now + LOOK_AHEAD,
-    )
-    avoid = await declined_slots(turn.session, pairing.id, now=turn.now)
-    end = cycle_end(pairing, program.cadence)
-    slots = find_slots(
-        [me, other], now=turn.now, minutes=minutes, busy=busy, avoid=avoid, until=end
-    )
+    slots, end = await _times_that_suit(turn, program, pairing, (me, other), minutes=minutes)
     if not slots:
         why = _why_none(me, other, turn.now, minutes, end=end, pairing_id=pairing.id)
         return Outcome([Reply(why)], None, changed=False)
@@ -392,14 +381,17 @@ async def pick(turn: Turn, args: list[str]) -> Outcome:
     return Outcome([Reply(text, title="Meeting booked")], None)
 
 
-async def _offer_again(
-    turn: Turn, args: list[str], pair: Sides, meeting: Meeting, pairing: Pairing, *, why: str
-) -> Outcome:
-    """The time picked has passed or was taken: say why, and offer fresh times that suit
-    both now, on a new offer that replaces this one (its old buttons then say so)."""
+async def _times_that_suit(
+    turn: Turn,
+    program: Program,
+    pairing: Pairing,
+    people: tuple[Attendee, Attendee],
+    *,
+    minutes: int,
+) -> tuple[list[Slot], datetime]:
+    """Times to offer the pair: inside both's working hours, free in both's calendars of
+    mentoring meetings, none they declined, before the cycle's end (also returned)."""
     assert pairing.id is not None
-    program = turn.programs.of(pairing.program)
-    me, other = pair.of(turn.person.id)
     busy = await busy_for(
         turn.session,
         [pairing.mentee_id, pairing.mentor_id],
@@ -409,8 +401,20 @@ async def _offer_again(
     )
     avoid = await declined_slots(turn.session, pairing.id, now=turn.now)
     end = cycle_end(pairing, program.cadence)
-    slots = find_slots(
-        [me, other], now=turn.now, minutes=meeting.minutes, busy=busy, avoid=avoid, until=end
+    slots = find_slots(people, now=turn.now, minutes=minutes, busy=busy, avoid=avoid, until=end)
+    return slots, end
+
+
+async def _offer_again(
+    turn: Turn, args: list[str], pair: Sides, meeting: Meeting, pairing: Pairing, *, why: str
+) -> Outcome:
+    """The time picked has passed or was taken: say why, and offer fresh times that suit
+    both now, on a new offer that replaces this one (its old buttons then say so)."""
+    assert pairing.id is not None
+    program = turn.programs.of(pairing.program)
+    me, other = pair.of(turn.person.id)
+    slots, end = await _times_that_suit(
+        turn, program, pairing, (me, other), minutes=meeting.minutes
     )
     if not slots:
         none = _why_none(me, other, turn.now, meeting.minutes, end=end, pairing_id=pairing.id)
