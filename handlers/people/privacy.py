@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -299,7 +300,7 @@ class _Mentions:
     """How an erased person is mentioned, and what each mention becomes.
 
     Attributes:
-        needles: What a column's text is searched for (lower-case; calendar forms too).
+        needles: What a column's text is searched for (in their case; calendar forms too).
         text: In a message, a note or a log: their email and name.
         calendar: In an invite, unfolded first (a long name or email folds across lines):
             their email becomes the tombstone's, so ``mailto:`` stays an address, and their
@@ -319,7 +320,7 @@ def _mentions_of(person: Person, reference: str) -> _Mentions:
     forms = sorted(ics.name_forms(name), key=len, reverse=True)
     by_name = [(re.compile(re.escape(form), re.IGNORECASE), ERASED_MENTION) for form in forms]
     return _Mentions(
-        needles=sorted({n.lower() for n in (person.email, *forms)}),
+        needles=sorted({person.email, *forms}),
         text=[(email, reference)]
         + ([(re.compile(re.escape(name), re.IGNORECASE), ERASED_MENTION)] if name else []),
         calendar=[(email, _erased_email(person.id)), *by_name],
@@ -354,14 +355,38 @@ _FOLDS = tuple(
 )
 
 
+#: Lower-cases ASCII letters only, as SQLite's ``lower()`` does (and PostgreSQL's in the
+#: C locale).
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _search_forms(needle: str) -> set[str]:
+    """What a column's lower-cased text holds where it mentions ``needle``.
+
+    As typed and as JSON writes it (``\\u00c9`` on SQLite, ``"É"`` in PostgreSQL's JSONB,
+    quotes and backslashes escaped), in the needle's case, lower and upper case; each
+    lower-cased the way the database may do it: fully, or ASCII letters only (JSON's
+    escapes are not lower-cased by either: the needle's case must be kept until then).
+    """
+    found: set[str] = set()
+    for variant in {needle, needle.lower(), needle.upper()}:
+        for written in (
+            variant,
+            json.dumps(variant)[1:-1],
+            json.dumps(variant, ensure_ascii=False)[1:-1],
+        ):
+            found |= {written.lower(), written.translate(_ASCII_LOWER)}
+    return found
+
+
 def _mentions(column: Any, needles: list[str]) -> Any:
-    """SQL: the column's text mentions a needle (as typed, or as JSON escapes it), folded
-    lines of an iCalendar file joined first."""
+    """SQL: the column's text mentions a needle (see :func:`_search_forms`), folded lines
+    of an iCalendar file joined first."""
     text = sa.func.lower(sa.cast(column, sa.Text))
     for fold in _FOLDS:
         text = sa.func.replace(text, fold, "")
-    forms = {form for needle in needles for form in (needle, json.dumps(needle)[1:-1])}
-    return sa.or_(*(text.contains(form.lower(), autoescape=True) for form in sorted(forms)))
+    forms = {form for needle in needles for form in _search_forms(needle)}
+    return sa.or_(*(text.contains(form, autoescape=True) for form in sorted(forms)))
 
 
 #: Columns where others' records may mention a person by name or email: the messages
