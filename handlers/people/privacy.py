@@ -36,6 +36,7 @@ from handlers.people.lookups import pairings_of
 from storage import (
     OPEN_PAIRING,
     AuditEntry,
+    CalendarFeed,
     ConversationRef,
     ConversationState,
     Database,
@@ -405,6 +406,19 @@ _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
 )
 
 
+#: Rows that are the person's own and go whole: intake answers, flows in progress,
+#: platform links, proactive references, messages waiting for them, and their calendar
+#: feed (its link then answers like an unknown one).
+_THEIRS: tuple[Any, ...] = (
+    Enrollment,
+    ConversationState,
+    PlatformAccount,
+    ConversationRef,
+    Outbox,
+    CalendarFeed,
+)
+
+
 async def _scrub_mentions(session: AsyncSession, mentions: _Mentions) -> None:
     conn = await session.connection()
     for model, names in _MENTIONING:
@@ -492,8 +506,8 @@ async def _erase(
     )
     # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
     await _drop_written_answers(session, programs, person_id)
-    for model in (Enrollment, ConversationState, PlatformAccount, ConversationRef, Outbox):
-        table = model.__table__  # type: ignore[union-attr]
+    for model in _THEIRS:
+        table = model.__table__
         await conn.execute(sa.delete(table).where(table.c.person_id == person_id))
     people = Person.__table__  # type: ignore[attr-defined]
     await conn.execute(
@@ -561,8 +575,9 @@ async def forget_person(
     """Erase a person: who they were, what they answered and wrote, and how to reach them.
 
     Deleted: their enrollments (intake answers), conversations in progress, platform
-    accounts and proactive references, messages waiting for them, and the notes and
-    summaries of every session of their pairings. Their row stays as an anonymous
+    accounts and proactive references, messages waiting for them, their calendar feed
+    (its link then finds nothing), and the notes and summaries of every session of
+    their pairings. Their row stays as an anonymous
     tombstone (``Former participant``, an ``.invalid`` email, nothing else) so pairings and
     feedback still count; their feedback keeps only its ratings. Their open pairings end
     and the other side is told, without their name; mentions of their name or email in
