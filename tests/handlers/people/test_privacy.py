@@ -304,5 +304,5 @@ async def test_retention_off_keeps_every_note(world: World, program: Program) ->
 
 
 def test_retention_must_be_at_least_a_day() -> None:
-    with pytest.raises(ValueError, match="greater than or equal to 1"):
+    with pytest.raises(ValueError, match="keep notes between 1 and 3650 days"):
         PrivacySettings(retain_notes_days=0)
