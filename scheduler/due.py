@@ -47,6 +47,7 @@ from handlers import (
 from scheduler.circles import run_circle_due
 from scheduler.claims import Batches, Leases, drain
 from storage import Database, DueStatus
+from storage.queries import prune_processed_events
 from storage.tables import DUE, ENROLLMENT
 
 #: How long a claim is a tick's own before another may take the items.
@@ -184,6 +185,7 @@ async def run_due(
             report.resumed += await resume_due_pauses(session, program, now=now)
         report.notes_expired = await expire_notes(session, programs.first, now=now)
         report.messages_expired = await expire_messages(session, programs.privacy, now=now)
+        await prune_processed_events(session, now=now)
 
     async def process(session: AsyncSession, items: list[DueWork]) -> CycleReport:
         return await process_due(session, programs, items=items, now=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
@@ -122,6 +122,51 @@ async def first_delivery(
         .on_conflict_do_nothing(index_elements=["platform", "event_id"])
     )
     return bool(result.rowcount)
+
+
+#: The processed_event kind (its ``platform``) under which Slack request signatures are
+#: recorded (bot.slack.http): a replayed signed request is refused across replicas.
+SLACK_SIGNATURES = "slack-signature"
+#: How long a signature's record is needed: Slack refuses a request whose timestamp is
+#: more than five minutes off, so after twice that no replay of it can get through.
+SIGNATURE_KEPT = timedelta(minutes=10)
+#: How long any other record is kept: a platform's event ids (Slack retries a delivery
+#: within minutes, Teams likewise) and Teams file-consent keys (an offer waits an hour).
+EVENT_KEPT = timedelta(days=2)
+#: The most records one call deletes, so a first pass on a long-lived table holds the
+#: database's write lock briefly; the rest go on the next ticks.
+PRUNE_AT_ONCE = 5000
+
+
+async def prune_processed_events(session: AsyncSession, *, now: datetime) -> int:
+    """Delete the processed_event records that can no longer stop a repeat.
+
+    Signatures older than :data:`SIGNATURE_KEPT`, every other record older than
+    :data:`EVENT_KEPT`; a repeat after that is refused by its platform's own checks or
+    never comes.
+
+    Returns:
+        How many records were deleted (at most :data:`PRUNE_AT_ONCE` a call).
+    """
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    done = sa.or_(
+        table.c.received_at < now - EVENT_KEPT,
+        sa.and_(
+            table.c.platform == SLACK_SIGNATURES,
+            table.c.received_at < now - SIGNATURE_KEPT,
+        ),
+    )
+    # Oldest first, in a fixed order: the same rows however often the subquery runs.
+    batch = (
+        sa.select(table.c.id)
+        .where(done)
+        .order_by(table.c.received_at, table.c.id)
+        .limit(PRUNE_AT_ONCE)
+        .scalar_subquery()
+    )
+    conn = await session.connection()
+    deleted = await conn.execute(sa.delete(table).where(table.c.id.in_(batch)))
+    return int(deleted.rowcount)
 
 
 class AnyTenant(enum.Enum):

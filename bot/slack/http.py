@@ -33,13 +33,14 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.app import SlackChannel
 from bot.web import problem
 from storage import Database, ProcessedEvent
-from storage.queries import first_delivery
+from storage.queries import SLACK_SIGNATURES, first_delivery
 
 log = logging.getLogger(__name__)
 #: How far a request's timestamp may be from now (Slack's documented window).
 WINDOW_SECONDS = 5 * 60
-#: The processed_event platform under which request signatures are recorded.
-SIGNATURES = "slack-signature"
+#: The processed_event platform under which request signatures are recorded (the due
+#: pass prunes them: storage.queries.prune_processed_events).
+SIGNATURES = SLACK_SIGNATURES
 NOT_SLACK = "the body is not a Slack request"
 UNSIGNED = "invalid or missing Slack signature, or a stale timestamp"
 REPLAYED = "this signed Slack request was already received"

@@ -19,10 +19,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from handlers.core.refs import MAX_STORED_NUMBER, MIN_STORED_NUMBER
 from storage import Role
 
 SLUG = r"^[a-z][a-z0-9_-]*$"
@@ -84,6 +86,26 @@ class Choice(_Strict):
     label: str
 
 
+def _storable(value: int, info: ValidationInfo) -> int:
+    """A question's ``min`` or ``max``: within what an answer is stored in.
+
+    Raises:
+        PydanticCustomError: no stored answer (an INTEGER column on PostgreSQL) could
+            reach it.
+    """
+    if not MIN_STORED_NUMBER <= value <= MAX_STORED_NUMBER:
+        raise PydanticCustomError(
+            "stored_number",
+            f"answers are stored as whole numbers from {MIN_STORED_NUMBER:,} to "
+            f"{MAX_STORED_NUMBER:,}; keep {info.field_name} within them",
+        )
+    return value
+
+
+#: A question's ``min`` or ``max``.
+_Bound = Annotated[int, AfterValidator(_storable)] | None
+
+
 class Question(_Strict):
     """One question of a questionnaire.
 
@@ -99,8 +121,8 @@ class Question(_Strict):
     options: list[str] | Literal["competencies"] | None = None
     options_from: Literal["competencies"] | None = None
     required: bool = True
-    min: int | None = None
-    max: int | None = None
+    min: _Bound = None
+    max: _Bound = None
     help: str | None = None
     meaning: Meaning | None = None
 
@@ -176,6 +198,30 @@ class Cadence(_Strict):
     max_reminders: Annotated[int, Field(ge=0, le=10)] = 2
 
 
+#: The largest weight: the weights count as their shares of the total, so 0.35 and 35
+#: (with the others alike) do the same; a bound keeps the total finite.
+MAX_WEIGHT = 100
+
+
+def _a_weight(value: float) -> float:
+    """A weight from 0 to :data:`MAX_WEIGHT`.
+
+    Raises:
+        PydanticCustomError: negative, too large, infinite or not a number (YAML's
+            ``.inf``, ``.nan``), which would make every fit "not a number".
+    """
+    if not 0 <= value <= MAX_WEIGHT:
+        raise PydanticCustomError(
+            "weight_range",
+            f"must be a weight from 0 to {MAX_WEIGHT}; only each weight's share of their "
+            "total counts (0.35 or 35, with the others alike)",
+        )
+    return value
+
+
+_Weight = Annotated[float, AfterValidator(_a_weight)]
+
+
 class MatchingWeights(_Strict):
     """How much each part of the fit counts.
 
@@ -183,12 +229,12 @@ class MatchingWeights(_Strict):
     share of it, and ``check-config`` says so (see :func:`program_notes`).
     """
 
-    competencies: Annotated[float, Field(ge=0)] = 0.35
-    goals: Annotated[float, Field(ge=0)] = 0.15
-    formats: Annotated[float, Field(ge=0)] = 0.1
-    timezone: Annotated[float, Field(ge=0)] = 0.15
-    cross_function: Annotated[float, Field(ge=0)] = 0.15
-    seniority: Annotated[float, Field(ge=0)] = 0.1
+    competencies: _Weight = 0.35
+    goals: _Weight = 0.15
+    formats: _Weight = 0.1
+    timezone: _Weight = 0.15
+    cross_function: _Weight = 0.15
+    seniority: _Weight = 0.1
 
 
 def _a_fit(value: float) -> float:
@@ -350,6 +396,9 @@ class FeedbackSettings(_Strict):
 #: stops it being queued twice (its dedupe key); a lapse reminder is only due within nine
 #: days of its proposal's lapse, so a month keeps every such key past its moment.
 MESSAGE_DAYS = (30, 3650)
+#: The shortest and longest ``privacy.retain_notes_days``: beyond ten years, null says
+#: "keep them" (and a day count far enough back is before any date there is).
+NOTES_DAYS = (1, 3650)
 
 
 class PrivacySettings(_Strict):
@@ -365,8 +414,20 @@ class PrivacySettings(_Strict):
     None keeps them.
     """
 
-    retain_notes_days: Annotated[int, Field(ge=1)] | None = None
+    retain_notes_days: int | None = None
     retain_messages_days: int | None = 90
+
+    @field_validator("retain_notes_days")
+    @classmethod
+    def _notes_kept_a_day_to_ten_years(cls, days: int | None) -> int | None:
+        shortest, longest = NOTES_DAYS
+        if days is not None and not shortest <= days <= longest:
+            raise PydanticCustomError(
+                "notes_days",
+                f"keep notes between {shortest} and {longest} days; leave it out, or write "
+                "null, to keep them as long as the pairing's records",
+            )
+        return days
 
     @field_validator("retain_messages_days")
     @classmethod
@@ -469,6 +530,11 @@ class Eligibility(Rules):
         """The rule sets that must all hold for someone joining in ``role``."""
         own = {Role.MENTEE: self.mentee, Role.MENTOR: self.mentor, Role.PEER: self.peer}[role]
         return [self] if own is None else [self, own]
+
+
+#: The first and last day a cohort date may be: every step of a cycle is counted in days
+#: from them, so a date near the calendar's end (9999) would leave no day to count to.
+COHORT_DATES = (date(2000, 1, 1), date(2999, 12, 31))
 
 
 class Cohort(_Strict):

@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from handlers.core.program import (
+    COHORT_DATES,
     EMAIL_RE,
     OPTION_LABEL_LIMIT,
     OPTION_VALUE_LIMIT,
@@ -378,6 +379,15 @@ def _check_spec(
                 )
     cohort = spec.cohort
     if cohort is not None:
+        first, last = COHORT_DATES
+        for name in ("enrol_from", "enrol_until", "starts"):
+            day = getattr(cohort, name)
+            if day is not None and not first <= day <= last:
+                problem(
+                    (*loc, "cohort", name),
+                    f"{day.isoformat()} is too far off; cohort dates run from "
+                    f"{first.isoformat()} to {last.isoformat()}",
+                )
         if cohort.enrol_from is not None and cohort.enrol_from > cohort.enrol_until:
             problem(
                 (*loc, "cohort", "enrol_from"),

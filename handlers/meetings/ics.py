@@ -38,6 +38,10 @@ MEDIA_TYPE = "text/calendar"
 UTC = ZoneInfo("UTC")
 #: What a display name may not hold inside a quoted parameter (DQUOTE, controls).
 _UNQUOTABLE = re.compile(r'["\x00-\x1f\x7f]')
+#: A folded line's break: CRLF (or a bare LF) and one space or tab (RFC 5545 3.1).
+_FOLD = re.compile(r"\r?\n[ \t]")
+#: The longest line, in octets, without its line break (RFC 5545 3.1).
+LINE_OCTETS = 75
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,14 @@ def _instant(text: object) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def _display_name(name: str) -> str:
+    """A name as a ``CN`` parameter holds it (without what a quoted value may not hold)."""
+    return _UNQUOTABLE.sub("", name).strip()
+
+
 def _address(party: Party, **params: str) -> vCalAddress:
     address = vCalAddress(f"mailto:{party.email}")
-    address.params["CN"] = _UNQUOTABLE.sub("", party.name).strip() or party.email
+    address.params["CN"] = _display_name(party.name) or party.email
     for key, value in params.items():
         address.params[key.replace("_", "-")] = value
     return address
@@ -285,6 +294,56 @@ def feed(events: Iterable[Event], *, name: str, span: tuple[date, date], zone: s
     if not listed:
         listed = [Timezone.from_tzid(zone, first_date=span[0], last_date=span[1])]
     return _calendar(listed, method=None, span=span, name=name)
+
+
+def is_calendar(text: str) -> bool:
+    """Whether ``text`` is an iCalendar file (an invite or a feed)."""
+    return text.lstrip().upper().startswith("BEGIN:VCALENDAR")
+
+
+def unfold(text: str) -> str:
+    """The file with its folded lines joined again: each content line on one line."""
+    return _FOLD.sub("", text)
+
+
+def fold(text: str) -> str:
+    """An unfolded file's lines folded to :data:`LINE_OCTETS`, with CRLF line breaks."""
+    return "\r\n".join(_fold_line(line) for line in re.split(r"\r?\n", text))
+
+
+def _fold_line(line: str) -> str:
+    """One content line folded as ``icalendar`` folds it: between characters (never
+    inside a UTF-8 sequence), not right after a backslash (some clients then misread the
+    escape), each line at most 75 octets with a continuation's leading space."""
+    pieces: list[str] = []
+    current = ""
+    size = 0
+    for char in line:
+        octets = len(char.encode())
+        if current and size + octets >= LINE_OCTETS:
+            carried = current[-1] if len(current) > 1 and current[-1] == "\\" else ""
+            pieces.append(current.removesuffix(carried))
+            current, size = carried, len(carried)
+        current += char
+        size += octets
+    pieces.append(current)
+    return "\r\n ".join(pieces)
+
+
+def name_forms(name: str) -> set[str]:
+    """Every way this module writes ``name`` in a file (unfolded): as typed, escaped as
+    TEXT (``SUMMARY``, a feed's titles: RFC 5545 3.3.11) and as a ``CN`` parameter holds
+    it (RFC 6868's ``^^`` for a caret)."""
+    typed = name.strip()
+    text = (
+        typed.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+    parameter = _display_name(typed).replace("^", "^^")
+    return {form for form in (typed, text, parameter) if form}
 
 
 def problems(text: str) -> list[str]:

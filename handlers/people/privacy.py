@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,10 +31,12 @@ from handlers.core.messages import Attachment, Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import Program, Programs, QuestionType
 from handlers.cycle.ending import end_pairing
+from handlers.meetings import ics
 from handlers.people.lookups import pairings_of
 from storage import (
     OPEN_PAIRING,
     AuditEntry,
+    CalendarFeed,
     ConversationRef,
     ConversationState,
     Database,
@@ -290,24 +293,101 @@ def _erased_email(person_id: int) -> str:
     return f"erased-{person_id}@erased.invalid"
 
 
-def _scrubbed(value: Any, patterns: list[tuple[re.Pattern[str], str]]) -> Any:
+_Patterns = list[tuple[re.Pattern[str], str]]
+
+
+@dataclass(frozen=True)
+class _Mentions:
+    """How an erased person is mentioned, and what each mention becomes.
+
+    Attributes:
+        needles: What a column's text is searched for (in their case; calendar forms too).
+        text: In a message, a note or a log: their email and name.
+        calendar: In an invite, unfolded first (a long name or email folds across lines):
+            their email becomes the tombstone's, so ``mailto:`` stays an address, and their
+            name in each form a file writes it.
+    """
+
+    needles: list[str]
+    text: _Patterns
+    calendar: _Patterns
+
+
+def _mentions_of(person: Person, reference: str) -> _Mentions:
+    assert person.id is not None
+    name = person.name.strip()
+    email = re.compile(re.escape(person.email), re.IGNORECASE)
+    # Longest first, so a form that holds another is replaced whole.
+    forms = sorted(ics.name_forms(name), key=len, reverse=True)
+    by_name = [(re.compile(re.escape(form), re.IGNORECASE), ERASED_MENTION) for form in forms]
+    return _Mentions(
+        needles=sorted({person.email, *forms}),
+        text=[(email, reference)]
+        + ([(re.compile(re.escape(name), re.IGNORECASE), ERASED_MENTION)] if name else []),
+        calendar=[(email, _erased_email(person.id)), *by_name],
+    )
+
+
+def _substituted(text: str, patterns: _Patterns) -> str:
+    for pattern, replacement in patterns:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _scrubbed(value: Any, mentions: _Mentions) -> Any:
     """The value with every mention replaced, through nested lists and dicts."""
     if isinstance(value, str):
-        for pattern, replacement in patterns:
-            value = pattern.sub(replacement, value)
-        return value
+        if ics.is_calendar(value):
+            # Matched on the unfolded file, and folded again only if it changed.
+            unfolded = ics.unfold(value)
+            scrubbed = _substituted(unfolded, mentions.calendar)
+            return value if scrubbed == unfolded else ics.fold(scrubbed)
+        return _substituted(value, mentions.text)
     if isinstance(value, list):
-        return [_scrubbed(v, patterns) for v in value]
+        return [_scrubbed(v, mentions) for v in value]
     if isinstance(value, dict):
-        return {_scrubbed(k, patterns): _scrubbed(v, patterns) for k, v in value.items()}
+        return {_scrubbed(k, mentions): _scrubbed(v, mentions) for k, v in value.items()}
     return value
 
 
+#: A folded line's break, as a column's text holds it: as is, or escaped in JSON.
+_FOLDS = tuple(
+    form for fold in ("\r\n ", "\r\n\t", "\n ", "\n\t") for form in (json.dumps(fold)[1:-1], fold)
+)
+
+
+#: Lower-cases ASCII letters only, as SQLite's ``lower()`` does (and PostgreSQL's in the
+#: C locale).
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _search_forms(needle: str) -> set[str]:
+    """What a column's lower-cased text holds where it mentions ``needle``.
+
+    As typed and as JSON writes it (``\\u00c9`` on SQLite, ``"É"`` in PostgreSQL's JSONB,
+    quotes and backslashes escaped), in the needle's case, lower and upper case; each
+    lower-cased the way the database may do it: fully, or ASCII letters only (JSON's
+    escapes are not lower-cased by either: the needle's case must be kept until then).
+    """
+    found: set[str] = set()
+    for variant in {needle, needle.lower(), needle.upper()}:
+        for written in (
+            variant,
+            json.dumps(variant)[1:-1],
+            json.dumps(variant, ensure_ascii=False)[1:-1],
+        ):
+            found |= {written.lower(), written.translate(_ASCII_LOWER)}
+    return found
+
+
 def _mentions(column: Any, needles: list[str]) -> Any:
-    """SQL: the column's text mentions a needle (as typed, or as JSON escapes it)."""
+    """SQL: the column's text mentions a needle (see :func:`_search_forms`), folded lines
+    of an iCalendar file joined first."""
     text = sa.func.lower(sa.cast(column, sa.Text))
-    forms = {form for needle in needles for form in (needle, json.dumps(needle)[1:-1])}
-    return sa.or_(*(text.contains(form.lower(), autoescape=True) for form in sorted(forms)))
+    for fold in _FOLDS:
+        text = sa.func.replace(text, fold, "")
+    forms = {form for needle in needles for form in _search_forms(needle)}
+    return sa.or_(*(text.contains(form, autoescape=True) for form in sorted(forms)))
 
 
 #: Columns where others' records may mention a person by name or email: the messages
@@ -326,20 +406,31 @@ _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
 )
 
 
-async def _scrub_mentions(
-    session: AsyncSession, patterns: list[tuple[re.Pattern[str], str]], needles: list[str]
-) -> None:
+#: Rows that are the person's own and go whole: intake answers, flows in progress,
+#: platform links, proactive references, messages waiting for them, and their calendar
+#: feed (its link then answers like an unknown one).
+_THEIRS: tuple[Any, ...] = (
+    Enrollment,
+    ConversationState,
+    PlatformAccount,
+    ConversationRef,
+    Outbox,
+    CalendarFeed,
+)
+
+
+async def _scrub_mentions(session: AsyncSession, mentions: _Mentions) -> None:
     conn = await session.connection()
     for model, names in _MENTIONING:
         table = model.__table__
         columns = [table.c[name] for name in names]
         found = await conn.execute(
             sa.select(table.c.id, *columns).where(
-                sa.or_(*(_mentions(column, needles) for column in columns))
+                sa.or_(*(_mentions(column, mentions.needles) for column in columns))
             )
         )
         for row in found.all():
-            values = {name: _scrubbed(row[i + 1], patterns) for i, name in enumerate(names)}
+            values = {name: _scrubbed(row[i + 1], mentions) for i, name in enumerate(names)}
             await conn.execute(sa.update(table).where(table.c.id == row[0]).values(**values))
 
 
@@ -375,11 +466,7 @@ async def _erase(
     assert person.id is not None
     person_id = person.id
     reference = f"person:{person_id}"
-    needles = [n for n in {person.email.lower(), person.name.strip().lower()} if n]
-    patterns = [
-        (re.compile(re.escape(person.email), re.IGNORECASE), reference),
-        (re.compile(re.escape(person.name.strip()), re.IGNORECASE), ERASED_MENTION),
-    ]
+    mentions = _mentions_of(person, reference)
     ended = 0
     # The other side of each open pairing is told kindly, without the name, and the pairing
     # ends as if the person had left (a mentor's mentee keeps their waitlist place).
@@ -419,8 +506,8 @@ async def _erase(
     )
     # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
     await _drop_written_answers(session, programs, person_id)
-    for model in (Enrollment, ConversationState, PlatformAccount, ConversationRef, Outbox):
-        table = model.__table__  # type: ignore[union-attr]
+    for model in _THEIRS:
+        table = model.__table__
         await conn.execute(sa.delete(table).where(table.c.person_id == person_id))
     people = Person.__table__  # type: ignore[attr-defined]
     await conn.execute(
@@ -444,7 +531,7 @@ async def _erase(
             updated_at=now,
         )
     )
-    await _scrub_mentions(session, patterns, needles)
+    await _scrub_mentions(session, mentions)
     await record(
         session,
         actor=reference if actor.strip().lower() == person.email.lower() else actor,
@@ -488,8 +575,9 @@ async def forget_person(
     """Erase a person: who they were, what they answered and wrote, and how to reach them.
 
     Deleted: their enrollments (intake answers), conversations in progress, platform
-    accounts and proactive references, messages waiting for them, and the notes and
-    summaries of every session of their pairings. Their row stays as an anonymous
+    accounts and proactive references, messages waiting for them, their calendar feed
+    (its link then finds nothing), and the notes and summaries of every session of
+    their pairings. Their row stays as an anonymous
     tombstone (``Former participant``, an ``.invalid`` email, nothing else) so pairings and
     feedback still count; their feedback keeps only its ratings. Their open pairings end
     and the other side is told, without their name; mentions of their name or email in

@@ -23,6 +23,7 @@ from bot.server import running
 from handlers import build_engine
 from handlers.core.program import Program
 from handlers.meetings.ics import problems
+from handlers.people.privacy import forget_person
 from storage import CalendarFeed, Database, Person
 from tests.bot.cli_helpers import ROOT, start_serve
 from tests.handlers.cycle_world import World
@@ -171,6 +172,25 @@ async def test_an_unknown_or_malformed_token_is_404_with_nothing_said_or_logged(
             assert (status, body) == (404, ""), path
             assert headers["Cache-Control"] == "no-store"
     assert real not in caplog.text and unknown not in caplog.text
+
+
+async def test_an_erased_persons_feed_url_is_404_like_an_unknown_token(
+    database: Database, program: Program
+) -> None:
+    world = World(database, program)
+    lee, ana, _series = await paired_with_meetings(world)
+    lees = await token_from(chat(world, lee))
+    anas = await token_from(chat(world, ana))
+    await forget_person(database, world.programs, email=lee.email, now=world.clock.now())
+    # Only the erased person's feed goes; the other side keeps theirs.
+    assert [f.person_id for f in await rows(database, CalendarFeed)] == [ana.id]
+    unknown = lees[:-4] + ("AAAA" if not lees.endswith("AAAA") else "BBBB")
+    async with serving(world) as get:
+        erased = await get(f"/calendar/{lees}.ics")
+        never = await get(f"/calendar/{unknown}.ics")
+        assert (await get(f"/calendar/{anas}.ics"))[0] == 200
+    assert erased[::2] == never[::2] == (404, "")
+    assert dict(erased[1]).keys() == dict(never[1]).keys()
 
 
 async def test_calendar_without_a_public_url_says_how_to_set_it(

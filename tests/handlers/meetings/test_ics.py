@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 
-from handlers.meetings.ics import feed, problems, span_of
+from handlers.meetings.ics import Party, feed, fold, invite, name_forms, problems, span_of, unfold
+from storage import Meeting
 
 BROKEN = "\r\n".join(
     [
@@ -45,3 +46,48 @@ def test_a_feed_with_no_events_is_still_a_calendar() -> None:
     assert problems(empty) == []
     calendar = icalendar.Calendar.from_ical(empty)
     assert calendar.events == [] and calendar["X-WR-CALNAME"] == "Mentoring"
+
+
+def _invite_with(name: str, email: str) -> str:
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    meeting = Meeting(
+        pairing_id=1,
+        program="p",
+        status="booked",
+        uid="meeting-1@mentorbot.test",
+        minutes=45,
+        starts_at=moment,
+        every_days=14,
+        until=moment + timedelta(days=70),
+        created_at=moment,
+        updated_at=moment,
+    )
+    return invite(
+        meeting,
+        mentor=Party("Ana Lima", "ana@x.com"),
+        mentee=Party(name, email),
+        zone="Europe/London",
+        now=moment,
+    )
+
+
+#: A name with what TEXT escapes (``,`` ``;`` ``\``) and RFC 6868 doubles (``^``), long
+#: and non-ASCII enough that lines fold inside it and inside its UTF-8 characters' rows.
+ODD_NAME = "Łucja Żółtowska-Brzęczyszczykiewicz, de la Fontaine; Mañana\\Jr ^III"
+ODD_EMAIL = "lucja.zoltowska-brzeczyszczykiewicz.de-la-fontaine@mentoring.example.co.uk"
+
+
+def test_folding_an_unfolded_invite_gives_back_the_file_as_written() -> None:
+    written = _invite_with(ODD_NAME, ODD_EMAIL)
+    assert unfold(written) != written
+    assert fold(unfold(written)) == written
+
+
+def test_every_mention_of_a_name_in_an_invite_is_one_of_its_forms() -> None:
+    text = unfold(_invite_with(ODD_NAME, ODD_EMAIL))
+    # The name is in the title and the attendee's CN; each time in one of its forms.
+    rest = text
+    for form in sorted(name_forms(ODD_NAME), key=len, reverse=True):
+        rest = rest.replace(form, "")
+    for fragment in ("Łucja", "Brzęczyszczykiewicz", "Mañana", "III"):
+        assert fragment in text and fragment not in rest

@@ -10,13 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from handlers.core.errors import NotALead
-from handlers.core.messages import Inbound
+from handlers.core.messages import Attachment, Inbound, Reply
+from handlers.core.outbox import enqueue
 from handlers.core.program import PrivacySettings, Program, Programs
+from handlers.meetings.ics import name_forms, problems
 from handlers.people.privacy import ERASED_NAME, expire_notes, forget_person
 from handlers.reports.catalogue import CATALOGUE
 from storage import AuditEntry, Database, Feedback, Outbox, Pairing, Person, SessionLog
 from storage.models import METADATA
 from tests.handlers.cycle_world import LEAD, World, log_session
+from tests.handlers.meetings.meeting_world import book
 from tests.helpers import rows
 
 EMAIL, NAME = "zuzanna.quill@x.com", "Zuzanna Quill"
@@ -34,13 +37,26 @@ async def paired(world: World) -> tuple[Person, Person, Pairing]:
     return mentee, mentor, pairing
 
 
+def unfolded(value: object) -> str:
+    """The value as text with iCalendar's folded lines joined again (RFC 5545 3.1).
+
+    A line break followed by a space or tab is a fold, inside a file or as an escape in the
+    JSON a payload quotes it in; so a name split by a fold shows whole.
+    """
+    text = str(value)
+    for fold in ("\r\n ", "\r\n\t", "\n ", "\n\t"):
+        text = text.replace(fold, "")
+        text = text.replace(json.dumps(fold)[1:-1], "")
+    return text
+
+
 async def every_value(database: Database) -> str:
-    """Every row of every table, as one lower-case text."""
+    """Every row of every table, as one lower-case text, folded lines joined."""
     found: list[str] = []
     async with database.engine.connect() as conn:
         for table in METADATA.sorted_tables:
             for row in (await conn.execute(sa.select(table))).all():
-                found.append(json.dumps([str(v) for v in row], ensure_ascii=False))
+                found.append(json.dumps([unfolded(v) for v in row], ensure_ascii=False))
     return "\n".join(found).lower()
 
 
@@ -66,6 +82,93 @@ async def test_forget_removes_every_trace_of_the_person(world: World) -> None:
             if path.exists():
                 data = path.read_bytes().lower()
                 assert EMAIL.encode() not in data and NAME.lower().encode() not in data
+
+
+#: Names and emails longer than an invite's line (75 octets), so every line that holds
+#: them folds inside them; the second with what a file escapes (``,`` ``;`` ``\\`` ``^``).
+LONG_PEOPLE = [
+    (
+        "Zuzanna Quill-Brzeczyszczykiewicz Wolanska de la Fontaine y Montmorency-Laval",
+        "zuzanna.quill-brzeczyszczykiewicz.wolanska@mentoring-programme.example.co.uk",
+    ),
+    (
+        "Łucja Żółtowska-Brzęczyszczykiewicz, de la Fontaine; Mañana\\Jr ^III, Montmorency",
+        "lucja.zoltowska-brzeczyszczykiewicz.de-la-fontaine@mentoring-programme.example.co.uk",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "email"), LONG_PEOPLE, ids=["folded", "folded-escaped"])
+async def test_forget_removes_the_person_from_calendar_invites_folded_or_not(
+    world: World, name: str, email: str
+) -> None:
+    mentee, mentor, pairing = await world.pair(mentee_email=email, mentee_name=name)
+    await book(world, pairing, starts_at=world.clock.now() + timedelta(days=3))
+    invites = [o for o in await rows(world.database, Outbox) if o.dedupe_key.startswith("invite:")]
+    [content] = {o.payload[0]["attachment"]["content"] for o in invites}
+    # The invite does fold inside them: matching the text as stored would miss these.
+    assert email not in content and name not in content
+    assert email in unfolded(content) and "Brz" in unfolded(content)
+    await forget_person(
+        world.database, Programs.one(world.program), email=email, now=world.clock.now()
+    )
+    text = await every_value(world.database)
+    assert email.lower() not in text
+    for form in name_forms(name):
+        assert form.lower() not in text
+    assert "brzeczyszczykiewicz" not in text and "brzęczyszczykiewicz" not in text
+    # The mentor still holds the invite and the cancel the ending sent: whole files, which
+    # a calendar still reads, that name no one.
+    kept = [o for o in await rows(world.database, Outbox) if o.person_id == mentor.id]
+    files = [o.payload[0]["attachment"]["content"] for o in kept if "invite:" in o.dedupe_key]
+    assert len(files) == 2
+    for file in files:
+        assert problems(file) == []
+        assert all(len(line.encode()) <= 75 for line in file.split("\r\n"))
+        assert f"mailto:erased-{mentee.id}@erased.invalid" in unfolded(file)
+        assert "Mentoring: Ana Lima and a former participant" in unfolded(file)
+
+
+async def test_forget_finds_a_file_that_names_the_person_only_across_folds(
+    world: World,
+) -> None:
+    name, email = LONG_PEOPLE[0]
+    _, mentor, pairing = await world.pair(mentee_email=email, mentee_name=name)
+    await book(world, pairing, starts_at=world.clock.now() + timedelta(days=3))
+    [content] = {
+        o.payload[0]["attachment"]["content"]
+        for o in await rows(world.database, Outbox)
+        if o.dedupe_key.startswith("invite:")
+    }
+    assert mentor.id is not None
+    async with world.database.session() as session:
+        await enqueue(
+            session,
+            person_id=mentor.id,
+            replies=[
+                Reply("Your file.", attachment=Attachment("meeting.ics", content, "text/calendar"))
+            ],
+            dedupe_key="file-only",
+            now=world.clock.now(),
+        )
+    await forget_person(
+        world.database, Programs.one(world.program), email=email, now=world.clock.now()
+    )
+    [kept] = [o for o in await rows(world.database, Outbox) if o.dedupe_key == "file-only"]
+    file = unfolded(kept.payload[0]["attachment"]["content"])
+    assert email not in file and name not in file and "a former participant" in file
+
+
+async def test_forget_finds_a_name_with_capital_letters_beyond_ascii(world: World) -> None:
+    # JSON escapes "É" as \u00c9 and SQL's lower() may leave it as is: the search must
+    # not lower-case the name before it escapes it.
+    name, email = "Émile Ørsted-Łukasiewicz", "emile@x.com"
+    await world.pair(mentee_email=email, mentee_name=name)
+    await forget_person(
+        world.database, Programs.one(world.program), email=email, now=world.clock.now()
+    )
+    text = await every_value(world.database)
+    assert "ørsted" not in text and "łukasiewicz" not in text
 
 
 async def test_forget_keeps_pairings_sessions_and_feedback_for_the_figures(
@@ -201,5 +304,5 @@ async def test_retention_off_keeps_every_note(world: World, program: Program) ->
 
 
 def test_retention_must_be_at_least_a_day() -> None:
-    with pytest.raises(ValueError, match="greater than or equal to 1"):
+    with pytest.raises(ValueError, match="keep notes between 1 and 3650 days"):
         PrivacySettings(retain_notes_days=0)
