@@ -143,17 +143,22 @@ async def claim(
         if room is not None and room <= 0:
             break
         wanted = claimable if where is None else sa.and_(claimable, where)
-        # Rows another claim holds are skipped, not waited for. The update itself checks
-        # nothing more: on PostgreSQL a second condition there can make the planner run
-        # the subquery again for each row, and each run skips the rows the update just
-        # changed, so LIMIT would no longer cap the claim.
+        # Rows another claim holds are skipped, not waited for.
         ids = locked(_chosen(leases, wanted, [leases.table.c.id], room), skip_locked=True)
         statement = (
             sa.update(leases.table)
-            .where(leases.table.c.id.in_(ids.scalar_subquery()))
             .values({leases.lease.name: until, **leases.marks})
             .returning(*returning)
         )
+        if conn.dialect.name == "postgresql":
+            # The choice is made once, as a materialized CTE. Joined as a subquery, the
+            # planner may run it again for each row of the table (a nested loop), and each
+            # run skips the rows the update has just locked and takes the next ones: the
+            # LIMIT then no longer caps the claim (tests/scheduler/test_claim_plans.py).
+            chosen = ids.cte("chosen").prefix_with("MATERIALIZED")
+            statement = statement.where(leases.table.c.id == chosen.c.id)
+        else:
+            statement = statement.where(leases.table.c.id.in_(ids.scalar_subquery()))
         rows += (await conn.execute(statement)).all()
     return rows
 

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,7 +47,6 @@ from storage import (
     Person,
     Role,
 )
-from tests import postgres
 from tests.bot.cli_helpers import ROOT
 from tests.helpers import FakeClock
 
@@ -284,16 +283,6 @@ class CountingSender:
     async def deliver(self, *, recipient: Recipient, replies: list[Reply]) -> None:
         await asyncio.sleep(0)  # let the other workers in between claim and record
         self.calls[payload_key(recipient.person_id, [reply_to_dict(r) for r in replies])] += 1
-
-
-@pytest.fixture
-async def pg(postgres_url: str) -> AsyncIterator[Database]:
-    """The PostgreSQL scratch database, migrated and empty."""
-    database = await postgres.migrated_and_empty(postgres_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 def assert_processed_once(items: dict[int, Any], processed: Sequence[int], now: datetime) -> None:
