@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.circles.erasure import leave_circles
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import NotALead
@@ -37,6 +38,10 @@ from storage import (
     OPEN_PAIRING,
     AuditEntry,
     CalendarFeed,
+    Circle,
+    CircleFeedback,
+    CircleMember,
+    CircleSession,
     ConversationRef,
     ConversationState,
     Database,
@@ -281,11 +286,14 @@ class Erasure:
         pairings_ended: Open pairings and proposals that ended; the other side was told.
         compacted: On SQLite, whether the file was rewritten so deleted pages are gone
             (False when another process kept the write-ahead log busy).
+        circles_left: Open circles (proposed or running) the person was taken out of; the
+            others in each were told (handlers.circles.erasure).
     """
 
     reference: str
     pairings_ended: int
     compacted: bool
+    circles_left: int = 0
 
 
 def _erased_email(person_id: int) -> str:
@@ -392,7 +400,7 @@ def _mentions(column: Any, needles: list[str]) -> Any:
 
 #: Columns where others' records may mention a person by name or email: the messages
 #: queued for others, others' flows in progress, plans, surveys, notes of other pairings,
-#: due items' answers and the audit log.
+#: circles' reasons, goals, session notes and pulses, due items' answers and the audit log.
 _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (Outbox, ("payload", "last_error")),
     (ConversationState, ("data",)),
@@ -401,6 +409,10 @@ _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (PlanVersion, ("milestones",)),
     (Feedback, ("answers",)),
     (SessionLog, ("notes", "second_notes", "summary")),
+    (Circle, ("reasons", "goals")),
+    (CircleMember, ("reasons",)),
+    (CircleSession, ("notes",)),
+    (CircleFeedback, ("answers",)),
     (DueItem, ("answers",)),
     (AuditEntry, ("actor", "target", "detail")),
 )
@@ -461,8 +473,9 @@ def _farewell(pairing: Pairing, erased_is_mentor: bool) -> str:
 
 async def _erase(
     session: AsyncSession, programs: Programs, person: Person, actor: str, now: datetime
-) -> tuple[str, int]:
-    """Erase one person in the caller's transaction; returns the reference and pairings ended."""
+) -> tuple[str, int, int]:
+    """Erase one person in the caller's transaction; returns the reference, the pairings
+    ended and the open circles left."""
     assert person.id is not None
     person_id = person.id
     reference = f"person:{person_id}"
@@ -489,6 +502,8 @@ async def _erase(
             program=program,
             pairing_id=pairing.id,
         )
+    # Their open circles go on without them (or end, when they facilitated one).
+    circles_left = await leave_circles(session, programs, person_id=person_id, now=now)
     conn = await session.connection()
     pairing_table = Pairing.__table__  # type: ignore[attr-defined]
     theirs = sa.or_(pairing_table.c.mentee_id == person_id, pairing_table.c.mentor_id == person_id)
@@ -506,6 +521,7 @@ async def _erase(
     )
     # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
     await _drop_written_answers(session, programs, person_id)
+    await _leave_circle_rows(session, programs, person_id)
     for model in _THEIRS:
         table = model.__table__
         await conn.execute(sa.delete(table).where(table.c.person_id == person_id))
@@ -539,7 +555,21 @@ async def _erase(
         now=now,
         target=reference,
     )
-    return reference, ended
+    return reference, ended, circles_left
+
+
+def _ratings(program: Program, survey: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers without what was written in words (or to a question no longer known)."""
+    try:
+        questions = program.feedback.surveys.of(survey)
+    except (AttributeError, KeyError, ValueError):
+        questions = []
+    known = {q.id: q.type for q in questions}
+    return {
+        key: value
+        for key, value in answers.items()
+        if key in known and known[key] is not QuestionType.TEXT
+    }
 
 
 async def _drop_written_answers(session: AsyncSession, programs: Programs, person_id: int) -> None:
@@ -551,17 +581,76 @@ async def _drop_written_answers(session: AsyncSession, programs: Programs, perso
             continue
         pairing = await session.get(Pairing, feedback.pairing_id)
         program = programs.of(pairing.program) if pairing is not None else programs.first
-        try:
-            questions = program.feedback.surveys.of(feedback.survey)
-        except (AttributeError, KeyError, ValueError):
-            questions = []
-        known = {q.id: q.type for q in questions}
-        kept = {
-            key: value
-            for key, value in feedback.answers.items()
-            if key in known and known[key] is not QuestionType.TEXT
-        }
+        kept = _ratings(program, feedback.survey, feedback.answers)
         await conn.execute(sa.update(table).where(table.c.id == feedback.id).values(answers=kept))
+
+
+async def _leave_circle_rows(session: AsyncSession, programs: Programs, person_id: int) -> None:
+    """What is the person's own in circle rows goes; what counts stays, anonymous.
+
+    Their places keep their role and status (a circle's size and who left it count) but
+    not why they fit; their pulses keep the ratings; their attendance stays as it is (it
+    points at the tombstone). The notes of sessions they logged as a facilitator go, and a
+    circle's group conversation forgets the platform user it was told they are.
+    """
+    conn = await session.connection()
+    members = CircleMember.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(members).where(members.c.person_id == person_id).values(reasons=[])
+    )
+    sessions = CircleSession.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(sessions).where(sessions.c.logged_by == person_id).values(notes=None)
+    )
+    circles = Circle.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(circles).where(circles.c.proposed_by == person_id).values(proposed_by=None)
+    )
+    pulses = CircleFeedback.__table__  # type: ignore[attr-defined]
+    given = await conn.execute(
+        sa.select(pulses.c.id, pulses.c.program, pulses.c.survey, pulses.c.answers).where(
+            pulses.c.respondent_id == person_id, pulses.c.answers.is_not(None)
+        )
+    )
+    for pulse_id, program_id, survey, answers in given.all():
+        if answers:
+            kept = _ratings(programs.of(program_id), survey, answers)
+            await conn.execute(
+                sa.update(pulses).where(pulses.c.id == pulse_id).values(answers=kept)
+            )
+    await _forget_platform_users(session, person_id)
+
+
+async def _forget_platform_users(session: AsyncSession, person_id: int) -> None:
+    """Take the person's platform users out of what circles' conversations remember.
+
+    A sender keeps who it invited to a circle's group conversation (a list of platform user
+    ids, in the platform's own words: Slack keeps the user of ``TEAM/USER``); whichever key
+    it uses, an id of theirs is dropped from every list there.
+    """
+    conn = await session.connection()
+    accounts = PlatformAccount.__table__  # type: ignore[attr-defined]
+    found = await conn.execute(
+        sa.select(accounts.c.external_id).where(accounts.c.person_id == person_id)
+    )
+    ids = {form for (external,) in found.all() for form in (external, external.split("/")[-1])}
+    if not ids:
+        return
+    circles = Circle.__table__  # type: ignore[attr-defined]
+    members = CircleMember.__table__  # type: ignore[attr-defined]
+    theirs = sa.select(members.c.circle_id).where(members.c.person_id == person_id)
+    rows = await conn.execute(
+        sa.select(circles.c.id, circles.c.conversation).where(circles.c.id.in_(theirs))
+    )
+    for circle_id, conversation in rows.all():
+        kept = {
+            key: [v for v in value if v not in ids] if isinstance(value, list) else value
+            for key, value in (conversation or {}).items()
+        }
+        if kept != conversation:
+            await conn.execute(
+                sa.update(circles).where(circles.c.id == circle_id).values(conversation=kept)
+            )
 
 
 async def forget_person(
@@ -580,10 +669,11 @@ async def forget_person(
     their pairings. Their row stays as an anonymous
     tombstone (``Former participant``, an ``.invalid`` email, nothing else) so pairings and
     feedback still count; their feedback keeps only its ratings. Their open pairings end
-    and the other side is told, without their name; mentions of their name or email in
-    others' records become an opaque reference. On SQLite the erasure runs with
-    ``secure_delete`` and the file is then checkpointed and vacuumed, so the old bytes are
-    gone from the database file and its write-ahead log.
+    and the other side is told, without their name; they leave their open circles, which
+    go on without them or, when they facilitated one, end kindly (handlers.circles.erasure);
+    mentions of their name or email in others' records become an opaque reference. On
+    SQLite the erasure runs with ``secure_delete`` and the file is then checkpointed and
+    vacuumed, so the old bytes are gone from the database file and its write-ahead log.
 
     Args:
         requested_by: The program lead who asked (of any program: an erasure covers every
@@ -611,9 +701,14 @@ async def forget_person(
         person = await person_by_email(session, email)
         if person is None:
             return None
-        reference, ended = await _erase(session, programs, person, actor, now)
+        reference, ended, circles_left = await _erase(session, programs, person, actor, now)
     compacted = await _compact(database) if database.is_sqlite else True
-    return Erasure(reference=reference, pairings_ended=ended, compacted=compacted)
+    return Erasure(
+        reference=reference,
+        pairings_ended=ended,
+        compacted=compacted,
+        circles_left=circles_left,
+    )
 
 
 async def _compact(database: Database) -> bool:
