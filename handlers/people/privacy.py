@@ -6,7 +6,7 @@
   anonymous tombstone, so the pairings and feedback that point at it still count in the
   program's figures, while everything that says who they were or what they said goes;
 * :func:`expire_notes`: session notes and summaries past ``privacy.retain_notes_days``,
-  deleted by the scheduler's tick.
+  pairs' and circles', deleted by the scheduler's tick.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -744,7 +744,8 @@ async def _compact(database: Database) -> bool:
 async def expire_notes(session: AsyncSession, program: Program, *, now: datetime) -> int:
     """Delete session notes and summaries older than ``privacy.retain_notes_days``.
 
-    The session itself (date, minutes, format, topics) stays for the program's figures.
+    Pairs' sessions and circles' alike; the session itself (date, minutes, format, topics,
+    a circle's attendance) stays for the program's figures.
 
     Returns:
         How many sessions lost their notes or summary.
@@ -752,8 +753,12 @@ async def expire_notes(session: AsyncSession, program: Program, *, now: datetime
     days = program.privacy.retain_notes_days
     if days is None:
         return 0
-    table = SessionLog.__table__  # type: ignore[attr-defined]
     before = (now - timedelta(days=days)).date()
+    return await _expire_pair_notes(session, before) + await _expire_circle_notes(session, before)
+
+
+async def _expire_pair_notes(session: AsyncSession, before: date) -> int:
+    table = SessionLog.__table__  # type: ignore[attr-defined]
     conn = await session.connection()
     candidates = (
         await conn.execute(
@@ -775,6 +780,18 @@ async def expire_notes(session: AsyncSession, program: Program, *, now: datetime
         sa.update(table).where(table.c.id.in_([row[0] for row in candidates])).values(**_NO_NOTES)
     )
     return sum(1 for row in candidates if row[1] or row[2] or row[3])
+
+
+async def _expire_circle_notes(session: AsyncSession, before: date) -> int:
+    """A circle session's notes (circles have no summaries)."""
+    table = CircleSession.__table__  # type: ignore[attr-defined]
+    conn = await session.connection()
+    expired = await conn.execute(
+        sa.update(table)
+        .where(table.c.held_on < before, table.c.notes.is_not(None))
+        .values(notes=None)
+    )
+    return int(expired.rowcount or 0)
 
 
 # --- my-data -------------------------------------------------------------------------------
