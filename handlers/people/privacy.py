@@ -25,6 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.circles.erasure import leave_circles
+from handlers.circles.export import circle_feedback_of, circles_of
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import NotALead
@@ -105,11 +106,14 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
         by question id, every proposal and pairing the person was part of with its plan's
         milestones, every version of its plan, and its sessions (notes and summaries
         included: they belong to the pair), the feedback the person gave (not what others
-        said about them), and any conversation in progress.
+        said about them), every circle they were proposed to or in (handlers.circles.export:
+        their place, the circle's goals, its sessions as they took part in them) and the
+        circle surveys they answered, and any conversation in progress.
     """
     person = await person_by_email(session, email)
     if person is None:
         return None
+    assert person.id is not None
     manager = await session.get(Person, person.manager_id) if person.manager_id else None
     enrollments = (
         await session.exec(select(Enrollment).where(Enrollment.person_id == person.id))
@@ -261,6 +265,8 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
             }
             for f in given
         ],
+        "circles": await circles_of(session, person.id),
+        "circle_feedback_given": await circle_feedback_of(session, person.id),
         "conversations_in_progress": [
             {
                 "channel": c.channel,
