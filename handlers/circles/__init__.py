@@ -8,4 +8,7 @@
   a circle is asked, their answers start or dissolve it, and a proposal nobody finished
   answering is reminded of and lapses.
 - ``lifecycle``: a circle's people, what is said to all of them, and its start.
+- ``erasure``: someone in a circle is erased (``privacy forget``); the circle goes on
+  without them, or ends kindly when they facilitated it; ``export``: their circle rows in
+  ``my-data``.
 """

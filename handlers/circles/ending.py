@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.circles.lifecycle import circle_people, is_member, schedule_circle, tell_circle
 from handlers.circles.mine import MyCircle, circle_named
@@ -65,9 +66,9 @@ def _cycle_end(turn: Turn, found: MyCircle) -> str:
     return day_label(local_date(end, zone))
 
 
-async def cancel_circle_due(turn: Turn, circle_id: int, *, now: datetime) -> None:
+async def cancel_circle_due(session: AsyncSession, circle_id: int, *, now: datetime) -> None:
     """Cancel what the circle still has pending (a new cycle schedules its own)."""
-    conn = await turn.session.connection()
+    conn = await session.connection()
     await conn.execute(
         sa.update(CIRCLE_DUE)
         .where(
@@ -97,7 +98,7 @@ async def continue_circle(turn: Turn, args: list[str]) -> Outcome:
     circle.cycle_started_at = turn.now
     turn.session.add(circle)
     await turn.session.flush()
-    await cancel_circle_due(turn, found.number, now=turn.now)
+    await cancel_circle_due(turn.session, found.number, now=turn.now)
     await schedule_circle(
         turn.session, program=found.program, circle=circle, start=turn.now, now=turn.now
     )
@@ -155,7 +156,7 @@ async def close_circle(turn: Turn, args: list[str]) -> Outcome:
         review.outcome = "closed"
         turn.session.add(review)
     await turn.session.flush()
-    await cancel_circle_due(turn, found.number, now=turn.now)
+    await cancel_circle_due(turn.session, found.number, now=turn.now)
     members = [m.person_id for m in people if is_member(m)]
     if members:
         await conn.execute(

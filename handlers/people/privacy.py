@@ -6,7 +6,7 @@
   anonymous tombstone, so the pairings and feedback that point at it still count in the
   program's figures, while everything that says who they were or what they said goes;
 * :func:`expire_notes`: session notes and summaries past ``privacy.retain_notes_days``,
-  deleted by the scheduler's tick.
+  pairs' and circles', deleted by the scheduler's tick.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.circles.erasure import leave_circles
+from handlers.circles.export import circle_feedback_of, circles_of
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import NotALead
@@ -37,6 +39,10 @@ from storage import (
     OPEN_PAIRING,
     AuditEntry,
     CalendarFeed,
+    Circle,
+    CircleFeedback,
+    CircleMember,
+    CircleSession,
     ConversationRef,
     ConversationState,
     Database,
@@ -100,11 +106,14 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
         by question id, every proposal and pairing the person was part of with its plan's
         milestones, every version of its plan, and its sessions (notes and summaries
         included: they belong to the pair), the feedback the person gave (not what others
-        said about them), and any conversation in progress.
+        said about them), every circle they were proposed to or in (handlers.circles.export:
+        their place, the circle's goals, its sessions as they took part in them) and the
+        circle surveys they answered, and any conversation in progress.
     """
     person = await person_by_email(session, email)
     if person is None:
         return None
+    assert person.id is not None
     manager = await session.get(Person, person.manager_id) if person.manager_id else None
     enrollments = (
         await session.exec(select(Enrollment).where(Enrollment.person_id == person.id))
@@ -256,6 +265,8 @@ async def export_person(session: AsyncSession, email: str) -> dict[str, Any] | N
             }
             for f in given
         ],
+        "circles": await circles_of(session, person.id),
+        "circle_feedback_given": await circle_feedback_of(session, person.id),
         "conversations_in_progress": [
             {
                 "channel": c.channel,
@@ -281,11 +292,14 @@ class Erasure:
         pairings_ended: Open pairings and proposals that ended; the other side was told.
         compacted: On SQLite, whether the file was rewritten so deleted pages are gone
             (False when another process kept the write-ahead log busy).
+        circles_left: Open circles (proposed or running) the person was taken out of; the
+            others in each were told (handlers.circles.erasure).
     """
 
     reference: str
     pairings_ended: int
     compacted: bool
+    circles_left: int = 0
 
 
 def _erased_email(person_id: int) -> str:
@@ -392,7 +406,7 @@ def _mentions(column: Any, needles: list[str]) -> Any:
 
 #: Columns where others' records may mention a person by name or email: the messages
 #: queued for others, others' flows in progress, plans, surveys, notes of other pairings,
-#: due items' answers and the audit log.
+#: circles' reasons, goals, session notes and pulses, due items' answers and the audit log.
 _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (Outbox, ("payload", "last_error")),
     (ConversationState, ("data",)),
@@ -401,6 +415,10 @@ _MENTIONING: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (PlanVersion, ("milestones",)),
     (Feedback, ("answers",)),
     (SessionLog, ("notes", "second_notes", "summary")),
+    (Circle, ("reasons", "goals")),
+    (CircleMember, ("reasons",)),
+    (CircleSession, ("notes",)),
+    (CircleFeedback, ("answers",)),
     (DueItem, ("answers",)),
     (AuditEntry, ("actor", "target", "detail")),
 )
@@ -461,8 +479,9 @@ def _farewell(pairing: Pairing, erased_is_mentor: bool) -> str:
 
 async def _erase(
     session: AsyncSession, programs: Programs, person: Person, actor: str, now: datetime
-) -> tuple[str, int]:
-    """Erase one person in the caller's transaction; returns the reference and pairings ended."""
+) -> tuple[str, int, int]:
+    """Erase one person in the caller's transaction; returns the reference, the pairings
+    ended and the open circles left."""
     assert person.id is not None
     person_id = person.id
     reference = f"person:{person_id}"
@@ -489,6 +508,8 @@ async def _erase(
             program=program,
             pairing_id=pairing.id,
         )
+    # Their open circles go on without them (or end, when they facilitated one).
+    circles_left = await leave_circles(session, programs, person_id=person_id, now=now)
     conn = await session.connection()
     pairing_table = Pairing.__table__  # type: ignore[attr-defined]
     theirs = sa.or_(pairing_table.c.mentee_id == person_id, pairing_table.c.mentor_id == person_id)
@@ -506,6 +527,7 @@ async def _erase(
     )
     # Feedback they gave keeps its ratings (figures) and loses what they wrote in words.
     await _drop_written_answers(session, programs, person_id)
+    await _leave_circle_rows(session, programs, person_id)
     for model in _THEIRS:
         table = model.__table__
         await conn.execute(sa.delete(table).where(table.c.person_id == person_id))
@@ -539,7 +561,21 @@ async def _erase(
         now=now,
         target=reference,
     )
-    return reference, ended
+    return reference, ended, circles_left
+
+
+def _ratings(program: Program, survey: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers without what was written in words (or to a question no longer known)."""
+    try:
+        questions = program.feedback.surveys.of(survey)
+    except (AttributeError, KeyError, ValueError):
+        questions = []
+    known = {q.id: q.type for q in questions}
+    return {
+        key: value
+        for key, value in answers.items()
+        if key in known and known[key] is not QuestionType.TEXT
+    }
 
 
 async def _drop_written_answers(session: AsyncSession, programs: Programs, person_id: int) -> None:
@@ -551,17 +587,76 @@ async def _drop_written_answers(session: AsyncSession, programs: Programs, perso
             continue
         pairing = await session.get(Pairing, feedback.pairing_id)
         program = programs.of(pairing.program) if pairing is not None else programs.first
-        try:
-            questions = program.feedback.surveys.of(feedback.survey)
-        except (AttributeError, KeyError, ValueError):
-            questions = []
-        known = {q.id: q.type for q in questions}
-        kept = {
-            key: value
-            for key, value in feedback.answers.items()
-            if key in known and known[key] is not QuestionType.TEXT
-        }
+        kept = _ratings(program, feedback.survey, feedback.answers)
         await conn.execute(sa.update(table).where(table.c.id == feedback.id).values(answers=kept))
+
+
+async def _leave_circle_rows(session: AsyncSession, programs: Programs, person_id: int) -> None:
+    """What is the person's own in circle rows goes; what counts stays, anonymous.
+
+    Their places keep their role and status (a circle's size and who left it count) but
+    not why they fit; their pulses keep the ratings; their attendance stays as it is (it
+    points at the tombstone). The notes of sessions they logged as a facilitator go, and a
+    circle's group conversation forgets the platform user it was told they are.
+    """
+    conn = await session.connection()
+    members = CircleMember.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(members).where(members.c.person_id == person_id).values(reasons=[])
+    )
+    sessions = CircleSession.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(sessions).where(sessions.c.logged_by == person_id).values(notes=None)
+    )
+    circles = Circle.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(circles).where(circles.c.proposed_by == person_id).values(proposed_by=None)
+    )
+    pulses = CircleFeedback.__table__  # type: ignore[attr-defined]
+    given = await conn.execute(
+        sa.select(pulses.c.id, pulses.c.program, pulses.c.survey, pulses.c.answers).where(
+            pulses.c.respondent_id == person_id, pulses.c.answers.is_not(None)
+        )
+    )
+    for pulse_id, program_id, survey, answers in given.all():
+        if answers:
+            kept = _ratings(programs.of(program_id), survey, answers)
+            await conn.execute(
+                sa.update(pulses).where(pulses.c.id == pulse_id).values(answers=kept)
+            )
+    await _forget_platform_users(session, person_id)
+
+
+async def _forget_platform_users(session: AsyncSession, person_id: int) -> None:
+    """Take the person's platform users out of what circles' conversations remember.
+
+    A sender keeps who it invited to a circle's group conversation (a list of platform user
+    ids, in the platform's own words: Slack keeps the user of ``TEAM/USER``); whichever key
+    it uses, an id of theirs is dropped from every list there.
+    """
+    conn = await session.connection()
+    accounts = PlatformAccount.__table__  # type: ignore[attr-defined]
+    found = await conn.execute(
+        sa.select(accounts.c.external_id).where(accounts.c.person_id == person_id)
+    )
+    ids = {form for (external,) in found.all() for form in (external, external.split("/")[-1])}
+    if not ids:
+        return
+    circles = Circle.__table__  # type: ignore[attr-defined]
+    members = CircleMember.__table__  # type: ignore[attr-defined]
+    theirs = sa.select(members.c.circle_id).where(members.c.person_id == person_id)
+    rows = await conn.execute(
+        sa.select(circles.c.id, circles.c.conversation).where(circles.c.id.in_(theirs))
+    )
+    for circle_id, conversation in rows.all():
+        kept = {
+            key: [v for v in value if v not in ids] if isinstance(value, list) else value
+            for key, value in (conversation or {}).items()
+        }
+        if kept != conversation:
+            await conn.execute(
+                sa.update(circles).where(circles.c.id == circle_id).values(conversation=kept)
+            )
 
 
 async def forget_person(
@@ -580,10 +675,11 @@ async def forget_person(
     their pairings. Their row stays as an anonymous
     tombstone (``Former participant``, an ``.invalid`` email, nothing else) so pairings and
     feedback still count; their feedback keeps only its ratings. Their open pairings end
-    and the other side is told, without their name; mentions of their name or email in
-    others' records become an opaque reference. On SQLite the erasure runs with
-    ``secure_delete`` and the file is then checkpointed and vacuumed, so the old bytes are
-    gone from the database file and its write-ahead log.
+    and the other side is told, without their name; they leave their open circles, which
+    go on without them or, when they facilitated one, end kindly (handlers.circles.erasure);
+    mentions of their name or email in others' records become an opaque reference. On
+    SQLite the erasure runs with ``secure_delete`` and the file is then checkpointed and
+    vacuumed, so the old bytes are gone from the database file and its write-ahead log.
 
     Args:
         requested_by: The program lead who asked (of any program: an erasure covers every
@@ -611,9 +707,14 @@ async def forget_person(
         person = await person_by_email(session, email)
         if person is None:
             return None
-        reference, ended = await _erase(session, programs, person, actor, now)
+        reference, ended, circles_left = await _erase(session, programs, person, actor, now)
     compacted = await _compact(database) if database.is_sqlite else True
-    return Erasure(reference=reference, pairings_ended=ended, compacted=compacted)
+    return Erasure(
+        reference=reference,
+        pairings_ended=ended,
+        compacted=compacted,
+        circles_left=circles_left,
+    )
 
 
 async def _compact(database: Database) -> bool:
@@ -649,7 +750,8 @@ async def _compact(database: Database) -> bool:
 async def expire_notes(session: AsyncSession, program: Program, *, now: datetime) -> int:
     """Delete session notes and summaries older than ``privacy.retain_notes_days``.
 
-    The session itself (date, minutes, format, topics) stays for the program's figures.
+    Pairs' sessions and circles' alike; the session itself (date, minutes, format, topics,
+    a circle's attendance) stays for the program's figures.
 
     Returns:
         How many sessions lost their notes or summary.
@@ -657,8 +759,12 @@ async def expire_notes(session: AsyncSession, program: Program, *, now: datetime
     days = program.privacy.retain_notes_days
     if days is None:
         return 0
-    table = SessionLog.__table__  # type: ignore[attr-defined]
     before = (now - timedelta(days=days)).date()
+    return await _expire_pair_notes(session, before) + await _expire_circle_notes(session, before)
+
+
+async def _expire_pair_notes(session: AsyncSession, before: date) -> int:
+    table = SessionLog.__table__  # type: ignore[attr-defined]
     conn = await session.connection()
     candidates = (
         await conn.execute(
@@ -680,6 +786,18 @@ async def expire_notes(session: AsyncSession, program: Program, *, now: datetime
         sa.update(table).where(table.c.id.in_([row[0] for row in candidates])).values(**_NO_NOTES)
     )
     return sum(1 for row in candidates if row[1] or row[2] or row[3])
+
+
+async def _expire_circle_notes(session: AsyncSession, before: date) -> int:
+    """A circle session's notes (circles have no summaries)."""
+    table = CircleSession.__table__  # type: ignore[attr-defined]
+    conn = await session.connection()
+    expired = await conn.execute(
+        sa.update(table)
+        .where(table.c.held_on < before, table.c.notes.is_not(None))
+        .values(notes=None)
+    )
+    return int(expired.rowcount or 0)
 
 
 # --- my-data -------------------------------------------------------------------------------
