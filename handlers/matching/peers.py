@@ -83,7 +83,9 @@ def plan_peer_matches(program: Program, pool: Pool, *, now: datetime) -> MatchPl
             "There are no peers waiting for a learning partner, so there is nothing to propose."
         )
         if pool.paused_peers:
-            plan.problem += f" ({pool.paused_peers} enrolled peers are paused.)"
+            paused = pool.paused_peers
+            are = "is" if paused == 1 else "are"
+            plan.problem += f" ({plural(paused, 'enrolled peer')} {are} paused.)"
         return plan
     if len(peers) == 1:
         # A blind review shows the lead no name before approval.

@@ -300,15 +300,20 @@ def _rule_counts(blocked: npt.NDArray[np.int8]) -> dict[str, int]:
 
 
 def _blocked_summary(scores: Scores, program: Program) -> str:
+    hours = program.matching.max_timezone_gap_hours
+
+    def blocked(rule: str, count: int) -> str:
+        pairs = plural(count, "pair")
+        return {
+            "chain": f"{pairs} within a management chain",
+            "before": f"{pairs} that {'was' if count == 1 else 'were'} paired or declined before",
+            "timezone": f"{pairs} more than {hours} h apart",
+            "self": f"{plural(count, 'person', many='people')} enrolled on both sides",
+            "levels": f"{pairs} whose levels this program's level gap rules out",
+        }[rule]
+
     counts = _rule_counts(scores.blocked)
-    words = {
-        "chain": "pairs within a management chain",
-        "before": "pairs that were paired or declined before",
-        "timezone": f"pairs more than {program.matching.max_timezone_gap_hours} h apart",
-        "self": "people enrolled on both sides",
-        "levels": "pairs whose levels this program's level gap rules out",
-    }
-    return ", ".join(f"{count} {words[rule]}" for rule, count in sorted(counts.items()))
+    return ", ".join(blocked(rule, count) for rule, count in sorted(counts.items()))
 
 
 def _why_waiting(
