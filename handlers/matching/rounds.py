@@ -24,7 +24,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from handlers.core.messages import plural
+from handlers.core.messages import every, plural
 from handlers.core.program import Program
 from handlers.matching.pool import Pool, Profile
 from handlers.matching.score import RULES, Reason, Scores, competency_names, explain, score_pool
@@ -340,7 +340,7 @@ def _why_waiting(
         )
     if not fits[row].any():
         if len(allowed) == len(mentors):
-            who = "the mentor" if len(mentors) == 1 else f"all {len(mentors)} mentors"
+            who = "the mentor" if len(mentors) == 1 else every(len(mentors), "mentor")
             who += " with a free place"
         else:
             who = "the only mentor" if len(allowed) == 1 else f"the {len(allowed)} mentors"
