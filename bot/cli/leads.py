@@ -160,7 +160,12 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
             from bot.cli.circles import match_circles
 
             return await match_circles(
-                args, session=session, program=program, lead_id=lead_id, now=now
+                args,
+                session=session,
+                program=program,
+                lead_id=lead_id,
+                reader_zone=reader_zone,
+                now=now,
             )
         plan = await plan_round(session, program, now=now)
         data = round_data(program, plan, reader_zone=reader_zone, now=now)
@@ -228,10 +233,10 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
         print(f"  {entry['line']}")
     if plan.waiting:
         print(f"{len(plan.waiting)} left on the waitlist:")
-        for waiting in plan.waiting:
-            who = "a mentee" if blind else waiting.mentee.name
-            place = positions.get(waiting.mentee.person_id)
-            print(f"  #{place} {who}: {waiting.why}")
+        # As the chat review names them: by name, or behind a profile in a blind review.
+        for waiting in data["waiting"]:
+            place = positions.get(waiting["mentee"])
+            print(f"  #{place} {waiting['shown']}: {waiting['why']}")
     if args.dry_run:
         print("Dry run: nothing was saved or sent.")
     elif result is not None:

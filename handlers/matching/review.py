@@ -140,7 +140,12 @@ def round_data(
         "batch": secrets.token_hex(6),
         "proposals": entries,
         "waiting": [
-            {"mentee": w.mentee.person_id, "why": w.why, "below_min_fit": w.below_min_fit}
+            {
+                "mentee": w.mentee.person_id,
+                "shown": _waiting_name(w.mentee, program, clock),
+                "why": w.why,
+                "below_min_fit": w.below_min_fit,
+            }
             for w in plan.waiting
         ],
         "mentees": plan.mentees,
