@@ -230,6 +230,11 @@ def _waiting(scores: Scores, fits: npt.NDArray[np.bool_], peer: Profile, row: in
         )
         if code
     )
+    if others == 1 and len(kept := [c for c in codes.tolist() if c]) == 1:
+        because = _RULE_WORDS[RULES[kept[0]]]
+        return Waiting(
+            peer, f"the only other peer waiting can't pair with you because they're {because}"
+        )
     return Waiting(
         peer,
         f"none of the {plural(others, 'other peer')} waiting can pair with you"

@@ -237,8 +237,12 @@ class MatchReviewFlow(Flow):
             return Outcome([Reply(plan.problem)], None, changed=False)
         if not plan.proposals:
             lines = [
-                f"No proposals this round: none of the {plural(plan.mentees, 'waiting mentee')} "
-                "can be matched."
+                "No proposals this round: "
+                + (
+                    "the only waiting mentee can't be matched."
+                    if plan.mentees == 1
+                    else f"none of the {plural(plan.mentees, 'waiting mentee')} can be matched."
+                )
             ]
             clock = ReaderClock(zone_of(turn.person, turn.programs.default_timezone), turn.now)
             lines += [

@@ -330,6 +330,13 @@ def _why_waiting(
         counts = _rule_counts(scores.blocked[row])
         hours = program.matching.max_timezone_gap_hours
         words = dict(_RULE_WORDS, timezone=f"more than {hours} h from your timezone")
+        if len(mentors) == 1:
+            (rule,) = counts
+            if rule == "self":
+                return "the only mentor with a free place is you"
+            return (
+                f"the only mentor with a free place can't mentor you because they're {words[rule]}"
+            )
         listed = "; ".join(
             f"{count} {'is' if count == 1 else 'are'} {words[rule]}"
             for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -225,6 +225,16 @@ def test_one_person_on_both_sides_is_counted_in_the_singular(program: Program) -
     assert "1 person enrolled on both sides" in (result.problem or "")
 
 
+def test_a_mentee_whose_only_mentor_is_themselves_is_told_so(program: Program) -> None:
+    both = dict(person_id=1, competencies=("coaching",))
+    mentees, mentors = (
+        [profile("b@x.com", "mentee", **both)],
+        [profile("b@x.com", "mentor", free=1, **both)],
+    )
+    (waiting,) = plan_matches(program, Pool(mentees, mentors, set(), {}), now=NOW).waiting
+    assert waiting.why == "the only mentor with a free place is you"
+
+
 @pytest.mark.parametrize("status", ["ended", "declined"])
 async def test_never_a_pair_that_was_together_or_declined_before(
     database: Database, program: Program, status: str
