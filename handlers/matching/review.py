@@ -637,5 +637,7 @@ def commands(review: MatchReviewFlow) -> list[Command]:
             "propose mentor pairings for everyone waiting (program leads)",
             review.start,
             lead_only=True,
+            # A circles program's match has its own line in help's circles block.
+            pairs_only=True,
         ),
     ]
