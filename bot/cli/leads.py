@@ -27,6 +27,7 @@ from bot.cli.app import CliError, numbers, open_app
 
 async def report(args: argparse.Namespace, env: Environment) -> int:
     from handlers import CATALOGUE, as_csv, as_json, as_text, run_report, stored_program
+    from storage.queries import person_by_email
 
     if args.kind not in CATALOGUE.kinds:
         known = ", ".join(CATALOGUE.names())
@@ -57,6 +58,10 @@ async def report(args: argparse.Namespace, env: Environment) -> int:
             )
         program = scope if isinstance(scope, Program) else None
         async with app.database.session() as session:
+            # The moments a report shows read on the lead's own clock (unknown: the
+            # program's, named).
+            reader = await person_by_email(session, actor)
+            reader_zone = reader.timezone if reader is not None else None
             try:
                 report = await run_report(
                     session,
@@ -66,6 +71,7 @@ async def report(args: argparse.Namespace, env: Environment) -> int:
                     now=app.engine.clock.now(),
                     channel="cli",
                     output=args.format,
+                    reader_zone=reader_zone,
                 )
             except NotALead:
                 report = None  # the attempt is audited: the transaction still commits
