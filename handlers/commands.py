@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.circles.answers import commands as circle_answer_commands
-from handlers.circles.commands import CircleCommands, leads_only_circles, routed
+from handlers.circles.commands import (
+    CircleCommands,
+    leads_only_circles,
+    reads_only_circles,
+    routed,
+)
 from handlers.circles.commands import help_lines as circle_help
 from handlers.circles.review import CircleReviewFlow
 from handlers.circles.sessions import CircleForms, CircleLogForm, CirclePulseForm
@@ -243,9 +248,12 @@ def build_engine(
     async def _help(turn: Turn, args: list[str]) -> Outcome:
         where = "the mentoring programs" if turn.programs.several else turn.programs.first.name
         lines = [f"Here's what I can do in {where}:"]
-        circles_only = leads_only_circles(turn)
+        # A lead's word for pairs is left out for a lead of circles alone; anyone's, for a
+        # reader whom only circles concern (the circles' block below has their words).
+        circles_lead, circles_reader = leads_only_circles(turn), await reads_only_circles(turn)
         for command in engine.commands_for(turn.person):
-            if not command.listed or (command.pairs_only and circles_only):
+            only_circles = circles_lead if command.lead_only else circles_reader
+            if not command.listed or (command.pairs_only and only_circles):
                 continue
             usage = f"{command.name} {command.usage}".strip()
             lines.append(f"• {usage}: {command.summary}")

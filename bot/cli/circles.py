@@ -66,12 +66,14 @@ async def match_circles(
     session: AsyncSession,
     program: Program,
     lead_id: int | None,
+    reader_zone: str | None,
     now: datetime,
 ) -> int:
     """Print the circles a round of this circles program forms, and propose them unless
-    ``--dry-run``."""
+    ``--dry-run``. ``reader_zone``: the ``--as`` lead's time zone, for a blind review's
+    profiles (None: zones read as their offset from UTC)."""
     plan = await plan_circle_round(session, program, now=now)
-    entries = circle_round_data(program, plan, now=now)
+    entries = circle_round_data(program, plan, reader_zone=reader_zone, now=now)
     blind = program.matching.blind_review
     chosen = numbers(args.only, len(plan.circles)) if args.only else list(range(len(plan.circles)))
     result = None
@@ -120,9 +122,9 @@ async def match_circles(
             print(f"       {reason}")
     if plan.left_over and plan.circles:
         print(f"{len(plan.left_over)} left waiting:")
-        for person_id, why in plan.left_over.items():
-            who = waiting[person_id].name if person_id in waiting and not blind else "a mentee"
-            print(f"  {who}: {why}")
+        # As the chat review names them: by name, or behind a profile in a blind review.
+        for left in entries["left_over"]:
+            print(f"  {left['shown']}: {left['why']}")
     if result is None:
         print("Dry run: nothing was saved or sent.")
         return 0

@@ -27,6 +27,7 @@ from bot.cli.app import CliError, numbers, open_app
 
 async def report(args: argparse.Namespace, env: Environment) -> int:
     from handlers import CATALOGUE, as_csv, as_json, as_text, run_report, stored_program
+    from storage.queries import person_by_email
 
     if args.kind not in CATALOGUE.kinds:
         known = ", ".join(CATALOGUE.names())
@@ -57,6 +58,10 @@ async def report(args: argparse.Namespace, env: Environment) -> int:
             )
         program = scope if isinstance(scope, Program) else None
         async with app.database.session() as session:
+            # The moments a report shows read on the lead's own clock (unknown: the
+            # program's, named).
+            reader = await person_by_email(session, actor)
+            reader_zone = reader.timezone if reader is not None else None
             try:
                 report = await run_report(
                     session,
@@ -66,6 +71,7 @@ async def report(args: argparse.Namespace, env: Environment) -> int:
                     now=app.engine.clock.now(),
                     channel="cli",
                     output=args.format,
+                    reader_zone=reader_zone,
                 )
             except NotALead:
                 report = None  # the attempt is audited: the transaction still commits
@@ -160,7 +166,12 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
             from bot.cli.circles import match_circles
 
             return await match_circles(
-                args, session=session, program=program, lead_id=lead_id, now=now
+                args,
+                session=session,
+                program=program,
+                lead_id=lead_id,
+                reader_zone=reader_zone,
+                now=now,
             )
         plan = await plan_round(session, program, now=now)
         data = round_data(program, plan, reader_zone=reader_zone, now=now)
@@ -228,10 +239,10 @@ async def match(args: argparse.Namespace, env: Environment) -> int:
         print(f"  {entry['line']}")
     if plan.waiting:
         print(f"{len(plan.waiting)} left on the waitlist:")
-        for waiting in plan.waiting:
-            who = "a mentee" if blind else waiting.mentee.name
-            place = positions.get(waiting.mentee.person_id)
-            print(f"  #{place} {who}: {waiting.why}")
+        # As the chat review names them: by name, or behind a profile in a blind review.
+        for waiting in data["waiting"]:
+            place = positions.get(waiting["mentee"])
+            print(f"  #{place} {waiting['shown']}: {waiting['why']}")
     if args.dry_run:
         print("Dry run: nothing was saved or sent.")
     elif result is not None:

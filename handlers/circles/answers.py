@@ -139,6 +139,8 @@ def commands(pair_commands: Sequence[Command]) -> list[Command]:
                     run=_routed(command.name, command.run),
                     summary=f"{command.name} a mentoring proposal or a circle",
                     mid_flow=ANSWER_PATTERN,
+                    # Help's circles block has accept C7 / decline C7.
+                    pairs_only=True,
                 )
             )
         else:

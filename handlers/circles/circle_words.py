@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from handlers.circles.circle_pool import CirclePool, Tables
 from handlers.circles.circle_solver import SCALE, circle_value, common_hours, shared
-from handlers.core.messages import plural
+from handlers.core.messages import every, plural
 from handlers.core.program import Program
 from handlers.matching.pool import Profile
 from handlers.matching.score import RULES, competency_names, explain
@@ -99,8 +99,8 @@ class Words:
                 many = counts[key]
                 if n == 0:
                     everyone = many == len(members)
-                    wanting = plural(many, "member")
-                    parts.append(f"{'all ' if everyone else ''}{wanting} want {name}")
+                    wanting = every(many, "member") if everyone else plural(many, "member")
+                    parts.append(f"{wanting} want {name}")
                 else:
                     parts.append(f"{many} want {name}")
             reasons.append(", ".join(parts))

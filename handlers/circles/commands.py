@@ -15,6 +15,9 @@ lists both kinds when both wait).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlmodel import col, select
 
 from handlers.circles import ending, plan
 from handlers.circles.conversation import TEAMS_CHANNEL, TEAMS_CHANNEL_LINK, teams_channel_id
@@ -26,10 +29,10 @@ from handlers.core.messages import Option, Reply, plural
 from handlers.core.program import ProgramType
 from handlers.core.refs import circle_label
 from handlers.cycle.ending import first_name
-from handlers.people.lookups import people_by_id
+from handlers.people.lookups import pairings_of, people_by_id
 from handlers.plans.chat import active_pairings
 from handlers.sessions.feedback import TITLES, waiting_requests
-from storage import OPEN_CIRCLE, CircleFeedback, Feedback
+from storage import OPEN_CIRCLE, OPEN_PAIRING, CircleFeedback, Enrollment, Feedback
 
 #: ``circle`` words that answer a message's button: they work in the middle of a flow.
 _BUTTONS = r"(?i)^circle\s+(continue|close|leave|stay)(\s+#?c?\d+)?(\s+yes)?$"
@@ -203,16 +206,8 @@ def routed(commands: list[Command], circles: CircleCommands) -> list[Command]:
     result: list[Command] = []
     for command in commands:
         if command.name in wrap:
-            command = Command(
-                command.name,
-                command.summary,
-                wrap[command.name](command.run),
-                usage=command.usage,
-                aliases=command.aliases,
-                lead_only=command.lead_only,
-                listed=command.listed,
-                mid_flow=command.mid_flow,
-            )
+            # Its help line is the pairs' (log [PAIRING] [DATE]); circles have theirs.
+            command = replace(command, run=wrap[command.name](command.run), pairs_only=True)
         result.append(command)
     # Help lists them in a block of their own, where the file has a circles program
     # (:func:`help_lines`); they stay out of Teams' command list of ten, which pairs fill.
@@ -269,6 +264,29 @@ def leads_only_circles(turn: Turn) -> bool:
     the leads' words for pairs alone (``pair``; ``unexclude`` has its circles line)."""
     led = turn.programs.led_by(turn.person.email)
     return bool(led) and all(p.type is ProgramType.CIRCLES for p in led)
+
+
+async def reads_only_circles(turn: Turn) -> bool:
+    """Whether only circles concern the person, so help leaves out the words for pairs.
+
+    So it is for someone who leads circles programs alone, or anyone where every program
+    in the file forms circles, unless they are enrolled in a program that pairs people or
+    have a pairing still open (in a program since removed from the file, say).
+    """
+    current = [p for p in turn.programs if not p.archived]
+    pairs = [p.id for p in current if p.type is not ProgramType.CIRCLES]
+    if pairs and not leads_only_circles(turn):
+        return False
+    enrolled = await turn.session.exec(
+        select(Enrollment.id)
+        .where(Enrollment.person_id == turn.person.id, col(Enrollment.program).in_(pairs))
+        .limit(1)
+    )
+    if enrolled.first() is not None:
+        return False
+    return not await pairings_of(
+        turn.session, None, person_id=turn.person.id, statuses=OPEN_PAIRING
+    )
 
 
 def _all_waiting(surveys: Sequence[Feedback], pulses: Sequence[CircleFeedback]) -> Reply:

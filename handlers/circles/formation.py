@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.circles.circle_pool import CirclePool, load_circle_pool, tables
 from handlers.circles.circle_solver import SCALE, solve
 from handlers.circles.circle_words import Words
-from handlers.core.messages import plural
+from handlers.core.messages import every, plural
 from handlers.core.program import Program
 from handlers.matching.pool import Profile
 
@@ -157,9 +157,10 @@ def _too_small(program: Program, found: CirclePool) -> str | None:
             if found.paused:
                 return "No facilitator can take a circle: every facilitator is paused."
             return "No facilitator is enrolled yet: a circle needs one."
-        enrolled = plural(found.enrolled, "facilitator")
+        enrolled = every(found.enrolled, "facilitator")
+        facilitate = "facilitates" if found.enrolled == 1 else "facilitate"
         return (
-            f"No facilitator has room for another circle: all {enrolled} already facilitate "
+            f"No facilitator has room for another circle: {enrolled} already {facilitate} "
             "as many circles as they can."
         )
     return None

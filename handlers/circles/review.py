@@ -132,7 +132,10 @@ def circle_round_data(
     return {
         "batch": secrets.token_hex(6),
         "circles": circles,
-        "left_over": [{"mentee": pid, "why": why} for pid, why in plan.left_over.items()],
+        "left_over": [
+            {"mentee": pid, "shown": _left_over_name(waiting.get(pid), program, clock), "why": why}
+            for pid, why in plan.left_over.items()
+        ],
         "left_over_lines": [
             f"• {_left_over_name(waiting.get(pid), program, clock)}: {why}"
             for pid, why in plan.left_over.items()

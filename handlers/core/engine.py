@@ -196,8 +196,10 @@ class Command:
     #: (``accept 12`` from a proposal's button while an intake is open); the flow's
     #: question is asked again after it.
     mid_flow: str | None = None
-    #: A lead's word for pairs alone (``pair MENTEE MENTOR``): help leaves it out for
-    #: someone who leads only circles programs.
+    #: A word whose help line is for pairs alone (``pair MENTEE MENTOR``, ``plan
+    #: [PAIRING]``, ``match``'s mentor pairings): help leaves it out for a reader whom only
+    #: circles concern (handlers.circles.commands.reads_only_circles), and lists the
+    #: circles' own words in their block instead.
     pairs_only: bool = False
 
 

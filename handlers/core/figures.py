@@ -276,3 +276,22 @@ class Kind:
     name: str
     summary: str
     build: Builder
+
+
+class ReaderBuilder(Protocol):
+    """Builds a report whose moments read on its reader's clock."""
+
+    def __call__(
+        self, session: AsyncSession, program: Program, /, *, now: datetime, reader_zone: str | None
+    ) -> Awaitable[Report]:
+        """The report on ``program`` at ``now``, its moments in ``reader_zone`` (None: the
+        program's time zone, named)."""
+        ...
+
+
+@dataclass(frozen=True)
+class DatedKind(Kind):
+    """A report kind that shows moments (a proposal's lapse): ``for_reader`` says them on
+    the reading lead's clock, as every other message does; ``build`` on the program's."""
+
+    for_reader: ReaderBuilder

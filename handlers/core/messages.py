@@ -471,3 +471,12 @@ def noun(count: int, word: str, *, many: str | None = None) -> str:
 def plural(count: int, word: str, *, many: str | None = None) -> str:
     """``1 session``, ``3 sessions``; ``1 person``, ``2 people`` with ``many="people"``."""
     return f"{count} {noun(count, word, many=many)}"
+
+
+def every(count: int, word: str, *, many: str | None = None) -> str:
+    """All ``count`` of something: ``the only member``, ``both members``, ``all 3 members``."""
+    if count == 1:
+        return f"the only {word}"
+    if count == 2:
+        return f"both {noun(count, word, many=many)}"
+    return f"all {plural(count, word, many=many)}"

@@ -17,7 +17,13 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.calendar import next_delivery
-from handlers.core.messages import Reply, at_delivery, reply_from_dict, reply_to_dict
+from handlers.core.messages import (
+    Reply,
+    at_delivery,
+    plural,
+    reply_from_dict,
+    reply_to_dict,
+)
 from handlers.core.program import PrivacySettings, Program
 from storage import OPEN_PAIRING, Outbox, OutboxStatus, Person
 from storage.queries import insert_for
@@ -321,5 +327,6 @@ async def expire_messages(session: AsyncSession, privacy: PrivacySettings, *, no
     if not ids:
         return 0
     await conn.execute(sa.delete(OUTBOX).where(OUTBOX.c.id.in_(ids)))
-    log.info("outbox: deleted %d message(s) past privacy.retain_messages_days", len(ids))
+    deleted = plural(len(ids), "message")
+    log.info("outbox: deleted %s past privacy.retain_messages_days", deleted)
     return len(ids)

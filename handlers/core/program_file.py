@@ -18,6 +18,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from handlers.core.messages import plural
 from handlers.core.program import (
     COHORT_DATES,
     EMAIL_RE,
@@ -656,7 +657,9 @@ def _check_question(
         problem(loc, "a scale question needs min and max (e.g. min: 1, max: 5)")
     if question.type is QuestionType.MULTI_CHOICE and choices:
         if high is not None and high > len(choices):
-            problem((*loc, "max"), f"max ({high}) is more than the {len(choices)} options")
+            problem(
+                (*loc, "max"), f"max ({high}) is more than the {plural(len(choices), 'option')}"
+            )
         if low is not None and low < 0:
             problem((*loc, "min"), "min cannot be negative")
     if question.type in (QuestionType.TEXT, QuestionType.SINGLE_CHOICE, QuestionType.DATE) and (

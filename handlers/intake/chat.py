@@ -76,7 +76,7 @@ def describe_enrollment(
     if status == EnrollmentStatus.MATCHED:
         return "enrolled as a mentee, paired with a mentor"
     if status == EnrollmentStatus.AVAILABLE:
-        room = f"room for {capacity} mentee{'s' if capacity != 1 else ''}" if capacity else "room"
+        room = f"room for {plural(capacity, 'mentee')}" if capacity else "room"
         return f"enrolled as a mentor with {room}"
     if status == EnrollmentStatus.PAUSED:
         named = CIRCLE_ROLE_NAMES.get(Role(role), role) if circles else role
@@ -663,8 +663,8 @@ async def enroll(turn: Turn, *, program: Program, role: Role, answers: dict[str,
             "lead runs matching for everyone at once, and I'll message you as soon as "
             "there's a mentor proposal for you. Type status any time to see where you stand."
         )
+    room = f" with room for {plural(capacity, 'mentee')}" if isinstance(capacity, int) else ""
     return (
-        f"Thank you! You're enrolled as a mentor{where} with room for {capacity} "
-        f"mentee{'s' if capacity != 1 else ''}. I'll message you when there's a mentee "
-        "proposal for you to accept or decline. Type status any time."
+        f"Thank you! You're enrolled as a mentor{where}{room}. I'll message you when there's "
+        "a mentee proposal for you to accept or decline. Type status any time."
     )

@@ -83,7 +83,9 @@ def plan_peer_matches(program: Program, pool: Pool, *, now: datetime) -> MatchPl
             "There are no peers waiting for a learning partner, so there is nothing to propose."
         )
         if pool.paused_peers:
-            plan.problem += f" ({pool.paused_peers} enrolled peers are paused.)"
+            paused = pool.paused_peers
+            are = "is" if paused == 1 else "are"
+            plan.problem += f" ({plural(paused, 'enrolled peer')} {are} paused.)"
         return plan
     if len(peers) == 1:
         # A blind review shows the lead no name before approval.
@@ -228,6 +230,11 @@ def _waiting(scores: Scores, fits: npt.NDArray[np.bool_], peer: Profile, row: in
         )
         if code
     )
+    if others == 1 and len(kept := [c for c in codes.tolist() if c]) == 1:
+        because = _RULE_WORDS[RULES[kept[0]]]
+        return Waiting(
+            peer, f"the only other peer waiting can't pair with you because they're {because}"
+        )
     return Waiting(
         peer,
         f"none of the {plural(others, 'other peer')} waiting can pair with you"

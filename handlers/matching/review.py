@@ -140,7 +140,12 @@ def round_data(
         "batch": secrets.token_hex(6),
         "proposals": entries,
         "waiting": [
-            {"mentee": w.mentee.person_id, "why": w.why, "below_min_fit": w.below_min_fit}
+            {
+                "mentee": w.mentee.person_id,
+                "shown": _waiting_name(w.mentee, program, clock),
+                "why": w.why,
+                "below_min_fit": w.below_min_fit,
+            }
             for w in plan.waiting
         ],
         "mentees": plan.mentees,
@@ -232,8 +237,12 @@ class MatchReviewFlow(Flow):
             return Outcome([Reply(plan.problem)], None, changed=False)
         if not plan.proposals:
             lines = [
-                f"No proposals this round: none of the {plural(plan.mentees, 'waiting mentee')} "
-                "can be matched."
+                "No proposals this round: "
+                + (
+                    "the only waiting mentee can't be matched."
+                    if plan.mentees == 1
+                    else f"none of the {plural(plan.mentees, 'waiting mentee')} can be matched."
+                )
             ]
             clock = ReaderClock(zone_of(turn.person, turn.programs.default_timezone), turn.now)
             lines += [
@@ -628,5 +637,7 @@ def commands(review: MatchReviewFlow) -> list[Command]:
             "propose mentor pairings for everyone waiting (program leads)",
             review.start,
             lead_only=True,
+            # A circles program's match has its own line in help's circles block.
+            pairs_only=True,
         ),
     ]

@@ -24,7 +24,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from handlers.core.messages import plural
+from handlers.core.messages import every, plural
 from handlers.core.program import Program
 from handlers.matching.pool import Pool, Profile
 from handlers.matching.score import RULES, Reason, Scores, competency_names, explain, score_pool
@@ -300,15 +300,20 @@ def _rule_counts(blocked: npt.NDArray[np.int8]) -> dict[str, int]:
 
 
 def _blocked_summary(scores: Scores, program: Program) -> str:
+    hours = program.matching.max_timezone_gap_hours
+
+    def blocked(rule: str, count: int) -> str:
+        pairs = plural(count, "pair")
+        return {
+            "chain": f"{pairs} within a management chain",
+            "before": f"{pairs} that {'was' if count == 1 else 'were'} paired or declined before",
+            "timezone": f"{pairs} more than {hours} h apart",
+            "self": f"{plural(count, 'person', many='people')} enrolled on both sides",
+            "levels": f"{pairs} whose levels this program's level gap rules out",
+        }[rule]
+
     counts = _rule_counts(scores.blocked)
-    words = {
-        "chain": "pairs within a management chain",
-        "before": "pairs that were paired or declined before",
-        "timezone": f"pairs more than {program.matching.max_timezone_gap_hours} h apart",
-        "self": "people enrolled on both sides",
-        "levels": "pairs whose levels this program's level gap rules out",
-    }
-    return ", ".join(f"{count} {words[rule]}" for rule, count in sorted(counts.items()))
+    return ", ".join(blocked(rule, count) for rule, count in sorted(counts.items()))
 
 
 def _why_waiting(
@@ -325,6 +330,13 @@ def _why_waiting(
         counts = _rule_counts(scores.blocked[row])
         hours = program.matching.max_timezone_gap_hours
         words = dict(_RULE_WORDS, timezone=f"more than {hours} h from your timezone")
+        if len(mentors) == 1:
+            (rule,) = counts
+            if rule == "self":
+                return "the only mentor with a free place is you"
+            return (
+                f"the only mentor with a free place can't mentor you because they're {words[rule]}"
+            )
         listed = "; ".join(
             f"{count} {'is' if count == 1 else 'are'} {words[rule]}"
             for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -335,7 +347,7 @@ def _why_waiting(
         )
     if not fits[row].any():
         if len(allowed) == len(mentors):
-            who = "the mentor" if len(mentors) == 1 else f"all {len(mentors)} mentors"
+            who = "the mentor" if len(mentors) == 1 else every(len(mentors), "mentor")
             who += " with a free place"
         else:
             who = "the only mentor" if len(allowed) == 1 else f"the {len(allowed)} mentors"

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from handlers.core.calendar import clock_time
-from handlers.core.messages import plural
+from handlers.core.messages import noun, plural
 from handlers.core.program import Program, ProgramType
 from handlers.matching.pool import Pool, Profile, profile_of
 from storage import (
@@ -496,7 +496,7 @@ def explain(
             count = f"{len(shared)} of the {len(wanted)}"
         else:
             count = {1: "the", 2: "both"}.get(len(wanted), f"all {len(wanted)}")
-        one = "competency" if len(wanted) == 1 else "competencies"
+        one = noun(len(wanted), "competency", many="competencies")
         add(
             "competencies",
             f"covers {count} {one} you want to develop ({names})",

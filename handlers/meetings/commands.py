@@ -22,6 +22,7 @@ def commands() -> list[Command]:
             usage="[PAIRING] [once]",
             aliases=("find-a-time",),
             mid_flow=r"(?i)^schedule\s+\d+(\s+once)?$",
+            pairs_only=True,
         ),
         Command(
             "pick-meeting",
@@ -55,11 +56,13 @@ def change_commands() -> list[Command]:
             changes.move,
             usage="[PAIRING] [DAY] [to DAY HH:MM] [series]",
             aliases=("reschedule-meeting",),
+            pairs_only=True,
         ),
         Command(
             "cancel-meeting",
             "cancel your next meeting (or the one on DAY, or the whole series)",
             changes.cancel,
             usage="[PAIRING] [DAY|series]",
+            pairs_only=True,
         ),
     ]

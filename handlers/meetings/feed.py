@@ -243,6 +243,8 @@ def commands(public_url: str | None) -> list[Command]:
             "a private link that puts your mentoring meetings in your calendar app",
             _calendar,
             usage="[reset]",
+            # The feed holds a pairing's meetings; a circle's are not in it.
+            pairs_only=True,
         )
     ]
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.core.messages import plural
 from handlers.core.refs import stored_number
 from storage import Person
 from storage.queries import person_by_email
@@ -83,7 +84,7 @@ class ImportReport:
                 f"created {self.created}, updated {self.updated}, "
                 f"unchanged {self.unchanged}, rejected {rejected}"
             )
-        rows = f"{rejected} row{'s' if rejected != 1 else ''} rejected"
+        rows = f"{plural(rejected, 'row')} rejected"
         would = [
             f"{count} would have been {verb}"
             for count, verb in (

@@ -637,7 +637,9 @@ def commands(flow: PlanFlow) -> list[Command]:
         flow: The plan flow.
     """
     return [
-        Command("plan", "write or see your 90-day plan", flow.start, usage="[PAIRING]"),
+        Command(
+            "plan", "write or see your 90-day plan", flow.start, usage="[PAIRING]", pairs_only=True
+        ),
         Command(
             "confirm-plan",
             "confirm your mentee's plan",

@@ -271,5 +271,6 @@ def commands(*, summaries: bool = False) -> list[Command]:
             consent,
             usage="PAIRING yes|no",
             mid_flow=r"(?i)^consent\s+\d+\s+(yes|no)$",
+            pairs_only=True,
         ),
     ]

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.calendar import local_date
-from handlers.core.figures import Cell, Kind, Report, Table
+from handlers.core.calendar import deadline, local_date, local_moment
+from handlers.core.figures import Cell, DatedKind, Report, Table
 from handlers.core.messages import plural
 from handlers.core.program import Program
+from handlers.core.words import city_of
 from handlers.reports.circles import (
     LAST_SESSIONS,
     circles_at_risk,
@@ -107,10 +108,24 @@ def _first_name(name: str) -> str:
     return name.split()[0] if name else name
 
 
-async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> Report:
+def _lapse_moment(moment: datetime, program: Program, reader_zone: str | None) -> str:
+    """When a proposal lapses: on the reading lead's clock, else the program's, named."""
+    if reader_zone is not None:
+        return deadline(moment, reader_zone)
+    zone = program.default_timezone
+    return f"{local_moment(moment, zone)} ({city_of(zone, moment)} time)"
+
+
+async def at_risk(
+    session: AsyncSession, program: Program, *, now: datetime, reader_zone: str | None = None
+) -> Report:
     """Pairs that need a lead: missed check-ins, silence, a "no" at calibration, proposals.
 
     For a circles program: its circles in place of pairs (:func:`_circles_at_risk`).
+
+    Args:
+        reader_zone: The reading lead's time zone, for when each proposal lapses; None:
+            the program's, named.
     """
     conn = await session.connection()
     if is_circles(program):
@@ -220,7 +235,7 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
             if row.status == PairingStatus.PROPOSED.value
             else ("mentee", row.mentee)
         )
-        expires = local_date(row.expires_at, program.default_timezone)
+        expires = _lapse_moment(row.expires_at, program, reader_zone)
         lapse = "lapsed" if row.expires_at <= now else "lapses"
         flagged.append(
             _Flagged(
@@ -229,7 +244,7 @@ async def at_risk(session: AsyncSession, program: Program, *, now: datetime) -> 
                 row.mentor,
                 row.status,
                 None,
-                (f"proposal unanswered by the {waiting_for}; it {lapse} on {expires.isoformat()}",),
+                (f"proposal unanswered by the {waiting_for}; it {lapse} on {expires}",),
                 (
                     f"Remind {_first_name(name)} to accept or decline"
                     if row.expires_at > now
@@ -335,4 +350,6 @@ async def _circles_at_risk(conn: AsyncConnection, program: Program, *, now: date
     return Report("at-risk", "Circles at risk", figures, (table,), None, notes)
 
 
-KIND = Kind("at-risk", "pairs that need a lead, each with a suggested action", at_risk)
+KIND = DatedKind(
+    "at-risk", "pairs that need a lead, each with a suggested action", at_risk, for_reader=at_risk
+)

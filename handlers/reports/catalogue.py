@@ -23,7 +23,7 @@ from handlers.core.archived import recall_archived_circles
 from handlers.core.audit import record
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import NotALead
-from handlers.core.figures import Kind, Report, as_text
+from handlers.core.figures import DatedKind, Kind, Report, as_text
 from handlers.core.messages import Reply
 from handlers.core.program import Program, Programs
 from handlers.core.scope import led_program
@@ -107,6 +107,7 @@ async def run_report(
     now: datetime,
     channel: str,
     output: str = "chat",
+    reader_zone: str | None = None,
 ) -> Report:
     """Build a report for ``actor`` (an email), auditing the run or the refusal.
 
@@ -120,6 +121,8 @@ async def run_report(
         now: The instant the report is worked out at.
         channel: Where it was asked for (audited).
         output: The format asked for (audited).
+        reader_zone: The time zone of the lead who reads it, for the moments a report
+            shows; None: the program's, named.
 
     Raises:
         NotALead: ``actor`` leads no program in scope; the attempt is audited first.
@@ -152,7 +155,11 @@ async def run_report(
         assert isinstance(found, AcrossKind)
         report = await found.across(session, covered, now=now)
     else:
-        report = await found.build(session, scope, now=now)
+        report = (
+            await found.for_reader(session, scope, now=now, reader_zone=reader_zone)
+            if isinstance(found, DatedKind)
+            else await found.build(session, scope, now=now)
+        )
         if scope.archived:
             report = replace(report, title=f"{report.title}: {scope.name} (archived)")
     await record(session, actor=actor, action="report", target=kind, now=now, detail=detail)
@@ -182,6 +189,7 @@ async def _report(turn: Turn, args: list[str]) -> Outcome:
             kind=kind,
             now=turn.now,
             channel=turn.inbound.channel,
+            reader_zone=turn.person.timezone or turn.programs.default_timezone,
         )
     except NotALead:
         # Audited by run_report; the refusal commits with the turn.

@@ -608,5 +608,6 @@ def commands(enabled: bool) -> list[Command]:
             usage="[SESSION]",
             aliases=("summaries",),
             listed=enabled,
+            pairs_only=True,
         )
     ]

@@ -10,10 +10,11 @@ import asyncio
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from storage import Database, Outbox
-from tests.bot.cli_helpers import Cli
-from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, rows
+from tests.bot.cli_helpers import ONE_PROGRAM, Cli
+from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, mentee, mentor, rows
 
 LEAD = "priya.shah@example.com"
 
@@ -195,3 +196,36 @@ def test_run_due_sends_what_fell_due_once(cli: Cli, database_url: str) -> None:
     assert "  0 due items: 0 sent" in again.stdout
     assert "  0 messages queued" in again.stdout
     assert len(asyncio.run(outbox(database_url))) == queued
+
+
+async def test_a_blind_match_shows_a_waiting_mentee_behind_the_profile_chat_shows(
+    cli: Cli, database: Database, tmp_path: Path
+) -> None:
+    text = ONE_PROGRAM.read_text(encoding="utf-8")
+    assert "blind_review: false" in text
+    blind = tmp_path / "app.yaml"
+    blind.write_text(text.replace("blind_review: false", "blind_review: true"), encoding="utf-8")
+    cli.monkeypatch.setenv("MENTORBOT_CONFIG", str(blind))
+    earlier = datetime(2026, 11, 1, tzinfo=UTC)
+    await mentee(database, "lee@x.com", name="Lee Park", department="Sales", level=4, since=earlier)
+    await mentee(
+        database,
+        "kim@x.com",
+        name="Kim Chu",
+        department="Finance",
+        level=5,
+        timezone="Asia/Tokyo",
+        wants=("vision",),
+    )
+    await mentor(database, "ana@x.com", name="Ana Lima", timezone="Europe/London")
+
+    code, out, err = await asyncio.to_thread(
+        cli.at("2026-11-23T10:00:00Z").run, "match", "--dry-run"
+    )
+
+    assert code == 0, err
+    assert "Kim" not in out and "Lee" not in out
+    assert (
+        "1 left on the waitlist:\n"
+        "  #2 A mentee (Finance; level 5; Tokyo, UTC+9; wants Communicating a vision): "
+    ) in out

@@ -148,7 +148,8 @@ def test_a_blind_review_prints_profiles_not_names_or_emails(
         assert "Member " not in shown.replace("Member 1.", "").replace("Member 2.", "")
         assert "@x.com" not in shown
     assert "  1. Facilitator 1 (" in out and " facilitates Member 1.1 (" in out
-    assert "  a mentee: " in out
+    # A member left over is shown behind the same profile as in chat, not as "a mentee".
+    assert "1 left waiting:\n  A member (department not given; London, UTC; wants " in out
     report = json.loads(as_json)
     assert [c["label"] for c in report["circles"]] == ["Facilitator 1 + 5", "Facilitator 2 + 5"]
     assert [set(w) for w in report["left_over"]] == [{"why"}]

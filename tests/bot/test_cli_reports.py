@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 
 from handlers.reports.export import EXPORT_COLUMNS
-from storage import Database
+from storage import Database, Person
 from tests.bot.cli_helpers import Cli, mentorbot
 from tests.handlers import export_world
 from tests.handlers.export_world import seed_small_program
+from tests.handlers.reports import pairs_world
 
 LEAD = "priya.shah@example.com"
 
@@ -87,3 +89,21 @@ async def test_the_export_as_csv_does_not_pick_out_a_lone_at_risk_pair(database:
     assert {row[13] for row in rows} == {"no"}
     assert empty == [""] * len(EXPORT_COLUMNS)
     assert note == [f"Note: {export_world.NOTE}"] + [""] * (len(EXPORT_COLUMNS) - 1)
+
+
+async def test_at_risk_says_when_a_proposal_lapses_on_the_leads_own_clock(
+    cli: Cli, database: Database
+) -> None:
+    await pairs_world.seed(database)
+    async with database.session() as session:
+        lead = await session.get(Person, pairs_world.LEAD_ID)
+        assert lead is not None
+        lead.timezone = "Pacific/Auckland"
+        session.add(lead)
+    at = cli.at(pairs_world.NOW.isoformat())
+
+    code, out, err = await asyncio.to_thread(at.run, "report", "at-risk", "--as", LEAD)
+
+    assert code == 0, err
+    # 12:00 UTC on Thu 11 Mar is 01:00 on Friday in Auckland (UTC+13).
+    assert "it lapses on Fri 12 Mar at 01:00 (your time)" in out

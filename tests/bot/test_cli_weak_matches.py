@@ -77,9 +77,9 @@ async def test_match_says_which_mentees_min_fit_kept_on_the_waitlist(
     [waiting] = report["waiting"]
     assert waiting["mentee"] == "lee@x.com"
     assert waiting["why"].startswith(
-        "all 2 mentors with a free place fit you less closely than this program asks of a proposal"
+        "both mentors with a free place fit you less closely than this program asks of a proposal"
     )
 
     assert await match(monkeypatch, database, config, "--dry-run") == 0
     out = capsys.readouterr().out
-    assert "1 left on the waitlist:\n  #1 Lee Park: all 2 mentors with a free place fit you" in out
+    assert "1 left on the waitlist:\n  #1 Lee Park: both mentors with a free place fit you" in out

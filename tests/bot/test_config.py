@@ -119,6 +119,13 @@ def test_rules_across_settings(change: tuple[str, str], expected: str) -> None:
     assert any(expected in line for line in lines), lines
 
 
+def test_a_max_above_a_single_option_counts_it_in_the_singular() -> None:
+    old = "options: [One-on-one, Group, Shadowing, Project-based]\n      min: 1\n"
+    assert old in SAMPLE
+    lines = problems(SAMPLE.replace(old, "options: [One-on-one]\n      min: 1\n      max: 2\n", 1))
+    assert any(line.endswith("max (2) is more than the 1 option") for line in lines), lines
+
+
 def test_yaml_syntax_errors_give_line_and_column() -> None:
     [message] = problems("program:\n  id: x\n  name: [unclosed\n")
     # The line with the unclosed bracket, at the bracket; not the end of the file.

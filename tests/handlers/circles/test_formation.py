@@ -181,6 +181,31 @@ async def test_paused_people_and_people_in_open_circles_are_not_in_the_pool(
     assert found.mentees == 4 and found.facilitators == 1
 
 
+async def test_when_the_only_facilitator_is_full_the_problem_says_so_in_the_singular(
+    database: Database, circle_programs: Programs
+) -> None:
+    for k in range(4):
+        await member(database, f"m{k}@x.com")
+    full = await facilitator(database, "full@x.com")
+    async with database.session() as session:
+        circle = Circle(
+            program=PROGRAM, status="active", batch="b1", proposed_at=NOW, expires_at=NOW
+        )
+        session.add(circle)
+        await session.flush()
+        assert circle.id is not None and full.id is not None
+        session.add(
+            CircleMember(
+                circle_id=circle.id, person_id=full.id, role="facilitator", status="accepted"
+            )
+        )
+    found = await plan(database, circle_programs)
+    assert found.too_small == (
+        "No facilitator has room for another circle: the only facilitator already "
+        "facilitates as many circles as they can."
+    )
+
+
 async def test_reasons_say_what_members_share_in_words(
     database: Database, circle_programs: Programs
 ) -> None:
@@ -206,6 +231,24 @@ async def test_reasons_say_what_members_share_in_words(
     assert circle.member_reasons[odd.person_id][0] == (
         "8 h of working hours in common with everyone"
     )
+
+
+async def test_a_circle_of_two_says_both_members_want_what_they_share(
+    database: Database, circle_programs: Programs
+) -> None:
+    program = circle_programs.of(PROGRAM)
+    assert program.circles is not None
+    pairs = program.circles.model_copy(
+        update={"size": program.circles.size.model_copy(update={"min": 2, "max": 2})}
+    )
+    program = program.model_copy(update={"circles": pairs})
+    for k in range(2):
+        await member(database, f"m{k}@x.com", wants=("coaching",))
+    await facilitator(database, "priya@x.com", strengths=("coaching",))
+    async with database.session() as session:
+        found = await plan_circles(session, program=program, now=NOW, time_limit=10)
+    (circle,) = found.circles
+    assert circle.reasons[0] == "both members want Coaching"
 
 
 async def test_a_pool_too_small_for_one_circle_says_so(

@@ -9,7 +9,7 @@ from handlers.core.program import Programs
 from storage import Database
 from tests.handlers.circles.running_world import PROGRAM
 from tests.handlers.cycle_world import World
-from tests.helpers import Chat, make_person
+from tests.helpers import Chat, enroll_as, make_person
 
 CIRCLE_LINES = (
     "In a mentor circle (a facilitator and a small group who meet to grow the same skills):",
@@ -61,3 +61,34 @@ async def test_help_without_a_circles_program_says_nothing_of_circles(
     said = await Chat(engine, someone).send("help")
     assert "In a mentor circle" not in said
     assert "• circle" not in said and "• goals" not in said
+
+
+async def test_help_for_a_lead_of_circles_alone_leaves_out_the_words_for_pairs(
+    database: Database, circle_programs: Programs
+) -> None:
+    only = Programs([circle_programs.of(PROGRAM)], leads=circle_programs.leads)
+    engine = build_engine(programs=only, database=database)
+    lead = await make_person(database, "priya.shah@example.com", name="Priya Shah")
+    said = await Chat(engine, lead).send("help")
+    assert "• match leader-circles: propose circles for everyone waiting (program leads)" in said
+    assert "mentor pairings" not in said
+    assert "PAIRING" not in said and "pair" not in said.replace("have a pairing)", "")
+    for word in ("• plan", "• consent", "• schedule", "• move-meeting", "• calendar"):
+        assert word not in said
+    assert "• accept C7 / decline C7" in said and "• accept [NUMBER]" not in said
+
+
+async def test_help_for_a_circles_lead_enrolled_in_a_pairs_program_keeps_its_words(
+    database: Database, circle_programs: Programs
+) -> None:
+    pairs = next(p for p in circle_programs if p.id != PROGRAM)
+    circles = circle_programs.of(PROGRAM)
+    lead = await make_person(database, "kim@example.com", name="Kim Ito")
+    led = circles.model_copy(update={"leads": (*circles.leads, "kim@example.com")})
+    engine = build_engine(
+        programs=Programs([led, pairs], leads=circle_programs.leads), database=database
+    )
+    await enroll_as(database, lead, "mentee", program=pairs.id, answers={})
+    said = await Chat(engine, lead).send("help")
+    assert "• plan [PAIRING]: write or see your 90-day plan" in said
+    assert "mentor pairings" not in said and "pair MENTEE MENTOR" not in said

@@ -6,6 +6,7 @@ key are what keep that pairing's steps from being repeated).
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -95,6 +96,16 @@ async def test_messages_sent_failed_or_undeliverable_past_the_retention_are_dele
 
     assert await _expire(database) == 3
     assert await _keys(database) == {"recent-sent", "recent-failed", "recent-undeliverable"}
+
+
+async def test_the_log_counts_one_deleted_message_in_the_singular(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _message(database, await _person(database), "old", status=OutboxStatus.SENT, at=LONG_AGO)
+
+    with caplog.at_level(logging.INFO, logger=outbox_module.log.name):
+        assert await _expire(database) == 1
+    assert "outbox: deleted 1 message past privacy.retain_messages_days" in caplog.messages
 
 
 async def test_a_message_queued_long_ago_counts_from_when_it_went_out(

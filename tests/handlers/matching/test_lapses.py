@@ -381,8 +381,8 @@ async def test_status_gives_the_reason_the_last_round_gave(world: World) -> None
     await lead.expect("match", "No mentee–mentor pair is allowed")
     status = await world.chat(lee).send("status")
     assert (
-        "On Mon 23 Nov, the match round found no mentor for you: none of the 1 mentor with a "
-        "free place can mentor you (1 is more than 8 h from your timezone)."
+        "On Mon 23 Nov, the match round found no mentor for you: the only mentor with a free "
+        "place can't mentor you because they're more than 8 h from your timezone."
     ) in status
 
 

@@ -157,6 +157,25 @@ async def test_peers_pair_within_the_level_gap_nobody_twice_no_chain_and_the_odd
     assert eve.id in seen
 
 
+async def test_one_paused_peer_and_nobody_waiting_reads_in_the_singular(world: World) -> None:
+    await world.peer("ana@x.com", level=3, wants=["coaching"], offers=["coaching"], status="paused")
+    plan = await world.plan("peer-circle")
+    assert "(1 enrolled peer is paused.)" in (plan.problem or "")
+
+
+async def test_two_peers_in_one_chain_each_hear_why_the_only_other_cannot_pair(
+    world: World,
+) -> None:
+    ana = await world.peer("ana@x.com", level=3, wants=["coaching"], offers=["influence"])
+    await world.peer(
+        "ben@x.com", level=3, wants=["influence"], offers=["coaching"], manager_id=ana.id
+    )
+    plan = await world.plan("peer-circle")
+    assert {w.why for w in plan.waiting} == {
+        "the only other peer waiting can't pair with you because they're in your management chain"
+    }
+
+
 async def test_a_peer_proposal_asks_one_peer_then_the_other_as_learning_partners(
     world: World,
 ) -> None:

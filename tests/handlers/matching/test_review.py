@@ -121,6 +121,16 @@ async def test_blind_review_with_nothing_to_propose_shows_waiting_mentees_as_pro
     assert "• A mentee (Sales; level 3; London, same time as you; wants Coaching): " in review
 
 
+async def test_a_round_with_nothing_to_propose_for_its_one_mentee_says_so_in_the_singular(
+    world: Program5, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await mentee(world.database, "lee@x.com", name="Lee Park")
+    await mentor(world.database, "ana@x.com", name="Ana Lima")
+    monkeypatch.setattr(rounds, "solve", lambda *args, **kwargs: [])
+    review = await (await lead_chat(world, program)).send("match")
+    assert "No proposals this round: the only waiting mentee can't be matched." in review
+
+
 async def test_the_approval_rechecks_what_changed_since_the_review(world: Program5) -> None:
     await mentee(world.database, "lee@x.com", name="Lee Park")
     ana = await mentor(world.database, "ana@x.com", name="Ana Lima")

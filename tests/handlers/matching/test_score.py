@@ -196,6 +196,45 @@ async def test_never_themselves(database: Database, program: Program) -> None:
     assert "both sides" in (result.problem or "")
 
 
+def test_a_round_blocked_by_one_pair_counts_it_in_the_singular(program: Program) -> None:
+    boss = profile("ana@x.com", "mentor", person_id=1, competencies=("coaching",), free=1)
+    report = profile("lee@x.com", "mentee", person_id=2, competencies=("coaching",))
+    result = plan_matches(program, Pool([report], [boss], set(), {2: 1, 1: None}), now=NOW)
+    assert "1 pair within a management chain" in (result.problem or "")
+
+
+def test_one_pair_declined_before_is_counted_in_the_singular(program: Program) -> None:
+    ana = profile("ana@x.com", "mentor", person_id=1, competencies=("coaching",), free=1)
+    lee = profile("lee@x.com", "mentee", person_id=2, competencies=("coaching",))
+    result = plan_matches(program, Pool([lee], [ana], {(2, 1)}, {}), now=NOW)
+    assert "1 pair that was paired or declined before" in (result.problem or "")
+
+
+def test_one_person_on_both_sides_is_counted_in_the_singular(program: Program) -> None:
+    both = dict(person_id=1, competencies=("coaching",))
+    result = plan_matches(
+        program,
+        Pool(
+            [profile("b@x.com", "mentee", **both)],
+            [profile("b@x.com", "mentor", free=1, **both)],
+            set(),
+            {},
+        ),
+        now=NOW,
+    )
+    assert "1 person enrolled on both sides" in (result.problem or "")
+
+
+def test_a_mentee_whose_only_mentor_is_themselves_is_told_so(program: Program) -> None:
+    both = dict(person_id=1, competencies=("coaching",))
+    mentees, mentors = (
+        [profile("b@x.com", "mentee", **both)],
+        [profile("b@x.com", "mentor", free=1, **both)],
+    )
+    (waiting,) = plan_matches(program, Pool(mentees, mentors, set(), {}), now=NOW).waiting
+    assert waiting.why == "the only mentor with a free place is you"
+
+
 @pytest.mark.parametrize("status", ["ended", "declined"])
 async def test_never_a_pair_that_was_together_or_declined_before(
     database: Database, program: Program, status: str

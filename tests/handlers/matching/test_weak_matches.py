@@ -181,7 +181,7 @@ async def test_a_mentee_who_fits_every_mentor_below_min_fit_stays_on_the_waitlis
     assert proposed.mentee_id != kim.id
     told = await world.inbox(kim)
     assert (
-        "No mentor for you in this round: all 2 mentors with a free place fit you less "
+        "No mentor for you in this round: both mentors with a free place fit you less "
         "closely than this program asks of a proposal, so none was proposed; new "
         "mentors may fit you better, and you can type join to update the competencies and "
         "goals you gave. You're number 1 of 1 on the waitlist" in told

@@ -58,7 +58,7 @@ async def test_at_risk_lists_each_pair_with_reasons_and_actions(
             "Dev Rao",
             "proposed",
             None,
-            "proposal unanswered by the mentor; it lapses on 2027-03-11",
+            "proposal unanswered by the mentor; it lapses on Thu 11 Mar at 12:00 (London time)",
             "Remind Dev to accept or decline",
             "5",
         ),
@@ -76,7 +76,7 @@ async def test_at_risk_lists_each_pair_with_reasons_and_actions(
             "Ben Okafor",
             "accepted",
             None,
-            "proposal unanswered by the mentee; it lapsed on 2027-03-09",
+            "proposal unanswered by the mentee; it lapsed on Tue 9 Mar at 12:00 (London time)",
             "It lapses at the bot's next run: ask Zed whether they still want to take part",
             "13",
         ),
@@ -111,3 +111,21 @@ async def test_a_lead_asks_for_a_report_in_chat(database: Database, program: Pro
     assert "Pairs needing attention" in reply
     assert "Mia Chen" in reply and "2 check-ins in a row missed; no session for 49 days" in reply
     assert SECRET not in reply
+
+
+async def test_a_lead_far_away_reads_a_proposals_lapse_on_their_own_clock(
+    database: Database, program: Program
+) -> None:
+    await seed(database)
+    async with database.session() as session:
+        lead = await session.get(Person, LEAD_ID)
+        assert lead is not None
+        lead.timezone = "Pacific/Auckland"
+        session.add(lead)
+    engine = build_engine(programs=Programs.one(program), database=database, clock=FakeClock(NOW))
+    reply = await Chat(engine, lead).send("report at-risk")
+    # 12:00 UTC on Thu 11 Mar is 01:00 on Friday in Auckland (UTC+13).
+    assert (
+        "proposal unanswered by the mentor; it lapses on Fri 12 Mar at 01:00 (your time)" in reply
+    )
+    assert "it lapsed on Wed 10 Mar at 01:00 (your time)" in reply
