@@ -86,6 +86,11 @@ async def privacy_forget(args: argparse.Namespace, env: Environment) -> int:
     print(
         f"erased {args.email}: now {erasure.reference} in the audit log; "
         f"{plural(erasure.pairings_ended, 'open pairing')} ended and the other side told"
+        + (
+            f"; left {plural(erasure.circles_left, 'open circle')}, whose others were told"
+            if erasure.circles_left
+            else ""
+        )
     )
     if not erasure.compacted:
         print(

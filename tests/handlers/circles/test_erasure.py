@@ -3,6 +3,7 @@ goes on for the others, and the program's figures keep their counts (both databa
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ from storage import (
     PlatformAccount,
 )
 from storage.tables import CIRCLE, CIRCLE_MEMBER, PERSON
+from tests.bot.cli_helpers import mentorbot
+from tests.conftest import CIRCLES_PROGRAMS
 from tests.handlers.circles.running_world import (
     PROGRAM,
     RunningCircle,
@@ -235,3 +238,21 @@ async def test_a_lead_who_proposed_a_circle_is_forgotten_from_it(world: World) -
     await forget(world, "old.lead@example.com")
     assert (await current_circle(world, running)).proposed_by is None
     assert {p.status for p in await rows(world.database, CircleMember)} == {"accepted"}
+
+
+async def test_the_command_line_says_how_many_circles_the_person_left(world: World) -> None:
+    setting = await circle_with_zuzanna(world)
+    done = await asyncio.to_thread(
+        mentorbot,
+        "privacy",
+        "forget",
+        EMAIL,
+        "--as",
+        LEAD,
+        database_url=world.database.url,
+        config=CIRCLES_PROGRAMS,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "; left 1 open circle, whose others were told" in done.stdout
+    place = await place_of(world, setting.erased)
+    assert place.status == "left"
