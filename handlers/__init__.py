@@ -105,8 +105,10 @@ from handlers.matching.review import approve, plan_round, remember_round, round_
 from handlers.matching.waitlist import waitlist_positions
 from handlers.people.directory import CsvFormatError, find_or_create_person, import_people, is_email
 from handlers.people.eligibility import Facts, rules_verdict
+from handlers.people.erasure import forget_person
 from handlers.people.invitations import InviteResult, invite_people
-from handlers.people.privacy import expire_notes, export_person, forget_person
+from handlers.people.privacy import export_person
+from handlers.people.retention import expire_notes
 from handlers.reports.catalogue import CATALOGUE, run_report, stored_program
 from handlers.reports.standing import Standing, standings
 from handlers.sessions.summaries import (

@@ -1,7 +1,7 @@
 """Someone in a circle is erased (``privacy forget``): the circles they were in go on
 without them, and nobody is told who it was.
 
-:func:`leave_circles` runs inside the erasure's transaction (handlers.people.privacy),
+:func:`leave_circles` runs inside the erasure's transaction (handlers.people.erasure),
 before their row becomes a tombstone; their place in each open circle becomes ``left``,
 which no count of people still in a circle includes, so:
 
@@ -17,7 +17,7 @@ which no count of people still in a circle includes, so:
   a lead can form the members into a new circle at the next round.
 
 What the person stored in circle rows (reasons, written answers, notes, the Slack user a
-group conversation remembers) is scrubbed by handlers.people.privacy, not here.
+group conversation remembers) is scrubbed by handlers.people.erasure, not here.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from bot.server import running
 from handlers import build_engine
 from handlers.core.program import Program
 from handlers.meetings.ics import problems
-from handlers.people.privacy import forget_person
+from handlers.people.erasure import forget_person
 from storage import CalendarFeed, Database, Person
 from tests.bot.cli_helpers import ROOT, start_serve
 from tests.handlers.cycle_world import World

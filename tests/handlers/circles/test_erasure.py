@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from handlers.people.privacy import forget_person
+from handlers.people.erasure import forget_person
 from storage import (
     Circle,
     CircleAttendance,

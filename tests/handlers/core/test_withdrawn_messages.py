@@ -12,7 +12,7 @@ from handlers.core.messages import Reply
 from handlers.core.outbox import withdraw
 from handlers.core.ports import Recipient, Unreachable
 from handlers.core.program import Program, Programs
-from handlers.people.privacy import forget_person
+from handlers.people.erasure import forget_person
 from scheduler.due import run_due
 from scheduler.outbox import DeliveryReport, OutboxWorker
 from storage import Database, DueItem, Outbox, Pairing, Person

@@ -17,7 +17,7 @@ from handlers.core.outbox import withdraw
 from handlers.core.program import Programs
 from handlers.meetings.feed import person_feed
 from handlers.meetings.ics import problems
-from handlers.people.privacy import forget_person
+from handlers.people.erasure import forget_person
 from storage import Meeting, Person
 from tests.handlers.cycle_world import LEAD, World
 from tests.handlers.meetings.meeting_world import only_invite, waiting

@@ -14,7 +14,8 @@ from handlers.core.messages import Attachment, Inbound, Reply
 from handlers.core.outbox import enqueue
 from handlers.core.program import PrivacySettings, Program, Programs
 from handlers.meetings.ics import name_forms, problems
-from handlers.people.privacy import ERASED_NAME, expire_notes, forget_person
+from handlers.people.erasure import ERASED_NAME, forget_person
+from handlers.people.retention import expire_notes
 from handlers.reports.catalogue import CATALOGUE
 from storage import AuditEntry, Database, Feedback, Outbox, Pairing, Person, SessionLog
 from storage.models import METADATA

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from handlers.core.program import Program, Programs
-from handlers.people.privacy import export_person, forget_person
+from handlers.people.erasure import forget_person
+from handlers.people.privacy import export_person
 from storage import Database, Outbox, Pairing, PlanVersion
 from tests.handlers.cycle_world import World
 from tests.helpers import Chat, rows

@@ -17,7 +17,9 @@ import pytest
 
 from handlers.core.messages import Form, Inbound, Submission
 from handlers.core.program import Program, Programs
-from handlers.people.privacy import expire_notes, export_person, forget_person
+from handlers.people.erasure import forget_person
+from handlers.people.privacy import export_person
+from handlers.people.retention import expire_notes
 from handlers.reports.catalogue import CATALOGUE
 from handlers.sessions.summaries import Summary, SummaryContext
 from scheduler.summaries import summarize_due
