@@ -55,7 +55,7 @@ if str(ROOT) not in sys.path:
 
 from handlers.core.messages import Reply  # noqa: E402
 from handlers.core.outbox import outbox_row  # noqa: E402
-from handlers.core.program import Programs  # noqa: E402
+from handlers.core.programs import Programs  # noqa: E402
 from storage import (  # noqa: E402
     ConversationRef,
     Database,

@@ -44,7 +44,8 @@ if str(ROOT) not in sys.path:
 
 from bot.config import load_programs  # noqa: E402
 from handlers import Engine, Inbound, build_engine  # noqa: E402
-from handlers.core.program import Program, Programs  # noqa: E402
+from handlers.core.program import Program  # noqa: E402
+from handlers.core.programs import Programs  # noqa: E402
 from storage import Database, Enrollment, Person  # noqa: E402
 from tests import postgres  # noqa: E402
 from tests.helpers import MENTEE_ANSWERS  # noqa: E402

@@ -61,7 +61,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.postgres when run as `python bench/scheduler.py`
 
 from bot.config import load_programs  # noqa: E402
-from handlers.core.program import Program, Programs  # noqa: E402
+from handlers.core.program import Program  # noqa: E402
+from handlers.core.programs import Programs  # noqa: E402
 from handlers.cycle.schedule import cycle_items, due_row  # noqa: E402
 from scheduler.due import BATCH, DueReport, run_due  # noqa: E402
 from storage import (  # noqa: E402

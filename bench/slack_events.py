@@ -75,7 +75,7 @@ from bot.config import load_programs  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.server import running  # noqa: E402
 from bot.slack.settings import SlackSettings  # noqa: E402
-from handlers.core.program import Programs  # noqa: E402
+from handlers.core.programs import Programs  # noqa: E402
 from storage import Database  # noqa: E402
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack  # noqa: E402
 

@@ -80,7 +80,6 @@ from handlers.core.ports import (
 from handlers.core.program import (
     Meaning,
     Program,
-    Programs,
     ProgramType,
     Question,
     QuestionType,
@@ -93,6 +92,7 @@ from handlers.core.program_file import (
     program_notes,
     resolve,
 )
+from handlers.core.programs import Programs
 from handlers.core.refs import NotASelection, option_index, parse_ref, parse_selection
 from handlers.cycle.batch import CycleReport
 from handlers.cycle.due_pass import process_due

@@ -22,7 +22,8 @@ from handlers.core.forms import FormFlow
 from handlers.core.messages import Inbound, Option, Reply
 from handlers.core.naming import opening
 from handlers.core.ports import Clock, SystemClock
-from handlers.core.program import Program, Programs, ProgramType
+from handlers.core.program import Program, ProgramType
+from handlers.core.programs import Programs
 from handlers.cycle.commands import commands as cycle_commands
 from handlers.cycle.leave import LeaveFlow
 from handlers.cycle.reschedule import RescheduleFlow

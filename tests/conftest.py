@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from bot.config import load_programs
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database
 from tests import postgres
 

@@ -30,7 +30,8 @@ from handlers.core.calendar import day_label, local_date
 from handlers.core.messages import Option, Reply, plural
 from handlers.core.naming import for_reader
 from handlers.core.outbox import enqueue
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.core.refs import circle_label
 from handlers.people.lookups import people_by_id
 from storage import Circle, CircleDueKind, CircleMember, CircleStatus, DueStatus

@@ -33,7 +33,8 @@ from handlers.circles.lifecycle import circle_people, is_member, tell_circle
 from handlers.core.messages import Reply, plural
 from handlers.core.naming import for_readers
 from handlers.core.outbox import withdraw
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.core.refs import circle_label
 from handlers.cycle.ending import tell, tell_leads
 from handlers.matching.waitlist import remember_why

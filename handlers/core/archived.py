@@ -1,7 +1,7 @@
 """What a program removed from the file was, as its stored rows say.
 
 The program file is the only place a program's type is written, so a removed program
-would read as one-to-one (:meth:`handlers.core.program.Programs.of`). Circles are stored
+would read as one-to-one (:meth:`handlers.core.programs.Programs.of`). Circles are stored
 only for circles programs: a removed program with circle rows was one, and its circles
 keep running (``status``, ``circle``, ``log``, their due items and their end) as they did.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage.tables import CIRCLE
 
 

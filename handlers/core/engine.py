@@ -28,7 +28,7 @@ from handlers.core.audit import record
 from handlers.core.errors import UserError
 from handlers.core.messages import Form, Inbound, Reply
 from handlers.core.ports import Clock, SystemClock
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from handlers.core.questions import check_form, quoted
 from handlers.core.refs import parse_ref
 from storage import ConversationState, Database, Person

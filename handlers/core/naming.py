@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import Reply
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import EnrollmentStatus, Person
 from storage.queries import among
 from storage.tables import ENROLLMENT

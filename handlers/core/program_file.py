@@ -38,12 +38,12 @@ from handlers.core.program import (
     Meaning,
     PrivacySettings,
     Program,
-    Programs,
     ProgramType,
     Question,
     QuestionType,
     Rules,
 )
+from handlers.core.programs import Programs
 from storage import Role
 
 

@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.messages import Reply
 from handlers.core.naming import leading_several
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.cycle.schedule import DueWork
 from handlers.meetings.occurrences import Occurrence
 from handlers.people.lookups import program_leads

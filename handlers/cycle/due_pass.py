@@ -30,7 +30,8 @@ from handlers.core.calendar import next_delivery
 from handlers.core.messages import DaysSince, Option, Reply, counting, first_sentence
 from handlers.core.naming import in_program, in_several
 from handlers.core.outbox import outbox_row
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.cycle.batch import Batch, CycleReport, Due, Message, Pair
 from handlers.cycle.registry import handle
 from handlers.cycle.schedule import DueWork, insert_due

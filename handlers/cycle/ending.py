@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.messages import Reply
 from handlers.core.naming import for_reader, in_program, leading_several
 from handlers.core.outbox import enqueue, withdraw
-from handlers.core.program import Program, Programs, ProgramType
+from handlers.core.program import Program, ProgramType
+from handlers.core.programs import Programs
 from handlers.cycle.schedule import cancel_due
 from handlers.meetings.booking import cancel_pairing_meetings
 from handlers.people.lookups import program_leads

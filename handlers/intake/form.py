@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from handlers.core.engine import FormHandler, FormResult, Turn
 from handlers.core.messages import Form, Reply
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.intake.chat import enroll
 from handlers.intake.choosing import access_to
 from storage import ConversationState, Role

@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.core.calendar import day_label, local_date
 from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.messages import Reply
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from handlers.meetings import ics
 from storage import (
     CalendarFeed,

@@ -28,7 +28,8 @@ from handlers.core.audit import record
 from handlers.core.errors import NotALead
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue
-from handlers.core.program import Program, Programs, QuestionType
+from handlers.core.program import Program, QuestionType
+from handlers.core.programs import Programs
 from handlers.cycle.ending import end_pairing
 from handlers.meetings import ics
 from handlers.people.lookups import pairings_of

@@ -25,7 +25,8 @@ from handlers.core.engine import Command, Outcome, Turn
 from handlers.core.errors import NotALead
 from handlers.core.figures import DatedKind, Kind, Report, as_text
 from handlers.core.messages import Reply
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.core.scope import led_program
 from handlers.reports import (
     at_risk,

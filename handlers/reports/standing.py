@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.core.archived import recall_archived_circles
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.queries import (
     ACTIVE,
     ENROLLMENT,

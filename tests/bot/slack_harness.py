@@ -25,7 +25,8 @@ from bot.runtime import Runtime, build_runtime
 from bot.server import running
 from bot.slack.settings import SlackSettings
 from handlers.core.engine import Engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database
 from tests.fakes.slack_api import Call, FakeSlack, fake_slack
 from tests.helpers import FakeClock

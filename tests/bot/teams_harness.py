@@ -17,7 +17,8 @@ from bot.runtime import Runtime, build_runtime
 from bot.server import running
 from bot.teams.settings import TeamsSettings
 from handlers.core.engine import Engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database
 from tests.fakes.bot_connector import APP_ID, FakeConnector, fake_connector
 from tests.helpers import FakeClock

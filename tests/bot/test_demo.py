@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.config import load_programs
 from bot.demo import DEMO_EMPLOYEE, DEMO_MENTEES, load_demo
 from handlers import Action
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from handlers.core.questions import parse_answer
 from storage import Database, Enrollment, Person, Role
 from tests.conftest import ROOT

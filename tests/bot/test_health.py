@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from bot.runtime import build_runtime
 from bot.server import running
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database, ProcessedEvent
 from tests.helpers import rows
 

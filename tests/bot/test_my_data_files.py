@@ -21,7 +21,8 @@ from bot.shell import run_shell
 from bot.teams.app import ALREADY_SAVED, DECLINED, NO_OFFER
 from bot.teams.files import FILE_CONSENT_TYPE, FILE_INFO_TYPE
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database
 from tests.bot.slack_harness import SlackHarness
 from tests.bot.teams_harness import LEAD, TeamsHarness

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ProgramFileError, parse_programs
-from handlers.core.program import LevelRange, Programs, ProgramType
+from handlers.core.program import LevelRange, ProgramType
+from handlers.core.programs import Programs
 from storage import Role
 from tests.conftest import SEVERAL_PROGRAMS
 

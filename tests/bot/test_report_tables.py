@@ -24,7 +24,8 @@ from bot.teams.cards import CARD_BUDGET, render_card
 from bot.teams.files import FILE_CONSENT_TYPE
 from handlers.core.figures import Kind, Report, Table, as_json
 from handlers.core.messages import Attachment
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.catalogue import CATALOGUE, report_reply
 from storage import Database
 from tests.bot.slack_harness import LEAD as SLACK_LEAD

@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from bot.shell import run_shell
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import ConversationState, Database
 from tests.helpers import FakeClock, make_person
 

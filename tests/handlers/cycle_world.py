@@ -14,7 +14,8 @@ from handlers.core.engine import Engine
 from handlers.core.messages import Reply
 from handlers.core.outbox import take_waiting
 from handlers.core.ports import Recipient
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from scheduler.due import DueReport, run_due
 from scheduler.outbox import OutboxWorker
 from storage import Database, DueItem, Outbox, Pairing, Person

@@ -6,7 +6,8 @@ from bot.render_text import render_all
 from handlers import build_engine
 from handlers.core.engine import Engine
 from handlers.core.outbox import take_waiting
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database, Pairing, Person
 from tests.helpers import Chat, FakeClock, make_person, mentee, mentor, rows
 

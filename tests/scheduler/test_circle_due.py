@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from scheduler.circles import CIRCLE_DUE_ITEMS, LEASE
 from scheduler.claims import claim, lease_until
 from scheduler.due import run_due

@@ -19,7 +19,8 @@ from handlers.core.messages import (
     reply_from_dict,
     reply_to_dict,
 )
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from scheduler.due import run_due
 from storage import Database, Outbox
 from tests.handlers.cycle_world import LEAD, World

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from handlers.core.messages import Reply, reply_to_dict
 from handlers.core.outbox import delivered as read_at
 from handlers.core.ports import Recipient
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.cycle.batch import CycleReport
 from handlers.cycle.due_pass import process_due
 from handlers.cycle.schedule import DueWork, cycle_items, due_row, insert_due

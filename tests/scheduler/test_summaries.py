@@ -24,7 +24,8 @@ from bot.runtime import build_runtime
 from bot.server import tick
 from bot.summarizer import DEFAULT_MODEL, OpenAISummarizer, retry_after, summarizer_from_env
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.sessions.summaries import (
     MAX_ACTION_CHARS,
     MAX_ACTION_ITEMS,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from bot.config import load_programs
 from bot.demo import load_demo
 from handlers import build_engine
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from scheduler.due import DueReport, run_due
 from storage import Database, DueItem, Feedback, Pairing, Person
 from tests.conftest import ROOT

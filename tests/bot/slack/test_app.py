@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from slack_bolt.listener import asyncio_runner
 
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import ConversationState, Database, Enrollment, PlatformAccount, ProcessedEvent
 from tests.bot.slack_harness import SlackHarness, fixture
 from tests.helpers import MENTEE_STORED, rows

@@ -12,7 +12,7 @@ import pytest
 
 from handlers.circles.lifecycle import tell_circle
 from handlers.core.messages import Reply
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Circle, Database, Outbox
 from tests.fakes.slack_api import fake_slack
 from tests.handlers.circles.running_world import RunningCircle, circle_world, running_circle

@@ -7,7 +7,7 @@ import json
 
 from handlers.circles.lifecycle import tell_circle
 from handlers.core.messages import Reply
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Circle, Database
 from storage.queries import link_account, save_reference
 from tests.bot.teams_harness import TENANT, teams_server

@@ -9,7 +9,7 @@ import pytest
 
 from bot.teams.manifest import ManifestError, suggested, teams_manifest
 from handlers import build_engine
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Database
 
 APP_ID = "00000000-1111-2222-3333-444444444444"

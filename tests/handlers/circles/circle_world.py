@@ -14,7 +14,8 @@ from handlers.circles import review
 from handlers.circles.formation import CirclePlan, PlannedCircle
 from handlers.core.engine import Engine
 from handlers.core.outbox import take_waiting
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.matching.pool import Profile
 from storage import Circle, Database, Person, Role
 from tests.helpers import Chat, FakeClock, enroll_as, make_person, rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Database
 from tests.handlers.circles.running_world import circle_world
 from tests.handlers.cycle_world import World

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers.circles.lifecycle import start_circle
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Circle, CircleMember, Database, Person
 from tests.handlers.cycle_world import START, World
 from tests.helpers import enroll_as, make_person, rows

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from scheduler.due import run_due
 from storage import (
     Circle,

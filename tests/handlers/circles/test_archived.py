@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Circle
 from tests.handlers.circles.running_world import (
     PROGRAM,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database
 from tests.handlers.circles.running_world import PROGRAM, circle_world, running_circle
 from tests.handlers.circles.test_formation import facilitator, member, plan

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from handlers.circles.circle_pool import facilitator_capacity
 from handlers.circles.formation import CirclePlan, plan_circles
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from handlers.matching.review import plan_round
 from storage import Circle, CircleMember, Database, Person
 from tests.helpers import enroll_as, make_person

@@ -5,7 +5,7 @@ them (both databases)."""
 from __future__ import annotations
 
 from handlers import build_engine
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Database
 from tests.handlers.circles.running_world import PROGRAM
 from tests.handlers.cycle_world import World

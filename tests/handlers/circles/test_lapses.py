@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from scheduler.due import run_due
 from storage import Database, Outbox
 from tests.handlers.circles.circle_world import CircleWorld, Person

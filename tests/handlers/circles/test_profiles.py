@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Database
 from tests.handlers.circles.circle_world import CIRCLES, CircleWorld
 from tests.helpers import enroll_as, make_person

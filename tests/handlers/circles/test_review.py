@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Circle, CircleMember, Database, Enrollment, Outbox
 from tests.handlers.circles.circle_world import CIRCLES, CircleWorld
 from tests.helpers import make_person, rows

@@ -8,7 +8,7 @@ import pytest
 from handlers.circles.circle_pool import load_circle_pool
 from handlers.circles.formation import plan_circles
 from handlers.core.audit import entries
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import CircleMember, Database, Person
 from tests.handlers.circles.circle_world import CIRCLES, CircleWorld
 from tests.helpers import rows

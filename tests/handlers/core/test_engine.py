@@ -11,7 +11,8 @@ from sqlmodel import select
 from handlers import Action, Inbound, build_engine
 from handlers.core.engine import Engine, Flow, FlowState, Outcome, Turn
 from handlers.core.messages import Prompt, PromptKind, Reply
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import ConversationState, Database
 from tests.helpers import Chat, FakeClock, make_person
 

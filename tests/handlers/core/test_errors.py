@@ -18,7 +18,8 @@ from bot.shell import run_shell
 from handlers import build_engine
 from handlers.core.engine import Engine, Turn
 from handlers.core.errors import error_type, log_failure, safe_traceback
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database, Person
 from tests.helpers import FakeClock
 

@@ -14,7 +14,8 @@ import pytest
 from bot.config import ProgramFileError, parse_programs
 from handlers.core import outbox as outbox_module
 from handlers.core.outbox import expire_messages
-from handlers.core.program import PrivacySettings, Program, Programs
+from handlers.core.program import PrivacySettings, Program
+from handlers.core.programs import Programs
 from storage import Database, Outbox, OutboxStatus, Pairing, Person
 from tests.conftest import ROOT
 from tests.handlers.cycle_world import World

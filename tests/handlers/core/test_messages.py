@@ -13,7 +13,8 @@ import pytest
 
 from handlers import build_engine
 from handlers.core.messages import Action, Inbound, Submission, typeable
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database, Enrollment, Person, SessionLog
 from tests.handlers.cycle_world import World, log_session
 from tests.helpers import MENTEE_ANSWERS, MENTEE_STORED, Chat, FakeClock, make_person, rows

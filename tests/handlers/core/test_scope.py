@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import build_engine
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Database
 from tests.helpers import Chat, FakeClock, make_person
 

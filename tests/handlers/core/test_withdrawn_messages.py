@@ -11,7 +11,8 @@ import pytest
 from handlers.core.messages import Reply
 from handlers.core.outbox import withdraw
 from handlers.core.ports import Recipient, Unreachable
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.people.erasure import forget_person
 from scheduler.due import run_due
 from scheduler.outbox import DeliveryReport, OutboxWorker

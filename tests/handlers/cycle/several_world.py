@@ -8,7 +8,8 @@ every 14 (the file's default), so each pairing's rhythm shows which program it f
 
 from __future__ import annotations
 
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database, Pairing, Person
 from tests.handlers.cycle_world import World
 from tests.helpers import enroll_as, make_person, rows

@@ -7,7 +7,7 @@ queued, in the same transaction as the reply.
 
 from __future__ import annotations
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from scheduler.due import run_due
 from storage import Outbox, Pairing, Person
 from tests.handlers.cycle_world import LEAD, World, log_session

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import Database
 from tests.handlers.cycle.several_world import (
     GLOBAL_LEAD,

@@ -12,7 +12,7 @@ import io
 from datetime import timedelta
 
 from bot.shell import run_shell
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from scheduler.due import run_due
 from storage import Database
 from tests.handlers.cycle.several_world import LEADERSHIP_NAME, REVERSE_NAME, TwoPrograms

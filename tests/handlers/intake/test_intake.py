@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import select
 
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import ConversationState, Database, Enrollment
 from tests.helpers import (
     MENTEE_ANSWERS,

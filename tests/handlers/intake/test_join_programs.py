@@ -8,7 +8,7 @@ import pytest
 
 from handlers import Submission, build_engine
 from handlers.core.engine import Engine
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import ConversationState, Database, Enrollment
 from tests.helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, Chat, FakeClock, make_person, rows
 

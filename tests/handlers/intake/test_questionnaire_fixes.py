@@ -7,7 +7,8 @@ import pytest
 from sqlmodel import select
 
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import ConversationState, Database, Milestone
 from tests.handlers.cycle_world import World
 from tests.helpers import MENTEE_ANSWERS, Chat, FakeClock, make_person, rows

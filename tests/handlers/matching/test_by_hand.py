@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from handlers.core.audit import entries
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.matching.by_hand import pair_by_hand
 from storage import Database, Pairing, Person
 from tests.handlers.circles.running_world import PROGRAM as CIRCLE_PROGRAM

@@ -9,7 +9,7 @@ import pytest
 from bot.render_text import render_all
 from handlers import build_engine
 from handlers.core.outbox import take_waiting
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from handlers.matching.pool import load_pool
 from handlers.matching.review import plan_round
 from storage import Database, DueItem, Enrollment, Outbox, Pairing, Person

@@ -12,7 +12,8 @@ from typing import Any
 from bot.render_text import render_all
 from handlers import build_engine
 from handlers.core.outbox import take_waiting
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.matching.pool import Pool, Profile
 from handlers.matching.rounds import plan_matches
 from handlers.matching.score import score_pool

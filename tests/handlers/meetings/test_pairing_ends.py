@@ -14,7 +14,7 @@ import icalendar
 import recurring_ical_events
 
 from handlers.core.outbox import withdraw
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from handlers.meetings.feed import person_feed
 from handlers.meetings.ics import problems
 from handlers.people.erasure import forget_person

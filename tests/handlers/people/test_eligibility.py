@@ -7,7 +7,8 @@ from typing import Any
 
 import yaml
 
-from handlers.core.program import Eligibility, Program, Programs
+from handlers.core.program import Eligibility, Program
+from handlers.core.programs import Programs
 from handlers.people.eligibility import Facts, facts_about, judge
 from storage import Database, Invitation, Person, Role
 from tests.helpers import make_person

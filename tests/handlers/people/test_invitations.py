@@ -8,7 +8,7 @@ import pytest
 
 from handlers import build_engine, take_waiting
 from handlers.core.engine import Engine
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from storage import AuditEntry, Database, Invitation, Outbox
 from tests.helpers import Chat, FakeClock, enroll_as, make_person, rows
 

@@ -7,7 +7,8 @@ import io
 
 from bot.shell import run_shell
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from storage import Database, Enrollment, Pairing
 from tests.handlers.cycle_world import World
 from tests.helpers import FakeClock, mentee, rows

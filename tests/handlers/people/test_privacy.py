@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from handlers.core.errors import NotALead
 from handlers.core.messages import Attachment, Inbound, Reply
 from handlers.core.outbox import enqueue
-from handlers.core.program import PrivacySettings, Program, Programs
+from handlers.core.program import PrivacySettings, Program
+from handlers.core.programs import Programs
 from handlers.meetings.ics import name_forms, problems
 from handlers.people.erasure import ERASED_NAME, forget_person
 from handlers.people.retention import expire_notes

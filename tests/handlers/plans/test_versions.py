@@ -7,7 +7,8 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.people.erasure import forget_person
 from handlers.people.privacy import export_person
 from storage import Database, Outbox, Pairing, PlanVersion

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.at_risk import at_risk
 from storage import Database, Person
 from tests.handlers.reports.pairs_world import LEAD_ID, NOW, SECRET, build, figures, seed

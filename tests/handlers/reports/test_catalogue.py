@@ -11,7 +11,8 @@ import pytest
 
 from handlers import build_engine
 from handlers.core.figures import as_csv, as_json, as_text
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.at_risk import KIND as AT_RISK
 from handlers.reports.cadence import KIND as CADENCE
 from handlers.reports.catalogue import CATALOGUE

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from handlers import build_engine
 from handlers.core.errors import NotALead
 from handlers.core.figures import Report, as_csv, as_json, as_text
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.at_risk import at_risk
 from handlers.reports.cadence import cadence
 from handlers.reports.catalogue import CATALOGUE, run_report

@@ -17,7 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from handlers import build_engine
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.catalogue import CATALOGUE
 from storage import Database, Person
 from storage.tables import (

@@ -8,7 +8,8 @@ import io
 
 from handlers import build_engine
 from handlers.core.figures import as_csv, as_json, as_text
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.export import EXPORT_COLUMNS, export_report
 from storage import Database
 from tests.handlers import export_world

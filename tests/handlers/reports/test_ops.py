@@ -9,7 +9,8 @@ from handlers.core.audit import entries
 from handlers.core.messages import Reply
 from handlers.core.outbox import enqueue
 from handlers.core.ports import Recipient, TransientDeliveryError, Unreachable
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from scheduler.outbox import OutboxWorker
 from storage import Database
 from tests.helpers import Chat, FakeClock, make_person

@@ -12,7 +12,7 @@ from handlers import build_engine
 from handlers.core.audit import entries
 from handlers.core.errors import NotALead
 from handlers.core.figures import as_json
-from handlers.core.program import Programs
+from handlers.core.programs import Programs
 from handlers.reports.catalogue import CATALOGUE, stored_program
 from handlers.reports.programs import COLUMNS, AcrossKind
 from storage import Database, Person

@@ -15,7 +15,8 @@ from handlers.core.errors import NotALead
 from handlers.core.figures import Report
 from handlers.core.messages import Reply
 from handlers.core.outbox import outbox_row
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.reports.catalogue import run_report
 from storage import Database, Feedback
 from storage.tables import OUTBOX

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from handlers.core.messages import Form, Inbound, Submission
-from handlers.core.program import Program, Programs
+from handlers.core.program import Program
+from handlers.core.programs import Programs
 from handlers.people.erasure import forget_person
 from handlers.people.privacy import export_person
 from handlers.people.retention import expire_notes
